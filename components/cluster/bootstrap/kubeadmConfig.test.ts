@@ -1,0 +1,73 @@
+import { parseAllDocuments } from "yaml";
+import { renderCloudInit } from "./cloudInit";
+import { KUBEADM_CONFIG_FILE } from "./bootstrapEnv";
+import { exampleNodes } from "./fixtures";
+import { parseCloudConfig, writtenFile } from "./testTools";
+import type { clusterConfiguration, initConfiguration, joinConfiguration } from "./kubeadmConfig";
+import type { NodeBootstrap } from "./types";
+
+// The shapes the builders produce; the test checks that parsing the YAML gives them back.
+interface KubeadmDocs {
+  InitConfiguration: ReturnType<typeof initConfiguration>;
+  ClusterConfiguration: ReturnType<typeof clusterConfiguration>;
+  JoinConfiguration: ReturnType<typeof joinConfiguration> & { controlPlane?: unknown };
+}
+
+// Reads the kubeadm config back out of the rendered user data, as the node would.
+function kubeadmDocs(node: NodeBootstrap): KubeadmDocs {
+  const content = writtenFile(parseCloudConfig(renderCloudInit(node)), KUBEADM_CONFIG_FILE).content;
+  const docs = parseAllDocuments(content).map((d) => {
+    expect(d.errors).toEqual([]);
+    return d.toJS() as { apiVersion: string; kind: string };
+  });
+  for (const d of docs) expect(d.apiVersion).toBe("kubeadm.k8s.io/v1beta4");
+  return Object.fromEntries(docs.map((d) => [d.kind, d])) as unknown as KubeadmDocs;
+}
+
+const nodeIpArg = (n: NodeBootstrap) => [{ name: "node-ip", value: n.nodeIp }];
+
+describe.each(["aws", "gcp"])("%s", (cloud) => {
+  it("init control-plane: token with ttl 0s, advertise/node IP = public IP, kube-proxy skipped, etcd on all addresses", () => {
+    const node = exampleNodes[`${cloud} init control-plane`];
+    const docs = kubeadmDocs(node);
+    expect(Object.keys(docs).sort()).toEqual(["ClusterConfiguration", "InitConfiguration"]);
+    const init = docs.InitConfiguration;
+    expect(init.bootstrapTokens).toEqual([expect.objectContaining({ token: node.bootstrapToken, ttl: "0s", usages: ["signing", "authentication"] })]);
+    expect(init.localAPIEndpoint).toEqual({ advertiseAddress: node.nodeIp, bindPort: 6443 });
+    expect(init.nodeRegistration.name).toBe(node.nodeName);
+    expect(init.nodeRegistration.kubeletExtraArgs).toEqual(nodeIpArg(node));
+    expect(init.nodeRegistration).not.toHaveProperty("taints"); // default control-plane taint stays
+    expect(init.skipPhases).toEqual(["addon/kube-proxy"]);
+    const cc = docs.ClusterConfiguration;
+    expect(cc).toMatchObject({
+      kubernetesVersion: "v1.34.2",
+      clusterName: "demo",
+      controlPlaneEndpoint: node.apiEndpoint,
+      networking: { podSubnet: node.podCidr, serviceSubnet: node.serviceCidr },
+      apiServer: { certSANs: node.controlPlaneIps },
+    });
+    expect(cc.etcd.local.extraArgs).toEqual([
+      { name: "listen-client-urls", value: "https://0.0.0.0:2379" },
+      { name: "listen-peer-urls", value: "https://0.0.0.0:2380" },
+    ]);
+  });
+
+  it("joining control-plane: discovery pinned to the CA hash, controlPlane advertises the public IP, no certificateKey", () => {
+    const node = exampleNodes[`${cloud} joining control-plane`];
+    const docs = kubeadmDocs(node);
+    expect(Object.keys(docs)).toEqual(["JoinConfiguration"]);
+    const join = docs.JoinConfiguration;
+    expect(join.discovery.bootstrapToken).toEqual({ apiServerEndpoint: node.apiEndpoint, token: node.bootstrapToken, caCertHashes: [node.discoveryHash] });
+    expect(join.nodeRegistration.kubeletExtraArgs).toEqual(nodeIpArg(node));
+    expect(join.nodeRegistration).not.toHaveProperty("taints");
+    expect(join.controlPlane).toEqual({ localAPIEndpoint: { advertiseAddress: node.nodeIp, bindPort: 6443 } });
+  });
+
+  it("worker: joins with token + CA hash, no controlPlane section", () => {
+    const node = exampleNodes[`${cloud} worker`];
+    const join = kubeadmDocs(node).JoinConfiguration;
+    expect(join.discovery.bootstrapToken.caCertHashes).toEqual([node.discoveryHash]);
+    expect(join.nodeRegistration).toMatchObject({ name: node.nodeName, kubeletExtraArgs: nodeIpArg(node) });
+    expect(join).not.toHaveProperty("controlPlane");
+  });
+});

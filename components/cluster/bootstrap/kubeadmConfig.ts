@@ -1,0 +1,107 @@
+// The kubeadm configuration (kubeadm.k8s.io/v1beta4) for one node, built as plain objects
+// and emitted with `yaml`. The init node gets Init+ClusterConfiguration; every other node
+// gets a JoinConfiguration (kubeadm join reads the ClusterConfiguration from the cluster).
+import { stringify } from "yaml";
+import type { NodeBootstrap } from "./types";
+
+const API_VERSION = "kubeadm.k8s.io/v1beta4";
+const CRI_SOCKET = "unix:///run/containerd/containerd.sock";
+const API_PORT = 6443;
+
+/**
+ * ttl "0s" = the token never expires. Nodes added by a later `pulumi up` join with the
+ * same token and discovery hash baked into their user data, with no one logging in to mint
+ * a fresh token. The token only lets a machine request a node client certificate; it is a
+ * Pulumi secret, and rotating it is replacing it in Pulumi (see README).
+ */
+export const BOOTSTRAP_TOKEN_TTL = "0s";
+
+/** kube-proxy is skipped: Cilium's kube-proxy replacement handles Services. */
+export const SKIP_PHASES = ["addon/kube-proxy"] as const;
+
+type Arg = { name: string; value: string };
+
+function nodeRegistration(b: NodeBootstrap) {
+  // No `taints` key: kubeadm then applies its default control-plane taint (an empty list
+  // would remove it). Control-plane nodes keep their taint.
+  return {
+    name: b.nodeName,
+    criSocket: CRI_SOCKET,
+    // The public IP: reachable from every node in both clouds (see README, "Node IP").
+    kubeletExtraArgs: [{ name: "node-ip", value: b.nodeIp }] satisfies Arg[],
+  };
+}
+
+export function initConfiguration(b: NodeBootstrap) {
+  return {
+    apiVersion: API_VERSION,
+    kind: "InitConfiguration",
+    bootstrapTokens: [
+      {
+        token: b.bootstrapToken,
+        ttl: BOOTSTRAP_TOKEN_TTL,
+        usages: ["signing", "authentication"],
+        groups: ["system:bootstrappers:kubeadm:default-node-token"],
+        description: "wg-mesh node join token (managed by Pulumi)",
+      },
+    ],
+    localAPIEndpoint: { advertiseAddress: b.nodeIp, bindPort: API_PORT },
+    nodeRegistration: nodeRegistration(b),
+    skipPhases: [...SKIP_PHASES],
+  };
+}
+
+export function clusterConfiguration(b: NodeBootstrap) {
+  return {
+    apiVersion: API_VERSION,
+    kind: "ClusterConfiguration",
+    kubernetesVersion: `v${b.kubernetesVersion}`,
+    clusterName: b.clusterName,
+    controlPlaneEndpoint: b.apiEndpoint,
+    networking: { podSubnet: b.podCidr, serviceSubnet: b.serviceCidr },
+    apiServer: { certSANs: [...b.controlPlaneIps] },
+    etcd: {
+      local: {
+        // Peers dial each other's public IP; the cloud's 1:1 NAT delivers that traffic to
+        // the private address, so etcd must listen on all addresses, not just the public
+        // one kubeadm would pick. It still advertises the public IP (kubeadm derives the
+        // advertise URLs from each node's advertiseAddress). These args are cluster-wide
+        // (stored in the kubeadm-config ConfigMap and reused by joining control planes),
+        // which is why they name no node-specific address.
+        extraArgs: [
+          { name: "listen-client-urls", value: "https://0.0.0.0:2379" },
+          { name: "listen-peer-urls", value: "https://0.0.0.0:2380" },
+        ] satisfies Arg[],
+      },
+    },
+  };
+}
+
+export function joinConfiguration(b: NodeBootstrap) {
+  return {
+    apiVersion: API_VERSION,
+    kind: "JoinConfiguration",
+    discovery: {
+      bootstrapToken: {
+        apiServerEndpoint: b.apiEndpoint,
+        token: b.bootstrapToken,
+        caCertHashes: [b.discoveryHash],
+      },
+    },
+    nodeRegistration: nodeRegistration(b),
+    // No certificateKey: the shared certificates are already on disk from the PKI bundle.
+    ...(b.role === "control-plane" ? { controlPlane: { localAPIEndpoint: { advertiseAddress: b.nodeIp, bindPort: API_PORT } } } : {}),
+  };
+}
+
+/** The documents this node's `kubeadm` run reads. */
+export function kubeadmDocuments(b: NodeBootstrap): object[] {
+  return b.init ? [initConfiguration(b), clusterConfiguration(b)] : [joinConfiguration(b)];
+}
+
+/** Multi-document YAML for /etc/wg-mesh/kubeadm.yaml. */
+export function renderKubeadmConfig(b: NodeBootstrap): string {
+  return kubeadmDocuments(b)
+    .map((d) => stringify(d))
+    .join("---\n");
+}

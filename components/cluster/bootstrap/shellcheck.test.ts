@@ -1,0 +1,46 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { renderCloudInit } from "./cloudInit";
+import { ENV_FILE } from "./bootstrapEnv";
+import { exampleNodes } from "./fixtures";
+import { parseCloudConfig, requireTool, shellcheck, writtenFile } from "./testTools";
+
+beforeAll(() => requireTool("shellcheck", "shellcheck"));
+
+const staticScript = readFileSync(join(__dirname, "bootstrap.sh"), "utf8");
+
+it("the static bootstrap.sh passes real shellcheck", () => {
+  const r = shellcheck(staticScript);
+  expect(r.output).toBe("");
+  expect(r.status).toBe(0);
+});
+
+describe.each(Object.entries(exampleNodes))("shell in the user data of %s", (_name, node) => {
+  const config = parseCloudConfig(renderCloudInit(node));
+
+  it("every write_files script (a #! file) passes shellcheck", () => {
+    const scripts = config.write_files.filter((f) => f.content.startsWith("#!"));
+    expect(scripts.map((f) => f.path)).toEqual(["/usr/local/sbin/wg-mesh-bootstrap"]);
+    for (const s of scripts) {
+      const r = shellcheck(s.content);
+      expect({ path: s.path, ...r }).toEqual({ path: s.path, status: 0, output: "" });
+    }
+  });
+
+  it("the sourced env file passes shellcheck (SC2034 off: its variables are used by the script)", () => {
+    const r = shellcheck(writtenFile(config, ENV_FILE).content, ["--exclude=SC2034"]);
+    expect(r).toEqual({ status: 0, output: "" });
+  });
+
+  it("runcmd, as the shell script cloud-init makes of it, passes shellcheck", () => {
+    const quote = (w: string) => `'${w.replace(/'/g, `'\\''`)}'`;
+    const script = ["#!/bin/sh", ...config.runcmd.map((argv) => argv.map(quote).join(" ")), ""].join("\n");
+    expect(shellcheck(script, ["--shell=sh"])).toEqual({ status: 0, output: "" });
+  });
+});
+
+it("shellcheck can fail: a known-bad snippet is rejected", () => {
+  const r = shellcheck('#!/usr/bin/env bash\nfor f in $(ls *.txt); do rm $f; done\n');
+  expect(r.status).not.toBe(0);
+  expect(r.output).toMatch(/SC2045|SC2086/);
+});

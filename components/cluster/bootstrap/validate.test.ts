@@ -1,0 +1,35 @@
+import { renderCloudInit } from "./cloudInit";
+import { exampleNodes } from "./fixtures";
+import type { NodeBootstrap } from "./types";
+import { validateBootstrap } from "./validate";
+
+const worker = exampleNodes["aws worker"];
+const cp = exampleNodes["gcp joining control-plane"];
+
+it("accepts every example node", () => {
+  for (const n of Object.values(exampleNodes)) expect(() => validateBootstrap(n)).not.toThrow();
+});
+
+it.each<[string, NodeBootstrap, RegExp]>([
+  ["node name", { ...worker, nodeName: "Bad_Name" }, /NodeBootstrap\.nodeName = "Bad_Name" is invalid: use a DNS label/],
+  ["node IP", { ...worker, nodeIp: "10.0.0.300" }, /NodeBootstrap\.nodeIp .* dotted-quad IPv4/],
+  ["API endpoint without port", { ...worker, apiEndpoint: "203.0.113.10" }, /NodeBootstrap\.apiEndpoint .*<init node public IPv4>:6443/],
+  ["v-prefixed version", { ...worker, kubernetesVersion: "v1.34.2" }, /kubernetesVersion .* without a leading v/],
+  ["containerd version", { ...worker, containerdVersion: "1.7" }, /containerdVersion .* "1.7.28"/],
+  ["pod CIDR", { ...worker, podCidr: "10.244.0.0" }, /podCidr .* CIDR notation/],
+  ["discovery hash", { ...worker, discoveryHash: "abc" }, /discoveryHash .* discoveryTokenCaCertHash/],
+  ["init on a worker", { ...worker, init: true }, /NodeBootstrap\.init .* only a control-plane node/],
+  ["PKI secret on a worker", { ...worker, pkiSecret: { aws: { region: "eu-west-1", secretId: "x" } } }, /workers must not get the PKI bundle/],
+  ["control plane without secret", { ...cp, pkiSecret: undefined }, /gcp control-plane node needs pkiSecret\.gcp/],
+  ["control plane with the other cloud's secret", { ...cp, pkiSecret: { aws: { region: "eu-west-1", secretId: "x" } } }, /needs pkiSecret\.gcp/],
+  ["GCP secret given as a full name", { ...cp, pkiSecret: { gcp: { project: "demo-project-123", secretId: "projects/p/secrets/s" } } }, /pkiSecret\.gcp\.secretId .* short secret id/],
+  ["AWS secret id with shell metacharacters", { ...exampleNodes["aws init control-plane"], pkiSecret: { aws: { region: "eu-west-1", secretId: "x';reboot;'" } } }, /pkiSecret\.aws\.secretId/],
+  ["control plane missing from its own SANs", { ...cp, controlPlaneIps: ["203.0.113.10"] }, /include this control-plane node's own IP 198\.51\.100\.21/],
+])("rejects a bad %s, naming the field and the fix", (_what, node, message) => {
+  expect(() => validateBootstrap(node)).toThrow(message);
+  expect(() => renderCloudInit(node)).toThrow(message);
+});
+
+it("never echoes the bootstrap token in its error", () => {
+  expect(() => validateBootstrap({ ...worker, bootstrapToken: "secret-but-malformed" })).toThrow(/bootstrapToken = "<redacted>"/);
+});

@@ -1,0 +1,74 @@
+// Checks a NodeBootstrap before anything is rendered. Every value ends up in a shell env
+// file, a kubeadm config or a systemd unit, so each is held to a strict format here and
+// a bad one fails `pulumi up` with the field's name and the fix, not a node that never joins.
+import ipaddr from "ipaddr.js";
+import type { NodeBootstrap } from "./types";
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const K8S_VERSION = /^(\d+)\.(\d+)\.(\d+)$/;
+const CONTAINERD_VERSION = /^\d+\.\d+\.\d+$/;
+const TOKEN = /^[a-z0-9]{6}\.[a-z0-9]{16}$/;
+const HASH = /^sha256:[0-9a-f]{64}$/;
+const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+// Secrets Manager names/ARNs and Secret Manager ids: no quotes, spaces or shell metacharacters.
+const AWS_SECRET_ID = /^[A-Za-z0-9/_+=.@:-]{1,2048}$/;
+const GCP_PROJECT = /^[a-z][-a-z0-9]{4,28}[a-z0-9]$/;
+const GCP_SECRET_ID = /^[A-Za-z0-9_-]{1,255}$/;
+
+function fail(field: string, value: unknown, fix: string): never {
+  throw new Error(`NodeBootstrap.${field} = ${JSON.stringify(value)} is invalid: ${fix}`);
+}
+
+function checkIpv4(field: string, value: string): void {
+  if (!ipaddr.IPv4.isValidFourPartDecimal(value)) fail(field, value, "use a dotted-quad IPv4 address such as 203.0.113.10");
+}
+
+function checkCidr(field: string, value: string): void {
+  try {
+    ipaddr.parseCIDR(value);
+  } catch {
+    fail(field, value, "use CIDR notation such as 10.244.0.0/16");
+  }
+}
+
+export function validateBootstrap(b: NodeBootstrap): void {
+  if (!DNS_LABEL.test(b.clusterName)) fail("clusterName", b.clusterName, "use a DNS label (lowercase letters, digits, '-', at most 63 chars)");
+  if (!DNS_LABEL.test(b.nodeName)) fail("nodeName", b.nodeName, "use a DNS label (lowercase letters, digits, '-', at most 63 chars)");
+  if (b.cloud !== "aws" && b.cloud !== "gcp") fail("cloud", b.cloud, 'use "aws" or "gcp"');
+  if (b.role !== "control-plane" && b.role !== "worker") fail("role", b.role, 'use "control-plane" or "worker"');
+  if (b.init && b.role !== "control-plane") fail("init", b.init, "only a control-plane node can run `kubeadm init`; set init: false on workers");
+  checkIpv4("nodeIp", b.nodeIp);
+  const m = /^(.+):(\d{1,5})$/.exec(b.apiEndpoint);
+  if (!m || !ipaddr.IPv4.isValidFourPartDecimal(m[1]) || Number(m[2]) < 1 || Number(m[2]) > 65535)
+    fail("apiEndpoint", b.apiEndpoint, 'use "<init node public IPv4>:6443"');
+  if (b.controlPlaneIps.length === 0) fail("controlPlaneIps", b.controlPlaneIps, "list every control-plane node's public IP (at least one)");
+  b.controlPlaneIps.forEach((ip, i) => checkIpv4(`controlPlaneIps[${i}]`, ip));
+  if (b.role === "control-plane" && !b.controlPlaneIps.includes(b.nodeIp))
+    fail("controlPlaneIps", b.controlPlaneIps, `include this control-plane node's own IP ${b.nodeIp} so the API server certificate covers it`);
+  if (!K8S_VERSION.test(b.kubernetesVersion)) fail("kubernetesVersion", b.kubernetesVersion, 'use "MAJOR.MINOR.PATCH" without a leading v, e.g. "1.34.2"');
+  if (!CONTAINERD_VERSION.test(b.containerdVersion)) fail("containerdVersion", b.containerdVersion, 'use "MAJOR.MINOR.PATCH", e.g. "1.7.28"');
+  checkCidr("podCidr", b.podCidr);
+  checkCidr("serviceCidr", b.serviceCidr);
+  if (!TOKEN.test(b.bootstrapToken)) fail("bootstrapToken", "<redacted>", 'use the kubeadm format "[a-z0-9]{6}.[a-z0-9]{16}"');
+  if (!HASH.test(b.discoveryHash)) fail("discoveryHash", b.discoveryHash, 'use "sha256:<64 lowercase hex>" from discoveryTokenCaCertHash()');
+  validatePkiSecret(b);
+}
+
+function validatePkiSecret(b: NodeBootstrap): void {
+  const ref = b.pkiSecret;
+  if (b.role === "worker") {
+    if (ref) fail("pkiSecret", ref, "workers must not get the PKI bundle; leave pkiSecret unset on workers");
+    return;
+  }
+  const want = b.cloud;
+  if (!ref?.[want]) fail("pkiSecret", ref, `a ${b.cloud} control-plane node needs pkiSecret.${want} (the secret it reads the PKI bundle from)`);
+  if (ref.aws && ref.gcp) fail("pkiSecret", ref, "set exactly one of pkiSecret.aws / pkiSecret.gcp (the node's own cloud)");
+  if (ref.aws) {
+    if (!AWS_REGION.test(ref.aws.region)) fail("pkiSecret.aws.region", ref.aws.region, 'use an AWS region such as "eu-west-1"');
+    if (!AWS_SECRET_ID.test(ref.aws.secretId)) fail("pkiSecret.aws.secretId", ref.aws.secretId, "use the secret's name or ARN");
+  }
+  if (ref.gcp) {
+    if (!GCP_PROJECT.test(ref.gcp.project)) fail("pkiSecret.gcp.project", ref.gcp.project, "use the GCP project id (not its number or name)");
+    if (!GCP_SECRET_ID.test(ref.gcp.secretId)) fail("pkiSecret.gcp.secretId", ref.gcp.secretId, "use the short secret id (not projects/.../secrets/...)");
+  }
+}

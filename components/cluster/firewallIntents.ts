@@ -1,0 +1,86 @@
+// What the underlay must let through between nodes, independent of any cloud. Each pool
+// renders these intents into its own cloud's rules; nothing else is ever opened between
+// nodes, because everything else (kubelet, Cilium health, pod traffic) rides inside
+// WireGuard once Cilium and the node-router agent run.
+import { isControlPlane, type NodeSpec } from "./nodes";
+
+export const WIREGUARD_PORT = 51871;
+/** TCP ports of the control plane that must work before a node has WireGuard keys. */
+export const BOOTSTRAP_PORTS = [
+  { from: 6443, to: 6443, what: "kube-apiserver" },
+  { from: 2379, to: 2380, what: "etcd client and peer" },
+] as const;
+
+export type IntentSource = { readonly kind: "nodes"; readonly nodes: readonly string[] } | { readonly kind: "cidrs"; readonly cidrs: readonly string[] };
+
+export interface FirewallIntent {
+  /** Short, stable id used in rule names, e.g. `wireguard`. */
+  readonly id: string;
+  readonly description: string;
+  readonly protocol: "udp" | "tcp" | "icmp";
+  /** Inclusive port range for tcp/udp. */
+  readonly ports?: { readonly from: number; readonly to: number };
+  /** ICMP type/code for clouds that can filter on them. */
+  readonly icmp?: { readonly type: number; readonly code: number };
+  readonly source: IntentSource;
+  /** Names of the nodes the rule admits traffic to. */
+  readonly targets: readonly string[];
+}
+
+export function computeFirewallIntents(nodes: readonly NodeSpec[], adminCidrs: readonly string[]): FirewallIntent[] {
+  const all = nodes.map((n) => n.name);
+  const controlPlanes = nodes.filter(isControlPlane).map((n) => n.name);
+  const intents: FirewallIntent[] = [
+    {
+      id: "wireguard",
+      description: "Cilium WireGuard between every pair of nodes",
+      protocol: "udp",
+      ports: { from: WIREGUARD_PORT, to: WIREGUARD_PORT },
+      source: { kind: "nodes", nodes: all },
+      targets: all,
+    },
+    {
+      id: "apiserver",
+      description: "kube-apiserver bootstrap (TLS) from every node to the control plane",
+      protocol: "tcp",
+      ports: { from: 6443, to: 6443 },
+      source: { kind: "nodes", nodes: all },
+      targets: controlPlanes,
+    },
+    {
+      id: "etcd",
+      description: "etcd client and peer (TLS) between control-plane nodes",
+      protocol: "tcp",
+      ports: { from: 2379, to: 2380 },
+      source: { kind: "nodes", nodes: controlPlanes },
+      targets: controlPlanes,
+    },
+    {
+      // Routers on the path, not only nodes, send "fragmentation needed": path-MTU
+      // discovery for the WireGuard underlay breaks if these are dropped.
+      id: "pmtu",
+      description: "ICMP fragmentation-needed for path-MTU discovery",
+      protocol: "icmp",
+      icmp: { type: 3, code: 4 },
+      source: { kind: "cidrs", cidrs: ["0.0.0.0/0"] },
+      targets: all,
+    },
+  ];
+  if (adminCidrs.length > 0 && controlPlanes.length > 0) {
+    intents.push({
+      id: "admin-apiserver",
+      description: "kube-apiserver from the admin allowlist",
+      protocol: "tcp",
+      ports: { from: 6443, to: 6443 },
+      source: { kind: "cidrs", cidrs: [...adminCidrs] },
+      targets: controlPlanes,
+    });
+  }
+  return intents.filter((i) => i.targets.length > 0);
+}
+
+/** The intents that admit traffic to at least one of `nodes` (a pool's view). */
+export function intentsFor(intents: readonly FirewallIntent[], nodes: readonly string[]): FirewallIntent[] {
+  const mine = new Set(nodes);
+  return intents.filter((i) => i.targets.some((t) => mine.has(t)));
+}

@@ -1,0 +1,134 @@
+// The stack configuration's shape, written once: the TypeScript types are inferred from
+// these zod schemas, so the type the program uses and the checks users hit cannot drift.
+import { z } from "zod";
+
+export const roles = ["control-plane", "worker"] as const;
+export type NodeRole = (typeof roles)[number];
+export const clouds = ["aws", "gcp"] as const;
+export type Cloud = (typeof clouds)[number];
+
+const cidr = z.string().min(1);
+const portOrRange = z.union([z.number().int(), z.string()]);
+
+const pool = z
+  .object({
+    /** Pool name; node names are `<cluster>-<cloud>-<pool>-<index>`. */
+    name: z.string().regex(/^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$/, "lower-case letters, digits and '-', at most 20 characters"),
+    /** control-plane nodes run kubeadm's stacked etcd and the API server. */
+    role: z.enum(roles),
+    /** Number of nodes in the pool. */
+    count: z.number().int().min(0).max(100),
+    /** EC2 instance type or GCE machine type. */
+    machineType: z.string().min(1),
+    /** Availability zone (AWS) or zone (GCP), e.g. eu-west-1a or europe-west1-b. */
+    zone: z.string().min(1),
+    /** Root disk size in GiB. */
+    diskSizeGb: z.number().int().min(20).max(2000).default(50),
+  })
+  .strict();
+
+const awsSchema = z
+  .object({
+    /** AWS region; must match the zones of the pools. */
+    region: z.string().min(1),
+    /** CIDR of the VPC this program creates; conflicts with vpcId. */
+    vpcCidr: cidr.default("10.10.0.0/16"),
+    /** CIDR of the nodes' subnet, inside vpcCidr. */
+    subnetCidr: cidr.default("10.10.1.0/24"),
+    /** Use an existing VPC instead of creating one (its CIDR must still be given as vpcCidr). */
+    vpcId: z.string().optional(),
+    /** Name filter of the AMI looked up (Canonical's Ubuntu 24.04 LTS by default). */
+    amiNameFilter: z.string().default("ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*"),
+    /** Owner account of the AMI (Canonical by default). */
+    amiOwner: z.string().default("099720109477"),
+    pools: z.array(pool).min(1),
+  })
+  .strict();
+
+const gcpSchema = z
+  .object({
+    /** GCP project id. */
+    project: z.string().min(1),
+    /** GCP region; must match the zones of the pools. */
+    region: z.string().min(1),
+    /** CIDR of the nodes' subnetwork. */
+    subnetCidr: cidr.default("10.20.1.0/24"),
+    /** Image the instances boot (Ubuntu 24.04 LTS by default). */
+    image: z.string().default("ubuntu-os-cloud/ubuntu-2404-lts-amd64"),
+    pools: z.array(pool).min(1),
+  })
+  .strict();
+
+const clusterSchema = z
+  .object({
+    /** Cluster name: prefix of every cloud resource, lower case. */
+    name: z.string().regex(/^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$/, "lower-case letters, digits and '-', at most 20 characters"),
+    /** Kubernetes version (kubeadm, kubelet, kubectl packages from pkgs.k8s.io). */
+    kubernetesVersion: z.string().regex(/^1\.\d+\.\d+$/, "a full version such as 1.34.2").default("1.34.2"),
+    /** Debian-package version of containerd installed on every node. */
+    containerdVersion: z.string().regex(/^\d+\.\d+\.\d+/, "a version such as 1.7.28").default("1.7.28"),
+    /** Cluster pod CIDR (IPv4). */
+    podCidr: cidr.default("10.244.0.0/16"),
+    /** Cluster service CIDR (IPv4). */
+    serviceCidr: cidr.default("10.96.0.0/12"),
+    /** CIDRs allowed to reach the API server on 6443 (operators, CI). Empty = nodes only. */
+    adminCidrs: z.array(cidr).default([]),
+    /** Set to acknowledge an even number of etcd members (no extra fault tolerance). */
+    allowEvenEtcdMembers: z.boolean().default(false),
+  })
+  .strict();
+
+const ciliumSchema = z
+  .object({
+    /** Cilium chart version; one of the supported chart lines. */
+    version: z.string().optional(),
+    /** IPAM mode: cluster-pool (Cilium allocates) or kubernetes (Node.spec.podCIDRs). */
+    ipam: z.enum(["cluster-pool", "kubernetes"]).default("cluster-pool"),
+    /** CIDR Cilium routes natively; must cover podCidr. Defaults to podCidr. */
+    nativeRoutingCidr: cidr.optional(),
+    /** Hubble UI in addition to Hubble and its relay. */
+    hubbleUi: z.boolean().default(false),
+  })
+  .strict()
+  .default({ ipam: "cluster-pool", hubbleUi: false });
+
+const nodeRouterSchema = z
+  .object({
+    /** Agent image reference. */
+    image: z.string().optional(),
+    /** TCP ports to control-plane nodes left outside WireGuard for bootstrap. */
+    exemptPorts: z.array(portOrRange).optional(),
+    /** Allow exempt ports beyond 6443 and 2379-2380 (weakens the guarantee). */
+    allowExtraExemptPorts: z.boolean().optional(),
+    /** WireGuard device the agent steers into. */
+    device: z.string().optional(),
+    /** Routing table id of the steering table. */
+    table: z.number().int().optional(),
+    /** First ip rule priority of the agent's owned range. */
+    priority: z.number().int().optional(),
+    /** Firewall mark of WireGuard's own packets, and its mask. */
+    mark: z.string().optional(),
+    mask: z.string().optional(),
+    /** Label selector that marks control-plane nodes. */
+    controlPlaneSelector: z.string().optional(),
+  })
+  .strict()
+  .default({});
+
+export const stackConfigSchema = z
+  .object({
+    cluster: clusterSchema,
+    aws: awsSchema.optional(),
+    gcp: gcpSchema.optional(),
+    cilium: ciliumSchema,
+    nodeRouter: nodeRouterSchema,
+  })
+  .strict();
+
+export type StackConfig = z.infer<typeof stackConfigSchema>;
+export type PoolConfig = z.infer<typeof pool>;
+export type AwsConfig = z.infer<typeof awsSchema>;
+export type GcpConfig = z.infer<typeof gcpSchema>;
+export type ClusterSettings = z.infer<typeof clusterSchema>;
+export type CiliumConfig = z.infer<typeof ciliumSchema>;
+export type NodeRouterConfig = z.infer<typeof nodeRouterSchema>;

@@ -1,0 +1,8 @@
+// Pulumi entry point (Pulumi.yaml: main: infra/). Stack outputs: apiEndpoint, kubeconfig
+// (secret) and the node table.
+import { program } from "./program";
+
+const outputs = program();
+export const apiEndpoint = outputs.apiEndpoint;
+export const kubeconfig = outputs.kubeconfig;
+export const nodes = outputs.nodes;

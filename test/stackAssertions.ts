@@ -1,0 +1,104 @@
+// The checks every shipped stack must pass, run against the resources the real program
+// registers under mocks.
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
+import { X509Certificate } from "node:crypto";
+import { runProgram, type StackRun } from "./stackHarness";
+import { ofType, resolve } from "./pulumiMocks";
+import { admitted, underlayNodes } from "./underlay";
+
+const WIREGUARD = 51871;
+const isBootstrapPort = (p: number) => p === 6443 || p === 2379 || p === 2380;
+
+export function describeStack(stack: string): void {
+  describe(`stack ${stack} under mocks`, () => {
+    let run: StackRun;
+    beforeAll(async () => {
+      run = await runProgram(stack);
+    });
+
+    it("provisions at least one control-plane node and gives every node an address", () => {
+      const nodes = underlayNodes(run.recorded);
+      expect(nodes.length).toBeGreaterThan(1);
+      expect(nodes.some((n) => n.role === "control-plane")).toBe(true);
+      for (const n of nodes) expect(n.address).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    });
+
+    it("lets every node reach every other node on UDP 51871", () => {
+      const nodes = underlayNodes(run.recorded);
+      for (const from of nodes) {
+        for (const to of nodes.filter((n) => n !== from)) {
+          const wg = admitted(run.recorded, from, to).filter((a) => a.protocol === "udp" && a.from <= WIREGUARD && WIREGUARD <= a.to);
+          expect({ from: from.name, to: to.name, wireguard: wg.length > 0 }).toEqual({ from: from.name, to: to.name, wireguard: true });
+        }
+      }
+    });
+
+    it("opens nothing else between nodes but ICMP and the bootstrap ports towards control-plane nodes", () => {
+      const nodes = underlayNodes(run.recorded);
+      const offending: string[] = [];
+      for (const from of nodes) {
+        for (const to of nodes.filter((n) => n !== from)) {
+          for (const a of admitted(run.recorded, from, to)) {
+            const ok =
+              a.protocol === "icmp" ||
+              (a.protocol === "udp" && a.from === WIREGUARD && a.to === WIREGUARD) ||
+              (a.protocol === "tcp" && to.role === "control-plane" && isBootstrapPort(a.from) && isBootstrapPort(a.to));
+            if (!ok) offending.push(`${a.rule}: ${a.protocol} ${a.from}-${a.to} ${from.name} -> ${to.name}`);
+          }
+        }
+      }
+      expect(offending).toEqual([]);
+    });
+
+    it("lets the bootstrap ports reach only control-plane nodes", () => {
+      const nodes = underlayNodes(run.recorded);
+      const cp = nodes.find((n) => n.role === "control-plane")!;
+      for (const worker of nodes.filter((n) => n.role === "worker")) {
+        expect(admitted(run.recorded, cp, worker).filter((a) => a.protocol === "tcp")).toEqual([]);
+        expect(admitted(run.recorded, worker, cp).some((a) => a.protocol === "tcp" && a.from === 6443)).toBe(true);
+      }
+    });
+
+    it("keeps the kubeconfig, bootstrap token and PKI bundle secret", async () => {
+      expect(await pulumi.isSecret(run.outputs.kubeconfig)).toBe(true);
+      const secrets = ofType(run.recorded, "aws:secretsmanager/secretVersion:SecretVersion").map((s) => s.inputs.secretString)
+        .concat(ofType(run.recorded, "gcp:secretmanager/secretVersion:SecretVersion").map((s) => s.inputs.secretData));
+      expect(secrets.length).toBeGreaterThan(0);
+      for (const s of secrets) expect(Object.keys(JSON.parse(s))).toEqual(expect.arrayContaining(["ca.key", "sa.key", "etcd/ca.key"]));
+    });
+
+    it("puts no private key in any instance's user data, and a bootstrap token in every one", () => {
+      const userData = [
+        ...ofType(run.recorded, "aws:ec2/instance:Instance").map((i) => i.inputs.userData as string),
+        ...ofType(run.recorded, "gcp:compute/instance:Instance").map((i) => i.inputs.metadata["user-data"] as string),
+      ];
+      expect(userData.length).toBe(underlayNodes(run.recorded).length);
+      for (const u of userData) {
+        expect(u.startsWith("#cloud-config")).toBe(true);
+        expect(u).not.toMatch(/PRIVATE KEY/);
+        expect(u).toMatch(/[a-z0-9]{6}\.[a-z0-9]{16}/);
+      }
+    });
+
+    it("signs the kubeconfig's credentials with the cluster CA it also carries", async () => {
+      const kubeconfig = parse(await resolve(run.outputs.kubeconfig as pulumi.Output<string>));
+      const caPem = Buffer.from(kubeconfig.clusters[0].cluster["certificate-authority-data"], "base64").toString();
+      const clusterCa = ofType(run.recorded, "tls:index/selfSignedCert:SelfSignedCert").find((c) => c.name.endsWith("-pki-ca"))!;
+      expect(caPem).toBe(clusterCa.state.certPem);
+      const client = new X509Certificate(Buffer.from(kubeconfig.users[0].user["client-certificate-data"], "base64"));
+      expect(client.verify(new X509Certificate(caPem).publicKey)).toBe(true);
+      expect(client.subject).toContain("O=system:masters");
+    });
+
+    it("requires IMDSv2 and encrypted disks on AWS, Shielded VM on GCP", () => {
+      for (const i of ofType(run.recorded, "aws:ec2/instance:Instance")) {
+        expect(i.inputs.metadataOptions.httpTokens).toBe("required");
+        expect(i.inputs.rootBlockDevice.encrypted).toBe(true);
+      }
+      for (const i of ofType(run.recorded, "gcp:compute/instance:Instance")) {
+        expect(i.inputs.shieldedInstanceConfig).toMatchObject({ enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true });
+      }
+    });
+  });
+}

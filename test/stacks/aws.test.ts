@@ -1,0 +1,3 @@
+import { describeStack } from "../stackAssertions";
+
+describeStack("aws");
