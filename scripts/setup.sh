@@ -19,6 +19,10 @@ if [ "${#need[@]}" -gt 0 ]; then
 fi
 
 # Reinstall from the lockfile when node_modules is missing or older than the lockfile.
+# `npm ci` is the strict path; where the registry serves only this platform's builds of
+# packages with per-platform optional dependencies (@swc/core, jest's resolver), npm ci
+# rejects the lockfile as incomplete, so fall back to `npm install --no-save`, which
+# installs the same locked versions without touching the lockfile.
 if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  npm ci --no-audit --no-fund 2>/dev/null || npm install --no-save --no-audit --no-fund
 fi
