@@ -92,25 +92,36 @@ const ciliumSchema = z
   .strict()
   .default({ ipam: "cluster-pool", hubbleUi: false });
 
+// Mirrors components/nodeRouter/settings.ts NodeRouterSettingsInput; the values are then
+// checked there (exempt ports within the bootstrap set, mark inside mask, ...).
 const nodeRouterSchema = z
   .object({
-    /** Agent image reference. */
+    /** Agent image reference; default the pinned release image. */
     image: z.string().optional(),
-    /** TCP ports to control-plane nodes left outside WireGuard for bootstrap. */
+    /** TCP ports to control-plane nodes left outside WireGuard; default 6443, 2379-2380. */
     exemptPorts: z.array(portOrRange).optional(),
-    /** Allow exempt ports beyond 6443 and 2379-2380 (weakens the guarantee). */
+    /** Allow exempt ports beyond 6443 and 2379-2380 (weakens the guarantee); default false. */
     allowExtraExemptPorts: z.boolean().optional(),
-    /** WireGuard device the agent steers into. */
+    /** WireGuard device the agent steers into; default cilium_wg0. */
     device: z.string().optional(),
-    /** Routing table id of the steering table. */
+    /** Steering routing table id; default 51871. */
     table: z.number().int().optional(),
-    /** First ip rule priority of the agent's owned range. */
+    /** Routing table id for control-plane addresses; default 51872. */
+    controlPlaneTable: z.number().int().optional(),
+    /** First ip rule priority of the agent's owned range; default 1000. */
     priority: z.number().int().optional(),
-    /** Firewall mark of WireGuard's own packets, and its mask. */
-    mark: z.string().optional(),
-    mask: z.string().optional(),
-    /** Label selector that marks control-plane nodes. */
+    /** Firewall mark of WireGuard's own packets and its mask; default 0xe00 / 0xf00. */
+    mark: z.union([z.string(), z.number().int()]).optional(),
+    mask: z.union([z.string(), z.number().int()]).optional(),
+    /** Label selector that marks control-plane nodes; default node-role.kubernetes.io/control-plane. */
     controlPlaneSelector: z.string().optional(),
+    /** Full resync period in seconds; default 30. */
+    resyncSeconds: z.number().int().optional(),
+    /** Ports of /healthz+/readyz and /metrics on the node; default 9871. */
+    healthPort: z.number().int().optional(),
+    metricsPort: z.number().int().optional(),
+    /** Agent log level; default info. */
+    logLevel: z.enum(["debug", "info", "warn", "error"]).optional(),
   })
   .strict()
   .default({});

@@ -4,7 +4,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as gcp from "@pulumi/gcp";
 import { loadConfig } from "./config";
+import * as k8s from "@pulumi/kubernetes";
 import { Cluster } from "../components/cluster/cluster";
+import { Cilium } from "../components/cilium/cilium";
+import { NodeRouter } from "../components/nodeRouter/nodeRouter";
+import { ciliumValuesInput } from "./platform";
 
 export function program() {
   // Everything is validated before the first resource is registered.
@@ -15,6 +19,11 @@ export function program() {
   const gcpProvider = config.gcp ? new gcp.Provider(`${name}-gcp`, { project: config.gcp.project, region: config.gcp.region }) : undefined;
 
   const cluster = new Cluster(name, { config, nodes, awsProvider, gcpProvider });
+
+  const k8sProvider = new k8s.Provider(`${name}-k8s`, { kubeconfig: cluster.kubeconfig, enableServerSideApply: true });
+  const cilium = new Cilium(`${name}-cilium`, { provider: k8sProvider, ...ciliumValuesInput(config, cluster.apiHost) });
+  // The agent steers into cilium_wg0, which exists only once Cilium runs.
+  new NodeRouter(`${name}-node-router`, { provider: k8sProvider, settings: config.nodeRouter, dependsOn: [cilium] });
 
   return {
     apiEndpoint: cluster.apiEndpoint,

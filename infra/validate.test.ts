@@ -70,3 +70,21 @@ describe("validateStackConfig", () => {
     expect(problemsOf(c).length).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe("validateStackConfig: what runs on the cluster", () => {
+  const cases: [string, (c: any) => void, RegExp][] = [
+    ["unsupported Cilium chart version", (c) => { c.cilium = { version: "1.16.3" }; }, /proj:cilium\.version/],
+    ["exempt port outside the bootstrap set", (c) => { c.nodeRouter = { exemptPorts: [6443, 10250] }; }, /proj:nodeRouter\.exemptPorts/],
+  ];
+  it.each(cases)("rejects %s", (_what, mutate, message) => {
+    const c = base();
+    mutate(c);
+    expect(problemsOf(c).join("\n")).toMatch(message);
+  });
+
+  it("accepts extra exempt ports only with the explicit opt-in", () => {
+    const c: any = base();
+    c.nodeRouter = { exemptPorts: [6443, 10250], allowExtraExemptPorts: true };
+    expect(() => validateStackConfig(c, "proj")).not.toThrow();
+  });
+});

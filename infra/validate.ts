@@ -4,6 +4,9 @@ import { z } from "zod";
 import { stackConfigSchema, clouds, type StackConfig } from "./configSchema";
 import { parseCidr, overlaps, covers, type Cidr } from "../components/cluster/cidr";
 import { expandPools, isControlPlane, type NodeSpec } from "../components/cluster/nodes";
+import { buildCiliumValues } from "../components/cilium/values";
+import { resolveNodeRouterSettings } from "../components/nodeRouter/settings";
+import { ciliumValuesInput } from "./platform";
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -35,6 +38,7 @@ export function validateStackConfig(raw: Record<string, unknown>, project: strin
   const warnings: string[] = [];
   problems.push(...checkCloudsAndNodes(config, key, warnings));
   problems.push(...checkCidrs(config, key));
+  if (problems.length === 0) problems.push(...checkPlatform(config, project));
   if (problems.length > 0) throw new ConfigError(problems);
   return { config, nodes: allNodes(config), warnings };
 }
@@ -131,5 +135,20 @@ function checkCidrs(config: StackConfig, key: KeyFn): string[] {
       }
     }
   }
+  return problems;
+}
+
+/** Runs the Cilium values builder and the agent settings resolver; their errors name `cilium.*` / `nodeRouter.*`. */
+function checkPlatform(config: StackConfig, project: string): string[] {
+  const problems: string[] = [];
+  const attempt = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      problems.push(`${project}:${(e as Error).message}`);
+    }
+  };
+  attempt(() => buildCiliumValues(ciliumValuesInput(config, "api.example")));
+  attempt(() => resolveNodeRouterSettings(config.nodeRouter));
   return problems;
 }

@@ -15,6 +15,12 @@ export interface Recorded {
   readonly inputs: Record<string, any>;
   readonly state: Record<string, any>;
   readonly id: string;
+  /** URNs of the resources this one's registration depends on (what the engine orders by). */
+  readonly dependencies: string[];
+  /** Input property -> URNs it depends on, as the engine (and a policy pack) sees them. */
+  readonly propertyDependencies: Record<string, string[]>;
+  /** The URN the mock monitor gave the resource. */
+  urn: string;
 }
 
 const openssl = (args: string[], files: Record<string, string>): string => {
@@ -89,13 +95,15 @@ export function unwrapSecrets(v: any): any {
 /** Installs the mocks; returns the list that fills as resources register. */
 export async function installMocks(project: string, stack: string, preview = false): Promise<Recorded[]> {
   const recorded: Recorded[] = [];
+  const registrations = new Map<string, { dependencies: string[]; propertyDependencies: Record<string, string[]> }>();
   let seq = 0;
   await pulumi.runtime.setMocks({
     newResource(args: pulumi.runtime.MockResourceArgs) {
       const inputs = unwrapSecrets(args.inputs);
       const state = { ...inputs, ...outputsFor(args.type, inputs, seq++) };
       const id = `${args.name}_id`;
-      recorded.push({ type: args.type, name: args.name, inputs, state, id });
+      const registration = registrations.get(`${args.type}::${args.name}`);
+      recorded.push({ type: args.type, name: args.name, inputs, state, id, urn: "", dependencies: registration?.dependencies ?? [], propertyDependencies: registration?.propertyDependencies ?? {} });
       return { id, state };
     },
     call(args: pulumi.runtime.MockCallArgs) {
@@ -104,6 +112,21 @@ export async function installMocks(project: string, stack: string, preview = fal
       return f(args.inputs);
     },
   }, project, stack, preview);
+  // Mocks do not show dependencies or URNs; the RegisterResource request and response do.
+  // Wrap the mock monitor to keep them.
+  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource: (req: any, cb: any) => void };
+  const original = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    const key = `${req.getType()}::${req.getName()}`;
+    const propertyDependencies: Record<string, string[]> = {};
+    req.getPropertydependenciesMap().forEach((deps: { getUrnsList(): string[] }, prop: string) => { propertyDependencies[prop] = deps.getUrnsList(); });
+    registrations.set(key, { dependencies: req.getDependenciesList() as string[], propertyDependencies });
+    return original(req, (err: unknown, resp: { getUrn(): string } | undefined) => {
+      const r = recorded.find((x) => `${x.type}::${x.name}` === key);
+      if (r && resp) r.urn = resp.getUrn();
+      callback(err, resp);
+    });
+  };
   return recorded;
 }
 

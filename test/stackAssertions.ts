@@ -6,6 +6,9 @@ import { X509Certificate } from "node:crypto";
 import { runProgram, type StackRun } from "./stackHarness";
 import { ofType, resolve } from "./pulumiMocks";
 import { admitted, underlayNodes } from "./underlay";
+import { platformChecks } from "./platformAssertions";
+import { policyChecks } from "./policyAssertions";
+import { stackConfig } from "./stackHarness";
 
 const WIREGUARD = 51871;
 const isBootstrapPort = (p: number) => p === 6443 || p === 2379 || p === 2380;
@@ -90,6 +93,9 @@ export function describeStack(stack: string): void {
       expect(client.verify(new X509Certificate(caPem).publicKey)).toBe(true);
       expect(client.subject).toContain("O=system:masters");
     });
+
+    platformChecks(() => run.recorded, JSON.parse(stackConfig(stack)["wg-mesh-cluster:cluster"]).podCidr);
+    policyChecks(() => run.recorded);
 
     it("requires IMDSv2 and encrypted disks on AWS, Shielded VM on GCP", () => {
       for (const i of ofType(run.recorded, "aws:ec2/instance:Instance")) {

@@ -1,0 +1,25 @@
+// Prometheus metrics (prom-client) in their own registry, so tests can build several.
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+export type ErrorKind = "apply" | "kernel-read" | "api" | "input" | "link-monitor";
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly reconcileDuration = new Histogram({
+    name: "node_router_reconcile_duration_seconds",
+    help: "Time of one reconcile step (desired state, kernel read when needed, diff, apply)",
+    labelNames: ["kernel_read"],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly ownedRules = new Gauge({ name: "node_router_owned_rules", help: "ip rules the agent owns (both families)", registers: [this.registry] });
+  readonly ownedRoutes = new Gauge({ name: "node_router_owned_routes", help: "Routes the agent owns in its tables", labelNames: ["type"], registers: [this.registry] });
+  readonly remoteNodes = new Gauge({ name: "node_router_remote_nodes_covered", help: "Remote nodes with at least one steered prefix", registers: [this.registry] });
+  readonly deviceUp = new Gauge({ name: "node_router_device_up", help: "1 when the WireGuard device exists and is up", registers: [this.registry] });
+  readonly errors = new Counter({ name: "node_router_errors_total", help: "Errors by kind", labelNames: ["kind"], registers: [this.registry] });
+  readonly lastSuccess = new Gauge({ name: "node_router_last_successful_reconcile_timestamp_seconds", help: "Unix time of the last reconcile that applied without error", registers: [this.registry] });
+
+  constructor() {
+    for (const kind of ["apply", "kernel-read", "api", "input", "link-monitor"] as ErrorKind[]) this.errors.inc({ kind }, 0);
+  }
+}

@@ -1,0 +1,168 @@
+// Settings from command-line flags and environment variables, validated with zod.
+// A flag wins over its environment variable, which wins over the default. Every error names
+// the flag, the environment variable and what a valid value looks like.
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import type { PortRange } from "./model";
+import { parseSelector, type LabelSelector } from "./selector";
+
+/** One row per setting: the single source for parsing, validation and the README table. */
+export const SETTINGS = {
+  nodeName: { flag: "node-name", env: "NODE_NAME", default: "", help: "This node's Kubernetes name (downward API spec.nodeName)" },
+  device: { flag: "device", env: "NODE_ROUTER_DEVICE", default: "cilium_wg0", help: "WireGuard device that steered traffic must leave through" },
+  steeringTable: { flag: "table", env: "NODE_ROUTER_TABLE", default: "51871", help: "Routing table for remote pod CIDRs and worker addresses" },
+  controlPlaneTable: { flag: "control-plane-table", env: "NODE_ROUTER_CONTROL_PLANE_TABLE", default: "51872", help: "Routing table for control-plane node addresses" },
+  rulePriority: { flag: "rule-priority", env: "NODE_ROUTER_RULE_PRIORITY", default: "1000", help: "First ip rule priority; the agent owns this and the next 99" },
+  wgMark: { flag: "wg-mark", env: "NODE_ROUTER_WG_MARK", default: "0xe00", help: "Firewall mark of WireGuard's own encrypted packets" },
+  wgMask: { flag: "wg-mask", env: "NODE_ROUTER_WG_MASK", default: "0xf00", help: "Mask applied before comparing the mark" },
+  exemptPorts: { flag: "exempt-ports", env: "NODE_ROUTER_EXEMPT_PORTS", default: "6443,2379-2380", help: "TCP ports of control-plane nodes reachable in the clear (bootstrap)" },
+  controlPlaneSelector: { flag: "control-plane-selector", env: "NODE_ROUTER_CONTROL_PLANE_SELECTOR", default: "node-role.kubernetes.io/control-plane", help: "Label selector for control-plane nodes: key, key=value, key!=value, !key, comma-joined" },
+  resyncSeconds: { flag: "resync-seconds", env: "NODE_ROUTER_RESYNC_SECONDS", default: "30", help: "Period of the full re-read of kernel state that repairs drift" },
+  healthAddress: { flag: "health-address", env: "NODE_ROUTER_HEALTH_ADDRESS", default: "0.0.0.0:9871", help: "host:port serving /healthz and /readyz" },
+  metricsAddress: { flag: "metrics-address", env: "NODE_ROUTER_METRICS_ADDRESS", default: "0.0.0.0:9871", help: "host:port serving /metrics (may equal the health address)" },
+  routeProtocol: { flag: "route-protocol", env: "NODE_ROUTER_ROUTE_PROTOCOL", default: "211", help: "Protocol number marking the rules and routes the agent owns" },
+  kubeconfig: { flag: "kubeconfig", env: "KUBECONFIG", default: "", help: "Kubeconfig file for running outside the cluster (in-cluster config when empty)" },
+  logLevel: { flag: "log-level", env: "NODE_ROUTER_LOG_LEVEL", default: "info", help: "pino log level: debug, info, warn, error" },
+} as const;
+
+export type SettingName = keyof typeof SETTINGS;
+
+/** Rule priorities the agent owns: [rulePriority, rulePriority + OWNED_PRIORITY_SPAN). */
+export const OWNED_PRIORITY_SPAN = 100;
+/** Cilium moves the local-table rule to priority 100; the main-table rule sits at 32766. */
+const MIN_PRIORITY = 101;
+const MAX_PRIORITY = 32765;
+/** The exempt-port rules occupy fixed slots; see desired.ts. */
+export const MAX_EXEMPT_RANGES = 20;
+
+export interface Settings {
+  nodeName: string;
+  device: string;
+  steeringTable: number;
+  controlPlaneTable: number;
+  rulePriority: number;
+  wgMark: number;
+  wgMask: number;
+  exemptPorts: PortRange[];
+  controlPlaneSelector: LabelSelector;
+  resyncSeconds: number;
+  healthAddress: HostPort;
+  metricsAddress: HostPort;
+  routeProtocol: number;
+  kubeconfig?: string;
+  logLevel: "debug" | "info" | "warn" | "error";
+}
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+const integer = (min: number, max: number) =>
+  z.string().trim().regex(/^(0x[0-9a-fA-F]+|[0-9]+)$/, "must be a decimal or 0x-hex integer")
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `must be between ${min} and ${max}`);
+
+const portRanges = z.string().transform((text, ctx) => {
+  const ranges: PortRange[] = [];
+  for (const part of text.split(",").map((p) => p.trim()).filter(Boolean)) {
+    const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(part);
+    const start = m ? Number(m[1]) : NaN;
+    const end = m ? Number(m[2] ?? m[1]) : NaN;
+    if (!m || start < 1 || end > 65535 || start > end) {
+      ctx.addIssue({ code: "custom", message: `"${part}" is not a port or an ascending range like 2379-2380` });
+      return z.NEVER;
+    }
+    ranges.push({ start, end });
+  }
+  if (ranges.length > MAX_EXEMPT_RANGES) {
+    ctx.addIssue({ code: "custom", message: `at most ${MAX_EXEMPT_RANGES} port ranges` });
+    return z.NEVER;
+  }
+  return ranges;
+});
+
+const hostPort = z.string().transform((text, ctx) => {
+  const m = /^(.*):(\d{1,5})$/.exec(text.trim());
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port < 1 || port > 65535) {
+    ctx.addIssue({ code: "custom", message: `"${text}" is not host:port, e.g. 0.0.0.0:9871 or :9871` });
+    return z.NEVER;
+  }
+  const host = m[1].replace(/^\[(.*)\]$/, "$1") || "0.0.0.0";
+  return { host, port };
+});
+
+const selector = z.string().transform((text, ctx) => {
+  try {
+    return parseSelector(text);
+  } catch (e) {
+    ctx.addIssue({ code: "custom", message: (e as Error).message });
+    return z.NEVER;
+  }
+});
+
+const schema = z.object({
+  nodeName: z.string().trim(),
+  device: z.string().regex(/^[A-Za-z0-9_.:-]{1,15}$/, "must be a Linux interface name (1-15 characters)"),
+  steeringTable: integer(1, 0xfffffffe).refine((t) => t < 252 || t > 255, "must not be a reserved table (252-255)"),
+  controlPlaneTable: integer(1, 0xfffffffe).refine((t) => t < 252 || t > 255, "must not be a reserved table (252-255)"),
+  rulePriority: integer(MIN_PRIORITY, MAX_PRIORITY - OWNED_PRIORITY_SPAN + 1),
+  wgMark: integer(1, 0xffffffff),
+  wgMask: integer(1, 0xffffffff),
+  exemptPorts: portRanges,
+  controlPlaneSelector: selector,
+  resyncSeconds: integer(1, 86400),
+  healthAddress: hostPort,
+  metricsAddress: hostPort,
+  // 0-4 are the kernel's own; 5-255 is free, see README for why 211.
+  routeProtocol: integer(5, 255),
+  kubeconfig: z.string().transform((s) => s || undefined),
+  logLevel: z.enum(["debug", "info", "warn", "error"]),
+});
+
+export class SettingsError extends Error {}
+
+/** Parses flags (argv without node and script) and environment into validated Settings. */
+export function parseSettings(argv: string[], env: Record<string, string | undefined>): Settings {
+  const options = Object.fromEntries(
+    Object.values(SETTINGS).map((s) => [s.flag, { type: "string" as const }]),
+  );
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    throw new SettingsError(`${(e as Error).message}. Known flags: ${Object.values(SETTINGS).map((s) => "--" + s.flag).join(" ")}`);
+  }
+  const raw: Record<string, string> = {};
+  for (const [name, s] of Object.entries(SETTINGS)) {
+    const flagValue = values[s.flag];
+    raw[name] = typeof flagValue === "string" ? flagValue : (env[s.env] ?? s.default);
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const s = SETTINGS[issue.path[0] as SettingName];
+      return `--${s.flag} / ${s.env} = "${raw[issue.path[0] as string]}": ${issue.message}`;
+    });
+    throw new SettingsError(`invalid settings:\n  ${lines.join("\n  ")}`);
+  }
+  const settings = parsed.data as Settings;
+  if (settings.steeringTable === settings.controlPlaneTable) {
+    throw new SettingsError(`--table and --control-plane-table must differ (both ${settings.steeringTable})`);
+  }
+  if (((settings.wgMark & settings.wgMask) >>> 0) !== settings.wgMark) {
+    throw new SettingsError(`--wg-mark ${hex(settings.wgMark)} has bits outside --wg-mask ${hex(settings.wgMask)}: widen the mask or fix the mark`);
+  }
+  return settings;
+}
+
+/** The run command cannot work without knowing which node it is on. */
+export function requireNodeName(settings: Settings): string {
+  if (!settings.nodeName) {
+    throw new SettingsError(`--node-name / NODE_NAME is empty: set it from the downward API (fieldRef spec.nodeName)`);
+  }
+  return settings.nodeName;
+}
+
+const hex = (n: number) => "0x" + n.toString(16);

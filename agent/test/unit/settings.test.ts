@@ -1,0 +1,64 @@
+import { parseSettings, requireNodeName, SettingsError } from "../../src/settings";
+import { matchesSelector, parseSelector } from "../../src/selector";
+
+describe("parseSettings", () => {
+  it("uses the documented defaults", () => {
+    const s = parseSettings([], { NODE_NAME: "n1" });
+    expect(s).toMatchObject({
+      nodeName: "n1", device: "cilium_wg0", steeringTable: 51871, controlPlaneTable: 51872, rulePriority: 1000,
+      wgMark: 0xe00, wgMask: 0xf00, exemptPorts: [{ start: 6443, end: 6443 }, { start: 2379, end: 2380 }],
+      resyncSeconds: 30, healthAddress: { host: "0.0.0.0", port: 9871 }, routeProtocol: 211, logLevel: "info",
+    });
+    expect(s.kubeconfig).toBeUndefined();
+  });
+
+  it("lets a flag win over its environment variable", () => {
+    const s = parseSettings(["--device", "wg1", "--exempt-ports=443"], { NODE_ROUTER_DEVICE: "wg9", NODE_NAME: "n" });
+    expect(s.device).toBe("wg1");
+    expect(s.exemptPorts).toEqual([{ start: 443, end: 443 }]);
+  });
+
+  it.each([
+    [["--table", "254"], /--table \/ NODE_ROUTER_TABLE = "254": must not be a reserved table/],
+    [["--rule-priority", "50"], /--rule-priority .*between 101 and/],
+    [["--exempt-ports", "2380-2379"], /--exempt-ports .*"2380-2379" is not a port or an ascending range/],
+    [["--exempt-ports", "70000"], /not a port/],
+    [["--wg-mark", "0x1000"], /--wg-mark 0x1000 has bits outside --wg-mask 0xf00/],
+    [["--health-address", "nope"], /--health-address .*is not host:port/],
+    [["--control-plane-selector", "a=b=c"], /--control-plane-selector .*not a valid label value/],
+    [["--table", "7", "--control-plane-table", "7"], /must differ/],
+    [["--bogus", "1"], /Unknown option '--bogus'.*Known flags/],
+    [["--route-protocol", "2"], /--route-protocol .*between 5 and 255/],
+  ])("rejects %j with an error naming the flag", (argv, message) => {
+    expect(() => parseSettings(argv as string[], {})).toThrow(SettingsError);
+    expect(() => parseSettings(argv as string[], {})).toThrow(message);
+  });
+
+  it("requires a node name for run", () => {
+    expect(() => requireNodeName(parseSettings([], {}))).toThrow(/NODE_NAME is empty/);
+    expect(requireNodeName(parseSettings([], { NODE_NAME: "x" }))).toBe("x");
+  });
+});
+
+describe("label selectors", () => {
+  it.each([
+    ["node-role.kubernetes.io/control-plane", { "node-role.kubernetes.io/control-plane": "" }, true],
+    ["node-role.kubernetes.io/control-plane", { "node-role.kubernetes.io/control-plane": "true" }, true],
+    ["node-role.kubernetes.io/control-plane", {}, false],
+    ["role=cp", { role: "cp" }, true],
+    ["role=cp", { role: "" }, false],
+    ["role==cp", { role: "cp" }, true],
+    ["role!=cp", {}, true],
+    ["role!=cp", { role: "cp" }, false],
+    ["!worker", { worker: "" }, false],
+    ["!worker", {}, true],
+    ["a,b=1", { a: "", b: "1" }, true],
+    ["a,b=1", { a: "" }, false],
+  ])("%s on %j -> %s", (text, labels, expected) => {
+    expect(matchesSelector(parseSelector(text), labels)).toBe(expected);
+  });
+
+  it.each(["", "!a=b", "bad key", "a=b c"])("rejects %j", (text) => {
+    expect(() => parseSelector(text)).toThrow();
+  });
+});

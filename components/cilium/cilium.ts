@@ -1,0 +1,73 @@
+// Cilium as a Helm release. The component only wires: values.ts computes the values,
+// chartVersions.ts resolves the chart version. See README.md for why helm.v3.Release.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { resolveChartVersion } from "./chartVersions";
+import { planMtu } from "./mtu";
+import { buildCiliumValues, type CiliumValues, type CiliumValuesInput } from "./values";
+
+export const DEFAULT_REPOSITORY = "https://helm.cilium.io";
+
+export interface CiliumArgs extends CiliumValuesInput<pulumi.Input<string>> {
+  /** Kubernetes provider built from the cluster's kubeconfig; required. */
+  readonly provider: k8s.Provider;
+  /** Namespace of the release; default kube-system (where Cilium expects to run). */
+  readonly namespace?: string;
+  /** Helm repository; default https://helm.cilium.io. */
+  readonly repository?: string;
+  /** Seconds Helm waits for the rollout before rolling back; default 900. */
+  readonly timeoutSeconds?: number;
+}
+
+export class Cilium extends pulumi.ComponentResource {
+  /** The Helm release (what a policy pack inspects: its `values` input). */
+  public readonly release: k8s.helm.v3.Release;
+  /** Exact chart version installed. */
+  public readonly chartVersion: string;
+  /** The Helm values passed to the release (all known at preview except k8sServiceHost). */
+  public readonly values: CiliumValues<pulumi.Input<string>>;
+  /** MTU pods get on cross-node routes (smallest underlay MTU - WireGuard overhead). */
+  public readonly podMtu: number;
+  /** Helm release name. */
+  public readonly releaseName: pulumi.Output<string>;
+  /** Helm release status, e.g. "deployed". */
+  public readonly releaseStatus: pulumi.Output<string>;
+
+  constructor(name: string, args: CiliumArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("wg-mesh:cilium:Cilium", name, {}, opts);
+    const chart = resolveChartVersion(args.chartVersion);
+    this.chartVersion = chart.version;
+    this.values = buildCiliumValues<pulumi.Input<string>>(args);
+    this.podMtu = planMtu(args.underlayMtus, "cilium.underlayMtus").podMtu;
+
+    this.release = new k8s.helm.v3.Release(
+      `${name}-release`,
+      {
+        name: "cilium",
+        chart: "cilium",
+        version: chart.version,
+        repositoryOpts: { repo: args.repository ?? DEFAULT_REPOSITORY },
+        namespace: args.namespace ?? "kube-system",
+        values: this.values,
+        // A failed install/upgrade is rolled back by Helm instead of leaving a half-upgraded
+        // datapath; Helm waits for the agents to become ready before reporting success.
+        atomic: true,
+        cleanupOnFail: true,
+        timeout: args.timeoutSeconds ?? 900,
+        maxHistory: 10,
+      },
+      { parent: this, provider: args.provider },
+    );
+    this.releaseName = this.release.status.name;
+    this.releaseStatus = this.release.status.status;
+
+    this.registerOutputs({
+      release: this.release,
+      chartVersion: this.chartVersion,
+      values: this.values,
+      podMtu: this.podMtu,
+      releaseName: this.releaseName,
+      releaseStatus: this.releaseStatus,
+    });
+  }
+}

@@ -1,0 +1,149 @@
+// Pure builder of the Cilium Helm values. Generic over the API host's type so the
+// component can pass a pulumi.Input<string> (unknown at first preview) while every other
+// value stays plain, known data that a policy pack can inspect at preview.
+import { clusterPoolMaskSize, nativeRoutingCidr, parseNetworkCidr } from "./cidr";
+import { resolveChartVersion, type ChartVersion } from "./chartVersions";
+import { planMtu } from "./mtu";
+import { strictModeValues, type StrictModeValues } from "./strictMode";
+
+export type IpamMode = "cluster-pool" | "kubernetes";
+export const IPAM_MODES: readonly IpamMode[] = ["cluster-pool", "kubernetes"];
+
+/** Keepalive used where NAT (or a cross-cloud path) may drop idle WireGuard UDP mappings. */
+export const DEFAULT_PERSISTENT_KEEPALIVE = "25s";
+
+export interface CiliumValuesInput<Host = string> {
+  /** Chart version or line (`cilium.version`); default: the pinned newest stable. */
+  readonly chartVersion?: string;
+  /** IPv4 pod CIDR of the cluster; also the WireGuard strict-mode CIDR. */
+  readonly podCidrV4: string;
+  /** IPv6 pod CIDR; setting it turns on dual stack. Default: IPv4 only. */
+  readonly podCidrV6?: string;
+  /** `cilium.nativeRoutingCidr`; default: podCidrV4. Must cover podCidrV4. */
+  readonly nativeRoutingCidrV4?: string;
+  /** IPv6 native-routing CIDR; default: podCidrV6. Must cover podCidrV6. */
+  readonly nativeRoutingCidrV6?: string;
+  /** `cilium.ipamMode`; default "cluster-pool" (Cilium allocates from podCidrV4/V6). */
+  readonly ipamMode?: IpamMode;
+  /** Per-node IPv4 block size for cluster-pool IPAM; default 24. Ignored for kubernetes IPAM. */
+  readonly clusterPoolMaskSizeV4?: number;
+  /** Per-node IPv6 block size for cluster-pool IPAM; default 120. */
+  readonly clusterPoolMaskSizeV6?: number;
+  /** API server host for kube-proxy replacement (no kube-proxy to find it otherwise). */
+  readonly k8sServiceHost: Host;
+  /** API server port; default 6443. */
+  readonly k8sServicePort?: number;
+  /** Underlay path MTU per cloud in the stack, e.g. { aws: 1500, gcp: 1460 }. */
+  readonly underlayMtus: Readonly<Record<string, number>>;
+  /** Nodes sit behind NAT: turns on WireGuard persistent keepalive. Default false. */
+  readonly behindNat?: boolean;
+  /** Nodes span clouds (paths cross NAT gateways/firewalls): also turns on keepalive. Default false. */
+  readonly multiCloud?: boolean;
+  /** Keepalive interval when behindNat/multiCloud; default "25s". */
+  readonly persistentKeepalive?: string;
+  /** Hubble: enabled (default true), relay (default true), ui (default false). relay/ui need enabled. */
+  readonly hubble?: { readonly enabled?: boolean; readonly relay?: boolean; readonly ui?: boolean };
+}
+
+export interface CiliumValues<Host = string> {
+  routingMode: "native";
+  ipv4: { enabled: true };
+  ipv6: { enabled: boolean };
+  ipv4NativeRoutingCIDR: string;
+  ipv6NativeRoutingCIDR?: string;
+  autoDirectNodeRoutes: false;
+  ipam: {
+    mode: IpamMode;
+    operator?: {
+      clusterPoolIPv4PodCIDRList: string[];
+      clusterPoolIPv4MaskSize: number;
+      clusterPoolIPv6PodCIDRList?: string[];
+      clusterPoolIPv6MaskSize?: number;
+    };
+  };
+  MTU: number;
+  kubeProxyReplacement: "true";
+  k8sServiceHost: Host;
+  k8sServicePort: number;
+  bpf: { hostLegacyRouting: true };
+  encryption: {
+    enabled: true;
+    type: "wireguard";
+    nodeEncryption: false;
+    strictMode: StrictModeValues;
+    wireguard: { persistentKeepalive: string };
+  };
+  hubble: { enabled: boolean; relay: { enabled: boolean }; ui: { enabled: boolean } };
+}
+
+function keepalive(input: CiliumValuesInput<unknown>): string {
+  if (!input.behindNat && !input.multiCloud) return "0s";
+  const value = input.persistentKeepalive ?? DEFAULT_PERSISTENT_KEEPALIVE;
+  if (!/^[1-9][0-9]*s$/.test(value)) throw new Error(`cilium.persistentKeepalive: "${value}" must be whole seconds such as "25s"`);
+  return value;
+}
+
+function hubble(input: CiliumValuesInput<unknown>): CiliumValues["hubble"] {
+  const enabled = input.hubble?.enabled ?? true;
+  const relay = input.hubble?.relay ?? enabled;
+  const ui = input.hubble?.ui ?? false;
+  if (!enabled && (relay || ui)) throw new Error("cilium.hubble: relay and ui need cilium.hubble.enabled: true");
+  return { enabled, relay: { enabled: relay }, ui: { enabled: ui } };
+}
+
+function servicePort(port: number | undefined): number {
+  const value = port ?? 6443;
+  if (!Number.isInteger(value) || value < 1 || value > 65535) throw new Error(`cilium.k8sServicePort: ${value} must be a TCP port (1..65535)`);
+  return value;
+}
+
+/** Builds the Helm values; throws a config error naming the offending key on bad input. */
+export function buildCiliumValues<Host = string>(input: CiliumValuesInput<Host>): CiliumValues<Host> {
+  const chart: ChartVersion = resolveChartVersion(input.chartVersion);
+  if (typeof input.k8sServiceHost === "string" && input.k8sServiceHost.trim() === "") {
+    throw new Error("cilium.k8sServiceHost: empty; give the API server's host name or IP");
+  }
+  const podV4 = parseNetworkCidr(input.podCidrV4, "ipv4", "cilium.podCidr");
+  const nativeV4 = nativeRoutingCidr(podV4, input.nativeRoutingCidrV4, "cilium.nativeRoutingCidr");
+  const podV6 = input.podCidrV6 === undefined ? undefined : parseNetworkCidr(input.podCidrV6, "ipv6", "cilium.podCidrV6");
+  const nativeV6 = podV6 && nativeRoutingCidr(podV6, input.nativeRoutingCidrV6, "cilium.nativeRoutingCidrV6");
+  if (!podV6 && input.nativeRoutingCidrV6 !== undefined) throw new Error("cilium.nativeRoutingCidrV6: set cilium.podCidrV6 too (dual stack)");
+  const ipamMode = input.ipamMode ?? "cluster-pool";
+  if (!IPAM_MODES.includes(ipamMode)) throw new Error(`cilium.ipamMode: "${ipamMode}" must be one of ${IPAM_MODES.join(", ")}`);
+
+  const ipam: CiliumValues<Host>["ipam"] = { mode: ipamMode };
+  if (ipamMode === "cluster-pool") {
+    ipam.operator = {
+      clusterPoolIPv4PodCIDRList: [podV4.text],
+      clusterPoolIPv4MaskSize: clusterPoolMaskSize(podV4, input.clusterPoolMaskSizeV4 ?? 24, "cilium.clusterPoolMaskSizeV4"),
+    };
+    if (podV6) {
+      ipam.operator.clusterPoolIPv6PodCIDRList = [podV6.text];
+      ipam.operator.clusterPoolIPv6MaskSize = clusterPoolMaskSize(podV6, input.clusterPoolMaskSizeV6 ?? 120, "cilium.clusterPoolMaskSizeV6");
+    }
+  }
+
+  const values: CiliumValues<Host> = {
+    routingMode: "native",
+    ipv4: { enabled: true },
+    ipv6: { enabled: podV6 !== undefined },
+    ipv4NativeRoutingCIDR: nativeV4.text,
+    autoDirectNodeRoutes: false,
+    ipam,
+    MTU: planMtu(input.underlayMtus, "cilium.underlayMtus").ciliumMtu,
+    kubeProxyReplacement: "true",
+    k8sServiceHost: input.k8sServiceHost,
+    k8sServicePort: servicePort(input.k8sServicePort),
+    bpf: { hostLegacyRouting: true },
+    encryption: {
+      enabled: true,
+      type: "wireguard",
+      nodeEncryption: false,
+      strictMode: strictModeValues(chart.line, podV4.text),
+      wireguard: { persistentKeepalive: keepalive(input) },
+    },
+    hubble: hubble(input),
+  };
+  if (nativeV6) values.ipv6NativeRoutingCIDR = nativeV6.text;
+  return values;
+}

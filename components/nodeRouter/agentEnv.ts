@@ -1,0 +1,45 @@
+// Settings -> the agent container's environment. The variable names come from the agent's
+// own settings table (agent/src/settings.ts), so a renamed flag/env in the agent breaks the
+// type check here instead of silently falling back to the agent's defaults in production.
+import { SETTINGS, type SettingName } from "../../agent/src/settings";
+import type { NodeRouterSettings, PortRange } from "./settings";
+
+/** Kubernetes EnvVar (plain object, as in core/v1). */
+export interface EnvVar {
+  readonly name: string;
+  readonly value?: string;
+  readonly valueFrom?: { readonly fieldRef: { readonly fieldPath: string } };
+}
+
+const hex = (n: number) => `0x${n.toString(16)}`;
+const ports = (ranges: readonly PortRange[]) => ranges.map((r) => (r.start === r.end ? `${r.start}` : `${r.start}-${r.end}`)).join(",");
+
+/** The agent settings we set, keyed by the agent's setting names (kubeconfig: in-cluster). */
+type Configured = Exclude<SettingName, "nodeName" | "kubeconfig" | "routeProtocol">;
+
+export function agentSettingValues(settings: NodeRouterSettings): Record<Configured, string> {
+  return {
+    device: settings.device,
+    steeringTable: String(settings.table),
+    controlPlaneTable: String(settings.controlPlaneTable),
+    rulePriority: String(settings.priority),
+    wgMark: hex(settings.mark),
+    wgMask: hex(settings.mask),
+    exemptPorts: ports(settings.exemptPorts),
+    controlPlaneSelector: settings.controlPlaneSelector,
+    resyncSeconds: String(settings.resyncSeconds),
+    // 0.0.0.0: with hostNetwork the kubelet probes and Prometheus scrapes the node's IP.
+    healthAddress: `0.0.0.0:${settings.healthPort}`,
+    metricsAddress: `0.0.0.0:${settings.metricsPort}`,
+    logLevel: settings.logLevel,
+  };
+}
+
+/** NODE_NAME from the downward API, then every configured setting as its agent env var. */
+export function agentEnv(settings: NodeRouterSettings): EnvVar[] {
+  const values = agentSettingValues(settings);
+  return [
+    { name: SETTINGS.nodeName.env, valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
+    ...(Object.keys(values) as Configured[]).map((key) => ({ name: SETTINGS[key].env, value: values[key] })),
+  ];
+}

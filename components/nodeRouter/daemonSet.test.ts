@@ -1,0 +1,111 @@
+import { parseSettings } from "../../agent/src/settings";
+import { agentEnv } from "./agentEnv";
+import { daemonSet } from "./daemonSet";
+import { resolveNodeRouterSettings } from "./settings";
+import { tolerates, type Taint } from "./tolerations";
+
+const settings = resolveNodeRouterSettings();
+const ds = daemonSet({ name: "node-router", namespace: "kube-system", serviceAccountName: "node-router", settings });
+const pod = ds.spec.template.spec;
+const container = pod.containers[0];
+
+describe("tolerates (Kubernetes semantics)", () => {
+  const cp: Taint = { key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" };
+  test("matching rules", () => {
+    expect(tolerates([{ operator: "Exists" }], cp)).toBe(true);
+    expect(tolerates([], cp)).toBe(false);
+    expect(tolerates([{ key: "other", operator: "Exists" }], cp)).toBe(false);
+    expect(tolerates([{ key: cp.key, operator: "Exists", effect: "NoExecute" }], cp)).toBe(false);
+    expect(tolerates([{ key: "k", operator: "Equal", value: "a" }], { key: "k", value: "b", effect: "NoSchedule" })).toBe(false);
+    expect(tolerates([{ key: "k", value: "a" }], { key: "k", value: "a", effect: "NoSchedule" })).toBe(true);
+    expect(tolerates([{ operator: "Equal" }], cp)).toBe(false);
+  });
+  test("NoExecute with tolerationSeconds only delays eviction", () => {
+    const t: Taint = { key: "node.kubernetes.io/unreachable", effect: "NoExecute" };
+    expect(tolerates([{ operator: "Exists", tolerationSeconds: 300 }], t)).toBe(false);
+    expect(tolerates([{ operator: "Exists" }], t)).toBe(true);
+  });
+});
+
+describe("DaemonSet", () => {
+  test("runs on every node: control-plane NoSchedule, any NoExecute, any other taint; no narrowing", () => {
+    const taints: Taint[] = [
+      { key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" },
+      { key: "example.com/arbitrary", value: "x", effect: "NoExecute" },
+      { key: "node.kubernetes.io/not-ready", effect: "NoExecute" },
+      { key: "node.cilium.io/agent-not-ready", effect: "NoSchedule" },
+      { key: "whatever", effect: "PreferNoSchedule" },
+    ];
+    for (const taint of taints) expect(tolerates(pod.tolerations, taint)).toBe(true);
+    expect(pod).not.toHaveProperty("nodeSelector");
+    expect(pod).not.toHaveProperty("affinity");
+  });
+
+  test("host network, DNS, priority, labels, rolling update", () => {
+    expect(pod.hostNetwork).toBe(true);
+    expect(pod.dnsPolicy).toBe("ClusterFirstWithHostNet");
+    expect(pod.priorityClassName).toBe("system-node-critical");
+    expect(ds.spec.selector.matchLabels["app.kubernetes.io/name"]).toBe("node-router");
+    expect(ds.spec.template.metadata.labels["app.kubernetes.io/name"]).toBe("node-router");
+    expect(ds.spec.updateStrategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } });
+  });
+
+  test("capabilities exactly NET_ADMIN, everything else locked down", () => {
+    expect(container.securityContext.capabilities).toEqual({ add: ["NET_ADMIN"], drop: ["ALL"] });
+    expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false });
+  });
+
+  test("probes hit the agent's /healthz and /readyz on the health port", () => {
+    expect(container.livenessProbe.httpGet).toMatchObject({ path: "/healthz", port: 9871 });
+    expect(container.readinessProbe.httpGet).toMatchObject({ path: "/readyz", port: 9871 });
+    expect(container.ports.map((p) => p.containerPort)).toContain(9871);
+  });
+
+  test("requests and limits, Prometheus annotations, image", () => {
+    expect(container.resources.requests).toEqual({ cpu: expect.any(String), memory: expect.any(String) });
+    expect(container.resources.limits).toEqual({ cpu: expect.any(String), memory: expect.any(String) });
+    expect(ds.spec.template.metadata.annotations).toMatchObject({ "prometheus.io/scrape": "true", "prometheus.io/port": "9871" });
+    expect(container.image).toBe(settings.image);
+  });
+
+  test("separate metrics port is exposed and annotated", () => {
+    const other = daemonSet({ name: "n", namespace: "ns", serviceAccountName: "sa", settings: resolveNodeRouterSettings({ metricsPort: 9872 }) });
+    expect(other.spec.template.metadata.annotations["prometheus.io/port"]).toBe("9872");
+    expect(other.spec.template.spec.containers[0].ports.map((p) => p.name)).toEqual(["health", "metrics"]);
+  });
+
+  test("NODE_NAME comes from the downward API", () => {
+    expect(container.env).toContainEqual({ name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } });
+  });
+});
+
+describe("agent environment", () => {
+  // The real agent parser reads the env we render: names and formats must agree.
+  const asEnv = (s = settings) => Object.fromEntries(agentEnv(s).map((e) => [e.name, e.value ?? "node-a"]));
+
+  test("the agent parses exactly the settings we deploy", () => {
+    const custom = resolveNodeRouterSettings({ exemptPorts: [6443], table: 100, controlPlaneTable: 101, priority: 2000, mark: "0x1e00", mask: "0xff00", resyncSeconds: 10, metricsPort: 9872, controlPlaneSelector: "role=cp", logLevel: "debug" });
+    const parsed = parseSettings([], asEnv(custom));
+    expect(parsed).toMatchObject({
+      nodeName: "node-a",
+      device: "cilium_wg0",
+      steeringTable: 100,
+      controlPlaneTable: 101,
+      rulePriority: 2000,
+      wgMark: 0x1e00,
+      wgMask: 0xff00,
+      exemptPorts: [{ start: 6443, end: 6443 }],
+      resyncSeconds: 10,
+      healthAddress: { host: "0.0.0.0", port: 9871 },
+      metricsAddress: { host: "0.0.0.0", port: 9872 },
+      logLevel: "debug",
+    });
+  });
+
+  test("defaults round-trip through the agent parser", () => {
+    const parsed = parseSettings([], asEnv());
+    expect(parsed.exemptPorts).toEqual([{ start: 6443, end: 6443 }, { start: 2379, end: 2380 }]);
+    expect(parsed.wgMark).toBe(0xe00);
+    expect(parsed.device).toBe("cilium_wg0");
+  });
+});

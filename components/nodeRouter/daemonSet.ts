@@ -1,0 +1,113 @@
+// The node-router DaemonSet as a plain apps/v1 object. Every choice here is about one thing:
+// the agent must run on EVERY node (control plane and tainted nodes included), with just
+// enough privilege to edit ip rules/routes, and be observable.
+import { agentEnv } from "./agentEnv";
+import { APP_NAME, commonLabels, type ObjectMeta } from "./rbac";
+import type { NodeRouterSettings } from "./settings";
+import type { Toleration } from "./tolerations";
+
+export interface ResourceRequirements {
+  requests: { cpu: string; memory: string };
+  limits: { cpu: string; memory: string };
+}
+
+/** Sized for a Node.js agent watching Nodes/CiliumNodes; the limits stop a leak hurting the node. */
+export const DEFAULT_RESOURCES: ResourceRequirements = {
+  requests: { cpu: "20m", memory: "64Mi" },
+  limits: { cpu: "250m", memory: "192Mi" },
+};
+
+export interface DaemonSetInput {
+  readonly name: string;
+  readonly namespace: string;
+  readonly serviceAccountName: string;
+  readonly settings: NodeRouterSettings;
+  readonly resources?: ResourceRequirements;
+  /** Extra DaemonSet (not pod template) annotations, e.g. which Cilium release it follows. */
+  readonly annotations?: Record<string, string>;
+}
+
+export const SELECTOR_LABELS = { "app.kubernetes.io/name": APP_NAME };
+
+function ports(settings: NodeRouterSettings) {
+  const list = [{ name: "health", containerPort: settings.healthPort, protocol: "TCP" }];
+  if (settings.metricsPort !== settings.healthPort) list.push({ name: "metrics", containerPort: settings.metricsPort, protocol: "TCP" });
+  return list;
+}
+
+export function daemonSet(input: DaemonSetInput) {
+  const { settings } = input;
+  const metadata: ObjectMeta = { name: input.name, namespace: input.namespace, labels: commonLabels() };
+  if (input.annotations) metadata.annotations = { ...input.annotations };
+  return {
+    apiVersion: "apps/v1" as const,
+    kind: "DaemonSet" as const,
+    metadata,
+    spec: {
+      selector: { matchLabels: { ...SELECTOR_LABELS } },
+      // One node at a time: while a node's agent restarts its rules stay in the kernel.
+      updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
+      template: {
+        metadata: {
+          labels: commonLabels(),
+          annotations: {
+            "prometheus.io/scrape": "true",
+            "prometheus.io/port": String(settings.metricsPort),
+            "prometheus.io/path": "/metrics",
+          },
+        },
+        spec: {
+          serviceAccountName: input.serviceAccountName,
+          automountServiceAccountToken: true,
+          // The agent edits the NODE's ip rules and routes, so it lives in the host netns.
+          hostNetwork: true,
+          // Still resolve cluster names (the API service) from the host network.
+          dnsPolicy: "ClusterFirstWithHostNet",
+          // Evicted last, scheduled first: without it a node's traffic is not steered.
+          priorityClassName: "system-node-critical",
+          // Tolerate every taint (NoSchedule, PreferNoSchedule, NoExecute) so control-plane,
+          // not-ready and cordoned-by-taint nodes keep the agent. No nodeSelector/affinity.
+          tolerations: [{ operator: "Exists" }] as Toleration[],
+          terminationGracePeriodSeconds: 30,
+          securityContext: { seccompProfile: { type: "RuntimeDefault" } },
+          containers: [
+            {
+              name: APP_NAME,
+              image: settings.image,
+              imagePullPolicy: "IfNotPresent",
+              env: agentEnv(settings),
+              ports: ports(settings),
+              securityContext: {
+                // Kubernetes grants added capabilities only to uid 0 (no ambient caps), so
+                // the agent runs as root but with nothing except NET_ADMIN.
+                runAsUser: 0,
+                runAsNonRoot: false,
+                privileged: false,
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                capabilities: { add: ["NET_ADMIN"], drop: ["ALL"] },
+              },
+              livenessProbe: {
+                httpGet: { path: "/healthz", port: settings.healthPort, scheme: "HTTP" },
+                initialDelaySeconds: 10,
+                periodSeconds: 10,
+                timeoutSeconds: 2,
+                failureThreshold: 3,
+              },
+              readinessProbe: {
+                httpGet: { path: "/readyz", port: settings.healthPort, scheme: "HTTP" },
+                periodSeconds: 5,
+                timeoutSeconds: 2,
+                failureThreshold: 2,
+              },
+              resources: input.resources ?? DEFAULT_RESOURCES,
+              // The only writable path, for Node.js' temp files; the root fs stays read-only.
+              volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+            },
+          ],
+          volumes: [{ name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "16Mi" } }],
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,152 @@
+// The node-router agent's settings as the stack sets them, with safe defaults and the
+// checks that belong at deploy time (a bad value should fail `pulumi preview`, not crash-loop
+// a DaemonSet on every node). Field names follow the stack config key `nodeRouter.*`.
+
+/** Placeholder registry org `wg-mesh`: replace with the org the agent image is pushed to. */
+export const DEFAULT_IMAGE = "ghcr.io/wg-mesh/node-router:0.1.0";
+
+/** The only ports the bootstrap needs in the clear: API server and etcd client/peer. */
+export const BOOTSTRAP_PORTS: readonly PortRange[] = [
+  { start: 6443, end: 6443 },
+  { start: 2379, end: 2380 },
+];
+
+export interface PortRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** Stack config `nodeRouter.*`: every field optional. */
+export interface NodeRouterSettingsInput {
+  /** Agent image reference; default DEFAULT_IMAGE (pin a digest in production). */
+  readonly image?: string;
+  /** TCP ports towards control-plane nodes left outside WireGuard; default [6443, "2379-2380"]. */
+  readonly exemptPorts?: readonly (number | string)[];
+  /** Accept exempt ports beyond 6443 and 2379-2380 (weakens the no-cleartext guarantee); default false. */
+  readonly allowExtraExemptPorts?: boolean;
+  /** WireGuard device the agent steers into; default cilium_wg0 (Cilium's device). */
+  readonly device?: string;
+  /** Steering routing table id; default 51871. Must differ from controlPlaneTable. */
+  readonly table?: number;
+  /** Routing table id for control-plane addresses; default 51872. */
+  readonly controlPlaneTable?: number;
+  /** First ip rule priority of the agent's 100-rule range; default 1000 (after Cilium's 100). */
+  readonly priority?: number;
+  /** Firewall mark of WireGuard's own packets; default 0xe00 (Cilium >= 1.18; 0x1e00 before). */
+  readonly mark?: number | string;
+  /** Mask for the mark; default 0xf00 (matches both Cilium marks). */
+  readonly mask?: number | string;
+  /** Label selector of control-plane nodes; default node-role.kubernetes.io/control-plane. */
+  readonly controlPlaneSelector?: string;
+  /** Full resync period in seconds; default 30. */
+  readonly resyncSeconds?: number;
+  /** Port of /healthz and /readyz on the node; default 9871. */
+  readonly healthPort?: number;
+  /** Port of /metrics on the node; default 9871 (same server as health). */
+  readonly metricsPort?: number;
+  /** Agent log level; default info. */
+  readonly logLevel?: LogLevel;
+}
+
+export interface NodeRouterSettings {
+  readonly image: string;
+  readonly exemptPorts: readonly PortRange[];
+  readonly device: string;
+  readonly table: number;
+  readonly controlPlaneTable: number;
+  readonly priority: number;
+  readonly mark: number;
+  readonly mask: number;
+  readonly controlPlaneSelector: string;
+  readonly resyncSeconds: number;
+  readonly healthPort: number;
+  readonly metricsPort: number;
+  readonly logLevel: LogLevel;
+}
+
+export const DEFAULTS: Omit<NodeRouterSettings, "exemptPorts"> & { exemptPorts: readonly (number | string)[] } = {
+  image: DEFAULT_IMAGE,
+  exemptPorts: [6443, "2379-2380"],
+  device: "cilium_wg0",
+  table: 51871,
+  controlPlaneTable: 51872,
+  priority: 1000,
+  mark: 0xe00,
+  mask: 0xf00,
+  controlPlaneSelector: "node-role.kubernetes.io/control-plane",
+  resyncSeconds: 30,
+  healthPort: 9871,
+  metricsPort: 9871,
+  logLevel: "info",
+};
+
+const fail = (field: string, message: string): never => {
+  throw new Error(`nodeRouter.${field}: ${message}`);
+};
+
+/** Parses 6443, "6443" or "2379-2380" into an inclusive range. */
+export function parsePortRange(entry: number | string, field = "exemptPorts"): PortRange {
+  const match = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(String(entry).trim());
+  const start = match ? Number(match[1]) : NaN;
+  const end = match ? Number(match[2] ?? match[1]) : NaN;
+  if (!match || start < 1 || end > 65535 || start > end) fail(field, `"${entry}" is not a TCP port or an ascending range like "2379-2380"`);
+  return { start, end };
+}
+
+const insideBootstrap = (range: PortRange) => BOOTSTRAP_PORTS.some((allowed) => allowed.start <= range.start && range.end <= allowed.end);
+
+function integerIn(field: string, value: number | string, min: number, max: number): number {
+  const n = typeof value === "number" ? value : /^(0x[0-9a-f]+|\d+)$/i.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!Number.isInteger(n) || n < min || n > max) fail(field, `${value} must be an integer in ${min}..${max}`);
+  return n;
+}
+
+/** Applies defaults and validates; throws an error naming `nodeRouter.<field>` and the fix. */
+export function resolveNodeRouterSettings(input: NodeRouterSettingsInput = {}): NodeRouterSettings {
+  const exemptPorts = (input.exemptPorts ?? DEFAULTS.exemptPorts).map((entry) => parsePortRange(entry));
+  const extra = exemptPorts.filter((range) => !insideBootstrap(range));
+  if (extra.length > 0 && input.allowExtraExemptPorts !== true) {
+    fail(
+      "exemptPorts",
+      `${extra.map((r) => (r.start === r.end ? `${r.start}` : `${r.start}-${r.end}`)).join(", ")} ` +
+        "outside the bootstrap ports 6443 and 2379-2380 would leave that traffic unencrypted; remove them, " +
+        "or set nodeRouter.allowExtraExemptPorts: true to accept that",
+    );
+  }
+  const image = (input.image ?? DEFAULTS.image).trim();
+  if (!/^[a-z0-9]([a-z0-9._\-/:@]*[a-z0-9])?$/i.test(image)) fail("image", `"${image}" is not an image reference like ${DEFAULT_IMAGE}`);
+  const device = input.device ?? DEFAULTS.device;
+  if (!/^[A-Za-z0-9_.:-]{1,15}$/.test(device)) fail("device", `"${device}" is not a Linux interface name (1-15 characters)`);
+  const table = integerIn("table", input.table ?? DEFAULTS.table, 1, 0xfffffffe);
+  const controlPlaneTable = integerIn("controlPlaneTable", input.controlPlaneTable ?? DEFAULTS.controlPlaneTable, 1, 0xfffffffe);
+  for (const [field, id] of [["table", table], ["controlPlaneTable", controlPlaneTable]] as const) {
+    if (id >= 252 && id <= 255) fail(field, `${id} is a kernel-reserved table (252-255)`);
+  }
+  if (table === controlPlaneTable) fail("controlPlaneTable", `must differ from nodeRouter.table (both ${table})`);
+  // Cilium owns rule priorities up to 100 and the main table sits at 32766; the agent owns 100.
+  const priority = integerIn("priority", input.priority ?? DEFAULTS.priority, 101, 32666);
+  const mark = integerIn("mark", input.mark ?? DEFAULTS.mark, 1, 0xffffffff);
+  const mask = integerIn("mask", input.mask ?? DEFAULTS.mask, 1, 0xffffffff);
+  if ((mark & mask) >>> 0 !== mark) fail("mark", `0x${mark.toString(16)} has bits outside nodeRouter.mask 0x${mask.toString(16)}`);
+  const controlPlaneSelector = (input.controlPlaneSelector ?? DEFAULTS.controlPlaneSelector).trim();
+  if (controlPlaneSelector === "") fail("controlPlaneSelector", "empty; the agent could not tell control-plane nodes apart");
+  return {
+    image,
+    exemptPorts,
+    device,
+    table,
+    controlPlaneTable,
+    priority,
+    mark,
+    mask,
+    controlPlaneSelector,
+    resyncSeconds: integerIn("resyncSeconds", input.resyncSeconds ?? DEFAULTS.resyncSeconds, 1, 86400),
+    healthPort: integerIn("healthPort", input.healthPort ?? DEFAULTS.healthPort, 1, 65535),
+    metricsPort: integerIn("metricsPort", input.metricsPort ?? DEFAULTS.metricsPort, 1, 65535),
+    logLevel: (["debug", "info", "warn", "error"] as const).includes(input.logLevel ?? "info")
+      ? (input.logLevel ?? "info")
+      : fail("logLevel", `"${input.logLevel}" must be debug, info, warn or error`),
+  };
+}

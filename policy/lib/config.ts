@@ -1,0 +1,48 @@
+// One source for each policy's config: a zod schema gives both the TypeScript type (z.infer)
+// and the JSON schema the Pulumi CLI validates `--policy-pack-config` against.
+import type { PolicyConfigSchema } from "@pulumi/policy";
+import { z } from "zod";
+import { isCidr } from "./cidr";
+
+export interface PolicyConfig<S extends z.ZodObject> {
+  configSchema: PolicyConfigSchema;
+  /** Parses getConfig() output, applying defaults; bad input names the field. */
+  read(args: { getConfig<T extends object>(): T }, policyName: string): z.infer<S>;
+}
+
+export function policyConfig<S extends z.ZodObject>(schema: S): PolicyConfig<S> {
+  // "input" mode: fields with defaults are optional for the user.
+  const json = z.toJSONSchema(schema, { io: "input" }) as { properties?: Record<string, object>; required?: string[] };
+  const configSchema: PolicyConfigSchema = { properties: (json.properties ?? {}) as PolicyConfigSchema["properties"] };
+  if (json.required && json.required.length > 0) configSchema.required = json.required;
+  return {
+    configSchema,
+    read(args, policyName) {
+      const result = schema.safeParse(args.getConfig<object>());
+      if (result.success) return result.data;
+      const problems = result.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+      throw new Error(`invalid config for policy '${policyName}': ${problems}; fix it in your --policy-pack-config file`);
+    },
+  };
+}
+
+/** Port lists such as ["6443", "2379-2380"] or [6443]. */
+export const portList = z.array(z.union([z.number().int().min(1).max(65535), z.string().regex(/^\d{1,5}(-\d{1,5})?$/)]));
+
+/** A matcher for the node-routing agent's DaemonSet, shared by the policies that look for it. */
+export const agentMatcher = z.object({
+  label: z.string().default("app.kubernetes.io/name").describe("Label key that identifies the agent DaemonSet"),
+  value: z.string().default("node-router").describe("Label value (also accepted as the DaemonSet's metadata.name)"),
+  namespace: z.string().optional().describe("Only DaemonSets in this namespace count (default: any)"),
+}).default({ label: "app.kubernetes.io/name", value: "node-router" });
+
+/** How firewalls reveal their role; shared by the two firewall policies. */
+export const roleFields = {
+  roleTagKey: z.string().default("wg-mesh/role").describe("AWS security-group tag holding the node role"),
+  controlPlaneRole: z.string().default("control-plane").describe("Value of roleTagKey on control-plane security groups"),
+  gcpControlPlaneTagSuffix: z.string().default("-control-plane").describe("GCP target-tag suffix of control-plane nodes"),
+  gcpWorkerTagSuffix: z.string().default("-worker").describe("GCP target-tag suffix of worker nodes"),
+};
+
+/** CIDR lists (admin networks, pod CIDRs); the refinement is enforced when the pack reads its config. */
+export const cidrList = z.array(z.string().refine(isCidr, { message: "must be a CIDR such as 203.0.113.0/24" }));

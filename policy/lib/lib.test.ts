@@ -1,0 +1,78 @@
+import { unknownCheckingProxy } from "@pulumi/policy";
+import { cidrCovers, mayHoldPrivateAddresses } from "./cidr";
+import { isCiliumChart } from "./cilium";
+import { ingressRules } from "./firewall";
+import { formatPorts, parsePorts, uncovered } from "./ports";
+import { isUnknown, plain, UNKNOWN_SENTINEL, UnknownNotes } from "./unknowns";
+import { asBool, at } from "./values";
+
+describe("ports", () => {
+  it("parses lists and ranges and rejects junk naming the entry", () => {
+    expect(parsePorts("6443, 2379-2380")).toEqual([{ from: 6443, to: 6443 }, { from: 2379, to: 2380 }]);
+    expect(parsePorts([6443, "10250"])).toEqual([{ from: 6443, to: 6443 }, { from: 10250, to: 10250 }]);
+    expect(() => parsePorts("2380-2379")).toThrow("'2380-2379' is not a valid port range");
+    expect(() => parsePorts("http")).toThrow("'http' is not a port");
+  });
+
+  it("computes the uncovered parts of a range", () => {
+    const allowed = parsePorts("6443,2379-2380");
+    expect(uncovered({ from: 2379, to: 2380 }, allowed)).toEqual([]);
+    expect(formatPorts(uncovered({ from: 2000, to: 7000 }, allowed))).toBe("2000-2378,2381-6442,6444-7000");
+    expect(formatPorts(uncovered({ from: 0, to: 65535 }, []))).toBe("0-65535");
+  });
+});
+
+describe("cidr", () => {
+  it("checks containment for IPv4 and IPv6 without mixing families", () => {
+    expect(cidrCovers("10.244.0.0/16", "10.244.3.0/24")).toBe(true);
+    expect(cidrCovers("10.244.0.0/24", "10.244.0.0/16")).toBe(false);
+    expect(cidrCovers("fd00::/8", "fd00:10::/64")).toBe(true);
+    expect(cidrCovers("0.0.0.0/0", "fd00::/64")).toBe(false);
+  });
+
+  it("tells ranges that may hold private node addresses from public /32s", () => {
+    expect(["10.0.0.0/16", "0.0.0.0/0", "172.16.0.0/12", "fd00::/8"].map(mayHoldPrivateAddresses)).toEqual([true, true, true, true]);
+    expect(["198.51.100.10/32", "8.8.8.0/24"].map(mayHoldPrivateAddresses)).toEqual([false, false]);
+  });
+});
+
+describe("unknowns", () => {
+  it("unwraps the analyzer's unknown-checking proxy and marks sentinels instead of throwing", () => {
+    const proxied = unknownCheckingProxy({ values: { encryption: { type: UNKNOWN_SENTINEL, enabled: true } }, list: [1, UNKNOWN_SENTINEL] });
+    expect(() => proxied.values.encryption.type).toThrow(/can't be known during preview/);
+    const p = plain(proxied);
+    expect(isUnknown(at(p, "values.encryption.type"))).toBe(true);
+    expect(at(p, "values.encryption.enabled")).toBe(true);
+    expect(isUnknown(at(p, "values.encryption.type.deeper"))).toBe(true);
+  });
+
+  it("raises one advisory error listing every note", () => {
+    const notes = new UnknownNotes();
+    notes.finish();
+    notes.add("a"); notes.add("b"); notes.add("a");
+    expect(() => notes.finish()).toThrow("could not be checked because a; b is unknown at preview");
+  });
+
+  it("reads Helm/ConfigMap booleans", () => {
+    expect([asBool(true), asBool("true"), asBool("False"), asBool(undefined)]).toEqual([true, true, false, undefined]);
+  });
+});
+
+describe("cilium chart detection", () => {
+  it.each(["cilium", "cilium/cilium", "oci://quay.io/cilium/charts/cilium", "./charts/cilium-1.18.12.tgz"])("recognises %s", (c) => {
+    expect(isCiliumChart(c)).toBe(true);
+  });
+  it.each(["cilium-operator", "tetragon", "", undefined])("ignores %s", (c) => {
+    expect(isCiliumChart(c)).toBe(false);
+  });
+});
+
+describe("firewall normalisation", () => {
+  const res = (type: string, props: Record<string, unknown>) => ({ type, name: "r", urn: `urn:pulumi:s::p::${type}::r`, props, propertyDependencies: {} });
+  it("reads AWS all-ports spellings and GCP default sources", () => {
+    const [aws] = ingressRules(res("aws:ec2/securityGroupRule:SecurityGroupRule", { type: "ingress", protocol: "6", fromPort: 0, toPort: 0, securityGroupId: "sg-1", self: true }));
+    expect(aws).toMatchObject({ protocol: "tcp", ports: [{ from: 0, to: 65535 }], sources: [{ kind: "self" }] });
+    const [gcp] = ingressRules(res("gcp:compute/firewall:Firewall", { allows: [{ protocol: "udp", ports: ["51871"] }] }));
+    expect(gcp).toMatchObject({ protocol: "udp", ports: [{ from: 51871, to: 51871 }], sources: [{ kind: "cidr", cidr: "0.0.0.0/0" }] });
+  });
+});

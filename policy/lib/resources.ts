@@ -1,0 +1,48 @@
+// One plain shape for a resource, whether it comes from a resource validation, a stack
+// validation or a captured fixture, so helpers and policies never touch analyzer proxies.
+import type { PolicyResource, ResourceValidationArgs } from "@pulumi/policy";
+import { plain } from "./unknowns";
+
+export interface Res {
+  type: string;
+  name: string;
+  urn: string;
+  props: Record<string, unknown>;
+  /** URN of the parent resource, when known. */
+  parent?: string;
+  /** Property name -> URNs it depends on (lets us match references whose ids are unknown at preview). */
+  propertyDependencies: Record<string, string[]>;
+}
+
+export const TYPES = {
+  helmRelease: "kubernetes:helm.sh/v3:Release",
+  helmChartV4: "kubernetes:helm.sh/v4:Chart",
+  configMap: "kubernetes:core/v1:ConfigMap",
+  daemonSet: "kubernetes:apps/v1:DaemonSet",
+  awsSecurityGroup: "aws:ec2/securityGroup:SecurityGroup",
+  awsSecurityGroupRule: "aws:ec2/securityGroupRule:SecurityGroupRule",
+  awsIngressRule: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+  gcpFirewall: "gcp:compute/firewall:Firewall",
+  awsInstance: "aws:ec2/instance:Instance",
+  gcpInstance: "gcp:compute/instance:Instance",
+  stack: "pulumi:pulumi:Stack",
+} as const;
+
+function asProps(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+export function fromResourceArgs(args: Pick<ResourceValidationArgs, "type" | "name" | "urn" | "props" | "opts">): Res {
+  return { type: args.type, name: args.name, urn: args.urn, props: asProps(plain(args.props)), parent: args.opts?.parent, propertyDependencies: {} };
+}
+
+export function fromPolicyResource(r: PolicyResource): Res {
+  const deps: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(r.propertyDependencies ?? {})) deps[k] = v.map((d) => d.urn);
+  return { type: r.type, name: r.name, urn: r.urn, props: asProps(plain(r.props)), parent: r.parent?.urn, propertyDependencies: deps };
+}
+
+/** How messages name a resource: its logical name and URN. */
+export function label(r: Pick<Res, "name" | "urn">): string {
+  return `'${r.name}' (${r.urn})`;
+}

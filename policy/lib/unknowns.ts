@@ -1,0 +1,74 @@
+// Preview-time unknowns. The analyzer hands policies the resource properties wrapped in a proxy
+// that THROWS on any unknown value; that would abort a whole policy on the first unknown id.
+// We instead unwrap the proxy once, turn every unknown sentinel into the UNKNOWN symbol, decide
+// whatever the known structure allows, and only then report what could not be checked.
+import * as policyRuntime from "@pulumi/policy";
+
+export const UNKNOWN: unique symbol = Symbol("unknown at preview");
+export type Unknown = typeof UNKNOWN;
+
+// The engine's sentinels for unknown values (string, boolean, number, array, asset, archive, object).
+const SENTINELS = new Set([
+  "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
+  "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",
+  "3eeb2bf0-c639-47a8-9e75-3b44932eb421",
+  "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",
+  "030794c1-ac77-496b-92df-f27374a8bd58",
+  "e48ece36-62e2-4504-bad9-02848725956a",
+  "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
+]);
+export const UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+export function isUnknown(value: unknown): value is Unknown {
+  return value === UNKNOWN;
+}
+
+/** Plain JSON-like copy of analyzer properties with unknowns replaced by UNKNOWN. */
+export function plain(value: unknown): unknown {
+  if (typeof value === "string") return SENTINELS.has(value) ? UNKNOWN : value;
+  if (value === null || typeof value !== "object") return value;
+  // @pulumi/policy's proxy answers these two magic keys; plain objects (unit tests) do not.
+  const target = (value as Record<string, unknown>)["__isSpecialProxy"] === true
+    ? (value as Record<string, unknown>)["__getSpecialProxyTarget"]
+    : value;
+  if (Array.isArray(target)) return target.map(plain);
+  if (target === null || typeof target !== "object") return plain(target);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(target as Record<string, unknown>)) out[k] = plain(v);
+  return out;
+}
+
+type UnknownValueErrorCtor = new (sentinel: string, path: string[]) => Error;
+// Exported at runtime but missing from the package's typings.
+const UnknownValueError = (policyRuntime as unknown as { UnknownValueError: UnknownValueErrorCtor }).UnknownValueError;
+
+/**
+ * Thrown at the end of a validation when something could not be decided. The analyzer server
+ * turns an UnknownValueError into an ADVISORY diagnostic ("can't run policy ... during preview"),
+ * whatever the policy's own level, so a preview is never blocked by values that are simply not
+ * known yet, while every decidable violation has already been reported.
+ */
+export class UncheckedAtPreview extends UnknownValueError {
+  readonly reasons: string[];
+  constructor(reasons: string[]) {
+    super(UNKNOWN_SENTINEL, []);
+    this.reasons = reasons;
+    this.message = `could not be checked because ${reasons.join("; ")} is unknown at preview; ` +
+      "the check runs again with real values during `pulumi up`";
+  }
+}
+
+/** Collects "could not check" notes during one validation run. */
+export class UnknownNotes {
+  private readonly notes: string[] = [];
+  add(note: string): void {
+    if (!this.notes.includes(note)) this.notes.push(note);
+  }
+  get list(): readonly string[] {
+    return this.notes;
+  }
+  /** Call last: raises the advisory if anything was undecidable. */
+  finish(): void {
+    if (this.notes.length > 0) throw new UncheckedAtPreview(this.notes);
+  }
+}

@@ -1,0 +1,26 @@
+// Issue item 3 (per resource): eBPF host routing must be off, because it forwards packets past the
+// host's routing rules, and with them past the node-router agent's rules into cilium_wg0.
+import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { ciliumSource } from "../lib/cilium";
+import { fromResourceArgs, label } from "../lib/resources";
+import { isUnknown, UnknownNotes } from "../lib/unknowns";
+
+export const ciliumHostLegacyRouting: ResourceValidationPolicy = {
+  name: "cilium-host-legacy-routing",
+  description: "Cilium must use legacy host routing so node traffic passes the node-router agent's rules.",
+  enforcementLevel: "mandatory",
+  remediationSteps: 'Set Helm value bpf.hostLegacyRouting: true (cilium-config: enable-host-legacy-routing: "true").',
+  validateResource: (args, reportViolation) => {
+    const src = ciliumSource(fromResourceArgs(args));
+    if (!src) return;
+    const notes = new UnknownNotes();
+    const who = label(src.res);
+    const legacy = src.hostLegacyRouting;
+    if (isUnknown(legacy)) notes.add(`${src.field("hostLegacyRouting")} of ${who}`);
+    else if (legacy !== true) {
+      reportViolation(`${who}: ${src.field("hostLegacyRouting")} is ${legacy === undefined ? "unset (default: eBPF host routing on capable kernels)" : "false (eBPF host routing)"}; ` +
+        "eBPF host routing bypasses the node-router agent's routing rules; set it to true.");
+    }
+    notes.finish();
+  },
+};

@@ -1,0 +1,110 @@
+import { UNKNOWN_SENTINEL } from "../lib/unknowns";
+import type { FixtureResource } from "../test/fixtures/load";
+import { baseline, get } from "../test/baseline";
+import { runStackPolicy } from "../test/harness";
+import { underlayFirewallRules as policy } from "./underlay-firewall-rules";
+
+type Rule = Record<string, unknown>;
+const addInline = (s: FixtureResource[], sg: string, rule: Rule) => { (get(s, sg).props.ingress as Rule[]).push(rule); return s; };
+const resource = (type: string, name: string, props: Rule, extra: Partial<FixtureResource> = {}): FixtureResource =>
+  ({ type, name, urn: `urn:pulumi:dev::wg-mesh-cluster::${type}::${name}`, props, ...extra });
+const messages = async (s: FixtureResource[], config = {}) => (await runStackPolicy(policy, s, config)).violations.map((v) => v.message).join("\n");
+
+describe("underlay-firewall-rules", () => {
+  it("passes the compliant firewalls of both clouds", async () => {
+    expect(await runStackPolicy(policy, baseline())).toEqual({ violations: [] });
+  });
+
+  it("rejects protocol -1 between nodes, naming the group and the rule", async () => {
+    const { violations } = await runStackPolicy(policy, addInline(baseline(), "wgmesh-worker", { protocol: "-1", fromPort: 0, toPort: 0, self: true }));
+    expect(violations).toHaveLength(1);
+    expect(violations[0].message).toMatch(/'wgmesh-worker' \(urn:.*\) ingress\[4\]: admits every protocol and port .*from the group itself/);
+  });
+
+  it("rejects TCP 10250 (kubelet) and SSH between nodes", async () => {
+    expect(await messages(addInline(baseline(), "wgmesh-worker", { protocol: "tcp", fromPort: 10250, toPort: 10250, self: true }))).toContain("admits TCP 10250");
+    expect(await messages(addInline(baseline(), "wgmesh-control-plane", { protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] })))
+      .toContain("TCP 22 (SSH between nodes is never allowed)");
+  });
+
+  it("rejects port ranges that include more than the bootstrap ports, listing only the extra ports", async () => {
+    expect(await messages(addInline(baseline(), "wgmesh-control-plane", { protocol: "tcp", fromPort: 2379, toPort: 2400, self: true }))).toContain("admits TCP 2381-2400");
+  });
+
+  it("rejects bootstrap ports towards a group not known to be control-plane", async () => {
+    const text = await messages(addInline(baseline(), "wgmesh-worker", { protocol: "tcp", fromPort: 6443, toPort: 6443, self: true }));
+    expect(text).toContain("tag the target wg-mesh/role=control-plane");
+  });
+
+  it("rejects UDP other than WireGuard and non-TCP/UDP/ICMP protocols", async () => {
+    expect(await messages(addInline(baseline(), "wgmesh-worker", { protocol: "udp", fromPort: 51820, toPort: 51871, self: true }))).toContain("UDP 51820-51870");
+    expect(await messages(addInline(baseline(), "wgmesh-worker", { protocol: "50", fromPort: 0, toPort: 0, self: true }))).toContain("protocol 50");
+  });
+
+  it("checks standalone AWS rules and GCP firewalls", async () => {
+    const s = baseline();
+    s.push(resource("aws:ec2/securityGroupRule:SecurityGroupRule", "kubelet", { type: "ingress", securityGroupId: "sg-0wk00000000000002", protocol: "tcp", fromPort: 10250, toPort: 10250, sourceSecurityGroupId: "sg-0cp00000000000001" }));
+    s.push(resource("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "nodeports", { securityGroupId: "sg-0wk00000000000002", ipProtocol: "tcp", fromPort: 30000, toPort: 32767, cidrIpv4: "0.0.0.0/0" }));
+    (get(s, "wgmesh-gcp-worker").props.allows as Rule[]).push({ protocol: "tcp" });
+    const { violations } = await runStackPolicy(policy, s);
+    expect(violations.map((v) => v.message)).toEqual([
+      expect.stringMatching(/'wgmesh-gcp-worker' .*allows\[2\]: admits TCP 0-65535 .*from 192\.0\.2\.10\/32.*tag wgmesh-worker/),
+      expect.stringMatching(/'kubelet' .*admits TCP 10250 from security group sg-0cp/),
+      expect.stringMatching(/'nodeports' .*admits TCP 30000-32767 from 0\.0\.0\.0\/0/),
+    ]);
+  });
+
+  it("ignores egress rules, disabled or egress GCP firewalls, and groups that guard no node", async () => {
+    const s = baseline();
+    s.push(resource("aws:ec2/securityGroupRule:SecurityGroupRule", "egress-all", { type: "egress", securityGroupId: "sg-0wk00000000000002", protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }));
+    s.push(resource("gcp:compute/firewall:Firewall", "off", { disabled: true, allows: [{ protocol: "all" }] }));
+    s.push(resource("gcp:compute/firewall:Firewall", "out", { direction: "EGRESS", allows: [{ protocol: "all" }] }));
+    s.push(resource("gcp:compute/firewall:Firewall", "bastion", { targetTags: ["bastion"], allows: [{ protocol: "tcp", ports: ["22"] }] }));
+    s.push(resource("aws:ec2/securityGroup:SecurityGroup", "alb", { id: "sg-alb", ingress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] }] }));
+    expect(await runStackPolicy(policy, s)).toEqual({ violations: [] });
+  });
+
+  it("treats untagged groups attached to nodes, untargeted GCP firewalls and unknown groups as node firewalls", async () => {
+    const s = baseline();
+    s.push(resource("aws:ec2/securityGroup:SecurityGroup", "extra", { id: "sg-extra", ingress: [{ protocol: "tcp", fromPort: 80, toPort: 80, cidrBlocks: ["10.0.0.0/16"] }] }));
+    (get(s, "wgmesh-aws-worker-0").props.vpcSecurityGroupIds as string[]).push("sg-extra");
+    s.push(resource("gcp:compute/firewall:Firewall", "all-instances", { sourceRanges: ["10.128.0.0/9"], allows: [{ protocol: "tcp", ports: ["8080"] }] }));
+    s.push(resource("aws:ec2/securityGroupRule:SecurityGroupRule", "elsewhere", { type: "ingress", securityGroupId: "sg-not-in-stack", protocol: "tcp", fromPort: 6443, toPort: 6443, self: true }));
+    const text = await messages(s);
+    expect(text).toContain("'extra'");
+    expect(text).toContain("'all-instances'");
+    expect(text).toMatch(/'elsewhere'.*tag the target/);
+  });
+
+  it("lets admin CIDRs reach adminPorts only", async () => {
+    const s = addInline(baseline(), "wgmesh-worker", { protocol: "tcp", fromPort: 6443, toPort: 6443, cidrBlocks: ["203.0.113.7/32"] });
+    expect(await messages(s)).toContain("TCP 6443");
+    expect(await runStackPolicy(policy, s, { adminCidrs: ["203.0.113.0/24"] })).toEqual({ violations: [] });
+    const ssh = addInline(baseline(), "wgmesh-worker", { protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["203.0.113.7/32"] });
+    expect(await messages(ssh, { adminCidrs: ["203.0.113.0/24"] })).toContain("TCP 22");
+    expect(await runStackPolicy(policy, ssh, { adminCidrs: ["203.0.113.0/24"], adminPorts: ["22", "6443"] })).toEqual({ violations: [] });
+  });
+
+  it("resolves a rule's target group through property dependencies when its id is unknown", async () => {
+    const s = baseline();
+    const cp = get(s, "wgmesh-control-plane");
+    s.push(resource("aws:ec2/securityGroupRule:SecurityGroupRule", "etcd", { type: "ingress", securityGroupId: UNKNOWN_SENTINEL, protocol: "tcp", fromPort: 2379, toPort: 2380, self: true },
+      { propertyDependencies: { securityGroupId: [cp.urn] } }));
+    expect(await runStackPolicy(policy, s)).toEqual({ violations: [] });
+  });
+
+  it("decides from known structure and reports unknown ports as unchecked", async () => {
+    const s = addInline(baseline(), "wgmesh-worker", { protocol: "tcp", fromPort: UNKNOWN_SENTINEL, toPort: UNKNOWN_SENTINEL, self: true });
+    addInline(s, "wgmesh-worker", { protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: UNKNOWN_SENTINEL });
+    const out = await runStackPolicy(policy, s);
+    expect(out.violations).toHaveLength(1); // protocol all is decidable whatever the sources
+    expect(out.unchecked).toMatch(/the ports of 'wgmesh-worker' .*ingress\[4\] is unknown at preview/);
+  });
+});
+
+describe("underlay-firewall-rules config", () => {
+  it("rejects an admin CIDR that is not a CIDR, naming the field and the fix", async () => {
+    await expect(runStackPolicy(policy, baseline(), { adminCidrs: ["203.0.113.7"] }))
+      .rejects.toThrow("invalid config for policy 'underlay-firewall-rules': adminCidrs.0: must be a CIDR such as 203.0.113.0/24");
+  });
+});
