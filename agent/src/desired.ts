@@ -16,7 +16,6 @@
 // Every prefix gets a device route and, with a higher metric, a blackhole for the same prefix:
 // when the device goes away the kernel deletes the device routes and the blackhole drops the
 // traffic instead of letting it fall through to the main table (fail closed).
-import { aggregate } from "./aggregate";
 import type { ClusterNode, Family, Problem, Route, Rule } from "./model";
 import { familyOf } from "./nodes";
 import ipaddr from "ipaddr.js";
@@ -44,6 +43,34 @@ export interface Desired {
 
 const hostPrefix = (a: string) => `${a}/${familyOf(a) === 4 ? 32 : 128}`;
 
+// Steps run on every cluster event; with thousands of nodes the same prefixes and routes come
+// back each time. Reusing the Route objects lets diff.ts reuse their keys (see keyOf there).
+const routeMemo = new Map<string, Map<string, Route>>();
+// Whether a prefix overlaps the local node's own prefixes, valid while those stay the same.
+let overlapCache = { localKey: "", results: new Map<string, boolean>() };
+const cidrMemo = new Map<string, [ipaddr.IPv4 | ipaddr.IPv6, number]>();
+function parseCidr(c: string): [ipaddr.IPv4 | ipaddr.IPv6, number] {
+  let hit = cidrMemo.get(c);
+  if (!hit) {
+    if (cidrMemo.size > 1_000_000) cidrMemo.clear();
+    hit = ipaddr.parseCIDR(c);
+    cidrMemo.set(c, hit);
+  }
+  return hit;
+}
+function memoRoutes(variant: string): (r: Route) => Route {
+  let byDst = routeMemo.get(variant);
+  if (!byDst) routeMemo.set(variant, (byDst = new Map()));
+  if (byDst.size > 1_000_000) byDst.clear();
+  const memo = byDst;
+  return (r) => {
+    const hit = memo.get(r.dst);
+    if (hit) return hit;
+    memo.set(r.dst, r);
+    return r;
+  };
+}
+
 export function computeDesired(input: DesiredInput): Desired {
   const { settings, localNodeName } = input;
   const problems: Problem[] = [];
@@ -52,9 +79,20 @@ export function computeDesired(input: DesiredInput): Desired {
     problems.push({ object: `Node/${localNodeName}`, kind: "local-node", message: "local node not found: steering all remote nodes without a source-address hint and without control-plane reply exemptions" });
   }
   const localAddresses = new Set(local?.addresses ?? []);
-  const localPrefixes = [...(local?.addresses ?? []).map(hostPrefix), ...(local?.podCidrs ?? [])].map((c) => ipaddr.parseCIDR(c));
+  const localPrefixes = [...(local?.addresses ?? []).map(hostPrefix), ...(local?.podCidrs ?? [])].map(parseCidr);
+  const localKey = [...(local?.addresses ?? []), ...(local?.podCidrs ?? [])].join(",");
+  if (overlapCache.localKey !== localKey || overlapCache.results.size > 1_000_000) overlapCache = { localKey, results: new Map() };
+  const overlapMemo = overlapCache.results;
   const overlapsLocal = (cidr: string) => {
-    const [addr, len] = ipaddr.parseCIDR(cidr);
+    if (localPrefixes.length === 0) return false;
+    const known = overlapMemo.get(cidr);
+    if (known !== undefined) return known;
+    const result = overlapsLocalUncached(cidr);
+    overlapMemo.set(cidr, result);
+    return result;
+  };
+  const overlapsLocalUncached = (cidr: string) => {
+    const [addr, len] = parseCidr(cidr);
     return localPrefixes.some(([la, ll]) => la.kind() === addr.kind() && (addr.match(la, ll) || la.match(addr, len)));
   };
 
@@ -96,8 +134,8 @@ export function computeDesired(input: DesiredInput): Desired {
   for (const family of families) {
     rules.push(...rulesFor(family, local?.controlPlane ?? false, settings));
     const src = local?.addresses.find((a) => familyOf(a) === family);
-    const steered = aggregate(steering[family], family);
-    const cp = aggregate(controlPlane[family], family);
+    const steered = [...new Set(steering[family])];
+    const cp = [...new Set(controlPlane[family])];
     reportShadowedControlPlane(cp, steered, problems);
     routes.push(...routesFor(family, settings.steeringTable, steered, src, input.deviceUp, settings));
     routes.push(...routesFor(family, settings.controlPlaneTable, cp, src, input.deviceUp, settings));
@@ -127,11 +165,13 @@ function rulesFor(family: Family, localIsControlPlane: boolean, s: Settings): Ru
 
 function routesFor(family: Family, table: number, prefixes: string[], src: string | undefined, deviceUp: boolean, s: Settings): Route[] {
   const routes: Route[] = [];
+  const device = memoRoutes(`${family}|${table}|unicast|${s.routeProtocol}|${s.device}|${src ?? ""}`);
+  const fallback = memoRoutes(`${family}|${table}|blackhole|${s.routeProtocol}`);
   for (const dst of prefixes) {
     if (deviceUp) {
-      routes.push({ family, table, dst, type: "unicast", metric: DEVICE_METRIC, protocol: s.routeProtocol, dev: s.device, ...(src ? { src } : {}) });
+      routes.push(device({ family, table, dst, type: "unicast", metric: DEVICE_METRIC, protocol: s.routeProtocol, dev: s.device, ...(src ? { src } : {}) }));
     }
-    routes.push({ family, table, dst, type: "blackhole", metric: FALLBACK_METRIC, protocol: s.routeProtocol });
+    routes.push(fallback({ family, table, dst, type: "blackhole", metric: FALLBACK_METRIC, protocol: s.routeProtocol }));
   }
   return routes;
 }
@@ -139,9 +179,10 @@ function routesFor(family: Family, table: number, prefixes: string[], src: strin
 /** The steering table is consulted first: a control-plane address inside it loses its exemption. */
 function reportShadowedControlPlane(cp: string[], steered: string[], problems: Problem[]): void {
   if (cp.length === 0 || steered.length === 0) return;
-  const parsed = steered.map((c) => ipaddr.parseCIDR(c));
+  // Host prefixes cannot contain another address; only pod CIDRs can shadow.
+  const parsed = steered.filter((c) => !c.endsWith("/32") && !c.endsWith("/128")).map(parseCidr);
   for (const c of cp) {
-    const [addr] = ipaddr.parseCIDR(c);
+    const [addr] = parseCidr(c);
     if (parsed.some(([sa, sl]) => sa.kind() === addr.kind() && addr.match(sa, sl))) {
       problems.push({ object: `prefix/${c}`, kind: "overlap", message: `control-plane address ${c} lies inside a steered pod CIDR: its exempt ports stay encrypted` });
     }

@@ -10,8 +10,16 @@ export function ruleKey(r: Rule): string {
   return [r.family, r.priority, r.table, r.protocol, r.fwmark ?? "", r.fwmask ?? "", r.ipproto ?? "", range(r.sport), range(r.dport), r.extra ?? ""].join("|");
 }
 
+// Keys are cached per object: desired.ts reuses Route objects between steps and the cached
+// kernel view holds the same objects, so a step over thousands of routes builds few strings.
+const keyCache = new WeakMap<Route, string>();
 export function routeKey(r: Route): string {
-  return [r.family, r.table, r.dst, r.type, r.metric, r.protocol, r.dev ?? "", r.src ?? ""].join("|");
+  let k = keyCache.get(r);
+  if (k === undefined) {
+    k = `${r.family}|${r.table}|${r.dst}|${r.type}|${r.metric}|${r.protocol}|${r.dev ?? ""}|${r.src ?? ""}`;
+    keyCache.set(r, k);
+  }
+  return k;
 }
 
 /** What the kernel treats as the same route: `ip route replace` overwrites this slot. */
@@ -32,6 +40,11 @@ export function diff(desired: KernelState, current: KernelState, options: DiffOp
 
   const addRules = dedupe(desired.rules.filter((r) => !currentRules.has(ruleKey(r))), ruleKey);
   const addRoutes = dedupe(desired.routes.filter((r) => !currentRoutes.has(routeKey(r))), routeKey);
+  if (options.prune && addRoutes.length === 0 && currentRoutes.size === desiredRoutes.size && current.routes.length === desired.routes.length) {
+    // Same size and nothing to add: nothing to remove either (the common resync case).
+    const removeRules = current.rules.filter((r) => !desiredRules.has(ruleKey(r)));
+    return { add: { rules: addRules, routes: [] }, remove: { rules: removeRules, routes: [] } };
+  }
   // A route whose slot is taken over by an added route is gone once the add (a replace) ran;
   // deleting it afterwards could delete the replacement instead.
   const replacedSlots = new Set(addRoutes.map(routeSlot));

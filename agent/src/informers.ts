@@ -33,9 +33,15 @@ const MAX_BACKOFF_MS = 60_000;
 export async function startInformers(kc: k8s.KubeConfig, cb: InformerCallbacks, log: Logger, metrics: Metrics): Promise<ClusterSource & { stop(): Promise<void> }> {
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-  const nodeInformer = k8s.makeInformer<k8s.V1Node>(kc, "/api/v1/nodes", () => core.listNode());
+  // informer.start() resolves even when its list fails (the failure only reaches the error
+  // callback), so a successful list is recorded here: "synced" must never mean "empty because
+  // the API was down" - that would remove all protection.
+  const listed = { nodes: false, cilium: false };
+  const nodeInformer = k8s.makeInformer<k8s.V1Node>(kc, "/api/v1/nodes", () =>
+    core.listNode().then((list) => ((listed.nodes = true), list)));
   const ciliumInformer = k8s.makeInformer<k8s.KubernetesObject>(kc, "/apis/cilium.io/v2/ciliumnodes", () =>
-    custom.listClusterCustomObject({ group: "cilium.io", version: "v2", plural: "ciliumnodes" }) as Promise<k8s.KubernetesListObject<k8s.KubernetesObject>>);
+    (custom.listClusterCustomObject({ group: "cilium.io", version: "v2", plural: "ciliumnodes" }) as Promise<k8s.KubernetesListObject<k8s.KubernetesObject>>)
+      .then((list) => ((listed.cilium = true), list)));
 
   let stopped = false;
   const synced = { nodes: false, cilium: false };
@@ -62,7 +68,9 @@ export async function startInformers(kc: k8s.KubeConfig, cb: InformerCallbacks, 
     };
     const start = () => {
       if (stopped) return;
+      listed[name] = false;
       informer.start().then(() => {
+        if (!listed[name]) return; // the error callback has scheduled the retry
         backoff = MIN_BACKOFF_MS;
         markSynced(name);
         cb.onChange();

@@ -66,17 +66,40 @@ export function parseClusterNodes(
       continue;
     }
     seen.add(name);
-    const metadata = obj.metadata as Json;
-    const labels = isObject(metadata.labels) ? (metadata.labels as Record<string, string>) : undefined;
-    nodes.push(buildNode(name, obj, ciliumByName.get(name), matchesSelector(controlPlaneSelector, labels), problems));
+    const cilium = ciliumByName.get(name);
+    nodes.push(cached(obj, cilium, controlPlaneSelector, problems, () => {
+      const metadata = obj.metadata as Json;
+      const labels = isObject(metadata.labels) ? (metadata.labels as Record<string, string>) : undefined;
+      return buildNode(name, obj, cilium, matchesSelector(controlPlaneSelector, labels), problems);
+    }));
   }
   // A CiliumNode without its Node (e.g. the Node watch lags) still gets encrypted; its
   // labels are unknown, so it is never treated as control plane (the only clear path).
   for (const [name, cn] of ciliumByName) {
-    if (!seen.has(name)) nodes.push(buildNode(name, undefined, cn, false, problems));
+    if (!seen.has(name)) nodes.push(cached(cn, undefined, controlPlaneSelector, problems, () => buildNode(name, undefined, cn, false, problems)));
   }
   reportDuplicateAddresses(nodes, problems);
   return { nodes, problems };
+}
+
+// Informers replace an object on every change, so an object seen before (with the same
+// CiliumNode partner and selector) parses to the same result: reuse it.
+const parseCache = new WeakMap<object, { partner: unknown; selector: LabelSelector; node: ClusterNode; problems: Problem[] }>();
+function cached(obj: object, partner: unknown, selector: LabelSelector, problems: Problem[], build: () => ClusterNode): ClusterNode {
+  const hit = parseCache.get(obj);
+  if (hit && hit.partner === partner && hit.selector === selector) {
+    problems.push(...hit.problems);
+    return hit.node;
+  }
+  const mine: Problem[] = [];
+  const node = (() => {
+    const before = problems.length;
+    const n = build();
+    mine.push(...problems.slice(before));
+    return n;
+  })();
+  parseCache.set(obj, { partner, selector, node, problems: mine });
+  return node;
 }
 
 function nameOf(obj: unknown): string | undefined {

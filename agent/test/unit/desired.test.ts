@@ -102,8 +102,11 @@ describe("computeDesired", () => {
     expect(d.remoteNodesCovered).toBe(n);
   });
 
-  it("aggregates adjacent prefixes losslessly", () => {
-    const d = desiredFor("local", [worker("local", 1), { name: "a", internal: ["198.51.100.10"], podCidrs: ["198.18.10.0/24"] }, { name: "b", internal: ["198.51.100.11"], podCidrs: ["198.18.11.0/24"] }]);
-    expect(unicast(d.routes).filter((r) => r.includes("."))).toEqual([`${STEER} unicast 198.18.10.0/23 src 198.51.100.1`, `${STEER} unicast 198.51.100.10/31 src 198.51.100.1`]);
+  it("steers adjacent prefixes one route each (no aggregation) and deduplicates repeats", () => {
+    const d = desiredFor("local", [worker("local", 1), { name: "a", internal: ["198.51.100.10"], podCidrs: ["198.18.10.0/24"] }, { name: "b", internal: ["198.51.100.11"], podCidrs: ["198.18.11.0/24", "198.18.10.0/24"] }]);
+    expect(unicast(d.routes).filter((r) => r.includes("."))).toEqual([
+      `${STEER} unicast 198.18.10.0/24 src 198.51.100.1`, `${STEER} unicast 198.18.11.0/24 src 198.51.100.1`,
+      `${STEER} unicast 198.51.100.10/32 src 198.51.100.1`, `${STEER} unicast 198.51.100.11/32 src 198.51.100.1`,
+    ]);
   });
 });
