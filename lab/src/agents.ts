@@ -1,0 +1,80 @@
+// The real node-router agent, one per node, started in the node's network namespace exactly as
+// the DaemonSet runs it (host network), with its default settings except where the lab must
+// differ: out-of-cluster kubeconfig and a health/metrics port per node.
+import type { ChildProcess } from "node:child_process";
+import { createWriteStream, writeFileSync, type WriteStream } from "node:fs";
+import { join } from "node:path";
+import { distFile, nodeBinary, spawnInNs, stopChild } from "./exec";
+import type { NsHelper } from "./helperProcess";
+import type { NodePlan } from "./plan";
+
+/** A kubeconfig (JSON is YAML) for the API stand-in: plain HTTP, no credentials. */
+export function writeKubeconfig(dir: string, server: string): string {
+  const file = join(dir, "kubeconfig");
+  writeFileSync(file, JSON.stringify({
+    apiVersion: "v1",
+    kind: "Config",
+    // client-node refuses plain http unless TLS verification is off; the stand-in speaks http.
+    clusters: [{ name: "lab", cluster: { server, "insecure-skip-tls-verify": true } }],
+    users: [{ name: "lab", user: {} }],
+    contexts: [{ name: "lab", context: { cluster: "lab", user: "lab" } }],
+    "current-context": "lab",
+  }, null, 2));
+  return file;
+}
+
+export class AgentProcess {
+  private child?: ChildProcess;
+  private log?: WriteStream;
+  readonly logFile: string;
+  starts = 0;
+
+  constructor(readonly node: NodePlan, private readonly kubeconfig: string, dir: string, private readonly helper: NsHelper) {
+    this.logFile = join(dir, `agent-${node.name}.log`);
+  }
+
+  get running(): boolean {
+    return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  get pid(): number | undefined {
+    return this.running ? this.child?.pid : undefined;
+  }
+
+  start(): void {
+    if (this.running) throw new Error(`agent on ${this.node.name} already runs`);
+    const address = `127.0.0.1:${this.node.agentHealthPort}`;
+    this.log ??= createWriteStream(this.logFile, { flags: "a" });
+    const child = spawnInNs(this.node.ns, [nodeBinary(), distFile("agent/src/main.js"), "run",
+      "--node-name", this.node.name, "--kubeconfig", this.kubeconfig, "--health-address", address, "--metrics-address", address]);
+    child.stdout?.pipe(this.log, { end: false });
+    child.stderr?.pipe(this.log, { end: false });
+    this.child = child;
+    this.starts++;
+  }
+
+  /** GET /readyz from inside the node's namespace (where the agent listens). */
+  async ready(): Promise<boolean> {
+    if (!this.running) return false;
+    const r = await this.helper.httpGet(`http://127.0.0.1:${this.node.agentHealthPort}/readyz`);
+    return r.status === 200;
+  }
+
+  async metrics(): Promise<string> {
+    return (await this.helper.httpGet(`http://127.0.0.1:${this.node.agentHealthPort}/metrics`)).body;
+  }
+
+  /** SIGTERM: the agent leaves its kernel state in place (restart/upgrade path). */
+  async stop(): Promise<void> {
+    if (this.child) await stopChild(this.child, "SIGTERM", 5000);
+  }
+
+  /** SIGKILL: a crash. */
+  async kill(): Promise<void> {
+    if (this.child) await stopChild(this.child, "SIGKILL");
+  }
+
+  close(): void {
+    this.log?.end();
+  }
+}

@@ -1,0 +1,90 @@
+// HTTP face of the API stand-in: list and watch for Nodes and CiliumNodes, as
+// @kubernetes/client-node's informers call them, plus a control API (served only on a unix
+// socket the lab owns) to change objects at runtime.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ApiStore, WatchEvent } from "./apistore";
+import { API_PATHS, type Kind, type KubeObject } from "./objects";
+
+const json = (res: ServerResponse, code: number, body: unknown): void => {
+  res.writeHead(code, { "content-type": "application/json" }).end(JSON.stringify(body));
+};
+
+const kindOfPath = (path: string): Kind | undefined =>
+  (Object.keys(API_PATHS) as Kind[]).find((k) => API_PATHS[k].path === path);
+
+/** Open watch responses, so the stand-in can end them all (as an API server restart would). */
+export const openWatches = new Set<ServerResponse>();
+
+export function kubeHandler(store: ApiStore) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const url = new URL(req.url ?? "/", "http://stand-in");
+    if (url.pathname === "/healthz" || url.pathname === "/readyz") return void res.end("ok");
+    const kind = kindOfPath(url.pathname);
+    if (!kind || req.method !== "GET") return json(res, 404, { kind: "Status", apiVersion: "v1", status: "Failure", code: 404, reason: "NotFound", message: `${req.method} ${url.pathname} is not served by the lab API stand-in` });
+    if (url.searchParams.get("watch") !== "true") {
+      return json(res, 200, { apiVersion: API_PATHS[kind].apiVersion, kind: API_PATHS[kind].listKind, metadata: { resourceVersion: String(store.resourceVersion) }, items: store.list(kind) });
+    }
+    watch(store, kind, url.searchParams.get("resourceVersion") ?? "", res);
+  };
+}
+
+function watch(store: ApiStore, kind: Kind, rvParam: string, res: ServerResponse): void {
+  res.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked" });
+  // Headers go out now, as the real API server sends them: clients wait for them before watching.
+  res.flushHeaders();
+  const send = (type: string, object: unknown) => res.write(JSON.stringify({ type, object }) + "\n");
+  const rv = Number(rvParam);
+  // No (or "0") resourceVersion: synthetic ADDED for everything, then live events.
+  const backlog: WatchEvent[] | "gone" = !rvParam || rvParam === "0" || !Number.isFinite(rv)
+    ? store.list(kind).map((object) => ({ kind, type: "ADDED" as const, object, rv: store.resourceVersion }))
+    : store.since(kind, rv);
+  if (backlog === "gone") {
+    send("ERROR", { kind: "Status", apiVersion: "v1", status: "Failure", code: 410, reason: "Expired", message: `too old resource version: ${rvParam} (${store.oldestRv})` });
+    return void res.end();
+  }
+  for (const e of backlog) send(e.type, e.object);
+  const unsubscribe = store.subscribe((e) => {
+    if (e.kind === kind) send(e.type, e.object);
+  });
+  openWatches.add(res);
+  res.on("close", () => {
+    unsubscribe();
+    openWatches.delete(res);
+  });
+}
+
+async function body(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString() || "null");
+}
+
+/** PUT/DELETE /lab/objects/<kind>/<name>, GET /lab/state, POST /lab/end-watches. */
+export function controlHandler(store: ApiStore) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const url = new URL(req.url ?? "/", "http://control");
+    const m = /^\/lab\/objects\/(nodes|ciliumnodes)\/([^/]+)$/.exec(url.pathname);
+    const reply = (f: () => unknown) => {
+      try {
+        json(res, 200, f());
+      } catch (e) {
+        json(res, 400, { error: (e as Error).message });
+      }
+    };
+    if (m && req.method === "PUT") {
+      body(req).then((obj) => reply(() => ({ resourceVersion: store.put(m[1] as Kind, obj as KubeObject) })), (e: Error) => json(res, 400, { error: e.message }));
+    } else if (m && req.method === "DELETE") {
+      reply(() => ({ resourceVersion: store.delete(m[1] as Kind, decodeURIComponent(m[2])) }));
+    } else if (url.pathname === "/lab/state") {
+      reply(() => ({ resourceVersion: store.resourceVersion, watches: openWatches.size, objects: store.all() }));
+    } else if (url.pathname === "/lab/end-watches" && req.method === "POST") {
+      reply(() => {
+        const n = openWatches.size;
+        for (const w of openWatches) w.end();
+        return { ended: n };
+      });
+    } else {
+      json(res, 404, { error: `unknown control request ${req.method} ${url.pathname}` });
+    }
+  };
+}

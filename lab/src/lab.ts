@@ -1,0 +1,242 @@
+// The lab as one object: builds the topology, WireGuard, the emulated Cilium datapath, the API
+// stand-in and the helpers; runs the agents; and plays the faults (kill a device, a node joins
+// or leaves, a key changes). Every step undoes cleanly through destroy().
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { AgentProcess, writeKubeconfig } from "./agents";
+import { ApiServerProcess } from "./apiserverProcess";
+import { Capture } from "./capture";
+import { waitFor } from "./exec";
+import { ECHO_PORT, NODE_PORTS } from "./flows";
+import { NsHelper } from "./helperProcess";
+import { forgetPeers, installPodRule, syncPeers } from "./datapath";
+import { cleanupLeftovers, createNodeNamespaces, createUnderlay, deleteNodeNamespaces, destroyRun } from "./netns";
+import { ciliumNodeObject, nodeObject } from "./objects";
+import { makeRunId, planLab, planNode, type LabPlan, type NodePlan } from "./plan";
+import { generateKeyPair, wgConfig, type KeyPair } from "./wgconfig";
+import { WireGuardDevice } from "./wireguard";
+
+export interface LabOptions {
+  nodes?: number;
+  wgMark?: number;
+  log?: (line: string) => void;
+}
+
+let runCounter = 0;
+
+export class Lab {
+  readonly plan: LabPlan;
+  readonly dir: string;
+  readonly capture: Capture;
+  readonly api: ApiServerProcess;
+  /** Nodes currently in the cluster (the plan's, plus joined, minus left). */
+  nodes: NodePlan[];
+  readonly helpers = new Map<string, NsHelper>();
+  readonly wg = new Map<string, WireGuardDevice>();
+  readonly agents = new Map<string, AgentProcess>();
+  /** Each node's current key pair, and the public key the cluster has published for it. */
+  readonly keys = new Map<string, KeyPair>();
+  readonly publishedKey = new Map<string, string>();
+  private kubeconfig = "";
+  private readonly log: (line: string) => void;
+
+  private constructor(o: LabOptions) {
+    this.plan = planLab({ id: makeRunId(process.pid, runCounter++), nodes: o.nodes ?? 3, wgMark: o.wgMark });
+    this.nodes = [...this.plan.nodes];
+    this.dir = mkdtempSync(join(tmpdir(), `${this.plan.id}-`));
+    this.capture = new Capture(this.plan.underlayNs);
+    this.api = new ApiServerProcess(this.nodes[0].ns, `${this.plan.apiServer.host}:${this.plan.apiServer.port}`, this.dir);
+    this.log = o.log ?? (() => undefined);
+  }
+
+  /** Builds everything but the agents; on any failure, tears down what was built and rethrows. */
+  static async create(o: LabOptions = {}): Promise<Lab> {
+    cleanupLeftovers();
+    const lab = new Lab(o);
+    try {
+      await lab.build();
+    } catch (e) {
+      await lab.destroy();
+      throw e;
+    }
+    return lab;
+  }
+
+  get controlPlane(): NodePlan {
+    return this.nodes[0];
+  }
+
+  node(name: string): NodePlan {
+    const n = this.nodes.find((x) => x.name === name);
+    if (!n) throw new Error(`no node ${name} in the lab (have ${this.nodes.map((x) => x.name).join(", ")})`);
+    return n;
+  }
+
+  helper(ns: string): NsHelper {
+    const h = this.helpers.get(ns);
+    if (!h) throw new Error(`no helper in namespace ${ns}`);
+    return h;
+  }
+
+  private async build(): Promise<void> {
+    this.log(`building lab ${this.plan.id}: ${this.nodes.length} nodes, WireGuard mark 0x${this.plan.wgMark.toString(16)}`);
+    createUnderlay(this.plan);
+    await this.capture.start();
+    for (const n of this.nodes) await this.bringUpNode(n);
+    for (const n of this.nodes) this.wireNode(n);
+    await this.api.start();
+    for (const n of this.nodes) await this.publish(n);
+    this.kubeconfig = writeKubeconfig(this.dir, `http://${this.plan.apiServer.host}:${this.plan.apiServer.port}`);
+    await this.warmUp();
+  }
+
+  /**
+   * Establishes every WireGuard session once, one initiator at a time, as a long-running cluster
+   * has them: two peers starting a handshake towards each other in the same instant wait for a
+   * 5 s retry, which would make first probes flaky.
+   */
+  async warmUp(nodes = this.nodes): Promise<void> {
+    for (const [i, from] of nodes.entries()) {
+      const later = nodes.slice(i + 1);
+      if (later.length === 0) continue;
+      await this.helper(from.podNs).probes(later.map((to) => ({ host: to.podIp, port: ECHO_PORT, timeoutMs: 8000 })));
+    }
+  }
+
+  /** Namespaces, WireGuard device (keys, no peers yet) and helpers of one node. */
+  private async bringUpNode(n: NodePlan): Promise<void> {
+    createNodeNamespaces(this.plan, n);
+    const keys = generateKeyPair();
+    this.keys.set(n.name, keys);
+    this.publishedKey.set(n.name, keys.publicKey);
+    const wg = new WireGuardDevice(n.ns, this.dir);
+    this.wg.set(n.name, wg);
+    await wg.start();
+    installPodRule(n);
+    // The API stand-in owns 6443 on the control plane.
+    const nodeHelper = new NsHelper(n.ns, this.dir, n.controlPlane ? NODE_PORTS.filter((p) => p !== 6443) : NODE_PORTS);
+    const podHelper = new NsHelper(n.podNs, this.dir, [ECHO_PORT]);
+    this.helpers.set(n.ns, nodeHelper);
+    this.helpers.set(n.podNs, podHelper);
+    await Promise.all([nodeHelper.start(), podHelper.start()]);
+  }
+
+  /** What Cilium does for a node: WireGuard peers from published keys, then pod and native routes. */
+  wireNode(n: NodePlan): void {
+    const remotes = this.nodes.filter((r) => r !== n);
+    this.wg.get(n.name)!.configure(wgConfig({
+      privateKey: this.keys.get(n.name)!.privateKey,
+      fwmark: this.plan.wgMark,
+      peers: remotes.map((r) => ({ node: r, publicKey: this.publishedKey.get(r.name)! })),
+    }));
+    syncPeers(n, remotes, true);
+  }
+
+  /** The node's Node and CiliumNode objects (with its published WireGuard key) into the API. */
+  async publish(n: NodePlan): Promise<void> {
+    await this.api.put("nodes", nodeObject(n));
+    await this.api.put("ciliumnodes", ciliumNodeObject(n, this.publishedKey.get(n.name)!));
+  }
+
+  async startAgents(nodes = this.nodes): Promise<void> {
+    for (const n of nodes) {
+      let agent = this.agents.get(n.name);
+      if (!agent) {
+        agent = new AgentProcess(n, this.kubeconfig, this.dir, this.helper(n.ns));
+        this.agents.set(n.name, agent);
+      }
+      agent.start();
+    }
+    await this.waitAgentsReady(nodes);
+  }
+
+  async waitAgentsReady(nodes = this.nodes, timeoutMs = 20_000): Promise<void> {
+    await Promise.all(nodes.map((n) => waitFor(`agent on ${n.name} ready (log: ${this.agents.get(n.name)?.logFile})`,
+      () => this.agents.get(n.name)!.ready(), timeoutMs, 100)));
+  }
+
+  agent(name: string): AgentProcess {
+    const a = this.agents.get(name);
+    if (!a) throw new Error(`no agent for ${name}`);
+    return a;
+  }
+
+  /** Fault: wireguard-go dies; cilium_wg0 disappears with it. */
+  async killWireGuard(name: string): Promise<void> {
+    await this.wg.get(name)!.kill();
+  }
+
+  /** Recovery: the device returns and is configured again (what the Cilium agent would do). */
+  async restoreWireGuard(name: string): Promise<void> {
+    const wg = this.wg.get(name)!;
+    await wg.start();
+    this.wireNode(this.node(name));
+  }
+
+  /** Fault: a node "reboots" with a new key; its peers keep the old public key until publication. */
+  rekey(name: string): void {
+    this.keys.set(name, generateKeyPair());
+    this.wireNode(this.node(name));
+  }
+
+  /** Publication of the new key (CiliumNode annotation) and the peers' reaction to it. */
+  async publishKey(name: string): Promise<void> {
+    const n = this.node(name);
+    this.publishedKey.set(name, this.keys.get(name)!.publicKey);
+    await this.publish(n);
+    for (const r of this.nodes) if (r !== n) this.wireNode(r);
+  }
+
+  /** A node joins: namespaces, WireGuard, peers everywhere, API objects, and its agent. */
+  async joinNode(index: number, withAgent = true): Promise<NodePlan> {
+    const n = planNode(this.plan.id, index);
+    if (this.nodes.some((x) => x.index === index)) throw new Error(`node index ${index} already in the lab`);
+    await this.bringUpNode(n);
+    this.nodes.push(n);
+    for (const r of this.nodes) this.wireNode(r);
+    await this.publish(n);
+    if (withAgent) await this.startAgents([n]);
+    return n;
+  }
+
+  /** A node leaves: API objects deleted, peers and routes forgotten, its namespaces removed. */
+  async removeNode(name: string): Promise<void> {
+    const n = this.node(name);
+    await this.api.delete("nodes", n.name);
+    await this.api.delete("ciliumnodes", n.name);
+    this.nodes = this.nodes.filter((x) => x !== n);
+    for (const r of this.nodes) {
+      this.wireNode(r);
+      forgetPeers(r, [n]);
+    }
+    await this.agents.get(n.name)?.kill();
+    this.agents.get(n.name)?.close();
+    this.agents.delete(n.name);
+    await this.wg.get(n.name)?.kill().catch(() => undefined);
+    this.wg.delete(n.name);
+    for (const ns of [n.ns, n.podNs]) {
+      await this.helpers.get(ns)?.stop();
+      this.helpers.delete(ns);
+    }
+    deleteNodeNamespaces(n);
+  }
+
+  /** Stops everything and removes every namespace and file of this run. Never throws. */
+  async destroy(): Promise<void> {
+    const quietly = async (f: () => Promise<unknown> | unknown) => {
+      try {
+        await f();
+      } catch {
+        // best effort: the namespace deletion below removes whatever is left
+      }
+    };
+    for (const a of this.agents.values()) await quietly(async () => (await a.kill(), a.close()));
+    for (const h of this.helpers.values()) await quietly(() => h.stop());
+    for (const w of this.wg.values()) await quietly(() => w.stop());
+    await quietly(() => this.api.stop());
+    await quietly(() => this.capture.stop());
+    destroyRun(this.plan.id);
+    if (!process.env.NRLAB_KEEP_LOGS) rmSync(this.dir, { recursive: true, force: true });
+  }
+}
