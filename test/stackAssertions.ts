@@ -86,6 +86,8 @@ export function describeStack(stack: string): void {
 
     it("signs the kubeconfig's credentials with the cluster CA it also carries", async () => {
       const kubeconfig = parse(await resolve(run.outputs.kubeconfig as pulumi.Output<string>));
+      expect(kubeconfig.clusters[0].cluster.server).toBe(await resolve(run.outputs.apiEndpoint as pulumi.Output<string>));
+      expect(kubeconfig.clusters[0].cluster.server).toMatch(/^https:\/\/\d+\.\d+\.\d+\.\d+:6443$/);
       const caPem = Buffer.from(kubeconfig.clusters[0].cluster["certificate-authority-data"], "base64").toString();
       const clusterCa = ofType(run.recorded, "tls:index/selfSignedCert:SelfSignedCert").find((c) => c.name.endsWith("-pki-ca"))!;
       expect(caPem).toBe(clusterCa.state.certPem);
@@ -96,6 +98,15 @@ export function describeStack(stack: string): void {
 
     platformChecks(() => run.recorded, JSON.parse(stackConfig(stack)["wg-mesh-cluster:cluster"]).podCidr);
     policyChecks(() => run.recorded);
+
+    it("talks to Kubernetes only after the API server answers /readyz", () => {
+      const ready = run.recorded.find((r) => r.type === "pulumi-nodejs:dynamic:Resource" && r.name.endsWith("-api-ready"))!;
+      expect(ready.inputs.url).toMatch(/^https:\/\/\d+\.\d+\.\d+\.\d+:6443$/);
+      const k8sProvider = ofType(run.recorded, "pulumi:providers:kubernetes")[0];
+      expect(k8sProvider.propertyDependencies.kubeconfig).toContain(ready.urn);
+      // ... and the wait itself starts only once every node pool exists.
+      expect(ready.dependencies.some((u) => u.includes("NodePool"))).toBe(true);
+    });
 
     it("requires IMDSv2 and encrypted disks on AWS, Shielded VM on GCP", () => {
       for (const i of ofType(run.recorded, "aws:ec2/instance:Instance")) {

@@ -13,6 +13,7 @@ import { computeFirewallIntents } from "./firewallIntents";
 import { initNode, isControlPlane, type NodeSpec } from "./nodes";
 import { ClusterPki } from "./pki";
 import { renderKubeconfig } from "./kubeconfig";
+import { ApiServerReady } from "./apiServerReady";
 import { renderCloudInit } from "./bootstrap/cloudInit";
 import type { PkiSecretRef } from "./bootstrap/types";
 
@@ -126,8 +127,14 @@ export class Cluster extends pulumi.ComponentResource {
     }
 
     this.caCertPem = pki.caCertPem;
+    // The kubeconfig is derived from the readiness resource's output, so whatever uses it
+    // (the Kubernetes provider) waits until the API server answers.
+    const ready = new ApiServerReady(`${name}-api-ready`, { url: this.apiEndpoint, caPem: pki.caCertPem }, {
+      parent: this,
+      dependsOn: [this.awsPool, this.gcpPool].filter((p): p is NonNullable<typeof p> => p !== undefined),
+    });
     this.kubeconfig = pulumi.secret(
-      pulumi.all([this.apiEndpoint, pki.caCertPem, pki.adminCertPem, pki.adminKeyPem]).apply(([server, ca, cert, key]) =>
+      pulumi.all([ready.url, pki.caCertPem, pki.adminCertPem, pki.adminKeyPem]).apply(([server, ca, cert, key]) =>
         renderKubeconfig({ clusterName: cluster.name, server, caCertPem: ca, clientCertPem: cert, clientKeyPem: key }),
       ),
     );

@@ -1,0 +1,50 @@
+// Polls the API server's /readyz over TLS, trusting only the cluster CA, until it answers
+// "ok" or the deadline passes. Used before anything talks to the cluster (Helm, kubectl):
+// instances report "running" minutes before kubeadm has brought the API server up.
+import * as https from "node:https";
+
+export interface WaitForApiOptions {
+  /** `https://<host>:6443` */
+  readonly url: string;
+  /** PEM of the cluster CA: the only CA the check trusts. */
+  readonly caPem: string;
+  readonly timeoutMs: number;
+  readonly intervalMs: number;
+}
+
+export interface ApiReadiness {
+  readonly attempts: number;
+  readonly elapsedMs: number;
+}
+
+/** One probe: resolves with the HTTP status and body, rejects on network or TLS errors. */
+function probe(url: string, caPem: string, timeoutMs: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(`${url}/readyz`, { ca: caPem, timeout: timeoutMs }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => { body += chunk; });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on("error", reject);
+  });
+}
+
+export async function waitForApiServer(o: WaitForApiOptions): Promise<ApiReadiness> {
+  const start = Date.now();
+  let attempts = 0;
+  let last = "no attempt";
+  while (Date.now() - start < o.timeoutMs) {
+    attempts++;
+    try {
+      const r = await probe(o.url, o.caPem, Math.min(o.intervalMs * 2, 10_000));
+      if (r.status === 200 && r.body.trim() === "ok") return { attempts, elapsedMs: Date.now() - start };
+      last = `HTTP ${r.status}: ${r.body.slice(0, 200)}`;
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, o.intervalMs));
+  }
+  throw new Error(`API server ${o.url} not ready after ${Math.round(o.timeoutMs / 1000)} s (${attempts} attempts; last: ${last}); check the init node's serial console (journal unit wg-mesh-bootstrap)`);
+}
