@@ -40,6 +40,7 @@ describe("validateStackConfig", () => {
     ["pod CIDR overlaps the VPC", (c) => { c.cluster.podCidr = "10.10.0.0/17"; }, /proj:aws\.vpcCidr: 10\.10\.0\.0\/16 overlaps proj:cluster\.podCidr/],
     ["subnet outside its VPC", (c) => { c.aws.subnetCidr = "10.11.1.0/24"; }, /proj:aws\.subnetCidr: 10\.11\.1\.0\/24 is not inside the VPC CIDR 10\.10\.0\.0\/16/],
     ["malformed CIDR", (c) => { c.cluster.podCidr = "10.244.0.0/33"; }, /proj:cluster\.podCidr: "10\.244\.0\.0\/33" is not a CIDR/],
+    ["short IPv4 form", (c) => { c.cluster.podCidr = "10.244/16"; }, /proj:cluster\.podCidr: "10\.244\/16" is not a CIDR \(write IPv4 as four dotted numbers/],
     ["host bits set", (c) => { c.cluster.podCidr = "10.244.1.0/16"; }, /did you mean 10\.244\.0\.0\/16\?/],
     ["zone outside region", (c) => { c.aws.pools[0].zone = "us-east-1a"; }, /proj:aws\.pools\.0\.zone: zone "us-east-1a" is not in region "eu-west-1"/],
     ["duplicate pool names", (c) => { c.aws.pools[1].name = "cp"; }, /proj:aws\.pools\.1\.name: duplicate pool name "cp"/],

@@ -19,6 +19,10 @@ export function parseCidr(text: string): Cidr {
   }
   const [address, prefix] = parsed;
   const family = address.kind() === "ipv4" ? 4 : 6;
+  // ipaddr.js also reads short forms such as "10.244/16" (as 10.0.0.244): almost always a typo.
+  if (family === 4 && !ipaddr.IPv4.isValidFourPartDecimal(text.split("/")[0])) {
+    throw new Error(`"${text}" is not a CIDR (write IPv4 as four dotted numbers, e.g. 10.244.0.0/16)`);
+  }
   const network = family === 4
     ? ipaddr.IPv4.networkAddressFromCIDR(text)
     : ipaddr.IPv6.networkAddressFromCIDR(text);

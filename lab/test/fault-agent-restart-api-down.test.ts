@@ -3,32 +3,19 @@
 // its predecessor left and change nothing until it has a complete view; traffic must neither
 // break nor leak. When the API returns, the agent becomes ready with the state unchanged.
 import { sleep, waitFor } from "../src/exec";
-import { Lab } from "../src/lab";
-import { flowsAmong, ownedState, reportLeaks, requireLabEnvironment, Traffic } from "./harness";
+import { ownedState, reportLeaks, useFaultLab } from "./harness";
 
 const VICTIM = "node-1";
 
 describe("fault: agent restarted while the API is down", () => {
-  let lab: Lab | undefined;
-  let traffic: Traffic | undefined;
-
-  beforeAll(async () => {
-    requireLabEnvironment();
-    lab = await Lab.create({ nodes: 3 });
-    await lab.startAgents();
-  }, 60_000);
-
-  afterAll(async () => {
-    await traffic?.stop().catch(() => undefined);
-    await lab?.destroy();
-  }, 30_000);
+  const fault = useFaultLab();
 
   test("the restarted agent keeps its predecessor's state until it can list the cluster", async () => {
-    const l = lab!;
+    const l = fault.lab;
     const victim = l.node(VICTIM);
     const stateBefore = ownedState(victim.ns);
     const mark = l.capture.mark();
-    traffic = new Traffic(l, flowsAmong(l)).start();
+    const traffic = fault.startTraffic();
     await traffic.waitFor("all flows up", (r) => r.ok);
 
     await l.api.stop();

@@ -1,29 +1,16 @@
 // Fault 2: agents crash (SIGKILL) and are restarted, then are "upgraded" (SIGTERM, start again),
 // all while traffic flows. The kernel state stays in place throughout: no flow breaks, nothing
 // is sent in the clear, and the new instances adopt the state without changing it.
-import { Lab } from "../src/lab";
-import { flowsAmong, ownedState, reportLeaks, requireLabEnvironment, Traffic } from "./harness";
+import { ownedState, reportLeaks, useFaultLab } from "./harness";
 
 describe("fault: agents killed, restarted and upgraded under traffic", () => {
-  let lab: Lab | undefined;
-  let traffic: Traffic | undefined;
-
-  beforeAll(async () => {
-    requireLabEnvironment();
-    lab = await Lab.create({ nodes: 3 });
-    await lab.startAgents();
-  }, 60_000);
-
-  afterAll(async () => {
-    await traffic?.stop().catch(() => undefined);
-    await lab?.destroy();
-  }, 30_000);
+  const fault = useFaultLab();
 
   test("no gap and no cleartext at any moment", async () => {
-    const l = lab!;
+    const l = fault.lab;
     const stateBefore = l.nodes.map((n) => ownedState(n.ns));
     const mark = l.capture.mark();
-    traffic = new Traffic(l, flowsAmong(l)).start();
+    const traffic = fault.startTraffic();
     await traffic.waitFor("all flows up", (r) => r.ok);
     const started = Date.now();
 

@@ -2,36 +2,23 @@
 // twice, objects of the wrong shape. Each agent must skip what is bad, apply what is usable,
 // keep protecting the real nodes, and never crash.
 import { waitFor } from "../src/exec";
-import { Lab } from "../src/lab";
 import type { Kind, KubeObject } from "../src/objects";
-import { coverage, flowsAmong, ownedState, reportLeaks, requireLabEnvironment, Traffic } from "./harness";
+import { coverage, ownedState, reportLeaks, useFaultLab } from "./harness";
 
 const node = (name: string, spec: unknown, status: unknown, extra: Record<string, unknown> = {}): KubeObject =>
   ({ apiVersion: "v1", kind: "Node", metadata: { name, ...extra }, spec, status }) as KubeObject;
 const ciliumNode = (name: string, spec: unknown): KubeObject => ({ apiVersion: "cilium.io/v2", kind: "CiliumNode", metadata: { name }, spec }) as KubeObject;
 
 describe("fault: garbage in the API", () => {
-  let lab: Lab | undefined;
-  let traffic: Traffic | undefined;
-
-  beforeAll(async () => {
-    requireLabEnvironment();
-    lab = await Lab.create({ nodes: 3 });
-    await lab.startAgents();
-  }, 60_000);
-
-  afterAll(async () => {
-    await traffic?.stop().catch(() => undefined);
-    await lab?.destroy();
-  }, 30_000);
+  const fault = useFaultLab();
 
   test("bad objects are skipped, usable parts applied, the real nodes stay protected", async () => {
-    const l = lab!;
+    const l = fault.lab;
     const worker = l.node("node-1");
     const pids = l.nodes.map((n) => l.agent(n.name).pid);
     const stateBefore = l.nodes.map((n) => ownedState(n.ns));
     const mark = l.capture.mark();
-    traffic = new Traffic(l, flowsAmong(l)).start();
+    const traffic = fault.startTraffic();
     await traffic.waitFor("all flows up", (r) => r.ok);
 
     const garbage: [Kind, KubeObject][] = [

@@ -2,34 +2,21 @@
 // known state), traffic keeps flowing encrypted; the cluster changes meanwhile (a node leaves,
 // another registers); when the API returns, the agents relist and catch up.
 import { waitFor } from "../src/exec";
-import { Lab } from "../src/lab";
 import { ciliumNodeObject, nodeObject } from "../src/objects";
 import { planNode } from "../src/plan";
 import { generateKeyPair } from "../src/wgconfig";
-import { coverage, flowsAmong, ownedState, reportLeaks, requireLabEnvironment, Traffic } from "./harness";
+import { coverage, ownedState, reportLeaks, useFaultLab } from "./harness";
 
 const CATCH_UP_LIMIT_MS = 10_000;
 
 describe("fault: the API goes away and comes back changed", () => {
-  let lab: Lab | undefined;
-  let traffic: Traffic | undefined;
-
-  beforeAll(async () => {
-    requireLabEnvironment();
-    lab = await Lab.create({ nodes: 3 });
-    await lab.startAgents();
-  }, 60_000);
-
-  afterAll(async () => {
-    await traffic?.stop().catch(() => undefined);
-    await lab?.destroy();
-  }, 30_000);
+  const fault = useFaultLab();
 
   test("rules kept during the outage, changes applied after it", async () => {
-    const l = lab!;
+    const l = fault.lab;
     const watchers = ["node-0-cp", "node-1"].map((n) => l.node(n));
     const mark = l.capture.mark();
-    traffic = new Traffic(l, flowsAmong(l)).start();
+    let traffic = fault.startTraffic();
     await traffic.waitFor("all flows up", (r) => r.ok);
     const stateBefore = watchers.map((n) => ownedState(n.ns));
 
@@ -60,7 +47,7 @@ describe("fault: the API goes away and comes back changed", () => {
     console.log(`[lab] api-outage: API down ${upAt - downAt} ms with rules untouched; agents caught up ${caughtUpMs} ms after it returned`);
 
     // The remaining nodes still talk, encrypted.
-    traffic = new Traffic(l, flowsAmong(l, watchers.map((n) => n.name))).start();
+    traffic = fault.startTraffic(watchers.map((n) => n.name));
     await traffic.waitFor("flows between the remaining nodes", (r) => r.ok, 10_000);
     await traffic.stop();
     expect(await reportLeaks(l, "api-outage", mark)).toEqual([]);

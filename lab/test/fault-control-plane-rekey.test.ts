@@ -2,30 +2,17 @@
 // the old public key. Workers must still reach its API on 6443 (the bootstrap exemption, in the
 // clear by design) - that is how the new key would get published - and nothing else may leak
 // while keys disagree. Once the key is published, full encrypted connectivity returns.
-import { Lab } from "../src/lab";
 import { WG_PUBKEY_ANNOTATION } from "../src/objects";
-import { flowsAmong, reportLeaks, requireLabEnvironment, Traffic } from "./harness";
+import { reportLeaks, useFaultLab } from "./harness";
 
 describe("fault: control plane comes back with a new WireGuard key", () => {
-  let lab: Lab | undefined;
-  let traffic: Traffic | undefined;
-
-  beforeAll(async () => {
-    requireLabEnvironment();
-    lab = await Lab.create({ nodes: 3 });
-    await lab.startAgents();
-  }, 60_000);
-
-  afterAll(async () => {
-    await traffic?.stop().catch(() => undefined);
-    await lab?.destroy();
-  }, 30_000);
+  const fault = useFaultLab();
 
   test("bootstrap works, nothing else leaks, and publication restores encryption", async () => {
-    const l = lab!;
+    const l = fault.lab;
     const cp = l.controlPlane;
     const mark = l.capture.mark();
-    traffic = new Traffic(l, flowsAmong(l)).start();
+    const traffic = fault.startTraffic();
     await traffic.waitFor("all flows up", (r) => r.ok);
 
     const oldKey = l.publishedKey.get(cp.name);

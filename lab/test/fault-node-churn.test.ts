@@ -2,31 +2,18 @@
 // within a few seconds of its objects appearing in the API; the leaving node's routes must be
 // removed from every remaining node. Traffic among the nodes present never leaks.
 import { waitFor } from "../src/exec";
-import { Lab } from "../src/lab";
-import { flowsAmong, reportLeaks, requireLabEnvironment, coverage, Traffic } from "./harness";
+import { coverage, reportLeaks, useFaultLab } from "./harness";
 
 const COVERAGE_LIMIT_MS = 5000;
 
 describe("fault: a node joins and a node leaves", () => {
-  let lab: Lab | undefined;
-  let traffic: Traffic | undefined;
-
-  beforeAll(async () => {
-    requireLabEnvironment();
-    lab = await Lab.create({ nodes: 3 });
-    await lab.startAgents();
-  }, 60_000);
-
-  afterAll(async () => {
-    await traffic?.stop().catch(() => undefined);
-    await lab?.destroy();
-  }, 30_000);
+  const fault = useFaultLab();
 
   test("join covered within seconds, leave removes its routes, no cleartext", async () => {
-    const l = lab!;
+    const l = fault.lab;
     const mark = l.capture.mark();
     const original = l.nodes.map((n) => n.name);
-    traffic = new Traffic(l, flowsAmong(l, original)).start();
+    let traffic = fault.startTraffic(original);
 
     // The node's namespaces, WireGuard and Cilium-side peers come up; its API objects are
     // published last, and coverage is timed from that moment.
@@ -41,14 +28,14 @@ describe("fault: a node joins and a node leaves", () => {
     await l.startAgents([joined]);
     await l.warmUp([...l.nodes.filter((n) => n !== joined), joined]);
     await traffic.stop();
-    traffic = new Traffic(l, flowsAmong(l)).start();
+    traffic = fault.startTraffic();
     await traffic.waitFor("every flow including the new node", (r) => r.ok, 15_000);
 
     const leaving = l.node("node-2");
     const leftAt = Date.now();
     await traffic.stop();
     await l.removeNode(leaving.name);
-    traffic = new Traffic(l, flowsAmong(l)).start();
+    traffic = fault.startTraffic();
     const removedMs = await waitFor("remaining agents to drop the departed node's routes", () => {
       const gone = l.nodes.every((n) => coverage(n.ns, leaving.underlayIp) === "none" && coverage(n.ns, leaving.podIp) === "none");
       return gone ? Date.now() - leftAt : undefined;

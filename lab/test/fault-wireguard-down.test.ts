@@ -2,32 +2,19 @@
 // never sent in the clear; when the device returns and is configured again, flows recover with
 // the same agent process (it reacts to the link event, no restart).
 import { ipIn } from "../src/exec";
-import { Lab } from "../src/lab";
-import { flowsAmong, reportLeaks, requireLabEnvironment, Traffic } from "./harness";
+import { reportLeaks, useFaultLab } from "./harness";
 
 const VICTIM = "node-1";
 
 describe("fault: WireGuard device of one node disappears", () => {
-  let lab: Lab | undefined;
-  let traffic: Traffic | undefined;
-
-  beforeAll(async () => {
-    requireLabEnvironment();
-    lab = await Lab.create({ nodes: 3 });
-    await lab.startAgents();
-  }, 60_000);
-
-  afterAll(async () => {
-    await traffic?.stop().catch(() => undefined);
-    await lab?.destroy();
-  }, 30_000);
+  const fault = useFaultLab();
 
   test("dropped while gone, never in the clear; recovers without restarting the agent", async () => {
-    const l = lab!;
+    const l = fault.lab;
     const victim = l.node(VICTIM);
     const agentPid = l.agent(VICTIM).pid;
     const mark = l.capture.mark();
-    traffic = new Traffic(l, flowsAmong(l)).start();
+    const traffic = fault.startTraffic();
     await traffic.waitFor("all flows up before the fault", (r) => r.ok);
 
     await l.killWireGuard(VICTIM);

@@ -1,11 +1,11 @@
-// Shared by the lab's fault tests: environment checks that fail (never skip), a background
-// traffic generator, kernel-state snapshots and the leak count every test reports.
+// Shared by the lab's fault tests: environment checks that fail (never skip), the per-file lab
+// lifecycle, a background traffic generator, kernel-state snapshots and the leak count every test reports.
 import { existsSync } from "node:fs";
 import ipaddr from "ipaddr.js";
 import { join } from "node:path";
 import { ipIn, repoRoot, sleep, waitFor } from "../src/exec";
 import { leaks, planFlows, type Flow } from "../src/flows";
-import type { Lab } from "../src/lab";
+import { Lab } from "../src/lab";
 import type { Packet } from "../src/capture";
 import { requireTools } from "../src/preflight";
 
@@ -83,6 +83,45 @@ export class Traffic {
     await this.loop;
     if (this.failure) throw new Error(`traffic generator failed: ${this.failure.message}`);
   }
+}
+
+export interface FaultLab {
+  /** The lab started in beforeAll (3 nodes, agents running). */
+  readonly lab: Lab;
+  /** Starts background traffic among `names` (every node when omitted); the latest one is stopped in afterAll too. */
+  startTraffic(names?: string[]): Traffic;
+}
+
+/**
+ * Registers the lifecycle every fault test file shares: a 3-node lab with its agents started
+ * before the tests, and afterwards the traffic stopped and the lab destroyed - also when a test
+ * failed halfway, so no namespace or process outlives the file.
+ */
+export function useFaultLab(): FaultLab {
+  let lab: Lab | undefined;
+  let traffic: Traffic | undefined;
+
+  beforeAll(async () => {
+    requireLabEnvironment();
+    lab = await Lab.create({ nodes: 3 });
+    await lab.startAgents();
+  }, 60_000);
+
+  afterAll(async () => {
+    await traffic?.stop().catch(() => undefined);
+    await lab?.destroy();
+  }, 30_000);
+
+  return {
+    get lab() {
+      if (!lab) throw new Error("the lab did not start (see the beforeAll failure above)");
+      return lab;
+    },
+    startTraffic(names) {
+      traffic = new Traffic(this.lab, flowsAmong(this.lab, names)).start();
+      return traffic;
+    },
+  };
 }
 
 /** Flows whose both ends are in `names` (all flows of the lab when omitted). */

@@ -46,3 +46,6 @@ export const roleFields = {
 
 /** CIDR lists (admin networks, pod CIDRs); the refinement is enforced when the pack reads its config. */
 export const cidrList = z.array(z.string().refine(isCidr, { message: "must be a CIDR such as 203.0.113.0/24" }));
+
+/** The `podCidrs` setting of the policies that check CIDRs against the pod CIDRs (see ipv4PodCidrs). */
+export const podCidrsSetting = cidrList.default([]).describe("Pod CIDRs of the cluster; when set, used instead of discovering them from the stack");

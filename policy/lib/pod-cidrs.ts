@@ -74,3 +74,9 @@ export function discoverPodCidrs(resources: readonly Res[]): PodCidrs {
   }
   return { cidrs: [...cidrs], unknown };
 }
+
+/** The IPv4 pod CIDRs a policy checks against: the configured ones, or else those the stack shows. */
+export function ipv4PodCidrs(configured: readonly string[], resources: readonly Res[]): PodCidrs {
+  const found = configured.length > 0 ? { cidrs: [...configured], unknown: [] } : discoverPodCidrs(resources);
+  return { cidrs: found.cidrs.filter((c) => isCidr(c) && !c.includes(":")), unknown: found.unknown };
+}

@@ -4,14 +4,14 @@ import type { StackValidationPolicy } from "@pulumi/policy";
 import { z } from "zod";
 import { cidrCovers, isCidr } from "../lib/cidr";
 import { ciliumSources } from "../lib/cilium";
-import { cidrList, policyConfig } from "../lib/config";
-import { discoverPodCidrs } from "../lib/pod-cidrs";
+import { podCidrsSetting, policyConfig } from "../lib/config";
+import { ipv4PodCidrs } from "../lib/pod-cidrs";
 import { fromPolicyResource, label } from "../lib/resources";
 import { isUnknown, UnknownNotes } from "../lib/unknowns";
 
 const NAME = "cilium-strict-mode";
 const schema = z.object({
-  podCidrs: cidrList.default([]).describe("Pod CIDRs of the cluster; when set, used instead of discovering them from the stack"),
+  podCidrs: podCidrsSetting,
 });
 export type CiliumStrictModeConfig = z.infer<typeof schema>;
 const config = policyConfig(schema);
@@ -29,8 +29,7 @@ export const ciliumStrictMode: StackValidationPolicy = {
     const sources = ciliumSources(resources);
     if (sources.length === 0) return;
     const notes = new UnknownNotes();
-    const found = cfg.podCidrs.length > 0 ? { cidrs: cfg.podCidrs, unknown: [] } : discoverPodCidrs(resources);
-    const pods = found.cidrs.filter((c) => isCidr(c) && !c.includes(":"));
+    const pods = ipv4PodCidrs(cfg.podCidrs, resources);
     for (const src of sources) {
       const who = label(src.res);
       const on = src.strictModeEnabled;
@@ -45,8 +44,8 @@ export const ciliumStrictMode: StackValidationPolicy = {
         reportViolation(`${who}: ${src.field("strictModeCidr")} is ${cidr === undefined ? "unset" : `'${cidr}' (not a CIDR)`}; set it to the pod CIDR.`, src.res.urn);
         continue;
       }
-      if (pods.length === 0) found.unknown.forEach((u) => notes.add(u));
-      const missed = pods.filter((p) => !cidrCovers(cidr, p));
+      if (pods.cidrs.length === 0) pods.unknown.forEach((u) => notes.add(u));
+      const missed = pods.cidrs.filter((p) => !cidrCovers(cidr, p));
       if (missed.length > 0) reportViolation(`${who}: ${src.field("strictModeCidr")} '${cidr}' does not cover pod CIDR(s) ${missed.join(", ")}; widen it.`, src.res.urn);
     }
     notes.finish();

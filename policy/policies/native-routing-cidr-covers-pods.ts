@@ -5,14 +5,14 @@ import type { StackValidationPolicy } from "@pulumi/policy";
 import { z } from "zod";
 import { cidrCovers, isCidr } from "../lib/cidr";
 import { ciliumSources } from "../lib/cilium";
-import { cidrList, policyConfig } from "../lib/config";
-import { discoverPodCidrs } from "../lib/pod-cidrs";
+import { podCidrsSetting, policyConfig } from "../lib/config";
+import { ipv4PodCidrs } from "../lib/pod-cidrs";
 import { fromPolicyResource, label } from "../lib/resources";
 import { isUnknown, UnknownNotes } from "../lib/unknowns";
 
 const NAME = "native-routing-cidr-covers-pods";
 const schema = z.object({
-  podCidrs: cidrList.default([]).describe("Pod CIDRs of the cluster; when set, used instead of discovering them from the stack"),
+  podCidrs: podCidrsSetting,
 });
 export type NativeRoutingCidrCoversPodsConfig = z.infer<typeof schema>;
 const config = policyConfig(schema);
@@ -29,14 +29,13 @@ export const nativeRoutingCidrCoversPods: StackValidationPolicy = {
     const sources = ciliumSources(resources);
     if (sources.length === 0) return;
     const notes = new UnknownNotes();
-    const found = cfg.podCidrs.length > 0 ? { cidrs: cfg.podCidrs, unknown: [] } : discoverPodCidrs(resources);
-    const pods = found.cidrs.filter((c) => isCidr(c) && !c.includes(":"));
-    if (pods.length === 0) found.unknown.forEach((u) => notes.add(u));
+    const pods = ipv4PodCidrs(cfg.podCidrs, resources);
+    if (pods.cidrs.length === 0) pods.unknown.forEach((u) => notes.add(u));
     for (const src of sources) {
       const native = src.nativeRoutingCidr;
       if (isUnknown(native)) { notes.add(`${src.field("nativeRoutingCidr")} of ${label(src.res)}`); continue; }
       if (native === undefined || !isCidr(native)) continue; // reported by cilium-native-routing
-      const missed = pods.filter((p) => !cidrCovers(native, p));
+      const missed = pods.cidrs.filter((p) => !cidrCovers(native, p));
       if (missed.length > 0) {
         reportViolation(`${label(src.res)}: ${src.field("nativeRoutingCidr")} '${native}' does not cover pod CIDR(s) ${missed.join(", ")}; ` +
           "pod traffic to those addresses would be masqueraded or misrouted; widen it to cover them.", src.res.urn);
