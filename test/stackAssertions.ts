@@ -8,6 +8,7 @@ import { ofType, resolve } from "./pulumiMocks";
 import { admitted, underlayNodes } from "./underlay";
 import { platformChecks } from "./platformAssertions";
 import { policyChecks } from "./policyAssertions";
+import { cloudInitSchema, parseCloudConfig, requireTool, shellcheck } from "../components/cluster/bootstrap/testTools";
 import { stackConfig } from "./stackHarness";
 
 const WIREGUARD = 51871;
@@ -81,6 +82,21 @@ export function describeStack(stack: string): void {
         expect(u.startsWith("#cloud-config")).toBe(true);
         expect(u).not.toMatch(/PRIVATE KEY/);
         expect(u).toMatch(/[a-z0-9]{6}\.[a-z0-9]{16}/);
+      }
+    });
+
+    it("gives every instance user data that passes the real cloud-init schema and shellcheck", () => {
+      requireTool("cloud-init", "cloud-init");
+      requireTool("shellcheck", "shellcheck");
+      const userData = [
+        ...ofType(run.recorded, "aws:ec2/instance:Instance").map((i) => i.inputs.userData as string),
+        ...ofType(run.recorded, "gcp:compute/instance:Instance").map((i) => i.inputs.metadata["user-data"] as string),
+      ];
+      for (const u of userData) {
+        expect(cloudInitSchema(u)).toMatchObject({ status: 0 });
+        const scripts = parseCloudConfig(u).write_files.filter((f) => f.content.startsWith("#!"));
+        expect(scripts.length).toBeGreaterThan(0);
+        for (const script of scripts) expect({ path: script.path, ...shellcheck(script.content) }).toEqual({ path: script.path, status: 0, output: "" });
       }
     });
 
