@@ -1,11 +1,7 @@
 // Derives components/cilium/chartKeys/<version>.json (sorted dotted value-key paths) from
 // the reference charts' values.yaml. Run by hand when a chart version is added:
 //
-//   export PATH=/work/main/node_modules/.bin:$PATH
-//   tsc scripts/derive-chart-keys.ts --outDir node_modules/.cache/derive-chart-keys --module nodenext \
-//     --moduleResolution nodenext --target es2022 --types node --skipLibCheck
-//   node node_modules/.cache/derive-chart-keys/scripts/derive-chart-keys.js \
-//     /work/shared/reference/cilium-chart components/cilium/chartKeys
+//   npm run derive:chart-keys     (reads ../shared/reference/cilium-chart/<version>/values.yaml)
 //
 // The output is derived data (key names only, no values or prose) and is committed, so the
 // tests never need the reference folder.

@@ -89,7 +89,7 @@ export function nodeBinary(): string {
   if (major >= 22) return process.execPath;
   const pinned = join(repoRoot(), "node_modules", "node", "bin", "node");
   if (existsSync(pinned)) return pinned;
-  throw new Error(`Node ${process.versions.node} is too old for the agent: put /work/main/node_modules/.bin first on PATH`);
+  throw new Error(`Node ${process.versions.node} is too old for the agent: run it through npm (npm run lab / npm test), which puts the repository's node_modules/.bin (Node 22) first on PATH`);
 }
 
 /** A compiled file under dist/, with a clear error when the build is missing. */
