@@ -18,7 +18,7 @@
 // traffic instead of letting it fall through to the main table (fail closed).
 import type { ClusterNode, Family, Problem, Route, Rule } from "./model";
 import { familyOf } from "./nodes";
-import ipaddr from "ipaddr.js";
+import { contains, overlaps, parsePrefix, type Prefix } from "./prefix";
 import type { Settings } from "./settings";
 
 export const SLOT = { wgMark: 0, exemptReply: 10, steering: 30, exemptRequest: 40, controlPlane: 60 } as const;
@@ -41,35 +41,14 @@ export interface Desired {
   remoteNodesCovered: number;
 }
 
-const hostPrefix = (a: string) => `${a}/${familyOf(a) === 4 ? 32 : 128}`;
+const hostPrefix = (a: string) => (a.includes(":") ? `${a}/128` : `${a}/32`);
 
 // Steps run on every cluster event; with thousands of nodes the same prefixes and routes come
-// back each time. Reusing the Route objects lets diff.ts reuse their keys (see keyOf there).
-const routeMemo = new Map<string, Map<string, Route>>();
-// Whether a prefix overlaps the local node's own prefixes, valid while those stay the same.
-let overlapCache = { localKey: "", results: new Map<string, boolean>() };
-const cidrMemo = new Map<string, [ipaddr.IPv4 | ipaddr.IPv6, number]>();
-function parseCidr(c: string): [ipaddr.IPv4 | ipaddr.IPv6, number] {
-  let hit = cidrMemo.get(c);
-  if (!hit) {
-    if (cidrMemo.size > 1_000_000) cidrMemo.clear();
-    hit = ipaddr.parseCIDR(c);
-    cidrMemo.set(c, hit);
-  }
-  return hit;
-}
-function memoRoutes(variant: string): (r: Route) => Route {
-  let byDst = routeMemo.get(variant);
-  if (!byDst) routeMemo.set(variant, (byDst = new Map()));
-  if (byDst.size > 1_000_000) byDst.clear();
-  const memo = byDst;
-  return (r) => {
-    const hit = memo.get(r.dst);
-    if (hit) return hit;
-    memo.set(r.dst, r);
-    return r;
-  };
-}
+// back each time. Reusing the Route objects lets diff.ts match them by identity (see diff there),
+// and keeps one copy of each route between the desired state and the cached kernel view.
+// One map per route variant (table, type, device, source); a variant no longer produced is
+// dropped at the end of the step, so the memo never holds more than the current state.
+let routeMemo = new Map<string, Map<string, Route>>();
 
 export function computeDesired(input: DesiredInput): Desired {
   const { settings, localNodeName } = input;
@@ -78,69 +57,105 @@ export function computeDesired(input: DesiredInput): Desired {
   if (!local) {
     problems.push({ object: `Node/${localNodeName}`, kind: "local-node", message: "local node not found: steering all remote nodes without a source-address hint and without control-plane reply exemptions" });
   }
-  const localAddresses = new Set(local?.addresses ?? []);
-  const localPrefixes = [...(local?.addresses ?? []).map(hostPrefix), ...(local?.podCidrs ?? [])].map(parseCidr);
-  const localKey = [...(local?.addresses ?? []), ...(local?.podCidrs ?? [])].join(",");
-  if (overlapCache.localKey !== localKey || overlapCache.results.size > 1_000_000) overlapCache = { localKey, results: new Map() };
-  const overlapMemo = overlapCache.results;
-  const overlapsLocal = (cidr: string) => {
-    if (localPrefixes.length === 0) return false;
-    const known = overlapMemo.get(cidr);
-    if (known !== undefined) return known;
-    const result = overlapsLocalUncached(cidr);
-    overlapMemo.set(cidr, result);
-    return result;
-  };
-  const overlapsLocalUncached = (cidr: string) => {
-    const [addr, len] = parseCidr(cidr);
-    return localPrefixes.some(([la, ll]) => la.kind() === addr.kind() && (addr.match(la, ll) || la.match(addr, len)));
-  };
+  const parts = partsFor(local);
 
   // An address claimed by several nodes is a control-plane address only if every claimant is
   // one: the exemption is the only clear path, so it is granted only when unambiguous.
+  const cpAddresses = new Set<string>();
+  for (const n of input.nodes) if (n !== local && n.controlPlane) n.addresses.forEach((a) => cpAddresses.add(a));
   const claimedByWorker = new Set<string>();
-  for (const n of input.nodes) if (n !== local && !n.controlPlane) n.addresses.forEach((a) => claimedByWorker.add(a));
+  if (cpAddresses.size > 0) {
+    for (const n of input.nodes) if (n !== local && !n.controlPlane) for (const a of n.addresses) if (cpAddresses.has(a)) claimedByWorker.add(a);
+  }
 
   const steering: Record<Family, string[]> = { 4: [], 6: [] };
   const controlPlane: Record<Family, string[]> = { 4: [], 6: [] };
   let remoteNodesCovered = 0;
   for (const n of input.nodes) {
     if (n === local) continue;
-    let covered = false;
-    for (const a of n.addresses) {
-      if (localAddresses.has(a)) continue; // reported as a duplicate by nodes.ts; ours wins
-      const p = hostPrefix(a);
-      if (overlapsLocal(p)) {
-        problems.push({ object: `Node/${n.name}`, kind: "overlap", message: `address ${a} lies inside a local pod CIDR; not steered` });
-        continue;
-      }
-      (n.controlPlane && !claimedByWorker.has(a) ? controlPlane : steering)[familyOf(a)].push(p);
-      covered = true;
-    }
-    for (const c of n.podCidrs) {
-      if (overlapsLocal(c)) {
-        problems.push({ object: `Node/${n.name}`, kind: "overlap", message: `pod CIDR ${c} overlaps this node's own addresses or pod CIDRs; not steered` });
-        continue;
-      }
-      steering[familyOf(c)].push(c);
-      covered = true;
-    }
-    if (covered) remoteNodesCovered++;
+    const part = parts.of(n);
+    if (part.problems.length > 0) problems.push(...part.problems);
+    part.hostPrefixes.forEach((p, i) => (n.controlPlane && !claimedByWorker.has(part.hostAddresses[i]) ? controlPlane : steering)[familyOf(p)].push(p));
+    for (const c of part.podCidrs) steering[familyOf(c)].push(c);
+    if (part.hostPrefixes.length + part.podCidrs.length > 0) remoteNodesCovered++;
   }
+  parts.prune(input.nodes.length);
 
   const families = familiesToSteer(local, steering, controlPlane);
   const rules: Rule[] = [];
   const routes: Route[] = [];
+  const usedVariants = new Map<string, Map<string, Route>>();
   for (const family of families) {
     rules.push(...rulesFor(family, local?.controlPlane ?? false, settings));
     const src = local?.addresses.find((a) => familyOf(a) === family);
     const steered = [...new Set(steering[family])];
     const cp = [...new Set(controlPlane[family])];
     reportShadowedControlPlane(cp, steered, problems);
-    routes.push(...routesFor(family, settings.steeringTable, steered, src, input.deviceUp, settings));
-    routes.push(...routesFor(family, settings.controlPlaneTable, cp, src, input.deviceUp, settings));
+    routesFor(routes, usedVariants, family, settings.steeringTable, steered, src, input.deviceUp, settings);
+    routesFor(routes, usedVariants, family, settings.controlPlaneTable, cp, src, input.deviceUp, settings);
   }
+  routeMemo = usedVariants;
   return { rules, routes, problems, remoteNodesCovered };
+}
+
+/** What one remote node contributes, given the local node: prefixes to steer and problems. */
+interface NodePart {
+  /** Host prefixes of its addresses, and the addresses themselves, index for index. */
+  hostPrefixes: string[];
+  hostAddresses: string[];
+  podCidrs: string[];
+  problems: readonly Problem[];
+}
+
+// ClusterNode objects are reused while their Kubernetes objects do not change (nodes.ts), so
+// a node's part is computed once per local-node context: a node joining costs one part.
+let partCache = { localKey: "", byNode: new Map<ClusterNode, NodePart>() };
+/** Shared by every part without problems (nearly all); never mutated. */
+const NO_PROBLEMS: readonly Problem[] = [];
+
+function partsFor(local: ClusterNode | undefined): { of(n: ClusterNode): NodePart; prune(nodeCount: number): void } {
+  const localKey = local ? `${local.addresses.join(",")}|${local.podCidrs.join(",")}` : "";
+  if (partCache.localKey !== localKey) partCache = { localKey, byNode: new Map() };
+  const cache = partCache.byNode;
+  const localAddresses = new Set(local?.addresses ?? []);
+  const localPrefixes = [...(local?.addresses ?? []).map(hostPrefix), ...(local?.podCidrs ?? [])].map(parsePrefix);
+  const overlapsLocal = (cidr: string) => {
+    if (localPrefixes.length === 0) return false;
+    const p = parsePrefix(cidr);
+    return localPrefixes.some((l) => overlaps(l, p));
+  };
+  const build = (n: ClusterNode): NodePart => {
+    const part: NodePart = { hostPrefixes: [], hostAddresses: [], podCidrs: [], problems: NO_PROBLEMS };
+    for (const a of n.addresses) {
+      if (localAddresses.has(a)) continue; // reported as a duplicate by nodes.ts; ours wins
+      const p = hostPrefix(a);
+      if (overlapsLocal(p)) {
+        part.problems = [...part.problems, { object: `Node/${n.name}`, kind: "overlap", message: `address ${a} lies inside a local pod CIDR; not steered` }];
+        continue;
+      }
+      part.hostPrefixes.push(p);
+      part.hostAddresses.push(a);
+    }
+    for (const c of n.podCidrs) {
+      if (overlapsLocal(c)) {
+        part.problems = [...part.problems, { object: `Node/${n.name}`, kind: "overlap", message: `pod CIDR ${c} overlaps this node's own addresses or pod CIDRs; not steered` }];
+        continue;
+      }
+      part.podCidrs.push(c);
+    }
+    return part;
+  };
+  return {
+    of(n) {
+      let part = cache.get(n);
+      if (!part) cache.set(n, (part = build(n)));
+      return part;
+    },
+    // Parts of departed or changed nodes linger; start over once they outnumber the live ones.
+    prune(nodeCount) {
+      if (cache.size > 2 * nodeCount + 100) partCache = { localKey, byNode: new Map() };
+    },
+  };
 }
 
 /** Each family only where this node has an address of it (or, if unknown, where peers do). */
@@ -163,27 +178,36 @@ function rulesFor(family: Family, localIsControlPlane: boolean, s: Settings): Ru
   return rules;
 }
 
-function routesFor(family: Family, table: number, prefixes: string[], src: string | undefined, deviceUp: boolean, s: Settings): Route[] {
-  const routes: Route[] = [];
-  const device = memoRoutes(`${family}|${table}|unicast|${s.routeProtocol}|${s.device}|${src ?? ""}`);
-  const fallback = memoRoutes(`${family}|${table}|blackhole|${s.routeProtocol}`);
+function routesFor(out: Route[], used: Map<string, Map<string, Route>>, family: Family, table: number, prefixes: string[], src: string | undefined, deviceUp: boolean, s: Settings): void {
+  const memo = (variant: string) => {
+    let byDst = used.get(variant) ?? routeMemo.get(variant) ?? new Map<string, Route>();
+    // Prefixes of departed nodes stay in the map; start over once they dominate it.
+    if (byDst.size > 2 * prefixes.length + 10_000) byDst = new Map();
+    used.set(variant, byDst);
+    return byDst;
+  };
+  const device = memo(`${family}|${table}|unicast|${s.routeProtocol}|${s.device}|${src ?? ""}`);
+  const fallback = memo(`${family}|${table}|blackhole|${s.routeProtocol}`);
   for (const dst of prefixes) {
     if (deviceUp) {
-      routes.push(device({ family, table, dst, type: "unicast", metric: DEVICE_METRIC, protocol: s.routeProtocol, dev: s.device, ...(src ? { src } : {}) }));
+      let r = device.get(dst);
+      if (!r) device.set(dst, (r = { family, table, dst, type: "unicast", metric: DEVICE_METRIC, protocol: s.routeProtocol, dev: s.device, ...(src ? { src } : {}) }));
+      out.push(r);
     }
-    routes.push(fallback({ family, table, dst, type: "blackhole", metric: FALLBACK_METRIC, protocol: s.routeProtocol }));
+    let b = fallback.get(dst);
+    if (!b) fallback.set(dst, (b = { family, table, dst, type: "blackhole", metric: FALLBACK_METRIC, protocol: s.routeProtocol }));
+    out.push(b);
   }
-  return routes;
 }
 
 /** The steering table is consulted first: a control-plane address inside it loses its exemption. */
 function reportShadowedControlPlane(cp: string[], steered: string[], problems: Problem[]): void {
   if (cp.length === 0 || steered.length === 0) return;
   // Host prefixes cannot contain another address; only pod CIDRs can shadow.
-  const parsed = steered.filter((c) => !c.endsWith("/32") && !c.endsWith("/128")).map(parseCidr);
+  const parsed: Prefix[] = steered.filter((c) => !c.endsWith("/32") && !c.endsWith("/128")).map(parsePrefix);
   for (const c of cp) {
-    const [addr] = parseCidr(c);
-    if (parsed.some(([sa, sl]) => sa.kind() === addr.kind() && addr.match(sa, sl))) {
+    const addr = parsePrefix(c);
+    if (parsed.some((p) => contains(p, addr))) {
       problems.push({ object: `prefix/${c}`, kind: "overlap", message: `control-plane address ${c} lies inside a steered pod CIDR: its exempt ports stay encrypted` });
     }
   }

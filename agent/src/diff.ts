@@ -10,21 +10,39 @@ export function ruleKey(r: Rule): string {
   return [r.family, r.priority, r.table, r.protocol, r.fwmark ?? "", r.fwmask ?? "", r.ipproto ?? "", range(r.sport), range(r.dport), r.extra ?? ""].join("|");
 }
 
-// Keys are cached per object: desired.ts reuses Route objects between steps and the cached
-// kernel view holds the same objects, so a step over thousands of routes builds few strings.
-const keyCache = new WeakMap<Route, string>();
-export function routeKey(r: Route): string {
-  let k = keyCache.get(r);
-  if (k === undefined) {
-    k = `${r.family}|${r.table}|${r.dst}|${r.type}|${r.metric}|${r.protocol}|${r.dev ?? ""}|${r.src ?? ""}`;
-    keyCache.set(r, k);
-  }
-  return k;
+/** Same route: every field that is part of a route's identity is equal. */
+export function sameRoute(a: Route, b: Route): boolean {
+  return a.dst === b.dst && a.table === b.table && a.family === b.family && a.type === b.type && a.metric === b.metric &&
+    a.protocol === b.protocol && (a.dev ?? "") === (b.dev ?? "") && (a.src ?? "") === (b.src ?? "");
 }
 
 /** What the kernel treats as the same route: `ip route replace` overwrites this slot. */
-export function routeSlot(r: Route): string {
-  return [r.family, r.table, r.dst, r.metric].join("|");
+export function sameSlot(a: Route, b: Route): boolean {
+  return a.dst === b.dst && a.table === b.table && a.family === b.family && a.metric === b.metric;
+}
+
+/**
+ * A set of routes bucketed by destination, compared field by field. Text keys for 20,000
+ * routes cost ~10 MB of short-lived strings per full comparison (template strings are built
+ * as ropes, then flattened for hashing); the prefix strings here already exist.
+ */
+export class RouteSet {
+  private readonly byDst = new Map<string, Route[]>();
+
+  constructor(routes: Iterable<Route> = [], private readonly same: (a: Route, b: Route) => boolean = sameRoute) {
+    for (const r of routes) this.add(r);
+  }
+
+  add(r: Route): void {
+    const bucket = this.byDst.get(r.dst);
+    if (bucket) bucket.push(r);
+    else this.byDst.set(r.dst, [r]);
+  }
+
+  has(r: Route): boolean {
+    const bucket = this.byDst.get(r.dst);
+    return bucket !== undefined && bucket.some((x) => this.same(x, r));
+  }
 }
 
 export interface DiffOptions {
@@ -33,25 +51,34 @@ export interface DiffOptions {
 }
 
 export function diff(desired: KernelState, current: KernelState, options: DiffOptions = { prune: true }): Plan {
-  const currentRules = new Set(current.rules.map(ruleKey));
-  const currentRoutes = new Set(current.routes.map(routeKey));
-  const desiredRules = new Set(desired.rules.map(ruleKey));
-  const desiredRoutes = new Set(desired.routes.map(routeKey));
-
-  const addRules = dedupe(desired.rules.filter((r) => !currentRules.has(ruleKey(r))), ruleKey);
-  const addRoutes = dedupe(desired.routes.filter((r) => !currentRoutes.has(routeKey(r))), routeKey);
-  if (options.prune && addRoutes.length === 0 && currentRoutes.size === desiredRoutes.size && current.routes.length === desired.routes.length) {
-    // Same size and nothing to add: nothing to remove either (the common resync case).
-    const removeRules = current.rules.filter((r) => !desiredRules.has(ruleKey(r)));
-    return { add: { rules: addRules, routes: [] }, remove: { rules: removeRules, routes: [] } };
+  // desired.ts hands out the same Route object for an unchanged route, and the cached kernel
+  // view holds the objects that were applied; so in a step after a clean apply almost every
+  // route matches by identity and only the few others need their text keys. After a kernel
+  // read nothing matches by identity and every route is compared by key.
+  const unmatchedCurrentSet = new Set(current.routes);
+  const unmatchedDesired: Route[] = [];
+  for (const r of desired.routes) if (!unmatchedCurrentSet.delete(r)) unmatchedDesired.push(r);
+  const unmatchedCurrent = [...unmatchedCurrentSet];
+  const currentByValue = new RouteSet(unmatchedCurrent);
+  const added = new RouteSet();
+  const addRoutes: Route[] = [];
+  for (const r of unmatchedDesired) {
+    if (currentByValue.has(r) || added.has(r)) continue;
+    added.add(r);
+    addRoutes.push(r);
   }
+  const currentRules = new Set(current.rules.map(ruleKey));
+  const desiredRules = new Set(desired.rules.map(ruleKey));
+  const addRules = dedupe(desired.rules.filter((r) => !currentRules.has(ruleKey(r))), ruleKey);
+  if (!options.prune) return { add: { rules: addRules, routes: addRoutes }, remove: { rules: [], routes: [] } };
+  const removeRules = current.rules.filter((r) => !desiredRules.has(ruleKey(r)));
+  if (unmatchedCurrent.length === 0) return { add: { rules: addRules, routes: addRoutes }, remove: { rules: removeRules, routes: [] } };
+  // Something current is not desired as that object: compare with every desired route by value.
+  const desiredByValue = new RouteSet(desired.routes);
   // A route whose slot is taken over by an added route is gone once the add (a replace) ran;
   // deleting it afterwards could delete the replacement instead.
-  const replacedSlots = new Set(addRoutes.map(routeSlot));
-  const removeRules = options.prune ? current.rules.filter((r) => !desiredRules.has(ruleKey(r))) : [];
-  const removeRoutes = options.prune
-    ? current.routes.filter((r) => !desiredRoutes.has(routeKey(r)) && !replacedSlots.has(routeSlot(r)))
-    : [];
+  const replacedSlots = new RouteSet(addRoutes, sameSlot);
+  const removeRoutes = unmatchedCurrent.filter((r) => !desiredByValue.has(r) && !replacedSlots.has(r));
   return { add: { rules: addRules, routes: addRoutes }, remove: { rules: removeRules, routes: removeRoutes } };
 }
 
@@ -72,10 +99,10 @@ function dedupe<T>(items: T[], key: (t: T) => string): T[] {
 /** Applies a plan to a state snapshot: the agent's view of the kernel after a clean apply. */
 export function applyPlanTo(state: KernelState, plan: Plan): KernelState {
   const removedRules = new Set(plan.remove.rules.map(ruleKey));
-  const gone = new Set([...plan.remove.routes.map(routeKey)]);
-  const replaced = new Set(plan.add.routes.map(routeSlot));
+  const gone = new RouteSet(plan.remove.routes);
+  const replaced = new RouteSet(plan.add.routes, sameSlot);
   return {
     rules: [...state.rules.filter((r) => !removedRules.has(ruleKey(r))), ...plan.add.rules],
-    routes: [...state.routes.filter((r) => !gone.has(routeKey(r)) && !replaced.has(routeSlot(r))), ...plan.add.routes],
+    routes: [...state.routes.filter((r) => !gone.has(r) && !replaced.has(r)), ...plan.add.routes],
   };
 }

@@ -24,12 +24,12 @@ function ruleArgs(r: Rule): string {
   return parts.join(" ");
 }
 
+// Built as one template string: it runs once per route (20,000 for 5,000 nodes) on a full apply.
 function routeArgs(r: Route): string {
-  const parts = r.type === "unicast" ? [r.dst] : [r.type, r.dst];
-  parts.push(`table ${r.table}`, `proto ${r.protocol}`, `metric ${r.metric}`);
-  if (r.type === "unicast" && r.dev) parts.push(`dev ${r.dev}`);
-  if (r.type === "unicast" && r.src) parts.push(`src ${r.src}`);
-  return parts.join(" ");
+  const head = r.type === "unicast" ? r.dst : `${r.type} ${r.dst}`;
+  const device = r.type === "unicast" && r.dev ? ` dev ${r.dev}` : "";
+  const source = r.type === "unicast" && r.src ? ` src ${r.src}` : "";
+  return `${head} table ${r.table} proto ${r.protocol} metric ${r.metric}${device}${source}`;
 }
 
 // `replace` makes a route add idempotent; rules have no replace, so "File exists" is success.

@@ -3,6 +3,7 @@
 // the offending value is skipped and the rest of the object is still used.
 import ipaddr from "ipaddr.js";
 import type { ClusterNode, Family, Problem } from "./model";
+import { canonicalIPv4ToInt, parseCanonicalIPv4Prefix } from "./prefix";
 import { matchesSelector, type LabelSelector } from "./selector";
 
 export interface ParsedNodes {
@@ -15,6 +16,7 @@ const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null 
 
 /** Canonical host address ("2001:db8::1"), or undefined if not an IP address. */
 export function canonicalAddress(text: unknown): string | undefined {
+  if (typeof text === "string" && canonicalIPv4ToInt(text) !== undefined) return text; // already canonical
   if (typeof text !== "string" || !ipaddr.isValid(text.trim())) return undefined;
   return ipaddr.process(text.trim()).toString();
 }
@@ -22,6 +24,7 @@ export function canonicalAddress(text: unknown): string | undefined {
 /** Canonical "network/len"; undefined if malformed or host bits are set. */
 export function canonicalCidr(text: unknown): string | undefined {
   if (typeof text !== "string") return undefined;
+  if (parseCanonicalIPv4Prefix(text)) return text; // already canonical
   try {
     const [addr, len] = ipaddr.parseCIDR(text.trim());
     const network = addr.kind() === "ipv4"
@@ -84,21 +87,18 @@ export function parseClusterNodes(
 
 // Informers replace an object on every change, so an object seen before (with the same
 // CiliumNode partner and selector) parses to the same result: reuse it.
+const NO_PROBLEMS: Problem[] = [];
 const parseCache = new WeakMap<object, { partner: unknown; selector: LabelSelector; node: ClusterNode; problems: Problem[] }>();
 function cached(obj: object, partner: unknown, selector: LabelSelector, problems: Problem[], build: () => ClusterNode): ClusterNode {
   const hit = parseCache.get(obj);
   if (hit && hit.partner === partner && hit.selector === selector) {
-    problems.push(...hit.problems);
+    if (hit.problems.length > 0) problems.push(...hit.problems);
     return hit.node;
   }
-  const mine: Problem[] = [];
-  const node = (() => {
-    const before = problems.length;
-    const n = build();
-    mine.push(...problems.slice(before));
-    return n;
-  })();
-  parseCache.set(obj, { partner, selector, node, problems: mine });
+  const before = problems.length;
+  const node = build();
+  // Most nodes have no problem: share one empty list rather than keep 5,000 of them.
+  parseCache.set(obj, { partner, selector, node, problems: problems.length > before ? problems.slice(before) : NO_PROBLEMS });
   return node;
 }
 

@@ -1,9 +1,10 @@
 // One reconcile step: cluster view -> desired -> diff against the kernel -> one batched apply.
-// The kernel view is cached after a clean apply so that a node joining costs only the diff;
+// The kernel view is cached after a clean apply (it then equals the desired state) so that a
+// node joining costs only the diff;
 // a full re-read happens on periodic resync, link events, after any failed apply, and at start
 // (which is how existing state is adopted rather than rebuilt).
 import { computeDesired, type Desired } from "./desired";
-import { applyPlanTo, diff, planSize } from "./diff";
+import { diff, planSize } from "./diff";
 import type { ApplyError, KernelPort } from "./kernel";
 import type { ClusterNode, KernelState, Plan, Problem } from "./model";
 import { parseClusterNodes } from "./nodes";
@@ -24,6 +25,7 @@ export class Reconciler {
   private parseProblems: Problem[] = [];
   private synced = false;
   private known?: KernelState;
+  private deviceUp?: boolean;
 
   /** `source`, when given, is read at the start of every step (the informers' caches). */
   constructor(
@@ -52,6 +54,7 @@ export class Reconciler {
   /** Forget the cached kernel view: the next step reads the kernel. */
   invalidate(): void {
     this.known = undefined;
+    this.deviceUp = undefined;
   }
 
   /**
@@ -61,18 +64,26 @@ export class Reconciler {
   async step(options: { readKernel: boolean }): Promise<ReconcileResult | undefined> {
     if (!this.synced) return undefined;
     const started = process.hrtime.bigint();
+    const readKernel = options.readKernel || this.known === undefined || this.deviceUp === undefined;
+    // The device is looked at whenever the kernel is read: at start, on resync, on every link
+    // event and after any failure. A cluster-only step (a node joining) reuses the last answer;
+    // if the device went away unseen, the device routes fail to apply and the retry re-reads.
+    // The reads run in child processes, so they are started before the cluster view is parsed.
+    const reads = readKernel ? Promise.all([this.port.linkState(this.settings.device), this.port.readOwned()]) : undefined;
+    reads?.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
     if (this.source) {
       const { nodes, ciliumNodes } = this.source();
       this.setCluster(nodes, ciliumNodes);
     }
-    const link = await this.port.linkState(this.settings.device);
-    const deviceUp = link.exists && link.up;
+    const [link, current] = reads ? await reads : [undefined, this.known!];
+    const deviceUp = link ? link.exists && link.up : this.deviceUp!;
+    this.deviceUp = deviceUp;
     const desired = computeDesired({ localNodeName: this.localNodeName, nodes: this.nodes, deviceUp, settings: this.settings });
-    const readKernel = options.readKernel || this.known === undefined;
-    const current = readKernel || !this.known ? await this.port.readOwned() : this.known;
     const plan = diff(desired, current, { prune: this.synced });
     const errors = planSize(plan) > 0 ? await this.port.apply(plan) : [];
-    this.known = errors.length === 0 ? applyPlanTo(current, plan) : undefined;
+    // After a clean, pruning apply the owned kernel state is exactly the desired state. Keeping
+    // the desired objects themselves lets the next diff match almost everything by identity.
+    this.known = errors.length === 0 ? { rules: desired.rules, routes: desired.routes } : undefined;
     const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     return { plan, errors, problems: [...this.parseProblems, ...desired.problems], desired, readKernel, deviceUp, durationSeconds };
   }

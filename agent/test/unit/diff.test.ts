@@ -41,3 +41,27 @@ describe("diff", () => {
     expect(plan.remove.rules).toEqual([rule(1030)]);
   });
 });
+
+describe("diff: identity first, then value", () => {
+  const routes = Array.from({ length: 50 }, (_, i) => route(`198.18.${i}.0/24`));
+  const desired: KernelState = { rules: [rule(1030)], routes };
+
+  it("finds nothing to do when the current view holds the same objects or equal copies", () => {
+    expect(planSize(diff(desired, { rules: [rule(1030)], routes }))).toBe(0);
+    expect(planSize(diff(desired, { rules: [rule(1030)], routes: routes.map((r) => ({ ...r })) }))).toBe(0);
+  });
+
+  it("mixes both: a departed route is removed even when the rest match by identity", () => {
+    const stale = route("198.19.0.0/24");
+    const plan = diff({ rules: desired.rules, routes: routes.slice(1) }, { rules: desired.rules, routes: [...routes, stale] });
+    expect(plan.add.routes).toEqual([]);
+    expect(plan.remove.routes).toEqual([routes[0], stale]);
+  });
+
+  it("never removes a current route that an equal desired route stands for, whatever object it is", () => {
+    const copy = { ...routes[3] };
+    const plan = diff(desired, { rules: desired.rules, routes: [...routes.filter((_, i) => i !== 3), copy, route("198.19.1.0/24")] });
+    expect(plan.add.routes).toEqual([]);
+    expect(plan.remove.routes).toEqual([route("198.19.1.0/24")]);
+  });
+});
