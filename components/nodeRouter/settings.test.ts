@@ -3,7 +3,7 @@ import { TEST_IMAGE } from "./testImage";
 
 describe("node-router settings", () => {
   test("safe defaults", () => {
-    expect(resolveNodeRouterSettings({ image: TEST_IMAGE, image: TEST_IMAGE })).toEqual({
+    expect(resolveNodeRouterSettings({ image: TEST_IMAGE })).toEqual({
       image: TEST_IMAGE,
       exemptPorts: [
         { start: 6443, end: 6443 },
