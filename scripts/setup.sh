@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the tests need when it is missing: Debian packages (real tools the tests
-# run: shellcheck, cloud-init, WireGuard, iproute2, nftables, tcpdump) and the npm
-# packages from the lockfile.
+# run: shellcheck, cloud-init, WireGuard, iproute2, nftables, tcpdump; HAProxy and etcd for
+# the boot script's API proxy and etcd steps; gpg and curl for its repository keys) and the
+# npm packages from the lockfile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 for pair in shellcheck:shellcheck cloud-init:cloud-init wireguard-go:wireguard-go wg:wireguard-tools \
             ip:iproute2 nft:nftables tcpdump:tcpdump ping:iputils-ping unshare:util-linux \
-            jq:jq openssl:openssl; do
+            jq:jq openssl:openssl haproxy:haproxy etcd:etcd-server gpg:gnupg curl:curl; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 if [ "${#need[@]}" -gt 0 ]; then

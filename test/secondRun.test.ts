@@ -85,7 +85,7 @@ describe.each(stackNames())("stack %s, second run", (stack) => {
 
     it("keeps the cluster's identity, so no Kubernetes resource is re-created", () => {
       const [a, b] = [ready(first.recorded), ready(second.recorded)];
-      expect(readinessDiff(a.inputs, b.inputs)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+      expect(readinessDiff(a.inputs, b.inputs as Parameters<typeof readinessDiff>[1])).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
       const provider = (rs: readonly Recorded[]) => ofType(rs, "pulumi:providers:kubernetes")[0];
       expect(provider(second.recorded).inputs.clusterIdentifier).toBe(provider(first.recorded).inputs.clusterIdentifier);
     });
