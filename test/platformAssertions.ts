@@ -32,6 +32,11 @@ export function platformChecks(getRecorded: () => Recorded[], podCidr: string): 
     expect(v.MTU).toBeGreaterThanOrEqual(1460);
   });
 
+  it("lets Hubble Relay run on a control-plane node, so the atomic install needs no Ready worker", () => {
+    const relay = release().inputs.values.hubble.relay;
+    expect(tolerates(relay.tolerations, { key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" })).toBe(true);
+  });
+
   it("sets only value keys that exist in the pinned chart", () => {
     const r = release();
     const keys = chartKeys(r.inputs.version);
