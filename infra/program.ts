@@ -11,6 +11,7 @@ import { Cilium } from "../components/cilium/cilium";
 import { NodeRouter } from "../components/nodeRouter/nodeRouter";
 import { ciliumValuesInput } from "./platform";
 import { livesInCluster } from "./kubernetesLifecycle";
+import { bootstrapTokenSecret } from "../components/cluster/joinToken";
 
 export function program() {
   // Everything is validated before the first resource is registered.
@@ -29,7 +30,13 @@ export function program() {
   const awsProvider = config.aws ? new aws.Provider(`${name}-aws`, { region: config.aws.region as aws.Region }, guarded) : undefined;
   const gcpProvider = config.gcp ? new gcp.Provider(`${name}-gcp`, { project: config.gcp.project, region: config.gcp.region }, guarded) : undefined;
 
-  const cluster = new Cluster(name, { config, nodes, awsProvider, gcpProvider });
+  // Every node but the founder is created only once the cluster accepts the current join
+  // token: the Secret below, published through the Kubernetes provider (which needs the API,
+  // which needs the founder). The promise breaks the construction-order loop, not the
+  // dependency graph: it holds resources created further down.
+  let admit: (published: pulumi.Resource[]) => void = () => undefined;
+  const admission = new Promise<pulumi.Resource[]>((resolve) => { admit = resolve; });
+  const cluster = new Cluster(name, { config, nodes, awsProvider, gcpProvider, admission });
 
   const k8sProvider = new k8s.Provider(`${name}-k8s`, {
     kubeconfig: cluster.kubeconfig,
@@ -41,6 +48,10 @@ export function program() {
     deleteUnreachable: true,
   }, { dependsOn: [cluster.ready, versions] });
   const inCluster = livesInCluster(cluster.ready);
+  const joinToken = new k8s.core.v1.Secret(`${name}-join-token`,
+    pulumi.all([cluster.joinToken.token, cluster.joinToken.expires]).apply(([token, expires]) => bootstrapTokenSecret({ token, expires })),
+    { provider: k8sProvider, ...inCluster });
+  admit([joinToken]);
   const cilium = new Cilium(`${name}-cilium`, { provider: k8sProvider, ...ciliumValuesInput(config) }, inCluster);
   // The agent steers into cilium_wg0, which exists only once Cilium runs.
   new NodeRouter(`${name}-node-router`, { provider: k8sProvider, settings: config.nodeRouter, dependsOn: [cilium] }, inCluster);

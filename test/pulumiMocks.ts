@@ -11,6 +11,7 @@ import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
+import { issue } from "../components/cluster/joinToken";
 
 /** Resource options as the engine received them in the RegisterResource request. */
 export interface RegisteredOptions {
@@ -81,7 +82,10 @@ function outputsFor(type: string, name: string, inputs: Record<string, any>): Re
       return { email: `${inputs.accountId}@project.iam.gserviceaccount.com` };
     case "pulumi-nodejs:dynamic:Resource":
       // The readiness resource reads the cluster's identity; a new create is a new cluster.
-      return name.endsWith("-api-ready") ? { clusterId: uuidFrom(`${name}:${randomInt(1 << 30)}`) } : {};
+      if (name.endsWith("-api-ready")) return { clusterId: uuidFrom(`${name}:${randomInt(1 << 30)}`) };
+      // The join token, as its provider issues one (joinToken.ts).
+      if (name.endsWith("-join-token")) return issue(undefined, inputs.ttlHours, new Date());
+      return {};
     case "tls:index/privateKey:PrivateKey": {
       const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
       return {

@@ -2,7 +2,7 @@
 // own settings table (agent/src/settings.ts), so a renamed flag/env in the agent breaks the
 // type check here instead of silently falling back to the agent's defaults in production.
 import { SETTINGS, type SettingName } from "../../agent/src/settings";
-import type { NodeRouterSettings, PortRange } from "./settings";
+import { HEALTH_HOST, type HostPort, type NodeRouterSettings, type PortRange } from "./settings";
 
 /** Kubernetes EnvVar (plain object, as in core/v1). */
 export interface EnvVar {
@@ -11,6 +11,7 @@ export interface EnvVar {
   readonly valueFrom?: { readonly fieldRef: { readonly fieldPath: string } };
 }
 
+const hostPort = (a: HostPort) => (a.host.includes(":") ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`);
 const hex = (n: number) => `0x${n.toString(16)}`;
 const ports = (ranges: readonly PortRange[]) => ranges.map((r) => (r.start === r.end ? `${r.start}` : `${r.start}-${r.end}`)).join(",");
 
@@ -28,9 +29,10 @@ export function agentSettingValues(settings: NodeRouterSettings): Record<Configu
     exemptPorts: ports(settings.exemptPorts),
     controlPlaneSelector: settings.controlPlaneSelector,
     resyncSeconds: String(settings.resyncSeconds),
-    // 0.0.0.0: with hostNetwork the kubelet probes and Prometheus scrapes the node's IP.
-    healthAddress: `0.0.0.0:${settings.healthPort}`,
-    metricsAddress: `0.0.0.0:${settings.metricsPort}`,
+    // Loopback: the kubelet probes 127.0.0.1 from the host network (probe `host`), no pod can.
+    healthAddress: `${HEALTH_HOST}:${settings.healthPort}`,
+    // Loopback unless the stack chooses an address Prometheus can scrape.
+    metricsAddress: hostPort(settings.metricsAddress),
     logLevel: settings.logLevel,
   };
 }

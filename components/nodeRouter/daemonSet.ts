@@ -3,7 +3,7 @@
 // enough privilege to edit ip rules/routes, and be observable.
 import { agentEnv } from "./agentEnv";
 import { APP_NAME, commonLabels, type ObjectMeta } from "./rbac";
-import type { NodeRouterSettings } from "./settings";
+import { HEALTH_HOST, isLoopback, type NodeRouterSettings } from "./settings";
 import type { Toleration } from "./tolerations";
 
 export interface ResourceRequirements {
@@ -29,10 +29,18 @@ export interface DaemonSetInput {
 
 export const SELECTOR_LABELS = { "app.kubernetes.io/name": APP_NAME };
 
+// With hostNetwork a container port is a host port: declaring both lets the scheduler refuse a
+// pod whose ports another host-network pod already holds on that node.
 function ports(settings: NodeRouterSettings) {
   const list = [{ name: "health", containerPort: settings.healthPort, protocol: "TCP" }];
-  if (settings.metricsPort !== settings.healthPort) list.push({ name: "metrics", containerPort: settings.metricsPort, protocol: "TCP" });
+  if (settings.metricsAddress.port !== settings.healthPort) list.push({ name: "metrics", containerPort: settings.metricsAddress.port, protocol: "TCP" });
   return list;
+}
+
+/** Scrape annotations only where a scraper can reach /metrics (not on loopback). */
+function scrapeAnnotations(settings: NodeRouterSettings): Record<string, string> {
+  if (isLoopback(settings.metricsAddress.host)) return {};
+  return { "prometheus.io/scrape": "true", "prometheus.io/port": String(settings.metricsAddress.port), "prometheus.io/path": "/metrics" };
 }
 
 export function daemonSet(input: DaemonSetInput) {
@@ -48,14 +56,7 @@ export function daemonSet(input: DaemonSetInput) {
       // One node at a time: while a node's agent restarts its rules stay in the kernel.
       updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
       template: {
-        metadata: {
-          labels: commonLabels(),
-          annotations: {
-            "prometheus.io/scrape": "true",
-            "prometheus.io/port": String(settings.metricsPort),
-            "prometheus.io/path": "/metrics",
-          },
-        },
+        metadata: { labels: commonLabels(), annotations: scrapeAnnotations(settings) },
         spec: {
           serviceAccountName: input.serviceAccountName,
           automountServiceAccountToken: true,
@@ -88,14 +89,15 @@ export function daemonSet(input: DaemonSetInput) {
                 capabilities: { add: ["NET_ADMIN"], drop: ["ALL"] },
               },
               livenessProbe: {
-                httpGet: { path: "/healthz", port: settings.healthPort, scheme: "HTTP" },
+                // Loopback: the kubelet runs in the host network namespace, as this pod does.
+                httpGet: { host: HEALTH_HOST, path: "/healthz", port: settings.healthPort, scheme: "HTTP" },
                 initialDelaySeconds: 10,
                 periodSeconds: 10,
                 timeoutSeconds: 2,
                 failureThreshold: 3,
               },
               readinessProbe: {
-                httpGet: { path: "/readyz", port: settings.healthPort, scheme: "HTTP" },
+                httpGet: { host: HEALTH_HOST, path: "/readyz", port: settings.healthPort, scheme: "HTTP" },
                 periodSeconds: 5,
                 timeoutSeconds: 2,
                 failureThreshold: 2,

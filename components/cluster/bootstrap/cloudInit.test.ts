@@ -74,9 +74,16 @@ describe.each(nodes)("cloud-init for %s", (_name, node) => {
     expect(writtenFile(config, "/etc/systemd/network/50-wgmesh0.netdev").content).toContain("Kind=dummy");
   });
 
-  it("writes an env file that real bash reads back exactly, without the token", () => {
+  it("carries no join token anywhere, only where the node reads it (its own cloud's store) and placeholders for kubeadm", () => {
+    expect(userData).not.toMatch(/[a-z0-9]{6}\.[a-z0-9]{16}/);
+    expect(writtenFile(config, KUBEADM_JOIN_FILE).content).toContain("@@WG_MESH_JOIN_TOKEN@@");
     const env = writtenFile(config, ENV_FILE).content;
-    expect(env).not.toContain(node.bootstrapToken);
+    const ref = node.joinTokenSecret[node.cloud]!;
+    expect(env).toContain(`JOIN_TOKEN_${node.cloud.toUpperCase()}_SECRET_ID='${ref.secretId}'`);
+  });
+
+  it("writes an env file that real bash reads back exactly", () => {
+    const env = writtenFile(config, ENV_FILE).content;
     const out = withTempDir((dir) => {
       writeFileSync(join(dir, "env"), env);
       return run("bash", ["-c", 'set -eu; source "$1"; printf "%s|" "$NODE_IP" "$ROLE" "$MAY_INIT" "$K8S_MINOR" "$CP_NAMES" "$CP_IPS" "$API_PROXY" "$AGENT_IMAGE" "$KUBEADM_INIT_CONFIG" "$PKI_FILES"', "_", join(dir, "env")]);

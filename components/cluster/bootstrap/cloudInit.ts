@@ -16,7 +16,7 @@ import { validateBootstrap } from "./validate";
 export const BOOTSTRAP_SCRIPT_PATH = "/usr/local/sbin/wg-mesh-bootstrap";
 export const BOOTSTRAP_UNIT = "wg-mesh-bootstrap.service";
 /** The shell libraries bootstrap.sh sources, shipped verbatim from this directory. */
-export const BOOTSTRAP_LIBRARIES = ["packages.sh", "decide.sh", "etcd.sh"] as const;
+export const BOOTSTRAP_LIBRARIES = ["packages.sh", "decide.sh", "etcd.sh", "secrets.sh"] as const;
 
 const source = (file: string): string => readFileSync(join(__dirname, file), "utf8");
 /** The repository's bootstrap.sh, shipped verbatim so shellcheck checks what nodes run. */
@@ -65,7 +65,7 @@ export function cloudConfig(b: NodeBootstrap) {
     disable_root: true,
     write_files: [
       file(ENV_FILE, renderBootstrapEnv(b), "0600"),
-      file(KUBEADM_JOIN_FILE, renderJoinConfig(b), "0600"), // holds the bootstrap token
+      file(KUBEADM_JOIN_FILE, renderJoinConfig(b), "0600"), // a token placeholder: the token is fetched at boot
       ...(b.mayInit ? [file(KUBEADM_INIT_FILE, renderInitConfig(b), "0600")] : []),
       file(CA_CERT_FILE, b.caCertPem.endsWith("\n") ? b.caCertPem : `${b.caCertPem}\n`, "0644"),
       file(PROXY_CONFIG_FILE, renderProxyConfig(b.controlPlanes), "0644"),
