@@ -75,8 +75,8 @@ describe.each(stackNames())("stack %s, second run", (stack) => {
       for (const i of instances(second.recorded)) {
         const o = second.options.find((x) => x.type === i.type && x.name === i.name)!;
         const frozen = i.type === "aws:ec2/instance:Instance" ? ["ami", "userDataBase64"] : ["bootDisk.initializeParams.image", 'metadata["user-data"]'];
-        expect({ node: nodeNameOf(i), ...o, deletedWith: undefined, dependsOn: undefined, type: undefined, name: undefined }).toEqual({
-          node: nodeNameOf(i), ignoreChanges: frozen, replaceOnChanges: [], deleteBeforeReplace: true, deletedWith: undefined, dependsOn: undefined, type: undefined, name: undefined,
+        expect({ node: nodeNameOf(i), ...o, deletedWith: undefined, dependsOn: undefined, type: undefined, name: undefined, additionalSecretOutputs: undefined }).toEqual({
+          node: nodeNameOf(i), ignoreChanges: frozen, replaceOnChanges: [], deleteBeforeReplace: true, deletedWith: undefined, dependsOn: undefined, type: undefined, name: undefined, additionalSecretOutputs: undefined,
         });
         // ... and the engine received exactly what the program set.
         expect(i.options).toMatchObject({ ignoreChanges: frozen, replaceOnChanges: [], deleteBeforeReplace: true });
