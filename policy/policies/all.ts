@@ -8,6 +8,7 @@ import { ciliumWireguardEncryption } from "./cilium-wireguard-encryption";
 import { nativeRoutingCidrCoversPods } from "./native-routing-cidr-covers-pods";
 import { nodeRouterDaemonSet } from "./node-router-daemonset";
 import { nodeRouterPresent } from "./node-router-present";
+import { noLongLivedJoinToken } from "./no-long-lived-join-token";
 import { underlayFirewallRules } from "./underlay-firewall-rules";
 import { wireguardKeepalive } from "./wireguard-keepalive";
 import { wireguardPortBetweenPools } from "./wireguard-port-between-pools";
@@ -19,4 +20,5 @@ export const policies: Policies = [
   underlayFirewallRules, wireguardPortBetweenPools,
   ciliumStrictMode,
   wireguardKeepalive,
+  noLongLivedJoinToken,
 ];

@@ -23,7 +23,8 @@ describe("policy pack over the analyzer protocol", () => {
     expect(info.getName()).toBe("wg-mesh-encryption");
     expect(info.getVersion()).toBe("0.1.0");
     const levels = Object.fromEntries(info.getPoliciesList().map((p) => [p.getName(), p.getEnforcementlevel()]));
-    expect(Object.keys(levels)).toHaveLength(11);
+    expect(Object.keys(levels)).toHaveLength(12);
+    expect(levels["no-long-lived-join-token"]).toBe(1); // MANDATORY
     expect(levels["cilium-strict-mode"]).toBe(0); // ADVISORY
     expect(levels["wireguard-keepalive"]).toBe(0);
     expect(levels["cilium-wireguard-encryption"]).toBe(1); // MANDATORY
