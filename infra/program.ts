@@ -30,10 +30,11 @@ export function program() {
   const awsProvider = config.aws ? new aws.Provider(`${name}-aws`, { region: config.aws.region as aws.Region }, guarded) : undefined;
   const gcpProvider = config.gcp ? new gcp.Provider(`${name}-gcp`, { project: config.gcp.project, region: config.gcp.region }, guarded) : undefined;
 
-  // Every node but the founder is created only once the cluster accepts the current join
-  // token: the Secret below, published through the Kubernetes provider (which needs the API,
-  // which needs the founder). The promise breaks the construction-order loop, not the
-  // dependency graph: it holds resources created further down.
+  // Every node but the founder is created only once the cluster accepts the current join token
+  // and every node's table lists it: the Secret and the ConfigMap below, published through the
+  // Kubernetes provider (which needs the API, which needs the founder, and nothing else). The
+  // promise breaks the construction-order loop, not the dependency graph: it holds resources
+  // created further down.
   let admit: (published: pulumi.Resource[]) => void = () => undefined;
   const admission = new Promise<pulumi.Resource[]>((resolve) => { admit = resolve; });
   const cluster = new Cluster(name, { config, nodes, awsProvider, gcpProvider, admission });
@@ -51,10 +52,11 @@ export function program() {
   const joinToken = new k8s.core.v1.Secret(`${name}-join-token`,
     pulumi.all([cluster.joinToken.token, cluster.joinToken.expires]).apply(([token, expires]) => bootstrapTokenSecret({ token, expires })),
     { provider: k8sProvider, ...inCluster });
-  admit([joinToken]);
   const cilium = new Cilium(`${name}-cilium`, { provider: k8sProvider, ...ciliumValuesInput(config) }, inCluster);
   // The agent steers into cilium_wg0, which exists only once Cilium runs.
-  new NodeRouter(`${name}-node-router`, { provider: k8sProvider, settings: config.nodeRouter, dependsOn: [cilium] }, inCluster);
+  const nodeRouter = new NodeRouter(`${name}-node-router`, { provider: k8sProvider, settings: config.nodeRouter, dependsOn: [cilium], nodeTable: cluster.nodeTableDocument }, inCluster);
+  // A node added later is in every node's table (the ConfigMap) before its instance exists.
+  admit([joinToken, nodeRouter.nodeTable!]);
 
   return {
     apiEndpoint: cluster.apiEndpoint,

@@ -24,6 +24,9 @@ import { API_SERVER_PORT } from "./apiEndpoint";
 import { renderCloudInit } from "./bootstrap/cloudInit";
 import type { SecretRef } from "./bootstrap/types";
 import { JoinToken } from "./joinToken";
+import { nodeTableDocument } from "./nodeTable";
+import { resolveNodeRouterSettings } from "../nodeRouter/settings";
+import type { GuardSettings } from "./bootstrap/types";
 
 export interface ClusterArgs {
   /** The validated stack configuration. */
@@ -61,6 +64,8 @@ export class Cluster extends pulumi.ComponentResource {
   public readonly nodeTable: pulumi.Output<NodeRow[]>;
   /** The current join token (secret outputs), published in the cluster by the program. */
   public readonly joinToken: JoinToken;
+  /** The node table document (JSON): in every new node's boot files, and published as the DaemonSet's ConfigMap. */
+  public readonly nodeTableDocument: pulumi.Output<string>;
   public readonly awsPool?: AwsNodePool;
   public readonly gcpPool?: GcpNodePool;
 
@@ -86,6 +91,15 @@ export class Cluster extends pulumi.ComponentResource {
     this.joinToken = new JoinToken(`${name}-join-token`, { ttlHours: cluster.joinTokenTtlHours }, { parent: this });
     const founder = firstControlPlane(nodes).name;
     const joinTokens = this.joinToken.storeDocument();
+    // Every node of this run, each node's frozen boot files holding the table of its creation.
+    this.nodeTableDocument = pulumi.all(nodes.map((n) => addressOf[n.name])).apply((ips) =>
+      nodeTableDocument(nodes.map((n, i) => ({ name: n.name, role: n.role, addresses: [ips[i]] })), [cluster.podCidr]));
+    const agent = resolveNodeRouterSettings(config.nodeRouter);
+    const hex = (n: number) => `0x${n.toString(16)}`;
+    const guard: GuardSettings = {
+      device: agent.device, wgMark: hex(agent.mark), wgMask: hex(agent.mask),
+      exemptPorts: agent.exemptPorts.map((r) => (r.start === r.end ? `${r.start}` : `${r.start}-${r.end}`)).join(","),
+    };
     const intents = computeFirewallIntents(nodes, cluster.adminCidrs);
     const controlPlanes = nodes.filter(isControlPlane);
     this.apiHost = cluster.apiEndpoint !== undefined ? pulumi.output(cluster.apiEndpoint) : addressOf[firstControlPlane(nodes).name];
@@ -96,8 +110,8 @@ export class Cluster extends pulumi.ComponentResource {
     // certificate and where the node reads its secrets. Plain, so previews show it.
     const userData = (node: NodeSpec, secrets: { pki?: SecretRef; joinToken: SecretRef }) =>
       pulumi.output(
-        pulumi.all([addressOf[node.name], controlPlaneRefs, pki.discoveryHash, pki.caCertPem]).apply(
-          ([nodeIp, cps, hash, caPem]) =>
+        pulumi.all([addressOf[node.name], controlPlaneRefs, pki.discoveryHash, pki.caCertPem, this.nodeTableDocument]).apply(
+          ([nodeIp, cps, hash, caPem, table]) =>
             renderCloudInit({
               clusterName: cluster.name,
               nodeName: node.name,
@@ -116,6 +130,8 @@ export class Cluster extends pulumi.ComponentResource {
               agentImage: config.nodeRouter.image,
               pkiSecret: secrets.pki,
               joinTokenSecret: secrets.joinToken,
+              nodeTable: table,
+              guard,
             }),
         ),
       );
@@ -188,6 +204,7 @@ export class Cluster extends pulumi.ComponentResource {
       caCertPem: this.caCertPem,
       clusterId: this.clusterId,
       nodeTable: this.nodeTable,
+      nodeTableDocument: this.nodeTableDocument,
     });
   }
 }

@@ -37,11 +37,15 @@ export function agentSettingValues(settings: NodeRouterSettings): Record<Configu
   };
 }
 
-/** NODE_NAME from the downward API, then every configured setting as its agent env var. */
-export function agentEnv(settings: NodeRouterSettings): EnvVar[] {
+/** The agent's node-table setting (agent/src/settings.ts, issue 9). */
+export const NODE_TABLE_ENV = "NODE_ROUTER_NODE_TABLE";
+
+/** NODE_NAME from the downward API, then every configured setting as its agent env var, and the node table file. */
+export function agentEnv(settings: NodeRouterSettings, nodeTableFile?: string): EnvVar[] {
   const values = agentSettingValues(settings);
   return [
     { name: SETTINGS.nodeName.env, valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
     ...(Object.keys(values) as Configured[]).map((key) => ({ name: SETTINGS[key].env, value: values[key] })),
+    ...(nodeTableFile ? [{ name: NODE_TABLE_ENV, value: nodeTableFile }] : []),
   ];
 }

@@ -5,6 +5,10 @@ import { agentEnv } from "./agentEnv";
 import { APP_NAME, commonLabels, type ObjectMeta } from "./rbac";
 import { HEALTH_HOST, isLoopback, type NodeRouterSettings } from "./settings";
 import type { Toleration } from "./tolerations";
+import { NODE_TABLE_CONFIGMAP, NODE_TABLE_KEY, NODE_TABLE_MOUNT_DIR } from "../cluster/nodeTable";
+
+/** The agent's table file inside the pod: the ConfigMap is mounted as a directory (not subPath), so the kubelet updates it. */
+export const NODE_TABLE_FILE = `${NODE_TABLE_MOUNT_DIR}/${NODE_TABLE_KEY}`;
 
 export interface ResourceRequirements {
   requests: { cpu: string; memory: string };
@@ -25,6 +29,8 @@ export interface DaemonSetInput {
   readonly resources?: ResourceRequirements;
   /** Extra DaemonSet (not pod template) annotations, e.g. which Cilium release it follows. */
   readonly annotations?: Record<string, string>;
+  /** Mount the node table ConfigMap (../cluster/nodeTable.ts) and point the agent at it. */
+  readonly nodeTable?: boolean;
 }
 
 export const SELECTOR_LABELS = { "app.kubernetes.io/name": APP_NAME };
@@ -76,7 +82,7 @@ export function daemonSet(input: DaemonSetInput) {
               name: APP_NAME,
               image: settings.image,
               imagePullPolicy: "IfNotPresent",
-              env: agentEnv(settings),
+              env: agentEnv(settings, input.nodeTable ? NODE_TABLE_FILE : undefined),
               ports: ports(settings),
               securityContext: {
                 // Kubernetes grants added capabilities only to uid 0 (no ambient caps), so
@@ -104,10 +110,16 @@ export function daemonSet(input: DaemonSetInput) {
               },
               resources: input.resources ?? DEFAULT_RESOURCES,
               // The only writable path, for Node.js' temp files; the root fs stays read-only.
-              volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+              volumeMounts: [
+                { name: "tmp", mountPath: "/tmp" },
+                ...(input.nodeTable ? [{ name: "node-table", mountPath: NODE_TABLE_MOUNT_DIR, readOnly: true }] : []),
+              ],
             },
           ],
-          volumes: [{ name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "16Mi" } }],
+          volumes: [
+            { name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "16Mi" } },
+            ...(input.nodeTable ? [{ name: "node-table", configMap: { name: NODE_TABLE_CONFIGMAP } }] : []),
+          ],
         },
       },
     },

@@ -47,6 +47,7 @@ load_env() {
   : "${KUBEADM_JOIN_CONFIG:?} ${KUBEADM_INIT_CONFIG?} ${CA_CERT:?}"
   : "${PKI_FILES?} ${PKI_AWS_REGION?} ${PKI_AWS_SECRET_ID?} ${PKI_GCP_PROJECT?} ${PKI_GCP_SECRET_ID?}"
   : "${JOIN_TOKEN_AWS_REGION?} ${JOIN_TOKEN_AWS_SECRET_ID?} ${JOIN_TOKEN_GCP_PROJECT?} ${JOIN_TOKEN_GCP_SECRET_ID?}"
+  : "${NODE_TABLE:?} ${GUARD_DEVICE:?} ${GUARD_WG_MARK:?} ${GUARD_WG_MASK:?} ${GUARD_EXEMPT_PORTS:?}"
   [[ "$CLOUD" == aws || "$CLOUD" == gcp ]] || die "CLOUD must be aws or gcp, not ${CLOUD}"
 }
 
@@ -72,7 +73,10 @@ has_mesh_address() {
 # leaves the real NIC from the private address, which the cloud NATs to the public one).
 ensure_mesh_address() {
   log "public IP ${NODE_IP}/32 on ${MESH_INTERFACE}"
-  systemctl enable --now systemd-networkd
+  systemctl enable systemd-networkd
+  # A restart, not a reload: networkd reads networkd.conf (leave foreign rules and routes
+  # alone, for the agent's) only when it starts.
+  systemctl restart systemd-networkd
   networkctl reload
   retry 30 1 has_mesh_address || die "${NODE_IP}/32 did not appear on ${MESH_INTERFACE}; see networkctl status ${MESH_INTERFACE}"
 }
@@ -152,8 +156,18 @@ main() {
   configure_containerd
   start_apiserver_proxy
   pull_agent_image
+  start_egress_guard
   become_node
   log "node ${NODE_NAME} bootstrapped as ${ROLE}"
+}
+
+# The egress guard from the node table, before kubeadm starts the kubelet (which requires it),
+# and on every later boot (the unit is enabled).
+start_egress_guard() {
+  log "egress guard from ${NODE_TABLE}"
+  systemctl daemon-reload
+  systemctl enable wg-mesh-guard.service
+  systemctl start wg-mesh-guard.service || die "the egress guard could not be applied; see journalctl -u wg-mesh-guard"
 }
 
 # Sourcing the file (the tests do) defines the functions without running anything.

@@ -5,6 +5,7 @@ import { pkiBundleFiles } from "./discovery";
 import { MESH_INTERFACE } from "./networkUnits";
 import type { NodeBootstrap } from "./types";
 import { API_PROXY_ENDPOINT } from "../apiEndpoint";
+import { NODE_TABLE_BOOT_FILE } from "../nodeTable";
 
 export const ENV_FILE = "/etc/wg-mesh/bootstrap.env";
 /** Every node: kubeadm join (a replaced first control plane joins too). A token placeholder, no token. */
@@ -56,6 +57,11 @@ export function bootstrapEnv(b: NodeBootstrap): Record<string, string> {
     JOIN_TOKEN_AWS_SECRET_ID: b.joinTokenSecret.aws?.secretId ?? "",
     JOIN_TOKEN_GCP_PROJECT: b.joinTokenSecret.gcp?.project ?? "",
     JOIN_TOKEN_GCP_SECRET_ID: b.joinTokenSecret.gcp?.secretId ?? "",
+    NODE_TABLE: NODE_TABLE_BOOT_FILE,
+    GUARD_DEVICE: b.guard.device,
+    GUARD_WG_MARK: b.guard.wgMark,
+    GUARD_WG_MASK: b.guard.wgMask,
+    GUARD_EXEMPT_PORTS: b.guard.exemptPorts,
   };
 }
 

@@ -24,7 +24,18 @@ const controlPlanes: ControlPlaneRef[] = [
   { name: "demo-gcp-cp-1", ip: "198.51.100.21" },
 ];
 
+const tableNodes = [
+  ...controlPlanes.map((cp) => ({ name: cp.name, role: "control-plane", addresses: [cp.ip] })),
+  { name: "demo-aws-workers-0", role: "worker", addresses: ["203.0.113.50"] },
+  { name: "demo-gcp-workers-0", role: "worker", addresses: ["198.51.100.60"] },
+];
+
+/** Every example node, in the agent's node-table format. */
+export const exampleNodeTable = JSON.stringify({ podCidrs: ["10.244.0.0/16"], nodes: tableNodes });
+
 const base = {
+  nodeTable: exampleNodeTable,
+  guard: { device: "cilium_wg0", wgMark: "0xe00", wgMask: "0xf00", exemptPorts: "6443,2379-2380" },
   clusterName: "demo",
   controlPlanes,
   extraCertSans: ["api.demo.example.com"],

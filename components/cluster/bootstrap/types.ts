@@ -53,4 +53,18 @@ export interface NodeBootstrap {
   readonly agentImage: string;
   /** Control-plane nodes only: where to read the PKI bundle. */
   readonly pkiSecret?: PkiSecretRef;
+  /** The node table (JSON, ../nodeTable.ts) as it is when this node is created. */
+  readonly nodeTable: string;
+  /** The agent settings the boot-time guard shares with the DaemonSet. */
+  readonly guard: GuardSettings;
+}
+
+export interface GuardSettings {
+  /** WireGuard device, e.g. cilium_wg0. */
+  readonly device: string;
+  /** WireGuard's own packets' mark and mask, "0x..." */
+  readonly wgMark: string;
+  readonly wgMask: string;
+  /** TCP ports of control planes left outside WireGuard, "6443,2379-2380". */
+  readonly exemptPorts: string;
 }

@@ -56,6 +56,20 @@ export function validateBootstrap(b: NodeBootstrap): void {
   if (!HASH.test(b.discoveryHash)) fail("discoveryHash", b.discoveryHash, 'use "sha256:<64 lowercase hex>" from discoveryTokenCaCertHash()');
   validatePkiSecret(b);
   validateSecretRef(b, "joinTokenSecret", b.joinTokenSecret);
+  validateGuard(b);
+}
+
+function validateGuard(b: NodeBootstrap): void {
+  let table: { nodes?: { name?: string }[] };
+  try {
+    table = JSON.parse(b.nodeTable) as typeof table;
+  } catch {
+    fail("nodeTable", "<json>", "give the node table JSON document (components/cluster/nodeTable.ts)");
+  }
+  if (!table.nodes?.some((n) => n.name === b.nodeName)) fail("nodeTable", "<json>", `list this node (${b.nodeName}) in the node table`);
+  if (!/^[A-Za-z0-9_.:-]{1,15}$/.test(b.guard.device)) fail("guard.device", b.guard.device, "use a Linux interface name");
+  for (const f of ["wgMark", "wgMask"] as const) if (!/^0x[0-9a-f]{1,8}$/.test(b.guard[f])) fail(`guard.${f}`, b.guard[f], 'use hex such as "0xe00"');
+  if (!/^\d{1,5}(-\d{1,5})?(,\d{1,5}(-\d{1,5})?)*$/.test(b.guard.exemptPorts)) fail("guard.exemptPorts", b.guard.exemptPorts, 'use "6443,2379-2380"');
 }
 
 function validatePkiSecret(b: NodeBootstrap): void {
