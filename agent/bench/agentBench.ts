@@ -9,6 +9,7 @@
 //    see packetBench.ts.
 import { execFileSync, spawnSync } from "node:child_process";
 import { planSize } from "../src/diff";
+import "../src/informers";
 import { Iproute2Kernel, ownershipFrom } from "../src/kernel";
 import { createLogger } from "../src/log";
 import { Metrics } from "../src/metrics";
@@ -42,8 +43,8 @@ interface ReconcileRow {
 
 /** Runs in the child: one size, one family mode, in a fresh process. */
 async function reconcileBench(n: number, dual: boolean): Promise<ReconcileRow> {
-  // Load what the real agent loads (main.js), so the RSS includes its libraries too.
-  await import("@kubernetes/client-node");
+  // What the real agent loads (main.js) is imported above (informers.ts: the list/watch client),
+  // so the RSS includes its libraries too.
   new Metrics();
   createLogger("info");
   const runtimeRssMB = process.memoryUsage().rss / 2 ** 20;
