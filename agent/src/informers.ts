@@ -40,25 +40,23 @@ export interface InformerTuning {
 // Dropped before caching: at 5,000 nodes they would cost tens of megabytes on every node.
 const NODE_STATUS_UNUSED = ["images", "conditions", "volumesInUse", "volumesAttached", "nodeInfo", "daemonEndpoints", "capacity", "allocatable", "config", "runtimeHandlers", "features"];
 
-function withoutManagedFields(o: KubeObject): KubeObject {
-  if (!("managedFields" in o.metadata)) return o;
-  const metadata = { ...o.metadata };
-  delete metadata.managedFields;
-  return { ...o, metadata };
+/** A copy without the given keys. Built fresh rather than with `delete`, which would turn every
+ *  cached object into a slower, larger dictionary-mode object. */
+function omit<T extends object>(o: T, keys: readonly string[]): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (!keys.includes(k)) out[k] = v;
+  return out as T;
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
 export function trimNode(o: KubeObject): KubeObject {
-  const t = withoutManagedFields(o);
-  const status = t.status;
-  if (typeof status !== "object" || status === null || Array.isArray(status)) return t;
-  const kept = Object.fromEntries(Object.entries(status).filter(([k]) => !NODE_STATUS_UNUSED.includes(k)));
-  return { ...t, status: kept };
+  const t = { ...o, metadata: omit(o.metadata, ["managedFields"]) };
+  return isObject(o.status) ? { ...t, status: omit(o.status, NODE_STATUS_UNUSED) } : t;
 }
 
 export function trimCiliumNode(o: KubeObject): KubeObject {
-  const t = { ...withoutManagedFields(o) };
-  delete t.status;
-  return t;
+  return { ...omit(o, ["status"]), metadata: omit(o.metadata, ["managedFields"]) };
 }
 
 export async function startInformers(source: KubeConfigSource, cb: InformerCallbacks, log: Logger, metrics: Metrics, tuning: InformerTuning = {}): Promise<ClusterSource & { stop(): Promise<void> }> {
