@@ -74,6 +74,9 @@ export function configure(c: rpc.AnalyzerClient, config: Record<string, { level?
   return call(c.configure.bind(c), req);
 }
 
+/** google.protobuf.Struct has no undefined: drop such keys as JSON does (the CLI never sends them). */
+const struct = (value: unknown) => Struct.fromJavaScript(JSON.parse(JSON.stringify(value ?? {})) as Record<string, never>);
+
 function options(r: FixtureResource): pb.AnalyzerResourceOptions {
   const o = new pb.AnalyzerResourceOptions();
   o.setCustomtimeouts(new pb.AnalyzerResourceOptions.CustomTimeouts());
@@ -88,10 +91,11 @@ function diagnostics(res: pb.AnalyzeResponse): Diagnostic[] {
   }));
 }
 
-export async function analyze(c: rpc.AnalyzerClient, r: FixtureResource): Promise<Diagnostic[]> {
+/** Analyze gets a resource's inputs (`inputs` when the fixture carries them), AnalyzeStack its outputs (`props`). */
+export async function analyze(c: rpc.AnalyzerClient, r: FixtureResource & { inputs?: Record<string, unknown> }): Promise<Diagnostic[]> {
   const req = new pb.AnalyzeRequest();
   req.setType(r.type); req.setUrn(r.urn); req.setName(r.name);
-  req.setProperties(Struct.fromJavaScript(r.props as Record<string, never>));
+  req.setProperties(struct(r.inputs ?? r.props));
   req.setOptions(options(r));
   return diagnostics(await call(c.analyze.bind(c), req));
 }
@@ -101,7 +105,7 @@ export async function analyzeStack(c: rpc.AnalyzerClient, stack: readonly Fixtur
   req.setResourcesList(stack.map((r) => {
     const ar = new pb.AnalyzerResource();
     ar.setType(r.type); ar.setUrn(r.urn); ar.setName(r.name);
-    ar.setProperties(Struct.fromJavaScript(r.props as Record<string, never>));
+    ar.setProperties(struct(r.props));
     ar.setOptions(options(r));
     if (r.parent) ar.setParent(r.parent);
     for (const [k, urns] of Object.entries(r.propertyDependencies ?? {})) {
@@ -115,7 +119,18 @@ export async function analyzeStack(c: rpc.AnalyzerClient, stack: readonly Fixtur
 }
 
 /** What `pulumi preview` does with one stack: Analyze every resource, then AnalyzeStack. */
-export async function previewLike(c: rpc.AnalyzerClient, stack: readonly FixtureResource[]): Promise<Diagnostic[]> {
+export async function previewLike(c: rpc.AnalyzerClient, stack: ReadonlyArray<FixtureResource & { inputs?: Record<string, unknown> }>): Promise<Diagnostic[]> {
   const perResource = await Promise.all(stack.map((r) => analyze(c, r)));
   return [...perResource.flat(), ...(await analyzeStack(c, stack))];
+}
+
+/** Configure from a --policy-pack-config file, as the CLI does: a bare string is the level; `enforcementLevel` is split from the properties. */
+export function configureFromFile(c: rpc.AnalyzerClient, file: Record<string, unknown>): Promise<unknown> {
+  const config: Record<string, { level?: "advisory" | "mandatory" | "disabled"; props?: object }> = {};
+  for (const [name, value] of Object.entries(file)) {
+    if (typeof value === "string") { config[name] = { level: value as "advisory" }; continue; }
+    const { enforcementLevel, ...props } = value as { enforcementLevel?: "advisory" | "mandatory" | "disabled" };
+    config[name] = { level: enforcementLevel, props };
+  }
+  return configure(c, config);
 }
