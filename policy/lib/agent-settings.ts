@@ -9,7 +9,7 @@
 // business: they cannot send node traffic around WireGuard.
 import { formatPorts, parsePorts, uncovered, type PortRange } from "./ports";
 
-export type AgentSetting = "exemptPorts" | "device" | "wgMark" | "wgMask" | "controlPlaneSelector";
+export type AgentSetting = "exemptPorts" | "device" | "wgMark" | "wgMask" | "controlPlaneSelector" | "localInterfaces";
 
 export const AGENT_SETTINGS: Record<AgentSetting, { flag: string; env: string; default: string }> = {
   device: { flag: "device", env: "NODE_ROUTER_DEVICE", default: "cilium_wg0" },
@@ -17,6 +17,8 @@ export const AGENT_SETTINGS: Record<AgentSetting, { flag: string; env: string; d
   wgMask: { flag: "wg-mask", env: "NODE_ROUTER_WG_MASK", default: "0xf00" },
   exemptPorts: { flag: "exempt-ports", env: "NODE_ROUTER_EXEMPT_PORTS", default: "6443,2379-2380" },
   controlPlaneSelector: { flag: "control-plane-selector", env: "NODE_ROUTER_CONTROL_PLANE_SELECTOR", default: "node-role.kubernetes.io/control-plane" },
+  // The egress guard (issue 9) lets cluster traffic leave only through these local interfaces.
+  localInterfaces: { flag: "local-interfaces", env: "NODE_ROUTER_LOCAL_INTERFACES", default: "lo,cilium_host,cilium_net,lxc*" },
 };
 
 const EXEMPT_ENV = /^([A-Z0-9]+_)*EXEMPT_PORTS$/;
@@ -40,6 +42,7 @@ export interface AgentLimits {
   wireguardMark: number;
   wireguardMarkMask: number;
   everyNodeLabelKeys: string[];
+  allowedLocalInterfaces: string[];
 }
 
 export function parseInteger(text: string): number | undefined {
@@ -60,6 +63,10 @@ export function judgeValue(setting: Exclude<AgentSetting, "wgMark" | "wgMask">, 
       return value.trim() === limits.wireguardDevice ? undefined
         : `steers node traffic into '${value}' instead of the WireGuard device '${limits.wireguardDevice}'; any other device (eth0) sends it in the clear`;
     case "controlPlaneSelector": return judgeSelector(value, limits.everyNodeLabelKeys);
+    case "localInterfaces": {
+      const extra = value.split(",").map((x) => x.trim()).filter((x) => x !== "" && !limits.allowedLocalInterfaces.includes(x));
+      return extra.length > 0 ? `treats ${extra.map((x) => `'${x}'`).join(", ")} as local, so the egress guard lets cluster traffic leave through them in the clear` : undefined;
+    }
   }
 }
 

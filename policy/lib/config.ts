@@ -67,10 +67,13 @@ export const agentFields = {
   nodeLabels: z.record(z.string(), z.array(z.string())).default({ "kubernetes.io/os": ["linux"] })
     .describe("Labels every node that must run the agent carries (key -> possible values); nodeSelector/affinity may only require these"),
   controlPlaneTaintKey: z.string().default("node-role.kubernetes.io/control-plane"),
+  allowedLocalInterfaces: z.array(z.string()).default(["lo", "cilium_host", "cilium_net", "lxc*"])
+    .describe("Interfaces the agent's egress guard may treat as local (never an uplink such as eth0)"),
 };
 
 /** The agent limits in the shape lib/agent-settings.ts and lib/agent-pod.ts use. */
-export function agentLimits(cfg: { allowedExemptPorts: Array<string | number>; wireguardDevice: string; wireguardMark: string | number; wireguardMarkMask: string | number; everyNodeLabelKeys: string[]; nodeLabels: Record<string, string[]>; controlPlaneTaintKey: string }) {
+export function agentLimits(cfg: { allowedExemptPorts: Array<string | number>; wireguardDevice: string; wireguardMark: string | number; wireguardMarkMask: string | number;
+  everyNodeLabelKeys: string[]; nodeLabels: Record<string, string[]>; controlPlaneTaintKey: string; allowedLocalInterfaces: string[] }) {
   return {
     allowedExemptPorts: parsePorts(cfg.allowedExemptPorts),
     wireguardDevice: cfg.wireguardDevice,
@@ -79,5 +82,6 @@ export function agentLimits(cfg: { allowedExemptPorts: Array<string | number>; w
     everyNodeLabelKeys: cfg.everyNodeLabelKeys,
     nodeLabels: cfg.nodeLabels,
     controlPlaneTaintKey: cfg.controlPlaneTaintKey,
+    allowedLocalInterfaces: cfg.allowedLocalInterfaces,
   };
 }

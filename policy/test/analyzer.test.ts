@@ -43,7 +43,7 @@ describe("policy pack over the analyzer protocol", () => {
 
   const cases = stacks.flatMap((s) => variants.flatMap((v) => PHASES.map((phase) => [s.file, v.name, phase, s.stack, v] as const)));
   it.each(cases)("%s with '%s' in %s", async (_f, _n, phase, stack, variant) => {
-    expect(variantProblems(variant, phase, await previewLike(pack.client, variant.apply(asPhase(stack, phase))))).toEqual([]);
+    expect(variantProblems(variant, phase, await previewLike(pack.client, asPhase(stack, phase, variant.apply)))).toEqual([]);
   });
 
   it("applies policy config sent with Configure (ports allow-list, enforcement level)", async () => {

@@ -28,7 +28,7 @@ describe("wg-mesh-encryption pack over fixtures", () => {
 
   const cases = variants.flatMap((v) => PHASES.map((phase) => [v.name, phase, v] as const));
   it.each(cases)("variant '%s' in %s", async (_name, phase, variant) => {
-    const stack = variant.apply(asPhase(baseline, phase));
+    const stack = asPhase(baseline, phase, variant.apply);
     expect(variantProblems(variant, phase, asFindings(await runAll(policies, stack), policies))).toEqual([]);
   });
 

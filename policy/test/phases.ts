@@ -69,7 +69,7 @@ function blank(value: unknown, computed: Map<string, string>, hit: Set<string>):
 }
 
 /** A security group's state after refresh: standalone ingress rules on it appear inline too. */
-function refreshed(stack: FixtureResource[]): FixtureResource[] {
+export function refreshed<T extends FixtureResource>(stack: T[]): T[] {
   const rules = stack.filter((r) => r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
   return stack.map((r) => {
     if (r.type !== "aws:ec2/securityGroup:SecurityGroup") return r;
@@ -83,10 +83,19 @@ function refreshed(stack: FixtureResource[]): FixtureResource[] {
   });
 }
 
-/** The stack (as captured after `up`) as one phase presents it. */
-export function asPhase(stack: readonly FixtureResource[], phase: Phase): PhasedResource[] {
-  if (phase === "up") return stack.map((r) => ({ ...structuredClone(r), inputs: inputsOf(r) }));
-  if (phase === "later-preview") return refreshed(structuredClone([...stack])).map((r) => ({ ...r, inputs: inputsOf(r) }));
+/**
+ * The stack (as captured after `up`) as one phase presents it, with a variant's change made where
+ * the phase would see it: in a later preview the change is deployed state, so it is made before
+ * the refresh that copies standalone rules into their security group.
+ */
+export function asPhase(stack: readonly FixtureResource[], phase: Phase, change: (s: PhasedResource[]) => PhasedResource[] = (s) => s): PhasedResource[] {
+  const up = stack.map((r) => ({ ...structuredClone(r), inputs: inputsOf(r) }));
+  if (phase === "up") return change(up);
+  if (phase === "later-preview") return refreshed(change(up));
+  return change(firstPreview(stack));
+}
+
+function firstPreview(stack: readonly FixtureResource[]): PhasedResource[] {
   // First preview: nothing exists yet; values derived from computed outputs are unknown.
   const computed = new Map<string, string>();
   for (const r of stack) {
