@@ -31,7 +31,7 @@ function inline(sg: Res): IngressRule[] {
   const target: Target = { cloud: "aws", group: self };
   const ingress = asArray(sg.props["ingress"]);
   const deps = sg.propertyDependencies["ingress"] ?? [];
-  if (isUnknown(ingress)) return [{ origin: sg, field: "ingress", target, protocol: UNKNOWN, ports: UNKNOWN, sources: [{ kind: "unknown", what: "ingress", deps }] }];
+  if (isUnknown(ingress)) return [{ origin: sg, field: "ingress (every inline rule)", target, protocol: UNKNOWN, ports: UNKNOWN, sources: [{ kind: "unknown", what: "ingress", deps }] }];
   return ingress.map((rule, i) => {
     const f = `ingress[${i}]`;
     const protocol = normaliseProtocol(at(rule, "protocol"));
