@@ -58,6 +58,14 @@ function one(r: Res, key: string, make: (item: string) => Source): Source[] {
   return [{ kind: "unknown", what: key, deps: r.propertyDependencies[key] ?? [] }];
 }
 
+/** A prefix-list reference: by id, or while the id is unknown by the list it depends on. */
+function prefixList(r: Res, key: string): Source[] {
+  const v = r.props[key];
+  const deps = r.propertyDependencies[key] ?? [];
+  if (isUnknown(v) && deps.length > 0) return [{ kind: "prefix-list", ref: ref(undefined, deps) }];
+  return one(r, key, (id) => ({ kind: "prefix-list", ref: ref(id, deps) }));
+}
+
 function ruleResource(r: Res): IngressRule[] {
   const p = r.props;
   const modern = r.type === TYPES.awsIngressRule;
@@ -68,7 +76,7 @@ function ruleResource(r: Res): IngressRule[] {
   const protocol = isUnknown(p["type"]) ? UNKNOWN : normaliseProtocol(modern ? p["ipProtocol"] : p["protocol"]);
   const deps = (k: string) => r.propertyDependencies[k] ?? [];
   const sources: Source[] = modern
-    ? [...one(r, "cidrIpv4", cidr), ...one(r, "cidrIpv6", cidr), ...one(r, "prefixListId", (id) => ({ kind: "prefix-list", ref: ref(id, deps("prefixListId")) }))]
+    ? [...one(r, "cidrIpv4", cidr), ...one(r, "cidrIpv6", cidr), ...prefixList(r, "prefixListId")]
     : [
       ...(p["cidrBlocks"] !== undefined ? listSources(p["cidrBlocks"], "cidrBlocks", deps("cidrBlocks"), cidr) : []),
       ...(p["ipv6CidrBlocks"] !== undefined ? listSources(p["ipv6CidrBlocks"], "ipv6CidrBlocks", deps("ipv6CidrBlocks"), cidr) : []),

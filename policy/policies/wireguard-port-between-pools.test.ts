@@ -60,6 +60,19 @@ describe("wireguard-port-between-pools", () => {
     expect(out.unchecked).toContain("the entries of prefix list pl-other-stack (not in this stack)");
   });
 
+  it("follows a rule's prefix list through its dependency while the list's id is unknown (vpc.SecurityGroupIngressRule)", async () => {
+    const s = baseline();
+    ingress(s, "wgmesh-worker").splice(0, 1);
+    const list = { type: "aws:ec2/managedPrefixList:ManagedPrefixList", name: "nodes", urn: "urn:pulumi:dev::p::aws:ec2/managedPrefixList:ManagedPrefixList::nodes",
+      props: { id: UNKNOWN_SENTINEL, entries: [{ cidr: "198.51.100.10/32" }, { cidr: "198.51.100.11/32" }, { cidr: "192.0.2.10/32" }, { cidr: "192.0.2.11/32" }] } };
+    const rule = { type: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", name: "wg", urn: "urn:pulumi:dev::p::aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule::wg",
+      props: { securityGroupId: "sg-0wk00000000000002", ipProtocol: "udp", fromPort: 51871, toPort: 51871, prefixListId: UNKNOWN_SENTINEL },
+      propertyDependencies: { prefixListId: [list.urn] } };
+    expect(await runStackPolicy(policy, [...s, list, rule])).toEqual({ violations: [] });
+    list.props.entries = list.props.entries.slice(1);
+    expect((await messages([...s, list, rule])).join()).toContain("from 'wgmesh-aws-cp-0' (198.51.100.10)");
+  });
+
   it("reports rules and addresses unknown at preview as unchecked instead of as closed", async () => {
     const s = baseline(); ingress(s, "wgmesh-worker")[0].cidrBlocks = UNKNOWN_SENTINEL;
     expect(await runStackPolicy(policy, s)).toMatchObject({ violations: [], unchecked: expect.stringContaining("ingress[0].cidrBlocks of 'wgmesh-worker'") });
