@@ -6,7 +6,10 @@
 import type { Recorded } from "./pulumiMocks";
 import { describePolicyPhase, fromRecorded } from "./policyPhases";
 
+/** The stack's name, from the URNs the mocks gave its resources (urn:pulumi:<stack>::...). */
+const stackOf = (recorded: readonly Recorded[]) => recorded[0].urn.split("::")[0].replace(/^urn:pulumi:/, "");
+
 export function policyChecks(getRecorded: () => Recorded[]): void {
-  describePolicyPhase("up", (change) => fromRecorded(getRecorded(), "up", change));
-  describePolicyPhase("later-preview", (change) => fromRecorded(getRecorded(), "later-preview", change));
+  describePolicyPhase("up", () => stackOf(getRecorded()), (change) => fromRecorded(getRecorded(), "up", change));
+  describePolicyPhase("later-preview", () => stackOf(getRecorded()), (change) => fromRecorded(getRecorded(), "later-preview", change));
 }

@@ -7,9 +7,10 @@
 //     from another resource is unknown in the inputs the engine would hand the analyzer,
 //     exactly as they cross the wire (sentinels, secrets, property dependencies).
 import * as pulumi from "@pulumi/pulumi";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { previewLike, startPack, type PackProcess } from "../policy/test/analyzer-client";
-import { compliantProblems, variantProblems } from "../policy/test/expectations";
+import { configureFromFile, previewLike, startPack, type PackProcess } from "../policy/test/analyzer-client";
+import { compliantProblems, configuredLevels, variantProblems } from "../policy/test/expectations";
 import { variants } from "../policy/test/fixtures/variants";
 import { hasId, plannedOutputs, refreshed, type Phase, type PhasedResource } from "../policy/test/phases";
 import { UNKNOWN_SENTINEL } from "../policy/lib/unknowns";
@@ -59,11 +60,26 @@ export async function firstPreview(stack: string): Promise<PhasedResource[]> {
   return seen;
 }
 
-/** The pack on a stack in a phase: no mandatory violation as shipped; every variant as it expects. */
-export function describePolicyPhase(phase: Phase, present: (change?: Change) => PhasedResource[]): void {
+/** The --policy-pack-config CI uses for a stack (policy/config/<stack>.json), if any. */
+export function stackPackConfig(stack: string): Record<string, unknown> {
+  const file = join(__dirname, "..", "policy", "config", `${stack}.json`);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>) : {};
+}
+
+/**
+ * The pack on a stack in a phase, configured as CI configures it for that stack: no mandatory
+ * violation as shipped; every variant as it expects (at the levels that config sets).
+ */
+export function describePolicyPhase(phase: Phase, stack: () => string, present: (change?: Change) => PhasedResource[]): void {
   describe(`policy pack (${phase})`, () => {
     let pack: PackProcess;
-    beforeAll(async () => { pack = await startPack(join(__dirname, "..", "policy")); }, 120_000);
+    let levels: Record<string, string>;
+    beforeAll(async () => {
+      pack = await startPack(join(__dirname, "..", "policy"));
+      const config = stackPackConfig(stack());
+      levels = configuredLevels(config);
+      await configureFromFile(pack.client, config);
+    }, 120_000);
     afterAll(async () => { await pack?.stop(); });
 
     it("finds no mandatory violation in the stack as shipped", async () => {
@@ -71,7 +87,7 @@ export function describePolicyPhase(phase: Phase, present: (change?: Change) => 
     });
 
     it.each(variants.map((v) => [v.name, v] as const))("variant '%s'", async (_name, variant) => {
-      expect(variantProblems(variant, phase, await previewLike(pack.client, present(variant.apply)))).toEqual([]);
+      expect(variantProblems(variant, phase, await previewLike(pack.client, present(variant.apply)), levels)).toEqual([]);
     });
   });
 }
@@ -93,6 +109,6 @@ export function describeFirstPreview(stack: string): void {
       expect(presented.filter((r) => hasId(r.type)).every((r) => r.props.id === UNKNOWN_SENTINEL)).toBe(true);
     });
 
-    describePolicyPhase("first-preview", (change = (s) => s) => change(structuredClone(presented)));
+    describePolicyPhase("first-preview", () => stack, (change = (s) => s) => change(structuredClone(presented)));
   });
 }

@@ -61,15 +61,21 @@ function call<Req, Res>(fn: (req: Req, cb: (e: grpc.ServiceError | null, r: Res)
 export const getAnalyzerInfo = (c: rpc.AnalyzerClient) => call<Empty, pb.AnalyzerInfo>(c.getAnalyzerInfo.bind(c), new Empty());
 export const getPluginInfo = (c: rpc.AnalyzerClient) => call<Empty, PluginInfo>(c.getPluginInfo.bind(c), new Empty());
 
-/** Configure as the CLI does: per-policy enforcement level plus properties. */
-export function configure(c: rpc.AnalyzerClient, config: Record<string, { level?: "advisory" | "mandatory" | "disabled"; props?: object }>): Promise<unknown> {
+/**
+ * Configure as the CLI does: every policy of the pack gets an entry, with its own default level
+ * unless the config sets one (the CLI reconciles the config file with GetAnalyzerInfo), plus the
+ * properties the config gives.
+ */
+export async function configure(c: rpc.AnalyzerClient, config: Record<string, { level?: "advisory" | "mandatory" | "disabled"; props?: object }>): Promise<unknown> {
   const req = new pb.ConfigureAnalyzerRequest();
   const levels = { advisory: pb.EnforcementLevel.ADVISORY, mandatory: pb.EnforcementLevel.MANDATORY, disabled: pb.EnforcementLevel.DISABLED };
-  for (const [name, cfg] of Object.entries(config)) {
+  const info = await getAnalyzerInfo(c);
+  for (const p of info.getPoliciesList()) {
+    const cfg = config[p.getName()] ?? {};
     const pc = new pb.PolicyConfig();
-    if (cfg.level) pc.setEnforcementlevel(levels[cfg.level]);
+    pc.setEnforcementlevel(cfg.level ? levels[cfg.level] : p.getEnforcementlevel());
     pc.setProperties(Struct.fromJavaScript((cfg.props ?? {}) as Record<string, never>));
-    req.getPolicyconfigMap().set(name, pc);
+    req.getPolicyconfigMap().set(p.getName(), pc);
   }
   return call(c.configure.bind(c), req);
 }

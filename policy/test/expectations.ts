@@ -22,8 +22,16 @@ export function compliantProblems(findings: readonly Finding[]): string[] {
   return findings.filter((f) => f.level === "mandatory").map((f) => `unexpected mandatory ${f.policy}: ${f.message}`);
 }
 
-/** Problems with the findings for a variant in a phase; empty when they are what the variant expects. */
-export function variantProblems(v: Variant, phase: Phase, findings: readonly Finding[]): string[] {
+/** Policy levels a --policy-pack-config file sets (`"name": "mandatory"` or `{enforcementLevel}`). */
+export function configuredLevels(file: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(file).flatMap(([name, v]) => {
+    const level = typeof v === "string" ? v : (v as { enforcementLevel?: string }).enforcementLevel;
+    return level ? [[name, level]] : [];
+  }));
+}
+
+/** Problems with the findings for a variant in a phase (under configured levels); empty when they are what the variant expects. */
+export function variantProblems(v: Variant, phase: Phase, findings: readonly Finding[], levels: Record<string, string> = {}): string[] {
   const mine = findings.filter((f) => f.policy === v.rejectedBy);
   const mandatory = mine.filter((f) => f.level === "mandatory");
   const advisory = mine.filter((f) => f.level === "advisory");
@@ -34,7 +42,7 @@ export function variantProblems(v: Variant, phase: Phase, findings: readonly Fin
   } else if (v.undecidedIn?.includes(phase)) {
     if (mandatory.length > 0) problems.push(`${v.rejectedBy} decided although the deciding values are unknown: ${mandatory[0].message}`);
     if (!advisory.some((f) => f.message.includes("could not be checked"))) problems.push(`no "could not be checked" from ${v.rejectedBy}`);
-  } else if ((v.level ?? "mandatory") === "advisory") {
+  } else if ((levels[v.rejectedBy] ?? v.level ?? "mandatory") === "advisory") {
     if (advisory.length === 0) problems.push(`no advisory from ${v.rejectedBy}`);
     if (mandatory.length > 0) problems.push(`mandatory from advisory ${v.rejectedBy}`);
   } else if (mandatory.length === 0) problems.push(`not rejected by ${v.rejectedBy}${advisory.length ? ` (only: ${advisory[0].message})` : ""}`);
