@@ -15,8 +15,9 @@ import { ingressRules } from "./firewall";
 import { addressIndex, interfacesOf, peerAddresses, type PeerAddressing } from "./node-addresses";
 import { cloudOf, isNodeResource } from "./nodes";
 import { prefixListIndex, type Expanded } from "./prefix-lists";
-import { TYPES, type Res } from "./resources";
-import { isUnknown, UNKNOWN, type Unknown } from "./unknowns";
+import { overlaps, type PortRange } from "./ports";
+import { label, TYPES, type Res } from "./resources";
+import { isUnknown, UNKNOWN, type Unknown, type UnknownNotes } from "./unknowns";
 import { asArray, asRecord, at, stringList } from "./values";
 
 export interface RoleOptions {
@@ -214,4 +215,23 @@ export function firewallContext(resources: readonly Res[], opts: RoleOptions): F
     awsPools: groups.filter((g) => groupRole(g) !== undefined || byGroup.has(g)),
     gcpPools: [...gcpPools],
   };
+}
+
+/** How messages name a rule: its resource and where in it the rule sits. */
+export function ruleName(rule: IngressRule): string {
+  return `${label(rule.origin)}${rule.field ? ` ${rule.field}` : ""}`;
+}
+
+/** The rules on node firewalls that admit `protocol` on some of `ports`; what is unknown goes to `notes`. */
+export function rulesAdmitting(ctx: FirewallContext, protocol: "tcp" | "udp", ports: readonly PortRange[], notes: UnknownNotes): Array<{ rule: IngressRule; where: string }> {
+  const out: Array<{ rule: IngressRule; where: string }> = [];
+  for (const rule of ctx.rules) {
+    if (ctx.guardsNodes(rule) === false) continue;
+    const where = ruleName(rule);
+    if (isUnknown(rule.protocol)) { notes.add(`the protocol of ${where}`); continue; }
+    if (rule.protocol !== protocol && rule.protocol !== "all") continue;
+    if (isUnknown(rule.ports)) { notes.add(`the ports of ${where}`); continue; }
+    if (overlaps(rule.ports, ports)) out.push({ rule, where });
+  }
+  return out;
 }

@@ -6,10 +6,10 @@ import type { StackValidationPolicy } from "@pulumi/policy";
 import { z } from "zod";
 import { isEverywhere } from "../lib/cidr";
 import { policyConfig, portList, roleFields } from "../lib/config";
-import { firewallContext } from "../lib/firewall-scope";
-import { formatPorts, overlaps, parsePorts } from "../lib/ports";
-import { fromPolicyResource, label } from "../lib/resources";
-import { isUnknown, UnknownNotes } from "../lib/unknowns";
+import { firewallContext, rulesAdmitting } from "../lib/firewall-scope";
+import { formatPorts, parsePorts } from "../lib/ports";
+import { fromPolicyResource } from "../lib/resources";
+import { UnknownNotes } from "../lib/unknowns";
 
 const NAME = "api-server-not-public";
 const schema = z.object({
@@ -30,13 +30,7 @@ export const apiServerNotPublic: StackValidationPolicy = {
     const ctx = firewallContext(args.resources.map(fromPolicyResource), cfg);
     const api = parsePorts(cfg.apiPorts);
     const notes = new UnknownNotes();
-    for (const rule of ctx.rules) {
-      if (ctx.guardsNodes(rule) === false) continue;
-      const where = `${label(rule.origin)}${rule.field ? ` ${rule.field}` : ""}`;
-      if (isUnknown(rule.protocol)) { notes.add(`the protocol of ${where}`); continue; }
-      if (rule.protocol !== "tcp" && rule.protocol !== "all") continue;
-      if (isUnknown(rule.ports)) { notes.add(`the ports of ${where}`); continue; }
-      if (!overlaps(rule.ports, api)) continue;
+    for (const { rule, where } of rulesAdmitting(ctx, "tcp", api, notes)) {
       const open: string[] = [];
       for (const s of rule.sources.flatMap(ctx.expand)) {
         if (s.kind === "cidr" && isEverywhere(s.cidr)) open.push(s.via ? `${s.cidr} (in ${s.via})` : s.cidr);

@@ -7,8 +7,8 @@ import { z } from "zod";
 import { hostAddress, isCidr } from "../lib/cidr";
 import { policyConfig, portList, roleFields } from "../lib/config";
 import { type IngressRule } from "../lib/firewall";
-import { firewallContext, type FirewallContext, type NodeInfo } from "../lib/firewall-scope";
-import { formatPorts, overlaps, parsePorts, type PortRange } from "../lib/ports";
+import { firewallContext, rulesAdmitting, type FirewallContext, type NodeInfo } from "../lib/firewall-scope";
+import { formatPorts, parsePorts, type PortRange } from "../lib/ports";
 import type { Expanded } from "../lib/prefix-lists";
 import { fromPolicyResource, label } from "../lib/resources";
 import { isUnknown, UnknownNotes } from "../lib/unknowns";
@@ -73,13 +73,7 @@ export const etcdFromControlPlaneOnly: StackValidationPolicy = {
     const ctx = firewallContext(args.resources.map(fromPolicyResource), cfg);
     const etcd: PortRange[] = parsePorts(cfg.etcdPorts);
     const notes = new UnknownNotes();
-    for (const rule of ctx.rules) {
-      if (ctx.guardsNodes(rule) === false) continue;
-      const where = `${label(rule.origin)}${rule.field ? ` ${rule.field}` : ""}`;
-      if (isUnknown(rule.protocol)) { notes.add(`the protocol of ${where}`); continue; }
-      if (rule.protocol !== "tcp" && rule.protocol !== "all") continue;
-      if (isUnknown(rule.ports)) { notes.add(`the ports of ${where}`); continue; }
-      if (!overlaps(rule.ports, etcd)) continue;
+    for (const { rule, where } of rulesAdmitting(ctx, "tcp", etcd, notes)) {
       const bad: string[] = [];
       for (const s of rule.sources.flatMap(ctx.expand)) {
         const v = judge(s, rule, ctx);

@@ -6,10 +6,9 @@ import type { StackValidationPolicy } from "@pulumi/policy";
 import { z } from "zod";
 import { hostAddress } from "../lib/cidr";
 import { policyConfig, roleFields } from "../lib/config";
-import { firewallContext } from "../lib/firewall-scope";
-import { includesPort } from "../lib/ports";
-import { fromPolicyResource, label } from "../lib/resources";
-import { isUnknown, UnknownNotes } from "../lib/unknowns";
+import { firewallContext, rulesAdmitting } from "../lib/firewall-scope";
+import { fromPolicyResource } from "../lib/resources";
+import { UnknownNotes } from "../lib/unknowns";
 
 const NAME = "wireguard-port-from-nodes-only";
 const schema = z.object({
@@ -29,13 +28,8 @@ export const wireguardPortFromNodesOnly: StackValidationPolicy = {
     const cfg = config.read(args, NAME);
     const ctx = firewallContext(args.resources.map(fromPolicyResource), cfg);
     const notes = new UnknownNotes();
-    for (const rule of ctx.rules) {
-      if (ctx.guardsNodes(rule) === false) continue;
-      const where = `${label(rule.origin)}${rule.field ? ` ${rule.field}` : ""}`;
-      if (isUnknown(rule.protocol)) { notes.add(`the protocol of ${where}`); continue; }
-      if (rule.protocol !== "udp" && rule.protocol !== "all") continue;
-      if (isUnknown(rule.ports)) { notes.add(`the ports of ${where}`); continue; }
-      if (!includesPort(rule.ports, cfg.wireguardPort)) continue;
+    const wg = [{ from: cfg.wireguardPort, to: cfg.wireguardPort }];
+    for (const { rule, where } of rulesAdmitting(ctx, "udp", wg, notes)) {
       const strangers: string[] = [];
       for (const s of rule.sources.flatMap(ctx.expand)) {
         const via = s.via ? ` (in ${s.via})` : "";
