@@ -1,6 +1,7 @@
 // Where a node-router container gets its settings from, read from its pod spec:
 //   - flags in command/args (`--exempt-ports=LIST`, `--exempt-ports LIST`), also inside an
-//     `sh -c` script, where `export VAR=...`, `VAR=... cmd` and `. FILE` set environment too;
+//     `sh -c` script, where `export VAR=...`, `VAR=... cmd` and `. FILE` set environment too,
+//     the script's arguments come after it (`"$@"`), and `$ARGS` / `$(cat FILE)` can hold flags;
 //   - env: a literal value, `valueFrom` a ConfigMap/Secret key, or `envFrom` a whole ConfigMap/Secret;
 //   - Kubernetes' `$(VAR)` references in command/args and env, and the shell's `$VAR` and
 //     `$(cat FILE)`, resolved against the container's env and mounted volumes.
@@ -28,6 +29,8 @@ export interface Occurrence {
   value: string | Unknown | Indirect;
   /** Container path, e.g. spec.template.spec.containers[0]. */
   container: string;
+  /** The value is a whole argument list (`exec agent $(cat FILE)`): its flags are the settings. */
+  asArgs?: boolean;
 }
 
 export const isIndirect = (v: Occurrence["value"]): v is Indirect => typeof v === "object";
@@ -117,8 +120,23 @@ function fromScript(script: string, field: string, env: Map<string, EnvValue>, c
       out.push({ setting: undefined, via: "env", name: rest[1].text, field: `${field} (${rest[0].text} ${rest[1].text})`, value: { from: "file", path: rest[1].text, envFile: true, container: c }, container });
     }
     out.push(...flags(rest, (w) => w.text, value, () => `${field} (script)`, container));
+    // A bare expansion can carry whole flags: `exec node-router $(cat /etc/agent/args)` or `$ARGS`.
+    for (const w of rest) {
+      if (!w.expands || w.text.startsWith("-")) continue;
+      const name = variableOnly(w.text);
+      const file = fileRead(w.text);
+      const v: EnvValue | undefined = file !== undefined ? { from: "file", path: file, envFile: false, container: c } : name !== undefined ? vars.get(name) : undefined;
+      if (typeof v === "string") out.push(...argsOf(v, `${field} (${w.text})`, container));
+      else if (v !== undefined) out.push({ setting: undefined, via: "flag", name: w.text, field: `${field} (${w.text})`, value: v, container, asArgs: true });
+    }
   }
   return out;
+}
+
+/** Flags in a text that the shell splits into words. */
+export function argsOf(text: string, field: string, container: string): Occurrence[] {
+  const words = text.split(/\s+/).filter(Boolean);
+  return flags(words, (w) => w, (w, inline) => inline ?? w, () => field, container);
 }
 
 /** Every place a container of this pod spec sets an agent setting. */
@@ -158,6 +176,9 @@ export function settingOccurrences(podSpec: unknown, base = "spec.template.spec"
         const script = expandK8s(sh.script, env);
         if (typeof script === "string") out.push(...fromScript(script, argv[sh.index].f, env, c, container));
         else out.push({ setting: undefined, via: "flag", name: "?", field: argv[sh.index].f, value: isUnknown(script) ? UNKNOWN : { from: "runtime", what: `the script at ${argv[sh.index].f}, which Kubernetes completes from the environment` }, container });
+        // Words after the script are its $0, $1, ...: `exec node-router "$@"` passes them on as flags.
+        const positional = argv.slice(sh.index + 2);
+        out.push(...flags(positional, (a) => a.x, (a, inline) => expandK8s(inline ?? (typeof a.x === "string" ? a.x : ""), env), (i) => positional[i].f, container));
         return;
       }
       out.push(...flags(argv, (a) => a.x, (a, inline) => expandK8s(inline ?? (typeof a.x === "string" ? a.x : ""), env), (i) => argv[i].f, container));

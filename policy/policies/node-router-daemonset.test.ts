@@ -98,6 +98,13 @@ describe("node-router-daemonset: exempt ports by every route the pod spec shows 
     expect(await messages(shell)).toContain("exempts port(s) 9100");
   });
 
+  it("reads flags passed through the script's positional parameters and whole argument lists in variables", async () => {
+    const positional = container((c) => { c.command = ["sh", "-c", 'exec node-router "$@"', "--"]; c.args = ["--exempt-ports=6443,2379-2380,111"]; });
+    expect(await messages(positional)).toContain("exempts port(s) 111");
+    const list = container((c) => { c.command = ["sh", "-c", 'ARGS="--device=eth1 --log-level=info"; exec node-router $ARGS']; c.args = []; });
+    expect(await messages(list)).toContain("steers node traffic into 'eth1'");
+  });
+
   it("reports as not visible what the shell computes when the container starts", async () => {
     const out = await run(container((c) => { c.command = ["sh", "-c", "exec node-router --exempt-ports=$(curl -s http://cfg/ports)"]; c.args = []; }));
     expect(out.violations).toEqual([]);

@@ -57,6 +57,16 @@ describe("node-router-indirect-settings (issue 13 items 4 and 5)", () => {
     expect(await messages(sourced)).toContain("exempts packets whose mark is not WireGuard's");
   });
 
+  it("reads a whole argument list from a mounted ConfigMap (`exec node-router $(cat FILE)`)", async () => {
+    const cm = object("ConfigMap", "agent-args", { data: { args: "--log-level=debug\n--exempt-ports=6443,2379-2380,3306\n" } });
+    const s = withAgent((c, spec) => {
+      spec.volumes = [{ name: "args", configMap: { name: "agent-args" } }];
+      c.volumeMounts = [{ name: "args", mountPath: "/etc/node-router/args", subPath: "args" }];
+      c.command = ["sh", "-c", "exec node-router $(cat /etc/node-router/args)"]; c.args = [];
+    }, cm);
+    expect(await messages(s)).toMatch(/ConfigMap kube-system\/agent-args key 'args' exempts port\(s\) 3306/);
+  });
+
   it("does not trip on a node-table ConfigMap mounted as a directory, or on unknown keys", async () => {
     const table = object("ConfigMap", "node-router-node-table", { data: { "nodes.json": "{}" } });
     const s = withAgent((c, spec) => {

@@ -9,7 +9,7 @@ import { isAgentChart, isAgentDaemonSet, isAgentDaemonSetPatch } from "../lib/ag
 import { chartPodSpec } from "../lib/agent-chart";
 import { judgeSettings, type Judged } from "../lib/agent-check";
 import { settingOfEnv } from "../lib/agent-settings";
-import { isIndirect, settingOccurrences, shadowed, type Occurrence } from "../lib/agent-sources";
+import { argsOf, isIndirect, settingOccurrences, shadowed, type Occurrence } from "../lib/agent-sources";
 import { agentFields, agentLimits, policyConfig } from "../lib/config";
 import { envFile, fileSource, objectData } from "../lib/k8s-refs";
 import { fromPolicyResource, label, type Res } from "../lib/resources";
@@ -52,6 +52,7 @@ export const nodeRouterIndirectSettings: StackValidationPolicy = {
       const occs = settingOccurrences(w.spec, w.base);
       const resolved: Judged[] = [];
       const take = (o: Occurrence, name: string, setting: Occurrence["setting"], field: string, value: unknown) => {
+        if (o.asArgs && typeof value === "string") { resolved.push(...argsOf(value, field, o.container).map((x) => ({ ...x, resolved: true }))); return; }
         if (setting === undefined) return;
         resolved.push({ ...o, setting, name, field, value: isUnknown(value) ? value : String(value ?? ""), resolved: true });
       };
