@@ -5,31 +5,36 @@
 import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { previewLike, startPack, type Diagnostic, type PackProcess } from "../policy/test/analyzer-client";
-import type { FixtureResource } from "../policy/test/fixtures/load";
-import { asPolicyResources } from "./policyAssertions";
+import type { PhasedResource } from "../policy/test/phases";
+import { fromRecorded } from "./policyPhases";
 import { runProgram } from "./stackHarness";
 
 const POLICY = "no-long-lived-join-token";
 let pack: PackProcess;
-let shipped: FixtureResource[];
+let shipped: PhasedResource[];
 beforeAll(async () => {
   pack = await startPack(join(__dirname, "..", "policy"));
-  shipped = asPolicyResources((await runProgram("multicloud")).recorded);
+  shipped = fromRecorded((await runProgram("multicloud")).recorded, "up");
 }, 180_000);
 afterAll(async () => { await pack?.stop(); });
 
-const hits = async (stack: FixtureResource[]) => (await previewLike(pack.client, stack)).filter((d: Diagnostic) => d.policy === POLICY && d.level === "mandatory");
-const edit = (f: (r: FixtureResource) => FixtureResource | undefined) => shipped.map((r) => f(r) ?? r);
+const hits = async (stack: PhasedResource[]) => (await previewLike(pack.client, stack)).filter((d: Diagnostic) => d.policy === POLICY && d.level === "mandatory");
+/** Changes a property in both what the engine analyzes before a create (inputs) and after it (props). */
+const edit = (f: (props: Record<string, unknown>, r: PhasedResource) => Record<string, unknown> | undefined) =>
+  shipped.map((r) => {
+    const props = f(r.props, r);
+    return props === undefined ? r : { ...r, props: { ...r.props, ...props }, inputs: { ...r.inputs, ...props } };
+  });
 
 it("passes the shipped stack", async () => {
   expect(await hits(shipped)).toEqual([]);
 });
 
 it("rejects a join token put back into an AWS node's (gzipped) user data", async () => {
-  const leaked = edit((r) => {
+  const leaked = edit((props, r) => {
     if (r.type !== "aws:ec2/instance:Instance") return undefined;
-    const text = gunzipSync(Buffer.from(r.props.userDataBase64 as string, "base64")).toString().replace(/@@WG_MESH_JOIN_TOKEN@@/g, "abcdef.0123456789abcdef");
-    return { ...r, props: { ...r.props, userDataBase64: gzipSync(text).toString("base64") } };
+    const text = gunzipSync(Buffer.from(props.userDataBase64 as string, "base64")).toString().replace(/@@WG_MESH_JOIN_TOKEN@@/g, "abcdef.0123456789abcdef");
+    return { userDataBase64: gzipSync(text).toString("base64") };
   });
   const found = await hits(leaked);
   expect(found.length).toBeGreaterThan(0);
@@ -37,11 +42,13 @@ it("rejects a join token put back into an AWS node's (gzipped) user data", async
 });
 
 it("rejects the bootstrap token Secret without an expiration", async () => {
-  const forever = edit((r) => {
-    if (r.type !== "kubernetes:core/v1:Secret" || r.props.type !== "bootstrap.kubernetes.io/token") return undefined;
-    const rest: Record<string, string> = { ...(r.props.stringData as Record<string, string>) };
+  const forever = edit((props, r) => {
+    if (r.type !== "kubernetes:core/v1:Secret" || props.type !== "bootstrap.kubernetes.io/token") return undefined;
+    const rest: Record<string, string> = { ...(props.stringData as Record<string, string>) };
     delete rest.expiration;
-    return { ...r, props: { ...r.props, stringData: rest } };
+    return { stringData: rest };
   });
-  expect((await hits(forever)).map((d) => d.message)).toEqual([expect.stringContaining("without 'expiration' never expires")]);
+  const found = await hits(forever);
+  expect(found.length).toBeGreaterThan(0);
+  for (const d of found) expect(d.message).toContain("without 'expiration' never expires");
 });
