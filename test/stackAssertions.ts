@@ -98,6 +98,19 @@ export function describeStack(stack: string): void {
       expect(ofType(run.recorded, "pulumi-nodejs:dynamic:Resource").find((r) => r.name.endsWith("-join-token"))!.state.token).toMatch(/^[a-z0-9]{6}\.[a-z0-9]{16}$/);
     });
 
+    it("publishes one node table: every node's boot files and the DaemonSet's ConfigMap hold the same document, listing every node with its role and address", () => {
+      const configMap = ofType(run.recorded, "kubernetes:core/v1:ConfigMap").find((c) => c.inputs.metadata.name === "node-router-node-table")!;
+      const published = configMap.inputs.data["node-table.json"] as string;
+      const table = JSON.parse(published) as { podCidrs: string[]; nodes: { name: string; role: string; addresses: string[] }[] };
+      expect(table.podCidrs).toEqual([JSON.parse(stackConfig(stack)["wg-mesh-cluster:cluster"]).podCidr]);
+      const nodes = underlayNodes(run.recorded);
+      expect(table.nodes.map((n) => [n.name, n.role, n.addresses]).sort()).toEqual(nodes.map((n) => [n.name, n.role, [n.address]]).sort());
+      for (const i of instances(run.recorded)) {
+        const boot = parseCloudConfig(userDataOf(i)).write_files.find((f) => f.path === "/etc/wg-mesh/node-table.json")!;
+        expect(boot.content.trim()).toBe(published);
+      }
+    });
+
     it("gives every instance user data that passes the real cloud-init schema and shellcheck", () => {
       requireTool("cloud-init", "cloud-init");
       requireTool("shellcheck", "shellcheck");

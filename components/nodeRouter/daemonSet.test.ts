@@ -110,3 +110,21 @@ describe("agent environment", () => {
     expect(parsed.device).toBe("cilium_wg0");
   });
 });
+
+describe("node table (issue 9)", () => {
+  const withTable = daemonSet({ name: "node-router", namespace: "kube-system", serviceAccountName: "node-router", settings, nodeTable: true });
+  const tpl = withTable.spec.template.spec;
+
+  it("mounts the ConfigMap as a directory (no subPath, so the kubelet updates it) and points the agent at the file", () => {
+    expect(tpl.volumes).toContainEqual({ name: "node-table", configMap: { name: "node-router-node-table" } });
+    const mount = tpl.containers[0].volumeMounts.find((m) => m.name === "node-table")!;
+    expect(mount).toEqual({ name: "node-table", mountPath: "/etc/node-router/node-table", readOnly: true });
+    expect(mount).not.toHaveProperty("subPath");
+    expect(tpl.containers[0].env).toContainEqual({ name: "NODE_ROUTER_NODE_TABLE", value: "/etc/node-router/node-table/node-table.json" });
+  });
+
+  it("without a table, neither the volume nor the setting (the agent then says it runs without one)", () => {
+    expect(pod.volumes.map((v) => v.name)).toEqual(["tmp"]);
+    expect(container.env.some((e) => e.name === "NODE_ROUTER_NODE_TABLE")).toBe(false);
+  });
+});
