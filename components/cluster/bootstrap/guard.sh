@@ -2,7 +2,7 @@
 # wg-mesh egress guard at boot: installs the node-router agent's nftables guard from the node
 # table in the boot files, before kubelet starts, on every boot (wg-mesh-guard.service; the
 # kubelet requires it). It runs the agent image's own `guard apply` through containerd, in
-# the host network namespace with CAP_NET_ADMIN only, the table bind-mounted read-only. Until
+# the host network namespace with CAP_NET_ADMIN added (not privileged), the table bind-mounted read-only. Until
 # the agent runs, packets to other nodes and to the pod CIDRs that would leave in the clear
 # are dropped; the agent then keeps the guard up to date from the ConfigMap.
 set -euo pipefail

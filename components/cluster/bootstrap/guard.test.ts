@@ -1,5 +1,5 @@
 // The boot-time guard script (guard.sh) in real bash with containerd's `ctr` stubbed: it runs
-// the agent image's own `guard apply` in the host network namespace with CAP_NET_ADMIN only
+// the agent image's own `guard apply` in the host network namespace with CAP_NET_ADMIN added (not privileged)
 // and the node table mounted read-only, pulls the image when it is missing, retries, and
 // fails (so the kubelet, which requires it, stays stopped) when it cannot.
 import { chmodSync, mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
@@ -43,7 +43,7 @@ function runGuard(fails: number, imagePresent: boolean) {
   });
 }
 
-it("runs the agent image's guard apply with the node table, host network and NET_ADMIN only", () => {
+it("runs the agent image's guard apply with the node table, host network and NET_ADMIN added, not privileged", () => {
   const r = runGuard(0, true);
   expect(r.status).toBe(0);
   const run = r.args.find((a) => a.includes(" run "))!;
