@@ -1,0 +1,87 @@
+// The egress guard's generated ruleset (pure). Loading it into the kernel with the real nft and
+// sending packets through it: agent/test/kernel/guard.kernel.test.ts.
+import { guardRuleset, type GuardInput } from "../../src/guard";
+import { settings } from "../fixtures";
+
+const S = settings();
+const input = (local: string, extra: Partial<GuardInput> = {}): GuardInput => ({
+  localNodeName: local,
+  nodes: [
+    { name: "cp", addresses: ["198.51.100.10", "2001:db8::10"], controlPlane: true },
+    { name: "w1", addresses: ["198.51.100.11"], controlPlane: false },
+    { name: "w2", addresses: ["198.51.100.12", "2001:db8::12"], controlPlane: false },
+  ],
+  podCidrs: ["198.18.0.0/16", "2001:db8:42::/56"],
+  settings: S,
+  ...extra,
+});
+const lines = (script: string) => script.split("\n").map((l) => l.trim());
+const chain = (script: string, name: string) => {
+  const all = script.split("\n");
+  const start = all.findIndex((l) => l.trim() === `chain ${name} {`);
+  const end = all.findIndex((l, i) => i > start && l.trim() === "}");
+  return all.slice(start + 1, end).map((l) => l.trim());
+};
+
+describe("guardRuleset", () => {
+  it("replaces the project's table in one transaction (created if missing, then flushed and refilled)", () => {
+    expect(lines(guardRuleset(input("w1"))).slice(1, 4)).toEqual(["table inet node_router_guard {}", "flush table inet node_router_guard", "table inet node_router_guard {"]);
+  });
+
+  it("puts every other node's addresses and the cluster's pod CIDRs into one verdict map per family; not this node's own", () => {
+    const l = lines(guardRuleset(input("w1")));
+    expect(l).toContain("elements = { 198.18.0.0/16 : jump to_pod_cidr, 198.51.100.10 : jump to_control_plane, 198.51.100.12 : jump to_node }");
+    expect(l).toContain("elements = { 2001:db8:42::/56 : jump to_pod_cidr, 2001:db8::10 : jump to_control_plane, 2001:db8::12 : jump to_node }");
+    expect(guardRuleset(input("w1"))).not.toContain("198.51.100.11 :");
+  });
+
+  it("hooks output and forward with one map lookup first; misses meet only the WireGuard-reply check", () => {
+    const entry = ["type filter hook output priority filter; policy accept;", "ip daddr vmap @cluster4", "ip6 daddr vmap @cluster6",
+      'ct label 101 ct direction reply oifname != "cilium_wg0" counter name dropped_wireguard_reply drop'];
+    expect(chain(guardRuleset(input("w1")), "output")).toEqual(entry);
+    expect(chain(guardRuleset(input("w1")), "forward")).toEqual(entry.map((l) => l.replace("hook output", "hook forward")));
+    expect(chain(guardRuleset(input("w1")), "prerouting")).toEqual(["type filter hook prerouting priority filter; policy accept;", 'iifname "cilium_wg0" ct state new ct label set 101']);
+  });
+
+  it("on a worker: TCP to a control plane's exempt ports is the only clear path; nothing from its own ports", () => {
+    const script = guardRuleset(input("w1"));
+    expect(chain(script, "to_control_plane")).toEqual([
+      'oifname "cilium_wg0" accept',
+      'oifname { "lo", "cilium_host", "cilium_net" } accept',
+      'oifname "lxc*" accept',
+      "meta mark & 0xf00 == 0xe00 accept",
+      "ct label 101 ct direction reply counter name dropped_wireguard_reply drop",
+      "tcp dport @exempt_ports accept",
+      "icmp type destination-unreachable icmp code frag-needed accept",
+      "icmpv6 type { packet-too-big, nd-neighbor-solicit, nd-neighbor-advert } accept",
+      "counter name dropped_node_address drop",
+    ]);
+    expect(chain(script, "to_node")).not.toContain("tcp sport @exempt_ports accept");
+    expect(chain(script, "to_node")).not.toContain("tcp dport @exempt_ports accept");
+    expect(lines(script)).toContain("elements = { 6443, 2379-2380 }");
+  });
+
+  it("on a control plane: replies from its exempt ports may leave in the clear, towards any node", () => {
+    const script = guardRuleset(input("cp"));
+    expect(chain(script, "to_node")).toContain("tcp sport @exempt_ports accept");
+    expect(chain(script, "to_pod_cidr")).not.toContain("tcp sport @exempt_ports accept");
+    expect(chain(script, "to_pod_cidr").at(-1)).toBe("counter name dropped_pod_cidr drop");
+  });
+
+  it("follows the settings: device, WireGuard mark, exempt ports, local interfaces", () => {
+    const s = settings({ NODE_ROUTER_DEVICE: "wg9", NODE_ROUTER_WG_MARK: "0x1e00", NODE_ROUTER_WG_MASK: "0x1f00", NODE_ROUTER_EXEMPT_PORTS: "6443", NODE_ROUTER_LOCAL_INTERFACES: "lo,veth*" });
+    const script = guardRuleset(input("w1", { settings: s }));
+    expect(chain(script, "to_node").slice(0, 4)).toEqual(['oifname "wg9" accept', 'oifname { "lo" } accept', 'oifname "veth*" accept', "meta mark & 0x1f00 == 0x1e00 accept"]);
+    expect(lines(script)).toContain("elements = { 6443 }");
+  });
+
+  it("lists an address once even if a departed node still holds it; an empty family has no elements clause", () => {
+    const nodes = [...input("w1").nodes, { name: "gone", addresses: ["198.51.100.12"], controlPlane: true }];
+    const script = guardRuleset(input("w1", { nodes, podCidrs: ["198.18.0.0/16"] }));
+    expect(script.match(/198\.51\.100\.12 :/g)).toHaveLength(1);
+    expect(script).toContain("198.51.100.12 : jump to_node");
+    const v4only = guardRuleset(input("w1", { nodes: nodes.map((n) => ({ ...n, addresses: n.addresses.filter((a) => !a.includes(":")) })), podCidrs: ["198.18.0.0/16"] }));
+    const map6 = v4only.slice(v4only.indexOf("map cluster6 {"), v4only.indexOf("chain prerouting"));
+    expect(map6).not.toContain("elements");
+  });
+});
