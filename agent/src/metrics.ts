@@ -28,7 +28,7 @@ export class Metrics {
 
   constructor() {
     for (const kind of ERROR_KINDS) this.errors.inc({ kind }, 0);
-    const metrics = this;
+    const source = () => this.guardSource?.();
     // The kernel's counters are the truth (they survive agent restarts): copied at scrape time.
     this.guardDropped = new Counter({
       name: "node_router_guard_dropped_packets_total",
@@ -36,7 +36,7 @@ export class Metrics {
       labelNames: ["reason"],
       registers: [this.registry],
       async collect() {
-        const counts = await metrics.guardSource?.().catch(() => undefined);
+        const counts = await source()?.catch(() => undefined);
         if (!counts) return;
         this.reset();
         for (const reason of Object.keys(GUARD_REASONS) as GuardReason[]) this.inc({ reason }, counts[reason]);

@@ -100,12 +100,12 @@ describe("Reconciler with a node table", () => {
 
   it("changes nothing until a table was read; then steers table nodes even when the API lacks them", async () => {
     const port = new FakePort();
-    let current: NodeTable | undefined;
-    const r = new Reconciler(port, settings(), "local", () => ({ nodes: [local], ciliumNodes: [] }), { nodeTable: () => current, guard: new FakeGuard() });
+    const file: { table?: NodeTable } = {};
+    const r = new Reconciler(port, settings(), "local", () => ({ nodes: [local], ciliumNodes: [] }), { nodeTable: () => file.table, guard: new FakeGuard() });
     r.markSynced();
     expect(await r.step({ readKernel: true })).toBeUndefined();
     expect(port.calls).toEqual([]);
-    current = table;
+    file.table = table;
     const result = await r.step({ readKernel: true });
     expect(result?.guard).toEqual({ applied: true });
     expect(steered(port)).toEqual(["198.18.0.0/16", "198.51.100.2/32", "198.51.100.3/32"]);
