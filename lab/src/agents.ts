@@ -29,7 +29,7 @@ export class AgentProcess {
   readonly logFile: string;
   starts = 0;
 
-  constructor(readonly node: NodePlan, private readonly kubeconfig: string, dir: string, private readonly helper: NsHelper) {
+  constructor(readonly node: NodePlan, private readonly kubeconfig: string, dir: string, private readonly helper: NsHelper, private readonly extraArgs: string[] = []) {
     this.logFile = join(dir, `agent-${node.name}.log`);
   }
 
@@ -46,7 +46,7 @@ export class AgentProcess {
     const address = `127.0.0.1:${this.node.agentHealthPort}`;
     this.log ??= createWriteStream(this.logFile, { flags: "a" });
     const child = spawnInNs(this.node.ns, [nodeBinary(), distFile("agent/src/main.js"), "run",
-      "--node-name", this.node.name, "--kubeconfig", this.kubeconfig, "--health-address", address, "--metrics-address", address]);
+      "--node-name", this.node.name, "--kubeconfig", this.kubeconfig, "--health-address", address, "--metrics-address", address, ...this.extraArgs]);
     child.stdout?.pipe(this.log, { end: false });
     child.stderr?.pipe(this.log, { end: false });
     this.child = child;

@@ -5,7 +5,7 @@ import ipaddr from "ipaddr.js";
 import { join } from "node:path";
 import { ipIn, repoRoot, sleep, waitFor } from "../src/exec";
 import { leaks, planFlows, type Flow } from "../src/flows";
-import { Lab } from "../src/lab";
+import { Lab, type LabOptions } from "../src/lab";
 import type { Packet } from "../src/capture";
 import { requireTools } from "../src/preflight";
 
@@ -97,13 +97,13 @@ export interface FaultLab {
  * before the tests, and afterwards the traffic stopped and the lab destroyed - also when a test
  * failed halfway, so no namespace or process outlives the file.
  */
-export function useFaultLab(): FaultLab {
+export function useFaultLab(options: LabOptions = {}): FaultLab {
   let lab: Lab | undefined;
   let traffic: Traffic | undefined;
 
   beforeAll(async () => {
     requireLabEnvironment();
-    lab = await Lab.create({ nodes: 3 });
+    lab = await Lab.create({ nodes: 3, ...options });
     await lab.startAgents();
   }, 60_000);
 
