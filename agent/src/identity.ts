@@ -12,8 +12,11 @@ export interface Identity {
   /** One entry per table node, roles and addresses from the table, pod CIDRs from the API. */
   nodes: ClusterNode[];
   problems: Problem[];
-  /** Pod CIDRs claimed by more than one node: never treated as any one node's own. */
+  /** Pod CIDRs claimed by more than one node: none of them is any node's own, except an
+   * established holder's (it held the CIDR alone before the other claim appeared). */
   contested: Set<string>;
+  /** Pod CIDR -> its holder, for the next step. */
+  established: Map<string, string>;
 }
 
 /**
@@ -24,6 +27,8 @@ export interface Identity {
 export class IdentityResolver {
   private readonly nodeCache = new WeakMap<object, { key: string; node: ClusterNode }>();
   private spans = new Map<string, Span>();
+  /** Pod CIDR -> the node that held it alone: a later claim on it is the contradicting one. */
+  private established = new Map<string, string>();
 
   resolve(table: NodeTable, apiNodes: ClusterNode[]): Identity {
     if (this.spans.size > 4 * apiNodes.length + 1000) this.spans = new Map();
@@ -32,7 +37,8 @@ export class IdentityResolver {
       if (!s) this.spans.set(c, (s = span(c)));
       return s;
     };
-    const identity = resolveIdentity(table, apiNodes, spanOf);
+    const identity = resolveIdentity(table, apiNodes, spanOf, this.established);
+    this.established = identity.established;
     identity.nodes = identity.nodes.map((n, i) => {
       const t = table.nodes[i];
       const key = n.podCidrs.join(",");
@@ -45,7 +51,7 @@ export class IdentityResolver {
   }
 }
 
-export function resolveIdentity(table: NodeTable, apiNodes: ClusterNode[], spanOf: (cidr: string) => Span = span): Identity {
+export function resolveIdentity(table: NodeTable, apiNodes: ClusterNode[], spanOf: (cidr: string) => Span = span, established = new Map<string, string>()): Identity {
   const problems: Problem[] = [];
   const claim = (object: string, message: string) => problems.push({ object, kind: "claim", message });
   const owner = new Map<string, { name: string; role: string }>();
@@ -94,13 +100,13 @@ export function resolveIdentity(table: NodeTable, apiNodes: ClusterNode[], spanO
     if (!widest || widest.family !== x.family || x.end > widest.end) widest = x;
   }
 
-  const nodes = table.nodes.map((t): ClusterNode => ({
-    name: t.name,
-    addresses: t.addresses,
-    podCidrs: (podCidrs.get(t.name) ?? []).filter((c) => !contested.has(c)),
-    controlPlane: t.role === "control-plane",
-  }));
-  return { nodes, problems, contested };
+  const held = new Map<string, string>();
+  const nodes = table.nodes.map((t): ClusterNode => {
+    const own = (podCidrs.get(t.name) ?? []).filter((c) => !contested.has(c) || established.get(c) === t.name);
+    for (const c of own) held.set(c, t.name);
+    return { name: t.name, addresses: t.addresses, podCidrs: own, controlPlane: t.role === "control-plane" };
+  });
+  return { nodes, problems, contested, established: held };
 }
 
 interface Span { family: number; start: bigint; end: bigint }

@@ -49,6 +49,8 @@ async function runAgent(settings: Settings, log: Logger): Promise<void> {
   const monitor = startLinkMonitor({
     device: settings.device,
     onChange: () => controller.request("link", true),
+    owned: { protocol: settings.routeProtocol, tables: [settings.steeringTable, settings.controlPlaneTable] },
+    onOwnedDeleted: () => controller.request("owned-state-deleted", true),
     onError: (message) => {
       metrics.errors.inc({ kind: "link-monitor" });
       log.warn({ message }, "link monitor");

@@ -1,6 +1,6 @@
 // Identity with a node table: the table decides who is a node and who is a control plane; the
 // API only adds pod CIDRs inside the cluster's; contradictions are claims, named and ignored.
-import { resolveIdentity } from "../../src/identity";
+import { IdentityResolver, resolveIdentity } from "../../src/identity";
 import type { NodeTable } from "../../src/nodeTable";
 import { parseClusterNodes } from "../../src/nodes";
 import { CP_LABEL, ciliumNode, node, settings } from "../fixtures";
@@ -51,5 +51,19 @@ describe("resolveIdentity", () => {
     const { nodes, problems } = resolveIdentity(table, api([node({ name: "intruder", internal: ["192.0.2.66"], podCidrs: ["198.18.9.0/24"] })]));
     expect(nodes.map((n) => n.name)).toEqual(["cp", "w1", "w2"]);
     expect(problems).toEqual([{ object: "Node/intruder", kind: "claim", message: "node is not in the node table; its address 192.0.2.66 is ignored" }]);
+  });
+});
+
+describe("IdentityResolver", () => {
+  it("a pod CIDR held alone stays its holder's when another object claims it later; the newcomer's claim is ignored", () => {
+    const r = new IdentityResolver();
+    const honest = [node({ name: "w1", podCidrs: ["198.18.1.0/24"] }), node({ name: "w2", podCidrs: ["198.18.2.0/24"] })];
+    expect(r.resolve(table, api(honest)).nodes.map((n) => n.podCidrs)).toEqual([[], ["198.18.1.0/24"], ["198.18.2.0/24"]]);
+    const forged = [honest[0], node({ name: "w2", podCidrs: ["198.18.2.0/24", "198.18.1.0/24"] })];
+    const after = r.resolve(table, api(forged));
+    expect(after.nodes.map((n) => n.podCidrs)).toEqual([[], ["198.18.1.0/24"], ["198.18.2.0/24"]]);
+    expect(after.problems.map((p) => p.kind)).toEqual(["claim"]);
+    // A fresh resolver (an agent restart) cannot tell who was first: neither holds it.
+    expect(new IdentityResolver().resolve(table, api(forged)).nodes.map((n) => n.podCidrs)).toEqual([[], [], ["198.18.2.0/24"]]);
   });
 });
