@@ -4,9 +4,11 @@
 // 1. Reconcile cost for 100 / 1,000 / 5,000 simulated remote nodes, IPv4-only and dual stack,
 //    each size in a FRESH child process (so its RSS is what an agent holding that state uses):
 //    rules installed, full reconcile from empty, restart adoption, one node joining, RSS.
-// 2. Per-packet cost of host-originated traffic to a NON-steered address (ping flood), with
-//    (a) no state, (b) our state for 5,000 nodes, (c) the same destinations as one rule each;
-//    see packetBench.ts.
+// 2. Before/after the node table (whole pod CIDRs, guard): routes, full reconcile, one join;
+//    see tableBench.ts.
+// 3. Per-packet cost of host-originated traffic to a NON-cluster address (ping flood): rules,
+//    routes and guard for 5,000 nodes against a node with only Cilium's rules, the guard's own
+//    cost and its floor, the one-rule-per-destination design; see packetBench.ts.
 import { execFileSync, spawnSync } from "node:child_process";
 import { planSize } from "../src/diff";
 import { Iproute2Kernel, ownershipFrom } from "../src/kernel";
@@ -14,7 +16,8 @@ import { createLogger } from "../src/log";
 import { Metrics } from "../src/metrics";
 import { Reconciler, uninstall } from "../src/reconciler";
 import { OWNED_PRIORITY_SPAN, parseSettings } from "../src/settings";
-import { packetBench, type PacketResult } from "./packetBench";
+import { packetBench, printPackets } from "./packetBench";
+import { printTable, tableBench } from "./tableBench";
 import { cleanupNamespaces, ip, localNode, median, ms, netns, remoteNode } from "./benchNet";
 
 const QUICK = process.argv.includes("--quick");
@@ -132,19 +135,6 @@ function printReconcile(rows: ReconcileRow[]): void {
   }
 }
 
-function printPackets(p: PacketResult): void {
-  console.log("\nper-packet cost, ping flood to a non-steered address, %d remote nodes, pinned to CPU %d", p.nodes, p.cpu);
-  console.log("%d rounds; in each, baseline and state run back to back (order alternating); cost = median of per-round ratios", p.rounds);
-  const row = (label: string, s: keyof PacketResult["packetsPerSecond"], c?: keyof PacketResult["cost"]) =>
-    console.log(`${label.padEnd(40)} ${String(p.packetsPerSecond[s]).padStart(7)} packets/s  ${String(p.ipRules[s]).padStart(5)} ip rules${c ? `  cost x${p.cost[c].toFixed(3)}  (${p.costSpread[c]})` : ""}`);
-  row("(a) no state", "none");
-  row("(b) node-router state", "ours", "ours");
-  row("(c) one rule per destination", "rulePerDestination", "rulePerDestination");
-  row("    reference: one custom rule, no routes", "oneRule", "oneRule");
-  row("    reference: Cilium's own rules", "cilium");
-  row("    Cilium's rules + node-router state", "ciliumOurs", "oursOnCilium");
-}
-
 /** RSS of a bare Node process and of one that only loads @kubernetes/client-node (what main.js imports). */
 function runtimeBaseline(): { nodeAloneMB: number; withClientNodeMB: number } {
   const rss = (code: string) => {
@@ -167,11 +157,13 @@ async function main(): Promise<void> {
   const rows: ReconcileRow[] = [];
   for (const dual of [false, true]) for (const n of SIZES) rows.push(reconcileInChild(n, dual));
   const baseline = runtimeBaseline();
+  const table = await tableBench([1000, 5000], REPEATS, settings);
   const packets = await packetBench(5000, QUICK, settings);
   printReconcile(rows);
+  printTable(table, REPEATS);
   console.log(`RSS of a bare Node process: ${baseline.nodeAloneMB.toFixed(0)} MB; after loading @kubernetes/client-node alone: ${baseline.withClientNodeMB.toFixed(0)} MB`);
   printPackets(packets);
-  console.log("\n" + JSON.stringify({ reconcile: rows, runtimeBaseline: baseline, packets }, null, 2));
+  console.log("\n" + JSON.stringify({ reconcile: rows, runtimeBaseline: baseline, table, packets }, null, 2));
 }
 
 process.on("exit", cleanupNamespaces);
