@@ -4,7 +4,7 @@
 import type { ChildProcess } from "node:child_process";
 import { createWriteStream, writeFileSync, type WriteStream } from "node:fs";
 import { join } from "node:path";
-import { distFile, nodeBinary, spawnInNs, stopChild } from "./exec";
+import { distFile, inNs, nodeBinary, spawnInNs, stopChild } from "./exec";
 import type { NsHelper } from "./helperProcess";
 import type { NodePlan } from "./plan";
 
@@ -21,6 +21,11 @@ export function writeKubeconfig(dir: string, server: string): string {
     "current-context": "lab",
   }, null, 2));
   return file;
+}
+
+/** What the boot script does before kubelet starts: the agent's own `guard apply` from the table file. */
+export function bootGuard(node: NodePlan, tableFile: string): void {
+  inNs(node.ns, [nodeBinary(), distFile("agent/src/main.js"), "guard", "apply", "--node-table", tableFile, "--node-name", node.name]);
 }
 
 export class AgentProcess {

@@ -4,16 +4,16 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AgentProcess, writeKubeconfig } from "./agents";
+import { AgentProcess, bootGuard, writeKubeconfig } from "./agents";
 import { ApiServerProcess } from "./apiserverProcess";
 import { Capture } from "./capture";
-import { distFile, inNs, nodeBinary, waitFor } from "./exec";
+import { waitFor } from "./exec";
 import { ECHO_PORT, NODE_PORTS } from "./flows";
 import { NsHelper } from "./helperProcess";
 import { forgetPeers, installPodRule, syncPeers } from "./datapath";
 import { cleanupLeftovers, createNodeNamespaces, createUnderlay, deleteNodeNamespaces, destroyRun } from "./netns";
 import { ciliumNodeObject, nodeObject } from "./objects";
-import { makeRunId, nodeTableFor, planLab, planNode, type LabPlan, type NodePlan } from "./plan";
+import { makeRunId, planLab, planNode, type LabPlan, type NodePlan } from "./plan";
 import { TableDir } from "./tableDir";
 import { generateKeyPair, wgConfig, type KeyPair } from "./wgconfig";
 import { WireGuardDevice } from "./wireguard";
@@ -46,10 +46,8 @@ export class Lab {
   readonly publishedKey = new Map<string, string>();
   private kubeconfig = "";
   private readonly log: (line: string) => void;
-  /** The node table's directory (kubelet-style), when the lab has one. */
+  /** The node table (kubelet-style directory) and the nodes it lists, when the lab has one. */
   readonly table?: TableDir;
-  /** Nodes listed in the node table (what the program has declared). */
-  tableNodes: NodePlan[];
   readonly leaveGraceSeconds: number;
 
   private constructor(o: LabOptions) {
@@ -59,8 +57,7 @@ export class Lab {
     this.capture = new Capture(this.plan.underlayNs);
     this.api = new ApiServerProcess(this.nodes[0].ns, `${this.plan.apiServer.host}:${this.plan.apiServer.port}`, this.dir);
     this.log = o.log ?? (() => undefined);
-    this.table = o.nodeTable === false ? undefined : new TableDir(join(this.dir, "node-table"));
-    this.tableNodes = [...this.nodes];
+    this.table = o.nodeTable === false ? undefined : new TableDir(join(this.dir, "node-table"), [...this.nodes]);
     this.leaveGraceSeconds = o.leaveGraceSeconds ?? 2;
   }
 
@@ -96,7 +93,7 @@ export class Lab {
   private async build(): Promise<void> {
     this.log(`building lab ${this.plan.id}: ${this.nodes.length} nodes, WireGuard mark 0x${this.plan.wgMark.toString(16)}`);
     createUnderlay(this.plan);
-    this.publishTable();
+    this.table?.publish();
     await this.capture.start();
     for (const n of this.nodes) await this.bringUpNode(n);
     for (const n of this.nodes) this.wireNode(n);
@@ -122,7 +119,7 @@ export class Lab {
   /** Namespaces, WireGuard device (keys, no peers yet) and helpers of one node. */
   private async bringUpNode(n: NodePlan): Promise<void> {
     createNodeNamespaces(this.plan, n);
-    this.bootGuard(n);
+    if (this.table) bootGuard(n, this.table.file);
     const keys = generateKeyPair();
     this.keys.set(n.name, keys);
     this.publishedKey.set(n.name, keys.publicKey);
@@ -136,22 +133,6 @@ export class Lab {
     this.helpers.set(n.ns, nodeHelper);
     this.helpers.set(n.podNs, podHelper);
     await Promise.all([nodeHelper.start(), podHelper.start()]);
-  }
-
-  /** Writes the node table for `tableNodes` (what a `pulumi up` publishes); no-op without a table. */
-  publishTable(): void {
-    this.table?.write(nodeTableFor(this.tableNodes));
-  }
-
-  /** What the boot script does before kubelet starts: the agent's own `guard apply` from the table. */
-  bootGuard(n: NodePlan): void {
-    if (!this.table) return;
-    inNs(n.ns, [nodeBinary(), distFile("agent/src/main.js"), "guard", "apply", "--node-table", this.table.file, "--node-name", n.name]);
-  }
-
-  /** Arguments every agent gets besides its name, kubeconfig and ports. */
-  get agentArgs(): string[] {
-    return this.table ? ["--node-table", this.table.file, "--leave-grace-seconds", String(this.leaveGraceSeconds)] : ["--leave-grace-seconds", String(this.leaveGraceSeconds)];
   }
 
   /** What Cilium does for a node: WireGuard peers from published keys, then pod and native routes. */
@@ -175,7 +156,8 @@ export class Lab {
     for (const n of nodes) {
       let agent = this.agents.get(n.name);
       if (!agent) {
-        agent = new AgentProcess(n, this.kubeconfig, this.dir, this.helper(n.ns), this.agentArgs);
+        const args = [...(this.table ? ["--node-table", this.table.file] : []), "--leave-grace-seconds", String(this.leaveGraceSeconds)];
+        agent = new AgentProcess(n, this.kubeconfig, this.dir, this.helper(n.ns), args);
         this.agents.set(n.name, agent);
       }
       agent.start();
@@ -227,8 +209,10 @@ export class Lab {
   async joinNode(index: number, withAgent = true): Promise<NodePlan> {
     const n = planNode(this.plan.id, index);
     if (this.nodes.some((x) => x.index === index)) throw new Error(`node index ${index} already in the lab`);
-    this.tableNodes.push(n);
-    this.publishTable();
+    if (this.table) {
+      this.table.nodes.push(n);
+      this.table.publish();
+    }
     await this.bringUpNode(n);
     this.nodes.push(n);
     for (const r of this.nodes) this.wireNode(r);
@@ -241,8 +225,10 @@ export class Lab {
   async forgetNode(name: string): Promise<void> {
     await this.api.delete("nodes", name);
     await this.api.delete("ciliumnodes", name);
-    this.tableNodes = this.tableNodes.filter((x) => x.name !== name);
-    this.publishTable();
+    if (this.table) {
+      this.table.nodes = this.table.nodes.filter((x) => x.name !== name);
+      this.table.publish();
+    }
   }
 
   /** A node leaves: records forgotten, then peers and routes, its namespaces removed. */

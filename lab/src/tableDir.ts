@@ -4,6 +4,7 @@
 // directory, so this exercises exactly the update path it meets in a cluster.
 import { mkdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { nodeTableFor, type NodePlan } from "./plan";
 
 export const TABLE_FILE_NAME = "node-table.json";
 
@@ -11,9 +12,15 @@ export class TableDir {
   private version = 0;
   readonly file: string;
 
-  constructor(readonly dir: string) {
+  /** `nodes`: what the program has declared (the lab's nodes, plus joined, minus left). */
+  constructor(readonly dir: string, public nodes: NodePlan[]) {
     mkdirSync(dir, { recursive: true });
     this.file = join(dir, TABLE_FILE_NAME);
+  }
+
+  /** Publishes the table for `nodes` (what a `pulumi up` does). */
+  publish(): void {
+    this.write(nodeTableFor(this.nodes));
   }
 
   /** Publishes a new version of the document (any text, so tests can publish broken ones). */
