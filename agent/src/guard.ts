@@ -55,23 +55,55 @@ const hex = (n: number) => "0x" + n.toString(16);
 const ports = (rs: PortRange[]) => rs.map((r) => (r.start === r.end ? `${r.start}` : `${r.start}-${r.end}`)).join(", ");
 const quoted = (names: string[]) => names.map((n) => JSON.stringify(n)).join(", ");
 
-/** The nft script (for `nft -f`): creates the table if needed, then replaces its content in one transaction. */
-export function guardRuleset(input: GuardInput): string {
-  const s = input.settings;
+/** Verdict-map elements per family: destination (address or CIDR) -> chain. */
+export type GuardElements = Record<4 | 6, Map<string, string>>;
+
+/** Other nodes' addresses and the cluster's pod CIDRs, each with the chain that judges it. */
+export function guardElements(input: GuardInput): GuardElements {
   const local = input.nodes.find((n) => n.name === input.localNodeName);
   const own = new Set(local?.addresses ?? []);
-  const elements: Record<4 | 6, string[]> = { 4: [], 6: [] };
-  const seen = new Set<string>();
-  for (const c of input.podCidrs) elements[familyOf(c)].push(`${c} : jump to_pod_cidr`);
+  const elements: GuardElements = { 4: new Map(), 6: new Map() };
+  for (const c of input.podCidrs) elements[familyOf(c)].set(c, "to_pod_cidr");
   for (const n of input.nodes) {
     if (n === local) continue;
     for (const a of n.addresses) {
       // An address is listed once (the first node wins: table nodes come before departed ones).
-      if (own.has(a) || seen.has(a)) continue;
-      seen.add(a);
-      elements[familyOf(a)].push(`${a} : jump ${n.controlPlane ? "to_control_plane" : "to_node"}`);
+      if (own.has(a) || elements[familyOf(a)].has(a)) continue;
+      elements[familyOf(a)].set(a, n.controlPlane ? "to_control_plane" : "to_node");
     }
   }
+  return elements;
+}
+
+const NO_ELEMENTS: GuardElements = { 4: new Map(), 6: new Map() };
+
+/** The ruleset without its map elements: when two inputs share it, an update is element changes only. */
+export function guardShape(input: GuardInput): string {
+  return guardRuleset(input, NO_ELEMENTS);
+}
+
+/**
+ * The element changes from `prev` to `next` as one nft transaction (deletes, then adds; a changed
+ * verdict is both), or undefined when nothing changed. A node joining the table costs one element.
+ */
+export function guardElementUpdate(prev: GuardElements, next: GuardElements): string | undefined {
+  const lines: string[] = [];
+  for (const family of [4, 6] as const) {
+    const gone = [...prev[family]].filter(([k, v]) => next[family].get(k) !== v).map(([k]) => k);
+    const added = [...next[family]].filter(([k, v]) => prev[family].get(k) !== v).map(([k, v]) => `${k} : jump ${v}`);
+    if (gone.length > 0) lines.push(`delete element inet ${GUARD_TABLE} cluster${family} { ${gone.join(", ")} }`);
+    if (added.length > 0) lines.push(`add element inet ${GUARD_TABLE} cluster${family} { ${added.join(", ")} }`);
+  }
+  return lines.length > 0 ? lines.join("\n") + "\n" : undefined;
+}
+
+/** The nft script (for `nft -f`): creates the table if needed, then replaces its whole content (rules, set
+ * and map elements; the counters keep their values) in one transaction. */
+export function guardRuleset(input: GuardInput, elementsByFamily: GuardElements = guardElements(input)): string {
+  const s = input.settings;
+  const local = input.nodes.find((n) => n.name === input.localNodeName);
+  const elements: Record<4 | 6, string[]> = { 4: [], 6: [] };
+  for (const family of [4, 6] as const) for (const [k, v] of elementsByFamily[family]) elements[family].push(`${k} : jump ${v}`);
   const exact = s.localInterfaces.filter((i) => !i.endsWith("*"));
   const prefixed = s.localInterfaces.filter((i) => i.endsWith("*"));
   const leavesInside = [
@@ -109,6 +141,19 @@ export function guardRuleset(input: GuardInput): string {
     `# node-router egress guard for node ${input.localNodeName}: generated, do not edit (nft -f)`,
     `table inet ${GUARD_TABLE} {}`,
     `flush table inet ${GUARD_TABLE}`,
+    // `flush table` empties chains but not sets and maps: declare them (no-op when they exist), flush
+    // them. The map elements jump to the verdict chains, which must exist before the elements.
+    `table inet ${GUARD_TABLE} {`,
+    "  chain to_node {}",
+    "  chain to_control_plane {}",
+    "  chain to_pod_cidr {}",
+    "  set exempt_ports { type inet_service; flags interval; }",
+    "  map cluster4 { type ipv4_addr : verdict; flags interval; }",
+    "  map cluster6 { type ipv6_addr : verdict; flags interval; }",
+    "}",
+    `flush set inet ${GUARD_TABLE} exempt_ports`,
+    `flush map inet ${GUARD_TABLE} cluster4`,
+    `flush map inet ${GUARD_TABLE} cluster6`,
     `table inet ${GUARD_TABLE} {`,
     ...Object.values(GUARD_REASONS).map((c) => `  counter ${c} {}`),
     "  set exempt_ports {",

@@ -8,7 +8,7 @@
 // leaves (the table, or the API) stays steered and guarded for the leave grace period.
 import { computeDesired, DesiredMemo, type Desired } from "./desired";
 import { diff, planSize } from "./diff";
-import { guardRuleset } from "./guard";
+import { guardElements, guardElementUpdate, guardRuleset, guardShape, type GuardElements } from "./guard";
 import type { GuardPort } from "./guardKernel";
 import { IdentityResolver } from "./identity";
 import type { ApplyError, KernelPort } from "./kernel";
@@ -57,7 +57,8 @@ export class Reconciler {
   /** Nodes of the last step, by name, and those that left since, until their grace ends. */
   private present = new Map<string, ClusterNode>();
   private readonly departed = new Map<string, { node: ClusterNode; until: number }>();
-  private guardScript?: string;
+  /** What the guard was last loaded with (undefined: unknown, reload it whole). */
+  private guardLoaded?: { shape: string; elements: GuardElements };
   private readonly now: () => number;
 
   /** `source`, when given, is read at the start of every step (the informers' caches). */
@@ -96,7 +97,7 @@ export class Reconciler {
   invalidate(): void {
     this.known = undefined;
     this.deviceUp = undefined;
-    this.guardScript = undefined;
+    this.guardLoaded = undefined;
   }
 
   /**
@@ -155,16 +156,32 @@ export class Reconciler {
     return this.departed.size === 0 ? nodes : [...nodes, ...[...this.departed.values()].map((d) => d.node)];
   }
 
-  /** Loads the guard when it changed, and on every kernel read (repairs a guard changed behind our back). */
+  /**
+   * Keeps the guard in line: element changes only (a node joining the table is one element), or
+   * a whole reload when the shape changed, on every kernel read (which repairs a guard changed
+   * behind our back), and after any failure.
+   */
   private async applyGuard(table: NodeTable, nodes: ClusterNode[], force: boolean): Promise<GuardResult> {
-    const script = guardRuleset({ localNodeName: this.localNodeName, nodes, podCidrs: table.podCidrs, settings: this.settings });
-    if (!force && script === this.guardScript) return { applied: false };
+    const port = this.options.guard!;
+    const input = { localNodeName: this.localNodeName, nodes, podCidrs: table.podCidrs, settings: this.settings };
+    const loaded = { shape: guardShape(input), elements: guardElements(input) };
+    const last = this.guardLoaded;
+    this.guardLoaded = undefined;
     try {
-      await this.options.guard!.apply(script);
-      this.guardScript = script;
+      if (!force && last && last.shape === loaded.shape) {
+        const update = guardElementUpdate(last.elements, loaded.elements);
+        if (update) await port.apply(update);
+        this.guardLoaded = loaded;
+        return { applied: update !== undefined };
+      }
+    } catch {
+      // fall through: load it whole
+    }
+    try {
+      await port.apply(guardRuleset(input, loaded.elements));
+      this.guardLoaded = loaded;
       return { applied: true };
     } catch (e) {
-      this.guardScript = undefined;
       return { applied: false, error: (e as Error).message };
     }
   }

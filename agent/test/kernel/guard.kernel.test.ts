@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GUARD_TABLE } from "../../src/guard";
+import { GUARD_TABLE, guardElements, guardElementUpdate } from "../../src/guard";
 import { NftGuard } from "../../src/guardKernel";
 import { Iproute2Kernel, ownershipFrom } from "../../src/kernel";
 import { uninstall } from "../../src/reconciler";
@@ -104,6 +104,23 @@ describe("egress guard with the real nft", () => {
     const list = spawnSync("ip", ["netns", "exec", bench.node, "nft", "list", "chain", "inet", GUARD_TABLE, "to_node"], { encoding: "utf8" }).stdout;
     expect(list).toContain("tcp sport @exempt_ports accept");
     expect(guardCli(["apply", "--node-name", "local"]).status).toBe(0);
+  });
+
+  it("an element update moves one node in and one out, in one transaction", async () => {
+    const S = settings();
+    const nodes = (t: typeof TABLE) => t.nodes.map((n) => ({ name: n.name, addresses: n.addresses, controlPlane: n.role === "control-plane" }));
+    const next = { ...TABLE, nodes: [...TABLE.nodes.filter((n) => n.name !== "w2"), { name: "w4", role: "worker", addresses: ["198.51.100.4"] }] };
+    const update = guardElementUpdate(
+      guardElements({ localNodeName: "local", nodes: nodes(TABLE), podCidrs: TABLE.podCidrs, settings: S }),
+      guardElements({ localNodeName: "local", nodes: nodes(next), podCidrs: next.podCidrs, settings: S }),
+    );
+    ip(bench.peer, `addr add 198.51.100.4/32 dev ${UNDERLAY}`);
+    expect(tcp("198.51.100.4", 5000)).toBe("left");
+    await guard.apply(update!);
+    expect(tcp("198.51.100.4", 5000)).toBe("dropped");
+    expect(tcp("198.51.100.2", 5000)).toBe("left");
+    expect(guardCli(["apply", "--node-name", "local"]).status).toBe(0); // back to TABLE, whole
+    expect(tcp("198.51.100.4", 5000)).toBe("left");
   });
 
   it("refuses a bad table with exit 2 and a message naming the entry; the installed guard stays", async () => {

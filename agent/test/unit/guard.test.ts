@@ -1,6 +1,6 @@
 // The egress guard's generated ruleset (pure). Loading it into the kernel with the real nft and
 // sending packets through it: agent/test/kernel/guard.kernel.test.ts.
-import { guardRuleset, type GuardInput } from "../../src/guard";
+import { guardElements, guardElementUpdate, guardRuleset, guardShape, type GuardInput } from "../../src/guard";
 import { settings } from "../fixtures";
 
 const S = settings();
@@ -24,8 +24,22 @@ const chain = (script: string, name: string) => {
 };
 
 describe("guardRuleset", () => {
-  it("replaces the project's table in one transaction (created if missing, then flushed and refilled)", () => {
-    expect(lines(guardRuleset(input("w1"))).slice(1, 4)).toEqual(["table inet node_router_guard {}", "flush table inet node_router_guard", "table inet node_router_guard {"]);
+  it("replaces the project's table in one transaction (created if missing, rules, set and map elements flushed, refilled)", () => {
+    expect(lines(guardRuleset(input("w1"))).slice(1, 14)).toEqual([
+      "table inet node_router_guard {}",
+      "flush table inet node_router_guard",
+      "table inet node_router_guard {",
+      "chain to_node {}",
+      "chain to_control_plane {}",
+      "chain to_pod_cidr {}",
+      "set exempt_ports { type inet_service; flags interval; }",
+      "map cluster4 { type ipv4_addr : verdict; flags interval; }",
+      "map cluster6 { type ipv6_addr : verdict; flags interval; }",
+      "}",
+      "flush set inet node_router_guard exempt_ports",
+      "flush map inet node_router_guard cluster4",
+      "flush map inet node_router_guard cluster6",
+    ]);
   });
 
   it("puts every other node's addresses and the cluster's pod CIDRs into one verdict map per family; not this node's own", () => {
@@ -81,7 +95,32 @@ describe("guardRuleset", () => {
     expect(script.match(/198\.51\.100\.12 :/g)).toHaveLength(1);
     expect(script).toContain("198.51.100.12 : jump to_node");
     const v4only = guardRuleset(input("w1", { nodes: nodes.map((n) => ({ ...n, addresses: n.addresses.filter((a) => !a.includes(":")) })), podCidrs: ["198.18.0.0/16"] }));
-    const map6 = v4only.slice(v4only.indexOf("map cluster6 {"), v4only.indexOf("chain prerouting"));
+    const map6 = v4only.slice(v4only.lastIndexOf("map cluster6 {"), v4only.indexOf("chain prerouting"));
     expect(map6).not.toContain("elements");
+  });
+});
+
+describe("guard updates", () => {
+  it("a table change that only adds, removes or re-roles nodes is element changes in one transaction", () => {
+    const before = input("w1");
+    const after = input("w1", { nodes: [
+      { name: "cp", addresses: ["198.51.100.10", "2001:db8::10"], controlPlane: true },
+      { name: "w2", addresses: ["198.51.100.12", "2001:db8::12"], controlPlane: true },
+      { name: "w3", addresses: ["198.51.100.13"], controlPlane: false },
+    ] });
+    expect(guardShape(after)).toBe(guardShape(before));
+    expect(guardElementUpdate(guardElements(before), guardElements(after))).toBe([
+      "delete element inet node_router_guard cluster4 { 198.51.100.12 }",
+      "add element inet node_router_guard cluster4 { 198.51.100.12 : jump to_control_plane, 198.51.100.13 : jump to_node }",
+      "delete element inet node_router_guard cluster6 { 2001:db8::12 }",
+      "add element inet node_router_guard cluster6 { 2001:db8::12 : jump to_control_plane }",
+      "",
+    ].join("\n"));
+    expect(guardElementUpdate(guardElements(after), guardElements(after))).toBeUndefined();
+  });
+
+  it("a change of this node's role or of the settings changes the shape (a whole reload)", () => {
+    expect(guardShape(input("cp"))).not.toBe(guardShape(input("w1")));
+    expect(guardShape(input("w1", { settings: settings({ NODE_ROUTER_EXEMPT_PORTS: "6443" }) }))).not.toBe(guardShape(input("w1")));
   });
 });
