@@ -33,24 +33,25 @@ describe("guardRuleset", () => {
       "chain to_control_plane {}",
       "chain to_pod_cidr {}",
       "set exempt_ports { type inet_service; flags interval; }",
-      "map cluster4 { type ipv4_addr : verdict; flags interval; }",
-      "map cluster6 { type ipv6_addr : verdict; flags interval; }",
+      "map nodes4 { type ipv4_addr : verdict; }",
+      "map nodes6 { type ipv6_addr : verdict; }",
       "}",
       "flush set inet node_router_guard exempt_ports",
-      "flush map inet node_router_guard cluster4",
-      "flush map inet node_router_guard cluster6",
+      "flush map inet node_router_guard nodes4",
+      "flush map inet node_router_guard nodes6",
     ]);
   });
 
-  it("puts every other node's addresses and the cluster's pod CIDRs into one verdict map per family; not this node's own", () => {
+  it("puts every other node's addresses into one hash verdict map per family; not this node's own", () => {
     const l = lines(guardRuleset(input("w1")));
-    expect(l).toContain("elements = { 198.18.0.0/16 : jump to_pod_cidr, 198.51.100.10 : jump to_control_plane, 198.51.100.12 : jump to_node }");
-    expect(l).toContain("elements = { 2001:db8:42::/56 : jump to_pod_cidr, 2001:db8::10 : jump to_control_plane, 2001:db8::12 : jump to_node }");
+    expect(l).toContain("elements = { 198.51.100.10 : jump to_control_plane, 198.51.100.12 : jump to_node }");
+    expect(l).toContain("elements = { 2001:db8::10 : jump to_control_plane, 2001:db8::12 : jump to_node }");
     expect(guardRuleset(input("w1"))).not.toContain("198.51.100.11 :");
   });
 
-  it("hooks output and forward with one map lookup first; misses meet only the WireGuard-reply check", () => {
-    const entry = ["type filter hook output priority filter; policy accept;", "ip daddr vmap @cluster4", "ip6 daddr vmap @cluster6",
+  it("hooks output and forward with one map lookup first, then one compare per pod CIDR; misses meet only the WireGuard-reply check", () => {
+    const entry = ["type filter hook output priority filter; policy accept;", "ip daddr vmap @nodes4", "ip daddr 198.18.0.0/16 jump to_pod_cidr",
+      "ip6 daddr vmap @nodes6", "ip6 daddr 2001:db8:42::/56 jump to_pod_cidr",
       'ct label 101 ct direction reply oifname != "cilium_wg0" counter name dropped_wireguard_reply drop'];
     expect(chain(guardRuleset(input("w1")), "output")).toEqual(entry);
     expect(chain(guardRuleset(input("w1")), "forward")).toEqual(entry.map((l) => l.replace("hook output", "hook forward")));
@@ -95,7 +96,7 @@ describe("guardRuleset", () => {
     expect(script.match(/198\.51\.100\.12 :/g)).toHaveLength(1);
     expect(script).toContain("198.51.100.12 : jump to_node");
     const v4only = guardRuleset(input("w1", { nodes: nodes.map((n) => ({ ...n, addresses: n.addresses.filter((a) => !a.includes(":")) })), podCidrs: ["198.18.0.0/16"] }));
-    const map6 = v4only.slice(v4only.lastIndexOf("map cluster6 {"), v4only.indexOf("chain prerouting"));
+    const map6 = v4only.slice(v4only.lastIndexOf("map nodes6 {"), v4only.indexOf("chain prerouting"));
     expect(map6).not.toContain("elements");
   });
 });
@@ -110,10 +111,10 @@ describe("guard updates", () => {
     ] });
     expect(guardShape(after)).toBe(guardShape(before));
     expect(guardElementUpdate(guardElements(before), guardElements(after))).toBe([
-      "delete element inet node_router_guard cluster4 { 198.51.100.12 }",
-      "add element inet node_router_guard cluster4 { 198.51.100.12 : jump to_control_plane, 198.51.100.13 : jump to_node }",
-      "delete element inet node_router_guard cluster6 { 2001:db8::12 }",
-      "add element inet node_router_guard cluster6 { 2001:db8::12 : jump to_control_plane }",
+      "delete element inet node_router_guard nodes4 { 198.51.100.12 }",
+      "add element inet node_router_guard nodes4 { 198.51.100.12 : jump to_control_plane, 198.51.100.13 : jump to_node }",
+      "delete element inet node_router_guard nodes6 { 2001:db8::12 }",
+      "add element inet node_router_guard nodes6 { 2001:db8::12 : jump to_control_plane }",
       "",
     ].join("\n"));
     expect(guardElementUpdate(guardElements(after), guardElements(after))).toBeUndefined();
