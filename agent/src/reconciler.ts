@@ -72,10 +72,6 @@ export class Reconciler {
     this.now = options.now ?? Date.now;
   }
 
-  /** True when a node table is configured but none has been read yet: nothing may change. */
-  get waitingForTable(): boolean {
-    return this.options.nodeTable !== undefined && this.options.nodeTable() === undefined;
-  }
 
   /** Replaces the cluster view with the informers' current caches. */
   setCluster(nodeObjects: unknown[], ciliumNodeObjects: unknown[]): void {
