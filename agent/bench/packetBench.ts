@@ -22,7 +22,7 @@ import { NftGuard } from "../src/guardKernel";
 import { Iproute2Kernel, ownershipFrom } from "../src/kernel";
 import type { NodeTable } from "../src/nodeTable";
 import { Reconciler } from "../src/reconciler";
-import { OWNED_PRIORITY_SPAN, type Settings } from "../src/settings";
+import { OWNED_PRIORITY_SPAN, parseSettings, type Settings } from "../src/settings";
 import { cleanupNamespaces, ip, localNode, median, netns, remoteNode } from "./benchNet";
 
 const SENDERS = ["none", "ours", "rulePerDest", "cilium", "ciliumCt", "ciliumEmpty", "ciliumGuard", "ciliumFull"] as const;
@@ -48,6 +48,9 @@ export interface PacketResult {
   /** Median over rounds of (packets/s of the baseline) / (packets/s with the state). */
   cost: Record<Comparison, number>;
   costSpread: Record<Comparison, string>;
+  /** Best packets/s of the baseline over best packets/s with the state: noise from other work on
+   * the machine only ever slows a run down, so the best run is the closest to the intrinsic cost. */
+  bestCost: Record<Comparison, number>;
 }
 
 /** The table a program would publish for the benchmark's N remote nodes (same addresses as remoteNode). */
@@ -155,6 +158,7 @@ export async function packetBench(n: number, quick: boolean, settings: Settings)
     ipRules: Object.fromEntries(SENDERS.map((s) => [s, ruleCount(s)])) as Record<Sender, number>,
     cost: Object.fromEntries(Object.keys(COMPARISONS).map((c) => [c, median(ratios[c as Comparison])])) as Record<Comparison, number>,
     costSpread: Object.fromEntries(Object.keys(COMPARISONS).map((c) => [c, spread(ratios[c as Comparison])])) as Record<Comparison, string>,
+    bestCost: Object.fromEntries((Object.entries(COMPARISONS) as [Comparison, readonly [Sender, Sender]][]).map(([c, [base, state]]) => [c, Math.max(...samples[base]) / Math.max(...samples[state])])) as Record<Comparison, number>,
   };
   cleanupNamespaces();
   return result;
@@ -162,7 +166,7 @@ export async function packetBench(n: number, quick: boolean, settings: Settings)
 
 export function printPackets(p: PacketResult): void {
   console.log("\nper-packet cost, ping flood to a NON-cluster address, %d remote nodes, pinned to CPU %d", p.nodes, p.cpu);
-  console.log("%d rounds; in each, the two sides of every comparison run back to back (order alternating); cost = median of per-round ratios", p.rounds);
+  console.log("%d rounds; in each, the two sides of every comparison run back to back (order alternating); cost = median of per-round ratios; best-of = best baseline run / best run with the state", p.rounds);
   const label: Record<Comparison, string> = {
     full: "rules + routes + guard (node table) vs Cilium's rules",
     fullOnConntrack: "rules + routes + guard vs Cilium's rules with conntrack on",
@@ -173,7 +177,7 @@ export function printPackets(p: PacketResult): void {
     rulePerDest: "one rule per destination vs no state",
   };
   for (const [c, [base, state]] of Object.entries(COMPARISONS) as [Comparison, readonly [Sender, Sender]][]) {
-    console.log(`${label[c].padEnd(60)} ${String(p.packetsPerSecond[base]).padStart(7)} -> ${String(p.packetsPerSecond[state]).padStart(7)} packets/s  ip rules ${p.ipRules[base]} -> ${p.ipRules[state]}  cost x${p.cost[c].toFixed(3)}  (${p.costSpread[c]})`);
+    console.log(`${label[c].padEnd(60)} ${String(p.packetsPerSecond[base]).padStart(7)} -> ${String(p.packetsPerSecond[state]).padStart(7)} packets/s  ip rules ${p.ipRules[base]} -> ${p.ipRules[state]}  cost x${p.cost[c].toFixed(3)}  best-of x${p.bestCost[c].toFixed(3)}  (${p.costSpread[c]})`);
   }
 }
 
@@ -182,4 +186,16 @@ function spread(xs: number[]): string {
   const s = [...xs].sort((a, b) => a - b);
   const q = (f: number) => s[Math.min(s.length - 1, Math.floor(f * s.length))].toFixed(3);
   return `IQR ${q(0.25)}-${q(0.75)}, min ${s[0].toFixed(3)}, max ${s[s.length - 1].toFixed(3)}`;
+}
+
+// `node dist/agent/bench/packetBench.js [--quick] [--nodes N]`: the per-packet part alone (root).
+if (require.main === module) {
+  const argv = process.argv.slice(2);
+  const nodes = argv.includes("--nodes") ? Number(argv[argv.indexOf("--nodes") + 1]) : 5000;
+  process.on("exit", cleanupNamespaces);
+  packetBench(nodes, argv.includes("--quick"), parseSettings([], { NODE_NAME: "local" })).then(printPackets, (e: Error) => {
+    cleanupNamespaces();
+    console.error(e.stack ?? e.message);
+    process.exit(1);
+  });
 }
