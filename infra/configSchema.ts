@@ -27,20 +27,41 @@ const pool = z
   })
   .strict();
 
+// Quotas the stack's resources count against. Defaults are the clouds' defaults for a new
+// account/project; set the value your account actually has (infra/quotas.ts checks them).
+const awsQuotas = z
+  .object({
+    /** Service Quotas "Inbound or outbound rules per security group" (vpc, L-0EA8095F); default 60. */
+    rulesPerSecurityGroup: z.number().int().min(1).max(1000).default(60),
+    /** Service Quotas "EC2-VPC Elastic IPs" (ec2, L-0263D0A3) free for this stack in the region; default 5. */
+    elasticIps: z.number().int().min(1).default(5),
+  })
+  .strict()
+  .default({ rulesPerSecurityGroup: 60, elasticIps: 5 });
+
+const gcpQuotas = z
+  .object({
+    /** Compute Engine "Firewall rules" (FIREWALLS, per project) free for this stack; default 100. */
+    firewallRules: z.number().int().min(1).default(100),
+    /** Compute Engine "Static IP addresses" (STATIC_ADDRESSES, per region) free for this stack; default 8. */
+    staticAddresses: z.number().int().min(1).default(8),
+  })
+  .strict()
+  .default({ firewallRules: 100, staticAddresses: 8 });
+
 const awsSchema = z
   .object({
     /** AWS region; must match the zones of the pools. */
     region: z.string().min(1),
     /** CIDR of the VPC this program creates; conflicts with vpcId. */
     vpcCidr: cidr.default("10.10.0.0/16"),
-    /** CIDR of the nodes' subnet, inside vpcCidr. */
-    subnetCidr: cidr.default("10.10.1.0/24"),
+    /** Node subnet per zone; a zone without an entry gets the /24 numbered by its letter (a = 1). */
+    subnetCidrs: z.record(z.string(), cidr).default({}),
     /** Use an existing VPC instead of creating one (its CIDR must still be given as vpcCidr). */
     vpcId: z.string().optional(),
-    /** Name filter of the AMI looked up (Canonical's Ubuntu 24.04 LTS by default). */
-    amiNameFilter: z.string().default("ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*"),
-    /** Owner account of the AMI (Canonical by default). */
-    amiOwner: z.string().default("099720109477"),
+    /** The AMI every new node boots, pinned (`ami-...`): scripts/pin-images.sh records the current one. */
+    ami: z.string(),
+    quotas: awsQuotas,
     pools: z.array(pool).min(1),
   })
   .strict();
@@ -53,8 +74,9 @@ const gcpSchema = z
     region: z.string().min(1),
     /** CIDR of the nodes' subnetwork. */
     subnetCidr: cidr.default("10.20.1.0/24"),
-    /** Image the instances boot (Ubuntu 24.04 LTS by default). */
-    image: z.string().default("ubuntu-os-cloud/ubuntu-2404-lts-amd64"),
+    /** The image every new node boots, pinned: `projects/<p>/global/images/<image>` (scripts/pin-images.sh). */
+    image: z.string(),
+    quotas: gcpQuotas,
     pools: z.array(pool).min(1),
   })
   .strict();
@@ -75,6 +97,15 @@ const clusterSchema = z
     adminCidrs: z.array(cidr).default([]),
     /** Set to acknowledge an even number of etcd members (no extra fault tolerance). */
     allowEvenEtcdMembers: z.boolean().default(false),
+    /** Host (DNS name or IPv4) the admin kubeconfig and Pulumi use; default the first control plane's address. */
+    apiEndpoint: z.string().optional(),
+    /** Nodes to rebuild on this run with the current image and boot files (at most one control plane). */
+    replaceNodes: z.array(z.string()).default([]),
+    /** After upgrading the nodes in place (README, "Upgrading"), the versions that are now running. */
+    upgradeConfirmed: z
+      .object({ kubernetesVersion: z.string(), containerdVersion: z.string() })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -96,8 +127,8 @@ const ciliumSchema = z
 // checked there (exempt ports within the bootstrap set, mark inside mask, ...).
 const nodeRouterSchema = z
   .object({
-    /** Agent image reference; default the pinned release image. */
-    image: z.string().optional(),
+    /** Agent image pinned by digest, `<repo>@sha256:<64 hex>`; required (built from agent/Dockerfile). */
+    image: z.string(),
     /** TCP ports to control-plane nodes left outside WireGuard; default 6443, 2379-2380. */
     exemptPorts: z.array(portOrRange).optional(),
     /** Allow exempt ports beyond 6443 and 2379-2380 (weakens the guarantee); default false. */
@@ -123,8 +154,7 @@ const nodeRouterSchema = z
     /** Agent log level; default info. */
     logLevel: z.enum(["debug", "info", "warn", "error"]).optional(),
   })
-  .strict()
-  .default({});
+  .strict();
 
 export const stackConfigSchema = z
   .object({

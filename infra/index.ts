@@ -1,8 +1,9 @@
 // Pulumi entry point (Pulumi.yaml: main: infra/). Stack outputs: apiEndpoint, kubeconfig
-// (secret) and the node table.
+// (secret), the cluster's identity and the node table.
 import { program } from "./program";
 
 const outputs = program();
 export const apiEndpoint = outputs.apiEndpoint;
 export const kubeconfig = outputs.kubeconfig;
+export const clusterId = outputs.clusterId;
 export const nodes = outputs.nodes;

@@ -2,6 +2,7 @@
 // the node-router agent's settings. Pure, so validation can run it before any resource.
 import type { StackConfig, Cloud } from "./configSchema";
 import type { CiliumValuesInput } from "../components/cilium/values";
+import { API_PROXY_HOST, API_PROXY_PORT } from "../components/cluster/apiEndpoint";
 
 /**
  * Path MTU of each cloud's underlay as the WireGuard packets see it: AWS instances get
@@ -10,15 +11,17 @@ import type { CiliumValuesInput } from "../components/cilium/values";
  */
 export const UNDERLAY_MTU: Readonly<Record<Cloud, number>> = { aws: 1500, gcp: 1460 };
 
-export function ciliumValuesInput<Host>(config: StackConfig, apiHost: Host): CiliumValuesInput<Host> {
+export function ciliumValuesInput(config: StackConfig): CiliumValuesInput {
   const clouds = (["aws", "gcp"] as const).filter((c) => config[c] !== undefined);
   return {
     chartVersion: config.cilium.version,
     podCidrV4: config.cluster.podCidr,
     nativeRoutingCidrV4: config.cilium.nativeRoutingCidr,
     ipamMode: config.cilium.ipam,
-    k8sServiceHost: apiHost,
-    k8sServicePort: 6443,
+    // Every node's local proxy to all control planes (components/cluster/apiEndpoint.ts):
+    // the agents keep their API connection when any one control plane is lost.
+    k8sServiceHost: API_PROXY_HOST,
+    k8sServicePort: API_PROXY_PORT,
     underlayMtus: Object.fromEntries(clouds.map((c) => [c, UNDERLAY_MTU[c]])),
     // Every node reaches the others through its cloud's 1:1 NAT of its public address.
     behindNat: true,

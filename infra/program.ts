@@ -3,31 +3,52 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as gcp from "@pulumi/gcp";
-import { loadConfig } from "./config";
 import * as k8s from "@pulumi/kubernetes";
+import { loadConfig } from "./config";
 import { Cluster } from "../components/cluster/cluster";
+import { VersionGuard } from "../components/cluster/versionGuard";
 import { Cilium } from "../components/cilium/cilium";
 import { NodeRouter } from "../components/nodeRouter/nodeRouter";
 import { ciliumValuesInput } from "./platform";
+import { livesInCluster } from "./kubernetesLifecycle";
 
 export function program() {
   // Everything is validated before the first resource is registered.
   const { config, nodes } = loadConfig();
   const name = config.cluster.name;
 
-  const awsProvider = config.aws ? new aws.Provider(`${name}-aws`, { region: config.aws.region as aws.Region }) : undefined;
-  const gcpProvider = config.gcp ? new gcp.Provider(`${name}-gcp`, { project: config.gcp.project, region: config.gcp.region }) : undefined;
+  // First: a version change on a running cluster is refused before any provider (and so any
+  // cloud or Kubernetes resource) is touched.
+  const versions = new VersionGuard(`${name}-versions`, {
+    kubernetesVersion: config.cluster.kubernetesVersion,
+    containerdVersion: config.cluster.containerdVersion,
+    confirmed: config.cluster.upgradeConfirmed,
+  });
+  const guarded = { dependsOn: [versions] };
+
+  const awsProvider = config.aws ? new aws.Provider(`${name}-aws`, { region: config.aws.region as aws.Region }, guarded) : undefined;
+  const gcpProvider = config.gcp ? new gcp.Provider(`${name}-gcp`, { project: config.gcp.project, region: config.gcp.region }, guarded) : undefined;
 
   const cluster = new Cluster(name, { config, nodes, awsProvider, gcpProvider });
 
-  const k8sProvider = new k8s.Provider(`${name}-k8s`, { kubeconfig: cluster.kubeconfig, enableServerSideApply: true });
-  const cilium = new Cilium(`${name}-cilium`, { provider: k8sProvider, ...ciliumValuesInput(config, cluster.apiHost) });
+  const k8sProvider = new k8s.Provider(`${name}-k8s`, {
+    kubeconfig: cluster.kubeconfig,
+    enableServerSideApply: true,
+    // Replaced (and with it every Kubernetes resource, installed anew) exactly when the
+    // cluster is a new one; another admin endpoint or rotated credentials are an update.
+    clusterIdentifier: cluster.clusterId,
+    // `pulumi destroy` (or removing a component) still completes when the API is gone.
+    deleteUnreachable: true,
+  }, { dependsOn: [cluster.ready, versions] });
+  const inCluster = livesInCluster(cluster.ready);
+  const cilium = new Cilium(`${name}-cilium`, { provider: k8sProvider, ...ciliumValuesInput(config) }, inCluster);
   // The agent steers into cilium_wg0, which exists only once Cilium runs.
-  new NodeRouter(`${name}-node-router`, { provider: k8sProvider, settings: config.nodeRouter, dependsOn: [cilium] });
+  new NodeRouter(`${name}-node-router`, { provider: k8sProvider, settings: config.nodeRouter, dependsOn: [cilium] }, inCluster);
 
   return {
     apiEndpoint: cluster.apiEndpoint,
     kubeconfig: pulumi.secret(cluster.kubeconfig),
+    clusterId: cluster.clusterId,
     nodes: cluster.nodeTable,
   };
 }

@@ -1,12 +1,15 @@
 // Every rejected configuration names the key and the fix, and the valid stacks pass.
 import { validateStackConfig, ConfigError } from "./validate";
 
+const IMAGE = `ghcr.io/example/node-router@sha256:${"5e".repeat(32)}`;
 const base = () => ({
-  cluster: { name: "demo", podCidr: "10.244.0.0/16", serviceCidr: "10.96.0.0/12", adminCidrs: ["203.0.113.0/24"] },
+  cluster: { name: "demo", podCidr: "10.244.0.0/16", serviceCidr: "10.96.0.0/12", adminCidrs: ["203.0.113.0/24"] } as any,
+  nodeRouter: { image: IMAGE } as any,
   aws: {
     region: "eu-west-1",
     vpcCidr: "10.10.0.0/16",
-    subnetCidr: "10.10.1.0/24",
+    subnetCidrs: { "eu-west-1a": "10.10.1.0/24" } as Record<string, string>,
+    ami: "ami-0abcdef1234567890",
     pools: [
       { name: "cp", role: "control-plane", count: 1, machineType: "t3.medium", zone: "eu-west-1a" },
       { name: "w", role: "worker", count: 2, machineType: "t3.large", zone: "eu-west-1a" },
@@ -38,7 +41,18 @@ describe("validateStackConfig", () => {
     ["unknown role", (c) => { c.aws.pools[1].role = "etcd"; }, /proj:aws\.pools\.1\.role:/],
     ["pod CIDR overlaps service CIDR", (c) => { c.cluster.serviceCidr = "10.244.128.0/20"; }, /proj:cluster\.serviceCidr: 10\.244\.128\.0\/20 overlaps proj:cluster\.podCidr/],
     ["pod CIDR overlaps the VPC", (c) => { c.cluster.podCidr = "10.10.0.0/17"; }, /proj:aws\.vpcCidr: 10\.10\.0\.0\/16 overlaps proj:cluster\.podCidr/],
-    ["subnet outside its VPC", (c) => { c.aws.subnetCidr = "10.11.1.0/24"; }, /proj:aws\.subnetCidr: 10\.11\.1\.0\/24 is not inside the VPC CIDR 10\.10\.0\.0\/16/],
+    ["subnet outside its VPC", (c) => { c.aws.subnetCidrs["eu-west-1a"] = "10.11.1.0/24"; }, /proj:aws\.subnetCidrs\.eu-west-1a: 10\.11\.1\.0\/24 is not inside the VPC CIDR 10\.10\.0\.0\/16/],
+    ["subnet for a zone no pool uses", (c) => { c.aws.subnetCidrs["eu-west-1c"] = "10.10.3.0/24"; }, /proj:aws\.subnetCidrs\.eu-west-1c: no pool uses zone "eu-west-1c"/],
+    ["two zones' subnets overlapping", (c) => { c.aws.pools[1].zone = "eu-west-1b"; c.aws.subnetCidrs["eu-west-1b"] = "10.10.1.128/25"; }, /proj:aws\.subnetCidrs\.eu-west-1b: 10\.10\.1\.128\/25 overlaps proj:aws\.subnetCidrs\.eu-west-1a/],
+    ["the old single subnet key", (c) => { c.aws.subnetCidr = "10.10.1.0/24"; }, /proj:aws\.subnetCidr: replaced by aws\.subnetCidrs, one node subnet per zone/],
+    ["the old AMI lookup", (c) => { c.aws.amiNameFilter = "ubuntu/*"; }, /proj:aws\.amiNameFilter: replaced by aws\.ami, a pinned AMI id; record the current Ubuntu 24\.04 LTS image with `scripts\/pin-images\.sh <stack>`/],
+    ["no AMI", (c) => { delete c.aws.ami; }, /proj:aws\.ami: required: the AMI new AWS nodes boot, pinned \(ami-\.\.\.\); record the current Ubuntu 24\.04 LTS image with `scripts\/pin-images\.sh <stack>`/],
+    ["a malformed AMI", (c) => { c.aws.ami = "ubuntu-24.04"; }, /proj:aws\.ami: "ubuntu-24\.04" is not an AMI id/],
+    ["no agent image", (c) => { delete c.nodeRouter; }, /proj:nodeRouter: required: set nodeRouter\.image, the node-router agent image pinned by digest; build and push the agent from agent\/Dockerfile .*agent-image.*linux\/amd64 and linux\/arm64/],
+    ["an agent image without a digest", (c) => { c.nodeRouter.image = "ghcr.io/wg-mesh/node-router:0.1.0"; }, /proj:nodeRouter\.image: "ghcr\.io\/wg-mesh\/node-router:0\.1\.0" is not pinned by digest.*agent\/Dockerfile/],
+    ["a control plane replaced with another", (c) => { c.aws.pools[0].count = 3; c.cluster.replaceNodes = ["demo-aws-cp-0", "demo-aws-cp-2"]; }, /proj:cluster\.replaceNodes: demo-aws-cp-0, demo-aws-cp-2 are control planes; replace one control plane per `pulumi up`/],
+    ["an unknown node to replace", (c) => { c.cluster.replaceNodes = ["demo-aws-w-7"]; }, /proj:cluster\.replaceNodes\.0: "demo-aws-w-7" is not a node of this stack/],
+    ["an API endpoint with a scheme", (c) => { c.cluster.apiEndpoint = "https://api.example.com:6443"; }, /proj:cluster\.apiEndpoint: .* give only the host \(no scheme, no port/],
     ["malformed CIDR", (c) => { c.cluster.podCidr = "10.244.0.0/33"; }, /proj:cluster\.podCidr: "10\.244\.0\.0\/33" is not a CIDR/],
     ["short IPv4 form", (c) => { c.cluster.podCidr = "10.244/16"; }, /proj:cluster\.podCidr: "10\.244\/16" is not a CIDR \(write IPv4 as four dotted numbers/],
     ["host bits set", (c) => { c.cluster.podCidr = "10.244.1.0/16"; }, /did you mean 10\.244\.0\.0\/16\?/],
@@ -54,6 +68,22 @@ describe("validateStackConfig", () => {
     mutate(c);
     const problems = problemsOf(c);
     expect(problems.join("\n")).toMatch(message);
+  });
+
+  it("accepts a pinned GCP image and rejects a family, which moves", () => {
+    const gcp = { project: "demo-project-123", region: "europe-west1", pools: [{ name: "w", role: "worker", count: 1, machineType: "e2-standard-2", zone: "europe-west1-b" }] };
+    const ok = { ...base(), gcp: { ...gcp, image: "projects/ubuntu-os-cloud/global/images/ubuntu-2404-noble-amd64-v20260101" } };
+    expect(() => validateStackConfig(ok, "proj")).not.toThrow();
+    for (const image of ["ubuntu-os-cloud/ubuntu-2404-lts-amd64", "projects/ubuntu-os-cloud/global/images/family/ubuntu-2404-lts-amd64"]) {
+      expect(problemsOf({ ...base(), gcp: { ...gcp, image } }).join("\n")).toMatch(/proj:gcp\.image: .* image family .* pin one image, projects\/<project>\/global\/images\/<image>; record the current Ubuntu 24\.04 LTS image with `scripts\/pin-images\.sh <stack>`/);
+    }
+    expect(problemsOf({ ...base(), gcp }).join("\n")).toMatch(/proj:gcp\.image: required: the image new GCP nodes boot, pinned/);
+  });
+
+  it("warns that replacing the only control plane starts a new cluster", () => {
+    const c = base();
+    c.cluster.replaceNodes = ["demo-aws-cp-0"];
+    expect(validateStackConfig(c, "proj").warnings.join("\n")).toMatch(/demo-aws-cp-0 is the only control plane: replacing it creates a new, empty cluster/);
   });
 
   it("warns, without failing, on an even number of etcd members unless acknowledged", () => {
@@ -75,7 +105,7 @@ describe("validateStackConfig", () => {
 describe("validateStackConfig: what runs on the cluster", () => {
   const cases: [string, (c: any) => void, RegExp][] = [
     ["unsupported Cilium chart version", (c) => { c.cilium = { version: "1.16.3" }; }, /proj:cilium\.version/],
-    ["exempt port outside the bootstrap set", (c) => { c.nodeRouter = { exemptPorts: [6443, 10250] }; }, /proj:nodeRouter\.exemptPorts/],
+    ["exempt port outside the bootstrap set", (c) => { c.nodeRouter = { ...c.nodeRouter, exemptPorts: [6443, 10250] }; }, /proj:nodeRouter\.exemptPorts/],
   ];
   it.each(cases)("rejects %s", (_what, mutate, message) => {
     const c = base();
@@ -85,7 +115,7 @@ describe("validateStackConfig: what runs on the cluster", () => {
 
   it("accepts extra exempt ports only with the explicit opt-in", () => {
     const c: any = base();
-    c.nodeRouter = { exemptPorts: [6443, 10250], allowExtraExemptPorts: true };
+    c.nodeRouter = { ...c.nodeRouter, exemptPorts: [6443, 10250], allowExtraExemptPorts: true };
     expect(() => validateStackConfig(c, "proj")).not.toThrow();
   });
 });

@@ -2,11 +2,14 @@
 // names the config key and the fix; all problems are reported at once.
 import { z } from "zod";
 import { stackConfigSchema, clouds, type StackConfig } from "./configSchema";
-import { parseCidr, overlaps, covers, type Cidr } from "../components/cluster/cidr";
 import { expandPools, isControlPlane, type NodeSpec } from "../components/cluster/nodes";
 import { buildCiliumValues } from "../components/cilium/values";
 import { resolveNodeRouterSettings } from "../components/nodeRouter/settings";
+import { apiEndpointProblem } from "../components/cluster/apiEndpoint";
 import { ciliumValuesInput } from "./platform";
+import { checkNetworks } from "./networks";
+import { checkQuotas } from "./quotas";
+import { amiProblem, gcpImageProblem, RENAMED_KEYS, REQUIRED_HINTS } from "./pins";
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -21,9 +24,11 @@ export interface ValidatedConfig {
   readonly warnings: readonly string[];
 }
 
+type KeyFn = (path: readonly PropertyKey[]) => string;
+
 /** `project` is the config namespace used in messages, e.g. `wg-mesh-cluster`. */
 export function validateStackConfig(raw: Record<string, unknown>, project: string): ValidatedConfig {
-  const key = (path: readonly PropertyKey[]) => `${project}:${path.map(String).join(".")}`;
+  const key: KeyFn = (path) => `${project}:${path.map(String).join(".")}`;
   const unknownTopLevel = Object.keys(raw).filter((k) => !(k in stackConfigSchema.shape));
   const problems: string[] = unknownTopLevel.map(
     (k) => `${key([k])}: unknown key (an unknown cloud?); supported clouds are ${clouds.join(", ")} and the other keys are ${Object.keys(stackConfigSchema.shape).filter((s) => !(clouds as readonly string[]).includes(s)).join(", ")}`,
@@ -31,14 +36,16 @@ export function validateStackConfig(raw: Record<string, unknown>, project: strin
   const known = Object.fromEntries(Object.entries(raw).filter(([k]) => !unknownTopLevel.includes(k)));
   const parsed = stackConfigSchema.safeParse(known);
   if (!parsed.success) {
-    problems.push(...parsed.error.issues.map((i) => `${key(i.path)}: ${describeIssue(i)}`));
+    problems.push(...parsed.error.issues.flatMap((i) => describeIssue(i, key)));
     throw new ConfigError(problems);
   }
   const config = parsed.data;
   const warnings: string[] = [];
   problems.push(...checkCloudsAndNodes(config, key, warnings));
-  problems.push(...checkCidrs(config, key));
+  problems.push(...checkNetworks(config, key));
+  problems.push(...checkPins(config, key));
   if (problems.length === 0) problems.push(...checkPlatform(config, project));
+  if (problems.length === 0) problems.push(...checkQuotas(config, allNodes(config), key));
   if (problems.length > 0) throw new ConfigError(problems);
   return { config, nodes: allNodes(config), warnings };
 }
@@ -51,12 +58,20 @@ export function allNodes(config: StackConfig): NodeSpec[] {
   ];
 }
 
-type KeyFn = (path: readonly PropertyKey[]) => string;
-
-function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === "unrecognized_keys") return `unknown key(s) ${issue.keys.join(", ")}; remove them or fix the spelling`;
-  if (issue.code === "invalid_type" && issue.input === undefined) return `required; set it with \`pulumi config set --path\``;
-  return issue.message;
+function describeIssue(issue: z.core.$ZodIssue, key: KeyFn): string[] {
+  const dotted = issue.path.map(String).join(".");
+  if (issue.code === "unrecognized_keys") {
+    const renamed = issue.keys.filter((k) => RENAMED_KEYS[[...issue.path, k].join(".")] !== undefined);
+    const unknown = issue.keys.filter((k) => !renamed.includes(k));
+    return [
+      ...renamed.map((k) => `${key([...issue.path, k])}: ${RENAMED_KEYS[[...issue.path, k].join(".")]}`),
+      ...(unknown.length > 0 ? [`${key(issue.path)}: unknown key(s) ${unknown.join(", ")}; remove them or fix the spelling`] : []),
+    ];
+  }
+  if (issue.code === "invalid_type" && issue.input === undefined) {
+    return [`${key(issue.path)}: ${REQUIRED_HINTS[dotted] ?? "required; set it with `pulumi config set --path`"}`];
+  }
+  return [`${key(issue.path)}: ${issue.message}`];
 }
 
 function checkCloudsAndNodes(config: StackConfig, key: KeyFn, warnings: string[]): string[] {
@@ -75,65 +90,47 @@ function checkCloudsAndNodes(config: StackConfig, key: KeyFn, warnings: string[]
     });
   }
   const nodes = allNodes(config);
-  const controlPlanes = nodes.filter(isControlPlane).length;
-  if (nodes.length > 0 && controlPlanes === 0) {
+  const controlPlanes = nodes.filter(isControlPlane);
+  if (nodes.length > 0 && controlPlanes.length === 0) {
     problems.push(`${key(["aws|gcp", "pools"])}: no control-plane node; add a pool with role "control-plane" and count >= 1 (1 or 3 recommended)`);
   }
-  if (controlPlanes > 0 && controlPlanes % 2 === 0 && !config.cluster.allowEvenEtcdMembers) {
-    warnings.push(`${key(["aws|gcp", "pools"])}: ${controlPlanes} control-plane nodes make an even number of etcd members, which tolerates no more failures than ${controlPlanes - 1}; use an odd count or set ${key(["cluster", "allowEvenEtcdMembers"])} to true`);
+  if (controlPlanes.length > 0 && controlPlanes.length % 2 === 0 && !config.cluster.allowEvenEtcdMembers) {
+    warnings.push(`${key(["aws|gcp", "pools"])}: ${controlPlanes.length} control-plane nodes make an even number of etcd members, which tolerates no more failures than ${controlPlanes.length - 1}; use an odd count or set ${key(["cluster", "allowEvenEtcdMembers"])} to true`);
+  }
+  problems.push(...checkReplaceNodes(config, nodes, key, warnings));
+  if (config.cluster.apiEndpoint !== undefined) {
+    const p = apiEndpointProblem(config.cluster.apiEndpoint);
+    if (p) problems.push(`${key(["cluster", "apiEndpoint"])}: ${p}`);
   }
   return problems;
 }
 
-function checkCidrs(config: StackConfig, key: KeyFn): string[] {
+/** Deliberate rebuilds: known nodes only, and one control plane at a time (etcd quorum). */
+function checkReplaceNodes(config: StackConfig, nodes: readonly NodeSpec[], key: KeyFn, warnings: string[]): string[] {
   const problems: string[] = [];
-  const parsed: { key: string; cidr: Cidr }[] = [];
-  const add = (path: PropertyKey[], text: string | undefined): Cidr | undefined => {
-    if (text === undefined) return undefined;
-    try {
-      const cidr = parseCidr(text);
-      parsed.push({ key: key(path), cidr });
-      return cidr;
-    } catch (e) {
-      problems.push(`${key(path)}: ${(e as Error).message}`);
-      return undefined;
-    }
-  };
-  const pod = add(["cluster", "podCidr"], config.cluster.podCidr);
-  add(["cluster", "serviceCidr"], config.cluster.serviceCidr);
-  const vpc = config.aws ? add(["aws", "vpcCidr"], config.aws.vpcCidr) : undefined;
-  const awsSubnet = config.aws ? add(["aws", "subnetCidr"], config.aws.subnetCidr) : undefined;
-  if (config.gcp) add(["gcp", "subnetCidr"], config.gcp.subnetCidr);
-  config.cluster.adminCidrs.forEach((c, i) => {
-    try {
-      parseCidr(c);
-    } catch (e) {
-      problems.push(`${key(["cluster", "adminCidrs", i])}: ${(e as Error).message}`);
-    }
+  const names = config.cluster.replaceNodes;
+  names.forEach((n, i) => {
+    if (!nodes.some((x) => x.name === n)) problems.push(`${key(["cluster", "replaceNodes", i])}: "${n}" is not a node of this stack; use a name from the stack output \`nodes\` (${nodes.slice(0, 3).map((x) => x.name).join(", ")}, ...)`);
   });
-  const native = config.cilium.nativeRoutingCidr;
-  if (native !== undefined) {
-    try {
-      const n = parseCidr(native);
-      if (pod && !covers(n, pod)) problems.push(`${key(["cilium", "nativeRoutingCidr"])}: ${native} does not cover the pod CIDR ${pod.text}; use a CIDR that contains it, or leave it unset to use the pod CIDR`);
-    } catch (e) {
-      problems.push(`${key(["cilium", "nativeRoutingCidr"])}: ${(e as Error).message}`);
-    }
+  const cps = nodes.filter(isControlPlane);
+  const cpsToReplace = cps.filter((n) => names.includes(n.name));
+  if (cpsToReplace.length > 1) {
+    problems.push(`${key(["cluster", "replaceNodes"])}: ${cpsToReplace.map((n) => n.name).join(", ")} are control planes; replace one control plane per \`pulumi up\` and wait until it is a healthy etcd member (kubectl get nodes) before the next, or etcd may lose quorum`);
+  } else if (cpsToReplace.length === 1 && cps.length === 1) {
+    warnings.push(`${key(["cluster", "replaceNodes"])}: ${cpsToReplace[0].name} is the only control plane: replacing it creates a new, empty cluster (etcd lives on its disk); the program then re-applies Cilium and the node-router, and every other node must be replaced too to join it`);
   }
-  if (pod && pod.family !== 4) problems.push(`${key(["cluster", "podCidr"])}: must be an IPv4 CIDR`);
-  if (vpc && awsSubnet && !covers(vpc, awsSubnet)) {
-    problems.push(`${key(["aws", "subnetCidr"])}: ${awsSubnet.text} is not inside the VPC CIDR ${vpc.text}; pick a subnet of it`);
+  return problems;
+}
+
+function checkPins(config: StackConfig, key: KeyFn): string[] {
+  const problems: string[] = [];
+  if (config.aws) {
+    const p = amiProblem(config.aws.ami);
+    if (p) problems.push(`${key(["aws", "ami"])}: ${p}`);
   }
-  // Pairwise: the pod, service and node networks must be disjoint, except a subnet in its own VPC.
-  for (let i = 0; i < parsed.length; i++) {
-    for (let j = i + 1; j < parsed.length; j++) {
-      const a = parsed[i];
-      const b = parsed[j];
-      if (a.cidr === vpc && b.cidr === awsSubnet) continue;
-      if (overlaps(a.cidr, b.cidr)) {
-        problems.push(`${b.key}: ${b.cidr.text} overlaps ${a.key} (${a.cidr.text}); pod, service and node networks must not overlap, choose disjoint ranges`);
-      }
-    }
+  if (config.gcp) {
+    const p = gcpImageProblem(config.gcp.image);
+    if (p) problems.push(`${key(["gcp", "image"])}: ${p}`);
   }
   return problems;
 }
@@ -148,7 +145,7 @@ function checkPlatform(config: StackConfig, project: string): string[] {
       problems.push(`${project}:${(e as Error).message}`);
     }
   };
-  attempt(() => buildCiliumValues(ciliumValuesInput(config, "api.example")));
+  attempt(() => buildCiliumValues(ciliumValuesInput(config)));
   attempt(() => resolveNodeRouterSettings(config.nodeRouter));
   return problems;
 }

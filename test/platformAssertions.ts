@@ -20,16 +20,21 @@ export function platformChecks(getRecorded: () => Recorded[], podCidr: string): 
       ipv4NativeRoutingCIDR: podCidr,
       autoDirectNodeRoutes: false,
       encryption: { enabled: true, type: "wireguard", nodeEncryption: false },
-      k8sServicePort: 6443,
+      k8sServicePort: 7445,
       bpf: { hostLegacyRouting: true },
       hubble: { enabled: true, relay: { enabled: true } },
     });
     expect(String(v.kubeProxyReplacement)).toBe("true");
     expect(v.tunnelProtocol).toBeUndefined();
-    expect(v.k8sServiceHost).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    expect(v.k8sServiceHost).toBe("127.0.0.1"); // every node's local proxy to all control planes
     expect(v.encryption.wireguard.persistentKeepalive).toMatch(/^\d+s$/);
     expect(JSON.stringify(v.encryption.strictMode)).toContain(podCidr);
     expect(v.MTU).toBeGreaterThanOrEqual(1460);
+  });
+
+  it("lets Hubble Relay run on a control-plane node, so the atomic install needs no Ready worker", () => {
+    const relay = release().inputs.values.hubble.relay;
+    expect(tolerates(relay.tolerations, { key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" })).toBe(true);
   });
 
   it("sets only value keys that exist in the pinned chart", () => {

@@ -1,13 +1,25 @@
 // Pulumi mocks in the style of awsx's tests: every registered resource is recorded; any
 // invoke that is not expected throws. Outputs that later checks depend on are realistic:
-// addresses from documentation ranges, and real keys and certificates made with openssl,
-// so the PKI wiring (CA, signatures, discovery hash) is checked against real crypto.
+// addresses from a benchmark range, stable per resource, and real keys and certificates
+// made with openssl, so the PKI wiring (CA, signatures, discovery hash) is checked against
+// real crypto. A second run can start from a first run's resources, as the engine would from
+// state: a resource registered again with the same inputs keeps its outputs.
 import * as pulumi from "@pulumi/pulumi";
 import { execFileSync } from "node:child_process";
-import { generateKeyPairSync, randomInt } from "node:crypto";
+import { createHash, generateKeyPairSync, randomInt } from "node:crypto";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isDeepStrictEqual } from "node:util";
+
+/** Resource options as the engine received them in the RegisterResource request. */
+export interface RegisteredOptions {
+  readonly ignoreChanges: string[];
+  readonly replaceOnChanges: string[];
+  readonly deleteBeforeReplace: boolean;
+  /** URN of the deletedWith resource, "" when none. */
+  readonly deletedWith: string;
+}
 
 export interface Recorded {
   readonly type: string;
@@ -19,6 +31,8 @@ export interface Recorded {
   readonly dependencies: string[];
   /** Input property -> URNs it depends on, as the engine (and a policy pack) sees them. */
   readonly propertyDependencies: Record<string, string[]>;
+  /** Options from the RegisterResource request. */
+  readonly options: RegisteredOptions;
   /** The URN the mock monitor gave the resource. */
   urn: string;
 }
@@ -36,17 +50,38 @@ const openssl = (args: string[], files: Record<string, string>): string => {
 const subjectArg = (s: { commonName?: string; organization?: string } | undefined) =>
   `/${[...(s?.organization ? [`O=${s.organization}`] : []), `CN=${s?.commonName ?? "x"}`].join("/")}`;
 
+// Static addresses are allocated once per resource name (198.18.0.0/15, the benchmark
+// range) and never reused, as a cloud keeps an address for as long as its resource lives.
+const allocated = new Map<string, string>();
+function addressFor(key: string, secondHalf: boolean): string {
+  let a = allocated.get(key);
+  if (!a) {
+    const n = allocated.size;
+    a = `198.${secondHalf ? 19 : 18}.${Math.floor(n / 250)}.${(n % 250) + 1}`;
+    allocated.set(key, a);
+  }
+  return a;
+}
+
+const uuidFrom = (seed: string) => {
+  const h = createHash("sha256").update(seed).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+};
+
 /** Synthesizes the outputs a real provider would add for the types the program uses. */
-function outputsFor(type: string, inputs: Record<string, any>, seq: number): Record<string, any> {
+function outputsFor(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
   switch (type) {
     case "aws:ec2/eip:Eip":
-      return { publicIp: `198.51.100.${10 + seq}`, allocationId: `eipalloc-${seq}` };
+      return { publicIp: addressFor(`eip:${name}`, false), allocationId: `eipalloc-${createHash("sha256").update(name).digest("hex").slice(0, 12)}` };
     case "gcp:compute/address:Address":
-      return { address: `192.0.2.${10 + seq}` };
+      return { address: addressFor(`gcp:${name}`, true) };
     case "aws:secretsmanager/secret:Secret":
       return { arn: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${inputs.name}-abc123` };
     case "gcp:serviceaccount/account:Account":
       return { email: `${inputs.accountId}@project.iam.gserviceaccount.com` };
+    case "pulumi-nodejs:dynamic:Resource":
+      // The readiness resource reads the cluster's identity; a new create is a new cluster.
+      return name.endsWith("-api-ready") ? { clusterId: uuidFrom(`${name}:${randomInt(1 << 30)}`) } : {};
     case "tls:index/privateKey:PrivateKey": {
       const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
       return {
@@ -75,9 +110,8 @@ function outputsFor(type: string, inputs: Record<string, any>, seq: number): Rec
   }
 }
 
-const expectedInvokes: Record<string, (args: any) => Record<string, any>> = {
-  "aws:ec2/getAmi:getAmi": () => ({ id: "ami-0123456789abcdef0", name: "ubuntu-noble-24.04-amd64-server-20260101" }),
-};
+/** The program looks nothing up at deploy time (images are pinned in config): every invoke is unexpected. */
+const expectedInvokes: Record<string, (args: any) => Record<string, any>> = {};
 
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -92,18 +126,32 @@ export function unwrapSecrets(v: any): any {
   return v;
 }
 
-/** Installs the mocks; returns the list that fills as resources register. */
-export async function installMocks(project: string, stack: string, preview = false): Promise<Recorded[]> {
+/** Inputs that identify "the same registration" across runs (dynamic providers serialize their code). */
+const comparable = (inputs: Record<string, any>) => Object.fromEntries(Object.entries(inputs).filter(([k]) => k !== "__provider"));
+
+/**
+ * Installs the mocks; returns the list that fills as resources register. With `previous`
+ * (a first run's resources), a resource registered again keeps its id, and keeps its
+ * outputs when its inputs are unchanged, as `pulumi up` does from state.
+ */
+export async function installMocks(project: string, stack: string, preview = false, previous: readonly Recorded[] = []): Promise<Recorded[]> {
   const recorded: Recorded[] = [];
-  const registrations = new Map<string, { dependencies: string[]; propertyDependencies: Record<string, string[]> }>();
-  let seq = 0;
+  const registrations = new Map<string, Pick<Recorded, "dependencies" | "propertyDependencies" | "options">>();
   await pulumi.runtime.setMocks({
     newResource(args: pulumi.runtime.MockResourceArgs) {
       const inputs = unwrapSecrets(args.inputs);
-      const state = { ...inputs, ...outputsFor(args.type, inputs, seq++) };
+      const before = previous.find((p) => p.type === args.type && p.name === args.name);
+      const same = before !== undefined && isDeepStrictEqual(comparable(before.inputs), comparable(inputs));
+      const state = same ? before.state : { ...(before ? before.state : outputsFor(args.type, args.name, inputs)), ...inputs };
       const id = `${args.name}_id`;
       const registration = registrations.get(`${args.type}::${args.name}`);
-      recorded.push({ type: args.type, name: args.name, inputs, state, id, urn: "", dependencies: registration?.dependencies ?? [], propertyDependencies: registration?.propertyDependencies ?? {} });
+      if (args.type !== "pulumi:pulumi:Stack") {
+        recorded.push({
+          type: args.type, name: args.name, inputs, state, id, urn: "",
+          dependencies: registration?.dependencies ?? [], propertyDependencies: registration?.propertyDependencies ?? {},
+          options: registration?.options ?? { ignoreChanges: [], replaceOnChanges: [], deleteBeforeReplace: false, deletedWith: "" },
+        });
+      }
       return { id, state };
     },
     call(args: pulumi.runtime.MockCallArgs) {
@@ -112,15 +160,24 @@ export async function installMocks(project: string, stack: string, preview = fal
       return f(args.inputs);
     },
   }, project, stack, preview);
-  // Mocks do not show dependencies or URNs; the RegisterResource request and response do.
-  // Wrap the mock monitor to keep them.
+  // Mocks do not show dependencies, options or URNs; the RegisterResource request and
+  // response do. Wrap the mock monitor to keep them.
   const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource: (req: any, cb: any) => void };
   const original = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, callback) => {
     const key = `${req.getType()}::${req.getName()}`;
     const propertyDependencies: Record<string, string[]> = {};
     req.getPropertydependenciesMap().forEach((deps: { getUrnsList(): string[] }, prop: string) => { propertyDependencies[prop] = deps.getUrnsList(); });
-    registrations.set(key, { dependencies: req.getDependenciesList() as string[], propertyDependencies });
+    registrations.set(key, {
+      dependencies: req.getDependenciesList() as string[],
+      propertyDependencies,
+      options: {
+        ignoreChanges: req.getIgnorechangesList() as string[],
+        replaceOnChanges: req.getReplaceonchangesList() as string[],
+        deleteBeforeReplace: req.getDeletebeforereplace() as boolean,
+        deletedWith: req.getDeletedwith() as string,
+      },
+    });
     return original(req, (err: unknown, resp: { getUrn(): string } | undefined) => {
       const r = recorded.find((x) => `${x.type}::${x.name}` === key);
       if (r && resp) r.urn = resp.getUrn();

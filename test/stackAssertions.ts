@@ -5,7 +5,8 @@ import { parse } from "yaml";
 import { X509Certificate } from "node:crypto";
 import { runProgram, type StackRun } from "./stackHarness";
 import { ofType, resolve } from "./pulumiMocks";
-import { admitted, underlayNodes } from "./underlay";
+import { admitted, primaryInterface, underlayNodes } from "./underlay";
+import { instances, isControlPlaneInstance, userDataOf } from "./userData";
 import { platformChecks } from "./platformAssertions";
 import { policyChecks } from "./policyAssertions";
 import { cloudInitSchema, parseCloudConfig, requireTool, shellcheck } from "../components/cluster/bootstrap/testTools";
@@ -73,10 +74,7 @@ export function describeStack(stack: string): void {
     });
 
     it("puts no private key in any instance's user data, and a bootstrap token in every one", () => {
-      const userData = [
-        ...ofType(run.recorded, "aws:ec2/instance:Instance").map((i) => i.inputs.userData as string),
-        ...ofType(run.recorded, "gcp:compute/instance:Instance").map((i) => i.inputs.metadata["user-data"] as string),
-      ];
+      const userData = instances(run.recorded).map(userDataOf);
       expect(userData.length).toBe(underlayNodes(run.recorded).length);
       for (const u of userData) {
         expect(u.startsWith("#cloud-config")).toBe(true);
@@ -88,14 +86,12 @@ export function describeStack(stack: string): void {
     it("gives every instance user data that passes the real cloud-init schema and shellcheck", () => {
       requireTool("cloud-init", "cloud-init");
       requireTool("shellcheck", "shellcheck");
-      const userData = [
-        ...ofType(run.recorded, "aws:ec2/instance:Instance").map((i) => i.inputs.userData as string),
-        ...ofType(run.recorded, "gcp:compute/instance:Instance").map((i) => i.inputs.metadata["user-data"] as string),
-      ];
+      const userData = instances(run.recorded).map(userDataOf);
+      expect(userData.length).toBeGreaterThan(0);
       for (const u of userData) {
         expect(cloudInitSchema(u)).toMatchObject({ status: 0 });
-        const scripts = parseCloudConfig(u).write_files.filter((f) => f.content.startsWith("#!"));
-        expect(scripts.length).toBeGreaterThan(0);
+        const scripts = parseCloudConfig(u).write_files.filter((f) => f.content.startsWith("#!") || f.content.startsWith("# shellcheck shell=bash"));
+        expect(scripts.length).toBe(4);
         for (const script of scripts) expect({ path: script.path, ...shellcheck(script.content) }).toEqual({ path: script.path, status: 0, output: "" });
       }
     });
@@ -115,13 +111,55 @@ export function describeStack(stack: string): void {
     platformChecks(() => run.recorded, JSON.parse(stackConfig(stack)["wg-mesh-cluster:cluster"]).podCidr);
     policyChecks(() => run.recorded);
 
-    it("talks to Kubernetes only after the API server answers /readyz", () => {
+    it("talks to Kubernetes only after the API server answers /readyz, as the cluster it identified", () => {
       const ready = run.recorded.find((r) => r.type === "pulumi-nodejs:dynamic:Resource" && r.name.endsWith("-api-ready"))!;
       expect(ready.inputs.url).toMatch(/^https:\/\/\d+\.\d+\.\d+\.\d+:6443$/);
       const k8sProvider = ofType(run.recorded, "pulumi:providers:kubernetes")[0];
-      expect(k8sProvider.propertyDependencies.kubeconfig).toContain(ready.urn);
-      // ... and the wait itself starts only once every node pool exists.
+      expect(k8sProvider.dependencies).toContain(ready.urn);
+      expect(k8sProvider.propertyDependencies.clusterIdentifier).toContain(ready.urn);
+      expect(k8sProvider.inputs.clusterIdentifier).toBe(ready.state.clusterId);
+      expect(String(k8sProvider.inputs.deleteUnreachable)).toBe("true"); // provider config arrives as strings
+      // ... and the wait itself starts only once every node pool exists, watching every control plane.
       expect(ready.dependencies.some((u) => u.includes("NodePool"))).toBe(true);
+      const controlPlanes = instances(run.recorded).filter(isControlPlaneInstance);
+      expect(controlPlanes.length).toBeGreaterThan(0);
+      expect([...ready.inputs.controlPlaneIds].sort()).toEqual(controlPlanes.map((i) => i.id).sort());
+    });
+
+    it("keeps every Kubernetes resource deleted with the cluster, so destroying it needs no API", () => {
+      const ready = run.recorded.find((r) => r.type === "pulumi-nodejs:dynamic:Resource" && r.name.endsWith("-api-ready"))!;
+      const inCluster = run.recorded.filter((r) => r.type.startsWith("kubernetes:"));
+      expect(inCluster.length).toBeGreaterThan(3);
+      for (const r of inCluster) expect({ name: r.name, deletedWith: r.options.deletedWith }).toEqual({ name: r.name, deletedWith: ready.urn });
+    });
+
+    it("boots AWS nodes with their Elastic IP already on their network interface, in their zone's subnet", () => {
+      const subnets = ofType(run.recorded, "aws:ec2/subnet:Subnet");
+      for (const i of ofType(run.recorded, "aws:ec2/instance:Instance")) {
+        const eni = primaryInterface(run.recorded, i)!;
+        expect(eni).toBeDefined();
+        const assoc = ofType(run.recorded, "aws:ec2/eipAssociation:EipAssociation").find((a) => a.inputs.networkInterfaceId === eni.id)!;
+        expect(i.dependencies).toContain(assoc.urn);
+        const zone = subnets.find((s) => s.id === eni.inputs.subnetId)!.inputs.availabilityZone;
+        const pools = JSON.parse(stackConfig(stack)["wg-mesh-cluster:aws"]).pools as { name: string; zone: string }[];
+        expect(zone).toBe(pools.find((p) => i.inputs.tags.Name.includes(`-aws-${p.name}-`))!.zone);
+        expect(i.inputs.ami).toBe(JSON.parse(stackConfig(stack)["wg-mesh-cluster:aws"]).ami);
+      }
+      expect(new Set(subnets.map((s) => s.inputs.availabilityZone)).size).toBe(subnets.length);
+    });
+
+    it("enables the Google APIs it uses, and creates every GCP resource after them", () => {
+      const services = ofType(run.recorded, "gcp:projects/service:Service");
+      const gcpResources = run.recorded.filter((r) => r.type.startsWith("gcp:") && r.type !== "gcp:projects/service:Service");
+      if (gcpResources.length === 0) {
+        expect(services).toEqual([]);
+        return;
+      }
+      expect(services.map((s) => s.inputs.service).sort()).toEqual(["compute.googleapis.com", "iam.googleapis.com", "secretmanager.googleapis.com"]);
+      for (const s of services) expect(s.inputs.disableOnDestroy).toBe(false);
+      for (const r of gcpResources) {
+        for (const s of services) expect({ resource: r.name, after: s.name, ok: r.dependencies.includes(s.urn) }).toEqual({ resource: r.name, after: s.name, ok: true });
+      }
     });
 
     it("requires IMDSv2 and encrypted disks on AWS, Shielded VM on GCP", () => {

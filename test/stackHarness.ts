@@ -1,4 +1,6 @@
-// Runs the real program for one stack file of stacks/ under Pulumi mocks.
+// Runs the real program for one stack file of stacks/ under Pulumi mocks, inside a root
+// stack resource as the Pulumi runtime does, with a stack transformation that captures
+// every resource's options as the program sets them.
 import * as pulumi from "@pulumi/pulumi";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -9,24 +11,98 @@ export const projectName = (parse(readFileSync(join(__dirname, "..", "Pulumi.yam
 export const stackNames = (): string[] =>
   readdirSync(join(__dirname, "..", "stacks")).flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1] ?? []);
 
+/**
+ * What a user adds to a shipped stack before the first `pulumi up` (README, Quickstart):
+ * the pinned images, recorded by scripts/pin-images.sh, and the agent image the workflow
+ * built. The shipped stacks leave them out on purpose (the program refuses to guess them);
+ * tests supply these made-up but well-formed values.
+ */
+export const SITE_PINS = {
+  ami: "ami-0abcdef1234567890",
+  gcpImage: "projects/ubuntu-os-cloud/global/images/ubuntu-2404-noble-amd64-v20260101",
+  agentImage: `ghcr.io/example/node-router@sha256:${"5e".repeat(32)}`,
+} as const;
+
+const key = (k: string) => `${projectName}:${k}`;
+
 /** The stack file's config as Pulumi hands it to a program: structured values as JSON. */
-export function stackConfig(stack: string): Record<string, string> {
+export function shippedConfig(stack: string): Record<string, string> {
   const doc = parse(readFileSync(join(__dirname, "..", "stacks", `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
   return Object.fromEntries(Object.entries(doc.config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
 }
 
+/** The shipped stack with the site pins a user adds. */
+export function stackConfig(stack: string): Record<string, string> {
+  const config = shippedConfig(stack);
+  const edit = (k: string, f: (v: any) => void) => {
+    if (config[key(k)] === undefined) return;
+    const v = JSON.parse(config[key(k)]);
+    f(v);
+    config[key(k)] = JSON.stringify(v);
+  };
+  edit("aws", (v) => { v.ami ??= SITE_PINS.ami; });
+  edit("gcp", (v) => { v.image ??= SITE_PINS.gcpImage; });
+  const nodeRouter = config[key("nodeRouter")] ? JSON.parse(config[key("nodeRouter")]) : {};
+  nodeRouter.image ??= SITE_PINS.agentImage;
+  config[key("nodeRouter")] = JSON.stringify(nodeRouter);
+  return config;
+}
+
+/** Edits one structured config value in place (a day-two change). */
+export function editConfig(config: Record<string, string>, k: string, f: (v: any) => void): Record<string, string> {
+  const copy = { ...config };
+  const v = JSON.parse(copy[key(k)]);
+  f(v);
+  copy[key(k)] = JSON.stringify(v);
+  return copy;
+}
+
+/** Resource options as the program set them, captured by a stack transformation. */
+export interface CapturedOptions {
+  readonly type: string;
+  readonly name: string;
+  readonly ignoreChanges: string[];
+  readonly replaceOnChanges: string[];
+  readonly deleteBeforeReplace: boolean;
+  readonly deletedWith?: pulumi.Resource;
+  readonly dependsOn: unknown;
+}
+
 export interface StackRun {
   readonly recorded: Recorded[];
+  readonly options: CapturedOptions[];
   readonly outputs: Record<string, pulumi.Output<unknown>>;
 }
 
-/** Runs the program with the given config (default: the stack file's). */
-export async function runProgram(stack: string, config: Record<string, string> = stackConfig(stack), preview = false): Promise<StackRun> {
-  const recorded = await installMocks(projectName, stack, preview);
+/**
+ * Runs the program with the given config (default: the stack file's plus the site pins).
+ * `previous` makes it a later `pulumi up` of the same stack (see installMocks).
+ */
+export async function runProgram(stack: string, config: Record<string, string> = stackConfig(stack), preview = false, previous: readonly Recorded[] = []): Promise<StackRun> {
+  const recorded = await installMocks(projectName, stack, preview, previous);
   pulumi.runtime.setAllConfig(config);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { program } = require("../infra/program") as typeof import("../infra/program");
-  const outputs = program() as unknown as Record<string, pulumi.Output<unknown>>;
+  const options: CapturedOptions[] = [];
+  let outputs: Record<string, pulumi.Output<unknown>> = {};
+  let failure: unknown;
+  await pulumi.runtime.runInPulumiStack(async () => {
+    pulumi.runtime.registerStackTransformation((args) => {
+      const o = args.opts as pulumi.CustomResourceOptions;
+      options.push({
+        type: args.type, name: args.name, ignoreChanges: [...(o.ignoreChanges ?? [])], replaceOnChanges: [...(o.replaceOnChanges ?? [])],
+        deleteBeforeReplace: o.deleteBeforeReplace === true, deletedWith: o.deletedWith, dependsOn: o.dependsOn,
+      });
+      return undefined;
+    });
+    try {
+      outputs = program() as unknown as Record<string, pulumi.Output<unknown>>;
+    } catch (e) {
+      failure = e;
+    }
+    return undefined;
+  });
+  if (failure !== undefined) throw failure;
   await settle();
-  return { recorded, outputs };
+  return { recorded, options, outputs };
 }

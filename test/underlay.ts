@@ -8,10 +8,16 @@ import { ofType } from "./pulumiMocks";
 export interface UnderlayNode { readonly name: string; readonly cloud: "aws" | "gcp"; readonly address: string; readonly role: string }
 export interface Admission { readonly protocol: string; readonly from: number; readonly to: number; readonly sources: readonly string[]; readonly rule: string }
 
+/** The network interface an AWS instance boots with (its primary interface, created before it). */
+export function primaryInterface(rs: readonly Recorded[], instance: Recorded): Recorded | undefined {
+  return ofType(rs, "aws:ec2/networkInterface:NetworkInterface").find((n) => n.id === instance.inputs.primaryNetworkInterface?.networkInterfaceId);
+}
+
 export function underlayNodes(rs: readonly Recorded[]): UnderlayNode[] {
   const eipByAlloc = new Map(ofType(rs, "aws:ec2/eip:Eip").map((e) => [e.state.allocationId, e.state.publicIp as string]));
   const aws = ofType(rs, "aws:ec2/instance:Instance").map((i) => {
-    const assoc = ofType(rs, "aws:ec2/eipAssociation:EipAssociation").find((a) => a.inputs.instanceId === i.id);
+    const eni = primaryInterface(rs, i);
+    const assoc = ofType(rs, "aws:ec2/eipAssociation:EipAssociation").find((a) => eni !== undefined && a.inputs.networkInterfaceId === eni.id);
     return { name: i.inputs.tags.Name, cloud: "aws" as const, address: eipByAlloc.get(assoc?.inputs.allocationId) ?? "", role: i.inputs.tags["wg-mesh/role"] };
   });
   const gcp = ofType(rs, "gcp:compute/instance:Instance").map((i) => ({
@@ -27,13 +33,19 @@ export function underlayNodes(rs: readonly Recorded[]): UnderlayNode[] {
 export function admissionsTo(rs: readonly Recorded[], node: UnderlayNode): Admission[] {
   if (node.cloud === "aws") {
     const instance = ofType(rs, "aws:ec2/instance:Instance").find((i) => i.inputs.tags.Name === node.name)!;
-    const groups = new Set<string>(instance.inputs.vpcSecurityGroupIds);
+    const groups = new Set<string>(primaryInterface(rs, instance)?.inputs.securityGroups ?? instance.inputs.vpcSecurityGroupIds ?? []);
+    // A managed prefix list admits each of its entries.
+    const listEntries = (id: string | undefined): string[] =>
+      ofType(rs, "aws:ec2/managedPrefixList:ManagedPrefixList").find((l) => l.id === id)?.inputs.entries.map((e: { cidr: string }) => e.cidr) ?? [];
     const inline = ofType(rs, "aws:ec2/securityGroup:SecurityGroup")
       .filter((g) => groups.has(g.id))
       .flatMap((g) => (g.inputs.ingress ?? []).map((r: any) => ({ protocol: String(r.protocol), from: r.fromPort, to: r.toPort, sources: r.cidrBlocks ?? [], rule: g.name })));
     const separate = ofType(rs, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
       .filter((r) => groups.has(r.inputs.securityGroupId))
-      .map((r) => ({ protocol: String(r.inputs.ipProtocol), from: r.inputs.fromPort ?? 0, to: r.inputs.toPort ?? 65535, sources: [r.inputs.cidrIpv4], rule: r.name }));
+      .map((r) => ({
+        protocol: String(r.inputs.ipProtocol), from: r.inputs.fromPort ?? 0, to: r.inputs.toPort ?? 65535,
+        sources: r.inputs.prefixListId !== undefined ? listEntries(r.inputs.prefixListId) : [r.inputs.cidrIpv4], rule: r.name,
+      }));
     return [...inline, ...separate];
   }
   const instance = ofType(rs, "gcp:compute/instance:Instance").find((i) => i.inputs.name === node.name)!;

@@ -1,13 +1,20 @@
-// The AWS part of the cluster: network, security groups rendered from the cluster's
-// firewall intents, a least-privilege identity per role, the control plane's PKI bundle
-// in Secrets Manager, and the instances themselves (IMDSv2 only, encrypted disks).
+// The AWS part of the cluster: network, firewall, a least-privilege identity per role, the
+// control plane's PKI bundle in Secrets Manager, and the nodes. Each node's network
+// interface exists before its instance and already carries the node's Elastic IP, so the
+// instance has its public address (and egress) from the first boot; the instance takes it
+// as its primary interface. Instances are IMDSv2 only with encrypted disks, and their image
+// and user data are frozen after creation (../cluster/lifecycle.ts).
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { intentsFor, type FirewallIntent } from "../cluster/firewallIntents";
+import type { FirewallIntent } from "../cluster/firewallIntents";
 import { isControlPlane, type NodeSpec } from "../cluster/nodes";
 import type { NodeRole } from "../../infra/configSchema";
 import type { PkiSecretRef } from "../cluster/bootstrap/types";
-import { renderAwsIngress } from "./securityRules";
+import { gzipUserData } from "../cluster/bootstrap/cloudInit";
+import { AWS_INSTANCE, instanceLifecycle, REBUILD_MARKER } from "../cluster/lifecycle";
+import { AwsNetwork } from "./network";
+import { AwsFirewall } from "./firewall";
+import { nodeProfile } from "./identity";
 import { clusterTags, roleTagKey } from "./tags";
 
 export interface AwsNodePoolArgs {
@@ -15,23 +22,26 @@ export interface AwsNodePoolArgs {
   readonly clusterName: string;
   /** AWS region of the pool (the provider's region). */
   readonly region: string;
+  /** Every node of the cluster, in both clouds. */
+  readonly allNodes: readonly NodeSpec[];
   /** The AWS nodes of the cluster. */
   readonly nodes: readonly NodeSpec[];
   /** CIDR of the VPC to create, or of the existing VPC given as vpcId. */
   readonly vpcCidr: string;
-  /** CIDR of the nodes' subnet. */
-  readonly subnetCidr: string;
+  /** Explicit node subnet per zone; other zones get a derived /24. */
+  readonly subnetCidrs: Readonly<Record<string, string>>;
   /** Existing VPC id; default: create a VPC. Its route to the internet is then the user's. */
   readonly vpcId?: string;
-  /** AMI lookup: name filter and owner account. */
-  readonly amiNameFilter: string;
-  readonly amiOwner: string;
+  /** The pinned AMI new nodes boot. */
+  readonly ami: string;
   /** Every node's static public IPv4, in any cloud. */
   readonly addresses: Readonly<Record<string, pulumi.Output<string>>>;
   /** Elastic IP allocation id per AWS node. */
   readonly allocationIds: Readonly<Record<string, pulumi.Output<string>>>;
   /** The cluster's firewall intents; the pool renders those that target its nodes. */
   readonly intents: readonly FirewallIntent[];
+  /** Nodes rebuilt on this run (cluster.replaceNodes). */
+  readonly rebuild: readonly string[];
   /** Control-plane PKI bundle (secret JSON); stored only if the pool has control-plane nodes. */
   readonly controlPlaneBundle: pulumi.Output<string>;
   /** Cloud-init user data of a node, given where it finds the PKI bundle. */
@@ -40,11 +50,14 @@ export interface AwsNodePoolArgs {
 
 export class AwsNodePool extends pulumi.ComponentResource {
   public readonly vpcId: pulumi.Output<string>;
-  public readonly subnetId: pulumi.Output<string>;
+  /** Node subnet id per zone. */
+  public readonly subnetIds: Record<string, pulumi.Output<string>>;
   /** Security group id per role present in the pool. */
   public readonly securityGroupIds: Partial<Record<NodeRole, pulumi.Output<string>>>;
   /** Instance id per node name. */
   public readonly instanceIds: Record<string, pulumi.Output<string>>;
+  /** Instance id per control-plane node name (what tells a new cluster from a surviving one). */
+  public readonly controlPlaneInstanceIds: pulumi.Output<string>[];
   /** ARN of the Secrets Manager secret with the PKI bundle, if the pool has control-plane nodes. */
   public readonly pkiSecretArn?: pulumi.Output<string>;
 
@@ -53,25 +66,12 @@ export class AwsNodePool extends pulumi.ComponentResource {
     const parent = { parent: this };
     const tags = clusterTags(args.clusterName);
 
-    const network = this.network(name, args, tags);
+    const network = new AwsNetwork(`${name}-net`, { vpcCidr: args.vpcCidr, vpcId: args.vpcId, zones: args.nodes.map((n) => n.zone), subnetCidrs: args.subnetCidrs, tags }, parent);
+    const firewall = new AwsFirewall(name, { clusterName: args.clusterName, vpcId: network.vpcId, allNodes: args.allNodes, nodes: args.nodes, addresses: args.addresses, intents: args.intents, tags }, parent);
     this.vpcId = network.vpcId;
-    this.subnetId = network.subnetId;
-
-    const ami = aws.ec2.getAmiOutput({
-      mostRecent: true,
-      owners: [args.amiOwner],
-      filters: [
-        { name: "name", values: [args.amiNameFilter] },
-        { name: "architecture", values: ["x86_64"] },
-        { name: "virtualization-type", values: ["hvm"] },
-      ],
-    }, parent);
-
+    this.subnetIds = network.subnetIds;
+    this.securityGroupIds = firewall.securityGroupIds;
     const roles = [...new Set(args.nodes.map((n) => n.role))];
-    this.securityGroupIds = {};
-    for (const role of roles) {
-      this.securityGroupIds[role] = this.securityGroup(`${name}-${role}`, role, args, network.vpcId, tags).id;
-    }
 
     // The PKI bundle lives in Secrets Manager under a name known before anything exists,
     // so cloud-init can carry the reference (never the keys); only the control-plane
@@ -90,105 +90,48 @@ export class AwsNodePool extends pulumi.ComponentResource {
       pkiVersion = new aws.secretsmanager.SecretVersion(`${name}-pki`, { secretId: secret.id, secretString: args.controlPlaneBundle }, parent);
       this.pkiSecretArn = secret.arn;
       pkiSecret = { aws: { region: args.region, secretId: secretName } };
-      profiles["control-plane"] = this.identity(`${name}-control-plane`, tags, secret.arn);
+      profiles["control-plane"] = nodeProfile(this, `${name}-control-plane`, tags, secret.arn);
     }
-    if (roles.includes("worker")) profiles.worker = this.identity(`${name}-worker`, tags, undefined);
+    if (roles.includes("worker")) profiles.worker = nodeProfile(this, `${name}-worker`, tags, undefined);
 
     this.instanceIds = {};
+    this.controlPlaneInstanceIds = [];
     for (const node of args.nodes) {
+      const nodeTags = { ...tags, Name: node.name, [roleTagKey]: node.role };
+      const eni = new aws.ec2.NetworkInterface(`${name}-${node.name}`, {
+        subnetId: network.subnetIds[node.zone],
+        securityGroups: [this.securityGroupIds[node.role]!],
+        description: `${node.name} primary interface (carries its Elastic IP)`,
+        tags: nodeTags,
+      }, parent);
+      const eip = new aws.ec2.EipAssociation(`${name}-${node.name}`, { allocationId: args.allocationIds[node.name], networkInterfaceId: eni.id }, parent);
+      const rebuild = args.rebuild.includes(node.name);
       const instance = new aws.ec2.Instance(`${name}-${node.name}`, {
-        ami: ami.id,
+        ami: args.ami,
         instanceType: node.machineType,
-        availabilityZone: node.zone,
-        subnetId: network.subnetId,
-        vpcSecurityGroupIds: [this.securityGroupIds[node.role]!],
+        primaryNetworkInterface: { networkInterfaceId: eni.id },
         iamInstanceProfile: profiles[node.role]!.name,
         metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
         rootBlockDevice: { encrypted: true, volumeType: "gp3", volumeSize: node.diskSizeGb, deleteOnTermination: true },
-        userData: args.userData(node, isControlPlane(node) ? pkiSecret : undefined),
-        userDataReplaceOnChange: true,
-        tags: { ...tags, Name: node.name, [roleTagKey]: node.role },
-      }, { parent: this, dependsOn: isControlPlane(node) && pkiVersion ? [pkiVersion] : [] });
-      new aws.ec2.EipAssociation(`${name}-${node.name}`, { allocationId: args.allocationIds[node.name], instanceId: instance.id }, parent);
+        userDataBase64: args.userData(node, isControlPlane(node) ? pkiSecret : undefined).apply(gzipUserData),
+        tags: rebuild ? { ...nodeTags, "wg-mesh/rebuild": REBUILD_MARKER } : nodeTags,
+      }, {
+        parent: this,
+        // Booted only once its address is on its interface (egress from the first second),
+        // and, on control planes, once the PKI it fetches exists.
+        dependsOn: [eip, ...(isControlPlane(node) && pkiVersion ? [pkiVersion] : [])],
+        ...instanceLifecycle(AWS_INSTANCE, rebuild),
+      });
       this.instanceIds[node.name] = instance.id;
+      if (isControlPlane(node)) this.controlPlaneInstanceIds.push(instance.id);
     }
 
     this.registerOutputs({
       vpcId: this.vpcId,
-      subnetId: this.subnetId,
+      subnetIds: this.subnetIds,
       securityGroupIds: this.securityGroupIds,
       instanceIds: this.instanceIds,
       pkiSecretArn: this.pkiSecretArn,
     });
-  }
-
-  private network(name: string, args: AwsNodePoolArgs, tags: Record<string, string>) {
-    const parent = { parent: this };
-    const vpcId = args.vpcId !== undefined
-      ? pulumi.output(args.vpcId)
-      : new aws.ec2.Vpc(`${name}-vpc`, { cidrBlock: args.vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags }, parent).id;
-    const subnet = new aws.ec2.Subnet(`${name}-subnet`, {
-      vpcId,
-      cidrBlock: args.subnetCidr,
-      availabilityZone: args.nodes[0]?.zone,
-      mapPublicIpOnLaunch: false, // nodes get their Elastic IP instead
-      tags,
-    }, parent);
-    if (args.vpcId === undefined) {
-      const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId, tags }, parent);
-      const routes = new aws.ec2.RouteTable(`${name}-routes`, {
-        vpcId,
-        routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }],
-        tags,
-      }, parent);
-      new aws.ec2.RouteTableAssociation(`${name}-routes`, { subnetId: subnet.id, routeTableId: routes.id }, parent);
-    }
-    return { vpcId, subnetId: subnet.id };
-  }
-
-  private securityGroup(name: string, role: NodeRole, args: AwsNodePoolArgs, vpcId: pulumi.Input<string>, tags: Record<string, string>) {
-    const parent = { parent: this };
-    const sg = new aws.ec2.SecurityGroup(name, {
-      vpcId,
-      description: `${args.clusterName} ${role} nodes: WireGuard and control-plane bootstrap only`,
-      tags: { ...tags, Name: name, [roleTagKey]: role },
-    }, parent);
-    // Egress stays open: nodes fetch packages and images, and reach cloud APIs.
-    new aws.vpc.SecurityGroupEgressRule(`${name}-egress`, { securityGroupId: sg.id, ipProtocol: "-1", cidrIpv4: "0.0.0.0/0", description: "all egress" }, parent);
-    const ofRole = args.nodes.filter((n) => n.role === role).map((n) => n.name);
-    for (const rule of renderAwsIngress(intentsFor(args.intents, ofRole), args.addresses, (a) => pulumi.interpolate`${a}/32`)) {
-      new aws.vpc.SecurityGroupIngressRule(`${name}-${rule.key}`, {
-        securityGroupId: sg.id,
-        description: rule.description,
-        ipProtocol: rule.ipProtocol,
-        fromPort: rule.fromPort,
-        toPort: rule.toPort,
-        cidrIpv4: rule.cidrIpv4,
-        tags,
-      }, parent);
-    }
-    return sg;
-  }
-
-  /** An instance role with nothing but, for the control plane, reading its PKI secret. */
-  private identity(name: string, tags: Record<string, string>, pkiSecretArn: pulumi.Output<string> | undefined) {
-    const parent = { parent: this };
-    const role = new aws.iam.Role(name, {
-      assumeRolePolicy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
-      }),
-      tags,
-    }, parent);
-    if (pkiSecretArn) {
-      new aws.iam.RolePolicy(`${name}-pki`, {
-        role: role.id,
-        policy: pkiSecretArn.apply((arn) => JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: arn }],
-        })),
-      }, parent);
-    }
-    return new aws.iam.InstanceProfile(name, { role: role.name, tags }, parent);
   }
 }

@@ -110,7 +110,8 @@ describe("keepalive, Hubble, API endpoint", () => {
   });
 
   test("Hubble UI optional; relay/ui without Hubble is an error", () => {
-    expect(buildCiliumValues({ ...base, hubble: { ui: true } }).hubble).toEqual({ enabled: true, relay: { enabled: true }, ui: { enabled: true } });
+    const cp = [{ key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" }];
+    expect(buildCiliumValues({ ...base, hubble: { ui: true } }).hubble).toEqual({ enabled: true, relay: { enabled: true, tolerations: cp }, ui: { enabled: true, tolerations: cp } });
     expect(buildCiliumValues({ ...base, hubble: { enabled: false } }).hubble.relay.enabled).toBe(false);
     expect(() => buildCiliumValues({ ...base, hubble: { enabled: false, ui: true } })).toThrow(/cilium\.hubble/);
   });

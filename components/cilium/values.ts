@@ -73,8 +73,32 @@ export interface CiliumValues<Host = string> {
     strictMode: StrictModeValues;
     wireguard: { persistentKeepalive: string };
   };
-  hubble: { enabled: boolean; relay: { enabled: boolean }; ui: { enabled: boolean } };
+  hubble: { enabled: boolean; relay: HubbleComponent; ui: HubbleComponent };
 }
+
+export interface Toleration {
+  key: string;
+  operator: "Exists";
+  effect: "NoSchedule";
+}
+
+/** Relay and UI are Deployments: without this they wait for a Ready worker (see README). */
+export interface HubbleComponent {
+  enabled: boolean;
+  tolerations?: Toleration[];
+}
+
+/**
+ * kubeadm's control-plane taint. Tolerating it lets Hubble Relay and UI run on a
+ * control-plane node, so a stack with no worker (or whose workers are not Ready yet) still
+ * finishes the atomic Helm install instead of rolling back.
+ */
+export const CONTROL_PLANE_TOLERATIONS: readonly Toleration[] = [
+  { key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" },
+];
+
+const hubbleComponent = (enabled: boolean): HubbleComponent =>
+  enabled ? { enabled, tolerations: CONTROL_PLANE_TOLERATIONS.map((t) => ({ ...t })) } : { enabled };
 
 function keepalive(input: CiliumValuesInput<unknown>): string {
   if (!input.behindNat && !input.multiCloud) return "0s";
@@ -88,7 +112,7 @@ function hubble(input: CiliumValuesInput<unknown>): CiliumValues["hubble"] {
   const relay = input.hubble?.relay ?? enabled;
   const ui = input.hubble?.ui ?? false;
   if (!enabled && (relay || ui)) throw new Error("cilium.hubble: relay and ui need cilium.hubble.enabled: true");
-  return { enabled, relay: { enabled: relay }, ui: { enabled: ui } };
+  return { enabled, relay: hubbleComponent(relay), ui: hubbleComponent(ui) };
 }
 
 function servicePort(port: number | undefined): number {

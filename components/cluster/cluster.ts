@@ -1,19 +1,22 @@
 // The whole cluster: static addresses first (so every node knows every other node's
 // address), the PKI, then each cloud's pool with firewall rules rendered from one set of
-// intents and cloud-init that bootstraps kubeadm. Wiring only: the pure modules compute.
+// intents and cloud-init that bootstraps kubeadm, then the wait for the API and the
+// cluster's identity. Wiring only: the pure modules compute.
 import * as pulumi from "@pulumi/pulumi";
 import type * as aws from "@pulumi/aws";
 import type * as gcp from "@pulumi/gcp";
 import type { StackConfig } from "../../infra/configSchema";
 import { AwsNodeAddresses } from "../aws/addresses";
 import { AwsNodePool } from "../aws/nodePool";
+import { GcpApis } from "../gcp/apis";
 import { GcpNodeAddresses } from "../gcp/addresses";
 import { GcpNodePool } from "../gcp/nodePool";
 import { computeFirewallIntents } from "./firewallIntents";
-import { initNode, isControlPlane, type NodeSpec } from "./nodes";
+import { firstControlPlane, isControlPlane, mayInit, type NodeSpec } from "./nodes";
 import { ClusterPki } from "./pki";
 import { renderKubeconfig } from "./kubeconfig";
 import { ApiServerReady } from "./apiServerReady";
+import { API_SERVER_PORT } from "./apiEndpoint";
 import { renderCloudInit } from "./bootstrap/cloudInit";
 import type { PkiSecretRef } from "./bootstrap/types";
 
@@ -36,13 +39,17 @@ export interface NodeRow {
 }
 
 export class Cluster extends pulumi.ComponentResource {
-  /** `<init node public IP>`: host of the API endpoint. */
+  /** Host of the admin endpoint: cluster.apiEndpoint, or the first control plane's address. */
   public readonly apiHost: pulumi.Output<string>;
-  /** `https://<host>:6443` */
+  /** `https://<apiHost>:6443` */
   public readonly apiEndpoint: pulumi.Output<string>;
-  /** Admin kubeconfig (secret). */
+  /** Admin kubeconfig (secret), known before the wait so later previews can use it. */
   public readonly kubeconfig: pulumi.Output<string>;
   public readonly caCertPem: pulumi.Output<string>;
+  /** Exists once the API answers; replaced exactly when the cluster is a new one. */
+  public readonly ready: ApiServerReady;
+  /** The cluster's identity (kube-public/cluster-info's UID): the Kubernetes provider's clusterIdentifier. */
+  public readonly clusterId: pulumi.Output<string>;
   /** Every node: name, cloud, role, public address (its InternalIP). */
   public readonly nodeTable: pulumi.Output<NodeRow[]>;
   public readonly awsPool?: AwsNodePool;
@@ -55,40 +62,45 @@ export class Cluster extends pulumi.ComponentResource {
     const awsNodes = nodes.filter((n) => n.cloud === "aws");
     const gcpNodes = nodes.filter((n) => n.cloud === "gcp");
 
+    const gcpApis = config.gcp && gcpNodes.length > 0
+      ? new GcpApis(`${name}-gcp-apis`, { project: config.gcp.project }, { parent: this, provider: args.gcpProvider })
+      : undefined;
     const awsIps = config.aws && awsNodes.length > 0
       ? new AwsNodeAddresses(`${name}-aws-ips`, { nodes: awsNodes }, { parent: this, provider: args.awsProvider })
       : undefined;
-    const gcpIps = config.gcp && gcpNodes.length > 0
-      ? new GcpNodeAddresses(`${name}-gcp-ips`, { nodes: gcpNodes, region: config.gcp.region }, { parent: this, provider: args.gcpProvider })
+    const gcpIps = config.gcp && gcpApis
+      ? new GcpNodeAddresses(`${name}-gcp-ips`, { nodes: gcpNodes, region: config.gcp.region, apis: gcpApis.services }, { parent: this, provider: args.gcpProvider })
       : undefined;
     const addressOf: Record<string, pulumi.Output<string>> = { ...awsIps?.addresses, ...gcpIps?.addresses };
 
     const pki = new ClusterPki(`${name}-pki`, { clusterName: cluster.name }, { parent: this });
     const intents = computeFirewallIntents(nodes, cluster.adminCidrs);
-    const init = initNode(nodes);
-    this.apiHost = addressOf[init.name];
-    this.apiEndpoint = pulumi.interpolate`https://${this.apiHost}:6443`;
-    const controlPlaneIps = pulumi.all(nodes.filter(isControlPlane).map((n) => addressOf[n.name]));
+    const controlPlanes = nodes.filter(isControlPlane);
+    this.apiHost = cluster.apiEndpoint !== undefined ? pulumi.output(cluster.apiEndpoint) : addressOf[firstControlPlane(nodes).name];
+    this.apiEndpoint = pulumi.interpolate`https://${this.apiHost}:${API_SERVER_PORT}`;
+    const controlPlaneRefs = pulumi.all(controlPlanes.map((n) => addressOf[n.name])).apply((ips) => controlPlanes.map((n, i) => ({ name: n.name, ip: ips[i] })));
 
     const userData = (node: NodeSpec, pkiSecret: PkiSecretRef | undefined) =>
       pulumi.secret(
-        pulumi.all([addressOf[node.name], this.apiHost, controlPlaneIps, pki.bootstrapToken, pki.discoveryHash]).apply(
-          ([nodeIp, apiHost, cpIps, token, hash]) =>
+        pulumi.all([addressOf[node.name], controlPlaneRefs, pki.bootstrapToken, pki.discoveryHash, pki.caCertPem]).apply(
+          ([nodeIp, cps, token, hash, caPem]) =>
             renderCloudInit({
               clusterName: cluster.name,
               nodeName: node.name,
               cloud: node.cloud,
               role: node.role,
-              init: node.name === init.name,
+              mayInit: mayInit(node, nodes, cluster.replaceNodes),
               nodeIp,
-              apiEndpoint: `${apiHost}:6443`,
-              controlPlaneIps: cpIps,
+              controlPlanes: cps,
+              extraCertSans: cluster.apiEndpoint !== undefined ? [cluster.apiEndpoint] : [],
               kubernetesVersion: cluster.kubernetesVersion,
               containerdVersion: cluster.containerdVersion,
               podCidr: cluster.podCidr,
               serviceCidr: cluster.serviceCidr,
               bootstrapToken: token,
               discoveryHash: hash,
+              caCertPem: caPem,
+              agentImage: config.nodeRouter.image,
               pkiSecret,
             }),
         ),
@@ -98,20 +110,21 @@ export class Cluster extends pulumi.ComponentResource {
       this.awsPool = new AwsNodePool(`${name}-aws`, {
         clusterName: cluster.name,
         region: config.aws.region,
+        allNodes: nodes,
         nodes: awsNodes,
         vpcCidr: config.aws.vpcCidr,
-        subnetCidr: config.aws.subnetCidr,
+        subnetCidrs: config.aws.subnetCidrs,
         vpcId: config.aws.vpcId,
-        amiNameFilter: config.aws.amiNameFilter,
-        amiOwner: config.aws.amiOwner,
+        ami: config.aws.ami,
         addresses: addressOf,
         allocationIds: awsIps.allocationIds,
         intents,
+        rebuild: cluster.replaceNodes,
         controlPlaneBundle: pki.controlPlaneBundle,
         userData,
       }, { parent: this, provider: args.awsProvider });
     }
-    if (config.gcp && gcpIps) {
+    if (config.gcp && gcpIps && gcpApis) {
       this.gcpPool = new GcpNodePool(`${name}-gcp`, {
         clusterName: cluster.name,
         project: config.gcp.project,
@@ -121,20 +134,23 @@ export class Cluster extends pulumi.ComponentResource {
         image: config.gcp.image,
         addresses: addressOf,
         intents,
+        rebuild: cluster.replaceNodes,
+        apis: gcpApis.services,
         controlPlaneBundle: pki.controlPlaneBundle,
         userData,
       }, { parent: this, provider: args.gcpProvider });
     }
 
     this.caCertPem = pki.caCertPem;
-    // The kubeconfig is derived from the readiness resource's output, so whatever uses it
-    // (the Kubernetes provider) waits until the API server answers.
-    const ready = new ApiServerReady(`${name}-api-ready`, { url: this.apiEndpoint, caPem: pki.caCertPem }, {
-      parent: this,
-      dependsOn: [this.awsPool, this.gcpPool].filter((p): p is NonNullable<typeof p> => p !== undefined),
-    });
+    const pools = [this.awsPool, this.gcpPool].filter((p): p is NonNullable<typeof p> => p !== undefined);
+    this.ready = new ApiServerReady(`${name}-api-ready`, {
+      url: this.apiEndpoint,
+      caPem: pki.caCertPem,
+      controlPlaneIds: pools.flatMap((p) => p.controlPlaneInstanceIds),
+    }, { parent: this, dependsOn: pools });
+    this.clusterId = this.ready.clusterId;
     this.kubeconfig = pulumi.secret(
-      pulumi.all([ready.url, pki.caCertPem, pki.adminCertPem, pki.adminKeyPem]).apply(([server, ca, cert, key]) =>
+      pulumi.all([this.apiEndpoint, pki.caCertPem, pki.adminCertPem, pki.adminKeyPem]).apply(([server, ca, cert, key]) =>
         renderKubeconfig({ clusterName: cluster.name, server, caCertPem: ca, clientCertPem: cert, clientKeyPem: key }),
       ),
     );
@@ -147,6 +163,7 @@ export class Cluster extends pulumi.ComponentResource {
       apiEndpoint: this.apiEndpoint,
       kubeconfig: this.kubeconfig,
       caCertPem: this.caCertPem,
+      clusterId: this.clusterId,
       nodeTable: this.nodeTable,
     });
   }

@@ -32,11 +32,23 @@ export function expandPools(cluster: string, cloud: Cloud, pools: readonly PoolC
 export const isControlPlane = (n: Pick<NodeSpec, "role">): boolean => n.role === "control-plane";
 
 /**
- * The node that runs `kubeadm init`: the first control-plane node in a stable order
- * (AWS before GCP, then pool order), so re-running the program never moves it.
+ * The control plane that may start a new cluster: the first in a stable order (AWS before
+ * GCP, then pool order), so re-running the program never moves it. Whether it does is
+ * decided on the node (bootstrap/decide.sh): only when no control plane answers.
  */
-export function initNode(nodes: readonly NodeSpec[]): NodeSpec {
+export function firstControlPlane(nodes: readonly NodeSpec[]): NodeSpec {
   const first = nodes.find(isControlPlane);
   if (!first) throw new Error("cluster has no control-plane node");
   return first;
+}
+
+/**
+ * Whether `node` may run `kubeadm init`: the first control plane, unless it is being rebuilt
+ * (cluster.replaceNodes) while other control planes exist: then it must join them, even if
+ * a network partition hides them at boot.
+ */
+export function mayInit(node: NodeSpec, nodes: readonly NodeSpec[], rebuilding: readonly string[]): boolean {
+  if (node.name !== firstControlPlane(nodes).name) return false;
+  const others = nodes.filter((n) => isControlPlane(n) && n.name !== node.name);
+  return !(rebuilding.includes(node.name) && others.length > 0);
 }

@@ -5,7 +5,7 @@ import { createServer, type Server } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
-import { waitForApiServer } from "./waitForApi";
+import { readClusterId, waitForApiServer, waitForCluster } from "./waitForApi";
 
 const dir = mkdtempSync(join(tmpdir(), "wait-api-"));
 const sh = (args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
@@ -24,10 +24,10 @@ beforeAll(() => {
   [caPem, otherCaPem, key, cert] = [read("ca.crt"), read("other.crt"), read("srv.key"), read("srv.crt")];
 });
 
-function serve(handler: (n: number) => { status: number; body: string }): Promise<{ server: Server; url: string }> {
+function serve(handler: (n: number, path: string) => { status: number; body: string }): Promise<{ server: Server; url: string }> {
   let n = 0;
-  const server = createServer({ key, cert }, (_req, res) => {
-    const r = handler(++n);
+  const server = createServer({ key, cert }, (req, res) => {
+    const r = handler(++n, req.url ?? "");
     res.writeHead(r.status).end(r.body);
   });
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve({ server, url: `https://127.0.0.1:${(server.address() as AddressInfo).port}` })));
@@ -57,5 +57,42 @@ describe("waitForApiServer", () => {
 
   it("gives up at the deadline with the last error and where to look", async () => {
     await expect(waitForApiServer({ url: "https://127.0.0.1:1", caPem, timeoutMs: 200, intervalMs: 50 })).rejects.toThrow(/ECONNREFUSED.*wg-mesh-bootstrap/);
+  });
+});
+
+describe("the cluster's identity", () => {
+  const clusterInfo = (uid: string) => JSON.stringify({ kind: "ConfigMap", metadata: { name: "cluster-info", namespace: "kube-public", uid } });
+
+  it("is kube-public/cluster-info's UID, read with the cluster CA only", async () => {
+    const { server, url } = await serve((_n, path) => (path === "/api/v1/namespaces/kube-public/configmaps/cluster-info" ? { status: 200, body: clusterInfo("1b4e28ba-2fa1-11d2-883f-0016d3cca427") } : { status: 404, body: "" }));
+    try {
+      expect(await readClusterId(url, caPem)).toBe("1b4e28ba-2fa1-11d2-883f-0016d3cca427");
+      await expect(readClusterId(url, otherCaPem)).rejects.toThrow(/certificate|self.signed|issuer/i);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("fails clearly where there is no cluster-info (no kubeadm cluster there)", async () => {
+    const { server, url } = await serve(() => ({ status: 403, body: '{"kind":"Status","reason":"Forbidden"}' }));
+    try {
+      await expect(readClusterId(url, caPem)).rejects.toThrow(/did not serve kube-public\/cluster-info \(HTTP 403/);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("is read once the API is ready, retrying until kubeadm has created it", async () => {
+    let infoCalls = 0;
+    const { server, url } = await serve((_n, path) => {
+      if (path === "/readyz") return { status: 200, body: "ok" };
+      return ++infoCalls < 3 ? { status: 404, body: "{}" } : { status: 200, body: clusterInfo("uid-after-init") };
+    });
+    try {
+      expect(await waitForCluster({ url, caPem, timeoutMs: 10_000, intervalMs: 20 })).toMatchObject({ clusterId: "uid-after-init" });
+      expect(infoCalls).toBe(3);
+    } finally {
+      server.close();
+    }
   });
 });

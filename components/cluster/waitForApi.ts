@@ -17,10 +17,10 @@ export interface ApiReadiness {
   readonly elapsedMs: number;
 }
 
-/** One probe: resolves with the HTTP status and body, rejects on network or TLS errors. */
-function probe(url: string, caPem: string, timeoutMs: number): Promise<{ status: number; body: string }> {
+/** One GET: resolves with the HTTP status and body, rejects on network or TLS errors. */
+function get(url: string, caPem: string, timeoutMs: number): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = https.get(`${url}/readyz`, { ca: caPem, timeout: timeoutMs }, (res) => {
+    const req = https.get(url, { ca: caPem, timeout: timeoutMs }, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => { body += chunk; });
@@ -38,7 +38,7 @@ export async function waitForApiServer(o: WaitForApiOptions): Promise<ApiReadine
   while (Date.now() - start < o.timeoutMs) {
     attempts++;
     try {
-      const r = await probe(o.url, o.caPem, Math.min(o.intervalMs * 2, 10_000));
+      const r = await get(`${o.url}/readyz`, o.caPem, Math.min(o.intervalMs * 2, 10_000));
       if (r.status === 200 && r.body.trim() === "ok") return { attempts, elapsedMs: Date.now() - start };
       last = `HTTP ${r.status}: ${r.body.slice(0, 200)}`;
     } catch (e) {
@@ -46,5 +46,41 @@ export async function waitForApiServer(o: WaitForApiOptions): Promise<ApiReadine
     }
     await new Promise((r) => setTimeout(r, o.intervalMs));
   }
-  throw new Error(`API server ${o.url} not ready after ${Math.round(o.timeoutMs / 1000)} s (${attempts} attempts; last: ${last}); check the init node's serial console (journal unit wg-mesh-bootstrap)`);
+  throw new Error(`API server ${o.url} not ready after ${Math.round(o.timeoutMs / 1000)} s (${attempts} attempts; last: ${last}); check the first control plane's serial console (journal unit wg-mesh-bootstrap)`);
+}
+
+/**
+ * The cluster's identity: the UID of kube-public/cluster-info, which `kubeadm init` creates
+ * once per cluster and lets anyone read (joining nodes bootstrap from it). A control plane
+ * that ran `kubeadm init` again (a new, empty cluster at the same address with the same CA)
+ * has a new one.
+ */
+export async function readClusterId(url: string, caPem: string, timeoutMs = 10_000): Promise<string> {
+  const r = await get(`${url}/api/v1/namespaces/kube-public/configmaps/cluster-info`, caPem, timeoutMs);
+  let uid: unknown;
+  try {
+    uid = (JSON.parse(r.body) as { metadata?: { uid?: unknown } }).metadata?.uid;
+  } catch {
+    uid = undefined;
+  }
+  if (r.status !== 200 || typeof uid !== "string" || uid === "") {
+    throw new Error(`${url} did not serve kube-public/cluster-info (HTTP ${r.status}: ${r.body.slice(0, 200)}); kubeadm creates it, readable without credentials, when it initialises the cluster`);
+  }
+  return uid;
+}
+
+/** Waits for /readyz, then reads the cluster's identity, retrying both until the deadline. */
+export async function waitForCluster(o: WaitForApiOptions): Promise<ApiReadiness & { clusterId: string }> {
+  const start = Date.now();
+  const ready = await waitForApiServer(o);
+  let last = "no attempt";
+  while (Date.now() - start < o.timeoutMs) {
+    try {
+      return { ...ready, clusterId: await readClusterId(o.url, o.caPem) };
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, o.intervalMs));
+  }
+  throw new Error(`API server ${o.url} answered /readyz but not with the cluster's identity within ${Math.round(o.timeoutMs / 1000)} s; last: ${last}`);
 }

@@ -9,6 +9,8 @@ export interface GcpNodeAddressesArgs {
   readonly nodes: readonly NodeSpec[];
   /** Region the addresses are reserved in (the pool's region). */
   readonly region: string;
+  /** The enabled APIs (gcp/apis.ts) the addresses wait for. */
+  readonly apis: readonly pulumi.Resource[];
 }
 
 export class GcpNodeAddresses extends pulumi.ComponentResource {
@@ -24,7 +26,7 @@ export class GcpNodeAddresses extends pulumi.ComponentResource {
         region: args.region,
         addressType: "EXTERNAL",
         networkTier: "PREMIUM",
-      }, { parent: this });
+      }, { parent: this, dependsOn: [...args.apis] });
       this.addresses[node.name] = address.address;
     }
     this.registerOutputs({ addresses: this.addresses });

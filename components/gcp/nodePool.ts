@@ -1,12 +1,16 @@
 // The GCP part of the cluster: a custom network, firewall rules rendered from the
-// cluster's firewall intents, a service account per role, the control plane's PKI bundle
-// in Secret Manager (readable by the control-plane account alone), and Shielded VMs.
+// cluster's firewall intents (one per role and intent, every source node a range of it, so
+// the rule count is flat in the node count), a service account per role, the control
+// plane's PKI bundle in Secret Manager (readable by the control-plane account alone), and
+// Shielded VMs whose static address is attached at creation and whose image and user data
+// are frozen after it (../cluster/lifecycle.ts). Everything waits for the enabled APIs.
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
 import { intentsFor, type FirewallIntent } from "../cluster/firewallIntents";
 import { isControlPlane, type NodeSpec } from "../cluster/nodes";
 import type { NodeRole } from "../../infra/configSchema";
 import type { PkiSecretRef } from "../cluster/bootstrap/types";
+import { GCP_INSTANCE, instanceLifecycle, REBUILD_MARKER } from "../cluster/lifecycle";
 import { renderGcpFirewall, roleTag } from "./firewallRules";
 
 export interface GcpNodePoolArgs {
@@ -19,12 +23,16 @@ export interface GcpNodePoolArgs {
   readonly nodes: readonly NodeSpec[];
   /** CIDR of the nodes' subnetwork. */
   readonly subnetCidr: string;
-  /** Boot image, e.g. ubuntu-os-cloud/ubuntu-2404-lts-amd64. */
+  /** The pinned boot image, projects/<p>/global/images/<image>. */
   readonly image: string;
   /** Every node's static public IPv4, in any cloud. */
   readonly addresses: Readonly<Record<string, pulumi.Output<string>>>;
   /** The cluster's firewall intents; the pool renders those that target its nodes. */
   readonly intents: readonly FirewallIntent[];
+  /** Nodes rebuilt on this run (cluster.replaceNodes). */
+  readonly rebuild: readonly string[];
+  /** The enabled APIs (gcp/apis.ts) every resource waits for. */
+  readonly apis: readonly pulumi.Resource[];
   /** Control-plane PKI bundle (secret JSON); stored only if the pool has control-plane nodes. */
   readonly controlPlaneBundle: pulumi.Output<string>;
   /** Cloud-init user data of a node, given where it finds the PKI bundle. */
@@ -36,12 +44,14 @@ export class GcpNodePool extends pulumi.ComponentResource {
   public readonly subnetworkId: pulumi.Output<string>;
   /** Instance id per node name. */
   public readonly instanceIds: Record<string, pulumi.Output<string>>;
+  /** Instance ids of the control planes (what tells a new cluster from a surviving one). */
+  public readonly controlPlaneInstanceIds: pulumi.Output<string>[];
   /** Secret Manager secret with the PKI bundle, if the pool has control-plane nodes. */
   public readonly pkiSecretId?: pulumi.Output<string>;
 
   constructor(name: string, args: GcpNodePoolArgs, opts?: pulumi.ComponentResourceOptions) {
     super("wg-mesh:gcp:NodePool", name, {}, opts);
-    const parent = { parent: this };
+    const parent = { parent: this, dependsOn: [...args.apis] };
 
     const network = new gcp.compute.Network(`${name}-net`, {
       name: `${args.clusterName}-net`,
@@ -101,13 +111,17 @@ export class GcpNodePool extends pulumi.ComponentResource {
     }
 
     this.instanceIds = {};
+    this.controlPlaneInstanceIds = [];
     for (const node of args.nodes) {
+      const rebuild = args.rebuild.includes(node.name);
       const instance = new gcp.compute.Instance(`${name}-${node.name}`, {
         name: node.name,
         machineType: node.machineType,
         zone: node.zone,
         tags: [roleTag(args.clusterName, node.role)],
+        labels: rebuild ? { "wg-mesh-rebuild": REBUILD_MARKER } : {},
         bootDisk: { initializeParams: { image: args.image, size: node.diskSizeGb, type: "pd-balanced" } },
+        // The static address is attached at creation: the VM has egress from the first boot.
         networkInterfaces: [{ subnetwork: subnet.id, accessConfigs: [{ natIp: args.addresses[node.name] }] }],
         shieldedInstanceConfig: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true },
         serviceAccount: { email: accounts[node.role]!.email, scopes: ["cloud-platform"] },
@@ -116,8 +130,13 @@ export class GcpNodePool extends pulumi.ComponentResource {
           "block-project-ssh-keys": "true",
         },
         allowStoppingForUpdate: true,
-      }, { parent: this, dependsOn: isControlPlane(node) && pkiVersion ? [pkiVersion] : [] });
+      }, {
+        parent: this,
+        dependsOn: [...args.apis, ...(isControlPlane(node) && pkiVersion ? [pkiVersion] : [])],
+        ...instanceLifecycle(GCP_INSTANCE, rebuild),
+      });
       this.instanceIds[node.name] = instance.id;
+      if (isControlPlane(node)) this.controlPlaneInstanceIds.push(instance.id);
     }
 
     this.registerOutputs({

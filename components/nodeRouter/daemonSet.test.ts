@@ -2,9 +2,10 @@ import { parseSettings } from "../../agent/src/settings";
 import { agentEnv } from "./agentEnv";
 import { daemonSet } from "./daemonSet";
 import { resolveNodeRouterSettings } from "./settings";
+import { TEST_IMAGE } from "./testImage";
 import { tolerates, type Taint } from "./tolerations";
 
-const settings = resolveNodeRouterSettings();
+const settings = resolveNodeRouterSettings({ image: TEST_IMAGE });
 const ds = daemonSet({ name: "node-router", namespace: "kube-system", serviceAccountName: "node-router", settings });
 const pod = ds.spec.template.spec;
 const container = pod.containers[0];
@@ -69,7 +70,7 @@ describe("DaemonSet", () => {
   });
 
   test("separate metrics port is exposed and annotated", () => {
-    const other = daemonSet({ name: "n", namespace: "ns", serviceAccountName: "sa", settings: resolveNodeRouterSettings({ metricsPort: 9872 }) });
+    const other = daemonSet({ name: "n", namespace: "ns", serviceAccountName: "sa", settings: resolveNodeRouterSettings({ image: TEST_IMAGE, metricsPort: 9872 }) });
     expect(other.spec.template.metadata.annotations["prometheus.io/port"]).toBe("9872");
     expect(other.spec.template.spec.containers[0].ports.map((p) => p.name)).toEqual(["health", "metrics"]);
   });
@@ -84,7 +85,7 @@ describe("agent environment", () => {
   const asEnv = (s = settings) => Object.fromEntries(agentEnv(s).map((e) => [e.name, e.value ?? "node-a"]));
 
   test("the agent parses exactly the settings we deploy", () => {
-    const custom = resolveNodeRouterSettings({ exemptPorts: [6443], table: 100, controlPlaneTable: 101, priority: 2000, mark: "0x1e00", mask: "0xff00", resyncSeconds: 10, metricsPort: 9872, controlPlaneSelector: "role=cp", logLevel: "debug" });
+    const custom = resolveNodeRouterSettings({ image: TEST_IMAGE, exemptPorts: [6443], table: 100, controlPlaneTable: 101, priority: 2000, mark: "0x1e00", mask: "0xff00", resyncSeconds: 10, metricsPort: 9872, controlPlaneSelector: "role=cp", logLevel: "debug" });
     const parsed = parseSettings([], asEnv(custom));
     expect(parsed).toMatchObject({
       nodeName: "node-a",

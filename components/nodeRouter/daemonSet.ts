@@ -11,10 +11,13 @@ export interface ResourceRequirements {
   limits: { cpu: string; memory: string };
 }
 
-/** Sized for a Node.js agent watching Nodes/CiliumNodes; the limits stop a leak hurting the node. */
+/**
+ * Sized from the agent benchmark's real-agent run (5,000 realistic Nodes and CiliumNodes:
+ * about 130 MB RSS, peaks near 140 MB); the limit leaves headroom and stops a leak hurting the node.
+ */
 export const DEFAULT_RESOURCES: ResourceRequirements = {
-  requests: { cpu: "20m", memory: "64Mi" },
-  limits: { cpu: "250m", memory: "192Mi" },
+  requests: { cpu: "20m", memory: "128Mi" },
+  limits: { cpu: "250m", memory: "256Mi" },
 };
 
 export interface DaemonSetInput {

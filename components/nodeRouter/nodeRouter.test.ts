@@ -5,6 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Cilium } from "../cilium/cilium";
 import { NodeRouter } from "./nodeRouter";
+import { TEST_IMAGE } from "./testImage";
 
 interface Registered {
   type: string;
@@ -65,7 +66,7 @@ function deploy(prefix: string, wireOrdering: boolean) {
     multiCloud: true,
     chartVersion: "1.19",
   });
-  const router = new NodeRouter(`${prefix}-node-router`, { provider, dependsOn: wireOrdering ? [cilium] : undefined });
+  const router = new NodeRouter(`${prefix}-node-router`, { provider, settings: { image: TEST_IMAGE }, dependsOn: wireOrdering ? [cilium] : undefined });
   return { cilium, router };
 }
 
@@ -136,7 +137,7 @@ describe("Cilium and NodeRouter under mocks", () => {
 
   test("a bad exempt-port list fails at construction, before anything reaches the cluster", () => {
     const provider = new k8s.Provider("c-k8s", { kubeconfig: "x" });
-    expect(() => new NodeRouter("c-node-router", { provider, settings: { exemptPorts: [22] } })).toThrow(/nodeRouter\.exemptPorts/);
+    expect(() => new NodeRouter("c-node-router", { provider, settings: { image: TEST_IMAGE, exemptPorts: [22] } })).toThrow(/nodeRouter\.exemptPorts/);
     expect(router.settings.exemptPorts).toHaveLength(2);
   });
 });

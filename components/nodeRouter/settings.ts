@@ -2,8 +2,20 @@
 // checks that belong at deploy time (a bad value should fail `pulumi preview`, not crash-loop
 // a DaemonSet on every node). Field names follow the stack config key `nodeRouter.*`.
 
-/** Placeholder registry org `wg-mesh`: replace with the org the agent image is pushed to. */
-export const DEFAULT_IMAGE = "ghcr.io/wg-mesh/node-router:0.1.0";
+/**
+ * The agent image is required and pinned by digest: a tag can move under a running
+ * DaemonSet, and there is no registry this project could default to on the user's behalf.
+ */
+export const IMAGE_PATTERN =
+  /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]{1,5})?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?@sha256:[0-9a-f]{64}$/;
+
+/** How to get a value for nodeRouter.image; every message about the image ends with it. */
+export const IMAGE_HELP =
+  "build and push the agent from agent/Dockerfile to your own registry: run the agent-image workflow " +
+  "(.github/workflows/agent-image.yml) in your fork, which pushes ghcr.io/<owner>/node-router for linux/amd64 and " +
+  "linux/arm64 and prints the digest; or `docker buildx build --platform linux/amd64,linux/arm64 -f agent/Dockerfile " +
+  "-t <registry>/<repo>:<tag> --push .` from the repository root. Then: pulumi config set --path " +
+  "'wg-mesh-cluster:nodeRouter.image' <registry>/<repo>@sha256:<digest>";
 
 /** The only ports the bootstrap needs in the clear: API server and etcd client/peer. */
 export const BOOTSTRAP_PORTS: readonly PortRange[] = [
@@ -20,7 +32,7 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
 
 /** Stack config `nodeRouter.*`: every field optional. */
 export interface NodeRouterSettingsInput {
-  /** Agent image reference; default DEFAULT_IMAGE (pin a digest in production). */
+  /** Agent image pinned by digest, `<repo>@sha256:<64 hex>`; required (see IMAGE_HELP). */
   readonly image?: string;
   /** TCP ports towards control-plane nodes left outside WireGuard; default [6443, "2379-2380"]. */
   readonly exemptPorts?: readonly (number | string)[];
@@ -66,8 +78,7 @@ export interface NodeRouterSettings {
   readonly logLevel: LogLevel;
 }
 
-export const DEFAULTS: Omit<NodeRouterSettings, "exemptPorts"> & { exemptPorts: readonly (number | string)[] } = {
-  image: DEFAULT_IMAGE,
+export const DEFAULTS: Omit<NodeRouterSettings, "exemptPorts" | "image"> & { exemptPorts: readonly (number | string)[] } = {
   exemptPorts: [6443, "2379-2380"],
   device: "cilium_wg0",
   table: 51871,
@@ -103,6 +114,15 @@ function integerIn(field: string, value: number | string, min: number, max: numb
   return n;
 }
 
+/** The image reference, or an error naming nodeRouter.image and how to build and pin one. */
+export function resolveImage(image: string | undefined): string {
+  if (image === undefined || image.trim() === "") return fail("image", `required: the node-router agent image, pinned by digest; ${IMAGE_HELP}`);
+  const value = image.trim();
+  if (IMAGE_PATTERN.test(value)) return value;
+  const why = /@sha256:/.test(value) ? "is not a valid image reference with a sha256 digest of 64 lower-case hex digits" : "is not pinned by digest (a tag can change under a running DaemonSet)";
+  return fail("image", `"${value}" ${why}; use <registry>/<repo>@sha256:<digest>; ${IMAGE_HELP}`);
+}
+
 /** Applies defaults and validates; throws an error naming `nodeRouter.<field>` and the fix. */
 export function resolveNodeRouterSettings(input: NodeRouterSettingsInput = {}): NodeRouterSettings {
   const exemptPorts = (input.exemptPorts ?? DEFAULTS.exemptPorts).map((entry) => parsePortRange(entry));
@@ -115,8 +135,7 @@ export function resolveNodeRouterSettings(input: NodeRouterSettingsInput = {}): 
         "or set nodeRouter.allowExtraExemptPorts: true to accept that",
     );
   }
-  const image = (input.image ?? DEFAULTS.image).trim();
-  if (!/^[a-z0-9]([a-z0-9._\-/:@]*[a-z0-9])?$/i.test(image)) fail("image", `"${image}" is not an image reference like ${DEFAULT_IMAGE}`);
+  const image = resolveImage(input.image);
   const device = input.device ?? DEFAULTS.device;
   if (!/^[A-Za-z0-9_.:-]{1,15}$/.test(device)) fail("device", `"${device}" is not a Linux interface name (1-15 characters)`);
   const table = integerIn("table", input.table ?? DEFAULTS.table, 1, 0xfffffffe);

@@ -17,8 +17,8 @@ export class ApiStore {
   private history: WatchEvent[] = [];
   private listeners = new Set<(e: WatchEvent) => void>();
   private rv: number;
-  /** Oldest resourceVersion a watch may resume from. */
-  readonly oldestRv: number;
+  /** Oldest resourceVersion a watch (or a list's continue token) may resume from. */
+  oldestRv: number;
 
   constructor(initialRv = 1, initial: { kind: Kind; object: KubeObject }[] = []) {
     this.rv = initialRv;
@@ -60,6 +60,12 @@ export class ApiStore {
   since(kind: Kind, rv: number): WatchEvent[] | "gone" {
     if (rv < this.oldestRv) return "gone";
     return this.history.filter((e) => e.kind === kind && e.rv > rv);
+  }
+
+  /** Forgets the history before `rv`, as etcd compaction does: older versions answer 410. */
+  compact(rv = this.rv): void {
+    this.oldestRv = Math.max(this.oldestRv, Math.min(rv, this.rv));
+    this.history = this.history.filter((e) => e.rv > this.oldestRv);
   }
 
   subscribe(listener: (e: WatchEvent) => void): () => void {

@@ -33,7 +33,7 @@ export function ciliumNodeObject(n: NodePlan, publicKey: string): KubeObject {
   };
 }
 
-export const API_PATHS: Record<Kind, { path: string; listKind: string; apiVersion: string }> = {
-  nodes: { path: "/api/v1/nodes", listKind: "NodeList", apiVersion: "v1" },
-  ciliumnodes: { path: "/apis/cilium.io/v2/ciliumnodes", listKind: "CiliumNodeList", apiVersion: "cilium.io/v2" },
+export const API_PATHS: Record<Kind, { path: string; listKind: string; objectKind: string; apiVersion: string }> = {
+  nodes: { path: "/api/v1/nodes", listKind: "NodeList", objectKind: "Node", apiVersion: "v1" },
+  ciliumnodes: { path: "/apis/cilium.io/v2/ciliumnodes", listKind: "CiliumNodeList", objectKind: "CiliumNode", apiVersion: "cilium.io/v2" },
 };

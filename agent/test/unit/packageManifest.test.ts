@@ -12,8 +12,9 @@ const agentLock = JSON.parse(readFileSync(join(agentDir, "package-lock.json"), "
 function importedPackages(): Set<string> {
   const found = new Set<string>();
   const dir = join(agentDir, "src");
-  for (const f of readdirSync(dir).filter((n) => n.endsWith(".ts"))) {
-    for (const m of readFileSync(join(dir, f), "utf8").matchAll(/(?:from |require\()"([^".][^"]*)"/g)) {
+  const files = (readdirSync(dir, { recursive: true }) as string[]).filter((n) => n.endsWith(".ts"));
+  for (const f of files) {
+    for (const m of readFileSync(join(dir, f), "utf8").matchAll(/(?:from |require\(|import\()"([^".][^"]*)"/g)) {
       if (m[1].startsWith("node:")) continue;
       found.add(m[1].startsWith("@") ? m[1].split("/").slice(0, 2).join("/") : m[1].split("/")[0]);
     }

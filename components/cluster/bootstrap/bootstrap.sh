@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # wg-mesh node bootstrap: turns a fresh Ubuntu VM into a Kubernetes node with kubeadm,
-# with no one logging in. cloud-init installs this file as /usr/local/sbin/wg-mesh-bootstrap
-# and starts wg-mesh-bootstrap.service, which runs it with output to the journal and the
-# serial console. Per-node values come from the env file, the kubeadm config from the file
-# it names. Safe to re-run: each step checks first or is idempotent, and a node that has
-# already joined exits at once.
+# with no one logging in. cloud-init installs this file as /usr/local/sbin/wg-mesh-bootstrap,
+# its libraries under /usr/local/lib/wg-mesh, and starts wg-mesh-bootstrap.service, which
+# runs it with output to the journal and the serial console and retries it on failure.
+# Per-node values come from the env file. Safe to re-run: each step checks first or is
+# idempotent, and a node that has already joined exits at once.
 set -euo pipefail
 shopt -s inherit_errexit
 
 ENV_FILE="${WG_MESH_ENV_FILE:-/etc/wg-mesh/bootstrap.env}"
 PKI_DIR="${WG_MESH_PKI_DIR:-/etc/kubernetes/pki}"
-KEYRING=/etc/apt/keyrings/kubernetes-apt-keyring.gpg
+LIB_DIR="${WG_MESH_LIB_DIR:-/usr/local/lib/wg-mesh}"
 # The snap-packaged AWS CLI lives here; systemd's default PATH does not include it.
 export PATH="${PATH}:/snap/bin"
 
@@ -20,8 +20,8 @@ die() {
   exit 1
 }
 
-# retry ATTEMPTS DELAY_SECONDS COMMAND...: cloud APIs, IAM grants and the API server
-# all become ready some time after the VM boots.
+# retry ATTEMPTS DELAY_SECONDS COMMAND...: networks, cloud APIs, IAM grants and the API
+# server all become ready some time after the VM boots.
 retry() {
   local attempts=$1 delay=$2 n=1
   shift 2
@@ -33,17 +33,18 @@ retry() {
   done
 }
 
-apt_get() {
-  # The lock timeout covers unattended-upgrades, which often runs on first boot.
-  DEBIAN_FRONTEND=noninteractive apt-get -y -q -o DPkg::Lock::Timeout=600 -o Acquire::Retries=5 "$@"
-}
+for lib in packages.sh decide.sh etcd.sh; do
+  # shellcheck source=/dev/null
+  source "${LIB_DIR}/${lib}"
+done
 
 load_env() {
   [[ -r "$ENV_FILE" ]] || die "missing ${ENV_FILE} (written by cloud-init)"
   # shellcheck source=/dev/null
   source "$ENV_FILE"
-  : "${CLOUD:?} ${ROLE:?} ${INIT:?} ${NODE_IP:?} ${API_ENDPOINT:?} ${K8S_VERSION:?} ${K8S_MINOR:?}"
-  : "${CONTAINERD_VERSION:?} ${MESH_INTERFACE:?} ${KUBEADM_CONFIG:?}"
+  : "${CLOUD:?} ${ROLE:?} ${MAY_INIT:?} ${NODE_NAME:?} ${NODE_IP:?} ${CP_NAMES:?} ${CP_IPS:?} ${API_PROXY:?}"
+  : "${K8S_VERSION:?} ${K8S_MINOR:?} ${CONTAINERD_VERSION:?} ${AGENT_IMAGE:?} ${MESH_INTERFACE:?}"
+  : "${KUBEADM_JOIN_CONFIG:?} ${KUBEADM_INIT_CONFIG?} ${CA_CERT:?}"
   : "${PKI_FILES?} ${PKI_AWS_REGION?} ${PKI_AWS_SECRET_ID?} ${PKI_GCP_PROJECT?} ${PKI_GCP_SECRET_ID?}"
   [[ "$CLOUD" == aws || "$CLOUD" == gcp ]] || die "CLOUD must be aws or gcp, not ${CLOUD}"
 }
@@ -73,45 +74,6 @@ ensure_mesh_address() {
   systemctl enable --now systemd-networkd
   networkctl reload
   retry 30 1 has_mesh_address || die "${NODE_IP}/32 did not appear on ${MESH_INTERFACE}; see networkctl status ${MESH_INTERFACE}"
-}
-
-install_packages() {
-  log "containerd ${CONTAINERD_VERSION}, kubelet/kubeadm/kubectl ${K8S_VERSION} (pinned, held)"
-  apt_get update
-  apt_get install ca-certificates curl gpg jq
-  install -d -m 0755 /etc/apt/keyrings
-  if [[ ! -s "$KEYRING" ]]; then
-    curl -fsSL --retry 5 "https://pkgs.k8s.io/core:/stable:/${K8S_MINOR}/deb/Release.key" |
-      gpg --batch --yes --dearmor -o "$KEYRING"
-  fi
-  chmod 0644 "$KEYRING" # apt verifies signatures as the unprivileged _apt user
-  echo "deb [signed-by=${KEYRING}] https://pkgs.k8s.io/core:/stable:/${K8S_MINOR}/deb/ /" \
-    >/etc/apt/sources.list.d/kubernetes.list
-  apt_get update
-  apt-mark unhold containerd kubelet kubeadm kubectl >/dev/null 2>&1 || true
-  apt_get install "containerd=${CONTAINERD_VERSION}*" \
-    "kubelet=${K8S_VERSION}-*" "kubeadm=${K8S_VERSION}-*" "kubectl=${K8S_VERSION}-*"
-  apt-mark hold containerd kubelet kubeadm kubectl
-}
-
-configure_containerd() {
-  log "containerd: systemd cgroup driver"
-  local config=/etc/containerd/config.toml pause
-  install -d -m 0755 /etc/containerd
-  containerd config default >"${config}.new"
-  # kubelet (kubeadm's default) uses the systemd cgroup driver; runc must match.
-  sed -i 's/SystemdCgroup = false/SystemdCgroup = true/' "${config}.new"
-  grep -q 'SystemdCgroup = true' "${config}.new" || die "could not enable SystemdCgroup in ${config}"
-  # Use the pause image this kubeadm expects, so kubelet and containerd agree on it.
-  pause=$(kubeadm config images list --kubernetes-version "v${K8S_VERSION}" 2>/dev/null | grep '/pause:' || true)
-  if [[ -n "$pause" ]]; then
-    sed -i "s|sandbox_image = \".*\"|sandbox_image = \"${pause}\"|" "${config}.new"
-  fi
-  mv -f "${config}.new" "$config"
-  printf 'runtime-endpoint: unix:///run/containerd/containerd.sock\n' >/etc/crictl.yaml
-  systemctl enable containerd
-  systemctl restart containerd
-  systemctl enable kubelet
 }
 
 fetch_pki_aws() {
@@ -165,35 +127,37 @@ install_pki() {
   printf '%s' "$bundle" | write_pki_bundle
 }
 
-api_ready() {
-  curl -fsSk --max-time 5 -o /dev/null "https://${API_ENDPOINT}/readyz"
-}
-
 # One kubeadm attempt. kubeadm reset (between attempts) wipes /etc/kubernetes/pki, so
 # control-plane nodes put the bundle back every time.
 kubeadm_attempt() {
   if [[ "$ROLE" == control-plane ]]; then install_pki || return 1; fi
-  if [[ "$INIT" == true ]]; then
-    kubeadm init --config "$KUBEADM_CONFIG" --skip-phases=addon/kube-proxy
+  if [[ "$1" == init ]]; then
+    kubeadm init --config "$KUBEADM_INIT_CONFIG" --skip-phases=addon/kube-proxy
   else
-    kubeadm join --config "$KUBEADM_CONFIG"
+    if [[ "$ROLE" == control-plane ]]; then prepare_control_plane_join; fi
+    kubeadm join --config "$KUBEADM_JOIN_CONFIG"
   fi
 }
 
-join_or_init() {
-  if [[ "$INIT" != true ]]; then
-    log "waiting for the API server at ${API_ENDPOINT}"
-    retry 180 10 api_ready || die "API server ${API_ENDPOINT} did not answer within 30 minutes"
-  fi
+# kubeadm_with_retries init|join: any failure is followed by `kubeadm reset -f` and
+# another try (5 in all); then the unit fails and systemd runs the whole script again.
+kubeadm_with_retries() {
   local n
   for n in 1 2 3 4 5; do
-    log "kubeadm ($([[ "$INIT" == true ]] && echo init || echo join) as ${ROLE}), attempt ${n}"
-    if kubeadm_attempt; then return 0; fi
-    log "kubeadm failed; resetting before the next attempt"
+    log "kubeadm ${1} as ${ROLE}, attempt ${n}"
+    if kubeadm_attempt "$1"; then return 0; fi
+    log "kubeadm ${1} failed; resetting before the next attempt"
     kubeadm reset -f || true
     sleep 30
   done
-  die "kubeadm did not succeed after 5 attempts"
+  die "kubeadm ${1} did not succeed after 5 attempts"
+}
+
+become_node() {
+  local action
+  action=$(await_decision) || die "no control plane answered within $((DECIDE_ROUNDS * DECIDE_INTERVAL / 60)) minutes, and this node may not start a cluster"
+  if [[ "$action" == init && -z "$KUBEADM_INIT_CONFIG" ]]; then die "decided to init without an init configuration"; fi
+  kubeadm_with_retries "$action"
 }
 
 main() {
@@ -204,10 +168,13 @@ main() {
   fi
   prepare_kernel
   ensure_mesh_address
+  wait_for_egress
   install_packages
   configure_containerd
-  join_or_init
-  log "node ${NODE_NAME:-?} bootstrapped as ${ROLE}"
+  start_apiserver_proxy
+  pull_agent_image
+  become_node
+  log "node ${NODE_NAME} bootstrapped as ${ROLE}"
 }
 
 # Sourcing the file (the tests do) defines the functions without running anything.

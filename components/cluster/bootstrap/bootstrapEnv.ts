@@ -1,11 +1,20 @@
-// The per-node env file that bootstrap.sh sources. Only non-secret values: the token
-// lives in the kubeadm config, and the PKI bundle is fetched at boot from the secret store.
+// The per-node env file that bootstrap.sh sources, and where the other boot files live.
+// Only non-secret values: the token lives in the kubeadm configs, and the PKI bundle is
+// fetched at boot from the secret store.
 import { pkiBundleFiles } from "./discovery";
 import { MESH_INTERFACE } from "./networkUnits";
 import type { NodeBootstrap } from "./types";
+import { API_PROXY_ENDPOINT } from "../apiEndpoint";
 
 export const ENV_FILE = "/etc/wg-mesh/bootstrap.env";
-export const KUBEADM_CONFIG_FILE = "/etc/wg-mesh/kubeadm.yaml";
+/** Every node: kubeadm join (a replaced first control plane joins too). Holds the token. */
+export const KUBEADM_JOIN_FILE = "/etc/wg-mesh/kubeadm-join.yaml";
+/** Only a control plane that may init: kubeadm init. Holds the token. */
+export const KUBEADM_INIT_FILE = "/etc/wg-mesh/kubeadm-init.yaml";
+/** The cluster CA certificate (public): probes and the local API proxy trust only it. */
+export const CA_CERT_FILE = "/etc/wg-mesh/cluster-ca.crt";
+/** Shell libraries bootstrap.sh sources (it reads them from here unless WG_MESH_LIB_DIR says otherwise). */
+export const LIB_DIR = "/usr/local/lib/wg-mesh";
 
 /** Single-quotes a value for bash (values are validated, this is belt and braces). */
 export function shellQuote(value: string): string {
@@ -24,14 +33,20 @@ export function bootstrapEnv(b: NodeBootstrap): Record<string, string> {
     NODE_NAME: b.nodeName,
     CLOUD: b.cloud,
     ROLE: b.role,
-    INIT: b.init ? "true" : "false",
+    MAY_INIT: b.mayInit ? "true" : "false",
     NODE_IP: b.nodeIp,
-    API_ENDPOINT: b.apiEndpoint,
+    // Parallel lists in the cluster's stable order: control plane n joins after n-1.
+    CP_NAMES: b.controlPlanes.map((cp) => cp.name).join(" "),
+    CP_IPS: b.controlPlanes.map((cp) => cp.ip).join(" "),
+    API_PROXY: API_PROXY_ENDPOINT,
     K8S_VERSION: b.kubernetesVersion,
     K8S_MINOR: kubernetesMinor(b.kubernetesVersion),
     CONTAINERD_VERSION: b.containerdVersion,
+    AGENT_IMAGE: b.agentImage,
     MESH_INTERFACE,
-    KUBEADM_CONFIG: KUBEADM_CONFIG_FILE,
+    KUBEADM_JOIN_CONFIG: KUBEADM_JOIN_FILE,
+    KUBEADM_INIT_CONFIG: b.mayInit ? KUBEADM_INIT_FILE : "",
+    CA_CERT: CA_CERT_FILE,
     PKI_FILES: b.role === "control-plane" ? pkiBundleFiles.join(" ") : "",
     PKI_AWS_REGION: b.pkiSecret?.aws?.region ?? "",
     PKI_AWS_SECRET_ID: b.pkiSecret?.aws?.secretId ?? "",

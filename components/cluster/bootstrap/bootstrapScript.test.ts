@@ -13,7 +13,7 @@ beforeAll(() => {
 
 /** Sources bootstrap.sh (which defines functions only) and runs `body`. */
 function bashWithScript(body: string, input?: string, env: Record<string, string> = {}) {
-  return run("bash", ["-c", `source "$1"\n${body}`, "_", SCRIPT], input, { ...process.env, ...env });
+  return run("bash", ["-c", `source "$1"\n${body}`, "_", SCRIPT], input, { ...process.env, WG_MESH_LIB_DIR: __dirname, ...env });
 }
 
 const bundle = Object.fromEntries(pkiBundleFiles.map((f) => [f, `-----BEGIN TEST-----\n${f}\n-----END TEST-----\n`]));
@@ -61,8 +61,8 @@ describe("has_mesh_address (real ip output in a private network namespace)", () 
       "-n", "bash", "-c",
       `set -e; ip link add wgmtest0 type veth peer name wgmtest1; ip link set wgmtest0 up
        ${addr ? `ip addr add ${addr} dev wgmtest0` : ""}
-       source "$1"; MESH_INTERFACE=wgmtest0 NODE_IP=${nodeIp}; has_mesh_address`,
-      "_", SCRIPT,
+       WG_MESH_LIB_DIR="$2" source "$1"; MESH_INTERFACE=wgmtest0 NODE_IP=${nodeIp}; has_mesh_address`,
+      "_", SCRIPT, __dirname,
     ]);
 
   it("finds the public IP as a /32 on the mesh link", () => expect(check("198.51.100.7/32", "198.51.100.7").status).toBe(0));
@@ -79,7 +79,7 @@ describe("load_env", () => {
       writeFileSync(env, "CLOUD='aws'\nROLE='worker'\n");
       const r = bashWithScript("load_env", undefined, { WG_MESH_ENV_FILE: env });
       expect(r.status).not.toBe(0);
-      expect(r.output).toMatch(/INIT: parameter null or not set|INIT: unbound variable/);
+      expect(r.output).toMatch(/MAY_INIT: parameter null or not set|MAY_INIT: unbound variable/);
     });
   });
 });

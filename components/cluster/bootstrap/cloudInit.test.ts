@@ -1,9 +1,10 @@
-import { bootstrapScriptSource, renderCloudInit } from "./cloudInit";
-import { ENV_FILE, KUBEADM_CONFIG_FILE } from "./bootstrapEnv";
+import { BOOTSTRAP_LIBRARIES, bootstrapScriptSource, EC2_USER_DATA_LIMIT, gunzipUserData, gzipUserData, renderCloudInit } from "./cloudInit";
+import { CA_CERT_FILE, ENV_FILE, KUBEADM_INIT_FILE, KUBEADM_JOIN_FILE } from "./bootstrapEnv";
 import { exampleNodes } from "./fixtures";
 import { cloudInitSchema, parseCloudConfig, requireTool, run, withTempDir, writtenFile } from "./testTools";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { NodeBootstrap } from "./types";
 
 const nodes = Object.entries(exampleNodes);
 
@@ -32,17 +33,39 @@ describe.each(nodes)("cloud-init for %s", (_name, node) => {
     expect(config.disable_root).toBe(true);
   });
 
-  it("keeps secrets-bearing files root-only and ships the static script", () => {
+  it("keeps secrets-bearing files root-only and ships the static scripts verbatim", () => {
     expect(writtenFile(config, ENV_FILE).permissions).toBe("0600");
-    expect(writtenFile(config, KUBEADM_CONFIG_FILE).permissions).toBe("0600");
+    expect(writtenFile(config, KUBEADM_JOIN_FILE).permissions).toBe("0600");
     const script = writtenFile(config, "/usr/local/sbin/wg-mesh-bootstrap");
     expect(script.permissions).toBe("0755");
     expect(script.content).toBe(bootstrapScriptSource());
+    for (const lib of BOOTSTRAP_LIBRARIES) {
+      expect(writtenFile(config, `/usr/local/lib/wg-mesh/${lib}`).content).toBe(readFileSync(join(__dirname, lib), "utf8"));
+    }
     expect(config.runcmd).toEqual([
       ["systemctl", "daemon-reload"],
-      ["systemctl", "enable", "wg-mesh-bootstrap.service"],
-      ["systemctl", "start", "wg-mesh-bootstrap.service"],
+      ["systemctl", "enable", "--now", "--no-block", "wg-mesh-bootstrap.service"],
     ]);
+  });
+
+  it("retries the bootstrap unit on failure, with a limit", () => {
+    const unit = writtenFile(config, "/etc/systemd/system/wg-mesh-bootstrap.service").content;
+    expect(unit).toMatch(/^Restart=on-failure$/m);
+    expect(unit).toMatch(/^RestartSec=30s$/m);
+    expect(unit).toMatch(/^StartLimitBurst=20$/m);
+    expect(unit).toMatch(/^StartLimitIntervalSec=3h$/m);
+  });
+
+  it("gives only a control plane that may init an init configuration", () => {
+    const hasInit = config.write_files.some((f) => f.path === KUBEADM_INIT_FILE);
+    expect(hasInit).toBe(node.mayInit);
+  });
+
+  it("ships the cluster CA certificate (public) and a local API proxy to every control plane", () => {
+    expect(writtenFile(config, CA_CERT_FILE)).toMatchObject({ content: node.caCertPem, permissions: "0644" });
+    const proxy = writtenFile(config, "/etc/wg-mesh/apiserver-proxy.cfg").content;
+    for (const cp of node.controlPlanes) expect(proxy).toContain(`server ${cp.name} ${cp.ip}:6443`);
+    expect(proxy).toContain("bind 127.0.0.1:7445");
   });
 
   it("puts the public IP on the dummy interface", () => {
@@ -56,16 +79,30 @@ describe.each(nodes)("cloud-init for %s", (_name, node) => {
     expect(env).not.toContain(node.bootstrapToken);
     const out = withTempDir((dir) => {
       writeFileSync(join(dir, "env"), env);
-      return run("bash", ["-c", 'set -eu; source "$1"; printf "%s|" "$NODE_IP" "$API_ENDPOINT" "$ROLE" "$INIT" "$K8S_MINOR" "$PKI_FILES"', "_", join(dir, "env")]);
+      return run("bash", ["-c", 'set -eu; source "$1"; printf "%s|" "$NODE_IP" "$ROLE" "$MAY_INIT" "$K8S_MINOR" "$CP_NAMES" "$CP_IPS" "$API_PROXY" "$AGENT_IMAGE" "$KUBEADM_INIT_CONFIG" "$PKI_FILES"', "_", join(dir, "env")]);
     });
     expect(out.status).toBe(0);
     const pki = node.role === "control-plane" ? "ca.crt ca.key sa.key sa.pub front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key" : "";
-    expect(out.output).toBe(`${node.nodeIp}|${node.apiEndpoint}|${node.role}|${node.init}|v1.34|${pki}|`);
+    const cps = node.controlPlanes;
+    expect(out.output).toBe([
+      node.nodeIp, node.role, String(node.mayInit), "v1.34", cps.map((c) => c.name).join(" "), cps.map((c) => c.ip).join(" "),
+      "127.0.0.1:7445", node.agentImage, node.mayInit ? KUBEADM_INIT_FILE : "", pki, "",
+    ].join("|"));
   });
 
-  it("fits in EC2's 16 KiB user-data limit", () => {
-    expect(Buffer.byteLength(userData)).toBeLessThan(16 * 1024);
+  it("fits in EC2's 16 KiB user-data limit once gzipped, and unpacks to the same bytes", () => {
+    const packed = gzipUserData(userData);
+    expect(Buffer.from(packed, "base64").length).toBeLessThan(EC2_USER_DATA_LIMIT);
+    expect(Buffer.from(packed, "base64").subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b])); // gzip magic: cloud-init unpacks it
+    expect(gunzipUserData(packed)).toBe(userData);
+    expect(gzipUserData(userData)).toBe(packed); // deterministic
   });
+});
+
+it("still fits EC2's limit with 100 control planes in the proxy list", () => {
+  const many = Array.from({ length: 100 }, (_, i) => ({ name: `demo-aws-cp-${i}`, ip: `198.18.${Math.floor(i / 250)}.${(i % 250) + 1}` }));
+  const node: NodeBootstrap = { ...exampleNodes["aws first control-plane"], controlPlanes: many, nodeName: "demo-aws-cp-0", nodeIp: many[0].ip };
+  expect(Buffer.from(gzipUserData(renderCloudInit(node)), "base64").length).toBeLessThan(EC2_USER_DATA_LIMIT);
 });
 
 it("the schema check can fail: a broken document is rejected by the same command", () => {
@@ -76,12 +113,12 @@ it("the schema check can fail: a broken document is rejected by the same command
 });
 
 it("rendering is pure: the same node renders the same bytes", () => {
-  const node = exampleNodes["gcp init control-plane"];
+  const node = exampleNodes["gcp first control-plane"];
   expect(renderCloudInit(node)).toBe(renderCloudInit({ ...node }));
 });
 
 it("control-plane user data names the secret, workers' does not", () => {
-  const cp = renderCloudInit(exampleNodes["aws joining control-plane"]);
+  const cp = renderCloudInit(exampleNodes["aws second control-plane"]);
   expect(cp).toContain("PKI_AWS_SECRET_ID='demo-cluster-pki'");
   const worker = renderCloudInit(exampleNodes["gcp worker"]);
   expect(worker).toContain("PKI_GCP_SECRET_ID=''");

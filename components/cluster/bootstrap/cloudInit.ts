@@ -1,34 +1,45 @@
-// The node's cloud-init user data: files (env, kubeadm config, network units, the static
-// bootstrap script and its systemd unit) plus a runcmd that starts the unit. No SSH keys,
-// no passwords, and no private key: control-plane nodes fetch the PKI at boot.
+// The node's cloud-init user data: files (env, kubeadm configs, the cluster CA, the local
+// API proxy, network units, the static bootstrap scripts and their systemd units) plus a
+// runcmd that starts the bootstrap unit. No SSH keys, no passwords, and no private key:
+// control-plane nodes fetch the PKI at boot.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { Document } from "yaml";
-import { ENV_FILE, KUBEADM_CONFIG_FILE, renderBootstrapEnv } from "./bootstrapEnv";
-import { renderKubeadmConfig } from "./kubeadmConfig";
+import { CA_CERT_FILE, ENV_FILE, KUBEADM_INIT_FILE, KUBEADM_JOIN_FILE, LIB_DIR, renderBootstrapEnv } from "./bootstrapEnv";
+import { renderInitConfig, renderJoinConfig } from "./kubeadmConfig";
 import { networkUnits } from "./networkUnits";
+import { PROXY_CONFIG_FILE, PROXY_UNIT, PROXY_UNIT_CONTENT, renderProxyConfig } from "./apiserverProxy";
 import type { NodeBootstrap } from "./types";
 import { validateBootstrap } from "./validate";
 
 export const BOOTSTRAP_SCRIPT_PATH = "/usr/local/sbin/wg-mesh-bootstrap";
 export const BOOTSTRAP_UNIT = "wg-mesh-bootstrap.service";
+/** The shell libraries bootstrap.sh sources, shipped verbatim from this directory. */
+export const BOOTSTRAP_LIBRARIES = ["packages.sh", "decide.sh", "etcd.sh"] as const;
 
+const source = (file: string): string => readFileSync(join(__dirname, file), "utf8");
 /** The repository's bootstrap.sh, shipped verbatim so shellcheck checks what nodes run. */
-export const bootstrapScriptSource = (): string => readFileSync(join(__dirname, "bootstrap.sh"), "utf8");
+export const bootstrapScriptSource = (): string => source("bootstrap.sh");
 
-// A oneshot unit rather than a bare runcmd: output goes to the journal and the console,
-// and if the machine reboots before finishing, the enabled unit runs the script again
-// (until kubelet.conf exists, i.e. the node has joined).
+// A oneshot unit rather than a bare runcmd: output goes to the journal and the console; a
+// transient failure (no egress yet, a package mirror down, the API not up) is retried by
+// systemd every 30 s, at most 20 times in 3 hours; and if the machine reboots first, the
+// enabled unit runs the script again (until kubelet.conf exists, i.e. the node has joined).
 const BOOTSTRAP_UNIT_CONTENT = `[Unit]
 Description=wg-mesh: make this machine a Kubernetes node (kubeadm)
 Wants=network-online.target
 After=network-online.target systemd-networkd.service
 ConditionPathExists=!/etc/kubernetes/kubelet.conf
+StartLimitIntervalSec=3h
+StartLimitBurst=20
 
 [Service]
 Type=oneshot
 RemainAfterExit=yes
 ExecStart=${BOOTSTRAP_SCRIPT_PATH}
+Restart=on-failure
+RestartSec=30s
 StandardOutput=journal+console
 StandardError=journal+console
 TimeoutStartSec=90min
@@ -54,16 +65,21 @@ export function cloudConfig(b: NodeBootstrap) {
     disable_root: true,
     write_files: [
       file(ENV_FILE, renderBootstrapEnv(b), "0600"),
-      file(KUBEADM_CONFIG_FILE, renderKubeadmConfig(b), "0600"), // holds the bootstrap token
+      file(KUBEADM_JOIN_FILE, renderJoinConfig(b), "0600"), // holds the bootstrap token
+      ...(b.mayInit ? [file(KUBEADM_INIT_FILE, renderInitConfig(b), "0600")] : []),
+      file(CA_CERT_FILE, b.caCertPem.endsWith("\n") ? b.caCertPem : `${b.caCertPem}\n`, "0644"),
+      file(PROXY_CONFIG_FILE, renderProxyConfig(b.controlPlanes), "0644"),
+      file(`/etc/systemd/system/${PROXY_UNIT}`, PROXY_UNIT_CONTENT, "0644"),
       ...networkUnits(b.nodeIp).map((u) => file(u.path, u.content, "0644")),
       file(BOOTSTRAP_SCRIPT_PATH, bootstrapScriptSource(), "0755"),
+      ...BOOTSTRAP_LIBRARIES.map((lib) => file(`${LIB_DIR}/${lib}`, source(lib), "0644")),
       file(`/etc/systemd/system/${BOOTSTRAP_UNIT}`, BOOTSTRAP_UNIT_CONTENT, "0644"),
     ],
     runcmd: [
       ["systemctl", "daemon-reload"],
-      ["systemctl", "enable", BOOTSTRAP_UNIT],
-      // Blocking start: cloud-init reports an error (cloud-init status) if bootstrap fails.
-      ["systemctl", "start", BOOTSTRAP_UNIT],
+      // --no-block: systemd owns the retries; `systemctl status wg-mesh-bootstrap` and the
+      // journal (or the serial console) show progress.
+      ["systemctl", "enable", "--now", "--no-block", BOOTSTRAP_UNIT],
     ],
   };
 }
@@ -73,3 +89,20 @@ export function renderCloudInit(b: NodeBootstrap): string {
   const doc = new Document(cloudConfig(b));
   return `#cloud-config\n${doc.toString({ lineWidth: 0 })}`;
 }
+
+/** EC2 takes at most 16 KiB of user data (before base64). */
+export const EC2_USER_DATA_LIMIT = 16 * 1024;
+
+/**
+ * The user data gzipped, then base64 (EC2's userDataBase64): cloud-init recognises gzip and
+ * unpacks it. The scripts alone exceed EC2's 16 KiB; compressed, the whole document is
+ * about a third of that. gzip output here carries no timestamp, so it is deterministic.
+ */
+export function gzipUserData(userData: string): string {
+  const packed = gzipSync(Buffer.from(userData, "utf8"), { level: 9 });
+  if (packed.length > EC2_USER_DATA_LIMIT) throw new Error(`user data is ${packed.length} bytes gzipped, over EC2's ${EC2_USER_DATA_LIMIT}`);
+  return packed.toString("base64");
+}
+
+/** The inverse of gzipUserData, for tests and for reading an instance's user data back. */
+export const gunzipUserData = (base64: string): string => gunzipSync(Buffer.from(base64, "base64")).toString("utf8");

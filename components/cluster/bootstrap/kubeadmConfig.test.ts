@@ -1,6 +1,6 @@
 import { parseAllDocuments } from "yaml";
 import { renderCloudInit } from "./cloudInit";
-import { KUBEADM_CONFIG_FILE } from "./bootstrapEnv";
+import { KUBEADM_INIT_FILE, KUBEADM_JOIN_FILE } from "./bootstrapEnv";
 import { exampleNodes } from "./fixtures";
 import { parseCloudConfig, writtenFile } from "./testTools";
 import type { clusterConfiguration, initConfiguration, joinConfiguration } from "./kubeadmConfig";
@@ -13,9 +13,9 @@ interface KubeadmDocs {
   JoinConfiguration: ReturnType<typeof joinConfiguration> & { controlPlane?: unknown };
 }
 
-// Reads the kubeadm config back out of the rendered user data, as the node would.
-function kubeadmDocs(node: NodeBootstrap): KubeadmDocs {
-  const content = writtenFile(parseCloudConfig(renderCloudInit(node)), KUBEADM_CONFIG_FILE).content;
+// Reads a kubeadm config back out of the rendered user data, as the node would.
+function kubeadmDocs(node: NodeBootstrap, file = KUBEADM_JOIN_FILE): KubeadmDocs {
+  const content = writtenFile(parseCloudConfig(renderCloudInit(node)), file).content;
   const docs = parseAllDocuments(content).map((d) => {
     expect(d.errors).toEqual([]);
     return d.toJS() as { apiVersion: string; kind: string };
@@ -27,9 +27,9 @@ function kubeadmDocs(node: NodeBootstrap): KubeadmDocs {
 const nodeIpArg = (n: NodeBootstrap) => [{ name: "node-ip", value: n.nodeIp }];
 
 describe.each(["aws", "gcp"])("%s", (cloud) => {
-  it("init control-plane: token with ttl 0s, advertise/node IP = public IP, kube-proxy skipped, etcd on all addresses", () => {
-    const node = exampleNodes[`${cloud} init control-plane`];
-    const docs = kubeadmDocs(node);
+  it("first control-plane: token with ttl 0s, advertise/node IP = public IP, kube-proxy skipped, etcd on all addresses", () => {
+    const node = exampleNodes[`${cloud} first control-plane`];
+    const docs = kubeadmDocs(node, KUBEADM_INIT_FILE);
     expect(Object.keys(docs).sort()).toEqual(["ClusterConfiguration", "InitConfiguration"]);
     const init = docs.InitConfiguration;
     expect(init.bootstrapTokens).toEqual([expect.objectContaining({ token: node.bootstrapToken, ttl: "0s", usages: ["signing", "authentication"] })]);
@@ -42,9 +42,10 @@ describe.each(["aws", "gcp"])("%s", (cloud) => {
     expect(cc).toMatchObject({
       kubernetesVersion: "v1.34.2",
       clusterName: "demo",
-      controlPlaneEndpoint: node.apiEndpoint,
+      // The node-local proxy to every control plane: no single control plane is the endpoint.
+      controlPlaneEndpoint: "127.0.0.1:7445",
       networking: { podSubnet: node.podCidr, serviceSubnet: node.serviceCidr },
-      apiServer: { certSANs: node.controlPlaneIps },
+      apiServer: { certSANs: ["127.0.0.1", "localhost", ...node.extraCertSans] },
     });
     expect(cc.etcd.local.extraArgs).toEqual([
       { name: "listen-client-urls", value: "https://0.0.0.0:2379" },
@@ -52,12 +53,19 @@ describe.each(["aws", "gcp"])("%s", (cloud) => {
     ]);
   });
 
-  it("joining control-plane: discovery pinned to the CA hash, controlPlane advertises the public IP, no certificateKey", () => {
-    const node = exampleNodes[`${cloud} joining control-plane`];
+  it("first control-plane can join too (rebuilt while others run), through the local proxy", () => {
+    const node = exampleNodes[`${cloud} first control-plane`];
+    const join = kubeadmDocs(node).JoinConfiguration;
+    expect(join.discovery.bootstrapToken).toEqual({ apiServerEndpoint: "127.0.0.1:7445", token: node.bootstrapToken, caCertHashes: [node.discoveryHash] });
+    expect(join.controlPlane).toEqual({ localAPIEndpoint: { advertiseAddress: node.nodeIp, bindPort: 6443 } });
+  });
+
+  it("second control-plane: join only, discovery pinned to the CA hash, controlPlane advertises the public IP, no certificateKey", () => {
+    const node = exampleNodes[`${cloud} second control-plane`];
     const docs = kubeadmDocs(node);
     expect(Object.keys(docs)).toEqual(["JoinConfiguration"]);
     const join = docs.JoinConfiguration;
-    expect(join.discovery.bootstrapToken).toEqual({ apiServerEndpoint: node.apiEndpoint, token: node.bootstrapToken, caCertHashes: [node.discoveryHash] });
+    expect(join.discovery.bootstrapToken).toEqual({ apiServerEndpoint: "127.0.0.1:7445", token: node.bootstrapToken, caCertHashes: [node.discoveryHash] });
     expect(join.nodeRegistration.kubeletExtraArgs).toEqual(nodeIpArg(node));
     expect(join.nodeRegistration).not.toHaveProperty("taints");
     expect(join.controlPlane).toEqual({ localAPIEndpoint: { advertiseAddress: node.nodeIp, bindPort: 6443 } });

@@ -1,12 +1,13 @@
 // The kubeadm configuration (kubeadm.k8s.io/v1beta4) for one node, built as plain objects
-// and emitted with `yaml`. The init node gets Init+ClusterConfiguration; every other node
-// gets a JoinConfiguration (kubeadm join reads the ClusterConfiguration from the cluster).
+// and emitted with `yaml`. Every node gets a JoinConfiguration; a control plane that may
+// init also gets Init+ClusterConfiguration. Which one runs is decided on the node.
 import { stringify } from "yaml";
 import type { NodeBootstrap } from "./types";
+import { API_PROXY_ENDPOINT, API_PROXY_HOST, API_SERVER_PORT } from "../apiEndpoint";
 
 const API_VERSION = "kubeadm.k8s.io/v1beta4";
 const CRI_SOCKET = "unix:///run/containerd/containerd.sock";
-const API_PORT = 6443;
+const API_PORT = API_SERVER_PORT;
 
 /**
  * ttl "0s" = the token never expires. Nodes added by a later `pulumi up` join with the
@@ -57,9 +58,12 @@ export function clusterConfiguration(b: NodeBootstrap) {
     kind: "ClusterConfiguration",
     kubernetesVersion: `v${b.kubernetesVersion}`,
     clusterName: b.clusterName,
-    controlPlaneEndpoint: b.apiEndpoint,
+    // Every node's local proxy to all control planes: kubelets, kubeadm's own clients and
+    // cluster-info (what joining nodes bootstrap through) survive the loss of any control
+    // plane. kubeadm adds each control plane's advertise address to its own certificate.
+    controlPlaneEndpoint: API_PROXY_ENDPOINT,
     networking: { podSubnet: b.podCidr, serviceSubnet: b.serviceCidr },
-    apiServer: { certSANs: [...b.controlPlaneIps] },
+    apiServer: { certSANs: [API_PROXY_HOST, "localhost", ...b.extraCertSans] },
     etcd: {
       local: {
         // Peers dial each other's public IP; the cloud's 1:1 NAT delivers that traffic to
@@ -83,7 +87,8 @@ export function joinConfiguration(b: NodeBootstrap) {
     kind: "JoinConfiguration",
     discovery: {
       bootstrapToken: {
-        apiServerEndpoint: b.apiEndpoint,
+        // The local proxy: whichever control plane answers serves cluster-info.
+        apiServerEndpoint: API_PROXY_ENDPOINT,
         token: b.bootstrapToken,
         caCertHashes: [b.discoveryHash],
       },
@@ -94,14 +99,13 @@ export function joinConfiguration(b: NodeBootstrap) {
   };
 }
 
-/** The documents this node's `kubeadm` run reads. */
-export function kubeadmDocuments(b: NodeBootstrap): object[] {
-  return b.init ? [initConfiguration(b), clusterConfiguration(b)] : [joinConfiguration(b)];
-}
+const render = (docs: object[]) => docs.map((d) => stringify(d)).join("---\n");
 
-/** Multi-document YAML for /etc/wg-mesh/kubeadm.yaml. */
-export function renderKubeadmConfig(b: NodeBootstrap): string {
-  return kubeadmDocuments(b)
-    .map((d) => stringify(d))
-    .join("---\n");
+/** /etc/wg-mesh/kubeadm-join.yaml: every node. */
+export const renderJoinConfig = (b: NodeBootstrap): string => render([joinConfiguration(b)]);
+
+/** /etc/wg-mesh/kubeadm-init.yaml: only a control plane that may init. */
+export function renderInitConfig(b: NodeBootstrap): string {
+  if (!b.mayInit) throw new Error(`NodeBootstrap.mayInit is false for ${b.nodeName}: it has no init configuration`);
+  return render([initConfiguration(b), clusterConfiguration(b)]);
 }

@@ -1,26 +1,32 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { renderCloudInit } from "./cloudInit";
+import { BOOTSTRAP_LIBRARIES, renderCloudInit } from "./cloudInit";
 import { ENV_FILE } from "./bootstrapEnv";
 import { exampleNodes } from "./fixtures";
 import { parseCloudConfig, requireTool, shellcheck, writtenFile } from "./testTools";
 
 beforeAll(() => requireTool("shellcheck", "shellcheck"));
 
-const staticScript = readFileSync(join(__dirname, "bootstrap.sh"), "utf8");
+const shipped = ["bootstrap.sh", ...BOOTSTRAP_LIBRARIES];
 
-it("the static bootstrap.sh passes real shellcheck", () => {
-  const r = shellcheck(staticScript);
+it.each(shipped)("the static %s passes real shellcheck", (file) => {
+  const r = shellcheck(readFileSync(join(__dirname, file), "utf8"));
   expect(r.output).toBe("");
   expect(r.status).toBe(0);
 });
 
+/** What nodes run: the main script (#!) and the libraries it sources (# shellcheck shell=bash). */
+export const shellFiles = (config: ReturnType<typeof parseCloudConfig>) =>
+  config.write_files.filter((f) => f.content.startsWith("#!") || f.content.startsWith("# shellcheck shell=bash"));
+
 describe.each(Object.entries(exampleNodes))("shell in the user data of %s", (_name, node) => {
   const config = parseCloudConfig(renderCloudInit(node));
 
-  it("every write_files script (a #! file) passes shellcheck", () => {
-    const scripts = config.write_files.filter((f) => f.content.startsWith("#!"));
-    expect(scripts.map((f) => f.path)).toEqual(["/usr/local/sbin/wg-mesh-bootstrap"]);
+  it("every shell file in write_files passes shellcheck", () => {
+    const scripts = shellFiles(config);
+    expect(scripts.map((f) => f.path).sort()).toEqual([
+      "/usr/local/lib/wg-mesh/decide.sh", "/usr/local/lib/wg-mesh/etcd.sh", "/usr/local/lib/wg-mesh/packages.sh", "/usr/local/sbin/wg-mesh-bootstrap",
+    ]);
     for (const s of scripts) {
       const r = shellcheck(s.content);
       expect({ path: s.path, ...r }).toEqual({ path: s.path, status: 0, output: "" });

@@ -67,3 +67,26 @@ export function writtenFile(config: ParsedCloudConfig, path: string): WriteFileE
   if (!entry) throw new Error(`write_files has no ${path}`);
   return entry;
 }
+
+export interface BashResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Sources the real bootstrap.sh (which only defines functions, and sources its libraries
+ * from this directory) in real bash, then runs `body`: tests stub a function by defining
+ * it again after the source, exactly as a later definition overrides an earlier one.
+ */
+export function withBootstrap(body: string, env: Record<string, string> = {}, input?: string): BashResult {
+  const script = join(__dirname, "bootstrap.sh");
+  const r = spawnSync("bash", ["-c", `source "$1"\n${body}`, "_", script], {
+    encoding: "utf8",
+    input,
+    env: { ...process.env, WG_MESH_LIB_DIR: __dirname, ...env },
+    timeout: 60_000,
+  });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}

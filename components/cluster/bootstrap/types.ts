@@ -1,10 +1,19 @@
 // The per-node input of the bootstrap: everything a node's cloud-init needs to become a
-// Kubernetes node without anyone logging in. The pools build one per instance.
+// Kubernetes node without anyone logging in. The pools build one per instance. What a node
+// decides at boot (init or join, when to join) it decides from these and from probing the
+// control planes; nothing here says "this node inits".
 
 /** Where a control-plane node reads the PKI bundle (JSON of PEMs) with its own instance identity. */
 export interface PkiSecretRef {
   readonly aws?: { readonly region: string; readonly secretId: string };
   readonly gcp?: { readonly project: string; readonly secretId: string };
+}
+
+export interface ControlPlaneRef {
+  /** Node name (also its etcd member name). */
+  readonly name: string;
+  /** Static public IPv4 (its advertise address). */
+  readonly ip: string;
 }
 
 export interface NodeBootstrap {
@@ -13,17 +22,21 @@ export interface NodeBootstrap {
   readonly nodeName: string;
   readonly cloud: "aws" | "gcp";
   readonly role: "control-plane" | "worker";
-  /** True on exactly one control-plane node: it runs `kubeadm init`. */
-  readonly init: boolean;
+  /**
+   * This control plane may run `kubeadm init`, and only when no control plane answers and
+   * it holds no etcd data: the first control plane of a cluster being created. False for
+   * every other node, and for a first control plane rebuilt while others exist.
+   */
+  readonly mayInit: boolean;
   /** The node's static public IPv4: its Kubernetes InternalIP. */
   readonly nodeIp: string;
-  /** "<init node's public IP>:6443" (controlPlaneEndpoint). */
-  readonly apiEndpoint: string;
-  /** Every control-plane node's public IP (API server certificate SANs). */
-  readonly controlPlaneIps: readonly string[];
+  /** Every control plane in the cluster's stable order: probes, the local API proxy, join order. */
+  readonly controlPlanes: readonly ControlPlaneRef[];
+  /** Extra API server certificate names (cluster.apiEndpoint), besides what kubeadm adds. */
+  readonly extraCertSans: readonly string[];
   /** e.g. "1.34.2": pkgs.k8s.io packages `<v>-*`, repository path v1.34. */
   readonly kubernetesVersion: string;
-  /** e.g. "1.7.28": Ubuntu package containerd, pinned by version prefix. */
+  /** e.g. "1.7.28": containerd.io from Docker's repository, pinned as `<v>-*`. */
   readonly containerdVersion: string;
   readonly podCidr: string;
   readonly serviceCidr: string;
@@ -31,6 +44,10 @@ export interface NodeBootstrap {
   readonly bootstrapToken: string;
   /** "sha256:<hex>" of the cluster CA's SubjectPublicKeyInfo. */
   readonly discoveryHash: string;
+  /** The cluster CA certificate (public): probes and the local proxy verify control planes with it. */
+  readonly caCertPem: string;
+  /** The node-router agent image (digest-pinned); pulled at boot. */
+  readonly agentImage: string;
   /** Control-plane nodes only: where to read the PKI bundle. */
   readonly pkiSecret?: PkiSecretRef;
 }

@@ -4,7 +4,7 @@ import type { NodeBootstrap } from "./types";
 import { validateBootstrap } from "./validate";
 
 const worker = exampleNodes["aws worker"];
-const cp = exampleNodes["gcp joining control-plane"];
+const cp = exampleNodes["gcp second control-plane"];
 
 it("accepts every example node", () => {
   for (const n of Object.values(exampleNodes)) expect(() => validateBootstrap(n)).not.toThrow();
@@ -13,18 +13,22 @@ it("accepts every example node", () => {
 it.each<[string, NodeBootstrap, RegExp]>([
   ["node name", { ...worker, nodeName: "Bad_Name" }, /NodeBootstrap\.nodeName = "Bad_Name" is invalid: use a DNS label/],
   ["node IP", { ...worker, nodeIp: "10.0.0.300" }, /NodeBootstrap\.nodeIp .* dotted-quad IPv4/],
-  ["API endpoint without port", { ...worker, apiEndpoint: "203.0.113.10" }, /NodeBootstrap\.apiEndpoint .*<init node public IPv4>:6443/],
+  ["control plane without an address", { ...worker, controlPlanes: [{ name: "demo-aws-cp-0", ip: "" }] }, /NodeBootstrap\.controlPlanes\[0\]\.ip .* dotted-quad IPv4/],
+  ["no control planes", { ...worker, controlPlanes: [] }, /NodeBootstrap\.controlPlanes .* at least one/],
+  ["certificate name", { ...worker, extraCertSans: ["https://api.example.com:6443"] }, /NodeBootstrap\.extraCertSans\[0\] .* host name or IPv4/],
+  ["CA certificate", { ...worker, caCertPem: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n" }, /NodeBootstrap\.caCertPem .* one PEM block/],
+  ["agent image by tag", { ...worker, agentImage: "ghcr.io/example/node-router:1.0" }, /NodeBootstrap\.agentImage .* <repo>@sha256:<64 hex>/],
   ["v-prefixed version", { ...worker, kubernetesVersion: "v1.34.2" }, /kubernetesVersion .* without a leading v/],
   ["containerd version", { ...worker, containerdVersion: "1.7" }, /containerdVersion .* "1.7.28"/],
   ["pod CIDR", { ...worker, podCidr: "10.244.0.0" }, /podCidr .* CIDR notation/],
   ["discovery hash", { ...worker, discoveryHash: "abc" }, /discoveryHash .* discoveryTokenCaCertHash/],
-  ["init on a worker", { ...worker, init: true }, /NodeBootstrap\.init .* only a control-plane node/],
+  ["init on a worker", { ...worker, mayInit: true }, /NodeBootstrap\.mayInit .* only a control-plane node/],
   ["PKI secret on a worker", { ...worker, pkiSecret: { aws: { region: "eu-west-1", secretId: "x" } } }, /workers must not get the PKI bundle/],
   ["control plane without secret", { ...cp, pkiSecret: undefined }, /gcp control-plane node needs pkiSecret\.gcp/],
   ["control plane with the other cloud's secret", { ...cp, pkiSecret: { aws: { region: "eu-west-1", secretId: "x" } } }, /needs pkiSecret\.gcp/],
   ["GCP secret given as a full name", { ...cp, pkiSecret: { gcp: { project: "demo-project-123", secretId: "projects/p/secrets/s" } } }, /pkiSecret\.gcp\.secretId .* short secret id/],
-  ["AWS secret id with shell metacharacters", { ...exampleNodes["aws init control-plane"], pkiSecret: { aws: { region: "eu-west-1", secretId: "x';reboot;'" } } }, /pkiSecret\.aws\.secretId/],
-  ["control plane missing from its own SANs", { ...cp, controlPlaneIps: ["203.0.113.10"] }, /include this control-plane node's own IP 198\.51\.100\.21/],
+  ["AWS secret id with shell metacharacters", { ...exampleNodes["aws first control-plane"], pkiSecret: { aws: { region: "eu-west-1", secretId: "x';reboot;'" } } }, /pkiSecret\.aws\.secretId/],
+  ["control plane missing from the list", { ...cp, controlPlanes: [{ name: "demo-aws-cp-0", ip: "203.0.113.10" }] }, /include this control-plane node \(demo-gcp-cp-1, 198\.51\.100\.21\)/],
 ])("rejects a bad %s, naming the field and the fix", (_what, node, message) => {
   expect(() => validateBootstrap(node)).toThrow(message);
   expect(() => renderCloudInit(node)).toThrow(message);

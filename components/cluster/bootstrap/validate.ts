@@ -36,15 +36,20 @@ export function validateBootstrap(b: NodeBootstrap): void {
   if (!DNS_LABEL.test(b.nodeName)) fail("nodeName", b.nodeName, "use a DNS label (lowercase letters, digits, '-', at most 63 chars)");
   if (b.cloud !== "aws" && b.cloud !== "gcp") fail("cloud", b.cloud, 'use "aws" or "gcp"');
   if (b.role !== "control-plane" && b.role !== "worker") fail("role", b.role, 'use "control-plane" or "worker"');
-  if (b.init && b.role !== "control-plane") fail("init", b.init, "only a control-plane node can run `kubeadm init`; set init: false on workers");
+  if (b.mayInit && b.role !== "control-plane") fail("mayInit", b.mayInit, "only a control-plane node can run `kubeadm init`; set mayInit: false on workers");
   checkIpv4("nodeIp", b.nodeIp);
-  const m = /^(.+):(\d{1,5})$/.exec(b.apiEndpoint);
-  if (!m || !ipaddr.IPv4.isValidFourPartDecimal(m[1]) || Number(m[2]) < 1 || Number(m[2]) > 65535)
-    fail("apiEndpoint", b.apiEndpoint, 'use "<init node public IPv4>:6443"');
-  if (b.controlPlaneIps.length === 0) fail("controlPlaneIps", b.controlPlaneIps, "list every control-plane node's public IP (at least one)");
-  b.controlPlaneIps.forEach((ip, i) => checkIpv4(`controlPlaneIps[${i}]`, ip));
-  if (b.role === "control-plane" && !b.controlPlaneIps.includes(b.nodeIp))
-    fail("controlPlaneIps", b.controlPlaneIps, `include this control-plane node's own IP ${b.nodeIp} so the API server certificate covers it`);
+  if (b.controlPlanes.length === 0) fail("controlPlanes", b.controlPlanes, "list every control-plane node (name and public IP; at least one)");
+  b.controlPlanes.forEach((cp, i) => {
+    if (!DNS_LABEL.test(cp.name)) fail(`controlPlanes[${i}].name`, cp.name, "use the control plane's node name (a DNS label)");
+    checkIpv4(`controlPlanes[${i}].ip`, cp.ip);
+  });
+  if (b.role === "control-plane" && !b.controlPlanes.some((cp) => cp.name === b.nodeName && cp.ip === b.nodeIp))
+    fail("controlPlanes", b.controlPlanes, `include this control-plane node (${b.nodeName}, ${b.nodeIp}): its join order and etcd member come from that list`);
+  b.extraCertSans.forEach((san, i) => {
+    if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(san)) fail(`extraCertSans[${i}]`, san, "use a host name or IPv4 address");
+  });
+  if (!/^-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n?$/.test(b.caCertPem)) fail("caCertPem", "<pem>", "give the cluster CA certificate as one PEM block");
+  if (!/^[a-z0-9][a-z0-9._\-/:]*@sha256:[0-9a-f]{64}$/.test(b.agentImage)) fail("agentImage", b.agentImage, "use the digest-pinned node-router image, <repo>@sha256:<64 hex>");
   if (!K8S_VERSION.test(b.kubernetesVersion)) fail("kubernetesVersion", b.kubernetesVersion, 'use "MAJOR.MINOR.PATCH" without a leading v, e.g. "1.34.2"');
   if (!CONTAINERD_VERSION.test(b.containerdVersion)) fail("containerdVersion", b.containerdVersion, 'use "MAJOR.MINOR.PATCH", e.g. "1.7.28"');
   checkCidr("podCidr", b.podCidr);

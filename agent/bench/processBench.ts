@@ -1,0 +1,85 @@
+// The real agent process (main.js, with the image's node flags) against the lab's API stand-in
+// serving 5,000 realistic Nodes and CiliumNodes, in a network namespace: its RSS after the full
+// apply, two resyncs and one node joining, its peak RSS (what a memory limit must allow) and the
+// time from start to the last route of the full apply. The agent and the stand-in run in the
+// same namespace; the stand-in listens on its loopback.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { writeKubeconfig } from "../../lab/src/agents";
+import { ApiServerProcess } from "../../lab/src/apiserverProcess";
+import { nodeBinary, sleep, spawnInNs, stopChild, waitFor } from "../../lab/src/exec";
+import { cleanupNamespaces, localNode } from "./benchNet";
+import { procMemory, type MemorySample } from "./memory";
+import { realisticCiliumNode, realisticNode } from "./realisticObjects";
+import { nodeNamespace } from "./reconcileChild";
+import type { KubeObject } from "../../lab/src/objects";
+
+export interface AgentVariant {
+  label: string;
+  /** The agent's entry point (dist/agent/src/main.js of some build). */
+  mainJs: string;
+  nodeFlags: string[];
+}
+
+export interface ProcessRow {
+  label: string; family: string; nodes: number; routes: number;
+  startToAppliedMs: number; joined: MemorySample;
+}
+
+const RESYNC_SECONDS = 2;
+
+function ownedRoutes(ns: string): number {
+  let n = 0;
+  for (const f of ["-4", "-6"]) for (const table of ["51871", "51872"]) {
+    // A table that never held a route does not exist yet ("FIB table does not exist"): none.
+    const r = spawnSync("ip", ["-n", ns, f, "route", "show", "table", table, "proto", "211"], { encoding: "utf8", maxBuffer: 1 << 28 });
+    n += r.status === 0 ? r.stdout.split("\n").filter(Boolean).length : 0;
+  }
+  return n;
+}
+
+export async function processBench(variant: AgentVariant, nodes: number, dual: boolean): Promise<ProcessRow> {
+  const ns = nodeNamespace(`p${dual ? "d" : "4"}${variant.label.length}`, "198.51.100.1");
+  const dir = mkdtempSync(join(tmpdir(), "nr-bench-"));
+  const api = new ApiServerProcess(ns, "127.0.0.1:6443", dir);
+  let agent: ReturnType<typeof spawnInNs> | undefined;
+  try {
+    await api.put("nodes", localNode("198.51.100.1", dual) as KubeObject);
+    for (let i = 0; i < nodes; i++) {
+      await api.put("nodes", realisticNode(i, dual) as KubeObject);
+      await api.put("ciliumnodes", realisticCiliumNode(i, dual) as KubeObject);
+    }
+    await api.start();
+    const kubeconfig = writeKubeconfig(dir, "http://127.0.0.1:6443");
+    const started = Date.now();
+    agent = spawnInNs(ns, [nodeBinary(), ...variant.nodeFlags, variant.mainJs, "run", "--node-name", "local", "--kubeconfig", kubeconfig,
+      "--health-address", "127.0.0.1:9871", "--metrics-address", "127.0.0.1:9871", "--resync-seconds", String(RESYNC_SECONDS), "--log-level", "warn"]);
+    let output = "";
+    agent.stdout?.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+    agent.stderr?.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+    const child = agent;
+    const perNode = dual ? 8 : 4;
+    // Applied: every remote node has its routes (the local node has none), and the count is stable.
+    await waitFor("the full apply", () => {
+      if (child.exitCode !== null) throw new Error(`agent exited: ${output}`);
+      return ownedRoutes(ns) >= nodes * perNode;
+    }, 120_000, 200);
+    const startToAppliedMs = Date.now() - started;
+    await sleep(RESYNC_SECONDS * 2000 + 500); // two resyncs: full kernel reads
+    const joiner = nodes + 1000;
+    const before = ownedRoutes(ns);
+    await api.put("nodes", realisticNode(joiner, dual) as KubeObject);
+    await api.put("ciliumnodes", realisticCiliumNode(joiner, dual) as KubeObject);
+    await waitFor("the join", () => ownedRoutes(ns) >= before + perNode, 30_000, 20);
+    await sleep(300);
+    const joined = procMemory(child.pid!);
+    return { label: variant.label, family: dual ? "dual" : "ipv4", nodes, routes: ownedRoutes(ns), startToAppliedMs, joined };
+  } finally {
+    if (agent) await stopChild(agent, "SIGTERM", 5000);
+    await api.stop();
+    rmSync(dir, { recursive: true, force: true });
+    cleanupNamespaces();
+  }
+}

@@ -1,0 +1,84 @@
+// Resource counts at 3, 30 and 100 nodes per cloud, through the real program under mocks:
+// firewall rules stay flat (prefix lists on AWS, many source ranges per GCP rule), and a
+// stack that would exceed a quota is rejected before anything is registered, with the
+// exact quota to request.
+import { installMocks, ofType } from "./pulumiMocks";
+import { projectName, runProgram, SITE_PINS } from "./stackHarness";
+
+function config(perCloud: number, quotas?: { aws: object; gcp: object }): Record<string, string> {
+  const aws = {
+    region: "eu-west-1", ami: SITE_PINS.ami, ...(quotas ? { quotas: quotas.aws } : {}),
+    pools: [
+      { name: "cp", role: "control-plane", count: 1, machineType: "t3.medium", zone: "eu-west-1a" },
+      { name: "w", role: "worker", count: perCloud - 1, machineType: "t3.large", zone: "eu-west-1b" },
+    ],
+  };
+  const gcp = {
+    project: "demo-project-123", region: "europe-west1", image: SITE_PINS.gcpImage, ...(quotas ? { quotas: quotas.gcp } : {}),
+    pools: [{ name: "w", role: "worker", count: perCloud, machineType: "e2-standard-4", zone: "europe-west1-b" }],
+  };
+  return {
+    [`${projectName}:cluster`]: JSON.stringify({ name: "scale", adminCidrs: ["203.0.113.0/24"] }),
+    [`${projectName}:aws`]: JSON.stringify(aws),
+    [`${projectName}:gcp`]: JSON.stringify(gcp),
+    [`${projectName}:nodeRouter`]: JSON.stringify({ image: SITE_PINS.agentImage }),
+  };
+}
+
+/** Quotas raised to what 100 nodes per cloud need. */
+const raised = { aws: { rulesPerSecurityGroup: 403, elasticIps: 100 }, gcp: { staticAddresses: 100 } };
+
+describe.each([3, 30, 100])("%i nodes per cloud", (perCloud) => {
+  it("keeps firewall rule counts flat, and sizes the prefix lists to the nodes", async () => {
+    const run = await runProgram("scale", config(perCloud, raised));
+    const aws = ofType(run.recorded, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
+    const gcp = ofType(run.recorded, "gcp:compute/firewall:Firewall");
+    // control plane: wireguard, apiserver, etcd, pmtu, admin; worker: wireguard, pmtu.
+    expect(aws.map((r) => r.name.replace(/^scale-aws-/, "")).sort()).toEqual([
+      "control-plane-admin-apiserver-cidr0", "control-plane-apiserver", "control-plane-etcd", "control-plane-pmtu-cidr0", "control-plane-wireguard", "worker-pmtu-cidr0", "worker-wireguard",
+    ]);
+    expect(gcp).toHaveLength(2);
+    const lists = Object.fromEntries(ofType(run.recorded, "aws:ec2/managedPrefixList:ManagedPrefixList").map((l) => [l.name, l.inputs]));
+    expect(lists["scale-aws-nodes"].maxEntries).toBe(2 * perCloud);
+    expect(lists["scale-aws-nodes"].entries).toHaveLength(2 * perCloud);
+    expect(lists["scale-aws-control-planes"].maxEntries).toBe(1);
+    expect(Math.max(...gcp.map((f) => f.inputs.sourceRanges.length))).toBe(2 * perCloud);
+    expect(ofType(run.recorded, "aws:ec2/instance:Instance")).toHaveLength(perCloud);
+  }, 120_000);
+});
+
+describe("with the clouds' default quotas", () => {
+  it("3 nodes per cloud fit", async () => {
+    await expect(runProgram("scale", config(3))).resolves.toBeDefined();
+  });
+
+  it.each([
+    [30, 123, 30],
+    [100, 403, 100],
+  ])("%i nodes per cloud are rejected before anything is registered, naming each quota to request", async (perCloud, rules, addresses) => {
+    const recorded = await installMocks(projectName, "scale");
+    let message = "";
+    try {
+      await runProgram("scale", config(perCloud));
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toContain(`${projectName}:aws.quotas.rulesPerSecurityGroup: the control-plane security group needs ${rules} inbound rules`);
+    expect(message).toContain(`request the AWS quota "Inbound or outbound rules per security group" (Service Quotas, service code vpc, quota code L-0EA8095F) of at least ${rules} in eu-west-1, then set ${projectName}:aws.quotas.rulesPerSecurityGroup: ${rules}`);
+    expect(message).toContain(`request the AWS quota "EC2-VPC Elastic IPs" (Service Quotas, service code ec2, quota code L-0263D0A3) of at least ${perCloud}`);
+    expect(message).toContain(`request the Compute Engine quota "Static IP addresses" (STATIC_ADDRESSES) in europe-west1 for project demo-project-123 of at least ${addresses}`);
+    expect(recorded).toEqual([]);
+  });
+
+  it("counts a prefix list as its max entries, per group", async () => {
+    let message = "";
+    try {
+      await runProgram("scale", config(30));
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    // 60 nodes in the list WireGuard admits, plus the ICMP rule.
+    expect(message).toContain("the worker security group needs 61 inbound rules (wireguard 60, pmtu-cidr0 1;");
+    expect(message).toContain("the control-plane security group needs 123 inbound rules (wireguard 60, apiserver 60, etcd 1, pmtu-cidr0 1, admin-apiserver-cidr0 1;");
+  });
+});
