@@ -33,8 +33,10 @@ export async function tableBench(sizes: number[], repeats: number, settings: Set
       const port = new Iproute2Kernel(ownershipFrom(settings, OWNED_PRIORITY_SPAN), ns);
       const guard = new NftGuard(ns);
       try {
-        let objects = [localNode("198.51.100.1", false), ...Array.from({ length: n }, (_, i) => remoteNode(i, false))];
-        let table: NodeTable = { ...benchTable(n, "198.51.100.1"), podCidrs: ["198.19.0.0/16", "198.51.100.128/25"] };
+        // This node's own pod CIDR inside the cluster's (remote nodes use 198.19.0-156.x).
+        const local = { ...localNode("198.51.100.1", false), spec: { podCIDRs: ["198.19.255.0/24"] } };
+        let objects = [local, ...Array.from({ length: n }, (_, i) => remoteNode(i, false))];
+        let table: NodeTable = benchTable(n, "198.51.100.1");
         const fresh = () => {
           const r = new Reconciler(port, settings, "local", () => ({ nodes: objects, ciliumNodes: [] }), mode === "node table" ? { nodeTable: () => table, guard } : {});
           r.markSynced();

@@ -28,6 +28,8 @@ import type { Settings } from "./settings";
 
 export const SLOT = { wgMark: 0, exemptReply: 10, steering: 30, exemptRequest: 40, controlPlane: 60 } as const;
 export const DEVICE_METRIC = 100;
+/** Throw routes (this node's own pod CIDRs) never share a kernel slot with a device route. */
+export const THROW_METRIC = 50;
 export const FALLBACK_METRIC = 10000;
 
 export interface DesiredInput {
@@ -222,7 +224,7 @@ function throwRoute(used: Map<string, Map<string, Route>>, m: DesiredMemo, famil
   const byDst = used.get(variant) ?? m.routes.get(variant) ?? new Map<string, Route>();
   used.set(variant, byDst);
   let r = byDst.get(dst);
-  if (!r) byDst.set(dst, (r = { family, table: s.steeringTable, dst, type: "throw", metric: DEVICE_METRIC, protocol: s.routeProtocol }));
+  if (!r) byDst.set(dst, (r = { family, table: s.steeringTable, dst, type: "throw", metric: THROW_METRIC, protocol: s.routeProtocol }));
   return r;
 }
 

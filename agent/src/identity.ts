@@ -77,6 +77,8 @@ export function resolveIdentity(table: NodeTable, apiNodes: ClusterNode[], spanO
     for (const c of n.podCidrs) {
       const p = parsePrefix(c);
       if (!clusterPods.some((cp) => contains(cp, p))) claim(object, `pod CIDR ${c} lies outside the cluster's pod CIDRs (${table.podCidrs.join(", ")}); ignored`);
+      // A node's pod CIDR is a part of the cluster's, never all of it (it would unsteer every pod).
+      else if (table.podCidrs.includes(c)) claim(object, `pod CIDR ${c} is the whole cluster pod CIDR, not one node's part of it; ignored`);
       else kept.push(c);
     }
     if (entry) podCidrs.set(n.name, kept);

@@ -67,3 +67,11 @@ describe("IdentityResolver", () => {
     expect(new IdentityResolver().resolve(table, api(forged)).nodes.map((n) => n.podCidrs)).toEqual([[], [], ["198.18.2.0/24"]]);
   });
 });
+
+describe("resolveIdentity: a node's pod CIDR", () => {
+  it("equal to the whole cluster pod CIDR is a claim (it would unsteer every pod)", () => {
+    const { nodes, problems } = resolveIdentity(table, api([node({ name: "w1", podCidrs: ["198.18.0.0/16"] })]));
+    expect(nodes.find((n) => n.name === "w1")?.podCidrs).toEqual([]);
+    expect(problems).toEqual([{ object: "Node/w1", kind: "claim", message: "pod CIDR 198.18.0.0/16 is the whole cluster pod CIDR, not one node's part of it; ignored" }]);
+  });
+});
