@@ -1,4 +1,5 @@
-// Recognises the node-routing agent's DaemonSet (or a Helm chart that installs it).
+// Recognises the node-routing agent: its DaemonSet, a DaemonSetPatch of it, or a Helm chart
+// named like it.
 import { TYPES, type Res } from "./resources";
 import { isUnknown } from "./unknowns";
 import { at } from "./values";
@@ -9,8 +10,7 @@ export interface AgentMatcher {
   namespace?: string;
 }
 
-export function isAgentDaemonSet(r: Res, m: AgentMatcher): boolean {
-  if (r.type !== TYPES.daemonSet) return false;
+function matches(r: Res, m: AgentMatcher): boolean {
   const ns = at(r.props, "metadata.namespace");
   if (m.namespace !== undefined && typeof ns === "string" && ns !== m.namespace) return false;
   const labels = [at(r.props, "metadata.labels"), at(r.props, "spec.template.metadata.labels"), at(r.props, "spec.selector.matchLabels")];
@@ -18,9 +18,27 @@ export function isAgentDaemonSet(r: Res, m: AgentMatcher): boolean {
   return labelled || at(r.props, "metadata.name") === m.value;
 }
 
-/** A Helm release/chart named like the agent: present, but its DaemonSet spec is not visible to us. */
+export function isAgentDaemonSet(r: Res, m: AgentMatcher): boolean {
+  return r.type === TYPES.daemonSet && matches(r, m);
+}
+
+/** A server-side-apply patch of the agent's DaemonSet: its fields override the DaemonSet's. */
+export function isAgentDaemonSetPatch(r: Res, m: AgentMatcher): boolean {
+  return r.type === TYPES.daemonSetPatch && matches(r, m);
+}
+
+/** Chart references whose last path segment is `name` (repo/name, oci://.../name, name-1.2.3.tgz). */
+export function isChartNamed(chart: unknown, name: string): boolean {
+  if (typeof chart !== "string") return false;
+  return (chart.trim().split(/[/:]/).pop() ?? "").replace(/\.tgz$/, "").replace(/-v?\d+(\.\d+)*.*$/, "") === name;
+}
+
+/** A Helm release/chart named like the agent. */
 export function isAgentChart(r: Res, m: AgentMatcher): boolean {
-  if (r.type !== TYPES.helmRelease && r.type !== TYPES.helmChartV4) return false;
-  const chart = r.props["chart"];
-  return typeof chart === "string" && (chart.split(/[/:]/).pop() ?? "").replace(/\.tgz$/, "").replace(/-v?\d.*$/, "") === m.value;
+  return (r.type === TYPES.helmRelease || r.type === TYPES.helmChartV4) && isChartNamed(r.props["chart"], m.value);
+}
+
+/** Cheap test on the type alone: could this resource be (or install) the agent? */
+export function mayBeAgent(type: string): boolean {
+  return type === TYPES.daemonSet || type === TYPES.daemonSetPatch || type === TYPES.helmRelease || type === TYPES.helmChartV4;
 }

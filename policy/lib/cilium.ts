@@ -1,31 +1,36 @@
-// Where a stack configures Cilium, and what it says, read the same way from three places:
-// a Helm v3 Release's values, a Helm v4 Chart component's values, or a rendered `cilium-config`
-// ConfigMap (from a chart, a YAML file or a raw object). Missing keys mean "chart/agent default".
+// Where a stack configures Cilium, and what it says. Read the same way from every place that
+// can set the options this pack checks:
+//   full sources (a missing key means the chart's or agent's default):
+//     - a Helm v3 Release / v4 Chart of chart `cilium` (cilium-helm.ts: values, extraConfig, extraArgs);
+//     - a `cilium-config` ConfigMap (rendered by a chart, a YAML file or a raw object);
+//   overrides (only the keys they set are checked):
+//     - a ConfigMapPatch of `cilium-config`;
+//     - a CiliumNodeConfig (`spec.defaults`, for the nodes its selector picks);
+//     - the `cilium` agent DaemonSet or a DaemonSetPatch of it (its agent container's flags and
+//       CILIUM_* environment, which win over the ConfigMap).
+import { applyKeys, envLayer, flagLayer, mapLayer, NO_SETTINGS, type CiliumSetting, type CiliumSettings } from "./cilium-keys";
+import { readHelmValues } from "./cilium-helm";
 import { TYPES, type Res } from "./resources";
 import { isUnknown, UNKNOWN, type Unknown } from "./unknowns";
-import { asArray, asBool, asString, at, type Maybe } from "./values";
+import { asArray, asString, at, helmTruthy } from "./values";
 
-export type CiliumSetting =
-  | "routingMode" | "tunnelProtocol" | "encryptionEnabled" | "encryptionType" | "nodeEncryption"
-  | "hostLegacyRouting" | "nativeRoutingCidr" | "strictModeEnabled" | "strictModeCidr" | "keepalive";
+export type { CiliumSetting } from "./cilium-keys";
 
-export interface CiliumSource {
+export interface CiliumSource extends CiliumSettings {
   res: Res;
-  kind: "helm" | "configmap";
+  kind: "helm" | "configmap" | "override";
+  /** Overrides set only some keys: a setting they leave undefined is not theirs to judge. */
+  partial: boolean;
+  /** Which nodes an override applies to, for messages (CiliumNodeConfig). */
+  scope?: string;
   /** Field path of a setting in this source, for messages. */
   field(setting: CiliumSetting): string;
-  routingMode: Maybe<string>;
-  tunnelProtocol: Maybe<string>;
-  encryptionEnabled: Maybe<boolean>;
-  encryptionType: Maybe<string>;
-  nodeEncryption: Maybe<boolean>;
-  hostLegacyRouting: Maybe<boolean>;
-  nativeRoutingCidr: Maybe<string>;
-  strictModeEnabled: Maybe<boolean>;
-  strictModeCidr: Maybe<string>;
-  keepalive: Maybe<string>;
+  /** The raw Helm value behind a setting, when it is not a plain boolean (for messages). */
+  raw(setting: CiliumSetting): unknown;
   /** Pod CIDRs this source declares (cluster-pool IPAM); unknown entries kept as UNKNOWN. */
   podCidrs: Array<string | Unknown>;
+  /** Helm values of the wrong type (strings where booleans belong). */
+  typeIssues: string[];
 }
 
 /** True for chart references whose last path segment is `cilium` (repo/cilium, oci://.../cilium, cilium-1.18.2.tgz). */
@@ -35,93 +40,7 @@ export function isCiliumChart(chart: unknown): boolean {
   return last.replace(/\.tgz$/, "").replace(/-v?\d+(\.\d+)*.*$/, "") === "cilium";
 }
 
-const HELM_FIELDS: Record<CiliumSetting, string> = {
-  routingMode: "values.routingMode",
-  tunnelProtocol: "values.tunnelProtocol",
-  encryptionEnabled: "values.encryption.enabled",
-  encryptionType: "values.encryption.type",
-  nodeEncryption: "values.encryption.nodeEncryption",
-  hostLegacyRouting: "values.bpf.hostLegacyRouting",
-  nativeRoutingCidr: "values.ipv4NativeRoutingCIDR",
-  strictModeEnabled: "values.encryption.strictMode.egress.enabled (1.19+) or values.encryption.strictMode.enabled (1.17/1.18)",
-  strictModeCidr: "values.encryption.strictMode.egress.cidr (1.19+) or values.encryption.strictMode.cidr (1.17/1.18)",
-  keepalive: "values.encryption.wireguard.persistentKeepalive",
-};
-
-function fromHelm(res: Res): CiliumSource {
-  const values = res.props["values"];
-  // Values that live in valueYamlFiles are invisible to us: a missing key could be set there.
-  const opaque = asArray(res.props["valueYamlFiles"]);
-  const hidden = isUnknown(opaque) || opaque.length > 0;
-  const v = (path: string): unknown => {
-    const found = at(values, path);
-    return found === undefined && hidden ? UNKNOWN : found;
-  };
-  // 1.19+ nests strict mode under `egress`; 1.17/1.18 use the flat keys. Prefer whichever is set.
-  const pick = (nested: string, flat: string): unknown => (v(nested) !== undefined ? v(nested) : v(flat));
-  const legacyTunnel = asString(v("tunnel"));
-  const routingMode = asString(v("routingMode"));
-  return {
-    res, kind: "helm", field: (s) => HELM_FIELDS[s],
-    routingMode: routingMode === undefined && legacyTunnel === "disabled" ? "native" : routingMode,
-    tunnelProtocol: asString(v("tunnelProtocol")),
-    encryptionEnabled: asBool(v("encryption.enabled")),
-    encryptionType: asString(v("encryption.type")),
-    nodeEncryption: asBool(v("encryption.nodeEncryption")),
-    hostLegacyRouting: asBool(v("bpf.hostLegacyRouting")),
-    nativeRoutingCidr: asString(v("ipv4NativeRoutingCIDR")),
-    strictModeEnabled: asBool(pick("encryption.strictMode.egress.enabled", "encryption.strictMode.enabled")),
-    strictModeCidr: asString(pick("encryption.strictMode.egress.cidr", "encryption.strictMode.cidr")),
-    keepalive: asString(v("encryption.wireguard.persistentKeepalive")),
-    podCidrs: cidrList(at(values, "ipam.operator.clusterPoolIPv4PodCIDRList")),
-  };
-}
-
-const CM_KEYS: Record<CiliumSetting, string> = {
-  routingMode: "routing-mode",
-  tunnelProtocol: "tunnel-protocol",
-  encryptionEnabled: "enable-wireguard",
-  encryptionType: "enable-wireguard",
-  nodeEncryption: "encrypt-node",
-  hostLegacyRouting: "enable-host-legacy-routing",
-  nativeRoutingCidr: "ipv4-native-routing-cidr",
-  strictModeEnabled: "enable-encryption-strict-mode-egress",
-  strictModeCidr: "encryption-strict-mode-egress-cidr",
-  keepalive: "wireguard-persistent-keepalive",
-};
-
-function fromConfigMap(res: Res): CiliumSource {
-  const data = res.props["data"];
-  // ConfigMap keys may contain dots, so read them directly instead of through a dotted path.
-  const d = (key: string): unknown => {
-    if (isUnknown(data)) return UNKNOWN;
-    const value = data !== null && typeof data === "object" ? (data as Record<string, unknown>)[key] : undefined;
-    return value === null ? undefined : value;
-  };
-  const pick = (a: string, b: string): unknown => (d(a) !== undefined ? d(a) : d(b));
-  const wg = asBool(d("enable-wireguard"));
-  const ipsec = asBool(d("enable-ipsec"));
-  const legacyTunnel = asString(d("tunnel"));
-  const routingMode = asString(d("routing-mode"));
-  let encryptionType: Maybe<string>;
-  if (wg === true) encryptionType = "wireguard";
-  else if (ipsec === true) encryptionType = "ipsec";
-  else if (isUnknown(wg) || isUnknown(ipsec)) encryptionType = UNKNOWN;
-  return {
-    res, kind: "configmap", field: (s) => `data["${CM_KEYS[s]}"]`,
-    routingMode: routingMode === undefined && legacyTunnel === "disabled" ? "native" : routingMode,
-    tunnelProtocol: asString(d("tunnel-protocol")),
-    encryptionEnabled: wg === true || ipsec === true ? true : isUnknown(wg) || isUnknown(ipsec) ? UNKNOWN : false,
-    encryptionType,
-    nodeEncryption: asBool(d("encrypt-node")),
-    hostLegacyRouting: asBool(d("enable-host-legacy-routing")),
-    nativeRoutingCidr: asString(d("ipv4-native-routing-cidr")),
-    strictModeEnabled: asBool(pick("enable-encryption-strict-mode-egress", "enable-encryption-strict-mode")),
-    strictModeCidr: asString(pick("encryption-strict-mode-egress-cidr", "encryption-strict-mode-cidr")),
-    keepalive: asString(d("wireguard-persistent-keepalive")),
-    podCidrs: cidrList(asString(d("cluster-pool-ipv4-cidr"))),
-  };
-}
+const CILIUM_NODE_CONFIG = /^kubernetes:cilium\.io\/v2(alpha1)?:CiliumNodeConfig$/;
 
 function cidrList(value: unknown): Array<string | Unknown> {
   if (isUnknown(value)) return [UNKNOWN];
@@ -130,15 +49,103 @@ function cidrList(value: unknown): Array<string | Unknown> {
   return value.filter((x): x is string | Unknown => typeof x === "string" || isUnknown(x));
 }
 
+function source(res: Res, kind: CiliumSource["kind"], settings: CiliumSettings, fields: Partial<Record<CiliumSetting, string>>, extra: Partial<CiliumSource> = {}): CiliumSource {
+  const raw = (extra as { rawValues?: Partial<Record<CiliumSetting, unknown>> }).rawValues ?? {};
+  return {
+    res, kind, partial: kind === "override", ...settings, podCidrs: [], typeIssues: [],
+    field: (s) => fields[s] ?? s, raw: (s) => raw[s], ...extra,
+  } as CiliumSource;
+}
+
+function isCiliumConfig(res: Res): boolean {
+  return at(res.props, "metadata.name") === "cilium-config";
+}
+
+function isCiliumAgentDaemonSet(res: Res): boolean {
+  const name = at(res.props, "metadata.name");
+  const labels = at(res.props, "metadata.labels");
+  return name === "cilium" || (labels !== null && typeof labels === "object" && (labels as Record<string, unknown>)["k8s-app"] === "cilium");
+}
+
+/** Agent flags and environment of the `cilium-agent` container(s) of a DaemonSet (or patch). */
+function fromAgentDaemonSet(res: Res): CiliumSource | undefined {
+  const containers = asArray(at(res.props, "spec.template.spec.containers"));
+  const settings: CiliumSettings = { ...NO_SETTINGS };
+  const fields: Partial<Record<CiliumSetting, string>> = {};
+  const base = "spec.template.spec.containers";
+  if (isUnknown(containers)) {
+    applyKeys(settings, fields, () => ({ value: UNKNOWN, field: base }), false);
+    return source(res, "override", settings, fields);
+  }
+  containers.forEach((c, ci) => {
+    const name = at(c, "name");
+    if (name !== undefined && name !== "cilium-agent") return;
+    for (const key of ["command", "args"]) applyKeys(settings, fields, flagLayer(at(c, key) ?? [], (i) => `${base}[${ci}].${key}${i < 0 ? "" : `[${i}]`}`), false);
+    applyKeys(settings, fields, envLayer(at(c, "env"), (i, n) => `${base}[${ci}].env[${i}] (${n})`), false);
+  });
+  return Object.keys(fields).length > 0 ? source(res, "override", settings, fields) : undefined;
+}
+
+const CILIUM_TYPES: ReadonlySet<string> = new Set([TYPES.helmRelease, TYPES.helmChartV4, TYPES.configMap, TYPES.configMapPatch, TYPES.daemonSet, TYPES.daemonSetPatch]);
+
+/** Cheap test on the type alone, before a resource's properties are read. */
+export function mayConfigureCilium(type: string): boolean {
+  return CILIUM_TYPES.has(type) || CILIUM_NODE_CONFIG.test(type);
+}
+
 /** The Cilium configuration a resource carries, or undefined when it carries none. */
 export function ciliumSource(res: Res): CiliumSource | undefined {
   if (res.type === TYPES.helmRelease || res.type === TYPES.helmChartV4) {
-    return isCiliumChart(res.props["chart"]) ? fromHelm(res) : undefined;
+    if (!isCiliumChart(res.props["chart"])) return undefined;
+    const h = readHelmValues(res);
+    return source(res, "helm", h.settings, h.fields, {
+      podCidrs: cidrList(at(res.props["values"], "ipam.operator.clusterPoolIPv4PodCIDRList")), typeIssues: h.typeIssues, rawValues: h.raw,
+    } as Partial<CiliumSource>);
   }
-  if (res.type === TYPES.configMap && at(res.props, "metadata.name") === "cilium-config") return fromConfigMap(res);
+  if ((res.type === TYPES.configMap || res.type === TYPES.configMapPatch) && isCiliumConfig(res)) {
+    const full = res.type === TYPES.configMap;
+    const settings: CiliumSettings = { ...NO_SETTINGS };
+    const fields: Partial<Record<CiliumSetting, string>> = {};
+    const data = res.props["data"];
+    const fieldOf = (k: string) => `data["${k}"]`;
+    applyKeys(settings, fields, mapLayer(data, fieldOf), full, fieldOf);
+    const pods = isUnknown(data) ? UNKNOWN : at(data, "cluster-pool-ipv4-cidr");
+    return source(res, full ? "configmap" : "override", settings, fields, { podCidrs: cidrList(asString(pods)) });
+  }
+  if (CILIUM_NODE_CONFIG.test(res.type)) {
+    const settings: CiliumSettings = { ...NO_SETTINGS };
+    const fields: Partial<Record<CiliumSetting, string>> = {};
+    applyKeys(settings, fields, mapLayer(at(res.props, "spec.defaults"), (k) => `spec.defaults["${k}"]`), false);
+    const selector = at(res.props, "spec.nodeSelector");
+    const scope = isUnknown(selector) ? "some nodes" : `nodes matching ${JSON.stringify(selector ?? {})}`;
+    return source(res, "override", settings, fields, { scope });
+  }
+  if ((res.type === TYPES.daemonSet || res.type === TYPES.daemonSetPatch) && isCiliumAgentDaemonSet(res)) return fromAgentDaemonSet(res);
   return undefined;
 }
 
 export function ciliumSources(resources: readonly Res[]): CiliumSource[] {
   return resources.map(ciliumSource).filter((s): s is CiliumSource => s !== undefined);
+}
+
+/** Sources that configure Cilium as a whole (not overrides): what "Cilium is installed" means. */
+export function ciliumInstalls(resources: readonly Res[]): CiliumSource[] {
+  return ciliumSources(resources).filter((s) => !s.partial);
+}
+
+/**
+ * How a message shows a setting's value: `false`, `unset (...)`, or for a Helm value of the
+ * wrong type what Helm and Cilium make of it.
+ */
+export function shown(src: CiliumSource, setting: CiliumSetting, value: unknown, unset: string): string {
+  const raw = src.raw(setting);
+  if (raw !== undefined && typeof raw !== "boolean" && !isUnknown(raw)) {
+    return `${JSON.stringify(raw)} (a ${typeof raw}: Helm's \`if\` reads it as ${helmTruthy(raw)}, and the chart renders it as text, which Cilium reads as ${value ?? "unset"})`;
+  }
+  return value === undefined ? unset : String(value);
+}
+
+/** " (for nodes matching ...)" for overrides that apply to some nodes only. */
+export function scoped(src: CiliumSource): string {
+  return src.scope ? ` for ${src.scope}` : "";
 }

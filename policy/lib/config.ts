@@ -3,6 +3,7 @@
 import type { PolicyConfigSchema } from "@pulumi/policy";
 import { z } from "zod";
 import { isCidr } from "./cidr";
+import { parsePorts } from "./ports";
 
 export interface PolicyConfig<S extends z.ZodObject> {
   configSchema: PolicyConfigSchema;
@@ -42,6 +43,8 @@ export const roleFields = {
   controlPlaneRole: z.string().default("control-plane").describe("Value of roleTagKey on control-plane security groups"),
   gcpControlPlaneTagSuffix: z.string().default("-control-plane").describe("GCP target-tag suffix of control-plane nodes"),
   gcpWorkerTagSuffix: z.string().default("-worker").describe("GCP target-tag suffix of worker nodes"),
+  peerAddresses: z.enum(["public", "private"]).default("public")
+    .describe("Which addresses nodes reach each other from: their static public addresses (this project) or their VPC-private ones"),
 };
 
 /** CIDR lists (admin networks, pod CIDRs); the refinement is enforced when the pack reads its config. */
@@ -49,3 +52,36 @@ export const cidrList = z.array(z.string().refine(isCidr, { message: "must be a 
 
 /** The `podCidrs` setting of the policies that check CIDRs against the pod CIDRs (see ipv4PodCidrs). */
 export const podCidrsSetting = cidrList.default([]).describe("Pod CIDRs of the cluster; when set, used instead of discovering them from the stack");
+
+const integerText = z.union([z.number().int().min(1), z.string().regex(/^(0x[0-9a-fA-F]+|\d+)$/)]);
+
+/** How the node-router agent may be configured; shared by the policies that judge its settings. */
+export const agentFields = {
+  agent: agentMatcher,
+  allowedExemptPorts: portList.default(["6443", "2379-2380"]).describe("TCP ports the agent may exempt from WireGuard (Kubernetes API, etcd)"),
+  wireguardDevice: z.string().default("cilium_wg0").describe("The WireGuard device the agent must steer into"),
+  wireguardMark: integerText.default("0xe00").describe("Firewall mark of WireGuard's encrypted packets (Cilium's)"),
+  wireguardMarkMask: integerText.default("0xf00").describe("The bits of wireguardMark that identify WireGuard's packets; the agent's mask must include them"),
+  everyNodeLabelKeys: z.array(z.string()).default(["kubernetes.io/os", "kubernetes.io/arch", "kubernetes.io/hostname", "beta.kubernetes.io/os", "beta.kubernetes.io/arch"])
+    .describe("Label keys every node carries: a control-plane selector needing only these matches every node"),
+  nodeLabels: z.record(z.string(), z.array(z.string())).default({ "kubernetes.io/os": ["linux"] })
+    .describe("Labels every node that must run the agent carries (key -> possible values); nodeSelector/affinity may only require these"),
+  controlPlaneTaintKey: z.string().default("node-role.kubernetes.io/control-plane"),
+  allowedLocalInterfaces: z.array(z.string()).default(["lo", "cilium_host", "cilium_net", "lxc*"])
+    .describe("Interfaces the agent's egress guard may treat as local (never an uplink such as eth0)"),
+};
+
+/** The agent limits in the shape lib/agent-settings.ts and lib/agent-pod.ts use. */
+export function agentLimits(cfg: { allowedExemptPorts: Array<string | number>; wireguardDevice: string; wireguardMark: string | number; wireguardMarkMask: string | number;
+  everyNodeLabelKeys: string[]; nodeLabels: Record<string, string[]>; controlPlaneTaintKey: string; allowedLocalInterfaces: string[] }) {
+  return {
+    allowedExemptPorts: parsePorts(cfg.allowedExemptPorts),
+    wireguardDevice: cfg.wireguardDevice,
+    wireguardMark: Number(cfg.wireguardMark),
+    wireguardMarkMask: Number(cfg.wireguardMarkMask),
+    everyNodeLabelKeys: cfg.everyNodeLabelKeys,
+    nodeLabels: cfg.nodeLabels,
+    controlPlaneTaintKey: cfg.controlPlaneTaintKey,
+    allowedLocalInterfaces: cfg.allowedLocalInterfaces,
+  };
+}

@@ -4,7 +4,8 @@ import { isCiliumChart } from "./cilium";
 import { ingressRules } from "./firewall";
 import { formatPorts, parsePorts, uncovered } from "./ports";
 import { isUnknown, plain, UNKNOWN_SENTINEL, UnknownNotes } from "./unknowns";
-import { asBool, at } from "./values";
+import { addressIndex, peerAddresses } from "./node-addresses";
+import { asBool, at, goParseBool, helmGatedBool, helmRenderedBool, helmTruthy } from "./values";
 
 describe("ports", () => {
   it("parses lists and ranges and rejects junk naming the entry", () => {
@@ -74,5 +75,32 @@ describe("firewall normalisation", () => {
     expect(aws).toMatchObject({ protocol: "tcp", ports: [{ from: 0, to: 65535 }], sources: [{ kind: "self" }] });
     const [gcp] = ingressRules(res("gcp:compute/firewall:Firewall", { allows: [{ protocol: "udp", ports: ["51871"] }] }));
     expect(gcp).toMatchObject({ protocol: "udp", ports: [{ from: 51871, to: 51871 }], sources: [{ kind: "cidr", cidr: "0.0.0.0/0" }] });
+  });
+});
+
+describe("Helm and Go booleans", () => {
+  it("models Go template truthiness, Helm's rendering and strconv.ParseBool", () => {
+    expect([false, 0, "", null, undefined, [], {}].map(helmTruthy)).toEqual([false, false, false, false, false, false, false]);
+    expect([true, 1, "false", "0", [0], { a: 1 }].map(helmTruthy)).toEqual([true, true, true, true, true, true]);
+    expect([helmGatedBool("false"), helmGatedBool(1), helmGatedBool(0), helmGatedBool(null), helmGatedBool("T")]).toEqual([false, true, false, undefined, true]);
+    expect([helmRenderedBool("true"), helmRenderedBool(null), helmRenderedBool("yes")]).toEqual([true, undefined, false]);
+    expect([goParseBool("True"), goParseBool("F"), goParseBool("yes")]).toEqual([true, false, undefined]);
+  });
+});
+
+describe("node addresses", () => {
+  const r = (type: string, name: string, props: Record<string, unknown>, propertyDependencies: Record<string, string[]> = {}) =>
+    ({ type, name, urn: `urn:pulumi:s::p::${type}::${name}`, props, propertyDependencies });
+
+  it("follow an Elastic IP to its instance directly, by association, or through a network interface, by id or by dependency", () => {
+    const node = r("aws:ec2/instance:Instance", "n", { id: "i-1", primaryNetworkInterface: { networkInterfaceId: "eni-1" } });
+    const eni = r("aws:ec2/networkInterface:NetworkInterface", "eni", { id: "eni-1" });
+    const viaEni = r("aws:ec2/eip:Eip", "a", { networkInterface: "eni-1", publicIp: "198.51.100.1" });
+    const eip = r("aws:ec2/eip:Eip", "b", { allocationId: "eipalloc-2", publicIp: "198.51.100.2" });
+    const assoc = r("aws:ec2/eipAssociation:EipAssociation", "b", { allocationId: UNKNOWN_SENTINEL, instanceId: UNKNOWN_SENTINEL },
+      { allocationId: [eip.urn], instanceId: [node.urn] });
+    const stack = [node, eni, viaEni, eip, assoc].map((x) => ({ ...x, props: plain(x.props) as Record<string, unknown> }));
+    expect(peerAddresses(stack[0], addressIndex(stack), "public")).toEqual({ addresses: ["198.51.100.1", "198.51.100.2"] });
+    expect(peerAddresses(r("aws:ec2/launchTemplate:LaunchTemplate", "lt", {}), addressIndex(stack), "public").missing).toContain("assigned at boot");
   });
 });

@@ -56,3 +56,8 @@ export function includesPort(ranges: readonly PortRange[], port: number): boolea
 export function formatPorts(ranges: readonly PortRange[]): string {
   return ranges.map((r) => (r.from === r.to ? `${r.from}` : `${r.from}-${r.to}`)).join(",");
 }
+
+/** True when some range of `a` shares a port with some range of `b`. */
+export function overlaps(a: readonly PortRange[], b: readonly PortRange[]): boolean {
+  return a.some((x) => b.some((y) => x.from <= y.to && y.from <= x.to));
+}

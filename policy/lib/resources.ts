@@ -18,11 +18,23 @@ export const TYPES = {
   helmRelease: "kubernetes:helm.sh/v3:Release",
   helmChartV4: "kubernetes:helm.sh/v4:Chart",
   configMap: "kubernetes:core/v1:ConfigMap",
+  configMapPatch: "kubernetes:core/v1:ConfigMapPatch",
+  secret: "kubernetes:core/v1:Secret",
   daemonSet: "kubernetes:apps/v1:DaemonSet",
+  daemonSetPatch: "kubernetes:apps/v1:DaemonSetPatch",
   awsSecurityGroup: "aws:ec2/securityGroup:SecurityGroup",
+  awsDefaultSecurityGroup: "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
   awsSecurityGroupRule: "aws:ec2/securityGroupRule:SecurityGroupRule",
   awsIngressRule: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+  awsPrefixList: "aws:ec2/managedPrefixList:ManagedPrefixList",
+  awsPrefixListEntry: "aws:ec2/managedPrefixListEntry:ManagedPrefixListEntry",
+  awsNetworkInterface: "aws:ec2/networkInterface:NetworkInterface",
+  awsNetworkInterfaceAttachment: "aws:ec2/networkInterfaceAttachment:NetworkInterfaceAttachment",
+  awsNetworkInterfaceSgAttachment: "aws:ec2/networkInterfaceSecurityGroupAttachment:NetworkInterfaceSecurityGroupAttachment",
+  awsEip: "aws:ec2/eip:Eip",
+  awsEipAssociation: "aws:ec2/eipAssociation:EipAssociation",
   gcpFirewall: "gcp:compute/firewall:Firewall",
+  gcpAddress: "gcp:compute/address:Address",
   awsInstance: "aws:ec2/instance:Instance",
   gcpInstance: "gcp:compute/instance:Instance",
   stack: "pulumi:pulumi:Stack",
@@ -40,6 +52,15 @@ export function fromPolicyResource(r: PolicyResource): Res {
   const deps: Record<string, string[]> = {};
   for (const [k, v] of Object.entries(r.propertyDependencies ?? {})) deps[k] = v.map((d) => d.urn);
   return { type: r.type, name: r.name, urn: r.urn, props: asProps(plain(r.props)), parent: r.parent?.urn, propertyDependencies: deps };
+}
+
+/**
+ * Does a reference (a property value plus the URNs that property depends on) point at `target`?
+ * By id once ids are known, by property dependency while they are not.
+ */
+export function refersTo(value: unknown, deps: readonly string[] | undefined, target: Res, idKeys: readonly string[] = ["id"]): boolean {
+  if (typeof value === "string" && idKeys.some((k) => target.props[k] === value)) return true;
+  return (deps ?? []).includes(target.urn) && (typeof value !== "string" || idKeys.every((k) => typeof target.props[k] !== "string"));
 }
 
 /** How messages name a resource: its logical name and URN. */

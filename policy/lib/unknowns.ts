@@ -44,31 +44,44 @@ const UnknownValueError = (policyRuntime as unknown as { UnknownValueError: Unkn
 
 /**
  * Thrown at the end of a validation when something could not be decided. The analyzer server
- * turns an UnknownValueError into an ADVISORY diagnostic ("can't run policy ... during preview"),
- * whatever the policy's own level, so a preview is never blocked by values that are simply not
- * known yet, while every decidable violation has already been reported.
+ * turns an UnknownValueError into an ADVISORY diagnostic ("can't run policy ... during preview: ..."),
+ * whatever the policy's own level, so what the pack cannot decide never blocks, while every
+ * decidable violation has already been reported. Two kinds of reasons:
+ *   - unknown at preview: the value exists and the check runs again with it during `pulumi up`;
+ *   - not visible: the value lives outside the stack (a ConfigMap, a prefix list, a chart's
+ *     templates) and no phase will show it; the note says where it lives.
  */
 export class UncheckedAtPreview extends UnknownValueError {
   readonly reasons: string[];
-  constructor(reasons: string[]) {
+  readonly notVisible: string[];
+  constructor(reasons: string[], notVisible: string[] = []) {
     super(UNKNOWN_SENTINEL, []);
     this.reasons = reasons;
-    this.message = `could not be checked because ${reasons.join("; ")} is unknown at preview; ` +
-      "the check runs again with real values during `pulumi up`";
+    this.notVisible = notVisible;
+    const parts: string[] = [];
+    if (reasons.length > 0) parts.push(`${reasons.join("; ")} is unknown at preview; the check runs again with real values during \`pulumi up\``);
+    if (notVisible.length > 0) parts.push(`the pack cannot see ${notVisible.join("; ")}`);
+    this.message = `could not be checked because ${parts.join("; and ")}`;
   }
 }
 
-/** Collects "could not check" notes during one validation run. */
+/** Collects "could not be checked" notes during one validation run. */
 export class UnknownNotes {
   private readonly notes: string[] = [];
+  private readonly hidden: string[] = [];
+  /** Something unknown at preview (known once resources exist). */
   add(note: string): void {
     if (!this.notes.includes(note)) this.notes.push(note);
   }
+  /** Something no phase will show: it lives outside the stack. Say what and where. */
+  notVisible(note: string): void {
+    if (!this.hidden.includes(note)) this.hidden.push(note);
+  }
   get list(): readonly string[] {
-    return this.notes;
+    return [...this.notes, ...this.hidden];
   }
   /** Call last: raises the advisory if anything was undecidable. */
   finish(): void {
-    if (this.notes.length > 0) throw new UncheckedAtPreview(this.notes);
+    if (this.notes.length > 0 || this.hidden.length > 0) throw new UncheckedAtPreview(this.notes, this.hidden);
   }
 }

@@ -1,22 +1,31 @@
-// Every policy of the pack, in the order of the items.
+// Every policy of the pack: Cilium, the node-router agent, the underlay firewalls.
 import type { Policies } from "@pulumi/policy";
+import { apiServerNotPublic } from "./api-server-not-public";
 import { ciliumHostLegacyRouting } from "./cilium-host-legacy-routing";
 import { ciliumNativeRouting } from "./cilium-native-routing";
 import { ciliumRequiredWithNodes } from "./cilium-required-with-nodes";
 import { ciliumStrictMode } from "./cilium-strict-mode";
+import { ciliumValuesTypes } from "./cilium-values-types";
 import { ciliumWireguardEncryption } from "./cilium-wireguard-encryption";
+import { etcdFromControlPlaneOnly } from "./etcd-from-control-plane-only";
+import { helmPostrenderForbidden } from "./helm-postrender-forbidden";
 import { nativeRoutingCidrCoversPods } from "./native-routing-cidr-covers-pods";
 import { nodeRouterDaemonSet } from "./node-router-daemonset";
+import { nodeRouterHardening } from "./node-router-hardening";
+import { nodeRouterIndirectSettings } from "./node-router-indirect-settings";
 import { nodeRouterPresent } from "./node-router-present";
+import { nodeRouterToleratesNodeTaints } from "./node-router-tolerates-node-taints";
 import { underlayFirewallRules } from "./underlay-firewall-rules";
 import { wireguardKeepalive } from "./wireguard-keepalive";
 import { wireguardPortBetweenPools } from "./wireguard-port-between-pools";
+import { wireguardPortFromNodesOnly } from "./wireguard-port-from-nodes-only";
 
 export const policies: Policies = [
-  ciliumWireguardEncryption, ciliumRequiredWithNodes,
-  ciliumNativeRouting, nativeRoutingCidrCoversPods,
-  nodeRouterDaemonSet, nodeRouterPresent, ciliumHostLegacyRouting,
-  underlayFirewallRules, wireguardPortBetweenPools,
-  ciliumStrictMode,
-  wireguardKeepalive,
+  // Cilium encrypts pod traffic with WireGuard, natively routed, with no override undoing it.
+  ciliumWireguardEncryption, ciliumRequiredWithNodes, ciliumNativeRouting, nativeRoutingCidrCoversPods, ciliumHostLegacyRouting,
+  helmPostrenderForbidden, ciliumStrictMode, ciliumValuesTypes, wireguardKeepalive,
+  // The node-router agent steers node traffic into WireGuard on every node.
+  nodeRouterPresent, nodeRouterDaemonSet, nodeRouterIndirectSettings, nodeRouterToleratesNodeTaints, nodeRouterHardening,
+  // The underlay admits nothing in the clear between nodes, and WireGuard between all of them.
+  underlayFirewallRules, etcdFromControlPlaneOnly, apiServerNotPublic, wireguardPortBetweenPools, wireguardPortFromNodesOnly,
 ];

@@ -32,3 +32,23 @@ describe("cilium-host-legacy-routing", () => {
     expect(out).toMatchObject({ violations: [], unchecked: expect.stringContaining("values.bpf.hostLegacyRouting") });
   });
 });
+
+describe("cilium-host-legacy-routing: how Helm renders it, and overrides (issue 13 items 7 and 12)", () => {
+  const resource = (type: string, name: string, props: Record<string, unknown>) => ({ type, name, urn: `urn:pulumi:dev::p::${type}::${name}`, props });
+
+  it("reads the value as the chart renders it (| quote) and Cilium parses it: \"false\" is false, \"true\" is true", async () => {
+    const off = baseline(); ciliumValues(off).bpf.hostLegacyRouting = "false";
+    expect((await run(off)).violations[0].message).toContain('"false" (a string');
+    const on = baseline(); ciliumValues(on).bpf.hostLegacyRouting = "true";
+    expect(await run(on)).toEqual({ violations: [] });
+  });
+
+  it("rejects eBPF host routing turned back on by extraConfig or by a CiliumNodeConfig for some nodes", async () => {
+    const cfg = baseline(); ciliumValues(cfg).extraConfig = { "enable-host-legacy-routing": "false" };
+    expect((await run(cfg)).violations[0].message).toContain('values.extraConfig["enable-host-legacy-routing"]');
+    const cnc = resource("kubernetes:cilium.io/v2alpha1:CiliumNodeConfig", "fast-path", { spec: { nodeSelector: {}, defaults: { "enable-host-legacy-routing": "false" } } });
+    expect((await runResourcePolicy(policy, cnc)).violations[0].message).toMatch(/spec\.defaults\["enable-host-legacy-routing"\] is false .*for nodes matching/);
+    const unrelated = resource("kubernetes:cilium.io/v2:CiliumNodeConfig", "mtu", { spec: { defaults: { mtu: "1400" } } });
+    expect(await runResourcePolicy(policy, unrelated)).toEqual({ violations: [] });
+  });
+});

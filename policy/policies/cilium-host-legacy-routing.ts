@@ -1,7 +1,8 @@
-// Issue item 3 (per resource): eBPF host routing must be off, because it forwards packets past the
-// host's routing rules, and with them past the node-router agent's rules into cilium_wg0.
+// eBPF host routing must be off, because it forwards packets past the host's routing rules, and
+// with them past the node-router agent's rules into cilium_wg0; read from Helm values and every
+// override (extraConfig, extraArgs, ConfigMapPatch, CiliumNodeConfig for some nodes, agent flags).
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { ciliumSource } from "../lib/cilium";
+import { ciliumSource, scoped, shown, mayConfigureCilium } from "../lib/cilium";
 import { fromResourceArgs, label } from "../lib/resources";
 import { isUnknown, UnknownNotes } from "../lib/unknowns";
 
@@ -11,14 +12,16 @@ export const ciliumHostLegacyRouting: ResourceValidationPolicy = {
   enforcementLevel: "mandatory",
   remediationSteps: 'Set Helm value bpf.hostLegacyRouting: true (cilium-config: enable-host-legacy-routing: "true").',
   validateResource: (args, reportViolation) => {
+    if (!mayConfigureCilium(args.type)) return;
     const src = ciliumSource(fromResourceArgs(args));
     if (!src) return;
     const notes = new UnknownNotes();
     const who = label(src.res);
     const legacy = src.hostLegacyRouting;
     if (isUnknown(legacy)) notes.add(`${src.field("hostLegacyRouting")} of ${who}`);
-    else if (legacy !== true) {
-      reportViolation(`${who}: ${src.field("hostLegacyRouting")} is ${legacy === undefined ? "unset (default: eBPF host routing on capable kernels)" : "false (eBPF host routing)"}; ` +
+    else if (legacy !== true && !(src.partial && legacy === undefined)) {
+      const what = legacy === undefined ? "unset (default: eBPF host routing on capable kernels)" : `${shown(src, "hostLegacyRouting", legacy, "")} (eBPF host routing)`;
+      reportViolation(`${who}: ${src.field("hostLegacyRouting")} is ${what}${scoped(src)}; ` +
         "eBPF host routing bypasses the node-router agent's routing rules; set it to true.");
     }
     notes.finish();

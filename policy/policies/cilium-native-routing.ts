@@ -1,7 +1,7 @@
-// Issue item 2 (per resource): native routing, no overlay (no double encapsulation inside WireGuard).
+// Native routing, no overlay (no double encapsulation inside WireGuard).
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { isCidr } from "../lib/cidr";
-import { ciliumSource } from "../lib/cilium";
+import { ciliumSource, scoped, mayConfigureCilium } from "../lib/cilium";
 import { fromResourceArgs, label } from "../lib/resources";
 import { isUnknown, UnknownNotes } from "../lib/unknowns";
 
@@ -12,14 +12,15 @@ export const ciliumNativeRouting: ResourceValidationPolicy = {
   remediationSteps: "Set Helm values routingMode: native, leave tunnelProtocol unset and set ipv4NativeRoutingCIDR to a CIDR covering every pod CIDR " +
     '(cilium-config: routing-mode: "native", ipv4-native-routing-cidr: <cidr>).',
   validateResource: (args, reportViolation) => {
+    if (!mayConfigureCilium(args.type)) return;
     const src = ciliumSource(fromResourceArgs(args));
     if (!src) return;
     const notes = new UnknownNotes();
     const who = label(src.res);
     const mode = src.routingMode;
     if (isUnknown(mode)) notes.add(`${src.field("routingMode")} of ${who}`);
-    else if (mode !== "native") {
-      reportViolation(`${who}: ${src.field("routingMode")} is ${mode === undefined || mode === "" ? "unset (default: tunnel/VXLAN overlay)" : `'${mode}'`}; ` +
+    else if (mode !== "native" && !(src.partial && mode === undefined)) {
+      reportViolation(`${who}: ${src.field("routingMode")} is ${mode === undefined || mode === "" ? "unset (default: tunnel/VXLAN overlay)" : `'${mode}'`}${scoped(src)}; ` +
         "an overlay double-encapsulates and hides node-to-node traffic from the agent; set it to native.");
     }
     const tunnel = src.tunnelProtocol;
@@ -32,6 +33,7 @@ export const ciliumNativeRouting: ResourceValidationPolicy = {
     }
     const cidr = src.nativeRoutingCidr;
     if (isUnknown(cidr)) notes.add(`${src.field("nativeRoutingCidr")} of ${who}`);
+    else if (src.partial && cidr === undefined) { /* an override that leaves the CIDR alone */ }
     else if (cidr === undefined || cidr === "") {
       reportViolation(`${who}: ${src.field("nativeRoutingCidr")} is unset; native routing needs it to cover every pod CIDR of the cluster.`);
     } else if (!isCidr(cidr)) {

@@ -2,7 +2,7 @@
 // (Helm release, Helm v4 chart or cilium-config ConfigMap); otherwise nothing encrypts pod traffic.
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { z } from "zod";
-import { ciliumSources } from "../lib/cilium";
+import { ciliumInstalls } from "../lib/cilium";
 import { policyConfig } from "../lib/config";
 import { nodeResources } from "../lib/nodes";
 import { fromPolicyResource, label } from "../lib/resources";
@@ -27,7 +27,7 @@ export const ciliumRequiredWithNodes: StackValidationPolicy = {
     const resources = args.resources.map(fromPolicyResource);
     const nodes = nodeResources(resources, cfg.extraNodeTypes);
     if (nodes.length === 0 || cfg.ciliumInstalledElsewhere) return;
-    if (ciliumSources(resources).length > 0) return;
+    if (ciliumInstalls(resources).length > 0) return;
     const shown = nodes.slice(0, 3).map(label).join(", ") + (nodes.length > 3 ? ` and ${nodes.length - 3} more` : "");
     reportViolation(`This stack provisions nodes (${shown}) but configures no Cilium (no Helm release/chart of chart 'cilium', no ConfigMap 'cilium-config'), ` +
       "so traffic between their pods is unencrypted; install Cilium with encryption.type: wireguard.");

@@ -18,7 +18,9 @@ describe("cilium-strict-mode (advisory)", () => {
 
   it("rejects strict mode off", async () => {
     const s = baseline(); ciliumValues(s).encryption.strictMode.enabled = false;
-    expect(await messages(s)).toMatch(/values\.encryption\.strictMode\.egress\.enabled \(1\.19\+\) or .* is not true/);
+    expect(await messages(s)).toMatch(/values\.encryption\.strictMode\.enabled is false, not true/);
+    const unset = baseline(); delete ciliumValues(unset).encryption.strictMode;
+    expect(await messages(unset)).toMatch(/values\.encryption\.strictMode\.egress\.enabled \(1\.19\+\) or .* is unset, not true/);
   });
 
   it("rejects a missing CIDR and a CIDR that misses the pod CIDR", async () => {

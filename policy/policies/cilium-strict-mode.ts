@@ -3,7 +3,7 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { z } from "zod";
 import { cidrCovers, isCidr } from "../lib/cidr";
-import { ciliumSources } from "../lib/cilium";
+import { ciliumSources, scoped, shown } from "../lib/cilium";
 import { podCidrsSetting, policyConfig } from "../lib/config";
 import { ipv4PodCidrs } from "../lib/pod-cidrs";
 import { fromPolicyResource, label } from "../lib/resources";
@@ -34,12 +34,14 @@ export const ciliumStrictMode: StackValidationPolicy = {
       const who = label(src.res);
       const on = src.strictModeEnabled;
       if (isUnknown(on)) { notes.add(`${src.field("strictModeEnabled")} of ${who}`); continue; }
-      if (on !== true) {
-        reportViolation(`${who}: ${src.field("strictModeEnabled")} is not true, so unencrypted pod-to-pod packets are not dropped; enable strict mode with the pod CIDR.`, src.res.urn);
+      if (src.partial && on === undefined && src.strictModeCidr === undefined) continue;
+      if (on !== true && !(src.partial && on === undefined)) {
+        reportViolation(`${who}: ${src.field("strictModeEnabled")} is ${shown(src, "strictModeEnabled", on, "unset")}${scoped(src)}, not true, so unencrypted pod-to-pod packets are not dropped; enable strict mode with the pod CIDR.`, src.res.urn);
         continue;
       }
       const cidr = src.strictModeCidr;
       if (isUnknown(cidr)) { notes.add(`${src.field("strictModeCidr")} of ${who}`); continue; }
+      if (src.partial && cidr === undefined) continue;
       if (cidr === undefined || !isCidr(cidr)) {
         reportViolation(`${who}: ${src.field("strictModeCidr")} is ${cidr === undefined ? "unset" : `'${cidr}' (not a CIDR)`}; set it to the pod CIDR.`, src.res.urn);
         continue;

@@ -74,3 +74,56 @@ describe("cilium-wireguard-encryption", () => {
     expect(out.unchecked).toContain("values.encryption.enabled");
   });
 });
+
+const resource = (type: string, name: string, props: Record<string, unknown>) => ({ type, name, urn: `urn:pulumi:dev::p::${type}::${name}`, props });
+
+describe("cilium-wireguard-encryption: Helm's own reading of encryption.enabled (issue 13 item 12)", () => {
+  const withEnabled = (v: unknown) => { const s = baseline(); ciliumValues(s).encryption.enabled = v; return s; };
+
+  it("accepts what Helm and Cilium read as true: true, \"true\", \"True\", \"t\", \"1\", 1", async () => {
+    for (const v of [true, "true", "True", "t", "1", 1]) expect({ v, out: await run(withEnabled(v)) }).toEqual({ v, out: { violations: [] } });
+  });
+
+  it("rejects \"false\": the chart's `if` lets it in, then renders enable-wireguard: \"false\", so WireGuard stays off", async () => {
+    const { violations } = await run(withEnabled("false"));
+    expect(violations).toHaveLength(1);
+    expect(violations[0].message).toContain('values.encryption.enabled is "false" (a string: Helm\'s `if` reads it as true, and the chart renders it as text, which Cilium reads as false)');
+  });
+
+  it("rejects 0, \"\" and text Cilium cannot parse; null removes the key (chart default: off)", async () => {
+    for (const v of [0, "", "yes"]) expect({ v, n: (await run(withEnabled(v))).violations.length }).toEqual({ v, n: 1 });
+    expect((await run(withEnabled(null))).violations[0].message).toContain("unset (default off)");
+  });
+});
+
+describe("cilium-wireguard-encryption: overrides of what the values say (issue 13 item 7)", () => {
+  it("rejects extraConfig and extraArgs that turn WireGuard off or pick IPsec, naming the override", async () => {
+    const cfg = baseline(); ciliumValues(cfg).extraConfig = { "enable-wireguard": "false" };
+    expect((await run(cfg)).violations[0].message).toContain('values.extraConfig["enable-wireguard"] is false');
+    const args = baseline(); ciliumValues(args).extraArgs = ["--enable-wireguard=false"];
+    expect((await run(args)).violations[0].message).toContain("values.extraArgs[0] is false");
+    const bare = baseline(); ciliumValues(bare).extraArgs = ["--enable-ipsec"];
+    expect((await run(bare)).violations.map((v) => v.message).join()).toContain("values.extraArgs[0] is 'ipsec'");
+    const harmless = baseline(); ciliumValues(harmless).extraConfig = { "enable-wireguard": "true", "debug": "true" };
+    expect(await run(harmless)).toEqual({ violations: [] });
+  });
+
+  it("rejects a ConfigMapPatch of cilium-config that turns WireGuard off, and ignores one that leaves it alone", async () => {
+    const patch = (data: Record<string, unknown>) => resource("kubernetes:core/v1:ConfigMapPatch", "cilium-config-patch", { metadata: { name: "cilium-config", namespace: "kube-system" }, data });
+    expect((await runResourcePolicy(policy, patch({ "enable-wireguard": "false" }))).violations[0].message).toContain('data["enable-wireguard"] is false');
+    expect(await runResourcePolicy(policy, patch({ debug: "true" }))).toEqual({ violations: [] });
+  });
+
+  it("rejects a CiliumNodeConfig that turns WireGuard off for some nodes", async () => {
+    const cnc = resource("kubernetes:cilium.io/v2:CiliumNodeConfig", "no-wg", { spec: { nodeSelector: { matchLabels: { pool: "gpu" } }, defaults: { "enable-wireguard": "false" } } });
+    expect((await runResourcePolicy(policy, cnc)).violations[0].message).toMatch(/spec\.defaults\["enable-wireguard"\] is false for nodes matching .*gpu/);
+  });
+
+  it("rejects agent flags and CILIUM_* environment on the cilium DaemonSet or a patch of it", async () => {
+    const ds = (container: Record<string, unknown>) => resource("kubernetes:apps/v1:DaemonSetPatch", "cilium-patch",
+      { metadata: { name: "cilium", namespace: "kube-system" }, spec: { template: { spec: { containers: [{ name: "cilium-agent", ...container }] } } } });
+    expect((await runResourcePolicy(policy, ds({ args: ["--config-dir=/tmp/cilium/config-map", "--enable-wireguard=false"] }))).violations).toHaveLength(1);
+    expect((await runResourcePolicy(policy, ds({ env: [{ name: "CILIUM_ENABLE_WIREGUARD", value: "false" }] }))).violations[0].message).toContain("CILIUM_ENABLE_WIREGUARD");
+    expect(await runResourcePolicy(policy, ds({ args: ["--config-dir=/tmp/cilium/config-map"] }))).toEqual({ violations: [] });
+  });
+});

@@ -18,7 +18,7 @@ describe("underlay-firewall-rules", () => {
   it("rejects protocol -1 between nodes, naming the group and the rule", async () => {
     const { violations } = await runStackPolicy(policy, addInline(baseline(), "wgmesh-worker", { protocol: "-1", fromPort: 0, toPort: 0, self: true }));
     expect(violations).toHaveLength(1);
-    expect(violations[0].message).toMatch(/'wgmesh-worker' \(urn:.*\) ingress\[4\]: admits every protocol and port .*from the group itself/);
+    expect(violations[0].message).toMatch(/'wgmesh-worker' \(urn:.*\) ingress\[2\]: admits every protocol and port .*from the group itself/);
   });
 
   it("rejects TCP 10250 (kubelet) and SSH between nodes", async () => {
@@ -48,7 +48,7 @@ describe("underlay-firewall-rules", () => {
     (get(s, "wgmesh-gcp-worker").props.allows as Rule[]).push({ protocol: "tcp" });
     const { violations } = await runStackPolicy(policy, s);
     expect(violations.map((v) => v.message)).toEqual([
-      expect.stringMatching(/'wgmesh-gcp-worker' .*allows\[2\]: admits TCP 0-65535 .*from 192\.0\.2\.10\/32.*tag wgmesh-worker/),
+      expect.stringMatching(/'wgmesh-gcp-worker' .*allows\[2\]: admits TCP 0-65535 .*from 198\.51\.100\.10\/32.*tag wgmesh-worker/),
       expect.stringMatching(/'kubelet' .*admits TCP 10250 from security group sg-0cp/),
       expect.stringMatching(/'nodeports' .*admits TCP 30000-32767 from 0\.0\.0\.0\/0/),
     ]);
@@ -98,7 +98,66 @@ describe("underlay-firewall-rules", () => {
     addInline(s, "wgmesh-worker", { protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: UNKNOWN_SENTINEL });
     const out = await runStackPolicy(policy, s);
     expect(out.violations).toHaveLength(1); // protocol all is decidable whatever the sources
-    expect(out.unchecked).toMatch(/the ports of 'wgmesh-worker' .*ingress\[4\] is unknown at preview/);
+    expect(out.unchecked).toMatch(/the ports of 'wgmesh-worker' .*ingress\[2\] is unknown at preview/);
+  });
+});
+
+describe("underlay-firewall-rules: firewalls it did not read before (issue 13 item 8)", () => {
+  const worker = (s: FixtureResource[]) => get(s, "wgmesh-aws-worker-0");
+
+  it("reads a default security group, which guards an instance that names no group", async () => {
+    const s = baseline();
+    delete worker(s).props.vpcSecurityGroupIds;
+    s.push(resource("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "default", { id: "sg-default", vpcId: "vpc-0123", ingress: [{ protocol: "-1", fromPort: 0, toPort: 0, self: true }] }));
+    expect(await messages(s)).toMatch(/'default' .*ingress\[0\]: admits every protocol and port/);
+    const named = baseline(); named.push(resource("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "default", { id: "sg-default", ingress: [{ protocol: "-1", self: true }] }));
+    expect(await runStackPolicy(policy, named)).toEqual({ violations: [] }); // every instance names its own group
+  });
+
+  it("reads inline rules of a group attached to a node through a network interface", async () => {
+    const s = baseline();
+    s.push(resource("aws:ec2/securityGroup:SecurityGroup", "eni-sg", { id: "sg-eni", ingress: [{ protocol: "tcp", fromPort: 10250, toPort: 10250, cidrBlocks: ["0.0.0.0/0"] }] }));
+    s.push(resource("aws:ec2/networkInterface:NetworkInterface", "eni", { id: "eni-1", securityGroups: ["sg-eni"] }));
+    worker(s).props.primaryNetworkInterface = { networkInterfaceId: "eni-1" };
+    expect(await messages(s)).toMatch(/'eni-sg' .*admits TCP 10250/);
+    const attached = baseline();
+    attached.push(resource("aws:ec2/securityGroup:SecurityGroup", "eni-sg", { id: "sg-eni", ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }] }));
+    attached.push(resource("aws:ec2/networkInterface:NetworkInterface", "eni", { id: "eni-2" }));
+    attached.push(resource("aws:ec2/networkInterfaceAttachment:NetworkInterfaceAttachment", "att", { instanceId: worker(attached).props.id, networkInterfaceId: "eni-2", deviceIndex: 1 }));
+    attached.push(resource("aws:ec2/networkInterfaceSecurityGroupAttachment:NetworkInterfaceSecurityGroupAttachment", "sga", { networkInterfaceId: "eni-2", securityGroupId: "sg-eni" }));
+    expect(await messages(attached)).toContain("TCP 22 (SSH between nodes is never allowed)");
+  });
+
+  it("reads GCP network firewall policy rules (standalone and inline), skipping deny, goto_next, egress and disabled ones", async () => {
+    const s = baseline();
+    s.push(resource("gcp:compute/networkFirewallPolicyRule:NetworkFirewallPolicyRule", "allow-kubelet", {
+      action: "allow", direction: "INGRESS", priority: 1000, match: { srcIpRanges: ["10.0.0.0/8"], layer4Configs: [{ ipProtocol: "tcp", ports: ["10250"] }] } }));
+    s.push(resource("gcp:compute/networkFirewallPolicyWithRules:NetworkFirewallPolicyWithRules", "policy", { rules: [
+      { action: "allow", direction: "INGRESS", priority: 10, match: { srcFqdns: ["example.com"], layer4Configs: [{ ipProtocol: "all" }] } },
+      { action: "deny", direction: "INGRESS", priority: 11, match: { srcIpRanges: ["0.0.0.0/0"], layer4Configs: [{ ipProtocol: "all" }] } },
+      { action: "goto_next", direction: "INGRESS", priority: 12, match: { srcIpRanges: ["0.0.0.0/0"], layer4Configs: [{ ipProtocol: "all" }] } },
+      { action: "allow", direction: "EGRESS", priority: 13, match: { destIpRanges: ["0.0.0.0/0"], layer4Configs: [{ ipProtocol: "all" }] } },
+      { action: "allow", direction: "INGRESS", disabled: true, priority: 14, match: { srcIpRanges: ["0.0.0.0/0"], layer4Configs: [{ ipProtocol: "all" }] } }] }));
+    const { violations } = await runStackPolicy(policy, s);
+    expect(violations.map((v) => v.message)).toEqual([
+      expect.stringMatching(/'allow-kubelet' .*match\.layer4Configs\[0\]: admits TCP 10250 from 10\.0\.0\.0\/8/),
+      expect.stringMatching(/'policy' .*rules\[0\]\.match\.layer4Configs\[0\]: admits every protocol .*from FQDN example\.com/),
+    ]);
+  });
+
+  it("reads a security group the stack reads back (a reused VPC's group via .get) when nodes use it", async () => {
+    const s = baseline();
+    s.push(resource("aws:ec2/securityGroup:SecurityGroup", "existing", { id: "sg-existing", ingress: [{ protocol: "tcp", fromPort: 0, toPort: 65535, cidrBlocks: ["10.0.0.0/8"] }] }));
+    (worker(s).props.vpcSecurityGroupIds as string[]).push("sg-existing");
+    expect(await messages(s)).toMatch(/'existing' .*admits TCP 0-65535/);
+  });
+
+  it("says what it cannot see: the pre-created rules of GCP's default network", async () => {
+    const s = baseline();
+    get(s, "wgmesh-gcp-worker-0").props.networkInterfaces = [{ network: "default", accessConfigs: [{ natIp: "192.0.2.11" }] }];
+    const out = await runStackPolicy(policy, s);
+    expect(out.violations).toEqual([]);
+    expect(out.unchecked).toMatch(/the pack cannot see the firewall rules GCP pre-creates in the 'default' network of 'wgmesh-gcp-worker-0'/);
   });
 });
 

@@ -1,16 +1,21 @@
-// Issue item 4: firewalls that guard nodes admit nothing that would travel between nodes in the
-// clear. Every source except an explicit admin CIDR is treated as possibly holding nodes (nodes in
-// the other cloud reach us from public addresses, so even 0.0.0.0/0 "contains nodes"); such rules
-// may admit only UDP <wireguardPort>, ICMP, and the TCP bootstrap ports towards control-plane nodes.
+// Firewalls that guard nodes admit nothing that would travel between nodes in the clear (AWS
+// security groups, default security groups and rule resources; GCP VPC firewalls and network
+// firewall policies; lib/firewall*.ts says what is read, lib/firewall-scope.ts what guards nodes).
+// Every source except an explicit admin CIDR is treated as possibly holding nodes (nodes in the
+// other cloud reach us from public addresses, so even 0.0.0.0/0 "contains nodes"); such rules may
+// admit only UDP <wireguardPort>, ICMP, and the TCP bootstrap ports towards control-plane nodes.
+// Who may reach the bootstrap ports is judged by etcd-from-control-plane-only and
+// api-server-not-public; WireGuard's sources by wireguard-port-from-nodes-only.
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { z } from "zod";
 import { cidrCovers } from "../lib/cidr";
 import { cidrList, policyConfig, portList, roleFields } from "../lib/config";
-import { ingressRules, type IngressRule, type Source } from "../lib/firewall";
+import { describeSources, type IngressRule } from "../lib/firewall";
 import { firewallContext } from "../lib/firewall-scope";
 import { formatPorts, includesPort, parsePorts, uncovered, type PortRange } from "../lib/ports";
-import { fromPolicyResource, label } from "../lib/resources";
+import { fromPolicyResource, label, TYPES, type Res } from "../lib/resources";
 import { isUnknown, UnknownNotes } from "../lib/unknowns";
+import { at } from "../lib/values";
 
 const NAME = "underlay-firewall-rules";
 const schema = z.object({
@@ -23,19 +28,16 @@ const schema = z.object({
 export type UnderlayFirewallRulesConfig = z.infer<typeof schema>;
 const config = policyConfig(schema);
 
-function describeSources(sources: readonly Source[]): string {
-  const parts = sources.map((s) => {
-    switch (s.kind) {
-      case "cidr": return s.cidr;
-      case "prefix-list": return `prefix list ${s.id}`;
-      case "self": return "the group itself";
-      case "group": return `security group ${s.ref.id ?? s.ref.urns.join("|") ?? "?"}`;
-      case "tag": return `tag ${s.tag}`;
-      case "service-account": return `service account ${s.account}`;
-      default: return `${s.what} (unknown)`;
-    }
+/** A GCP node in the auto-created `default` network (named, or no network/subnetwork at all). */
+function usesDefaultNetwork(node: Res): boolean {
+  if (node.type !== TYPES.gcpInstance) return false;
+  const nis = node.props["networkInterfaces"];
+  if (!Array.isArray(nis)) return false;
+  return nis.some((ni) => {
+    const net = at(ni, "network");
+    const sub = at(ni, "subnetwork");
+    return (typeof net === "string" && /(^|\/)default$/.test(net)) || (net === undefined && sub === undefined);
   });
-  return parts.length > 0 ? parts.join(", ") : "any source";
 }
 
 export const underlayFirewallRules: StackValidationPolicy = {
@@ -58,7 +60,8 @@ export const underlayFirewallRules: StackValidationPolicy = {
       if (ctx.guardsNodes(rule) === false) return;
       const where = `${label(rule.origin)}${rule.field ? ` ${rule.field}` : ""}`;
       const from = describeSources(rule.sources);
-      const adminOnly = rule.sources.length > 0 && rule.sources.every((s) => s.kind === "cidr" && cfg.adminCidrs.some((a) => cidrCovers(a, s.cidr)));
+      const expanded = rule.sources.flatMap(ctx.expand);
+      const adminOnly = expanded.length > 0 && expanded.every((s) => s.kind === "cidr" && cfg.adminCidrs.some((a) => cidrCovers(a, s.cidr)));
       const fail = (what: string, fix: string): void =>
         reportViolation(`${where}: admits ${what} from ${from}; traffic between nodes on it would cross the underlay unencrypted; ${fix}.`, rule.origin.urn);
       const { protocol, ports } = rule;
@@ -83,7 +86,10 @@ export const underlayFirewallRules: StackValidationPolicy = {
           : `remove these ports (only TCP ${formatPorts(bootstrap)} towards control-plane nodes, or ${formatPorts(adminPorts)} from adminCidrs)`);
       } else if (isUnknown(role) && !adminOnly) notes.add(`the role tags of the group targeted by ${where}`);
     };
-    for (const r of resources) for (const rule of ingressRules(r)) check(rule);
+    for (const rule of ctx.rules) check(rule);
+    for (const n of ctx.nodes) if (usesDefaultNetwork(n.res)) {
+      notes.notVisible(`the firewall rules GCP pre-creates in the 'default' network of ${label(n.res)} (default-allow-internal, -ssh, -rdp, -icmp), which are not in this stack; put nodes in a network the stack creates or manages`);
+    }
     notes.finish();
   },
 };

@@ -1,18 +1,18 @@
-// Issue item 4 (stack): WireGuard's UDP port is open between every pair of node pools (both
-// directions, and within a pool). A pool is an AWS node security group or a GCP role tag. A rule
-// counts when its source can include the other pool: the same group (self), a reference to it,
-// its GCP tag, or an address range: within one cloud a range that may hold private (InternalIP)
-// addresses or the static public address of a node of that cloud (this project's InternalIPs),
-// across clouds any range. Ranges are not matched against node IPs, which are unknown at
-// preview; cross-cloud pools can only be reached through address ranges.
+// Issue item 4, tightened by issue 13 item 9: every node admits WireGuard's UDP port from every
+// other node's peer address. Nodes reach each other through their static public addresses (see
+// lib/node-addresses.ts), which security-group references, `self` and GCP tags never match (those
+// match VPC-private addresses only), so only address sources count: a CIDR that contains the
+// sending node's address. With `peerAddresses: private` (nodes in one VPC network) group, self,
+// tag and service-account sources count too. Node addresses are unknown at a first preview, so
+// the check is "could not be checked" there and decided at `pulumi up` and every later preview.
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { z } from "zod";
-import { mayHoldPrivateAddresses } from "../lib/cidr";
+import * as ipaddr from "ipaddr.js";
+import { hostAddress, parseCidr } from "../lib/cidr";
 import { policyConfig, roleFields } from "../lib/config";
-import { ingressRules, type IngressRule, type Source } from "../lib/firewall";
-import { firewallContext, type FirewallContext } from "../lib/firewall-scope";
+import { firewallContext, type NodeInfo } from "../lib/firewall-scope";
 import { includesPort } from "../lib/ports";
-import { fromPolicyResource, label, TYPES, type Res } from "../lib/resources";
+import { fromPolicyResource, label, type Res } from "../lib/resources";
 import { isUnknown, UnknownNotes } from "../lib/unknowns";
 
 const NAME = "wireguard-port-between-pools";
@@ -23,64 +23,98 @@ const schema = z.object({
 export type WireguardPortBetweenPoolsConfig = z.infer<typeof schema>;
 const config = policyConfig(schema);
 
-type Pool = { cloud: "aws"; sg: Res } | { cloud: "gcp"; tag: string };
-
-const poolName = (p: Pool): string => (p.cloud === "aws" ? `security group ${label(p.sg)}` : p.tag === "*" ? "GCP instances" : `GCP nodes tagged '${p.tag}'`);
-
-function targets(rule: IngressRule, pool: Pool, ctx: FirewallContext): boolean {
-  if (pool.cloud === "aws") {
-    if (rule.target.cloud !== "aws") return false;
-    return rule.origin.type === TYPES.awsSecurityGroup ? rule.origin === pool.sg : ctx.findGroup(rule.target.group) === pool.sg;
-  }
-  if (rule.target.cloud !== "gcp") return false;
-  const tags = rule.target.tags;
-  return isUnknown(tags) || tags.length === 0 || pool.tag === "*" || tags.includes(pool.tag);
+/** What a node's firewalls admit on the WireGuard port. */
+interface Admission {
+  hosts: Set<string>;
+  ranges: Array<[ipaddr.IPv4 | ipaddr.IPv6, number]>;
+  groups: Set<Res>;
+  tags: Set<string>;
+  accounts: Set<string>;
+  undecided: string[];
 }
 
-function admitsFrom(s: Source, from: Pool, to: Pool, ctx: FirewallContext): boolean {
-  switch (s.kind) {
-    // Same cloud: peers use private addresses, or their static public address in that cloud.
-    case "cidr": return from.cloud !== to.cloud || mayHoldPrivateAddresses(s.cidr) || ctx.addressCloud(String(s.cidr).replace(/\/(32|128)$/, "")) === from.cloud;
-    case "prefix-list": case "unknown": return true;
-    case "self": return from === to;
-    case "group": return from.cloud === "aws" && (ctx.findGroup(s.ref) === from.sg || (ctx.findGroup(s.ref) === undefined && s.ref.urns.includes(from.sg.urn)));
-    case "tag": return from.cloud === "gcp" && (from.tag === "*" || s.tag === from.tag);
-    case "service-account": return from.cloud === "gcp";
+function admits(a: Admission, from: NodeInfo, address: ipaddr.IPv4 | ipaddr.IPv6, privateMode: boolean): boolean {
+  if (a.hosts.has(address.toString()) || a.ranges.some((r) => r[0].kind() === address.kind() && address.match(r))) return true;
+  if (!privateMode) return false;
+  return from.groups.some((g) => a.groups.has(g)) || (Array.isArray(from.gcpTags) && from.gcpTags.some((t) => a.tags.has(t))) ||
+    (Array.isArray(from.gcpAccounts) && from.gcpAccounts.some((s) => a.accounts.has(s)));
+}
+
+/** How messages name the nodes a set of firewalls guards: by security group or GCP tag. */
+function poolName(n: NodeInfo): { name: string; urn?: string } {
+  if (n.cloud === "aws" && n.groups.length > 0) {
+    const gs = [...n.groups].sort((x, y) => x.urn.localeCompare(y.urn));
+    return { name: gs.map((g) => `security group ${label(g)}`).join(" + "), urn: gs[0].urn };
   }
+  const tags = Array.isArray(n.gcpTags) && n.gcpTags.length > 0 ? [...n.gcpTags].sort() : undefined;
+  return { name: tags ? `GCP nodes tagged '${tags.join("', '")}'` : label(n.res) };
 }
 
 export const wireguardPortBetweenPools: StackValidationPolicy = {
   name: NAME,
-  description: "UDP 51871 (WireGuard) must be open between all node pools, including within each pool and across clouds.",
+  description: "UDP 51871 (WireGuard) must be admitted into every node from every other node's address, within and across pools and clouds.",
   enforcementLevel: "mandatory",
   configSchema: config.configSchema,
-  remediationSteps: "Add ingress rules for UDP 51871 on every node security group / GCP firewall from every node pool: self, the other pools' " +
-    "security groups or tags, and the other cloud's node addresses.",
+  remediationSteps: "On every node security group / GCP firewall add an ingress rule for UDP 51871 from each other node's static address (/32): " +
+    "security-group references, self and tags match private addresses only, which nodes talking over public addresses never use.",
   validateStack: (args, reportViolation) => {
     const cfg = config.read(args, NAME);
-    const resources = args.resources.map(fromPolicyResource);
-    const ctx = firewallContext(resources, cfg);
-    const pools: Pool[] = [...ctx.awsPools.map((sg): Pool => ({ cloud: "aws", sg })), ...ctx.gcpPools.map((tag): Pool => ({ cloud: "gcp", tag }))];
-    const rules = resources.flatMap(ingressRules);
+    const ctx = firewallContext(args.resources.map(fromPolicyResource), cfg);
+    const privateMode = cfg.peerAddresses === "private";
     const notes = new UnknownNotes();
-    for (const to of pools) {
-      const candidates = rules.filter((r) => targets(r, to, ctx));
-      for (const from of pools) {
-        let open = false;
-        const undecided: string[] = [];
-        for (const rule of candidates) {
-          if (isUnknown(rule.protocol) || isUnknown(rule.ports)) { undecided.push(`protocol/ports of ${label(rule.origin)} ${rule.field}`); continue; }
-          if (rule.protocol !== "udp" && rule.protocol !== "all") continue;
-          if (!includesPort(rule.ports, cfg.wireguardPort)) continue;
-          if (rule.sources.some((s) => admitsFrom(s, from, to, ctx))) { open = true; break; }
-        }
-        if (!open && undecided.length > 0) undecided.forEach((u) => notes.add(u));
-        else if (!open) {
-          reportViolation(`UDP ${cfg.wireguardPort} is not admitted from ${poolName(from)} to ${poolName(to)}, so WireGuard tunnels between them cannot form ` +
-            `(and traffic may fall back to the clear); add an ingress rule for UDP ${cfg.wireguardPort} from that pool.`, to.cloud === "aws" ? to.sg.urn : undefined);
+    // Nodes behind the same rules form a pool: one admission per pool, judged once per sender.
+    const rulesOf = new Map<NodeInfo, number[]>(ctx.nodes.map((n) => [n, []]));
+    ctx.rules.forEach((rule, i) => { for (const n of ctx.nodesBehind(rule).nodes) rulesOf.get(n)!.push(i); });
+    const pools = new Map<string, { members: NodeInfo[]; admission: Admission }>();
+    for (const n of ctx.nodes) {
+      const key = `${n.cloud}|${rulesOf.get(n)!.join(",")}`;
+      const pool = pools.get(key) ?? { members: [], admission: admissionOf(rulesOf.get(n)!) };
+      pool.members.push(n);
+      pools.set(key, pool);
+    }
+    function admissionOf(indices: number[]): Admission {
+      const a: Admission = { hosts: new Set(), ranges: [], groups: new Set(), tags: new Set(), accounts: new Set(), undecided: [] };
+      for (const i of indices) {
+        const rule = ctx.rules[i];
+        const where = `${label(rule.origin)}${rule.field ? ` ${rule.field}` : ""}`;
+        const { protocol, ports } = rule;
+        if (isUnknown(protocol) || isUnknown(ports)) { a.undecided.push(`the protocol/ports of ${where}`); continue; }
+        if ((protocol !== "udp" && protocol !== "all") || !includesPort(ports, cfg.wireguardPort)) continue;
+        const self = rule.target.cloud === "aws" ? ctx.findGroup(rule.target.group) : undefined;
+        for (const s of rule.sources.flatMap(ctx.expand)) {
+          if (s.kind === "cidr") {
+            const h = hostAddress(s.cidr);
+            if (h) a.hosts.add(h); else { const r = parseCidr(s.cidr); if (r) a.ranges.push(r); }
+          } else if (s.kind === "unknown") a.undecided.push(`${s.what} of ${where}`);
+          else if (s.kind === "opaque") notes.notVisible(s.what);
+          else if (s.kind === "self" && self) a.groups.add(self);
+          else if (s.kind === "group") { const g = ctx.findGroup(s.ref); if (g) a.groups.add(g); }
+          else if (s.kind === "tag") a.tags.add(s.tag);
+          else if (s.kind === "service-account") a.accounts.add(s.account);
         }
       }
+      return a;
     }
-    if (pools.length > 0) notes.finish();
+    const senders = ctx.nodes.map((n) => ({ n, parsed: n.addresses.flatMap((x) => (typeof x === "string" && ipaddr.isValid(x) ? [ipaddr.parse(x)] : [])) }));
+    const missing: Array<{ pool: { name: string; urn?: string }; targets: string[]; from: string[] }> = [];
+    for (const { members, admission: a } of pools.values()) {
+      const from: string[] = [];
+      for (const { n, parsed } of senders) {
+        if (members.length === 1 && members[0] === n) continue;
+        if (n.addresses.length === 0) { if (n.addressMissing) notes.notVisible(n.addressMissing); continue; }
+        if (parsed.some((x) => admits(a, n, x, privateMode))) continue;
+        if (parsed.length < n.addresses.length) { notes.add(`the address of ${label(n.res)}`); continue; }
+        if (a.undecided.length > 0) { a.undecided.forEach((u) => notes.add(u)); continue; }
+        from.push(`'${n.res.name}' (${parsed.join(", ")})`);
+      }
+      if (from.length > 0) missing.push({ pool: poolName(members[0]), targets: members.map((m) => `'${m.res.name}'`), from });
+    }
+    for (const { pool, targets, from } of missing) {
+      const list = (xs: string[], max: number) => `${xs.slice(0, max).join(", ")}${xs.length > max ? ` and ${xs.length - max} more` : ""}`;
+      reportViolation(`UDP ${cfg.wireguardPort} is not admitted into ${pool.name} (node${targets.length > 1 ? "s" : ""} ${list(targets, 4)}) from ` +
+        `${list(from, 6)}, so WireGuard tunnels between them cannot form ` +
+        `and traffic may fall back to the clear; add ingress rules for UDP ${cfg.wireguardPort} from those nodes' addresses.`, pool.urn);
+    }
+    notes.finish();
   },
 };

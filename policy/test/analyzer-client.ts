@@ -61,18 +61,27 @@ function call<Req, Res>(fn: (req: Req, cb: (e: grpc.ServiceError | null, r: Res)
 export const getAnalyzerInfo = (c: rpc.AnalyzerClient) => call<Empty, pb.AnalyzerInfo>(c.getAnalyzerInfo.bind(c), new Empty());
 export const getPluginInfo = (c: rpc.AnalyzerClient) => call<Empty, PluginInfo>(c.getPluginInfo.bind(c), new Empty());
 
-/** Configure as the CLI does: per-policy enforcement level plus properties. */
-export function configure(c: rpc.AnalyzerClient, config: Record<string, { level?: "advisory" | "mandatory" | "disabled"; props?: object }>): Promise<unknown> {
+/**
+ * Configure as the CLI does: every policy of the pack gets an entry, with its own default level
+ * unless the config sets one (the CLI reconciles the config file with GetAnalyzerInfo), plus the
+ * properties the config gives.
+ */
+export async function configure(c: rpc.AnalyzerClient, config: Record<string, { level?: "advisory" | "mandatory" | "disabled"; props?: object }>): Promise<unknown> {
   const req = new pb.ConfigureAnalyzerRequest();
   const levels = { advisory: pb.EnforcementLevel.ADVISORY, mandatory: pb.EnforcementLevel.MANDATORY, disabled: pb.EnforcementLevel.DISABLED };
-  for (const [name, cfg] of Object.entries(config)) {
+  const info = await getAnalyzerInfo(c);
+  for (const p of info.getPoliciesList()) {
+    const cfg = config[p.getName()] ?? {};
     const pc = new pb.PolicyConfig();
-    if (cfg.level) pc.setEnforcementlevel(levels[cfg.level]);
+    pc.setEnforcementlevel(cfg.level ? levels[cfg.level] : p.getEnforcementlevel());
     pc.setProperties(Struct.fromJavaScript((cfg.props ?? {}) as Record<string, never>));
-    req.getPolicyconfigMap().set(name, pc);
+    req.getPolicyconfigMap().set(p.getName(), pc);
   }
   return call(c.configure.bind(c), req);
 }
+
+/** google.protobuf.Struct has no undefined: drop such keys as JSON does (the CLI never sends them). */
+const struct = (value: unknown) => Struct.fromJavaScript(JSON.parse(JSON.stringify(value ?? {})) as Record<string, never>);
 
 function options(r: FixtureResource): pb.AnalyzerResourceOptions {
   const o = new pb.AnalyzerResourceOptions();
@@ -88,10 +97,11 @@ function diagnostics(res: pb.AnalyzeResponse): Diagnostic[] {
   }));
 }
 
-export async function analyze(c: rpc.AnalyzerClient, r: FixtureResource): Promise<Diagnostic[]> {
+/** Analyze gets a resource's inputs (`inputs` when the fixture carries them), AnalyzeStack its outputs (`props`). */
+export async function analyze(c: rpc.AnalyzerClient, r: FixtureResource & { inputs?: Record<string, unknown> }): Promise<Diagnostic[]> {
   const req = new pb.AnalyzeRequest();
   req.setType(r.type); req.setUrn(r.urn); req.setName(r.name);
-  req.setProperties(Struct.fromJavaScript(r.props as Record<string, never>));
+  req.setProperties(struct(r.inputs ?? r.props));
   req.setOptions(options(r));
   return diagnostics(await call(c.analyze.bind(c), req));
 }
@@ -101,7 +111,7 @@ export async function analyzeStack(c: rpc.AnalyzerClient, stack: readonly Fixtur
   req.setResourcesList(stack.map((r) => {
     const ar = new pb.AnalyzerResource();
     ar.setType(r.type); ar.setUrn(r.urn); ar.setName(r.name);
-    ar.setProperties(Struct.fromJavaScript(r.props as Record<string, never>));
+    ar.setProperties(struct(r.props));
     ar.setOptions(options(r));
     if (r.parent) ar.setParent(r.parent);
     for (const [k, urns] of Object.entries(r.propertyDependencies ?? {})) {
@@ -115,7 +125,18 @@ export async function analyzeStack(c: rpc.AnalyzerClient, stack: readonly Fixtur
 }
 
 /** What `pulumi preview` does with one stack: Analyze every resource, then AnalyzeStack. */
-export async function previewLike(c: rpc.AnalyzerClient, stack: readonly FixtureResource[]): Promise<Diagnostic[]> {
+export async function previewLike(c: rpc.AnalyzerClient, stack: ReadonlyArray<FixtureResource & { inputs?: Record<string, unknown> }>): Promise<Diagnostic[]> {
   const perResource = await Promise.all(stack.map((r) => analyze(c, r)));
   return [...perResource.flat(), ...(await analyzeStack(c, stack))];
+}
+
+/** Configure from a --policy-pack-config file, as the CLI does: a bare string is the level; `enforcementLevel` is split from the properties. */
+export function configureFromFile(c: rpc.AnalyzerClient, file: Record<string, unknown>): Promise<unknown> {
+  const config: Record<string, { level?: "advisory" | "mandatory" | "disabled"; props?: object }> = {};
+  for (const [name, value] of Object.entries(file)) {
+    if (typeof value === "string") { config[name] = { level: value as "advisory" }; continue; }
+    const { enforcementLevel, ...props } = value as { enforcementLevel?: "advisory" | "mandatory" | "disabled" };
+    config[name] = { level: enforcementLevel, props };
+  }
+  return configure(c, config);
 }

@@ -1,16 +1,21 @@
 // Integration: the pack runs as the Pulumi CLI runs it (run-policy-pack, TypeScript loaded by the
-// ts-node that @pulumi/pulumi vendors) and is driven over the analyzer gRPC protocol.
+// ts-node that @pulumi/pulumi vendors) and is driven over the analyzer gRPC protocol, with every
+// fixture stack as each phase presents it (phases.ts) and each insecure variant in each phase.
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { UNKNOWN_SENTINEL } from "../lib/unknowns";
-import { analyze, analyzeStack, configure, type Diagnostic, getAnalyzerInfo, getPluginInfo, type PackProcess, previewLike, startPack } from "./analyzer-client";
+import { analyze, analyzeStack, configure, configureFromFile, type Diagnostic, getAnalyzerInfo, getPluginInfo, type PackProcess, previewLike, startPack } from "./analyzer-client";
+import { compliantProblems, variantProblems } from "./expectations";
 import { byName, clone } from "./harness";
 import { loadAllStacks } from "./fixtures/load";
 import { variants } from "./fixtures/variants";
+import { asPhase, PHASES } from "./phases";
 import { scaleStack } from "./scale";
 
 const PACK_DIR = join(__dirname, "..");
 const stacks = loadAllStacks(join(__dirname, "fixtures", "stacks"));
 const mandatory = (ds: Diagnostic[]) => ds.filter((d) => d.level === "mandatory");
+const exampleConfig = JSON.parse(readFileSync(join(PACK_DIR, "config.example.json"), "utf8")) as Record<string, unknown>;
 
 let pack: PackProcess;
 beforeAll(async () => { pack = await startPack(PACK_DIR); }, 120_000);
@@ -23,28 +28,26 @@ describe("policy pack over the analyzer protocol", () => {
     expect(info.getName()).toBe("wg-mesh-encryption");
     expect(info.getVersion()).toBe("0.1.0");
     const levels = Object.fromEntries(info.getPoliciesList().map((p) => [p.getName(), p.getEnforcementlevel()]));
-    expect(Object.keys(levels)).toHaveLength(11);
-    expect(levels["cilium-strict-mode"]).toBe(0); // ADVISORY
-    expect(levels["wireguard-keepalive"]).toBe(0);
-    expect(levels["cilium-wireguard-encryption"]).toBe(1); // MANDATORY
+    expect(Object.keys(levels)).toHaveLength(19);
+    const advisory = ["cilium-strict-mode", "wireguard-keepalive", "cilium-values-types", "node-router-hardening", "api-server-not-public", "wireguard-port-from-nodes-only"];
+    for (const [name, level] of Object.entries(levels)) expect({ name, level }).toEqual({ name, level: advisory.includes(name) ? 0 : 1 }); // 0 ADVISORY, 1 MANDATORY
     const ds = info.getPoliciesList().find((p) => p.getName() === "node-router-daemonset");
-    expect(ds?.getConfigschema()?.getProperties()?.toJavaScript()).toMatchObject({ allowedExemptPorts: { default: ["6443", "2379-2380"] } });
+    expect(ds?.getConfigschema()?.getProperties()?.toJavaScript()).toMatchObject({ allowedExemptPorts: { default: ["6443", "2379-2380"] }, wireguardDevice: { default: "cilium_wg0" } });
     await configure(pack.client, {});
   });
 
-  it.each(stacks.map((s) => [s.file, s.stack] as const))("passes the shipped stack %s without mandatory violations", async (_f, stack) => {
-    expect(mandatory(await previewLike(pack.client, stack))).toEqual([]);
+  const phased = stacks.flatMap((s) => PHASES.map((phase) => [s.file, phase, s.stack] as const));
+  it.each(phased)("passes the shipped stack %s in %s without mandatory violations", async (_f, phase, stack) => {
+    expect(compliantProblems(await previewLike(pack.client, asPhase(stack, phase)))).toEqual([]);
   });
 
-  const cases = stacks.flatMap((s) => variants.map((v) => [s.file, v.name, v] as const));
-  it.each(cases)("rejects %s with '%s'", async (_f, _n, variant) => {
-    const stack = stacks.find((s) => s.file === _f)!.stack;
-    const hits = mandatory(await previewLike(pack.client, variant.apply(stack)));
-    expect(hits.map((d) => d.policy)).toContain(variant.rejectedBy);
+  const cases = stacks.flatMap((s) => variants.flatMap((v) => PHASES.map((phase) => [s.file, v.name, phase, s.stack, v] as const)));
+  it.each(cases)("%s with '%s' in %s", async (_f, _n, phase, stack, variant) => {
+    expect(variantProblems(variant, phase, await previewLike(pack.client, asPhase(stack, phase, variant.apply)))).toEqual([]);
   });
 
   it("applies policy config sent with Configure (ports allow-list, enforcement level)", async () => {
-    const base = stacks[0].stack;
+    const base = asPhase(stacks[0].stack, "up");
     const extraPort = variants.find((v) => v.name === "extra exempt port")!.apply(base);
     const open10250 = variants.find((v) => v.name === "firewall opens TCP 10250 between nodes")!.apply(base);
     await configure(pack.client, {
@@ -56,6 +59,22 @@ describe("policy pack over the analyzer protocol", () => {
       const fw = (await previewLike(pack.client, open10250)).filter((d) => d.policy === "underlay-firewall-rules");
       expect(fw.map((d) => d.level)).toEqual(["advisory"]);
       expect(fw[0].message).toContain("TCP 10250");
+    } finally {
+      await configure(pack.client, {});
+    }
+  });
+
+  it("makes strict mode and a public API mandatory with config.example.json, the production config (issue 13 items 1 and 10)", async () => {
+    const base = asPhase(stacks[0].stack, "up");
+    const strictOff = variants.find((v) => v.name === "[10] strict mode off")!.apply(base);
+    const apiOpen = variants.find((v) => v.name === "[1] Kubernetes API open to the internet")!.apply(base);
+    const levels = async (s: typeof base, policy: string) => (await previewLike(pack.client, s)).filter((d) => d.policy === policy).map((d) => d.level);
+    expect(await levels(strictOff, "cilium-strict-mode")).toEqual(["advisory"]);
+    await configureFromFile(pack.client, exampleConfig);
+    try {
+      expect(await levels(strictOff, "cilium-strict-mode")).toEqual(["mandatory"]);
+      expect(await levels(apiOpen, "api-server-not-public")).toEqual(["mandatory"]);
+      expect(compliantProblems(await previewLike(pack.client, base))).toEqual([]);
     } finally {
       await configure(pack.client, {});
     }

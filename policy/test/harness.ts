@@ -22,12 +22,13 @@ async function capture(run: (report: (message: string, urn?: string) => void) =>
 
 const OPTS = { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] };
 
-export function runResourcePolicy(policy: ResourceValidationPolicy, r: FixtureResource, config: object = {}): Promise<Outcome> {
+/** Runs a resource policy as Analyze does: on the resource's inputs (`inputs` when a phased fixture carries them). */
+export function runResourcePolicy(policy: ResourceValidationPolicy, r: FixtureResource & { inputs?: Record<string, unknown> }, config: object = {}): Promise<Outcome> {
   const validations = policy.validateResource === undefined ? [] : Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
   return capture(async (report) => {
     for (const v of validations) {
       await v({
-        type: r.type, name: r.name, urn: r.urn, props: r.props, opts: { ...OPTS, parent: r.parent }, stackTags: new Map(),
+        type: r.type, name: r.name, urn: r.urn, props: r.inputs ?? r.props, opts: { ...OPTS, parent: r.parent }, stackTags: new Map(),
         isType: () => false, asType: () => undefined, getConfig: <T>() => config as T,
         notApplicable: (reason?: string) => { throw new Error(`notApplicable: ${reason}`); },
       }, report);

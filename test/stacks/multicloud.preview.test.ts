@@ -1,0 +1,3 @@
+import { describeFirstPreview } from "../policyPhases";
+
+describeFirstPreview("multicloud");
