@@ -7,7 +7,11 @@
 //    rules, full reconcile from empty, restart adoption, one node joining, memory by phase.
 // 2. process: the real agent (main.js) against the lab's API stand-in serving 5,000 realistic
 //    Nodes and CiliumNodes: RSS after full apply + resyncs + one join, peak RSS, start to applied.
-// 3. packets: per-packet cost of host-originated traffic to a NON-steered address (packetBench.ts).
+// 3. table: before/after the node table (whole pod CIDRs, guard): routes, full reconcile, one join
+//    (tableBench.ts).
+// 4. packets: per-packet cost of host-originated traffic to a NON-cluster address: rules, routes
+//    and guard for 5,000 nodes against a node with only Cilium's rules, the guard's own cost and
+//    its floor, the one-rule-per-destination design (packetBench.ts).
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -15,7 +19,8 @@ import { parseSettings } from "../src/settings";
 import { cleanupNamespaces } from "./benchNet";
 import { imageNodeFlags } from "./imageFlags";
 import { fmt } from "./memory";
-import { packetBench, type PacketResult } from "./packetBench";
+import { packetBench, printPackets } from "./packetBench";
+import { printTable, tableBench } from "./tableBench";
 import { processBench, type AgentVariant, type ProcessRow } from "./processBench";
 import { reconcileChild, type ReconcileRow } from "./reconcileChild";
 
@@ -23,7 +28,7 @@ const QUICK = process.argv.includes("--quick");
 const SIZES = [100, 1000, 5000];
 const REPEATS = QUICK ? 3 : 7;
 const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
-const ONLY = (arg("--only") ?? "reconcile,process,packets").split(",");
+const ONLY = (arg("--only") ?? "reconcile,process,table,packets").split(",");
 const THIS_ROOT = resolve(__dirname, "..", "..", "..");
 
 const settings = parseSettings([], { NODE_NAME: "local" });
@@ -101,19 +106,6 @@ function printTargets(rows: (ReconcileRow & { label: string })[], proc: ProcessR
   }
 }
 
-function printPackets(p: PacketResult): void {
-  console.log("\nper-packet cost, ping flood to a non-steered address, %d remote nodes, pinned to CPU %d", p.nodes, p.cpu);
-  console.log("%d rounds; in each, baseline and state run back to back (order alternating); cost = median of per-round ratios", p.rounds);
-  const row = (label: string, s: keyof PacketResult["packetsPerSecond"], c?: keyof PacketResult["cost"]) =>
-    console.log(`${label.padEnd(40)} ${String(p.packetsPerSecond[s]).padStart(7)} packets/s  ${String(p.ipRules[s]).padStart(5)} ip rules${c ? `  cost x${p.cost[c].toFixed(3)}  (${p.costSpread[c]})` : ""}`);
-  row("(a) no state", "none");
-  row("(b) node-router state", "ours", "ours");
-  row("(c) one rule per destination", "rulePerDestination", "rulePerDestination");
-  row("    reference: one custom rule, no routes", "oneRule", "oneRule");
-  row("    reference: Cilium's own rules", "cilium");
-  row("    Cilium's rules + node-router state", "ciliumOurs", "oursOnCilium");
-}
-
 /** RSS of a bare Node process and of one that has loaded the agent's modules (what main.js imports). */
 function runtimeBaseline(list: Build[]): Record<string, number> {
   const rss = (flags: string[], code: string) => {
@@ -151,13 +143,15 @@ async function main(): Promise<void> {
     }
   }
   const runtime = runtimeBaseline(list);
+  const table = ONLY.includes("table") ? await tableBench([1000, 5000], REPEATS, settings) : undefined;
   const packets = ONLY.includes("packets") ? await packetBench(5000, QUICK, settings) : undefined;
   if (rows.length > 0) printReconcile(rows);
   console.log(`\nRSS right after start, MB: ${Object.entries(runtime).map(([k, v]) => `${k} ${v.toFixed(0)}`).join("; ")}`);
   if (proc.length > 0) printProcess(proc);
   printTargets(rows, proc);
+  if (table) printTable(table, REPEATS);
   if (packets) printPackets(packets);
-  console.log("\n" + JSON.stringify({ reconcile: rows, process: proc, runtime, packets }, null, 2));
+  console.log("\n" + JSON.stringify({ reconcile: rows, process: proc, runtime, table, packets }, null, 2));
 }
 
 process.on("exit", cleanupNamespaces);

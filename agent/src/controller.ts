@@ -15,6 +15,8 @@ export class Controller {
   private pending?: { readKernel: boolean; reasons: Set<string> };
   private timer?: NodeJS.Timeout;
   private resyncTimer?: NodeJS.Timeout;
+  /** Fires when the first leave grace period ends, so the departed node's routes go on time. */
+  private graceTimer?: NodeJS.Timeout;
   private running = false;
   private succeededOnce = false;
   private loggedProblems = new Set<string>();
@@ -33,6 +35,7 @@ export class Controller {
   stop(): void {
     clearInterval(this.resyncTimer);
     clearTimeout(this.timer);
+    clearTimeout(this.graceTimer);
   }
 
   /** Asks for a step soon; readKernel forces a fresh read of the kernel (drift, link change). */
@@ -82,9 +85,17 @@ export class Controller {
     m.reconcileDuration.observe({ kernel_read: String(r.readKernel) }, r.durationSeconds);
     m.deviceUp.set(r.deviceUp ? 1 : 0);
     m.remoteNodes.set(r.desired.remoteNodesCovered);
+    m.departedNodes.set(r.departed);
+    this.scheduleGraceEnd(r.nextGraceEnd);
     this.logProblems(r);
+    if (r.guard?.error) {
+      m.errors.inc({ kind: "guard" });
+      this.log.error({ reasons, err: r.guard.error }, "egress guard could not be loaded; the installed guard stays; retrying");
+    } else if (r.guard?.applied) {
+      this.log.debug({ reasons }, "egress guard loaded");
+    }
     const changes = { addRules: r.plan.add.rules.length, addRoutes: r.plan.add.routes.length, removeRules: r.plan.remove.rules.length, removeRoutes: r.plan.remove.routes.length };
-    if (r.errors.length > 0) {
+    if (r.errors.length > 0 || r.guard?.error) {
       m.errors.inc({ kind: "apply" }, r.errors.length);
       this.log.error({ reasons, changes, failed: r.errors.length, errors: r.errors.slice(0, 20) }, "some kernel changes failed; will re-read and retry");
       return true;
@@ -99,13 +110,20 @@ export class Controller {
     return false;
   }
 
+  private scheduleGraceEnd(at: number | undefined): void {
+    clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
+    if (at === undefined) return;
+    this.graceTimer = setTimeout(() => this.request("leave-grace-ended"), Math.max(0, at - Date.now()) + 10);
+  }
+
   /** Each distinct problem is logged once while it persists, not on every resync. */
   private logProblems(r: ReconcileResult): void {
     const now = new Set(r.problems.map((p) => `${p.object}: ${p.message}`));
     for (const p of r.problems) {
       const key = `${p.object}: ${p.message}`;
       if (!this.loggedProblems.has(key)) {
-        this.metrics.errors.inc({ kind: "input" });
+        this.metrics.errors.inc({ kind: p.kind === "claim" ? "claim" : "input" });
         this.log.warn({ object: p.object, kind: p.kind }, p.message);
       }
     }

@@ -16,6 +16,11 @@
 // Every prefix gets a device route and, with a higher metric, a blackhole for the same prefix:
 // when the device goes away the kernel deletes the device routes and the blackhole drops the
 // traffic instead of letting it fall through to the main table (fail closed).
+//
+// With a node table (clusterPodCidrs given), the cluster's WHOLE pod CIDRs are steered, so a pod
+// CIDR allocated to a new node is encrypted before anyone learns of it; this node's own pod
+// CIDRs get `throw` routes in the steering table (their traffic goes on to the main table, i.e.
+// to the local pods), and per-node pod CIDRs are no longer routes at all.
 import type { ClusterNode, Family, Problem, Route, Rule } from "./model";
 import { familyOf } from "./nodes";
 import { contains, overlaps, parsePrefix, type Prefix } from "./prefix";
@@ -23,6 +28,8 @@ import type { Settings } from "./settings";
 
 export const SLOT = { wgMark: 0, exemptReply: 10, steering: 30, exemptRequest: 40, controlPlane: 60 } as const;
 export const DEVICE_METRIC = 100;
+/** Throw routes (this node's own pod CIDRs) never share a kernel slot with a device route. */
+export const THROW_METRIC = 50;
 export const FALLBACK_METRIC = 10000;
 
 export interface DesiredInput {
@@ -31,6 +38,8 @@ export interface DesiredInput {
   /** The device exists and is administratively up; routes through it can be installed. */
   deviceUp: boolean;
   settings: Settings;
+  /** Node-table mode: the cluster's pod CIDRs, steered whole (local pod CIDRs thrown back). */
+  clusterPodCidrs?: string[];
 }
 
 export interface Desired {
@@ -43,21 +52,30 @@ export interface Desired {
 
 const hostPrefix = (a: string) => (a.includes(":") ? `${a}/128` : `${a}/32`);
 
-// Steps run on every cluster event; with thousands of nodes the same prefixes and routes come
-// back each time. Reusing the Route objects lets diff.ts match them by identity (see diff there),
-// and keeps one copy of each route between the desired state and the cached kernel view.
-// One map per route variant (table, type, device, source); a variant no longer produced is
-// dropped at the end of the step, so the memo never holds more than the current state.
-let routeMemo = new Map<string, Map<string, Route>>();
+/**
+ * What one step hands the next, owned by the reconciler. Steps run on every cluster event; with
+ * thousands of nodes the same prefixes and routes come back each time. Reusing the Route
+ * objects lets diff.ts match them by identity (see diff there), and keeps one copy of each
+ * route between the desired state and the cached kernel view. One map per route variant
+ * (table, type, device, source); a variant no longer produced is dropped at the end of the
+ * step, so the memo never holds more than the current state. ClusterNode objects are reused
+ * while their Kubernetes objects do not change (nodes.ts), so a node's part is computed once
+ * per local-node context: a node joining costs one part.
+ */
+export class DesiredMemo {
+  routes = new Map<string, Map<string, Route>>();
+  parts = { localKey: "", byNode: new Map<ClusterNode, NodePart>() };
+}
 
-export function computeDesired(input: DesiredInput): Desired {
+export function computeDesired(input: DesiredInput, memo: DesiredMemo = new DesiredMemo()): Desired {
   const { settings, localNodeName } = input;
   const problems: Problem[] = [];
   const local = input.nodes.find((n) => n.name === localNodeName);
   if (!local) {
     problems.push({ object: `Node/${localNodeName}`, kind: "local-node", message: "local node not found: steering all remote nodes without a source-address hint and without control-plane reply exemptions" });
   }
-  const parts = partsFor(local);
+  const tableMode = input.clusterPodCidrs !== undefined;
+  const parts = partsFor(memo, local, tableMode);
 
   // An address claimed by several nodes is a control-plane address only if every claimant is
   // one: the exemption is the only clear path, so it is granted only when unambiguous.
@@ -77,9 +95,10 @@ export function computeDesired(input: DesiredInput): Desired {
     if (part.problems.length > 0) problems.push(...part.problems);
     part.hostPrefixes.forEach((p, i) => (n.controlPlane && !claimedByWorker.has(part.hostAddresses[i]) ? controlPlane : steering)[familyOf(p)].push(p));
     for (const c of part.podCidrs) steering[familyOf(c)].push(c);
-    if (part.hostPrefixes.length + part.podCidrs.length > 0) remoteNodesCovered++;
+    if (part.hostPrefixes.length + part.podCidrs.length > 0 || tableMode) remoteNodesCovered++;
   }
   parts.prune(input.nodes.length);
+  for (const c of input.clusterPodCidrs ?? []) steering[familyOf(c)].push(c);
 
   const families = familiesToSteer(local, steering, controlPlane);
   const rules: Rule[] = [];
@@ -91,10 +110,12 @@ export function computeDesired(input: DesiredInput): Desired {
     const steered = [...new Set(steering[family])];
     const cp = [...new Set(controlPlane[family])];
     reportShadowedControlPlane(cp, steered, problems);
-    routesFor(routes, usedVariants, family, settings.steeringTable, steered, src, input.deviceUp, settings);
-    routesFor(routes, usedVariants, family, settings.controlPlaneTable, cp, src, input.deviceUp, settings);
+    routesFor(routes, usedVariants, memo, family, settings.steeringTable, steered, src, input.deviceUp, settings);
+    routesFor(routes, usedVariants, memo, family, settings.controlPlaneTable, cp, src, input.deviceUp, settings);
+    // Local pods: leave the steering table, continue to main (Cilium's route to cilium_host).
+    if (tableMode) for (const c of local?.podCidrs ?? []) if (familyOf(c) === family) routes.push(throwRoute(usedVariants, memo, family, c, settings));
   }
-  routeMemo = usedVariants;
+  memo.routes = usedVariants;
   return { rules, routes, problems, remoteNodesCovered };
 }
 
@@ -107,16 +128,13 @@ interface NodePart {
   problems: readonly Problem[];
 }
 
-// ClusterNode objects are reused while their Kubernetes objects do not change (nodes.ts), so
-// a node's part is computed once per local-node context: a node joining costs one part.
-let partCache = { localKey: "", byNode: new Map<ClusterNode, NodePart>() };
 /** Shared by every part without problems (nearly all); never mutated. */
 const NO_PROBLEMS: readonly Problem[] = [];
 
-function partsFor(local: ClusterNode | undefined): { of(n: ClusterNode): NodePart; prune(nodeCount: number): void } {
-  const localKey = local ? `${local.addresses.join(",")}|${local.podCidrs.join(",")}` : "";
-  if (partCache.localKey !== localKey) partCache = { localKey, byNode: new Map() };
-  const cache = partCache.byNode;
+function partsFor(memo: DesiredMemo, local: ClusterNode | undefined, tableMode: boolean): { of(n: ClusterNode): NodePart; prune(nodeCount: number): void } {
+  const localKey = `${tableMode}|${local ? `${local.addresses.join(",")}|${local.podCidrs.join(",")}` : ""}`;
+  if (memo.parts.localKey !== localKey) memo.parts = { localKey, byNode: new Map() };
+  const cache = memo.parts.byNode;
   const localAddresses = new Set(local?.addresses ?? []);
   const localPrefixes = [...(local?.addresses ?? []).map(hostPrefix), ...(local?.podCidrs ?? [])].map(parsePrefix);
   const overlapsLocal = (cidr: string) => {
@@ -136,7 +154,8 @@ function partsFor(local: ClusterNode | undefined): { of(n: ClusterNode): NodePar
       part.hostPrefixes.push(p);
       part.hostAddresses.push(a);
     }
-    for (const c of n.podCidrs) {
+    // With a node table, pod CIDRs are covered by the cluster-wide routes, not per node.
+    for (const c of tableMode ? [] : n.podCidrs) {
       if (overlapsLocal(c)) {
         part.problems = [...part.problems, { object: `Node/${n.name}`, kind: "overlap", message: `pod CIDR ${c} overlaps this node's own addresses or pod CIDRs; not steered` }];
         continue;
@@ -153,7 +172,7 @@ function partsFor(local: ClusterNode | undefined): { of(n: ClusterNode): NodePar
     },
     // Parts of departed or changed nodes linger; start over once they outnumber the live ones.
     prune(nodeCount) {
-      if (cache.size > 2 * nodeCount + 100) partCache = { localKey, byNode: new Map() };
+      if (cache.size > 2 * nodeCount + 100) memo.parts = { localKey, byNode: new Map() };
     },
   };
 }
@@ -178,9 +197,9 @@ function rulesFor(family: Family, localIsControlPlane: boolean, s: Settings): Ru
   return rules;
 }
 
-function routesFor(out: Route[], used: Map<string, Map<string, Route>>, family: Family, table: number, prefixes: string[], src: string | undefined, deviceUp: boolean, s: Settings): void {
+function routesFor(out: Route[], used: Map<string, Map<string, Route>>, m: DesiredMemo, family: Family, table: number, prefixes: string[], src: string | undefined, deviceUp: boolean, s: Settings): void {
   const memo = (variant: string) => {
-    let byDst = used.get(variant) ?? routeMemo.get(variant) ?? new Map<string, Route>();
+    let byDst = used.get(variant) ?? m.routes.get(variant) ?? new Map<string, Route>();
     // Prefixes of departed nodes stay in the map; start over once they dominate it.
     if (byDst.size > 2 * prefixes.length + 10_000) byDst = new Map();
     used.set(variant, byDst);
@@ -198,6 +217,15 @@ function routesFor(out: Route[], used: Map<string, Map<string, Route>>, family: 
     if (!b) fallback.set(dst, (b = { family, table, dst, type: "blackhole", metric: FALLBACK_METRIC, protocol: s.routeProtocol }));
     out.push(b);
   }
+}
+
+function throwRoute(used: Map<string, Map<string, Route>>, m: DesiredMemo, family: Family, dst: string, s: Settings): Route {
+  const variant = `${family}|${s.steeringTable}|throw|${s.routeProtocol}`;
+  const byDst = used.get(variant) ?? m.routes.get(variant) ?? new Map<string, Route>();
+  used.set(variant, byDst);
+  let r = byDst.get(dst);
+  if (!r) byDst.set(dst, (r = { family, table: s.steeringTable, dst, type: "throw", metric: THROW_METRIC, protocol: s.routeProtocol }));
+  return r;
 }
 
 /** The steering table is consulted first: a control-plane address inside it loses its exemption. */

@@ -1,6 +1,10 @@
 // Watches link events with `ip -o monitor link` and calls back when the WireGuard device
 // appears, disappears or changes state. A child process is simpler than polling and reacts
 // within milliseconds; the periodic resync covers any event missed while it restarts.
+// With `owned`, it also watches rules and routes and calls back when one of the agent's own is
+// deleted (by protocol number or table): what systemd-networkd does to foreign routing-policy
+// rules and routes when it reconfigures a link. The repair then starts at once, not at the next
+// resync. (The agent's own removals trigger one extra kernel read; that is all.)
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 
@@ -9,6 +13,9 @@ export interface LinkMonitorOptions {
   netns?: string;
   onChange: () => void;
   onError: (message: string) => void;
+  owned?: { protocol: number; tables: number[] };
+  /** One of the agent's rules or routes was deleted behind its back (or by itself). */
+  onOwnedDeleted?: () => void;
 }
 
 export function startLinkMonitor(o: LinkMonitorOptions): { stop(): void } {
@@ -17,12 +24,17 @@ export function startLinkMonitor(o: LinkMonitorOptions): { stop(): void } {
   let backoffMs = 500;
   // One-line records look like "7: cilium_wg0: <...>" or "Deleted 7: cilium_wg0: <...>".
   const mentionsDevice = new RegExp(`^(Deleted )?\\d+: ${o.device.replace(/[.]/g, "\\.")}[:@]`);
+  // "Deleted 1030:\tfrom all lookup 51871 proto 211" / "Deleted 198.18.0.0/16 dev cilium_wg0 table 51871 proto 211 ..."
+  const ownedDeleted = o.owned
+    ? new RegExp(`^Deleted .*(proto ${o.owned.protocol}\\b|table (${o.owned.tables.join("|")})\\b)`)
+    : undefined;
   const start = () => {
-    const args = [...(o.netns ? ["-n", o.netns] : []), "-o", "monitor", "link"];
+    const args = [...(o.netns ? ["-n", o.netns] : []), "-o", "monitor", "link", ...(o.owned ? ["rule", "route"] : [])];
     child = spawn("ip", args, { stdio: ["ignore", "pipe", "pipe"] });
     const started = Date.now();
     createInterface({ input: child.stdout! }).on("line", (line) => {
       if (mentionsDevice.test(line)) o.onChange();
+      else if (ownedDeleted?.test(line)) o.onOwnedDeleted?.();
     });
     child.on("error", (e) => o.onError(`ip monitor: ${e.message}`));
     child.on("close", (code) => {

@@ -1,9 +1,13 @@
 // Entry point. `run` (default): keep this node's routing in line with the cluster.
-// `uninstall`: remove every rule and route the agent owns, nothing else.
+// `uninstall`: remove every rule and route the agent owns, and the egress guard, nothing else.
+// `guard apply|print`: install (or print) the egress guard from a node table file (guardCommand.ts).
 // SIGTERM stops the agent and deliberately leaves the kernel state in place: the next
 // instance adopts it, so a restart or upgrade never opens a gap.
 import type { Server } from "node:http";
 import { Controller } from "./controller";
+import { GUARD_USAGE, runGuardCommand } from "./guardCommand";
+import { NftGuard } from "./guardKernel";
+import { NodeTableFile } from "./nodeTableFile";
 import { startHttp } from "./http";
 import { loadKubeConfig, startInformers, type ClusterSource } from "./informers";
 import { Iproute2Kernel, ownershipFrom } from "./kernel";
@@ -13,7 +17,7 @@ import { Metrics } from "./metrics";
 import { Reconciler, uninstall } from "./reconciler";
 import { OWNED_PRIORITY_SPAN, parseSettings, requireNodeName, SETTINGS, SettingsError, type Settings } from "./settings";
 
-const USAGE = `usage: node main.js [run|uninstall] [--flag value ...]\n\n${Object.values(SETTINGS)
+const USAGE = `usage: node main.js [run|uninstall] [--flag value ...]\n       node main.js ${GUARD_USAGE}\n\n${Object.values(SETTINGS)
   .map((s) => `  --${s.flag.padEnd(24)} ${s.env.padEnd(36)} default ${JSON.stringify(s.default)}\n      ${s.help}`)
   .join("\n")}\n`;
 
@@ -22,12 +26,31 @@ async function runAgent(settings: Settings, log: Logger): Promise<void> {
   const metrics = new Metrics();
   const port = new Iproute2Kernel(ownershipFrom(settings, OWNED_PRIORITY_SPAN));
   const view: { source?: ClusterSource } = {};
-  const reconciler = new Reconciler(port, settings, nodeName, () => ({ nodes: view.source?.nodes() ?? [], ciliumNodes: view.source?.ciliumNodes() ?? [] }));
+  const table = settings.nodeTable ? new NodeTableFile({
+    path: settings.nodeTable,
+    rereadMs: Math.min(settings.resyncSeconds * 1000, 30_000),
+    onChange: (t) => {
+      log.info({ nodes: t.nodes.length, podCidrs: t.podCidrs }, "node table read");
+      controller.request("node-table");
+    },
+    onError: (message) => {
+      metrics.errors.inc({ kind: "node-table" });
+      log.error(message);
+    },
+  }) : undefined;
+  const guard = table ? new NftGuard() : undefined;
+  if (guard) metrics.guardSource = () => guard.dropped();
+  if (!table) log.warn("no node table (--node-table / NODE_ROUTER_NODE_TABLE): node identity comes from Node and CiliumNode objects and no egress guard is kept; use a table where the cluster's builder publishes one");
+  const reconciler = new Reconciler(port, settings, nodeName, () => ({ nodes: view.source?.nodes() ?? [], ciliumNodes: view.source?.ciliumNodes() ?? [] }),
+    { nodeTable: table ? () => table.current() : undefined, guard });
   const controller = new Controller(reconciler, metrics, log, { debounceMs: 200, resyncMs: settings.resyncSeconds * 1000, retryMs: 5000 });
+  await table?.start();
   const servers: Server[] = await startHttp({ health: settings.healthAddress, metrics: settings.metricsAddress }, controller, metrics);
   const monitor = startLinkMonitor({
     device: settings.device,
     onChange: () => controller.request("link", true),
+    owned: { protocol: settings.routeProtocol, tables: [settings.steeringTable, settings.controlPlaneTable] },
+    onOwnedDeleted: () => controller.request("owned-state-deleted", true),
     onError: (message) => {
       metrics.errors.inc({ kind: "link-monitor" });
       log.warn({ message }, "link monitor");
@@ -49,6 +72,7 @@ async function runAgent(settings: Settings, log: Logger): Promise<void> {
     log.info({ signal }, "stopping; kernel state left in place for the next instance");
     controller.stop();
     monitor.stop();
+    table?.stop();
     await informers.stop();
     servers.forEach((s) => s.close());
     process.exit(0);
@@ -59,14 +83,16 @@ async function runAgent(settings: Settings, log: Logger): Promise<void> {
 
 async function runUninstall(settings: Settings, log: Logger): Promise<number> {
   const port = new Iproute2Kernel(ownershipFrom(settings, OWNED_PRIORITY_SPAN));
-  const { plan, errors } = await uninstall(port);
-  log.info({ rules: plan.remove.rules.length, routes: plan.remove.routes.length, failed: errors.length, errors }, "uninstalled");
+  const { plan, errors, guardRemoved } = await uninstall(port, new NftGuard());
+  log.info({ rules: plan.remove.rules.length, routes: plan.remove.routes.length, guardRemoved, failed: errors.length, errors }, "uninstalled");
   return errors.length === 0 ? 0 : 1;
 }
 
 async function main(argv: string[]): Promise<number> {
   const command = argv[0] && !argv[0].startsWith("-") ? argv[0] : "run";
-  const rest = argv[0] === command ? argv.slice(1) : argv;
+  let rest = argv[0] === command ? argv.slice(1) : argv;
+  const action = command === "guard" && rest[0] && !rest[0].startsWith("-") ? rest[0] : undefined;
+  if (action) rest = rest.slice(1);
   if (rest.includes("--help") || rest.includes("-h") || command === "help") {
     process.stdout.write(USAGE);
     return 0;
@@ -81,6 +107,15 @@ async function main(argv: string[]): Promise<number> {
   }
   const log = createLogger(settings.logLevel);
   if (command === "uninstall") return runUninstall(settings, log);
+  if (command === "guard") {
+    try {
+      return await runGuardCommand(action, settings, log);
+    } catch (e) {
+      if (!(e instanceof SettingsError)) throw e;
+      process.stderr.write(`node-router: ${e.message}\n`);
+      return 2;
+    }
+  }
   if (command !== "run") {
     process.stderr.write(`node-router: unknown command "${command}"\n\n${USAGE}`);
     return 2;

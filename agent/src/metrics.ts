@@ -1,7 +1,9 @@
 // Prometheus metrics (prom-client) in their own registry, so tests can build several.
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { GUARD_REASONS, type GuardReason } from "./guard";
 
-export type ErrorKind = "apply" | "kernel-read" | "api" | "input" | "link-monitor";
+export type ErrorKind = "apply" | "kernel-read" | "api" | "input" | "link-monitor" | "claim" | "node-table" | "guard";
+const ERROR_KINDS: ErrorKind[] = ["apply", "kernel-read", "api", "input", "link-monitor", "claim", "node-table", "guard"];
 
 export class Metrics {
   readonly registry = new Registry();
@@ -19,7 +21,26 @@ export class Metrics {
   readonly errors = new Counter({ name: "node_router_errors_total", help: "Errors by kind", labelNames: ["kind"], registers: [this.registry] });
   readonly lastSuccess = new Gauge({ name: "node_router_last_successful_reconcile_timestamp_seconds", help: "Unix time of the last reconcile that applied without error", registers: [this.registry] });
 
+  readonly departedNodes = new Gauge({ name: "node_router_departed_nodes", help: "Nodes that left and are still steered and guarded (leave grace period)", registers: [this.registry] });
+  /** Where the guard's kernel counters are read at scrape time (set when a guard is in use). */
+  guardSource?: () => Promise<Record<GuardReason, number> | undefined>;
+  readonly guardDropped: Counter<"reason">;
+
   constructor() {
-    for (const kind of ["apply", "kernel-read", "api", "input", "link-monitor"] as ErrorKind[]) this.errors.inc({ kind }, 0);
+    for (const kind of ERROR_KINDS) this.errors.inc({ kind }, 0);
+    const source = () => this.guardSource?.();
+    // The kernel's counters are the truth (they survive agent restarts): copied at scrape time.
+    this.guardDropped = new Counter({
+      name: "node_router_guard_dropped_packets_total",
+      help: "Packets the egress guard dropped because they would have left the node in the clear, by reason",
+      labelNames: ["reason"],
+      registers: [this.registry],
+      async collect() {
+        const counts = await source()?.catch(() => undefined);
+        if (!counts) return;
+        this.reset();
+        for (const reason of Object.keys(GUARD_REASONS) as GuardReason[]) this.inc({ reason }, counts[reason]);
+      },
+    });
   }
 }

@@ -18,13 +18,17 @@ export interface ClusterNode {
   /** Pod CIDRs in canonical "network/len" form. */
   podCidrs: string[];
   controlPlane: boolean;
+  /** The object each address came from ("Node/x" or "CiliumNode/x"), index for index; absent for table nodes. */
+  addressSources?: string[];
+  /** The object the pod CIDRs came from. */
+  podCidrSource?: string;
 }
 
 /** Something wrong with the input that was skipped rather than thrown. */
 export interface Problem {
   /** Object the problem belongs to, e.g. "Node/worker-1" or "CiliumNode/worker-1". */
   object: string;
-  kind: "malformed" | "missing" | "duplicate" | "overlap" | "shape" | "local-node";
+  kind: "malformed" | "missing" | "duplicate" | "overlap" | "shape" | "local-node" | "claim";
   message: string;
 }
 

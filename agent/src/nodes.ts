@@ -110,12 +110,14 @@ function nameOf(obj: unknown): string | undefined {
 
 function buildNode(name: string, node: Json | undefined, cilium: Json | undefined, controlPlane: boolean, problems: Problem[]): ClusterNode {
   const addresses: string[] = [];
+  const addressSources: string[] = [];
   const add = (object: string, value: unknown) => {
     const a = canonicalAddress(value);
     if (!a) {
       problems.push({ object, kind: "malformed", message: `address ${JSON.stringify(value)} is not an IP address; skipped` });
     } else if (!addresses.includes(a)) {
       addresses.push(a);
+      addressSources.push(object);
     }
   };
   const nodeAddresses = listAt(node, ["status", "addresses"], `Node/${name}`, problems);
@@ -139,7 +141,7 @@ function buildNode(name: string, node: Json | undefined, cilium: Json | undefine
     if (!c) problems.push({ object: source, kind: "malformed", message: `pod CIDR ${JSON.stringify(raw)} is not a network/prefix-length; skipped` });
     else if (!podCidrs.includes(c)) podCidrs.push(c);
   }
-  return { name, addresses, podCidrs, controlPlane };
+  return { name, addresses, podCidrs, controlPlane, addressSources, podCidrSource: source };
 }
 
 function listAt(obj: Json | undefined, path: string[], object: string, problems: Problem[]): unknown[] {

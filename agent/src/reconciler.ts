@@ -3,12 +3,34 @@
 // node joining costs only the diff;
 // a full re-read happens on periodic resync, link events, after any failed apply, and at start
 // (which is how existing state is adopted rather than rebuilt).
-import { computeDesired, type Desired } from "./desired";
+// With a node table, identity comes from the table (identity.ts), the cluster's whole pod CIDRs
+// are steered, and the egress guard (guard.ts) is kept in line with the table. A node that
+// leaves (the table, or the API) stays steered and guarded for the leave grace period.
+import { computeDesired, DesiredMemo, type Desired } from "./desired";
 import { diff, planSize } from "./diff";
+import { guardElements, guardElementUpdate, guardRuleset, guardShape, type GuardElements } from "./guard";
+import type { GuardPort } from "./guardKernel";
+import { IdentityResolver } from "./identity";
 import type { ApplyError, KernelPort } from "./kernel";
 import type { ClusterNode, KernelState, Plan, Problem } from "./model";
+import type { NodeTable } from "./nodeTable";
 import { parseClusterNodes } from "./nodes";
 import type { Settings } from "./settings";
+
+export interface ReconcilerOptions {
+  /** Node-table mode: the last good table (undefined until one was read). Absent: no table. */
+  nodeTable?: () => NodeTable | undefined;
+  /** Where the egress guard is installed (node-table mode only). */
+  guard?: GuardPort;
+  /** Milliseconds clock (tests). */
+  now?: () => number;
+}
+
+export interface GuardResult {
+  /** The guard was (re)loaded in this step. */
+  applied: boolean;
+  error?: string;
+}
 
 export interface ReconcileResult {
   plan: Plan;
@@ -18,6 +40,10 @@ export interface ReconcileResult {
   readKernel: boolean;
   deviceUp: boolean;
   durationSeconds: number;
+  guard?: GuardResult;
+  /** Nodes that left and are still steered (grace period), and when the first grace ends (ms clock). */
+  departed: number;
+  nextGraceEnd?: number;
 }
 
 export class Reconciler {
@@ -26,6 +52,14 @@ export class Reconciler {
   private synced = false;
   private known?: KernelState;
   private deviceUp?: boolean;
+  private readonly memo = new DesiredMemo();
+  private readonly identity = new IdentityResolver();
+  /** Nodes of the last step, by name, and those that left since, until their grace ends. */
+  private present = new Map<string, ClusterNode>();
+  private readonly departed = new Map<string, { node: ClusterNode; until: number }>();
+  /** What the guard was last loaded with (undefined: unknown, reload it whole). */
+  private guardLoaded?: { shape: string; elements: GuardElements };
+  private readonly now: () => number;
 
   /** `source`, when given, is read at the start of every step (the informers' caches). */
   constructor(
@@ -33,7 +67,11 @@ export class Reconciler {
     private readonly settings: Settings,
     private readonly localNodeName: string,
     private readonly source?: () => { nodes: unknown[]; ciliumNodes: unknown[] },
-  ) {}
+    private readonly options: ReconcilerOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
 
   /** Replaces the cluster view with the informers' current caches. */
   setCluster(nodeObjects: unknown[], ciliumNodeObjects: unknown[]): void {
@@ -55,6 +93,7 @@ export class Reconciler {
   invalidate(): void {
     this.known = undefined;
     this.deviceUp = undefined;
+    this.guardLoaded = undefined;
   }
 
   /**
@@ -63,6 +102,8 @@ export class Reconciler {
    */
   async step(options: { readKernel: boolean }): Promise<ReconcileResult | undefined> {
     if (!this.synced) return undefined;
+    const table = this.options.nodeTable?.();
+    if (this.options.nodeTable && !table) return undefined; // fail closed: keep what is installed
     const started = process.hrtime.bigint();
     const readKernel = options.readKernel || this.known === undefined || this.deviceUp === undefined;
     // The device is looked at whenever the kernel is read: at start, on resync, on every link
@@ -78,21 +119,75 @@ export class Reconciler {
     const [link, current] = reads ? await reads : [undefined, this.known!];
     const deviceUp = link ? link.exists && link.up : this.deviceUp!;
     this.deviceUp = deviceUp;
-    const desired = computeDesired({ localNodeName: this.localNodeName, nodes: this.nodes, deviceUp, settings: this.settings });
+    const identity = table ? this.identity.resolve(table, this.nodes) : { nodes: this.nodes, problems: [] };
+    const nodes = this.trackDepartures(identity.nodes);
+    const desired = computeDesired({ localNodeName: this.localNodeName, nodes, deviceUp, settings: this.settings, clusterPodCidrs: table?.podCidrs }, this.memo);
+    // The guard first: a node added to the table is guarded before its routes exist, and one
+    // whose grace ended leaves the guard in the same step as its routes.
+    const guard = table && this.options.guard ? await this.applyGuard(table, nodes, readKernel) : undefined;
     const plan = diff(desired, current, { prune: this.synced });
     const errors = planSize(plan) > 0 ? await this.port.apply(plan) : [];
     // After a clean, pruning apply the owned kernel state is exactly the desired state. Keeping
     // the desired objects themselves lets the next diff match almost everything by identity.
     this.known = errors.length === 0 ? { rules: desired.rules, routes: desired.routes } : undefined;
     const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-    return { plan, errors, problems: [...this.parseProblems, ...desired.problems], desired, readKernel, deviceUp, durationSeconds };
+    const graceEnds = [...this.departed.values()].map((d) => d.until);
+    return {
+      plan, errors, problems: [...this.parseProblems, ...identity.problems, ...desired.problems], desired, readKernel, deviceUp, durationSeconds, guard,
+      departed: this.departed.size, nextGraceEnd: graceEnds.length > 0 ? Math.min(...graceEnds) : undefined,
+    };
+  }
+
+  /** Adds the nodes that left within their grace period to the current ones. */
+  private trackDepartures(nodes: ClusterNode[]): ClusterNode[] {
+    const now = this.now();
+    const current = new Map(nodes.map((n) => [n.name, n]));
+    for (const [name, n] of this.present) {
+      if (!current.has(name) && name !== this.localNodeName && this.settings.leaveGraceSeconds > 0) {
+        this.departed.set(name, { node: n, until: now + this.settings.leaveGraceSeconds * 1000 });
+      }
+    }
+    for (const [name, d] of this.departed) if (current.has(name) || d.until <= now) this.departed.delete(name);
+    this.present = current;
+    return this.departed.size === 0 ? nodes : [...nodes, ...[...this.departed.values()].map((d) => d.node)];
+  }
+
+  /**
+   * Keeps the guard in line: element changes only (a node joining the table is one element), or
+   * a whole reload when the shape changed, on every kernel read (which repairs a guard changed
+   * behind our back), and after any failure.
+   */
+  private async applyGuard(table: NodeTable, nodes: ClusterNode[], force: boolean): Promise<GuardResult> {
+    const port = this.options.guard!;
+    const input = { localNodeName: this.localNodeName, nodes, podCidrs: table.podCidrs, settings: this.settings };
+    const loaded = { shape: guardShape(input), elements: guardElements(input) };
+    const last = this.guardLoaded;
+    this.guardLoaded = undefined;
+    try {
+      if (!force && last && last.shape === loaded.shape) {
+        const update = guardElementUpdate(last.elements, loaded.elements);
+        if (update) await port.apply(update);
+        this.guardLoaded = loaded;
+        return { applied: update !== undefined };
+      }
+    } catch {
+      // fall through: load it whole
+    }
+    try {
+      await port.apply(guardRuleset(input, loaded.elements));
+      this.guardLoaded = loaded;
+      return { applied: true };
+    } catch (e) {
+      return { applied: false, error: (e as Error).message };
+    }
   }
 }
 
-/** Removes every rule and route the agent owns, and nothing else. */
-export async function uninstall(port: KernelPort): Promise<{ plan: Plan; errors: ApplyError[] }> {
+/** Removes every rule and route the agent owns, then the guard's table, and nothing else. */
+export async function uninstall(port: KernelPort, guard?: GuardPort): Promise<{ plan: Plan; errors: ApplyError[]; guardRemoved: boolean }> {
   const current = await port.readOwned();
   const plan = diff({ rules: [], routes: [] }, current);
   const errors = planSize(plan) > 0 ? await port.apply(plan) : [];
-  return { plan, errors };
+  const guardRemoved = errors.length === 0 && guard ? await guard.remove() : false;
+  return { plan, errors, guardRemoved };
 }

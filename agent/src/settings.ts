@@ -21,6 +21,9 @@ export const SETTINGS = {
   healthAddress: { flag: "health-address", env: "NODE_ROUTER_HEALTH_ADDRESS", default: "127.0.0.1:9871", help: "host:port serving /healthz and /readyz (loopback: the kubelet probes it from the host network, pods cannot)" },
   metricsAddress: { flag: "metrics-address", env: "NODE_ROUTER_METRICS_ADDRESS", default: "127.0.0.1:9872", help: "host:port serving /metrics (may equal the health address); loopback by default, 0.0.0.0:9872 for Prometheus" },
   routeProtocol: { flag: "route-protocol", env: "NODE_ROUTER_ROUTE_PROTOCOL", default: "211", help: "Protocol number marking the rules and routes the agent owns" },
+  nodeTable: { flag: "node-table", env: "NODE_ROUTER_NODE_TABLE", default: "", help: "Node table file (JSON): identity of every node and the cluster's pod CIDRs; empty = no table (identity from the API, no guard)" },
+  leaveGraceSeconds: { flag: "leave-grace-seconds", env: "NODE_ROUTER_LEAVE_GRACE_SECONDS", default: "300", help: "How long a node that left (the table or the API) stays steered and guarded" },
+  localInterfaces: { flag: "local-interfaces", env: "NODE_ROUTER_LOCAL_INTERFACES", default: "lo,cilium_host,cilium_net,lxc*", help: "Interfaces that deliver inside this node (loopback, local pods), which the guard lets cluster traffic use; name* = prefix" },
   kubeconfig: { flag: "kubeconfig", env: "KUBECONFIG", default: "", help: "Kubeconfig file for running outside the cluster (in-cluster config when empty)" },
   logLevel: { flag: "log-level", env: "NODE_ROUTER_LOG_LEVEL", default: "info", help: "pino log level: debug, info, warn, error" },
 } as const;
@@ -49,6 +52,9 @@ export interface Settings {
   healthAddress: HostPort;
   metricsAddress: HostPort;
   routeProtocol: number;
+  nodeTable?: string;
+  leaveGraceSeconds: number;
+  localInterfaces: string[];
   kubeconfig?: string;
   logLevel: "debug" | "info" | "warn" | "error";
 }
@@ -117,6 +123,17 @@ const schema = z.object({
   metricsAddress: hostPort,
   // 0-4 are the kernel's own; 5-255 is free, see README for why 211.
   routeProtocol: integer(5, 255),
+  nodeTable: z.string().trim().transform((s) => s || undefined),
+  leaveGraceSeconds: integer(0, 86400),
+  localInterfaces: z.string().transform((text, ctx) => {
+    const names = text.split(",").map((p) => p.trim()).filter(Boolean);
+    const bad = names.find((n) => !/^[A-Za-z0-9_.:-]{1,15}\*?$/.test(n));
+    if (bad !== undefined) {
+      ctx.addIssue({ code: "custom", message: `"${bad}" is not an interface name (1-15 characters, optionally ending in * for a prefix)` });
+      return z.NEVER;
+    }
+    return names;
+  }),
   kubeconfig: z.string().transform((s) => s || undefined),
   logLevel: z.enum(["debug", "info", "warn", "error"]),
 });

@@ -15,8 +15,10 @@ const hostPort = (a: HostPort) => (a.host.includes(":") ? `[${a.host}]:${a.port}
 const hex = (n: number) => `0x${n.toString(16)}`;
 const ports = (ranges: readonly PortRange[]) => ranges.map((r) => (r.start === r.end ? `${r.start}` : `${r.start}-${r.end}`)).join(",");
 
-/** The agent settings we set, keyed by the agent's setting names (kubeconfig: in-cluster). */
-type Configured = Exclude<SettingName, "nodeName" | "kubeconfig" | "routeProtocol">;
+/** The agent settings we set, keyed by the agent's setting names (kubeconfig: in-cluster).
+ * nodeTable, leaveGraceSeconds, localInterfaces (issue 9): left at the agent's defaults until
+ * the program publishes the node table (the DaemonSet then sets NODE_ROUTER_NODE_TABLE). */
+type Configured = Exclude<SettingName, "nodeName" | "kubeconfig" | "routeProtocol" | "nodeTable" | "leaveGraceSeconds" | "localInterfaces">;
 
 export function agentSettingValues(settings: NodeRouterSettings): Record<Configured, string> {
   return {

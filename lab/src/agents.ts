@@ -4,7 +4,7 @@
 import type { ChildProcess } from "node:child_process";
 import { createWriteStream, writeFileSync, type WriteStream } from "node:fs";
 import { join } from "node:path";
-import { distFile, nodeBinary, spawnInNs, stopChild } from "./exec";
+import { distFile, inNs, nodeBinary, spawnInNs, stopChild } from "./exec";
 import type { NsHelper } from "./helperProcess";
 import type { NodePlan } from "./plan";
 
@@ -23,13 +23,18 @@ export function writeKubeconfig(dir: string, server: string): string {
   return file;
 }
 
+/** What the boot script does before kubelet starts: the agent's own `guard apply` from the table file. */
+export function bootGuard(node: NodePlan, tableFile: string): void {
+  inNs(node.ns, [nodeBinary(), distFile("agent/src/main.js"), "guard", "apply", "--node-table", tableFile, "--node-name", node.name]);
+}
+
 export class AgentProcess {
   private child?: ChildProcess;
   private log?: WriteStream;
   readonly logFile: string;
   starts = 0;
 
-  constructor(readonly node: NodePlan, private readonly kubeconfig: string, dir: string, private readonly helper: NsHelper) {
+  constructor(readonly node: NodePlan, private readonly kubeconfig: string, dir: string, private readonly helper: NsHelper, private readonly extraArgs: string[] = []) {
     this.logFile = join(dir, `agent-${node.name}.log`);
   }
 
@@ -46,7 +51,7 @@ export class AgentProcess {
     const address = `127.0.0.1:${this.node.agentHealthPort}`;
     this.log ??= createWriteStream(this.logFile, { flags: "a" });
     const child = spawnInNs(this.node.ns, [nodeBinary(), distFile("agent/src/main.js"), "run",
-      "--node-name", this.node.name, "--kubeconfig", this.kubeconfig, "--health-address", address, "--metrics-address", address]);
+      "--node-name", this.node.name, "--kubeconfig", this.kubeconfig, "--health-address", address, "--metrics-address", address, ...this.extraArgs]);
     child.stdout?.pipe(this.log, { end: false });
     child.stderr?.pipe(this.log, { end: false });
     this.child = child;

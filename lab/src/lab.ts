@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AgentProcess, writeKubeconfig } from "./agents";
+import { AgentProcess, bootGuard, writeKubeconfig } from "./agents";
 import { ApiServerProcess } from "./apiserverProcess";
 import { Capture } from "./capture";
 import { waitFor } from "./exec";
@@ -14,12 +14,18 @@ import { forgetPeers, installPodRule, syncPeers } from "./datapath";
 import { cleanupLeftovers, createNodeNamespaces, createUnderlay, deleteNodeNamespaces, destroyRun } from "./netns";
 import { ciliumNodeObject, nodeObject } from "./objects";
 import { makeRunId, planLab, planNode, type LabPlan, type NodePlan } from "./plan";
+import { TableDir } from "./tableDir";
 import { generateKeyPair, wgConfig, type KeyPair } from "./wgconfig";
 import { WireGuardDevice } from "./wireguard";
 
 export interface LabOptions {
   nodes?: number;
   wgMark?: number;
+  /** As a cluster built by the program: a node table, the guard applied at each node's boot,
+   * agents run with --node-table. false: no table (identity from the API, no guard). Default true. */
+  nodeTable?: boolean;
+  /** The agents' --leave-grace-seconds (default 2: long enough to see, short enough to test). */
+  leaveGraceSeconds?: number;
   log?: (line: string) => void;
 }
 
@@ -40,6 +46,9 @@ export class Lab {
   readonly publishedKey = new Map<string, string>();
   private kubeconfig = "";
   private readonly log: (line: string) => void;
+  /** The node table (kubelet-style directory) and the nodes it lists, when the lab has one. */
+  readonly table?: TableDir;
+  readonly leaveGraceSeconds: number;
 
   private constructor(o: LabOptions) {
     this.plan = planLab({ id: makeRunId(process.pid, runCounter++), nodes: o.nodes ?? 3, wgMark: o.wgMark });
@@ -48,6 +57,8 @@ export class Lab {
     this.capture = new Capture(this.plan.underlayNs);
     this.api = new ApiServerProcess(this.nodes[0].ns, `${this.plan.apiServer.host}:${this.plan.apiServer.port}`, this.dir);
     this.log = o.log ?? (() => undefined);
+    this.table = o.nodeTable === false ? undefined : new TableDir(join(this.dir, "node-table"), [...this.nodes]);
+    this.leaveGraceSeconds = o.leaveGraceSeconds ?? 2;
   }
 
   /** Builds everything but the agents; on any failure, tears down what was built and rethrows. */
@@ -82,6 +93,7 @@ export class Lab {
   private async build(): Promise<void> {
     this.log(`building lab ${this.plan.id}: ${this.nodes.length} nodes, WireGuard mark 0x${this.plan.wgMark.toString(16)}`);
     createUnderlay(this.plan);
+    this.table?.publish();
     await this.capture.start();
     for (const n of this.nodes) await this.bringUpNode(n);
     for (const n of this.nodes) this.wireNode(n);
@@ -107,6 +119,7 @@ export class Lab {
   /** Namespaces, WireGuard device (keys, no peers yet) and helpers of one node. */
   private async bringUpNode(n: NodePlan): Promise<void> {
     createNodeNamespaces(this.plan, n);
+    if (this.table) bootGuard(n, this.table.file);
     const keys = generateKeyPair();
     this.keys.set(n.name, keys);
     this.publishedKey.set(n.name, keys.publicKey);
@@ -143,7 +156,8 @@ export class Lab {
     for (const n of nodes) {
       let agent = this.agents.get(n.name);
       if (!agent) {
-        agent = new AgentProcess(n, this.kubeconfig, this.dir, this.helper(n.ns));
+        const args = [...(this.table ? ["--node-table", this.table.file] : []), "--leave-grace-seconds", String(this.leaveGraceSeconds)];
+        agent = new AgentProcess(n, this.kubeconfig, this.dir, this.helper(n.ns), args);
         this.agents.set(n.name, agent);
       }
       agent.start();
@@ -188,10 +202,17 @@ export class Lab {
     for (const r of this.nodes) if (r !== n) this.wireNode(r);
   }
 
-  /** A node joins: namespaces, WireGuard, peers everywhere, API objects, and its agent. */
+  /**
+   * A node joins: it enters the node table first (a `pulumi up` publishes it before the instance
+   * exists), then namespaces (guard at boot), WireGuard, peers everywhere, API objects, its agent.
+   */
   async joinNode(index: number, withAgent = true): Promise<NodePlan> {
     const n = planNode(this.plan.id, index);
     if (this.nodes.some((x) => x.index === index)) throw new Error(`node index ${index} already in the lab`);
+    if (this.table) {
+      this.table.nodes.push(n);
+      this.table.publish();
+    }
     await this.bringUpNode(n);
     this.nodes.push(n);
     for (const r of this.nodes) this.wireNode(r);
@@ -200,11 +221,20 @@ export class Lab {
     return n;
   }
 
-  /** A node leaves: API objects deleted, peers and routes forgotten, its namespaces removed. */
+  /** The node leaves the cluster's records: its API objects deleted, and it is dropped from the table. */
+  async forgetNode(name: string): Promise<void> {
+    await this.api.delete("nodes", name);
+    await this.api.delete("ciliumnodes", name);
+    if (this.table) {
+      this.table.nodes = this.table.nodes.filter((x) => x.name !== name);
+      this.table.publish();
+    }
+  }
+
+  /** A node leaves: records forgotten, then peers and routes, its namespaces removed. */
   async removeNode(name: string): Promise<void> {
     const n = this.node(name);
-    await this.api.delete("nodes", n.name);
-    await this.api.delete("ciliumnodes", n.name);
+    await this.forgetNode(name);
     this.nodes = this.nodes.filter((x) => x !== n);
     for (const r of this.nodes) {
       this.wireNode(r);

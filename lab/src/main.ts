@@ -1,6 +1,7 @@
 // `npm run lab`: builds the lab, prints the leak matrix before and after the agents start,
 // and removes everything on exit (also on Ctrl-C / SIGTERM).
-//   --nodes N (default 3)  --mark 0xe00|0x1e00  --json  --cleanup (remove leftovers of dead runs)
+//   --nodes N (default 3)  --mark 0xe00|0x1e00  --no-table (no node table, no boot guard)  --json
+//   --cleanup (remove leftovers of dead runs)
 import { parseArgs } from "node:util";
 import { requireTools } from "./preflight";
 import { Lab } from "./lab";
@@ -8,9 +9,9 @@ import { formatMatrix, runMatrix } from "./matrix";
 import { cleanupLeftovers } from "./netns";
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { nodes: { type: "string", default: "3" }, mark: { type: "string", default: "0xe00" }, json: { type: "boolean", default: false }, cleanup: { type: "boolean", default: false }, help: { type: "boolean", default: false } } });
+  const { values } = parseArgs({ options: { nodes: { type: "string", default: "3" }, mark: { type: "string", default: "0xe00" }, json: { type: "boolean", default: false }, "no-table": { type: "boolean", default: false }, cleanup: { type: "boolean", default: false }, help: { type: "boolean", default: false } } });
   if (values.help) {
-    process.stdout.write("usage: npm run lab -- [--nodes N] [--mark 0xe00|0x1e00] [--json] [--cleanup]\n");
+    process.stdout.write("usage: npm run lab -- [--nodes N] [--mark 0xe00|0x1e00] [--no-table] [--json] [--cleanup]\n");
     return 0;
   }
   requireTools();
@@ -20,7 +21,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const say = (s: string) => (values.json ? process.stderr : process.stdout).write(s + "\n");
-  const lab = await Lab.create({ nodes: Number(values.nodes), wgMark: Number(values.mark), log: say });
+  const lab = await Lab.create({ nodes: Number(values.nodes), wgMark: Number(values.mark), nodeTable: !values["no-table"], log: say });
   let cleaning: Promise<void> | undefined;
   const cleanup = () => (cleaning ??= lab.destroy());
   for (const sig of ["SIGINT", "SIGTERM"] as const) {
@@ -31,7 +32,7 @@ async function main(): Promise<number> {
   }
   try {
     const before = await runMatrix(lab);
-    if (!values.json) say(formatMatrix("before the agents", before));
+    if (!values.json) say(formatMatrix(values["no-table"] ? "before the agents" : "before the agents (boot guard only)", before));
     say("starting the node-router agents ...");
     const started = Date.now();
     await lab.startAgents();

@@ -44,7 +44,9 @@ export interface LabPlan {
 }
 
 /** Interface names inside lab namespaces: private to the lab, so they need no prefix. */
-export const IFACE = { underlay: "eth0", podVeth: "pod0", podEth: "eth0", wg: "cilium_wg0" } as const;
+/** The node end of a pod's veth is named like Cilium's (lxc...), which the guard's default
+ * --local-interfaces (lo,cilium_host,cilium_net,lxc*) recognises as local delivery. */
+export const IFACE = { underlay: "eth0", podVeth: "lxc0", podEth: "eth0", wg: "cilium_wg0" } as const;
 /** The lab's own ip rule priority and table for pod traffic (outside the agent's 1000-1099). */
 export const POD_RULE_PRIORITY = 500;
 export const POD_TABLE = 200;
@@ -89,6 +91,17 @@ export function planLab(o: { id: string; nodes: number; wgMark?: number }): LabP
   }
   const nodes = Array.from({ length: o.nodes }, (_, i) => planNode(o.id, i));
   return { id: o.id, underlayNs: `${o.id}-ul`, bridge: "br0", wgMark, nodes, apiServer: { host: nodes[0].underlayIp, port: API_PORT } };
+}
+
+/** The cluster's pod CIDR: every node's 198.18.<i>.0/24 lies inside. */
+export const CLUSTER_POD_CIDR = "198.18.0.0/16";
+
+/** The node table the Pulumi program would publish for these nodes (agent/src/nodeTable.ts format). */
+export function nodeTableFor(nodes: NodePlan[]): { podCidrs: string[]; nodes: { name: string; role: string; addresses: string[] }[] } {
+  return {
+    podCidrs: [CLUSTER_POD_CIDR],
+    nodes: nodes.map((n) => ({ name: n.name, role: n.controlPlane ? "control-plane" : "worker", addresses: [n.underlayIp] })),
+  };
 }
 
 /** Is this TCP packet (either direction) to or from an exempt port of a control-plane node? */

@@ -8,6 +8,7 @@ const TOOLS: [string, string[], string][] = [
   ["wg", ["--version"], "wireguard-tools"],
   ["nsenter", ["--version"], "util-linux"],
   ["unshare", ["--version"], "util-linux"],
+  ["nft", ["--version"], "nftables"],
 ];
 
 /** Throws unless we are root and every tool the lab runs is on PATH. */

@@ -10,7 +10,8 @@ import { coverage, ownedState, reportLeaks, useFaultLab } from "./harness";
 const CATCH_UP_LIMIT_MS = 10_000;
 
 describe("fault: the API goes away and comes back changed", () => {
-  const fault = useFaultLab();
+  // Identity from the API (no node table): this fault is about the API-driven path.
+  const fault = useFaultLab({ nodeTable: false });
 
   test("rules kept during the outage, changes applied after it", async () => {
     const l = fault.lab;

@@ -5,9 +5,11 @@ import ipaddr from "ipaddr.js";
 import { join } from "node:path";
 import { ipIn, repoRoot, sleep, waitFor } from "../src/exec";
 import { leaks, planFlows, type Flow } from "../src/flows";
-import { Lab } from "../src/lab";
+import { Lab, type LabOptions } from "../src/lab";
 import type { Packet } from "../src/capture";
 import { requireTools } from "../src/preflight";
+import type { GuardReason } from "../../agent/src/guard";
+import { NftGuard } from "../../agent/src/guardKernel";
 
 /** Root, tools and a build of the agent and the lab's child processes. */
 export function requireLabEnvironment(): void {
@@ -97,13 +99,13 @@ export interface FaultLab {
  * before the tests, and afterwards the traffic stopped and the lab destroyed - also when a test
  * failed halfway, so no namespace or process outlives the file.
  */
-export function useFaultLab(): FaultLab {
+export function useFaultLab(options: LabOptions = {}): FaultLab {
   let lab: Lab | undefined;
   let traffic: Traffic | undefined;
 
   beforeAll(async () => {
     requireLabEnvironment();
-    lab = await Lab.create({ nodes: 3 });
+    lab = await Lab.create({ nodes: 3, ...options });
     await lab.startAgents();
   }, 60_000);
 
@@ -169,4 +171,18 @@ export function coverage(ns: string, address: string): "device" | "blackhole" | 
   });
   if (containing.some((r) => r.dev === "cilium_wg0")) return "device";
   return containing.length > 0 ? "blackhole" : "none";
+}
+
+/** The egress guard's drop counters in a node's namespace, read the way the agent reads them for /metrics. */
+export async function guardDrops(ns: string): Promise<Record<GuardReason, number>> {
+  const counts = await new NftGuard(ns).dropped();
+  if (!counts) throw new Error(`no egress guard in ${ns}`);
+  return counts;
+}
+
+/** One sample of a Prometheus text exposition, e.g. metric(text, 'node_router_errors_total{kind="claim"}'). */
+export function metric(text: string, series: string): number {
+  const line = text.split("\n").find((l) => l.startsWith(series + " "));
+  if (line === undefined) throw new Error(`no ${series} in the agent's /metrics`);
+  return Number(line.slice(series.length + 1));
 }

@@ -1,5 +1,8 @@
-// The leak matrix on a real kernel: before the agents, node-originated traffic crosses the
-// underlay in the clear; after, every flow works and only control-plane exempt ports are clear.
+// The leak matrix on a real kernel. Without a node table (mark 0xe00 here): before the agents,
+// node-originated traffic crosses the underlay in the clear. As the program builds clusters
+// (node table, guard applied at boot; mark 0x1e00 here): before the agents the same flows fail
+// closed (the guard drops them) and nothing leaks. After the agents, in both, every flow works
+// and only control-plane exempt ports are clear.
 import { Lab } from "../src/lab";
 import { formatMatrix, runMatrix, type MatrixReport } from "../src/matrix";
 import { requireLabEnvironment } from "./harness";
@@ -7,16 +10,16 @@ import { requireLabEnvironment } from "./harness";
 const cells = (r: MatrixReport, cls: string) => r.results.filter((x) => x.cls === cls);
 
 describe.each([
-  ["0xe00 (Cilium 1.18+)", 0xe00],
-  ["0x1e00 (Cilium 1.17 and older)", 0x1e00],
-])("leak matrix, WireGuard mark %s", (_label, mark) => {
+  ["0xe00 (Cilium 1.18+), no node table", 0xe00, false],
+  ["0x1e00 (Cilium 1.17 and older), node table and boot guard", 0x1e00, true],
+])("leak matrix, WireGuard mark %s", (_label, mark, nodeTable) => {
   let lab: Lab | undefined;
   let before: MatrixReport;
   let after: MatrixReport;
 
   beforeAll(async () => {
     requireLabEnvironment();
-    lab = await Lab.create({ nodes: 3, wgMark: mark });
+    lab = await Lab.create({ nodes: 3, wgMark: mark, nodeTable });
     before = await runMatrix(lab);
     await lab.startAgents();
     after = await runMatrix(lab);
@@ -27,14 +30,27 @@ describe.each([
     await lab?.destroy();
   }, 30_000);
 
-  test("before: node->remote node and node->remote pod leak for every ordered pair; pod->pod is encrypted", () => {
-    for (const cls of ["node->remote-node", "node->remote-pod"]) {
-      const rows = cells(before, cls);
-      expect(rows).toHaveLength(6);
-      for (const r of rows) expect({ flow: `${cls} ${r.from}->${r.to}`, leaked: r.cleartext > 0 }).toEqual({ flow: `${cls} ${r.from}->${r.to}`, leaked: true });
+  test(nodeTable
+    ? "before, boot guard only: every node-originated flow outside the exemption fails closed, nothing leaks; exempt and pod->pod flows work"
+    : "before, no table: node->remote node and node->remote pod leak for every ordered pair; pod->pod is encrypted", () => {
+    expect(cells(before, "pod->remote-pod").map((r) => [r.ok, r.cleartext])).toEqual(Array(6).fill([true, 0]));
+    if (!nodeTable) {
+      for (const cls of ["node->remote-node", "node->remote-pod"]) {
+        const rows = cells(before, cls);
+        expect(rows).toHaveLength(6);
+        for (const r of rows) expect({ flow: `${cls} ${r.from}->${r.to}`, leaked: r.cleartext > 0 }).toEqual({ flow: `${cls} ${r.from}->${r.to}`, leaked: true });
+      }
+      expect(before.leakedPackets).toBeGreaterThan(0);
+      return;
     }
-    expect(cells(before, "pod->remote-pod").map((r) => r.cleartext)).toEqual([0, 0, 0, 0, 0, 0]);
-    expect(before.leakedPackets).toBeGreaterThan(0);
+    for (const cls of ["node->remote-node", "node->remote-pod", "pod->remote-node", "cp->worker:10250", "worker->worker:6443"]) {
+      const rows = cells(before, cls);
+      expect(rows.length).toBeGreaterThan(0);
+      for (const r of rows) expect({ flow: `${cls} ${r.from}->${r.to}`, ok: r.ok, cleartext: r.cleartext }).toEqual({ flow: `${cls} ${r.from}->${r.to}`, ok: false, cleartext: 0 });
+    }
+    for (const cls of ["worker->cp:6443", "worker->cp:2379"]) for (const r of cells(before, cls)) expect(r).toMatchObject({ ok: true, exempt: true });
+    expect(before.leakedPackets).toBe(0);
+    expect(before.other.leaked).toBe(0);
   });
 
   test("after: every flow succeeds and nothing but exempt control-plane ports is in the clear", () => {

@@ -110,3 +110,30 @@ describe("computeDesired", () => {
     ]);
   });
 });
+
+describe("computeDesired with a node table (cluster pod CIDRs)", () => {
+  const cluster = ["198.18.0.0/16", "2001:db8::/32"];
+  const tableDesired = (local: string, specs: NodeSpec[], deviceUp = true) => {
+    const { nodes } = parseClusterNodes(specs.map(node), [], S.controlPlaneSelector);
+    return computeDesired({ localNodeName: local, nodes, deviceUp, settings: S, clusterPodCidrs: cluster });
+  };
+
+  it("steers the whole pod CIDRs (with blackholes), throws this node's own back to main, and no per-node pod CIDR", () => {
+    const d = tableDesired("local", [worker("local", 1), worker("w2", 2), controlPlane("cp4", 4)]);
+    expect(d.routes.filter((r) => r.family === 4).map(routeText).sort()).toEqual([
+      `${STEER} blackhole 198.18.0.0/16`,
+      `${STEER} blackhole 198.51.100.2/32`,
+      `${STEER} throw 198.18.1.0/24`,
+      `${STEER} unicast 198.18.0.0/16 src 198.51.100.1`,
+      `${STEER} unicast 198.51.100.2/32 src 198.51.100.1`,
+      `${CP} blackhole 198.51.100.4/32`,
+      `${CP} unicast 198.51.100.4/32 src 198.51.100.1`,
+    ].sort());
+    expect(d.remoteNodesCovered).toBe(2);
+  });
+
+  it("keeps the whole-CIDR blackhole and the throw when the device is down (fail closed for remote pods only)", () => {
+    const d = tableDesired("local", [worker("local", 1), worker("w2", 2)], false);
+    expect(d.routes.filter((r) => r.family === 4).map(routeText).sort()).toEqual([`${STEER} blackhole 198.18.0.0/16`, `${STEER} blackhole 198.51.100.2/32`, `${STEER} throw 198.18.1.0/24`]);
+  });
+});

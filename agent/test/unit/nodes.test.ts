@@ -12,7 +12,8 @@ describe("parseClusterNodes", () => {
       selector,
     );
     expect(problems).toEqual([]);
-    expect(nodes).toEqual([{ name: "a", addresses: ["198.51.100.2", "2001:db8::2", "203.0.113.9"], podCidrs: ["198.18.1.0/24", "2001:db8:1::/64"], controlPlane: true }]);
+    expect(nodes).toEqual([{ name: "a", addresses: ["198.51.100.2", "2001:db8::2", "203.0.113.9"], podCidrs: ["198.18.1.0/24", "2001:db8:1::/64"], controlPlane: true,
+      addressSources: ["Node/a", "Node/a", "Node/a"], podCidrSource: "CiliumNode/a" }]);
   });
 
   it("falls back to Node.spec.podCIDRs (kubernetes IPAM) when the CiliumNode has none", () => {
@@ -54,6 +55,7 @@ describe("parseClusterNodes", () => {
 
   it("keeps a CiliumNode without a Node as a (never control-plane) node", () => {
     const { nodes } = parseClusterNodes([], [ciliumNode("orphan", ["198.18.5.0/24"], [{ type: "InternalIP", ip: "198.51.100.9" }])], selector);
-    expect(nodes).toEqual([{ name: "orphan", addresses: ["198.51.100.9"], podCidrs: ["198.18.5.0/24"], controlPlane: false }]);
+    expect(nodes).toEqual([{ name: "orphan", addresses: ["198.51.100.9"], podCidrs: ["198.18.5.0/24"], controlPlane: false,
+      addressSources: ["CiliumNode/orphan"], podCidrSource: "CiliumNode/orphan" }]);
   });
 });

@@ -1,6 +1,8 @@
 // The reconcile step against a recording fake port: what it reads, when, and what it applies.
+import type { GuardPort } from "../../src/guardKernel";
 import type { ApplyError, KernelPort, LinkState } from "../../src/kernel";
 import type { KernelState, Plan } from "../../src/model";
+import type { NodeTable } from "../../src/nodeTable";
 import { Reconciler } from "../../src/reconciler";
 import { node, settings } from "../fixtures";
 
@@ -70,5 +72,78 @@ describe("Reconciler.step", () => {
     expect(retry?.readKernel).toBe(true);
     expect(port.calls.sort()).toEqual(["apply", "linkState", "readOwned"]);
     expect(retry?.errors).toEqual([]);
+  });
+});
+
+describe("Reconciler with a node table", () => {
+  const table: NodeTable = {
+    podCidrs: ["198.18.0.0/16"],
+    nodes: [
+      { name: "local", role: "worker", addresses: ["198.51.100.1"] },
+      { name: "w2", role: "worker", addresses: ["198.51.100.2"] },
+      { name: "w3", role: "worker", addresses: ["198.51.100.3"] },
+    ],
+  };
+  class FakeGuard implements GuardPort {
+    scripts: string[] = [];
+    async apply(script: string) {
+      this.scripts.push(script);
+    }
+    async remove() {
+      return true;
+    }
+    async dropped() {
+      return undefined;
+    }
+  }
+  const steered = (port: FakePort) => port.state.routes.filter((r) => r.type === "unicast").map((r) => r.dst).sort();
+
+  it("changes nothing until a table was read; then steers table nodes even when the API lacks them", async () => {
+    const port = new FakePort();
+    const file: { table?: NodeTable } = {};
+    const r = new Reconciler(port, settings(), "local", () => ({ nodes: [local], ciliumNodes: [] }), { nodeTable: () => file.table, guard: new FakeGuard() });
+    r.markSynced();
+    expect(await r.step({ readKernel: true })).toBeUndefined();
+    expect(port.calls).toEqual([]);
+    file.table = table;
+    const result = await r.step({ readKernel: true });
+    expect(result?.guard).toEqual({ applied: true });
+    expect(steered(port)).toEqual(["198.18.0.0/16", "198.51.100.2/32", "198.51.100.3/32"]);
+  });
+
+  it("a node that leaves the table stays steered and guarded for the grace period, then goes", async () => {
+    const port = new FakePort();
+    const guard = new FakeGuard();
+    let now = 1_000_000;
+    let current = table;
+    const r = new Reconciler(port, settings({ NODE_ROUTER_LEAVE_GRACE_SECONDS: "60" }), "local", () => ({ nodes: [local], ciliumNodes: [] }), { nodeTable: () => current, guard, now: () => now });
+    r.markSynced();
+    await r.step({ readKernel: true });
+    current = { ...table, nodes: table.nodes.filter((n) => n.name !== "w3") };
+    const left = await r.step({ readKernel: false });
+    expect(left?.plan.remove.routes).toEqual([]);
+    expect(left).toMatchObject({ departed: 1, nextGraceEnd: 1_060_000 });
+    expect(guard.scripts.at(-1)).toContain("198.51.100.3 : jump to_node");
+    now += 59_000;
+    expect((await r.step({ readKernel: false }))?.plan.remove.routes).toEqual([]);
+    now += 1_000;
+    const gone = await r.step({ readKernel: false });
+    expect(gone?.plan.remove.routes.map((x) => `${x.type} ${x.dst}`).sort()).toEqual(["blackhole 198.51.100.3/32", "unicast 198.51.100.3/32"]);
+    expect(gone?.departed).toBe(0);
+    // One element out of the guard, not a reload.
+    expect(guard.scripts.at(-1)).toBe("delete element inet node_router_guard nodes4 { 198.51.100.3 }\n");
+    expect(guard.scripts).toHaveLength(2);
+  });
+
+  it("a node back within its grace period is simply present again", async () => {
+    const port = new FakePort();
+    let current = table;
+    const r = new Reconciler(port, settings(), "local", () => ({ nodes: [local], ciliumNodes: [] }), { nodeTable: () => current, guard: new FakeGuard() });
+    r.markSynced();
+    await r.step({ readKernel: true });
+    current = { ...table, nodes: table.nodes.filter((n) => n.name !== "w2") };
+    expect((await r.step({ readKernel: false }))?.departed).toBe(1);
+    current = table;
+    expect((await r.step({ readKernel: false }))?.departed).toBe(0);
   });
 });

@@ -62,3 +62,23 @@ describe("label selectors", () => {
     expect(() => parseSelector(text)).toThrow();
   });
 });
+
+describe("settings of issue 9 (node table, leave grace, local interfaces)", () => {
+  it("defaults: no table, 300 s grace, Cilium's local interfaces", () => {
+    const s = parseSettings([], {});
+    expect([s.nodeTable, s.leaveGraceSeconds, s.localInterfaces]).toEqual([undefined, 300, ["lo", "cilium_host", "cilium_net", "lxc*"]]);
+  });
+
+  it("flags over environment", () => {
+    const s = parseSettings(["--node-table", "/t.json", "--leave-grace-seconds", "5", "--local-interfaces", "lo,veth*"], { NODE_ROUTER_NODE_TABLE: "/env.json" });
+    expect([s.nodeTable, s.leaveGraceSeconds, s.localInterfaces]).toEqual(["/t.json", 5, ["lo", "veth*"]]);
+  });
+
+  it.each([
+    [["--local-interfaces", "lo,way-too-long-interface-name"], /--local-interfaces \/ NODE_ROUTER_LOCAL_INTERFACES = "lo,way-too-long-interface-name": "way-too-long-interface-name" is not an interface name/],
+    [["--local-interfaces", "lx*c"], /"lx\*c" is not an interface name/],
+    [["--leave-grace-seconds=-1"], /--leave-grace-seconds \/ NODE_ROUTER_LEAVE_GRACE_SECONDS = "-1"/],
+  ])("rejects %j naming the flag", (argv, message) => {
+    expect(() => parseSettings(argv, {})).toThrow(message);
+  });
+});

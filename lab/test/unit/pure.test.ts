@@ -5,7 +5,8 @@ import { parseTcpdumpLine } from "../../src/capture";
 import { forgetPeerLines, peerRouteLines } from "../../src/datapath";
 import { leaks, packetOfFlow, planFlows } from "../../src/flows";
 import { ciliumNodeObject, nodeObject } from "../../src/objects";
-import { isExemptTcp, makeRunId, pidOfName, planLab, planNode } from "../../src/plan";
+import { isExemptTcp, makeRunId, nodeTableFor, pidOfName, planLab, planNode } from "../../src/plan";
+import { parseNodeTable } from "../../../agent/src/nodeTable";
 import { generateKeyPair, wgConfig } from "../../src/wgconfig";
 
 const plan = planLab({ id: "nrlabtestx0", nodes: 3 });
@@ -104,5 +105,20 @@ describe("WireGuard and datapath", () => {
     ]);
     expect(peerRouteLines([plan.nodes[2]], false)).toHaveLength(2);
     expect(forgetPeerLines([plan.nodes[2]])[0]).toMatch(/^route del 198.18.2.0\/24 via/);
+  });
+});
+
+describe("nodeTableFor", () => {
+  it("is the table the program would publish, in the agent's format (its own parser accepts it)", () => {
+    const doc = nodeTableFor(plan.nodes);
+    expect(parseNodeTable(JSON.stringify(doc))).toEqual({
+      podCidrs: ["198.18.0.0/16"],
+      nodes: [
+        { name: "node-0-cp", role: "control-plane", addresses: ["198.51.100.10"] },
+        { name: "node-1", role: "worker", addresses: ["198.51.100.11"] },
+        { name: "node-2", role: "worker", addresses: ["198.51.100.12"] },
+      ],
+    });
+    for (const n of plan.nodes) expect(n.podCidr.startsWith("198.18.")).toBe(true);
   });
 });

@@ -1,0 +1,70 @@
+// The node table file at run time: read at start, re-read when kubelet swaps the ConfigMap's
+// `..data` symlink (the directory is watched), a bad version logged and the last good one kept.
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { NodeTable } from "../../src/nodeTable";
+import { NodeTableFile } from "../../src/nodeTableFile";
+
+const table = (workers: number) => ({
+  podCidrs: ["10.244.0.0/16"],
+  nodes: [{ name: "cp", role: "control-plane", addresses: ["203.0.113.10"] }, ...Array.from({ length: workers }, (_, i) => ({ name: `w${i}`, role: "worker", addresses: [`203.0.113.${20 + i}`] }))],
+});
+
+/** Publishes like kubelet: new directory, then an atomic swap of ..data. */
+function publish(dir: string, version: number, text: string): void {
+  mkdirSync(join(dir, `..v${version}`));
+  writeFileSync(join(dir, `..v${version}`, "node-table.json"), text);
+  symlinkSync(`..v${version}`, join(dir, "..tmp"));
+  renameSync(join(dir, "..tmp"), join(dir, "..data"));
+}
+
+const until = async (what: string, pred: () => boolean) => {
+  for (let i = 0; i < 100 && !pred(); i++) await new Promise((r) => setTimeout(r, 20));
+  if (!pred()) throw new Error(`timed out waiting for ${what}`);
+};
+
+describe("NodeTableFile", () => {
+  let dir: string;
+  let file: NodeTableFile | undefined;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "nr-table-"));
+  });
+  afterEach(() => {
+    file?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("reads at start, follows symlink swaps, keeps the last good table when a bad one arrives", async () => {
+    publish(dir, 1, JSON.stringify(table(1)));
+    symlinkSync(join("..data", "node-table.json"), join(dir, "node-table.json"));
+    const changes: NodeTable[] = [];
+    const errors: string[] = [];
+    file = new NodeTableFile({ path: join(dir, "node-table.json"), rereadMs: 60_000, onChange: (t) => changes.push(t), onError: (m) => errors.push(m) });
+    await file.start();
+    expect(file.current()?.nodes.map((n) => n.name)).toEqual(["cp", "w0"]);
+
+    publish(dir, 2, JSON.stringify(table(2)));
+    await until("the second version", () => changes.length === 2);
+    expect(file.current()?.nodes.map((n) => n.name)).toEqual(["cp", "w0", "w1"]);
+
+    publish(dir, 3, JSON.stringify({ ...table(3), nodez: [] }));
+    await until("the error", () => errors.length === 1);
+    expect(errors[0]).toContain('unknown key "nodez"');
+    expect(errors[0]).toContain("keeping the last good table (3 nodes)");
+    expect(file.current()?.nodes).toHaveLength(3);
+    expect(changes).toHaveLength(2);
+
+    publish(dir, 4, JSON.stringify(table(3)));
+    await until("the fixed version", () => changes.length === 3);
+    expect(file.current()?.nodes).toHaveLength(4);
+  });
+
+  it("without a readable table at start: no table, and the error says nothing will change", async () => {
+    const errors: string[] = [];
+    file = new NodeTableFile({ path: join(dir, "node-table.json"), rereadMs: 60_000, onChange: () => undefined, onError: (m) => errors.push(m) });
+    await file.start();
+    expect(file.current()).toBeUndefined();
+    expect(errors).toEqual([expect.stringMatching(/cannot read the node table .*; no table yet: changing nothing until one is read/)]);
+  });
+});
