@@ -16,8 +16,8 @@ const hex = (n: number) => `0x${n.toString(16)}`;
 const ports = (ranges: readonly PortRange[]) => ranges.map((r) => (r.start === r.end ? `${r.start}` : `${r.start}-${r.end}`)).join(",");
 
 /** The agent settings we set, keyed by the agent's setting names (kubeconfig: in-cluster).
- * nodeTable, leaveGraceSeconds, localInterfaces (issue 9): left at the agent's defaults until
- * the program publishes the node table (the DaemonSet then sets NODE_ROUTER_NODE_TABLE). */
+ * nodeTable is set by the DaemonSet when it mounts the table (agentEnv); leaveGraceSeconds and
+ * localInterfaces (issue 9) keep the agent's defaults, the same in the boot-time guard. */
 type Configured = Exclude<SettingName, "nodeName" | "kubeconfig" | "routeProtocol" | "nodeTable" | "leaveGraceSeconds" | "localInterfaces">;
 
 export function agentSettingValues(settings: NodeRouterSettings): Record<Configured, string> {
@@ -40,7 +40,7 @@ export function agentSettingValues(settings: NodeRouterSettings): Record<Configu
 }
 
 /** The agent's node-table setting (agent/src/settings.ts, issue 9). */
-export const NODE_TABLE_ENV = "NODE_ROUTER_NODE_TABLE";
+export const NODE_TABLE_ENV = SETTINGS.nodeTable.env;
 
 /** NODE_NAME from the downward API, then every configured setting as its agent env var, and the node table file. */
 export function agentEnv(settings: NodeRouterSettings, nodeTableFile?: string): EnvVar[] {

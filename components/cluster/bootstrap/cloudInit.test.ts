@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { NodeBootstrap } from "./types";
 import { MAX_NODES } from "../nodeTable";
+import { parseNodeTable } from "../../../agent/src/nodeTable";
 
 const nodes = Object.entries(exampleNodes);
 
@@ -136,8 +137,8 @@ it("control-plane user data names the secret, workers' does not", () => {
 describe.each(nodes)("issue 9 boot files for %s", (_name, node) => {
   const config = parseCloudConfig(renderCloudInit(node));
 
-  it("carries the node table, in the agent's format, listing this node", () => {
-    const table = JSON.parse(writtenFile(config, "/etc/wg-mesh/node-table.json").content);
+  it("carries the node table, in the agent's format (its own parser reads it), listing this node", () => {
+    const table = parseNodeTable(writtenFile(config, "/etc/wg-mesh/node-table.json").content);
     expect(Object.keys(table).sort()).toEqual(["nodes", "podCidrs"]);
     expect(table.nodes.find((n: { name: string }) => n.name === node.nodeName)).toMatchObject({ role: node.role, addresses: [node.nodeIp] });
     expect(writtenFile(config, "/etc/wg-mesh/node-table.json").permissions).toBe("0644"); // public: addresses and roles
@@ -167,6 +168,7 @@ it(`still fits EC2's limit with a node table of ${MAX_NODES} nodes with the long
   for (let i = table.nodes.length; i < MAX_NODES; i++) {
     table.nodes.push({ name: `${long}-aws-${"p".repeat(17)}${i % 7}-${i}`, role: "worker", addresses: [`${11 + ((i * 37) % 200)}.${(i * 91) % 251}.${(i * 53) % 253}.${(i * 29) % 254 + 1}`] });
   }
+  expect(parseNodeTable(JSON.stringify(table)).nodes).toHaveLength(MAX_NODES);
   const packed = Buffer.from(gzipUserData(renderCloudInit({ ...base, nodeTable: JSON.stringify(table) })), "base64").length;
   expect(packed).toBeLessThan(EC2_USER_DATA_LIMIT);
 });
