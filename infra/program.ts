@@ -9,6 +9,7 @@ import { Cluster } from "../components/cluster/cluster";
 import { VersionGuard } from "../components/cluster/versionGuard";
 import { Cilium } from "../components/cilium/cilium";
 import { NodeRouter } from "../components/nodeRouter/nodeRouter";
+import { NodeRouterAlerts } from "../components/monitoring/prometheusRule";
 import { ciliumValuesInput } from "./platform";
 import { livesInCluster } from "./kubernetesLifecycle";
 
@@ -44,6 +45,8 @@ export function program() {
   const cilium = new Cilium(`${name}-cilium`, { provider: k8sProvider, ...ciliumValuesInput(config) }, inCluster);
   // The agent steers into cilium_wg0, which exists only once Cilium runs.
   new NodeRouter(`${name}-node-router`, { provider: k8sProvider, settings: config.nodeRouter, dependsOn: [cilium] }, inCluster);
+  // The agent's alerts for the Prometheus Operator (its CRDs must exist: stack config `alerts`).
+  if (config.alerts.prometheusRule) new NodeRouterAlerts(`${name}-alerts`, { provider: k8sProvider, namespace: config.alerts.namespace, labels: config.alerts.labels }, inCluster);
 
   return {
     apiEndpoint: cluster.apiEndpoint,
