@@ -7,8 +7,8 @@ export interface PromtoolResult {
 }
 
 /** Throws with the fix when promtool is missing: a check that cannot run must not pass. */
-export function promtool(args: string[], cwd?: string): PromtoolResult {
-  const r = spawnSync("promtool", args, { cwd, encoding: "utf8" });
+export function promtool(args: string[], cwd?: string, input?: string): PromtoolResult {
+  const r = spawnSync("promtool", args, { cwd, input, encoding: "utf8" });
   if (r.error) throw new Error(`promtool: ${r.error.message}; install it with \`apt-get install prometheus\` (scripts/setup.sh does)`);
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }
