@@ -99,6 +99,10 @@ const clusterSchema = z
     allowEvenEtcdMembers: z.boolean().default(false),
     /** Host (DNS name or IPv4) the admin kubeconfig and Pulumi use; default the first control plane's address. */
     apiEndpoint: z.string().optional(),
+    /** Hours a kubeadm join token is valid; `pulumi up` issues a fresh one once less than half is left. */
+    joinTokenTtlHours: z.number().int().min(1).max(168).default(4),
+    /** Hours the admin kubeconfig's certificate (group kubeadm:cluster-admins) is valid; renewed by `pulumi up` in its last third. */
+    adminCertValidityHours: z.number().int().min(2).max(8760).default(720),
     /** Nodes to rebuild on this run with the current image and boot files (at most one control plane). */
     replaceNodes: z.array(z.string()).default([]),
     /** After upgrading the nodes in place (README, "Upgrading"), the versions that are now running. */
@@ -148,9 +152,10 @@ const nodeRouterSchema = z
     controlPlaneSelector: z.string().optional(),
     /** Full resync period in seconds; default 30. */
     resyncSeconds: z.number().int().optional(),
-    /** Ports of /healthz+/readyz and /metrics on the node; default 9871. */
+    /** Port of /healthz and /readyz, served on the node's loopback only; default 9871. */
     healthPort: z.number().int().optional(),
-    metricsPort: z.number().int().optional(),
+    /** host:port of /metrics; default 127.0.0.1:9872 (loopback). For Prometheus: "0.0.0.0:9872" (README, "Security model"). */
+    metricsAddress: z.string().optional(),
     /** Agent log level; default info. */
     logLevel: z.enum(["debug", "info", "warn", "error"]).optional(),
   })

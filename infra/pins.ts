@@ -22,6 +22,7 @@ export const RENAMED_KEYS: Readonly<Record<string, string>> = {
   "aws.subnetCidr": "replaced by aws.subnetCidrs, one node subnet per zone, e.g. {\"eu-west-1a\": \"10.10.1.0/24\"} (zones without an entry get a derived /24)",
   "aws.amiNameFilter": `replaced by aws.ami, a pinned AMI id; ${PIN_HELP}`,
   "aws.amiOwner": `replaced by aws.ami, a pinned AMI id; ${PIN_HELP}`,
+  "nodeRouter.metricsPort": "replaced by nodeRouter.metricsAddress (host:port, default 127.0.0.1:9872, loopback only); to let Prometheus scrape the node, set it to \"0.0.0.0:<port>\"",
 };
 
 export function amiProblem(ami: string): string | undefined {

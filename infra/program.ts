@@ -12,6 +12,7 @@ import { NodeRouter } from "../components/nodeRouter/nodeRouter";
 import { NodeRouterAlerts } from "../components/monitoring/prometheusRule";
 import { ciliumValuesInput } from "./platform";
 import { livesInCluster } from "./kubernetesLifecycle";
+import { bootstrapTokenSecret } from "../components/cluster/joinToken";
 
 export function program() {
   // Everything is validated before the first resource is registered.
@@ -30,7 +31,14 @@ export function program() {
   const awsProvider = config.aws ? new aws.Provider(`${name}-aws`, { region: config.aws.region as aws.Region }, guarded) : undefined;
   const gcpProvider = config.gcp ? new gcp.Provider(`${name}-gcp`, { project: config.gcp.project, region: config.gcp.region }, guarded) : undefined;
 
-  const cluster = new Cluster(name, { config, nodes, awsProvider, gcpProvider });
+  // Every node but the founder is created only once the cluster accepts the current join token
+  // and every node's table lists it: the Secret and the ConfigMap below, published through the
+  // Kubernetes provider (which needs the API, which needs the founder, and nothing else). The
+  // promise breaks the construction-order loop, not the dependency graph: it holds resources
+  // created further down.
+  let admit: (published: pulumi.Resource[]) => void = () => undefined;
+  const admission = new Promise<pulumi.Resource[]>((resolve) => { admit = resolve; });
+  const cluster = new Cluster(name, { config, nodes, awsProvider, gcpProvider, admission });
 
   const k8sProvider = new k8s.Provider(`${name}-k8s`, {
     kubeconfig: cluster.kubeconfig,
@@ -42,9 +50,14 @@ export function program() {
     deleteUnreachable: true,
   }, { dependsOn: [cluster.ready, versions] });
   const inCluster = livesInCluster(cluster.ready);
+  const joinToken = new k8s.core.v1.Secret(`${name}-join-token`,
+    pulumi.all([cluster.joinToken.token, cluster.joinToken.expires]).apply(([token, expires]) => bootstrapTokenSecret({ token, expires })),
+    { provider: k8sProvider, ...inCluster });
   const cilium = new Cilium(`${name}-cilium`, { provider: k8sProvider, ...ciliumValuesInput(config) }, inCluster);
   // The agent steers into cilium_wg0, which exists only once Cilium runs.
-  new NodeRouter(`${name}-node-router`, { provider: k8sProvider, settings: config.nodeRouter, dependsOn: [cilium] }, inCluster);
+  const nodeRouter = new NodeRouter(`${name}-node-router`, { provider: k8sProvider, settings: config.nodeRouter, dependsOn: [cilium], nodeTable: cluster.nodeTableDocument }, inCluster);
+  // A node added later is in every node's table (the ConfigMap) before its instance exists.
+  admit([joinToken, nodeRouter.nodeTable!]);
   // The agent's alerts for the Prometheus Operator (its CRDs must exist: stack config `alerts`).
   if (config.alerts.prometheusRule) new NodeRouterAlerts(`${name}-alerts`, { provider: k8sProvider, namespace: config.alerts.namespace, labels: config.alerts.labels }, inCluster);
 

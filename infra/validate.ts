@@ -6,6 +6,7 @@ import { expandPools, isControlPlane, type NodeSpec } from "../components/cluste
 import { buildCiliumValues } from "../components/cilium/values";
 import { resolveNodeRouterSettings } from "../components/nodeRouter/settings";
 import { apiEndpointProblem } from "../components/cluster/apiEndpoint";
+import { MAX_NODES } from "../components/cluster/nodeTable";
 import { ciliumValuesInput } from "./platform";
 import { checkNetworks } from "./networks";
 import { checkQuotas } from "./quotas";
@@ -98,6 +99,9 @@ function checkCloudsAndNodes(config: StackConfig, key: KeyFn, warnings: string[]
   }
   if (controlPlanes.length > 0 && controlPlanes.length % 2 === 0 && !config.cluster.allowEvenEtcdMembers) {
     warnings.push(`${key(["aws|gcp", "pools"])}: ${controlPlanes.length} control-plane nodes make an even number of etcd members, which tolerates no more failures than ${controlPlanes.length - 1}; use an odd count or set ${key(["cluster", "allowEvenEtcdMembers"])} to true`);
+  }
+  if (nodes.length > MAX_NODES) {
+    problems.push(`${key(["aws|gcp", "pools"])}: ${nodes.length} nodes; at most ${MAX_NODES}: every node's boot files carry the whole node table within EC2's 16 KiB of user data; split the cluster or shrink the pools`);
   }
   problems.push(...checkReplaceNodes(config, nodes, key, warnings));
   if (config.cluster.apiEndpoint !== undefined) {

@@ -58,6 +58,16 @@ export function platformChecks(getRecorded: () => Recorded[], podCidr: string): 
     expect(agent.readinessProbe.httpGet.path).toBe("/readyz");
   });
 
+  it("keeps pods away from the cloud metadata services with a cluster-wide Cilium policy, after Cilium's CRDs exist", () => {
+    const policies = ofType(getRecorded(), "kubernetes:cilium.io/v2:CiliumClusterwideNetworkPolicy");
+    expect(policies).toHaveLength(1);
+    const spec = policies[0].inputs.spec;
+    expect(spec.endpointSelector).toEqual({});
+    expect(spec.enableDefaultDeny).toEqual({ egress: false, ingress: false });
+    expect(spec.egressDeny[0].toCIDR).toContain("169.254.169.254/32");
+    expect(policies[0].dependencies.some((urn) => urn.endsWith(`::${release().name}`))).toBe(true);
+  });
+
   it("creates the DaemonSet only after Cilium", () => {
     const releaseRecord = release();
     expect(daemonSet().dependencies.some((urn) => urn.endsWith(`::${releaseRecord.name}`))).toBe(true);

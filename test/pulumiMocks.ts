@@ -11,6 +11,7 @@ import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
+import { issue } from "../components/cluster/joinToken";
 
 /** Resource options as the engine received them in the RegisterResource request. */
 export interface RegisteredOptions {
@@ -35,6 +36,16 @@ export interface Recorded {
   readonly options: RegisteredOptions;
   /** The URN the mock monitor gave the resource. */
   urn: string;
+  /** The inputs as serialized in the request, secrets still in Pulumi's secret envelope (what state stores). */
+  readonly sentInputs: Record<string, any>;
+  /** additionalSecretOutputs from the request. */
+  readonly additionalSecretOutputs: string[];
+}
+
+/** A component's (or the stack's) registered outputs, as serialized (secrets in their envelope). */
+export interface RegisteredOutputs {
+  readonly urn: string;
+  readonly outputs: Record<string, any>;
 }
 
 const openssl = (args: string[], files: Record<string, string>): string => {
@@ -81,7 +92,10 @@ function outputsFor(type: string, name: string, inputs: Record<string, any>): Re
       return { email: `${inputs.accountId}@project.iam.gserviceaccount.com` };
     case "pulumi-nodejs:dynamic:Resource":
       // The readiness resource reads the cluster's identity; a new create is a new cluster.
-      return name.endsWith("-api-ready") ? { clusterId: uuidFrom(`${name}:${randomInt(1 << 30)}`) } : {};
+      if (name.endsWith("-api-ready")) return { clusterId: uuidFrom(`${name}:${randomInt(1 << 30)}`) };
+      // The join token, as its provider issues one (joinToken.ts).
+      if (name.endsWith("-join-token")) return issue(undefined, inputs.ttlHours, new Date());
+      return {};
     case "tls:index/privateKey:PrivateKey": {
       const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
       return {
@@ -134,9 +148,9 @@ const comparable = (inputs: Record<string, any>) => Object.fromEntries(Object.en
  * (a first run's resources), a resource registered again keeps its id, and keeps its
  * outputs when its inputs are unchanged, as `pulumi up` does from state.
  */
-export async function installMocks(project: string, stack: string, preview = false, previous: readonly Recorded[] = []): Promise<Recorded[]> {
+export async function installMocks(project: string, stack: string, preview = false, previous: readonly Recorded[] = [], componentOutputs: RegisteredOutputs[] = []): Promise<Recorded[]> {
   const recorded: Recorded[] = [];
-  const registrations = new Map<string, Pick<Recorded, "dependencies" | "propertyDependencies" | "options">>();
+  const registrations = new Map<string, Pick<Recorded, "dependencies" | "propertyDependencies" | "options" | "sentInputs" | "additionalSecretOutputs">>();
   await pulumi.runtime.setMocks({
     newResource(args: pulumi.runtime.MockResourceArgs) {
       const inputs = unwrapSecrets(args.inputs);
@@ -150,6 +164,7 @@ export async function installMocks(project: string, stack: string, preview = fal
           type: args.type, name: args.name, inputs, state, id, urn: "",
           dependencies: registration?.dependencies ?? [], propertyDependencies: registration?.propertyDependencies ?? {},
           options: registration?.options ?? { ignoreChanges: [], replaceOnChanges: [], deleteBeforeReplace: false, deletedWith: "" },
+          sentInputs: registration?.sentInputs ?? {}, additionalSecretOutputs: registration?.additionalSecretOutputs ?? [],
         });
       }
       return { id, state };
@@ -162,7 +177,12 @@ export async function installMocks(project: string, stack: string, preview = fal
   }, project, stack, preview);
   // Mocks do not show dependencies, options or URNs; the RegisterResource request and
   // response do. Wrap the mock monitor to keep them.
-  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource: (req: any, cb: any) => void };
+  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource: (req: any, cb: any) => void; registerResourceOutputs: (req: any, cb: any) => void };
+  const originalOutputs = monitor.registerResourceOutputs.bind(monitor);
+  monitor.registerResourceOutputs = (req, callback) => {
+    componentOutputs.push({ urn: req.getUrn(), outputs: req.getOutputs()?.toJavaScript() ?? {} });
+    return originalOutputs(req, callback);
+  };
   const original = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, callback) => {
     const key = `${req.getType()}::${req.getName()}`;
@@ -177,6 +197,8 @@ export async function installMocks(project: string, stack: string, preview = fal
         deleteBeforeReplace: req.getDeletebeforereplace() as boolean,
         deletedWith: req.getDeletedwith() as string,
       },
+      sentInputs: req.getObject()?.toJavaScript() ?? {},
+      additionalSecretOutputs: req.getAdditionalsecretoutputsList() as string[],
     });
     return original(req, (err: unknown, resp: { getUrn(): string } | undefined) => {
       const r = recorded.find((x) => `${x.type}::${x.name}` === key);

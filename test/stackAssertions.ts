@@ -6,7 +6,8 @@ import { X509Certificate } from "node:crypto";
 import { runProgram, type StackRun } from "./stackHarness";
 import { ofType, resolve } from "./pulumiMocks";
 import { admitted, primaryInterface, underlayNodes } from "./underlay";
-import { instances, isControlPlaneInstance, userDataOf } from "./userData";
+import { instances, nodeNameOf, userDataOf } from "./userData";
+import { dependsTransitively, founderOf } from "./ordering";
 import { platformChecks } from "./platformAssertions";
 import { policyChecks } from "./policyAssertions";
 import { cloudInitSchema, parseCloudConfig, requireTool, shellcheck } from "../components/cluster/bootstrap/testTools";
@@ -65,21 +66,48 @@ export function describeStack(stack: string): void {
       }
     });
 
-    it("keeps the kubeconfig, bootstrap token and PKI bundle secret", async () => {
+    it("stores the PKI bundle and the join tokens in the secret stores, and keeps the kubeconfig secret", async () => {
       expect(await pulumi.isSecret(run.outputs.kubeconfig)).toBe(true);
-      const secrets = ofType(run.recorded, "aws:secretsmanager/secretVersion:SecretVersion").map((s) => s.inputs.secretString)
-        .concat(ofType(run.recorded, "gcp:secretmanager/secretVersion:SecretVersion").map((s) => s.inputs.secretData));
-      expect(secrets.length).toBeGreaterThan(0);
-      for (const s of secrets) expect(Object.keys(JSON.parse(s))).toEqual(expect.arrayContaining(["ca.key", "sa.key", "etcd/ca.key"]));
+      const versions = [
+        ...ofType(run.recorded, "aws:secretsmanager/secretVersion:SecretVersion").map((s) => ({ name: s.name, value: s.inputs.secretString })),
+        ...ofType(run.recorded, "gcp:secretmanager/secretVersion:SecretVersion").map((s) => ({ name: s.name, value: s.inputs.secretData })),
+      ];
+      const pki = versions.filter((v) => v.name.endsWith("-pki"));
+      const tokens = versions.filter((v) => v.name.endsWith("-join-token"));
+      expect(pki.length).toBeGreaterThan(0);
+      for (const v of pki) expect(Object.keys(JSON.parse(v.value))).toEqual(expect.arrayContaining(["ca.key", "sa.key", "etcd/ca.key"]));
+      // One token store per cloud with nodes: a node reads only its own cloud's store.
+      expect(tokens.length).toBe(new Set(instances(run.recorded).map((i) => i.type)).size);
+      for (const v of tokens) {
+        const doc = JSON.parse(v.value) as { tokens: { token: string; expires: string }[] };
+        expect(doc.tokens[0].token).toMatch(/^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+        expect(Date.parse(doc.tokens[0].expires)).toBeGreaterThan(Date.now());
+      }
     });
 
-    it("puts no private key in any instance's user data, and a bootstrap token in every one", () => {
+    it("puts no join token, private key or kubeconfig in any instance's user data", () => {
       const userData = instances(run.recorded).map(userDataOf);
       expect(userData.length).toBe(underlayNodes(run.recorded).length);
       for (const u of userData) {
         expect(u.startsWith("#cloud-config")).toBe(true);
         expect(u).not.toMatch(/PRIVATE KEY/);
-        expect(u).toMatch(/[a-z0-9]{6}\.[a-z0-9]{16}/);
+        expect(u).not.toMatch(/[a-z0-9]{6}\.[a-z0-9]{16}/);
+        expect(u).not.toMatch(/client-key-data|kind: Config/);
+      }
+      // ... and the check would see one: the token the stores hold is shaped like that.
+      expect(ofType(run.recorded, "pulumi-nodejs:dynamic:Resource").find((r) => r.name.endsWith("-join-token"))!.state.token).toMatch(/^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+    });
+
+    it("publishes one node table: every node's boot files and the DaemonSet's ConfigMap hold the same document, listing every node with its role and address", () => {
+      const configMap = ofType(run.recorded, "kubernetes:core/v1:ConfigMap").find((c) => c.inputs.metadata.name === "node-router-node-table")!;
+      const published = configMap.inputs.data["node-table.json"] as string;
+      const table = JSON.parse(published) as { podCidrs: string[]; nodes: { name: string; role: string; addresses: string[] }[] };
+      expect(table.podCidrs).toEqual([JSON.parse(stackConfig(stack)["wg-mesh-cluster:cluster"]).podCidr]);
+      const nodes = underlayNodes(run.recorded);
+      expect(table.nodes.map((n) => [n.name, n.role, n.addresses]).sort()).toEqual(nodes.map((n) => [n.name, n.role, [n.address]]).sort());
+      for (const i of instances(run.recorded)) {
+        const boot = parseCloudConfig(userDataOf(i)).write_files.find((f) => f.path === "/etc/wg-mesh/node-table.json")!;
+        expect(boot.content.trim()).toBe(published);
       }
     });
 
@@ -91,7 +119,7 @@ export function describeStack(stack: string): void {
       for (const u of userData) {
         expect(cloudInitSchema(u)).toMatchObject({ status: 0 });
         const scripts = parseCloudConfig(u).write_files.filter((f) => f.content.startsWith("#!") || f.content.startsWith("# shellcheck shell=bash"));
-        expect(scripts.length).toBe(4);
+        expect(scripts.length).toBe(6);
         for (const script of scripts) expect({ path: script.path, ...shellcheck(script.content) }).toEqual({ path: script.path, status: 0, output: "" });
       }
     });
@@ -105,7 +133,8 @@ export function describeStack(stack: string): void {
       expect(caPem).toBe(clusterCa.state.certPem);
       const client = new X509Certificate(Buffer.from(kubeconfig.users[0].user["client-certificate-data"], "base64"));
       expect(client.verify(new X509Certificate(caPem).publicKey)).toBe(true);
-      expect(client.subject).toContain("O=system:masters");
+      expect(client.subject).toContain("O=kubeadm:cluster-admins"); // bound by RBAC, so revocable; not system:masters
+      expect(client.subject).not.toContain("system:masters");
     });
 
     platformChecks(() => run.recorded, JSON.parse(stackConfig(stack)["wg-mesh-cluster:cluster"]).podCidr);
@@ -119,11 +148,21 @@ export function describeStack(stack: string): void {
       expect(k8sProvider.propertyDependencies.clusterIdentifier).toContain(ready.urn);
       expect(k8sProvider.inputs.clusterIdentifier).toBe(ready.state.clusterId);
       expect(String(k8sProvider.inputs.deleteUnreachable)).toBe("true"); // provider config arrives as strings
-      // ... and the wait itself starts only once every node pool exists, watching every control plane.
-      expect(ready.dependencies.some((u) => u.includes("NodePool"))).toBe(true);
-      const controlPlanes = instances(run.recorded).filter(isControlPlaneInstance);
-      expect(controlPlanes.length).toBeGreaterThan(0);
-      expect([...ready.inputs.controlPlaneIds].sort()).toEqual(controlPlanes.map((i) => i.id).sort());
+      // ... and the wait depends on the founder's instance alone (the only node that may init),
+      expect(instances(run.recorded).filter((i) => ready.dependencies.includes(i.urn)).map(nodeNameOf)).toEqual([founderOf(run.recorded)]);
+      expect(ready.inputs.founderId).toBe(instances(run.recorded).find((i) => nodeNameOf(i) === founderOf(run.recorded))!.id);
+    });
+
+    it("creates every other node only once the cluster accepts the current join token (no cycle: the founder waits for nothing in the cluster)", () => {
+      const tokenSecret = ofType(run.recorded, "kubernetes:core/v1:Secret").find((r) => r.inputs.type === "bootstrap.kubernetes.io/token")!;
+      expect(tokenSecret.inputs.metadata.name).toBe(`bootstrap-token-${tokenSecret.inputs.stringData["token-id"]}`);
+      expect(Date.parse(tokenSecret.inputs.stringData.expiration)).toBeGreaterThan(Date.now());
+      const others = instances(run.recorded).filter((i) => nodeNameOf(i) !== founderOf(run.recorded));
+      expect(others.length).toBeGreaterThan(0);
+      for (const i of others) expect({ node: nodeNameOf(i), waits: i.dependencies.includes(tokenSecret.urn) }).toEqual({ node: nodeNameOf(i), waits: true });
+      const founder = instances(run.recorded).find((i) => nodeNameOf(i) === founderOf(run.recorded))!;
+      expect(founder.dependencies).not.toContain(tokenSecret.urn);
+      expect(dependsTransitively(run.recorded, founder, tokenSecret.urn)).toBe(false);
     });
 
     it("keeps every Kubernetes resource deleted with the cluster, so destroying it needs no API", () => {

@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { installMocks, settle, type Recorded } from "./pulumiMocks";
+import { installMocks, settle, type Recorded, type RegisteredOutputs } from "./pulumiMocks";
 
 export const projectName = (parse(readFileSync(join(__dirname, "..", "Pulumi.yaml"), "utf8")) as { name: string }).name;
 export const stackNames = (): string[] =>
@@ -66,20 +66,25 @@ export interface CapturedOptions {
   readonly deleteBeforeReplace: boolean;
   readonly deletedWith?: pulumi.Resource;
   readonly dependsOn: unknown;
+  /** Outputs the resource's options make secret (the SDK adds a type's secret-by-default outputs here). */
+  readonly additionalSecretOutputs: string[];
 }
 
 export interface StackRun {
   readonly recorded: Recorded[];
   readonly options: CapturedOptions[];
   readonly outputs: Record<string, pulumi.Output<unknown>>;
+  /** Every component's registered outputs (they are in state too). */
+  readonly componentOutputs: RegisteredOutputs[];
 }
 
 /**
  * Runs the program with the given config (default: the stack file's plus the site pins).
  * `previous` makes it a later `pulumi up` of the same stack (see installMocks).
  */
-export async function runProgram(stack: string, config: Record<string, string> = stackConfig(stack), preview = false, previous: readonly Recorded[] = []): Promise<StackRun> {
-  const recorded = await installMocks(projectName, stack, preview, previous);
+export async function runProgram(stack: string, config: Record<string, string> = stackConfig(stack), preview = false, previous: readonly Recorded[] = [], tamper?: pulumi.ResourceTransformation): Promise<StackRun> {
+  const componentOutputs: RegisteredOutputs[] = [];
+  const recorded = await installMocks(projectName, stack, preview, previous, componentOutputs);
   pulumi.runtime.setAllConfig(config);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { program } = require("../infra/program") as typeof import("../infra/program");
@@ -87,14 +92,18 @@ export async function runProgram(stack: string, config: Record<string, string> =
   let outputs: Record<string, pulumi.Output<unknown>> = {};
   let failure: unknown;
   await pulumi.runtime.runInPulumiStack(async () => {
+    // A control case's deliberate change: registered first, so the capture below sees it.
+    if (tamper) pulumi.runtime.registerStackTransformation(tamper);
     pulumi.runtime.registerStackTransformation((args) => {
       const o = args.opts as pulumi.CustomResourceOptions;
       options.push({
         type: args.type, name: args.name, ignoreChanges: [...(o.ignoreChanges ?? [])], replaceOnChanges: [...(o.replaceOnChanges ?? [])],
         deleteBeforeReplace: o.deleteBeforeReplace === true, deletedWith: o.deletedWith, dependsOn: o.dependsOn,
+        additionalSecretOutputs: [...(o.additionalSecretOutputs ?? [])],
       });
       return undefined;
     });
+
     try {
       outputs = program() as unknown as Record<string, pulumi.Output<unknown>>;
     } catch (e) {
@@ -104,5 +113,5 @@ export async function runProgram(stack: string, config: Record<string, string> =
   });
   if (failure !== undefined) throw failure;
   await settle();
-  return { recorded, options, outputs };
+  return { recorded, options, outputs, componentOutputs };
 }

@@ -1,9 +1,16 @@
-// A node's AWS identity: an instance role with nothing but, for the control plane, reading
-// its PKI secret.
+// A node's AWS identity: an instance role whose only permission is reading its role's join
+// secrets (../cluster/nodeAccess.ts) during the join window.
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { awsReadPolicy } from "../cluster/nodeAccess";
 
-export function nodeProfile(parent: pulumi.Resource, name: string, tags: Record<string, string>, pkiSecretArn: pulumi.Output<string> | undefined): aws.iam.InstanceProfile {
+export interface NodeIdentity {
+  readonly profile: aws.iam.InstanceProfile;
+  /** The inline policy: what instances booting with the profile must wait for. */
+  readonly grant: aws.iam.RolePolicy;
+}
+
+export function nodeProfile(parent: pulumi.Resource, name: string, tags: Record<string, string>, secretArns: pulumi.Output<string>[], until: pulumi.Output<string>): NodeIdentity {
   const opts = { parent };
   const role = new aws.iam.Role(name, {
     assumeRolePolicy: JSON.stringify({
@@ -12,14 +19,9 @@ export function nodeProfile(parent: pulumi.Resource, name: string, tags: Record<
     }),
     tags,
   }, opts);
-  if (pkiSecretArn) {
-    new aws.iam.RolePolicy(`${name}-pki`, {
-      role: role.id,
-      policy: pkiSecretArn.apply((arn) => JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: arn }],
-      })),
-    }, opts);
-  }
-  return new aws.iam.InstanceProfile(name, { role: role.name, tags }, opts);
+  const grant = new aws.iam.RolePolicy(`${name}-join-secrets`, {
+    role: role.id,
+    policy: pulumi.all([pulumi.all(secretArns), until]).apply(([arns, end]) => awsReadPolicy(arns, end)),
+  }, opts);
+  return { profile: new aws.iam.InstanceProfile(name, { role: role.name, tags }, opts), grant };
 }

@@ -1,5 +1,5 @@
 // The AWS part of the cluster: network, firewall, a least-privilege identity per role, the
-// control plane's PKI bundle in Secrets Manager, and the nodes. Each node's network
+// control plane's PKI bundle and the join tokens in Secrets Manager, and the nodes. Each node's network
 // interface exists before its instance and already carries the node's Elastic IP, so the
 // instance has its public address (and egress) from the first boot; the instance takes it
 // as its primary interface. Instances are IMDSv2 only with encrypted disks, and their image
@@ -9,7 +9,8 @@ import * as aws from "@pulumi/aws";
 import type { FirewallIntent } from "../cluster/firewallIntents";
 import { isControlPlane, type NodeSpec } from "../cluster/nodes";
 import type { NodeRole } from "../../infra/configSchema";
-import type { PkiSecretRef } from "../cluster/bootstrap/types";
+import type { SecretRef } from "../cluster/bootstrap/types";
+import { SECRETS_BY_ROLE, type NodeSecret } from "../cluster/nodeAccess";
 import { gzipUserData } from "../cluster/bootstrap/cloudInit";
 import { AWS_INSTANCE, instanceLifecycle, REBUILD_MARKER } from "../cluster/lifecycle";
 import { AwsNetwork } from "./network";
@@ -44,8 +45,16 @@ export interface AwsNodePoolArgs {
   readonly rebuild: readonly string[];
   /** Control-plane PKI bundle (secret JSON); stored only if the pool has control-plane nodes. */
   readonly controlPlaneBundle: pulumi.Output<string>;
-  /** Cloud-init user data of a node, given where it finds the PKI bundle. */
-  readonly userData: (node: NodeSpec, pkiSecret: PkiSecretRef | undefined) => pulumi.Output<string>;
+  /** The join tokens' store document (secret JSON, joinToken.ts). */
+  readonly joinTokens: pulumi.Output<string>;
+  /** End of the join window (RFC 3339): the node roles read their secrets until then. */
+  readonly joinWindowEnds: pulumi.Output<string>;
+  /** The node that may start the cluster: created without waiting for `admission`. */
+  readonly founder: string;
+  /** What every other node's instance waits for: the token and node table published in the cluster. */
+  readonly admission: pulumi.Input<pulumi.Resource[]>;
+  /** Cloud-init user data of a node, given where it finds the PKI bundle and the join tokens. */
+  readonly userData: (node: NodeSpec, secrets: { pki?: SecretRef; joinToken: SecretRef }) => pulumi.Output<string>;
 }
 
 export class AwsNodePool extends pulumi.ComponentResource {
@@ -60,6 +69,8 @@ export class AwsNodePool extends pulumi.ComponentResource {
   public readonly controlPlaneInstanceIds: pulumi.Output<string>[];
   /** ARN of the Secrets Manager secret with the PKI bundle, if the pool has control-plane nodes. */
   public readonly pkiSecretArn?: pulumi.Output<string>;
+  /** The founder's instance, if it is in this pool (what the API readiness waits for). */
+  public readonly founderInstance?: aws.ec2.Instance;
 
   constructor(name: string, args: AwsNodePoolArgs, opts?: pulumi.ComponentResourceOptions) {
     super("wg-mesh:aws:NodePool", name, {}, opts);
@@ -73,26 +84,25 @@ export class AwsNodePool extends pulumi.ComponentResource {
     this.securityGroupIds = firewall.securityGroupIds;
     const roles = [...new Set(args.nodes.map((n) => n.role))];
 
-    // The PKI bundle lives in Secrets Manager under a name known before anything exists,
-    // so cloud-init can carry the reference (never the keys); only the control-plane
-    // role may read it.
-    let pkiSecret: PkiSecretRef | undefined;
-    let pkiVersion: aws.secretsmanager.SecretVersion | undefined;
-    const profiles: Partial<Record<NodeRole, aws.iam.InstanceProfile>> = {};
+    // The secrets live in Secrets Manager under names known before anything exists, so
+    // cloud-init carries the reference (never the value); each role may read only its own
+    // (../cluster/nodeAccess.ts), and only during the join window.
+    const store = (kind: NodeSecret, secretName: string, description: string, value: pulumi.Output<string>) => {
+      const secret = new aws.secretsmanager.Secret(`${name}-${kind}`, { name: secretName, description, recoveryWindowInDays: 0, tags }, parent);
+      const version = new aws.secretsmanager.SecretVersion(`${name}-${kind}`, { secretId: secret.id, secretString: value }, parent);
+      return { secret, version, ref: { aws: { region: args.region, secretId: secretName } } };
+    };
+    const stored: Partial<Record<NodeSecret, ReturnType<typeof store>>> = {
+      "join-token": store("join-token", `${args.clusterName}/join-token`, `kubeadm join tokens of ${args.clusterName}; readable only by its node roles during the join window`, args.joinTokens),
+    };
     if (roles.includes("control-plane")) {
-      const secretName = `${args.clusterName}/control-plane-pki`;
-      const secret = new aws.secretsmanager.Secret(`${name}-pki`, {
-        name: secretName,
-        description: `Kubernetes control-plane PKI of ${args.clusterName}; readable only by its control-plane instances`,
-        recoveryWindowInDays: 0,
-        tags,
-      }, parent);
-      pkiVersion = new aws.secretsmanager.SecretVersion(`${name}-pki`, { secretId: secret.id, secretString: args.controlPlaneBundle }, parent);
-      this.pkiSecretArn = secret.arn;
-      pkiSecret = { aws: { region: args.region, secretId: secretName } };
-      profiles["control-plane"] = nodeProfile(this, `${name}-control-plane`, tags, secret.arn);
+      stored.pki = store("pki", `${args.clusterName}/control-plane-pki`, `Kubernetes control-plane PKI of ${args.clusterName}; readable only by its control-plane role during the join window`, args.controlPlaneBundle);
+      this.pkiSecretArn = stored.pki.secret.arn;
     }
-    if (roles.includes("worker")) profiles.worker = nodeProfile(this, `${name}-worker`, tags, undefined);
+    const identities: Partial<Record<NodeRole, ReturnType<typeof nodeProfile>>> = {};
+    for (const role of roles) {
+      identities[role] = nodeProfile(this, `${name}-${role}`, tags, SECRETS_BY_ROLE[role].map((k) => stored[k]!.secret.arn), args.joinWindowEnds);
+    }
 
     this.instanceIds = {};
     this.controlPlaneInstanceIds = [];
@@ -110,20 +120,27 @@ export class AwsNodePool extends pulumi.ComponentResource {
         ami: args.ami,
         instanceType: node.machineType,
         primaryNetworkInterface: { networkInterfaceId: eni.id },
-        iamInstanceProfile: profiles[node.role]!.name,
+        iamInstanceProfile: identities[node.role]!.profile.name,
         metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
         rootBlockDevice: { encrypted: true, volumeType: "gp3", volumeSize: node.diskSizeGb, deleteOnTermination: true },
-        userDataBase64: args.userData(node, isControlPlane(node) ? pkiSecret : undefined).apply(gzipUserData),
+        userDataBase64: args.userData(node, { pki: isControlPlane(node) ? stored.pki!.ref : undefined, joinToken: stored["join-token"]!.ref }).apply(gzipUserData),
         tags: rebuild ? { ...nodeTags, "wg-mesh/rebuild": REBUILD_MARKER } : nodeTags,
       }, {
         parent: this,
         // Booted only once its address is on its interface (egress from the first second),
-        // and, on control planes, once the PKI it fetches exists.
-        dependsOn: [eip, ...(isControlPlane(node) && pkiVersion ? [pkiVersion] : [])],
+        // the secrets it reads exist and it may read them; every node but the founder also
+        // once the cluster accepts the current token and every node's table lists it.
+        dependsOn: [
+          eip,
+          identities[node.role]!.grant,
+          ...SECRETS_BY_ROLE[node.role].map((k) => stored[k]!.version),
+          ...(node.name === args.founder ? [] : [args.admission]),
+        ] as pulumi.Input<pulumi.Resource>[],
         ...instanceLifecycle(AWS_INSTANCE, rebuild),
       });
       this.instanceIds[node.name] = instance.id;
       if (isControlPlane(node)) this.controlPlaneInstanceIds.push(instance.id);
+      if (node.name === args.founder) this.founderInstance = instance;
     }
 
     this.registerOutputs({

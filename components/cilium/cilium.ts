@@ -4,6 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { resolveChartVersion } from "./chartVersions";
 import { planMtu } from "./mtu";
+import { metadataPolicy } from "./metadataPolicy";
 import { buildCiliumValues, type CiliumValues, type CiliumValuesInput } from "./values";
 
 export const DEFAULT_REPOSITORY = "https://helm.cilium.io";
@@ -32,6 +33,8 @@ export class Cilium extends pulumi.ComponentResource {
   public readonly releaseName: pulumi.Output<string>;
   /** Helm release status, e.g. "deployed". */
   public readonly releaseStatus: pulumi.Output<string>;
+  /** The cluster-wide policy that keeps pods away from the cloud metadata services. */
+  public readonly metadataPolicy: k8s.apiextensions.CustomResource;
 
   constructor(name: string, args: CiliumArgs, opts?: pulumi.ComponentResourceOptions) {
     super("wg-mesh:cilium:Cilium", name, {}, opts);
@@ -58,6 +61,8 @@ export class Cilium extends pulumi.ComponentResource {
       },
       { parent: this, provider: args.provider },
     );
+    // Cilium's operator registers its CRDs when it starts, so the policy follows the release.
+    this.metadataPolicy = new k8s.apiextensions.CustomResource(`${name}-deny-cloud-metadata`, metadataPolicy(), { parent: this, provider: args.provider, dependsOn: [this.release] });
     this.releaseName = this.release.status.name;
     this.releaseStatus = this.release.status.status;
 

@@ -5,32 +5,29 @@
 // cluster is new, the provider (and with it every Kubernetes resource) is replaced, so
 // Cilium and the node-router are installed again into the new cluster.
 //
-// When is the cluster new? When no control-plane instance of the last run survives: a
-// node never inits where another control plane answers (bootstrap/decide.sh), so a cluster
-// lives as long as one of its control planes does. Replacing some control planes keeps the
-// identity (and this resource) as it is; replacing all of them, or a new CA, replaces this
-// resource, which waits for the new cluster and reads its identity.
+// When can the cluster be new? Only one node may ever run `kubeadm init`: the founder (the
+// first control plane, nodes.ts), and only when no other control plane answers
+// (bootstrap/decide.sh). So this resource depends on the founder's instance alone and is
+// replaced when that instance is (or the CA changes): it then waits again and reads the
+// identity, which is unchanged when the rebuilt founder joined the running cluster, and new
+// when it started a new one. It depends on no other instance, so every other node can wait
+// for what the program publishes in the cluster (the join token, the node table) before it
+// is created, without a cycle.
 import * as pulumi from "@pulumi/pulumi";
 import { waitForCluster, type WaitForApiOptions } from "./waitForApi";
 
 interface ReadyInputs extends WaitForApiOptions {
-  /** Instance ids of the control planes, unknown for those being created. */
-  readonly controlPlaneIds: readonly string[];
+  /** Instance id of the founder, unknown while it is being created. */
+  readonly founderId: string;
   readonly [key: string]: unknown;
 }
 
-/** True when at least one control-plane instance of the last run is still there. */
-export function anyControlPlaneSurvives(olds: readonly string[] | undefined, news: readonly string[]): boolean {
-  const known = new Set(olds ?? []);
-  return news.some((id) => known.has(id));
-}
-
-/** The dynamic provider's diff, pure: what replaces the resource (a new cluster) and what does not. */
+/** The dynamic provider's diff, pure: what replaces the resource (a possibly new cluster) and what does not. */
 export function readinessDiff(olds: Partial<ReadyInputs>, news: ReadyInputs): { changes: boolean; replaces: string[]; deleteBeforeReplace: boolean } {
   const replaces: string[] = [];
   if (olds.caPem !== news.caPem) replaces.push("caPem");
-  if (!anyControlPlaneSurvives(olds.controlPlaneIds, news.controlPlaneIds)) replaces.push("controlPlaneIds");
-  // Anything else (another admin endpoint, control planes added or rebuilt one at a time) is
+  if (olds.founderId !== news.founderId) replaces.push("founderId");
+  // Anything else (another admin endpoint, nodes added or other control planes rebuilt) is
   // the same cluster: no change; the engine records the new inputs for the next diff.
   return { changes: replaces.length > 0, replaces, deleteBeforeReplace: false };
 }
@@ -50,8 +47,8 @@ export interface ApiServerReadyArgs {
   readonly url: pulumi.Input<string>;
   /** The cluster CA (PEM), the only CA trusted. */
   readonly caPem: pulumi.Input<string>;
-  /** Instance ids of every control plane. */
-  readonly controlPlaneIds: pulumi.Input<pulumi.Input<string>[]>;
+  /** Instance id of the founder (the only node that may start a new cluster). */
+  readonly founderId: pulumi.Input<string>;
   /** How long to wait; default 30 minutes (packages, images, kubeadm init). */
   readonly timeoutMinutes?: number;
 }
@@ -66,7 +63,7 @@ export class ApiServerReady extends pulumi.dynamic.Resource {
     super(provider, name, {
       url: args.url,
       caPem: args.caPem,
-      controlPlaneIds: args.controlPlaneIds,
+      founderId: args.founderId,
       timeoutMs: (args.timeoutMinutes ?? 30) * 60_000,
       intervalMs: 10_000,
       clusterId: undefined,

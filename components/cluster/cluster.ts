@@ -1,7 +1,11 @@
 // The whole cluster: static addresses first (so every node knows every other node's
-// address), the PKI, then each cloud's pool with firewall rules rendered from one set of
-// intents and cloud-init that bootstraps kubeadm, then the wait for the API and the
-// cluster's identity. Wiring only: the pure modules compute.
+// address), the PKI and the join token, then each cloud's pool with firewall rules rendered
+// from one set of intents and cloud-init that bootstraps kubeadm, then the wait for the API
+// and the cluster's identity. Order: the founder (the first control plane, the only node
+// that may init) is created first; the readiness wait depends on it alone; every other node
+// waits for `admission` (what the program publishes in the cluster once it answers), so no
+// node is created before the cluster accepts its token and every node's table lists it.
+// Wiring only: the pure modules compute.
 import * as pulumi from "@pulumi/pulumi";
 import type * as aws from "@pulumi/aws";
 import type * as gcp from "@pulumi/gcp";
@@ -18,7 +22,11 @@ import { renderKubeconfig } from "./kubeconfig";
 import { ApiServerReady } from "./apiServerReady";
 import { API_SERVER_PORT } from "./apiEndpoint";
 import { renderCloudInit } from "./bootstrap/cloudInit";
-import type { PkiSecretRef } from "./bootstrap/types";
+import type { SecretRef } from "./bootstrap/types";
+import { JoinToken } from "./joinToken";
+import { nodeTableDocument } from "./nodeTable";
+import { resolveNodeRouterSettings } from "../nodeRouter/settings";
+import type { GuardSettings } from "./bootstrap/types";
 
 export interface ClusterArgs {
   /** The validated stack configuration. */
@@ -29,6 +37,8 @@ export interface ClusterArgs {
   readonly awsProvider?: aws.Provider;
   /** Provider for the GCP pool; required when config.gcp is set. */
   readonly gcpProvider?: gcp.Provider;
+  /** What every node but the founder waits for (resolved by the program once it has published them in the cluster). */
+  readonly admission: pulumi.Input<pulumi.Resource[]>;
 }
 
 export interface NodeRow {
@@ -52,6 +62,10 @@ export class Cluster extends pulumi.ComponentResource {
   public readonly clusterId: pulumi.Output<string>;
   /** Every node: name, cloud, role, public address (its InternalIP). */
   public readonly nodeTable: pulumi.Output<NodeRow[]>;
+  /** The current join token (secret outputs), published in the cluster by the program. */
+  public readonly joinToken: JoinToken;
+  /** The node table document (JSON): in every new node's boot files, and published as the DaemonSet's ConfigMap. */
+  public readonly nodeTableDocument: pulumi.Output<string>;
   public readonly awsPool?: AwsNodePool;
   public readonly gcpPool?: GcpNodePool;
 
@@ -73,17 +87,31 @@ export class Cluster extends pulumi.ComponentResource {
       : undefined;
     const addressOf: Record<string, pulumi.Output<string>> = { ...awsIps?.addresses, ...gcpIps?.addresses };
 
-    const pki = new ClusterPki(`${name}-pki`, { clusterName: cluster.name }, { parent: this });
+    const pki = new ClusterPki(`${name}-pki`, { clusterName: cluster.name, adminValidityHours: cluster.adminCertValidityHours }, { parent: this });
+    this.joinToken = new JoinToken(`${name}-join-token`, { ttlHours: cluster.joinTokenTtlHours }, { parent: this });
+    const founder = firstControlPlane(nodes).name;
+    const joinTokens = this.joinToken.storeDocument();
+    // Every node of this run, each node's frozen boot files holding the table of its creation.
+    this.nodeTableDocument = pulumi.all(nodes.map((n) => addressOf[n.name])).apply((ips) =>
+      nodeTableDocument(nodes.map((n, i) => ({ name: n.name, role: n.role, addresses: [ips[i]] })), [cluster.podCidr]));
+    const agent = resolveNodeRouterSettings(config.nodeRouter);
+    const hex = (n: number) => `0x${n.toString(16)}`;
+    const guard: GuardSettings = {
+      device: agent.device, wgMark: hex(agent.mark), wgMask: hex(agent.mask),
+      exemptPorts: agent.exemptPorts.map((r) => (r.start === r.end ? `${r.start}` : `${r.start}-${r.end}`)).join(","),
+    };
     const intents = computeFirewallIntents(nodes, cluster.adminCidrs);
     const controlPlanes = nodes.filter(isControlPlane);
     this.apiHost = cluster.apiEndpoint !== undefined ? pulumi.output(cluster.apiEndpoint) : addressOf[firstControlPlane(nodes).name];
     this.apiEndpoint = pulumi.interpolate`https://${this.apiHost}:${API_SERVER_PORT}`;
     const controlPlaneRefs = pulumi.all(controlPlanes.map((n) => addressOf[n.name])).apply((ips) => controlPlanes.map((n, i) => ({ name: n.name, ip: ips[i] })));
 
-    const userData = (node: NodeSpec, pkiSecret: PkiSecretRef | undefined) =>
-      pulumi.secret(
-        pulumi.all([addressOf[node.name], controlPlaneRefs, pki.bootstrapToken, pki.discoveryHash, pki.caCertPem]).apply(
-          ([nodeIp, cps, token, hash, caPem]) =>
+    // No credential in it (the stack tests check): names, addresses, versions, the public CA
+    // certificate and where the node reads its secrets. Plain, so previews show it.
+    const userData = (node: NodeSpec, secrets: { pki?: SecretRef; joinToken: SecretRef }) =>
+      pulumi.output(
+        pulumi.all([addressOf[node.name], controlPlaneRefs, pki.discoveryHash, pki.caCertPem, this.nodeTableDocument]).apply(
+          ([nodeIp, cps, hash, caPem, table]) =>
             renderCloudInit({
               clusterName: cluster.name,
               nodeName: node.name,
@@ -97,11 +125,13 @@ export class Cluster extends pulumi.ComponentResource {
               containerdVersion: cluster.containerdVersion,
               podCidr: cluster.podCidr,
               serviceCidr: cluster.serviceCidr,
-              bootstrapToken: token,
               discoveryHash: hash,
               caCertPem: caPem,
               agentImage: config.nodeRouter.image,
-              pkiSecret,
+              pkiSecret: secrets.pki,
+              joinTokenSecret: secrets.joinToken,
+              nodeTable: table,
+              guard,
             }),
         ),
       );
@@ -121,6 +151,10 @@ export class Cluster extends pulumi.ComponentResource {
         intents,
         rebuild: cluster.replaceNodes,
         controlPlaneBundle: pki.controlPlaneBundle,
+        joinTokens,
+        joinWindowEnds: this.joinToken.expires,
+        founder,
+        admission: args.admission,
         userData,
       }, { parent: this, provider: args.awsProvider });
     }
@@ -137,17 +171,22 @@ export class Cluster extends pulumi.ComponentResource {
         rebuild: cluster.replaceNodes,
         apis: gcpApis.services,
         controlPlaneBundle: pki.controlPlaneBundle,
+        joinTokens,
+        joinWindowEnds: this.joinToken.expires,
+        founder,
+        admission: args.admission,
         userData,
       }, { parent: this, provider: args.gcpProvider });
     }
 
     this.caCertPem = pki.caCertPem;
-    const pools = [this.awsPool, this.gcpPool].filter((p): p is NonNullable<typeof p> => p !== undefined);
+    const founderInstance = this.awsPool?.founderInstance ?? this.gcpPool?.founderInstance;
+    if (!founderInstance) throw new Error(`the founder ${founder} is in no node pool`);
     this.ready = new ApiServerReady(`${name}-api-ready`, {
       url: this.apiEndpoint,
       caPem: pki.caCertPem,
-      controlPlaneIds: pools.flatMap((p) => p.controlPlaneInstanceIds),
-    }, { parent: this, dependsOn: pools });
+      founderId: founderInstance.id,
+    }, { parent: this, dependsOn: [founderInstance] });
     this.clusterId = this.ready.clusterId;
     this.kubeconfig = pulumi.secret(
       pulumi.all([this.apiEndpoint, pki.caCertPem, pki.adminCertPem, pki.adminKeyPem]).apply(([server, ca, cert, key]) =>
@@ -165,6 +204,7 @@ export class Cluster extends pulumi.ComponentResource {
       caCertPem: this.caCertPem,
       clusterId: this.clusterId,
       nodeTable: this.nodeTable,
+      nodeTableDocument: this.nodeTableDocument,
     });
   }
 }

@@ -1,7 +1,8 @@
 // The GCP part of the cluster: a custom network, firewall rules rendered from the
 // cluster's firewall intents (one per role and intent, every source node a range of it, so
 // the rule count is flat in the node count), a service account per role, the control
-// plane's PKI bundle in Secret Manager (readable by the control-plane account alone), and
+// plane's PKI bundle and the join tokens in Secret Manager (each readable by the roles that
+// need it, during the join window: ../cluster/nodeAccess.ts), and
 // Shielded VMs whose static address is attached at creation and whose image and user data
 // are frozen after it (../cluster/lifecycle.ts). Everything waits for the enabled APIs.
 import * as pulumi from "@pulumi/pulumi";
@@ -9,7 +10,8 @@ import * as gcp from "@pulumi/gcp";
 import { intentsFor, type FirewallIntent } from "../cluster/firewallIntents";
 import { isControlPlane, type NodeSpec } from "../cluster/nodes";
 import type { NodeRole } from "../../infra/configSchema";
-import type { PkiSecretRef } from "../cluster/bootstrap/types";
+import type { SecretRef } from "../cluster/bootstrap/types";
+import { GCP_READ_ROLE, GCP_SCOPES, gcpWindowCondition, SECRETS_BY_ROLE, type NodeSecret } from "../cluster/nodeAccess";
 import { GCP_INSTANCE, instanceLifecycle, REBUILD_MARKER } from "../cluster/lifecycle";
 import { renderGcpFirewall, roleTag } from "./firewallRules";
 
@@ -35,8 +37,16 @@ export interface GcpNodePoolArgs {
   readonly apis: readonly pulumi.Resource[];
   /** Control-plane PKI bundle (secret JSON); stored only if the pool has control-plane nodes. */
   readonly controlPlaneBundle: pulumi.Output<string>;
-  /** Cloud-init user data of a node, given where it finds the PKI bundle. */
-  readonly userData: (node: NodeSpec, pkiSecret: PkiSecretRef | undefined) => pulumi.Output<string>;
+  /** The join tokens' store document (secret JSON, joinToken.ts). */
+  readonly joinTokens: pulumi.Output<string>;
+  /** End of the join window (RFC 3339): the node accounts read their secrets until then. */
+  readonly joinWindowEnds: pulumi.Output<string>;
+  /** The node that may start the cluster: created without waiting for `admission`. */
+  readonly founder: string;
+  /** What every other node's instance waits for: the token and node table published in the cluster. */
+  readonly admission: pulumi.Input<pulumi.Resource[]>;
+  /** Cloud-init user data of a node, given where it finds the PKI bundle and the join tokens. */
+  readonly userData: (node: NodeSpec, secrets: { pki?: SecretRef; joinToken: SecretRef }) => pulumi.Output<string>;
 }
 
 export class GcpNodePool extends pulumi.ComponentResource {
@@ -48,6 +58,8 @@ export class GcpNodePool extends pulumi.ComponentResource {
   public readonly controlPlaneInstanceIds: pulumi.Output<string>[];
   /** Secret Manager secret with the PKI bundle, if the pool has control-plane nodes. */
   public readonly pkiSecretId?: pulumi.Output<string>;
+  /** The founder's instance, if it is in this pool (what the API readiness waits for). */
+  public readonly founderInstance?: gcp.compute.Instance;
 
   constructor(name: string, args: GcpNodePoolArgs, opts?: pulumi.ComponentResourceOptions) {
     super("wg-mesh:gcp:NodePool", name, {}, opts);
@@ -87,27 +99,35 @@ export class GcpNodePool extends pulumi.ComponentResource {
 
     const accounts: Partial<Record<NodeRole, gcp.serviceaccount.Account>> = {};
     for (const role of roles) {
-      // No project roles at all: the nodes need no GCP API but, on the control plane,
-      // reading the one secret granted below.
+      // No project roles at all: the nodes need no GCP API but reading their join secrets,
+      // granted below on the secrets themselves.
       accounts[role] = new gcp.serviceaccount.Account(`${name}-${role}`, {
         accountId: `${args.clusterName}-${role === "control-plane" ? "cp" : "worker"}`.slice(0, 30),
         displayName: `${args.clusterName} ${role} nodes`,
       }, parent);
     }
 
-    let pkiSecret: PkiSecretRef | undefined;
-    let pkiVersion: gcp.secretmanager.SecretVersion | undefined;
+    const store = (kind: NodeSecret, secretId: string, value: pulumi.Output<string>) => {
+      const secret = new gcp.secretmanager.Secret(`${name}-${kind}`, { secretId, replication: { auto: {} } }, parent);
+      const version = new gcp.secretmanager.SecretVersion(`${name}-${kind}`, { secret: secret.id, secretData: value }, parent);
+      return { secret, version, ref: { gcp: { project: args.project, secretId } } };
+    };
+    const stored: Partial<Record<NodeSecret, ReturnType<typeof store>>> = {
+      "join-token": store("join-token", `${args.clusterName}-join-token`, args.joinTokens),
+    };
     if (roles.includes("control-plane")) {
-      const secretId = `${args.clusterName}-control-plane-pki`;
-      const secret = new gcp.secretmanager.Secret(`${name}-pki`, { secretId, replication: { auto: {} } }, parent);
-      pkiVersion = new gcp.secretmanager.SecretVersion(`${name}-pki`, { secret: secret.id, secretData: args.controlPlaneBundle }, parent);
-      new gcp.secretmanager.SecretIamMember(`${name}-pki-reader`, {
-        secretId: secret.id,
-        role: "roles/secretmanager.secretAccessor",
-        member: pulumi.interpolate`serviceAccount:${accounts["control-plane"]!.email}`,
-      }, parent);
-      this.pkiSecretId = secret.id;
-      pkiSecret = { gcp: { project: args.project, secretId } };
+      stored.pki = store("pki", `${args.clusterName}-control-plane-pki`, args.controlPlaneBundle);
+      this.pkiSecretId = stored.pki.secret.id;
+    }
+    const grants: Partial<Record<NodeRole, gcp.secretmanager.SecretIamMember[]>> = {};
+    for (const role of roles) {
+      grants[role] = SECRETS_BY_ROLE[role].map((kind) =>
+        new gcp.secretmanager.SecretIamMember(`${name}-${kind}-${role === "control-plane" ? "cp" : "worker"}-reader`, {
+          secretId: stored[kind]!.secret.id,
+          role: GCP_READ_ROLE,
+          member: pulumi.interpolate`serviceAccount:${accounts[role]!.email}`,
+          condition: args.joinWindowEnds.apply(gcpWindowCondition),
+        }, parent));
     }
 
     this.instanceIds = {};
@@ -124,19 +144,27 @@ export class GcpNodePool extends pulumi.ComponentResource {
         // The static address is attached at creation: the VM has egress from the first boot.
         networkInterfaces: [{ subnetwork: subnet.id, accessConfigs: [{ natIp: args.addresses[node.name] }] }],
         shieldedInstanceConfig: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true },
-        serviceAccount: { email: accounts[node.role]!.email, scopes: ["cloud-platform"] },
+        serviceAccount: { email: accounts[node.role]!.email, scopes: [...GCP_SCOPES[node.role]] },
         metadata: {
-          "user-data": args.userData(node, isControlPlane(node) ? pkiSecret : undefined),
+          "user-data": args.userData(node, { pki: isControlPlane(node) ? stored.pki!.ref : undefined, joinToken: stored["join-token"]!.ref }),
           "block-project-ssh-keys": "true",
         },
         allowStoppingForUpdate: true,
       }, {
         parent: this,
-        dependsOn: [...args.apis, ...(isControlPlane(node) && pkiVersion ? [pkiVersion] : [])],
+        // After the secrets it reads and its grants exist; every node but the founder also
+        // once the cluster accepts the current token and every node's table lists it.
+        dependsOn: [
+          ...args.apis,
+          ...grants[node.role]!,
+          ...SECRETS_BY_ROLE[node.role].map((k) => stored[k]!.version),
+          ...(node.name === args.founder ? [] : [args.admission]),
+        ] as pulumi.Input<pulumi.Resource>[],
         ...instanceLifecycle(GCP_INSTANCE, rebuild),
       });
       this.instanceIds[node.name] = instance.id;
       if (isControlPlane(node)) this.controlPlaneInstanceIds.push(instance.id);
+      if (node.name === args.founder) this.founderInstance = instance;
     }
 
     this.registerOutputs({

@@ -56,21 +56,21 @@ describe("DaemonSet", () => {
     expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false });
   });
 
-  test("probes hit the agent's /healthz and /readyz on the health port", () => {
-    expect(container.livenessProbe.httpGet).toMatchObject({ path: "/healthz", port: 9871 });
-    expect(container.readinessProbe.httpGet).toMatchObject({ path: "/readyz", port: 9871 });
+  test("probes hit the agent's /healthz and /readyz on the node's loopback (the kubelet shares the host network)", () => {
+    expect(container.livenessProbe.httpGet).toMatchObject({ host: "127.0.0.1", path: "/healthz", port: 9871 });
+    expect(container.readinessProbe.httpGet).toMatchObject({ host: "127.0.0.1", path: "/readyz", port: 9871 });
     expect(container.ports.map((p) => p.containerPort)).toContain(9871);
   });
 
-  test("requests and limits, Prometheus annotations, image", () => {
+  test("requests and limits, image; no scrape annotations while metrics stay on loopback", () => {
     expect(container.resources.requests).toEqual({ cpu: expect.any(String), memory: expect.any(String) });
     expect(container.resources.limits).toEqual({ cpu: expect.any(String), memory: expect.any(String) });
-    expect(ds.spec.template.metadata.annotations).toMatchObject({ "prometheus.io/scrape": "true", "prometheus.io/port": "9871" });
+    expect(ds.spec.template.metadata.annotations).toEqual({});
     expect(container.image).toBe(settings.image);
   });
 
-  test("separate metrics port is exposed and annotated", () => {
-    const other = daemonSet({ name: "n", namespace: "ns", serviceAccountName: "sa", settings: resolveNodeRouterSettings({ image: TEST_IMAGE, metricsPort: 9872 }) });
+  test("metrics on an address Prometheus can reach are exposed and annotated; health stays on loopback", () => {
+    const other = daemonSet({ name: "n", namespace: "ns", serviceAccountName: "sa", settings: resolveNodeRouterSettings({ image: TEST_IMAGE, metricsAddress: "0.0.0.0:9872" }) });
     expect(other.spec.template.metadata.annotations["prometheus.io/port"]).toBe("9872");
     expect(other.spec.template.spec.containers[0].ports.map((p) => p.name)).toEqual(["health", "metrics"]);
   });
@@ -85,7 +85,7 @@ describe("agent environment", () => {
   const asEnv = (s = settings) => Object.fromEntries(agentEnv(s).map((e) => [e.name, e.value ?? "node-a"]));
 
   test("the agent parses exactly the settings we deploy", () => {
-    const custom = resolveNodeRouterSettings({ image: TEST_IMAGE, exemptPorts: [6443], table: 100, controlPlaneTable: 101, priority: 2000, mark: "0x1e00", mask: "0xff00", resyncSeconds: 10, metricsPort: 9872, controlPlaneSelector: "role=cp", logLevel: "debug" });
+    const custom = resolveNodeRouterSettings({ image: TEST_IMAGE, exemptPorts: [6443], table: 100, controlPlaneTable: 101, priority: 2000, mark: "0x1e00", mask: "0xff00", resyncSeconds: 10, metricsAddress: "0.0.0.0:9872", controlPlaneSelector: "role=cp", logLevel: "debug" });
     const parsed = parseSettings([], asEnv(custom));
     expect(parsed).toMatchObject({
       nodeName: "node-a",
@@ -97,7 +97,7 @@ describe("agent environment", () => {
       wgMask: 0xff00,
       exemptPorts: [{ start: 6443, end: 6443 }],
       resyncSeconds: 10,
-      healthAddress: { host: "0.0.0.0", port: 9871 },
+      healthAddress: { host: "127.0.0.1", port: 9871 },
       metricsAddress: { host: "0.0.0.0", port: 9872 },
       logLevel: "debug",
     });
@@ -108,5 +108,23 @@ describe("agent environment", () => {
     expect(parsed.exemptPorts).toEqual([{ start: 6443, end: 6443 }, { start: 2379, end: 2380 }]);
     expect(parsed.wgMark).toBe(0xe00);
     expect(parsed.device).toBe("cilium_wg0");
+  });
+});
+
+describe("node table (issue 9)", () => {
+  const withTable = daemonSet({ name: "node-router", namespace: "kube-system", serviceAccountName: "node-router", settings, nodeTable: true });
+  const tpl = withTable.spec.template.spec;
+
+  it("mounts the ConfigMap as a directory (no subPath, so the kubelet updates it) and points the agent at the file", () => {
+    expect(tpl.volumes).toContainEqual({ name: "node-table", configMap: { name: "node-router-node-table" } });
+    const mount = tpl.containers[0].volumeMounts.find((m) => m.name === "node-table")!;
+    expect(mount).toEqual({ name: "node-table", mountPath: "/etc/node-router/node-table", readOnly: true });
+    expect(mount).not.toHaveProperty("subPath");
+    expect(tpl.containers[0].env).toContainEqual({ name: "NODE_ROUTER_NODE_TABLE", value: "/etc/node-router/node-table/node-table.json" });
+  });
+
+  it("without a table, neither the volume nor the setting (the agent then says it runs without one)", () => {
+    expect(pod.volumes.map((v) => v.name)).toEqual(["tmp"]);
+    expect(container.env.some((e) => e.name === "NODE_ROUTER_NODE_TABLE")).toBe(false);
   });
 });

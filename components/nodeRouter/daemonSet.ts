@@ -3,8 +3,12 @@
 // enough privilege to edit ip rules/routes, and be observable.
 import { agentEnv } from "./agentEnv";
 import { APP_NAME, commonLabels, type ObjectMeta } from "./rbac";
-import type { NodeRouterSettings } from "./settings";
+import { HEALTH_HOST, isLoopback, type NodeRouterSettings } from "./settings";
 import type { Toleration } from "./tolerations";
+import { NODE_TABLE_CONFIGMAP, NODE_TABLE_KEY, NODE_TABLE_MOUNT_DIR } from "../cluster/nodeTable";
+
+/** The agent's table file inside the pod: the ConfigMap is mounted as a directory (not subPath), so the kubelet updates it. */
+export const NODE_TABLE_FILE = `${NODE_TABLE_MOUNT_DIR}/${NODE_TABLE_KEY}`;
 
 export interface ResourceRequirements {
   requests: { cpu: string; memory: string };
@@ -28,14 +32,24 @@ export interface DaemonSetInput {
   readonly resources?: ResourceRequirements;
   /** Extra DaemonSet (not pod template) annotations, e.g. which Cilium release it follows. */
   readonly annotations?: Record<string, string>;
+  /** Mount the node table ConfigMap (../cluster/nodeTable.ts) and point the agent at it. */
+  readonly nodeTable?: boolean;
 }
 
 export const SELECTOR_LABELS = { "app.kubernetes.io/name": APP_NAME };
 
+// With hostNetwork a container port is a host port: declaring both lets the scheduler refuse a
+// pod whose ports another host-network pod already holds on that node.
 function ports(settings: NodeRouterSettings) {
   const list = [{ name: "health", containerPort: settings.healthPort, protocol: "TCP" }];
-  if (settings.metricsPort !== settings.healthPort) list.push({ name: "metrics", containerPort: settings.metricsPort, protocol: "TCP" });
+  if (settings.metricsAddress.port !== settings.healthPort) list.push({ name: "metrics", containerPort: settings.metricsAddress.port, protocol: "TCP" });
   return list;
+}
+
+/** Scrape annotations only where a scraper can reach /metrics (not on loopback). */
+function scrapeAnnotations(settings: NodeRouterSettings): Record<string, string> {
+  if (isLoopback(settings.metricsAddress.host)) return {};
+  return { "prometheus.io/scrape": "true", "prometheus.io/port": String(settings.metricsAddress.port), "prometheus.io/path": "/metrics" };
 }
 
 export function daemonSet(input: DaemonSetInput) {
@@ -51,14 +65,7 @@ export function daemonSet(input: DaemonSetInput) {
       // One node at a time: while a node's agent restarts its rules stay in the kernel.
       updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
       template: {
-        metadata: {
-          labels: commonLabels(),
-          annotations: {
-            "prometheus.io/scrape": "true",
-            "prometheus.io/port": String(settings.metricsPort),
-            "prometheus.io/path": "/metrics",
-          },
-        },
+        metadata: { labels: commonLabels(), annotations: scrapeAnnotations(settings) },
         spec: {
           serviceAccountName: input.serviceAccountName,
           automountServiceAccountToken: true,
@@ -78,7 +85,7 @@ export function daemonSet(input: DaemonSetInput) {
               name: APP_NAME,
               image: settings.image,
               imagePullPolicy: "IfNotPresent",
-              env: agentEnv(settings),
+              env: agentEnv(settings, input.nodeTable ? NODE_TABLE_FILE : undefined),
               ports: ports(settings),
               securityContext: {
                 // Kubernetes grants added capabilities only to uid 0 (no ambient caps), so
@@ -91,24 +98,31 @@ export function daemonSet(input: DaemonSetInput) {
                 capabilities: { add: ["NET_ADMIN"], drop: ["ALL"] },
               },
               livenessProbe: {
-                httpGet: { path: "/healthz", port: settings.healthPort, scheme: "HTTP" },
+                // Loopback: the kubelet runs in the host network namespace, as this pod does.
+                httpGet: { host: HEALTH_HOST, path: "/healthz", port: settings.healthPort, scheme: "HTTP" },
                 initialDelaySeconds: 10,
                 periodSeconds: 10,
                 timeoutSeconds: 2,
                 failureThreshold: 3,
               },
               readinessProbe: {
-                httpGet: { path: "/readyz", port: settings.healthPort, scheme: "HTTP" },
+                httpGet: { host: HEALTH_HOST, path: "/readyz", port: settings.healthPort, scheme: "HTTP" },
                 periodSeconds: 5,
                 timeoutSeconds: 2,
                 failureThreshold: 2,
               },
               resources: input.resources ?? DEFAULT_RESOURCES,
               // The only writable path, for Node.js' temp files; the root fs stays read-only.
-              volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+              volumeMounts: [
+                { name: "tmp", mountPath: "/tmp" },
+                ...(input.nodeTable ? [{ name: "node-table", mountPath: NODE_TABLE_MOUNT_DIR, readOnly: true }] : []),
+              ],
             },
           ],
-          volumes: [{ name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "16Mi" } }],
+          volumes: [
+            { name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "16Mi" } },
+            ...(input.nodeTable ? [{ name: "node-table", configMap: { name: NODE_TABLE_CONFIGMAP } }] : []),
+          ],
         },
       },
     },

@@ -3,7 +3,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { daemonSet, type ResourceRequirements } from "./daemonSet";
-import { APP_NAME, clusterRole, clusterRoleBinding, namespaceObject, serviceAccount } from "./rbac";
+import { APP_NAME, clusterRole, clusterRoleBinding, commonLabels, namespaceObject, serviceAccount } from "./rbac";
+import { NODE_TABLE_CONFIGMAP, NODE_TABLE_KEY } from "../cluster/nodeTable";
 import { resolveNodeRouterSettings, type NodeRouterSettings, type NodeRouterSettingsInput } from "./settings";
 
 export interface NodeRouterArgs {
@@ -17,6 +18,8 @@ export interface NodeRouterArgs {
   readonly resources?: ResourceRequirements;
   /** What must exist before the DaemonSet starts, normally the Cilium component (cilium_wg0). */
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /** The node table document (JSON); published as a ConfigMap the agent reads (issue 9). */
+  readonly nodeTable?: pulumi.Input<string>;
 }
 
 export class NodeRouter extends pulumi.ComponentResource {
@@ -28,6 +31,8 @@ export class NodeRouter extends pulumi.ComponentResource {
   public readonly clusterRole: k8s.rbac.v1.ClusterRole;
   public readonly clusterRoleBinding: k8s.rbac.v1.ClusterRoleBinding;
   public readonly daemonSet: k8s.apps.v1.DaemonSet;
+  /** The node table ConfigMap; it waits for nothing but its namespace (not for Cilium), so new nodes can wait for it. */
+  public readonly nodeTable?: k8s.core.v1.ConfigMap;
   /** DaemonSet name. */
   public readonly daemonSetName: pulumi.Output<string>;
 
@@ -41,6 +46,12 @@ export class NodeRouter extends pulumi.ComponentResource {
       this.namespace === "kube-system" ? undefined : new k8s.core.v1.Namespace(`${name}-namespace`, namespaceObject(this.namespace), childOpts);
     const inNamespace = namespace ? { ...childOpts, dependsOn: [namespace] } : childOpts;
 
+    if (args.nodeTable !== undefined) {
+      this.nodeTable = new k8s.core.v1.ConfigMap(`${name}-node-table`, {
+        metadata: { name: NODE_TABLE_CONFIGMAP, namespace: this.namespace, labels: commonLabels() },
+        data: pulumi.output(args.nodeTable).apply((doc) => ({ [NODE_TABLE_KEY]: doc })),
+      }, inNamespace);
+    }
     this.serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-service-account`, serviceAccount(APP_NAME, this.namespace), inNamespace);
     this.clusterRole = new k8s.rbac.v1.ClusterRole(`${name}-cluster-role`, clusterRole(APP_NAME), childOpts);
     this.clusterRoleBinding = new k8s.rbac.v1.ClusterRoleBinding(
@@ -50,10 +61,10 @@ export class NodeRouter extends pulumi.ComponentResource {
     );
     this.daemonSet = new k8s.apps.v1.DaemonSet(
       `${name}-daemon-set`,
-      daemonSet({ name: APP_NAME, namespace: this.namespace, serviceAccountName: APP_NAME, settings: this.settings, resources: args.resources }),
+      daemonSet({ name: APP_NAME, namespace: this.namespace, serviceAccountName: APP_NAME, settings: this.settings, resources: args.resources, nodeTable: this.nodeTable !== undefined }),
       // After Cilium: the agent steers into cilium_wg0, which exists only once Cilium runs,
       // and after its RBAC so the first list/watch does not fail.
-      { ...childOpts, dependsOn: [...(args.dependsOn ?? []), this.clusterRoleBinding, ...(namespace ? [namespace] : [])] },
+      { ...childOpts, dependsOn: [...(args.dependsOn ?? []), this.clusterRoleBinding, ...(namespace ? [namespace] : []), ...(this.nodeTable ? [this.nodeTable] : [])] },
     );
     this.daemonSetName = this.daemonSet.metadata.name;
 
@@ -65,6 +76,7 @@ export class NodeRouter extends pulumi.ComponentResource {
       clusterRoleBinding: this.clusterRoleBinding,
       daemonSet: this.daemonSet,
       daemonSetName: this.daemonSetName,
+      nodeTable: this.nodeTable,
     });
   }
 }

@@ -18,9 +18,17 @@ describe("node-router settings", () => {
       controlPlaneSelector: "node-role.kubernetes.io/control-plane",
       resyncSeconds: 30,
       healthPort: 9871,
-      metricsPort: 9871,
+      metricsAddress: { host: "127.0.0.1", port: 9872 },
       logLevel: "info",
     });
+  });
+
+  test("metrics: any host:port the stack chooses, but not on the health port of another address", () => {
+    expect(resolveNodeRouterSettings({ image: TEST_IMAGE, metricsAddress: "0.0.0.0:9872" }).metricsAddress).toEqual({ host: "0.0.0.0", port: 9872 });
+    expect(resolveNodeRouterSettings({ image: TEST_IMAGE, metricsAddress: "[::]:9100" }).metricsAddress).toEqual({ host: "::", port: 9100 });
+    expect(resolveNodeRouterSettings({ image: TEST_IMAGE, metricsAddress: "127.0.0.1:9871" }).metricsAddress).toEqual({ host: "127.0.0.1", port: 9871 }); // shares the health server
+    expect(() => resolveNodeRouterSettings({ image: TEST_IMAGE, metricsAddress: "0.0.0.0:9871" })).toThrow(/nodeRouter\.metricsAddress: port 9871 is the health port/);
+    expect(() => resolveNodeRouterSettings({ image: TEST_IMAGE, metricsAddress: "9872" })).toThrow(/nodeRouter\.metricsAddress: "9872" is not host:port/);
   });
 
   test("subsets of the bootstrap ports are fine", () => {

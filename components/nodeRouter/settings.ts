@@ -54,10 +54,10 @@ export interface NodeRouterSettingsInput {
   readonly controlPlaneSelector?: string;
   /** Full resync period in seconds; default 30. */
   readonly resyncSeconds?: number;
-  /** Port of /healthz and /readyz on the node; default 9871. */
+  /** Port of /healthz and /readyz, on the node's loopback only (the kubelet probes 127.0.0.1); default 9871. */
   readonly healthPort?: number;
-  /** Port of /metrics on the node; default 9871 (same server as health). */
-  readonly metricsPort?: number;
+  /** host:port of /metrics; default 127.0.0.1:9872. "0.0.0.0:9872" lets Prometheus scrape every node. */
+  readonly metricsAddress?: string;
   /** Agent log level; default info. */
   readonly logLevel?: LogLevel;
 }
@@ -74,9 +74,20 @@ export interface NodeRouterSettings {
   readonly controlPlaneSelector: string;
   readonly resyncSeconds: number;
   readonly healthPort: number;
-  readonly metricsPort: number;
+  readonly metricsAddress: HostPort;
   readonly logLevel: LogLevel;
 }
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Health is served here only: loopback, where the kubelet's probes (host network) reach it and no pod does. */
+export const HEALTH_HOST = "127.0.0.1";
+
+/** Whether /metrics listens only on the node's loopback (no scraper outside the host can reach it). */
+export const isLoopback = (host: string): boolean => host === "localhost" || host === "::1" || /^127\./.test(host);
 
 export const DEFAULTS: Omit<NodeRouterSettings, "exemptPorts" | "image"> & { exemptPorts: readonly (number | string)[] } = {
   exemptPorts: [6443, "2379-2380"],
@@ -89,7 +100,7 @@ export const DEFAULTS: Omit<NodeRouterSettings, "exemptPorts" | "image"> & { exe
   controlPlaneSelector: "node-role.kubernetes.io/control-plane",
   resyncSeconds: 30,
   healthPort: 9871,
-  metricsPort: 9871,
+  metricsAddress: { host: "127.0.0.1", port: 9872 },
   logLevel: "info",
 };
 
@@ -112,6 +123,14 @@ function integerIn(field: string, value: number | string, min: number, max: numb
   const n = typeof value === "number" ? value : /^(0x[0-9a-f]+|\d+)$/i.test(value.trim()) ? Number(value.trim()) : NaN;
   if (!Number.isInteger(n) || n < min || n > max) fail(field, `${value} must be an integer in ${min}..${max}`);
   return n;
+}
+
+/** "host:port" (IPv4, IPv6 in brackets, or a name) of the metrics server. */
+export function parseHostPort(text: string, field: string): HostPort {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(text.trim());
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port < 1 || port > 65535) return fail(field, `"${text}" is not host:port, e.g. 127.0.0.1:9872 (loopback) or 0.0.0.0:9872 (for Prometheus)`);
+  return { host: m[1].replace(/^\[(.*)\]$/, "$1"), port };
 }
 
 /** The image reference, or an error naming nodeRouter.image and how to build and pin one. */
@@ -149,6 +168,12 @@ export function resolveNodeRouterSettings(input: NodeRouterSettingsInput = {}): 
   const mark = integerIn("mark", input.mark ?? DEFAULTS.mark, 1, 0xffffffff);
   const mask = integerIn("mask", input.mask ?? DEFAULTS.mask, 1, 0xffffffff);
   if ((mark & mask) >>> 0 !== mark) fail("mark", `0x${mark.toString(16)} has bits outside nodeRouter.mask 0x${mask.toString(16)}`);
+  const healthPort = integerIn("healthPort", input.healthPort ?? DEFAULTS.healthPort, 1, 65535);
+  const metricsAddress = input.metricsAddress === undefined ? DEFAULTS.metricsAddress : parseHostPort(input.metricsAddress, "metricsAddress");
+  // One port cannot be bound on loopback (health) and on every address (metrics) at once.
+  if (metricsAddress.port === healthPort && !(isLoopback(metricsAddress.host) && metricsAddress.host === HEALTH_HOST)) {
+    fail("metricsAddress", `port ${healthPort} is the health port (served on ${HEALTH_HOST}); choose another port for metrics, e.g. ${metricsAddress.host}:${healthPort + 1}`);
+  }
   const controlPlaneSelector = (input.controlPlaneSelector ?? DEFAULTS.controlPlaneSelector).trim();
   if (controlPlaneSelector === "") fail("controlPlaneSelector", "empty; the agent could not tell control-plane nodes apart");
   return {
@@ -162,8 +187,8 @@ export function resolveNodeRouterSettings(input: NodeRouterSettingsInput = {}): 
     mask,
     controlPlaneSelector,
     resyncSeconds: integerIn("resyncSeconds", input.resyncSeconds ?? DEFAULTS.resyncSeconds, 1, 86400),
-    healthPort: integerIn("healthPort", input.healthPort ?? DEFAULTS.healthPort, 1, 65535),
-    metricsPort: integerIn("metricsPort", input.metricsPort ?? DEFAULTS.metricsPort, 1, 65535),
+    healthPort,
+    metricsAddress,
     logLevel: (["debug", "info", "warn", "error"] as const).includes(input.logLevel ?? "info")
       ? (input.logLevel ?? "info")
       : fail("logLevel", `"${input.logLevel}" must be debug, info, warn or error`),

@@ -14,6 +14,7 @@ import { nodeRouterDaemonSet } from "./node-router-daemonset";
 import { nodeRouterHardening } from "./node-router-hardening";
 import { nodeRouterIndirectSettings } from "./node-router-indirect-settings";
 import { nodeRouterPresent } from "./node-router-present";
+import { noLongLivedJoinToken } from "./no-long-lived-join-token";
 import { nodeRouterToleratesNodeTaints } from "./node-router-tolerates-node-taints";
 import { underlayFirewallRules } from "./underlay-firewall-rules";
 import { wireguardKeepalive } from "./wireguard-keepalive";
@@ -28,4 +29,6 @@ export const policies: Policies = [
   nodeRouterPresent, nodeRouterDaemonSet, nodeRouterIndirectSettings, nodeRouterToleratesNodeTaints, nodeRouterHardening,
   // The underlay admits nothing in the clear between nodes, and WireGuard between all of them.
   underlayFirewallRules, etcdFromControlPlaneOnly, apiServerNotPublic, wireguardPortBetweenPools, wireguardPortFromNodesOnly,
+  // No long-lived join credential where it can be read (issue 12).
+  noLongLivedJoinToken,
 ];

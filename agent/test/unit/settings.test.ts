@@ -7,7 +7,7 @@ describe("parseSettings", () => {
     expect(s).toMatchObject({
       nodeName: "n1", device: "cilium_wg0", steeringTable: 51871, controlPlaneTable: 51872, rulePriority: 1000,
       wgMark: 0xe00, wgMask: 0xf00, exemptPorts: [{ start: 6443, end: 6443 }, { start: 2379, end: 2380 }],
-      resyncSeconds: 30, healthAddress: { host: "0.0.0.0", port: 9871 }, routeProtocol: 211, logLevel: "info",
+      resyncSeconds: 30, healthAddress: { host: "127.0.0.1", port: 9871 }, metricsAddress: { host: "127.0.0.1", port: 9872 }, routeProtocol: 211, logLevel: "info",
     });
     expect(s.kubeconfig).toBeUndefined();
   });

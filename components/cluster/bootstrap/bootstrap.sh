@@ -33,7 +33,7 @@ retry() {
   done
 }
 
-for lib in packages.sh decide.sh etcd.sh; do
+for lib in packages.sh decide.sh etcd.sh secrets.sh; do
   # shellcheck source=/dev/null
   source "${LIB_DIR}/${lib}"
 done
@@ -46,6 +46,8 @@ load_env() {
   : "${K8S_VERSION:?} ${K8S_MINOR:?} ${CONTAINERD_VERSION:?} ${AGENT_IMAGE:?} ${MESH_INTERFACE:?}"
   : "${KUBEADM_JOIN_CONFIG:?} ${KUBEADM_INIT_CONFIG?} ${CA_CERT:?}"
   : "${PKI_FILES?} ${PKI_AWS_REGION?} ${PKI_AWS_SECRET_ID?} ${PKI_GCP_PROJECT?} ${PKI_GCP_SECRET_ID?}"
+  : "${JOIN_TOKEN_AWS_REGION?} ${JOIN_TOKEN_AWS_SECRET_ID?} ${JOIN_TOKEN_GCP_PROJECT?} ${JOIN_TOKEN_GCP_SECRET_ID?}"
+  : "${NODE_TABLE:?} ${GUARD_DEVICE:?} ${GUARD_WG_MARK:?} ${GUARD_WG_MASK:?} ${GUARD_EXEMPT_PORTS:?}"
   [[ "$CLOUD" == aws || "$CLOUD" == gcp ]] || die "CLOUD must be aws or gcp, not ${CLOUD}"
 }
 
@@ -71,30 +73,12 @@ has_mesh_address() {
 # leaves the real NIC from the private address, which the cloud NATs to the public one).
 ensure_mesh_address() {
   log "public IP ${NODE_IP}/32 on ${MESH_INTERFACE}"
-  systemctl enable --now systemd-networkd
+  systemctl enable systemd-networkd
+  # A restart, not a reload: networkd reads networkd.conf (leave foreign rules and routes
+  # alone, for the agent's) only when it starts.
+  systemctl restart systemd-networkd
   networkctl reload
   retry 30 1 has_mesh_address || die "${NODE_IP}/32 did not appear on ${MESH_INTERFACE}; see networkctl status ${MESH_INTERFACE}"
-}
-
-fetch_pki_aws() {
-  if ! command -v aws >/dev/null; then
-    snap wait system seed.loaded >&2
-    snap install aws-cli --classic >&2
-  fi
-  # Credentials come from the instance role (IMDSv2); only that role may read the secret.
-  aws secretsmanager get-secret-value --region "$PKI_AWS_REGION" --secret-id "$PKI_AWS_SECRET_ID" \
-    --query SecretString --output text
-}
-
-fetch_pki_gcp() {
-  local token url
-  token=$(curl -fsS -H 'Metadata-Flavor: Google' \
-    'http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/token' |
-    jq -er .access_token)
-  url="https://secretmanager.googleapis.com/v1/projects/${PKI_GCP_PROJECT}/secrets/${PKI_GCP_SECRET_ID}/versions/latest:access"
-  # The token goes in through stdin so it never shows up in the process list.
-  printf 'Authorization: Bearer %s\n' "$token" | curl -fsS -H @- "$url" |
-    jq -er .payload.data | tr '_-' '/+' | base64 -d
 }
 
 # Reads the PKI bundle JSON on stdin and writes exactly the expected files (PKI_FILES),
@@ -121,22 +105,21 @@ write_pki_bundle() {
 
 install_pki() {
   log "PKI bundle from the ${CLOUD} secret store"
-  local bundle
+  local bundle status=0
   # Explicit returns: this runs inside `if`, where bash ignores `set -e`.
-  bundle=$(retry 30 10 "fetch_pki_${CLOUD}") || return 1
+  bundle=$(store_fetch pki) || status=$?
+  if ((status == STORE_DENIED)); then die "cannot read the PKI bundle (access denied; see above)"; fi
+  ((status == 0)) || return 1
   printf '%s' "$bundle" | write_pki_bundle
 }
 
 # One kubeadm attempt. kubeadm reset (between attempts) wipes /etc/kubernetes/pki, so
-# control-plane nodes put the bundle back every time.
+# control-plane nodes put the bundle back every time; the join token is read every time too
+# (a fresher one may have been published since).
 kubeadm_attempt() {
   if [[ "$ROLE" == control-plane ]]; then install_pki || return 1; fi
-  if [[ "$1" == init ]]; then
-    kubeadm init --config "$KUBEADM_INIT_CONFIG" --skip-phases=addon/kube-proxy
-  else
-    if [[ "$ROLE" == control-plane ]]; then prepare_control_plane_join; fi
-    kubeadm join --config "$KUBEADM_JOIN_CONFIG"
-  fi
+  if [[ "$1" == join && "$ROLE" == control-plane ]]; then prepare_control_plane_join; fi
+  kubeadm_with_token "$1"
 }
 
 # kubeadm_with_retries init|join: any failure is followed by `kubeadm reset -f` and
@@ -147,7 +130,7 @@ kubeadm_with_retries() {
     log "kubeadm ${1} as ${ROLE}, attempt ${n}"
     if kubeadm_attempt "$1"; then return 0; fi
     log "kubeadm ${1} failed; resetting before the next attempt"
-    kubeadm reset -f || true
+    kubeadm reset -f 2>&1 | redact >&2 || true
     sleep 30
   done
   die "kubeadm ${1} did not succeed after 5 attempts"
@@ -173,8 +156,18 @@ main() {
   configure_containerd
   start_apiserver_proxy
   pull_agent_image
+  start_egress_guard
   become_node
   log "node ${NODE_NAME} bootstrapped as ${ROLE}"
+}
+
+# The egress guard from the node table, before kubeadm starts the kubelet (which requires it),
+# and on every later boot (the unit is enabled).
+start_egress_guard() {
+  log "egress guard from ${NODE_TABLE}"
+  systemctl daemon-reload
+  systemctl enable wg-mesh-guard.service
+  systemctl start wg-mesh-guard.service || die "the egress guard could not be applied; see journalctl -u wg-mesh-guard"
 }
 
 # Sourcing the file (the tests do) defines the functions without running anything.

@@ -1,15 +1,16 @@
 // The per-node env file that bootstrap.sh sources, and where the other boot files live.
-// Only non-secret values: the token lives in the kubeadm configs, and the PKI bundle is
-// fetched at boot from the secret store.
+// Only non-secret values: the join token and the PKI bundle are fetched at boot from the
+// secret store; the env file names where.
 import { pkiBundleFiles } from "./discovery";
 import { MESH_INTERFACE } from "./networkUnits";
 import type { NodeBootstrap } from "./types";
 import { API_PROXY_ENDPOINT } from "../apiEndpoint";
+import { NODE_TABLE_BOOT_FILE } from "../nodeTable";
 
 export const ENV_FILE = "/etc/wg-mesh/bootstrap.env";
-/** Every node: kubeadm join (a replaced first control plane joins too). Holds the token. */
+/** Every node: kubeadm join (a replaced first control plane joins too). A token placeholder, no token. */
 export const KUBEADM_JOIN_FILE = "/etc/wg-mesh/kubeadm-join.yaml";
-/** Only a control plane that may init: kubeadm init. Holds the token. */
+/** Only a control plane that may init: kubeadm init. A token placeholder, no token. */
 export const KUBEADM_INIT_FILE = "/etc/wg-mesh/kubeadm-init.yaml";
 /** The cluster CA certificate (public): probes and the local API proxy trust only it. */
 export const CA_CERT_FILE = "/etc/wg-mesh/cluster-ca.crt";
@@ -52,6 +53,15 @@ export function bootstrapEnv(b: NodeBootstrap): Record<string, string> {
     PKI_AWS_SECRET_ID: b.pkiSecret?.aws?.secretId ?? "",
     PKI_GCP_PROJECT: b.pkiSecret?.gcp?.project ?? "",
     PKI_GCP_SECRET_ID: b.pkiSecret?.gcp?.secretId ?? "",
+    JOIN_TOKEN_AWS_REGION: b.joinTokenSecret.aws?.region ?? "",
+    JOIN_TOKEN_AWS_SECRET_ID: b.joinTokenSecret.aws?.secretId ?? "",
+    JOIN_TOKEN_GCP_PROJECT: b.joinTokenSecret.gcp?.project ?? "",
+    JOIN_TOKEN_GCP_SECRET_ID: b.joinTokenSecret.gcp?.secretId ?? "",
+    NODE_TABLE: NODE_TABLE_BOOT_FILE,
+    GUARD_DEVICE: b.guard.device,
+    GUARD_WG_MARK: b.guard.wgMark,
+    GUARD_WG_MASK: b.guard.wgMask,
+    GUARD_EXEMPT_PORTS: b.guard.exemptPorts,
   };
 }
 

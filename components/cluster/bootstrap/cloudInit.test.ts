@@ -1,10 +1,12 @@
-import { BOOTSTRAP_LIBRARIES, bootstrapScriptSource, EC2_USER_DATA_LIMIT, gunzipUserData, gzipUserData, renderCloudInit } from "./cloudInit";
+import { BOOTSTRAP_LIBRARIES, bootstrapScriptSource, EC2_USER_DATA_LIMIT, gunzipUserData, gzipUserData, renderCloudInit, shippedScript } from "./cloudInit";
 import { CA_CERT_FILE, ENV_FILE, KUBEADM_INIT_FILE, KUBEADM_JOIN_FILE } from "./bootstrapEnv";
 import { exampleNodes } from "./fixtures";
 import { cloudInitSchema, parseCloudConfig, requireTool, run, withTempDir, writtenFile } from "./testTools";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { NodeBootstrap } from "./types";
+import { MAX_NODES } from "../nodeTable";
+import { parseNodeTable } from "../../../agent/src/nodeTable";
 
 const nodes = Object.entries(exampleNodes);
 
@@ -40,7 +42,7 @@ describe.each(nodes)("cloud-init for %s", (_name, node) => {
     expect(script.permissions).toBe("0755");
     expect(script.content).toBe(bootstrapScriptSource());
     for (const lib of BOOTSTRAP_LIBRARIES) {
-      expect(writtenFile(config, `/usr/local/lib/wg-mesh/${lib}`).content).toBe(readFileSync(join(__dirname, lib), "utf8"));
+      expect(writtenFile(config, `/usr/local/lib/wg-mesh/${lib}`).content).toBe(shippedScript(readFileSync(join(__dirname, lib), "utf8")));
     }
     expect(config.runcmd).toEqual([
       ["systemctl", "daemon-reload"],
@@ -74,9 +76,16 @@ describe.each(nodes)("cloud-init for %s", (_name, node) => {
     expect(writtenFile(config, "/etc/systemd/network/50-wgmesh0.netdev").content).toContain("Kind=dummy");
   });
 
-  it("writes an env file that real bash reads back exactly, without the token", () => {
+  it("carries no join token anywhere, only where the node reads it (its own cloud's store) and placeholders for kubeadm", () => {
+    expect(userData).not.toMatch(/[a-z0-9]{6}\.[a-z0-9]{16}/);
+    expect(writtenFile(config, KUBEADM_JOIN_FILE).content).toContain("@@WG_MESH_JOIN_TOKEN@@");
     const env = writtenFile(config, ENV_FILE).content;
-    expect(env).not.toContain(node.bootstrapToken);
+    const ref = node.joinTokenSecret[node.cloud]!;
+    expect(env).toContain(`JOIN_TOKEN_${node.cloud.toUpperCase()}_SECRET_ID='${ref.secretId}'`);
+  });
+
+  it("writes an env file that real bash reads back exactly", () => {
+    const env = writtenFile(config, ENV_FILE).content;
     const out = withTempDir((dir) => {
       writeFileSync(join(dir, "env"), env);
       return run("bash", ["-c", 'set -eu; source "$1"; printf "%s|" "$NODE_IP" "$ROLE" "$MAY_INIT" "$K8S_MINOR" "$CP_NAMES" "$CP_IPS" "$API_PROXY" "$AGENT_IMAGE" "$KUBEADM_INIT_CONFIG" "$PKI_FILES"', "_", join(dir, "env")]);
@@ -123,4 +132,56 @@ it("control-plane user data names the secret, workers' does not", () => {
   const worker = renderCloudInit(exampleNodes["gcp worker"]);
   expect(worker).toContain("PKI_GCP_SECRET_ID=''");
   expect(worker).toContain("PKI_FILES=''");
+});
+
+describe.each(nodes)("issue 9 boot files for %s", (_name, node) => {
+  const config = parseCloudConfig(renderCloudInit(node));
+
+  it("carries the node table, in the agent's format (its own parser reads it), listing this node", () => {
+    const table = parseNodeTable(writtenFile(config, "/etc/wg-mesh/node-table.json").content);
+    expect(Object.keys(table).sort()).toEqual(["nodes", "podCidrs"]);
+    expect(table.nodes.find((n: { name: string }) => n.name === node.nodeName)).toMatchObject({ role: node.role, addresses: [node.nodeIp] });
+    expect(writtenFile(config, "/etc/wg-mesh/node-table.json").permissions).toBe("0644"); // public: addresses and roles
+  });
+
+  it("installs the egress guard unit before the kubelet, which requires it, with the agent image's guard subcommand", () => {
+    const unit = writtenFile(config, "/etc/systemd/system/wg-mesh-guard.service").content;
+    expect(unit).toMatch(/^Before=kubelet\.service$/m);
+    expect(unit).toMatch(/^After=containerd\.service/m);
+    expect(unit).toMatch(/^ExecStart=\/usr\/local\/sbin\/wg-mesh-guard$/m);
+    expect(unit).toMatch(/^WantedBy=multi-user\.target$/m); // every boot
+    expect(writtenFile(config, "/etc/systemd/system/kubelet.service.d/05-wg-mesh-guard.conf").content).toBe("[Unit]\nAfter=wg-mesh-guard.service\nRequires=wg-mesh-guard.service\n");
+    expect(writtenFile(config, "/usr/local/sbin/wg-mesh-guard").content).toContain("guard apply --node-table");
+  });
+
+  it("tells systemd-networkd to leave foreign routing-policy rules and routes alone", () => {
+    const conf = writtenFile(config, "/etc/systemd/networkd.conf.d/50-wg-mesh.conf");
+    expect(conf.content.split("\n")).toEqual(["[Network]", "ManageForeignRoutingPolicyRules=no", "ManageForeignRoutes=no", ""]);
+    expect(conf.permissions).toBe("0644");
+  });
+});
+
+it(`still fits EC2's limit with a node table of ${MAX_NODES} nodes with the longest names and scattered addresses`, () => {
+  const base = exampleNodes["aws first control-plane"];
+  const table = JSON.parse(base.nodeTable);
+  const long = "c".repeat(20);
+  for (let i = table.nodes.length; i < MAX_NODES; i++) {
+    table.nodes.push({ name: `${long}-aws-${"p".repeat(17)}${i % 7}-${i}`, role: "worker", addresses: [`${11 + ((i * 37) % 200)}.${(i * 91) % 251}.${(i * 53) % 253}.${(i * 29) % 254 + 1}`] });
+  }
+  expect(parseNodeTable(JSON.stringify(table)).nodes).toHaveLength(MAX_NODES);
+  const packed = Buffer.from(gzipUserData(renderCloudInit({ ...base, nodeTable: JSON.stringify(table) })), "base64").length;
+  expect(packed).toBeLessThan(EC2_USER_DATA_LIMIT);
+});
+
+it("ships each script without its comment and blank lines, every other line unchanged and in order", () => {
+  const text = "#!/usr/bin/env bash\n# a comment\n\nset -e\n  # indented comment\n# shellcheck source=/dev/null\nsource x # trailing stays\necho '#not a comment'\n";
+  expect(shippedScript(text)).toBe("#!/usr/bin/env bash\nset -e\n# shellcheck source=/dev/null\nsource x # trailing stays\necho '#not a comment'\n");
+  for (const lib of [...BOOTSTRAP_LIBRARIES, "bootstrap.sh", "guard.sh"]) {
+    const original = readFileSync(join(__dirname, lib), "utf8").split("\n");
+    const shipped = shippedScript(original.join("\n")).trimEnd().split("\n");
+    expect(original.filter((l) => shipped.includes(l)).length).toBeGreaterThanOrEqual(shipped.length);
+    let at = 0;
+    for (const line of shipped) at = original.indexOf(line, at) + 1;
+    expect({ lib, inOrder: at > 0 }).toEqual({ lib, inOrder: true });
+  }
 });

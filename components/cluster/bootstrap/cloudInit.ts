@@ -12,15 +12,33 @@ import { networkUnits } from "./networkUnits";
 import { PROXY_CONFIG_FILE, PROXY_UNIT, PROXY_UNIT_CONTENT, renderProxyConfig } from "./apiserverProxy";
 import type { NodeBootstrap } from "./types";
 import { validateBootstrap } from "./validate";
+import { GUARD_SCRIPT_PATH, GUARD_UNIT, GUARD_UNIT_CONTENT, KUBELET_DROP_IN, KUBELET_DROP_IN_PATH, NETWORKD_DROP_IN, NETWORKD_DROP_IN_PATH } from "./guardUnits";
+import { NODE_TABLE_BOOT_FILE } from "../nodeTable";
 
 export const BOOTSTRAP_SCRIPT_PATH = "/usr/local/sbin/wg-mesh-bootstrap";
 export const BOOTSTRAP_UNIT = "wg-mesh-bootstrap.service";
 /** The shell libraries bootstrap.sh sources, shipped verbatim from this directory. */
-export const BOOTSTRAP_LIBRARIES = ["packages.sh", "decide.sh", "etcd.sh"] as const;
+export const BOOTSTRAP_LIBRARIES = ["packages.sh", "decide.sh", "etcd.sh", "secrets.sh"] as const;
 
-const source = (file: string): string => readFileSync(join(__dirname, file), "utf8");
-/** The repository's bootstrap.sh, shipped verbatim so shellcheck checks what nodes run. */
+/**
+ * A script as nodes get it: the repository's file without its comment and blank lines (the
+ * shebang and `# shellcheck` directives stay), because EC2 takes 16 KiB of user data and
+ * every byte the scripts save is room for the node table. Nothing else changes: no script
+ * has a heredoc or a multi-line string, and shellcheck checks what is shipped.
+ */
+export function shippedScript(text: string): string {
+  return text.split("\n").filter((line, i) => {
+    if (i === 0 && line.startsWith("#!")) return true;
+    if (/^\s*#\s*shellcheck\s/.test(line)) return true;
+    return !/^\s*#/.test(line) && line.trim() !== "";
+  }).join("\n").concat("\n");
+}
+
+const source = (file: string): string => shippedScript(readFileSync(join(__dirname, file), "utf8"));
+/** The repository's bootstrap.sh as shipped (shippedScript), so shellcheck checks what nodes run. */
 export const bootstrapScriptSource = (): string => source("bootstrap.sh");
+/** The boot-time egress guard (guard.sh), likewise. */
+export const guardScriptSource = (): string => source("guard.sh");
 
 // A oneshot unit rather than a bare runcmd: output goes to the journal and the console; a
 // transient failure (no egress yet, a package mirror down, the API not up) is retried by
@@ -65,12 +83,17 @@ export function cloudConfig(b: NodeBootstrap) {
     disable_root: true,
     write_files: [
       file(ENV_FILE, renderBootstrapEnv(b), "0600"),
-      file(KUBEADM_JOIN_FILE, renderJoinConfig(b), "0600"), // holds the bootstrap token
+      file(KUBEADM_JOIN_FILE, renderJoinConfig(b), "0600"), // a token placeholder: the token is fetched at boot
       ...(b.mayInit ? [file(KUBEADM_INIT_FILE, renderInitConfig(b), "0600")] : []),
       file(CA_CERT_FILE, b.caCertPem.endsWith("\n") ? b.caCertPem : `${b.caCertPem}\n`, "0644"),
       file(PROXY_CONFIG_FILE, renderProxyConfig(b.controlPlanes), "0644"),
       file(`/etc/systemd/system/${PROXY_UNIT}`, PROXY_UNIT_CONTENT, "0644"),
       ...networkUnits(b.nodeIp).map((u) => file(u.path, u.content, "0644")),
+      file(NETWORKD_DROP_IN_PATH, NETWORKD_DROP_IN, "0644"),
+      file(NODE_TABLE_BOOT_FILE, `${b.nodeTable}\n`, "0644"),
+      file(GUARD_SCRIPT_PATH, guardScriptSource(), "0755"),
+      file(`/etc/systemd/system/${GUARD_UNIT}`, GUARD_UNIT_CONTENT, "0644"),
+      file(KUBELET_DROP_IN_PATH, KUBELET_DROP_IN, "0644"),
       file(BOOTSTRAP_SCRIPT_PATH, bootstrapScriptSource(), "0755"),
       ...BOOTSTRAP_LIBRARIES.map((lib) => file(`${LIB_DIR}/${lib}`, source(lib), "0644")),
       file(`/etc/systemd/system/${BOOTSTRAP_UNIT}`, BOOTSTRAP_UNIT_CONTENT, "0644"),

@@ -5,6 +5,7 @@ import { exampleNodes } from "./fixtures";
 import { parseCloudConfig, writtenFile } from "./testTools";
 import type { clusterConfiguration, initConfiguration, joinConfiguration } from "./kubeadmConfig";
 import type { NodeBootstrap } from "./types";
+import { TOKEN_PLACEHOLDER, TOKEN_TTL_PLACEHOLDER } from "./kubeadmConfig";
 
 // The shapes the builders produce; the test checks that parsing the YAML gives them back.
 interface KubeadmDocs {
@@ -27,12 +28,12 @@ function kubeadmDocs(node: NodeBootstrap, file = KUBEADM_JOIN_FILE): KubeadmDocs
 const nodeIpArg = (n: NodeBootstrap) => [{ name: "node-ip", value: n.nodeIp }];
 
 describe.each(["aws", "gcp"])("%s", (cloud) => {
-  it("first control-plane: token with ttl 0s, advertise/node IP = public IP, kube-proxy skipped, etcd on all addresses", () => {
+  it("first control-plane: a token placeholder with a TTL placeholder (filled in at boot), advertise/node IP = public IP, kube-proxy skipped, etcd on all addresses", () => {
     const node = exampleNodes[`${cloud} first control-plane`];
     const docs = kubeadmDocs(node, KUBEADM_INIT_FILE);
     expect(Object.keys(docs).sort()).toEqual(["ClusterConfiguration", "InitConfiguration"]);
     const init = docs.InitConfiguration;
-    expect(init.bootstrapTokens).toEqual([expect.objectContaining({ token: node.bootstrapToken, ttl: "0s", usages: ["signing", "authentication"] })]);
+    expect(init.bootstrapTokens).toEqual([expect.objectContaining({ token: TOKEN_PLACEHOLDER, ttl: TOKEN_TTL_PLACEHOLDER, usages: ["signing", "authentication"] })]);
     expect(init.localAPIEndpoint).toEqual({ advertiseAddress: node.nodeIp, bindPort: 6443 });
     expect(init.nodeRegistration.name).toBe(node.nodeName);
     expect(init.nodeRegistration.kubeletExtraArgs).toEqual(nodeIpArg(node));
@@ -56,7 +57,7 @@ describe.each(["aws", "gcp"])("%s", (cloud) => {
   it("first control-plane can join too (rebuilt while others run), through the local proxy", () => {
     const node = exampleNodes[`${cloud} first control-plane`];
     const join = kubeadmDocs(node).JoinConfiguration;
-    expect(join.discovery.bootstrapToken).toEqual({ apiServerEndpoint: "127.0.0.1:7445", token: node.bootstrapToken, caCertHashes: [node.discoveryHash] });
+    expect(join.discovery.bootstrapToken).toEqual({ apiServerEndpoint: "127.0.0.1:7445", token: TOKEN_PLACEHOLDER, caCertHashes: [node.discoveryHash] });
     expect(join.controlPlane).toEqual({ localAPIEndpoint: { advertiseAddress: node.nodeIp, bindPort: 6443 } });
   });
 
@@ -65,7 +66,7 @@ describe.each(["aws", "gcp"])("%s", (cloud) => {
     const docs = kubeadmDocs(node);
     expect(Object.keys(docs)).toEqual(["JoinConfiguration"]);
     const join = docs.JoinConfiguration;
-    expect(join.discovery.bootstrapToken).toEqual({ apiServerEndpoint: "127.0.0.1:7445", token: node.bootstrapToken, caCertHashes: [node.discoveryHash] });
+    expect(join.discovery.bootstrapToken).toEqual({ apiServerEndpoint: "127.0.0.1:7445", token: TOKEN_PLACEHOLDER, caCertHashes: [node.discoveryHash] });
     expect(join.nodeRegistration.kubeletExtraArgs).toEqual(nodeIpArg(node));
     expect(join.nodeRegistration).not.toHaveProperty("taints");
     expect(join.controlPlane).toEqual({ localAPIEndpoint: { advertiseAddress: node.nodeIp, bindPort: 6443 } });

@@ -10,12 +10,14 @@ const CRI_SOCKET = "unix:///run/containerd/containerd.sock";
 const API_PORT = API_SERVER_PORT;
 
 /**
- * ttl "0s" = the token never expires. Nodes added by a later `pulumi up` join with the
- * same token and discovery hash baked into their user data, with no one logging in to mint
- * a fresh token. The token only lets a machine request a node client certificate; it is a
- * Pulumi secret, and rotating it is replacing it in Pulumi (see README).
+ * The join token is not in these files: they carry placeholders that the boot script fills
+ * in, in a private copy under /run, from the token it read from the cloud's secret store
+ * (jointoken.sh). The TTL placeholder becomes the seconds left until the stored expiry, so
+ * the token `kubeadm init` creates expires exactly when the program said. (kubeadm's
+ * `expires` field cannot be used: kubeadm defaults `ttl` and then rejects both together.)
  */
-export const BOOTSTRAP_TOKEN_TTL = "0s";
+export const TOKEN_PLACEHOLDER = "@@WG_MESH_JOIN_TOKEN@@";
+export const TOKEN_TTL_PLACEHOLDER = "@@WG_MESH_JOIN_TOKEN_TTL@@";
 
 /** kube-proxy is skipped: Cilium's kube-proxy replacement handles Services. */
 export const SKIP_PHASES = ["addon/kube-proxy"] as const;
@@ -39,8 +41,8 @@ export function initConfiguration(b: NodeBootstrap) {
     kind: "InitConfiguration",
     bootstrapTokens: [
       {
-        token: b.bootstrapToken,
-        ttl: BOOTSTRAP_TOKEN_TTL,
+        token: TOKEN_PLACEHOLDER,
+        ttl: TOKEN_TTL_PLACEHOLDER,
         usages: ["signing", "authentication"],
         groups: ["system:bootstrappers:kubeadm:default-node-token"],
         description: "wg-mesh node join token (managed by Pulumi)",
@@ -89,7 +91,7 @@ export function joinConfiguration(b: NodeBootstrap) {
       bootstrapToken: {
         // The local proxy: whichever control plane answers serves cluster-info.
         apiServerEndpoint: API_PROXY_ENDPOINT,
-        token: b.bootstrapToken,
+        token: TOKEN_PLACEHOLDER,
         caCertHashes: [b.discoveryHash],
       },
     },

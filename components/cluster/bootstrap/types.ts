@@ -3,11 +3,14 @@
 // decides at boot (init or join, when to join) it decides from these and from probing the
 // control planes; nothing here says "this node inits".
 
-/** Where a control-plane node reads the PKI bundle (JSON of PEMs) with its own instance identity. */
-export interface PkiSecretRef {
+/** A secret in the node's own cloud's store, read at boot with the node's own instance identity. */
+export interface SecretRef {
   readonly aws?: { readonly region: string; readonly secretId: string };
   readonly gcp?: { readonly project: string; readonly secretId: string };
 }
+
+/** Where a control-plane node reads the PKI bundle (JSON of PEMs). */
+export type PkiSecretRef = SecretRef;
 
 export interface ControlPlaneRef {
   /** Node name (also its etcd member name). */
@@ -40,8 +43,8 @@ export interface NodeBootstrap {
   readonly containerdVersion: string;
   readonly podCidr: string;
   readonly serviceCidr: string;
-  /** "abcdef.0123456789abcdef" (a Pulumi secret upstream). */
-  readonly bootstrapToken: string;
+  /** Where the node reads the join tokens (`{"tokens": [{token, expires}, ...]}`); the token itself is never in user data. */
+  readonly joinTokenSecret: SecretRef;
   /** "sha256:<hex>" of the cluster CA's SubjectPublicKeyInfo. */
   readonly discoveryHash: string;
   /** The cluster CA certificate (public): probes and the local proxy verify control planes with it. */
@@ -50,4 +53,18 @@ export interface NodeBootstrap {
   readonly agentImage: string;
   /** Control-plane nodes only: where to read the PKI bundle. */
   readonly pkiSecret?: PkiSecretRef;
+  /** The node table (JSON, ../nodeTable.ts) as it is when this node is created. */
+  readonly nodeTable: string;
+  /** The agent settings the boot-time guard shares with the DaemonSet. */
+  readonly guard: GuardSettings;
+}
+
+export interface GuardSettings {
+  /** WireGuard device, e.g. cilium_wg0. */
+  readonly device: string;
+  /** WireGuard's own packets' mark and mask, "0x..." */
+  readonly wgMark: string;
+  readonly wgMask: string;
+  /** TCP ports of control planes left outside WireGuard, "6443,2379-2380". */
+  readonly exemptPorts: string;
 }

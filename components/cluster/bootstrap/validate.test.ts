@@ -34,6 +34,10 @@ it.each<[string, NodeBootstrap, RegExp]>([
   expect(() => renderCloudInit(node)).toThrow(message);
 });
 
-it("never echoes the bootstrap token in its error", () => {
-  expect(() => validateBootstrap({ ...worker, bootstrapToken: "secret-but-malformed" })).toThrow(/bootstrapToken = "<redacted>"/);
+it.each<[string, NodeBootstrap, RegExp]>([
+  ["no join-token secret", { ...worker, joinTokenSecret: {} }, /aws worker node needs joinTokenSecret\.aws/],
+  ["the other cloud's join-token secret", { ...cp, joinTokenSecret: { aws: { region: "eu-west-1", secretId: "demo/join-token" } } }, /needs joinTokenSecret\.gcp/],
+  ["a join-token secret id with shell metacharacters", { ...worker, joinTokenSecret: { aws: { region: "eu-west-1", secretId: "x';reboot;'" } } }, /joinTokenSecret\.aws\.secretId/],
+])("rejects %s, naming the field", (_what, node, message) => {
+  expect(() => validateBootstrap(node)).toThrow(message);
 });

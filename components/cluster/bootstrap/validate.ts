@@ -2,12 +2,11 @@
 // file, a kubeadm config or a systemd unit, so each is held to a strict format here and
 // a bad one fails `pulumi up` with the field's name and the fix, not a node that never joins.
 import ipaddr from "ipaddr.js";
-import type { NodeBootstrap } from "./types";
+import type { NodeBootstrap, SecretRef } from "./types";
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const K8S_VERSION = /^(\d+)\.(\d+)\.(\d+)$/;
 const CONTAINERD_VERSION = /^\d+\.\d+\.\d+$/;
-const TOKEN = /^[a-z0-9]{6}\.[a-z0-9]{16}$/;
 const HASH = /^sha256:[0-9a-f]{64}$/;
 const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 // Secrets Manager names/ARNs and Secret Manager ids: no quotes, spaces or shell metacharacters.
@@ -54,9 +53,23 @@ export function validateBootstrap(b: NodeBootstrap): void {
   if (!CONTAINERD_VERSION.test(b.containerdVersion)) fail("containerdVersion", b.containerdVersion, 'use "MAJOR.MINOR.PATCH", e.g. "1.7.28"');
   checkCidr("podCidr", b.podCidr);
   checkCidr("serviceCidr", b.serviceCidr);
-  if (!TOKEN.test(b.bootstrapToken)) fail("bootstrapToken", "<redacted>", 'use the kubeadm format "[a-z0-9]{6}.[a-z0-9]{16}"');
   if (!HASH.test(b.discoveryHash)) fail("discoveryHash", b.discoveryHash, 'use "sha256:<64 lowercase hex>" from discoveryTokenCaCertHash()');
   validatePkiSecret(b);
+  validateSecretRef(b, "joinTokenSecret", b.joinTokenSecret);
+  validateGuard(b);
+}
+
+function validateGuard(b: NodeBootstrap): void {
+  let table: { nodes?: { name?: string }[] };
+  try {
+    table = JSON.parse(b.nodeTable) as typeof table;
+  } catch {
+    fail("nodeTable", "<json>", "give the node table JSON document (components/cluster/nodeTable.ts)");
+  }
+  if (!table.nodes?.some((n) => n.name === b.nodeName)) fail("nodeTable", "<json>", `list this node (${b.nodeName}) in the node table`);
+  if (!/^[A-Za-z0-9_.:-]{1,15}$/.test(b.guard.device)) fail("guard.device", b.guard.device, "use a Linux interface name");
+  for (const f of ["wgMark", "wgMask"] as const) if (!/^0x[0-9a-f]{1,8}$/.test(b.guard[f])) fail(`guard.${f}`, b.guard[f], 'use hex such as "0xe00"');
+  if (!/^\d{1,5}(-\d{1,5})?(,\d{1,5}(-\d{1,5})?)*$/.test(b.guard.exemptPorts)) fail("guard.exemptPorts", b.guard.exemptPorts, 'use "6443,2379-2380"');
 }
 
 function validatePkiSecret(b: NodeBootstrap): void {
@@ -65,15 +78,20 @@ function validatePkiSecret(b: NodeBootstrap): void {
     if (ref) fail("pkiSecret", ref, "workers must not get the PKI bundle; leave pkiSecret unset on workers");
     return;
   }
+  validateSecretRef(b, "pkiSecret", ref);
+}
+
+/** A reference to a secret in the node's own cloud (the only store its identity can read). */
+function validateSecretRef(b: NodeBootstrap, field: string, ref: SecretRef | undefined): void {
   const want = b.cloud;
-  if (!ref?.[want]) fail("pkiSecret", ref, `a ${b.cloud} control-plane node needs pkiSecret.${want} (the secret it reads the PKI bundle from)`);
-  if (ref.aws && ref.gcp) fail("pkiSecret", ref, "set exactly one of pkiSecret.aws / pkiSecret.gcp (the node's own cloud)");
+  if (!ref?.[want]) fail(field, ref, `a ${b.cloud} ${b.role} node needs ${field}.${want} (the secret in its own cloud it reads at boot)`);
+  if (ref.aws && ref.gcp) fail(field, ref, `set exactly one of ${field}.aws / ${field}.gcp (the node's own cloud)`);
   if (ref.aws) {
-    if (!AWS_REGION.test(ref.aws.region)) fail("pkiSecret.aws.region", ref.aws.region, 'use an AWS region such as "eu-west-1"');
-    if (!AWS_SECRET_ID.test(ref.aws.secretId)) fail("pkiSecret.aws.secretId", ref.aws.secretId, "use the secret's name or ARN");
+    if (!AWS_REGION.test(ref.aws.region)) fail(`${field}.aws.region`, ref.aws.region, 'use an AWS region such as "eu-west-1"');
+    if (!AWS_SECRET_ID.test(ref.aws.secretId)) fail(`${field}.aws.secretId`, ref.aws.secretId, "use the secret's name or ARN");
   }
   if (ref.gcp) {
-    if (!GCP_PROJECT.test(ref.gcp.project)) fail("pkiSecret.gcp.project", ref.gcp.project, "use the GCP project id (not its number or name)");
-    if (!GCP_SECRET_ID.test(ref.gcp.secretId)) fail("pkiSecret.gcp.secretId", ref.gcp.secretId, "use the short secret id (not projects/.../secrets/...)");
+    if (!GCP_PROJECT.test(ref.gcp.project)) fail(`${field}.gcp.project`, ref.gcp.project, "use the GCP project id (not its number or name)");
+    if (!GCP_SECRET_ID.test(ref.gcp.secretId)) fail(`${field}.gcp.secretId`, ref.gcp.secretId, "use the short secret id (not projects/.../secrets/...)");
   }
 }
