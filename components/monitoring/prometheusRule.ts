@@ -52,9 +52,13 @@ export function prometheusRule(input: PrometheusRuleInput) {
   };
 }
 
-export interface NodeRouterAlertsArgs extends PrometheusRuleInput {
+export interface NodeRouterAlertsArgs {
   /** Kubernetes provider built from the cluster's kubeconfig; required. */
   readonly provider: k8s.Provider;
+  /** Namespace of the PrometheusRule (the Prometheus' ruleNamespaceSelector must admit it). */
+  readonly namespace: string;
+  /** Extra labels, e.g. the ones the Prometheus' ruleSelector matches ({release: kube-prometheus-stack}). */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 export class NodeRouterAlerts extends pulumi.ComponentResource {
@@ -62,7 +66,7 @@ export class NodeRouterAlerts extends pulumi.ComponentResource {
 
   constructor(name: string, args: NodeRouterAlertsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("wg-mesh:monitoring:NodeRouterAlerts", name, {}, opts);
-    this.prometheusRule = new k8s.apiextensions.CustomResource(`${name}-prometheus-rule`, prometheusRule(args), { parent: this, provider: args.provider });
+    this.prometheusRule = new k8s.apiextensions.CustomResource(`${name}-prometheus-rule`, prometheusRule({ namespace: args.namespace, labels: args.labels }), { parent: this, provider: args.provider });
     this.registerOutputs({ prometheusRule: this.prometheusRule });
   }
 }
