@@ -9,6 +9,7 @@ import { Cluster } from "../components/cluster/cluster";
 import { VersionGuard } from "../components/cluster/versionGuard";
 import { Cilium } from "../components/cilium/cilium";
 import { NodeRouter } from "../components/nodeRouter/nodeRouter";
+import { NodeRouterAlerts } from "../components/monitoring/prometheusRule";
 import { ciliumValuesInput } from "./platform";
 import { livesInCluster } from "./kubernetesLifecycle";
 import { bootstrapTokenSecret } from "../components/cluster/joinToken";
@@ -57,6 +58,8 @@ export function program() {
   const nodeRouter = new NodeRouter(`${name}-node-router`, { provider: k8sProvider, settings: config.nodeRouter, dependsOn: [cilium], nodeTable: cluster.nodeTableDocument }, inCluster);
   // A node added later is in every node's table (the ConfigMap) before its instance exists.
   admit([joinToken, nodeRouter.nodeTable!]);
+  // The agent's alerts for the Prometheus Operator (its CRDs must exist: stack config `alerts`).
+  if (config.alerts.prometheusRule) new NodeRouterAlerts(`${name}-alerts`, { provider: k8sProvider, namespace: config.alerts.namespace, labels: config.alerts.labels }, inCluster);
 
   return {
     apiEndpoint: cluster.apiEndpoint,

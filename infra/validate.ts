@@ -11,6 +11,7 @@ import { ciliumValuesInput } from "./platform";
 import { checkNetworks } from "./networks";
 import { checkQuotas } from "./quotas";
 import { amiProblem, gcpImageProblem, RENAMED_KEYS, REQUIRED_HINTS } from "./pins";
+import { loadRuleGroups } from "../components/monitoring/prometheusRule";
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -35,7 +36,8 @@ export function validateStackConfig(raw: Record<string, unknown>, project: strin
     (k) => `${key([k])}: unknown key (an unknown cloud?); supported clouds are ${clouds.join(", ")} and the other keys are ${Object.keys(stackConfigSchema.shape).filter((s) => !(clouds as readonly string[]).includes(s)).join(", ")}`,
   );
   const known = Object.fromEntries(Object.entries(raw).filter(([k]) => !unknownTopLevel.includes(k)));
-  const parsed = stackConfigSchema.safeParse(known);
+  // reportInput: a value of the wrong type is told apart from a missing one (describeIssue).
+  const parsed = stackConfigSchema.safeParse(known, { reportInput: true });
   if (!parsed.success) {
     problems.push(...parsed.error.issues.flatMap((i) => describeIssue(i, key)));
     throw new ConfigError(problems);
@@ -139,7 +141,7 @@ function checkPins(config: StackConfig, key: KeyFn): string[] {
   return problems;
 }
 
-/** Runs the Cilium values builder and the agent settings resolver; their errors name `cilium.*` / `nodeRouter.*`. */
+/** Runs the Cilium values builder and the agent settings resolver (errors name `cilium.*` / `nodeRouter.*`), and reads the alert rules when they are wanted. */
 function checkPlatform(config: StackConfig, project: string): string[] {
   const problems: string[] = [];
   const attempt = (f: () => unknown) => {
@@ -151,5 +153,6 @@ function checkPlatform(config: StackConfig, project: string): string[] {
   };
   attempt(() => buildCiliumValues(ciliumValuesInput(config)));
   attempt(() => resolveNodeRouterSettings(config.nodeRouter));
+  if (config.alerts.prometheusRule) attempt(() => loadRuleGroups());
   return problems;
 }
