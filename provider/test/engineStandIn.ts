@@ -29,10 +29,17 @@ export interface EngineStandIn {
 type Handler = (req: any, cb: (err: unknown, res?: any) => void) => unknown;
 type MockMonitor = Record<"registerResource" | "registerResourceOutputs" | "invoke" | "readResource" | "getDeploymentInfo" | "registerPackage", Handler>;
 
-/** Serves the mock monitor installed by `pulumi.runtime.setMocks` (call installMocks first). */
+/**
+ * Serves the mock monitor that `pulumi.runtime.setMocks` installed; each request goes to the one
+ * installed at that moment, so a test can switch to preview mocks between Construct calls.
+ */
 export async function startEngine(): Promise<EngineStandIn> {
-  const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitor;
-  if (!monitor) throw new Error("install the Pulumi mocks before starting the engine stand-in");
+  const current = () => {
+    const m = pulumi.runtime.getMonitor() as unknown as MockMonitor | undefined;
+    if (!m) throw new Error("install the Pulumi mocks (test/pulumiMocks.ts installMocks) before calling the engine stand-in");
+    return m;
+  };
+  const monitor = new Proxy({} as MockMonitor, { get: (_t, key: keyof MockMonitor) => { const m = current(); return m[key].bind(m); } });
   const logs: LogEntry[] = [];
   const registrations: Registration[] = [];
   const register: Handler = (req: resourcePb.RegisterResourceRequest, cb) => {
@@ -44,7 +51,11 @@ export async function startEngine(): Promise<EngineStandIn> {
     });
   };
   const unary = (f: Handler) => (call: grpc.ServerUnaryCall<any, any>, cb: grpc.sendUnaryData<any>) => {
-    Promise.resolve(f.call(monitor, call.request, (err: unknown, res?: any) => cb(err as grpc.ServiceError | null, res))).catch((e) => cb(e as grpc.ServiceError));
+    try {
+      f(call.request, (err: unknown, res?: any) => cb(err as grpc.ServiceError | null, res));
+    } catch (e) {
+      cb(e as grpc.ServiceError);
+    }
   };
   const server = new grpc.Server();
   server.addService(engineRpc.EngineService, {
@@ -57,10 +68,10 @@ export async function startEngine(): Promise<EngineStandIn> {
   });
   server.addService(resourceRpc.ResourceMonitorService, {
     registerResource: unary(register),
-    invoke: unary(monitor.invoke),
-    readResource: unary(monitor.readResource),
-    getDeploymentInfo: unary(monitor.getDeploymentInfo),
-    registerPackage: unary(monitor.registerPackage),
+    invoke: unary((req, cb) => monitor.invoke(req, cb)),
+    readResource: unary((req, cb) => monitor.readResource(req, cb)),
+    getDeploymentInfo: unary((req, cb) => monitor.getDeploymentInfo(req, cb)),
+    registerPackage: unary((req, cb) => monitor.registerPackage(req, cb)),
     // The mock monitor answers these with plain objects; the wire needs the messages.
     registerResourceOutputs: unary((req, cb) => monitor.registerResourceOutputs(req, (err) => cb(err, new Empty()))),
     supportsFeature: (call: grpc.ServerUnaryCall<resourcePb.SupportsFeatureRequest, resourcePb.SupportsFeatureResponse>, cb: grpc.sendUnaryData<resourcePb.SupportsFeatureResponse>) => {
