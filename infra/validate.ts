@@ -1,16 +1,18 @@
-// Validation of the whole stack config before any resource is registered. Every problem
-// names the config key and the fix; all problems are reported at once.
+// Validation of the whole stack config before any resource is registered: the schema, then
+// what spans keys (nodes, networks, pins, quotas), then what the components check of the model
+// they will take (Cilium's inputs, the agent's settings). Every problem names the config key and
+// the fix; all problems are reported at once. The result is the one model (./model.ts).
 import { z } from "zod";
-import { stackConfigSchema, clouds, type StackConfig } from "./configSchema";
-import { expandPools, isControlPlane, type NodeSpec } from "../components/cluster/nodes";
-import { buildCiliumValues } from "../components/cilium/values";
-import { resolveNodeRouterSettings } from "../components/nodeRouter/settings";
+import { stackConfigSchema, type StackConfig } from "./configSchema";
+import { CLOUDS, isControlPlane, type NodeSpec } from "../components/cluster/nodes";
+import { ciliumProblems } from "../components/cilium/values";
+import { nodeRouterProblems } from "../components/nodeRouter/settings";
 import { apiEndpointProblem } from "../components/cluster/apiEndpoint";
 import { MAX_NODES } from "../components/cluster/nodeTable";
-import { ciliumValuesInput } from "./platform";
 import { checkNetworks } from "./networks";
 import { checkQuotas } from "./quotas";
 import { amiProblem, gcpImageProblem, RENAMED_KEYS, REQUIRED_HINTS } from "./pins";
+import { stackModel, stackNodes, type StackModel } from "./model";
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -20,8 +22,7 @@ export class ConfigError extends Error {
 }
 
 export interface ValidatedConfig {
-  readonly config: StackConfig;
-  readonly nodes: readonly NodeSpec[];
+  readonly model: StackModel;
   readonly warnings: readonly string[];
 }
 
@@ -32,7 +33,7 @@ export function validateStackConfig(raw: Record<string, unknown>, project: strin
   const key: KeyFn = (path) => `${project}:${path.map(String).join(".")}`;
   const unknownTopLevel = Object.keys(raw).filter((k) => !(k in stackConfigSchema.shape));
   const problems: string[] = unknownTopLevel.map(
-    (k) => `${key([k])}: unknown key (an unknown cloud?); supported clouds are ${clouds.join(", ")} and the other keys are ${Object.keys(stackConfigSchema.shape).filter((s) => !(clouds as readonly string[]).includes(s)).join(", ")}`,
+    (k) => `${key([k])}: unknown key (an unknown cloud?); supported clouds are ${CLOUDS.join(", ")} and the other keys are ${Object.keys(stackConfigSchema.shape).filter((s) => !(CLOUDS as readonly string[]).includes(s)).join(", ")}`,
   );
   const known = Object.fromEntries(Object.entries(raw).filter(([k]) => !unknownTopLevel.includes(k)));
   const parsed = stackConfigSchema.safeParse(known);
@@ -41,22 +42,18 @@ export function validateStackConfig(raw: Record<string, unknown>, project: strin
     throw new ConfigError(problems);
   }
   const config = parsed.data;
+  const nodes = stackNodes(config);
   const warnings: string[] = [];
-  problems.push(...checkCloudsAndNodes(config, key, warnings));
+  problems.push(...checkCloudsAndNodes(config, nodes, key, warnings));
   problems.push(...checkNetworks(config, key));
   problems.push(...checkPins(config, key));
-  if (problems.length === 0) problems.push(...checkPlatform(config, project));
-  if (problems.length === 0) problems.push(...checkQuotas(config, allNodes(config), key));
   if (problems.length > 0) throw new ConfigError(problems);
-  return { config, nodes: allNodes(config), warnings };
-}
-
-export function allNodes(config: StackConfig): NodeSpec[] {
-  const name = config.cluster.name;
-  return [
-    ...(config.aws ? expandPools(name, "aws", config.aws.pools) : []),
-    ...(config.gcp ? expandPools(name, "gcp", config.gcp.pools) : []),
-  ];
+  const model = stackModel(config, nodes);
+  // What the components would refuse, named by the stack keys (cilium.*, nodeRouter.*).
+  problems.push(...ciliumProblems(model.cilium).map((p) => `${project}:${p}`), ...nodeRouterProblems(model.nodeRouter, `${project}:nodeRouter.`));
+  if (problems.length === 0) problems.push(...checkQuotas(config, nodes, key));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { model, warnings };
 }
 
 function describeIssue(issue: z.core.$ZodIssue, key: KeyFn): string[] {
@@ -75,10 +72,10 @@ function describeIssue(issue: z.core.$ZodIssue, key: KeyFn): string[] {
   return [`${key(issue.path)}: ${issue.message}`];
 }
 
-function checkCloudsAndNodes(config: StackConfig, key: KeyFn, warnings: string[]): string[] {
+function checkCloudsAndNodes(config: StackConfig, nodes: readonly NodeSpec[], key: KeyFn, warnings: string[]): string[] {
   const problems: string[] = [];
   if (!config.aws && !config.gcp) problems.push(`${key(["aws"])} / ${key(["gcp"])}: no cloud configured; set at least one of them with node pools`);
-  for (const cloud of clouds) {
+  for (const cloud of CLOUDS) {
     const c = config[cloud];
     if (!c) continue;
     const seen = new Set<string>();
@@ -90,7 +87,6 @@ function checkCloudsAndNodes(config: StackConfig, key: KeyFn, warnings: string[]
       }
     });
   }
-  const nodes = allNodes(config);
   const controlPlanes = nodes.filter(isControlPlane);
   if (nodes.length > 0 && controlPlanes.length === 0) {
     problems.push(`${key(["aws|gcp", "pools"])}: no control-plane node; add a pool with role "control-plane" and count >= 1 (1 or 3 recommended)`);
@@ -136,20 +132,5 @@ function checkPins(config: StackConfig, key: KeyFn): string[] {
     const p = gcpImageProblem(config.gcp.image);
     if (p) problems.push(`${key(["gcp", "image"])}: ${p}`);
   }
-  return problems;
-}
-
-/** Runs the Cilium values builder and the agent settings resolver; their errors name `cilium.*` / `nodeRouter.*`. */
-function checkPlatform(config: StackConfig, project: string): string[] {
-  const problems: string[] = [];
-  const attempt = (f: () => unknown) => {
-    try {
-      f();
-    } catch (e) {
-      problems.push(`${project}:${(e as Error).message}`);
-    }
-  };
-  attempt(() => buildCiliumValues(ciliumValuesInput(config)));
-  attempt(() => resolveNodeRouterSettings(config.nodeRouter));
   return problems;
 }

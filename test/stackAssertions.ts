@@ -10,7 +10,7 @@ import { instances, nodeNameOf, userDataOf } from "./userData";
 import { dependsTransitively, founderOf } from "./ordering";
 import { platformChecks } from "./platformAssertions";
 import { policyChecks } from "./policyAssertions";
-import { cloudInitSchema, parseCloudConfig, requireTool, shellcheck } from "../components/cluster/bootstrap/testTools";
+import { cloudInitSchema, parseCloudConfig, requireTool, shellcheck } from "./tools";
 import { stackConfig } from "./stackHarness";
 
 const WIREGUARD = 51871;

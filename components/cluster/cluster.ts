@@ -7,39 +7,22 @@
 // node is created before the cluster accepts its token and every node's table lists it.
 // Wiring only: the pure modules compute.
 import * as pulumi from "@pulumi/pulumi";
-import type * as aws from "@pulumi/aws";
-import type * as gcp from "@pulumi/gcp";
-import type { StackConfig } from "../../infra/configSchema";
+import type { ClusterArgs } from "./args";
 import { AwsNodeAddresses } from "../aws/addresses";
 import { AwsNodePool } from "../aws/nodePool";
 import { GcpApis } from "../gcp/apis";
 import { GcpNodeAddresses } from "../gcp/addresses";
 import { GcpNodePool } from "../gcp/nodePool";
 import { computeFirewallIntents } from "./firewallIntents";
-import { firstControlPlane, isControlPlane, mayInit, type NodeSpec } from "./nodes";
+import { firstControlPlane, isControlPlane, mayInit } from "./nodes";
 import { ClusterPki } from "./pki";
 import { renderKubeconfig } from "./kubeconfig";
 import { ApiServerReady } from "./apiServerReady";
 import { API_SERVER_PORT } from "./apiEndpoint";
-import { renderCloudInit } from "./bootstrap/cloudInit";
-import type { SecretRef } from "./bootstrap/types";
+import type { ClusterBootstrap } from "./bootstrap/types";
 import { JoinToken } from "./joinToken";
 import { nodeTableDocument } from "./nodeTable";
-import { resolveNodeRouterSettings } from "../nodeRouter/settings";
-import type { GuardSettings } from "./bootstrap/types";
-
-export interface ClusterArgs {
-  /** The validated stack configuration. */
-  readonly config: StackConfig;
-  /** The expanded node list (see infra/validate.ts). */
-  readonly nodes: readonly NodeSpec[];
-  /** Provider for the AWS pool; required when config.aws is set. */
-  readonly awsProvider?: aws.Provider;
-  /** Provider for the GCP pool; required when config.gcp is set. */
-  readonly gcpProvider?: gcp.Provider;
-  /** What every node but the founder waits for (resolved by the program once it has published them in the cluster). */
-  readonly admission: pulumi.Input<pulumi.Resource[]>;
-}
+import type { NodePoolArgs } from "./pool";
 
 export interface NodeRow {
   readonly name: string;
@@ -69,114 +52,85 @@ export class Cluster extends pulumi.ComponentResource {
   public readonly awsPool?: AwsNodePool;
   public readonly gcpPool?: GcpNodePool;
 
+  /**
+   * `name` is the cluster's name: the prefix of every cloud resource. The cloud providers come
+   * through the resource options (`providers`), as for any component.
+   */
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("wg-mesh:cluster:Cluster", name, {}, opts);
-    const { config, nodes } = args;
-    const cluster = config.cluster;
+    const { nodes } = args;
     const awsNodes = nodes.filter((n) => n.cloud === "aws");
     const gcpNodes = nodes.filter((n) => n.cloud === "gcp");
+    if (awsNodes.length > 0 && !args.aws) throw new Error(`${name}: ${awsNodes.length} nodes are in AWS but args.aws is not set`);
+    if (gcpNodes.length > 0 && !args.gcp) throw new Error(`${name}: ${gcpNodes.length} nodes are in GCP but args.gcp is not set`);
 
-    const gcpApis = config.gcp && gcpNodes.length > 0
-      ? new GcpApis(`${name}-gcp-apis`, { project: config.gcp.project }, { parent: this, provider: args.gcpProvider })
-      : undefined;
-    const awsIps = config.aws && awsNodes.length > 0
-      ? new AwsNodeAddresses(`${name}-aws-ips`, { nodes: awsNodes }, { parent: this, provider: args.awsProvider })
-      : undefined;
-    const gcpIps = config.gcp && gcpApis
-      ? new GcpNodeAddresses(`${name}-gcp-ips`, { nodes: gcpNodes, region: config.gcp.region, apis: gcpApis.services }, { parent: this, provider: args.gcpProvider })
-      : undefined;
+    const gcpApis = args.gcp && gcpNodes.length > 0 ? new GcpApis(`${name}-gcp-apis`, { project: args.gcp.project }, { parent: this }) : undefined;
+    const awsIps = awsNodes.length > 0 ? new AwsNodeAddresses(`${name}-aws-ips`, { nodes: awsNodes }, { parent: this }) : undefined;
+    const gcpIps = args.gcp && gcpApis ? new GcpNodeAddresses(`${name}-gcp-ips`, { nodes: gcpNodes, region: args.gcp.region, apis: gcpApis.services }, { parent: this }) : undefined;
     const addressOf: Record<string, pulumi.Output<string>> = { ...awsIps?.addresses, ...gcpIps?.addresses };
 
-    const pki = new ClusterPki(`${name}-pki`, { clusterName: cluster.name, adminValidityHours: cluster.adminCertValidityHours }, { parent: this });
-    this.joinToken = new JoinToken(`${name}-join-token`, { ttlHours: cluster.joinTokenTtlHours }, { parent: this });
+    const pki = new ClusterPki(`${name}-pki`, { clusterName: name, adminValidityHours: args.adminCertValidityHours }, { parent: this });
+    this.joinToken = new JoinToken(`${name}-join-token`, { ttlHours: args.joinTokenTtlHours }, { parent: this });
     const founder = firstControlPlane(nodes).name;
-    const joinTokens = this.joinToken.storeDocument();
     // Every node of this run, each node's frozen boot files holding the table of its creation.
     this.nodeTableDocument = pulumi.all(nodes.map((n) => addressOf[n.name])).apply((ips) =>
-      nodeTableDocument(nodes.map((n, i) => ({ name: n.name, role: n.role, addresses: [ips[i]] })), [cluster.podCidr]));
-    const agent = resolveNodeRouterSettings(config.nodeRouter);
-    const hex = (n: number) => `0x${n.toString(16)}`;
-    const guard: GuardSettings = {
-      device: agent.device, wgMark: hex(agent.mark), wgMask: hex(agent.mask),
-      exemptPorts: agent.exemptPorts.map((r) => (r.start === r.end ? `${r.start}` : `${r.start}-${r.end}`)).join(","),
-    };
-    const intents = computeFirewallIntents(nodes, cluster.adminCidrs);
-    const controlPlanes = nodes.filter(isControlPlane);
-    this.apiHost = cluster.apiEndpoint !== undefined ? pulumi.output(cluster.apiEndpoint) : addressOf[firstControlPlane(nodes).name];
+      nodeTableDocument(nodes.map((n, i) => ({ name: n.name, role: n.role, addresses: [ips[i]] })), [args.podCidr]));
+    this.apiHost = args.apiEndpoint !== undefined ? pulumi.output(args.apiEndpoint) : addressOf[founder];
     this.apiEndpoint = pulumi.interpolate`https://${this.apiHost}:${API_SERVER_PORT}`;
-    const controlPlaneRefs = pulumi.all(controlPlanes.map((n) => addressOf[n.name])).apply((ips) => controlPlanes.map((n, i) => ({ name: n.name, ip: ips[i] })));
+    const controlPlanes = nodes.filter(isControlPlane);
+    const bootstrap: pulumi.Output<ClusterBootstrap> = pulumi
+      .all([pulumi.all(controlPlanes.map((n) => addressOf[n.name])), pki.discoveryHash, pki.caCertPem, this.nodeTableDocument])
+      .apply(([ips, discoveryHash, caCertPem, nodeTable]) => ({
+        clusterName: name,
+        controlPlanes: controlPlanes.map((n, i) => ({ name: n.name, ip: ips[i] })),
+        extraCertSans: args.apiEndpoint !== undefined ? [args.apiEndpoint] : [],
+        kubernetesVersion: args.kubernetesVersion,
+        containerdVersion: args.containerdVersion,
+        podCidr: args.podCidr,
+        serviceCidr: args.serviceCidr,
+        discoveryHash,
+        caCertPem,
+        agentImage: args.agentImage,
+        nodeTable,
+        guard: args.guard,
+      }));
+    const pool: Omit<NodePoolArgs, "region" | "nodes"> = {
+      clusterName: name,
+      addresses: addressOf,
+      intents: computeFirewallIntents(nodes, args.adminCidrs),
+      rebuild: args.replaceNodes,
+      controlPlaneBundle: pki.controlPlaneBundle,
+      joinTokens: this.joinToken.storeDocument(),
+      joinWindowEnds: this.joinToken.expires,
+      founder,
+      initNode: nodes.find((n) => mayInit(n, nodes, args.replaceNodes))?.name,
+      admission: args.admission,
+      bootstrap,
+    };
 
-    // No credential in it (the stack tests check): names, addresses, versions, the public CA
-    // certificate and where the node reads its secrets. Plain, so previews show it.
-    const userData = (node: NodeSpec, secrets: { pki?: SecretRef; joinToken: SecretRef }) =>
-      pulumi.output(
-        pulumi.all([addressOf[node.name], controlPlaneRefs, pki.discoveryHash, pki.caCertPem, this.nodeTableDocument]).apply(
-          ([nodeIp, cps, hash, caPem, table]) =>
-            renderCloudInit({
-              clusterName: cluster.name,
-              nodeName: node.name,
-              cloud: node.cloud,
-              role: node.role,
-              mayInit: mayInit(node, nodes, cluster.replaceNodes),
-              nodeIp,
-              controlPlanes: cps,
-              extraCertSans: cluster.apiEndpoint !== undefined ? [cluster.apiEndpoint] : [],
-              kubernetesVersion: cluster.kubernetesVersion,
-              containerdVersion: cluster.containerdVersion,
-              podCidr: cluster.podCidr,
-              serviceCidr: cluster.serviceCidr,
-              discoveryHash: hash,
-              caCertPem: caPem,
-              agentImage: config.nodeRouter.image,
-              pkiSecret: secrets.pki,
-              joinTokenSecret: secrets.joinToken,
-              nodeTable: table,
-              guard,
-            }),
-        ),
-      );
-
-    if (config.aws && awsIps) {
+    if (args.aws && awsIps) {
       this.awsPool = new AwsNodePool(`${name}-aws`, {
-        clusterName: cluster.name,
-        region: config.aws.region,
-        allNodes: nodes,
+        ...pool,
+        region: args.aws.region,
         nodes: awsNodes,
-        vpcCidr: config.aws.vpcCidr,
-        subnetCidrs: config.aws.subnetCidrs,
-        vpcId: config.aws.vpcId,
-        ami: config.aws.ami,
-        addresses: addressOf,
+        allNodes: nodes,
+        vpcCidr: args.aws.vpcCidr,
+        subnets: args.aws.subnets,
+        vpcId: args.aws.vpcId,
+        ami: args.aws.ami,
         allocationIds: awsIps.allocationIds,
-        intents,
-        rebuild: cluster.replaceNodes,
-        controlPlaneBundle: pki.controlPlaneBundle,
-        joinTokens,
-        joinWindowEnds: this.joinToken.expires,
-        founder,
-        admission: args.admission,
-        userData,
-      }, { parent: this, provider: args.awsProvider });
+      }, { parent: this });
     }
-    if (config.gcp && gcpIps && gcpApis) {
+    if (args.gcp && gcpIps && gcpApis) {
       this.gcpPool = new GcpNodePool(`${name}-gcp`, {
-        clusterName: cluster.name,
-        project: config.gcp.project,
-        region: config.gcp.region,
+        ...pool,
+        region: args.gcp.region,
         nodes: gcpNodes,
-        subnetCidr: config.gcp.subnetCidr,
-        image: config.gcp.image,
-        addresses: addressOf,
-        intents,
-        rebuild: cluster.replaceNodes,
+        project: args.gcp.project,
+        subnetCidr: args.gcp.subnetCidr,
+        image: args.gcp.image,
         apis: gcpApis.services,
-        controlPlaneBundle: pki.controlPlaneBundle,
-        joinTokens,
-        joinWindowEnds: this.joinToken.expires,
-        founder,
-        admission: args.admission,
-        userData,
-      }, { parent: this, provider: args.gcpProvider });
+      }, { parent: this });
     }
 
     this.caCertPem = pki.caCertPem;
@@ -190,7 +144,7 @@ export class Cluster extends pulumi.ComponentResource {
     this.clusterId = this.ready.clusterId;
     this.kubeconfig = pulumi.secret(
       pulumi.all([this.apiEndpoint, pki.caCertPem, pki.adminCertPem, pki.adminKeyPem]).apply(([server, ca, cert, key]) =>
-        renderKubeconfig({ clusterName: cluster.name, server, caCertPem: ca, clientCertPem: cert, clientKeyPem: key }),
+        renderKubeconfig({ clusterName: name, server, caCertPem: ca, clientCertPem: cert, clientKeyPem: key }),
       ),
     );
     this.nodeTable = pulumi.all(nodes.map((n) => addressOf[n.name])).apply((ips) =>

@@ -1,0 +1,66 @@
+// What a Cluster is made of, as plain data: nodes already expanded from pools, each cloud's
+// placement, the versions and lifetimes, and the agent settings the boot-time guard shares with
+// the node-router DaemonSet. The program builds it once from the validated stack config
+// (infra/model.ts); the component takes it as it is.
+import type * as pulumi from "@pulumi/pulumi";
+import type { NodeSpec } from "./nodes";
+import type { GuardSettings } from "./bootstrap/types";
+
+export interface ClusterArgs {
+  /** Kubernetes version of kubeadm, kubelet and kubectl (pkgs.k8s.io), e.g. 1.34.2. */
+  readonly kubernetesVersion: string;
+  /** Debian-package version of containerd on every node, e.g. 1.7.28. */
+  readonly containerdVersion: string;
+  /** Cluster pod CIDR (IPv4). */
+  readonly podCidr: string;
+  /** Cluster service CIDR (IPv4). */
+  readonly serviceCidr: string;
+  /** CIDRs allowed to reach the API server on 6443 besides the nodes (operators, CI). */
+  readonly adminCidrs: string[];
+  /** Host (DNS name or IPv4) of the admin kubeconfig, added to the API certificate; default the first control plane's address. */
+  readonly apiEndpoint?: string;
+  /** Hours a kubeadm join token is valid; a fresh one is issued once less than half is left. */
+  readonly joinTokenTtlHours: number;
+  /** Hours the admin kubeconfig's certificate is valid; renewed in its last third. */
+  readonly adminCertValidityHours: number;
+  /** Every node, in the stable order whose first control plane founds the cluster (AWS before GCP, pools in order). */
+  readonly nodes: NodeSpec[];
+  /** Nodes rebuilt on this run with the current image and boot files. */
+  readonly replaceNodes: string[];
+  /** Where the AWS nodes live; required when a node is in AWS. */
+  readonly aws?: AwsPlacement;
+  /** Where the GCP nodes live; required when a node is in GCP. */
+  readonly gcp?: GcpPlacement;
+  /** The node-router agent image (pinned by digest) whose egress guard every node installs at boot. */
+  readonly agentImage: string;
+  /** The agent settings the boot-time guard shares with the node-router DaemonSet, as the agent reads them. */
+  readonly guard: GuardSettings;
+  /** What every node but the founder waits for: the join token and the node table, published in the cluster. */
+  readonly admission: pulumi.Input<pulumi.Resource[]>;
+}
+
+/** The AWS side of the cluster. */
+export interface AwsPlacement {
+  /** AWS region (the AWS provider's). */
+  readonly region: string;
+  /** The pinned AMI new nodes boot (`ami-...`). */
+  readonly ami: string;
+  /** CIDR of the VPC to create, or of the existing VPC given as vpcId. */
+  readonly vpcCidr: string;
+  /** Existing VPC id; default: create a VPC (its route to the internet is then the user's). */
+  readonly vpcId?: string;
+  /** Node subnet CIDR of every zone the AWS nodes use. */
+  readonly subnets: Record<string, string>;
+}
+
+/** The GCP side of the cluster. */
+export interface GcpPlacement {
+  /** GCP project id (the GCP provider's). */
+  readonly project: string;
+  /** GCP region (the GCP provider's). */
+  readonly region: string;
+  /** CIDR of the nodes' subnetwork. */
+  readonly subnetCidr: string;
+  /** The pinned image new nodes boot, projects/<p>/global/images/<image>. */
+  readonly image: string;
+}
