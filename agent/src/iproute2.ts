@@ -45,18 +45,34 @@ export function isBenignError(line: string, message: string): boolean {
   return false;
 }
 
-/** Splits `ip -force -batch` stderr into per-line errors (1-based line numbers). */
-export function parseBatchErrors(stderr: string): Map<number, string> {
-  const errors = new Map<number, string>();
-  let pending: string[] = [];
-  for (const line of stderr.split("\n")) {
-    const m = /^Command failed .*:(\d+)$/.exec(line.trim());
-    if (m) {
-      errors.set(Number(m[1]), pending.join("; ") || "failed");
-      pending = [];
-    } else if (line.trim()) {
-      pending.push(line.trim());
+/**
+ * Reads `ip -force -batch` stderr a line at a time. ip reports a failed line as its message(s)
+ * followed by "Command failed -:<line>": that line closes the messages before it.
+ */
+export class BatchErrorReader {
+  private pending: string[] = [];
+
+  /** The failed line's number (1-based) and ip's message, when `line` reports one. */
+  read(line: string): { lineNo: number; message: string } | undefined {
+    const text = line.trim();
+    const failed = /^Command failed .*:(\d+)$/.exec(text);
+    if (!failed) {
+      if (text) this.pending.push(text);
+      return undefined;
     }
+    const message = this.pending.join("; ") || "failed";
+    this.pending = [];
+    return { lineNo: Number(failed[1]), message };
+  }
+}
+
+/** Splits a whole `ip -force -batch` stderr into per-line errors (1-based line numbers). */
+export function parseBatchErrors(stderr: string): Map<number, string> {
+  const reader = new BatchErrorReader();
+  const errors = new Map<number, string>();
+  for (const line of stderr.split("\n")) {
+    const failed = reader.read(line);
+    if (failed) errors.set(failed.lineNo, failed.message);
   }
   return errors;
 }
