@@ -9,7 +9,6 @@ export const CLOUDS: readonly Cloud[] = Object.values(Cloud);
 /** What a node does: control planes run kubeadm's stacked etcd and the API server. */
 export const NodeRole = { ControlPlane: "control-plane", Worker: "worker" } as const;
 export type NodeRole = (typeof NodeRole)[keyof typeof NodeRole];
-export const NODE_ROLES: readonly NodeRole[] = Object.values(NodeRole);
 
 /** Identical nodes in one zone of one cloud (stack config `aws.pools[]` / `gcp.pools[]`). */
 export interface NodePool {

@@ -134,7 +134,7 @@ it("control-plane user data names the secret, workers' does not", () => {
   expect(worker).toContain("PKI_FILES=''");
 });
 
-describe.each(nodes)("issue 9 boot files for %s", (_name, node) => {
+describe.each(nodes)("node table and egress guard boot files for %s", (_name, node) => {
   const config = parseCloudConfig(renderCloudInit(node));
 
   it("carries the node table, in the agent's format (its own parser reads it), listing this node", () => {
