@@ -1,6 +1,7 @@
 // Fault 1: one node's wireguard-go dies while traffic flows. Steered traffic must be dropped,
 // never sent in the clear; when the device returns and is configured again, flows recover with
 // the same agent process (it reacts to the link event, no restart).
+import { killWireGuard, restoreWireGuard } from "../src/faults";
 import { ipIn } from "../src/exec";
 import { reportLeaks, useFaultLab } from "./harness";
 
@@ -17,7 +18,7 @@ describe("fault: WireGuard device of one node disappears", () => {
     const traffic = fault.startTraffic();
     await traffic.waitFor("all flows up before the fault", (r) => r.ok);
 
-    await l.killWireGuard(VICTIM);
+    await killWireGuard(l, VICTIM);
     const downAt = Date.now();
     // Fail closed: the victim's steered destinations hit the agent's blackholes, not the underlay.
     const route = ipIn(victim.ns, `route get ${l.node("node-2").underlayIp}`, { allowFailure: true });
@@ -36,7 +37,7 @@ describe("fault: WireGuard device of one node disappears", () => {
     expect(exempt.filter((r) => !r.ok).map((r) => `${r.flow.cls} ${r.flow.from.name}->${r.flow.to.name}`)).toEqual([]);
     expect(others.filter((r) => !r.ok).map((r) => `${r.flow.cls} ${r.flow.from.name}->${r.flow.to.name}`)).toEqual([]);
 
-    await l.restoreWireGuard(VICTIM);
+    await restoreWireGuard(l, VICTIM);
     const restoredAt = Date.now();
     const recoveryMs = await traffic.waitFor("every flow to recover", (r) => r.ok, 20_000);
     console.log(`[lab] wireguard-down: device gone for ${restoredAt - downAt} ms; all flows working again ${recoveryMs} ms after it returned`);
