@@ -34,7 +34,7 @@ export function program() {
   // created further down.
   let admit: (published: pulumi.Resource[]) => void = () => undefined;
   const admission = new Promise<pulumi.Resource[]>((resolve) => { admit = resolve; });
-  const cluster = new Cluster(name, { ...model.cluster, admission }, { providers: clouds });
+  const cluster = new Cluster(name, model.cluster, { providers: clouds, admission });
 
   const k8sProvider = new k8s.Provider(`${name}-k8s`, {
     kubeconfig: cluster.kubeconfig,
@@ -46,9 +46,7 @@ export function program() {
     deleteUnreachable: true,
   }, { dependsOn: [cluster.ready, versions] });
   const inCluster = { ...livesInCluster(cluster.ready), provider: k8sProvider };
-  const joinToken = new k8s.core.v1.Secret(`${name}-join-token`,
-    pulumi.all([cluster.joinToken.token, cluster.joinToken.expires]).apply(([token, expires]) => bootstrapTokenSecret({ token, expires })),
-    inCluster);
+  const joinToken = new k8s.core.v1.Secret(`${name}-join-token`, cluster.joinToken.apply(bootstrapTokenSecret), inCluster);
   const cilium = new Cilium(`${name}-cilium`, model.cilium, inCluster);
   // The agent steers into cilium_wg0, which exists only once Cilium runs.
   const nodeRouter = new NodeRouter(`${name}-node-router`, { ...model.nodeRouter, nodeTable: cluster.nodeTableDocument }, { ...inCluster, dependsOn: [cilium] });

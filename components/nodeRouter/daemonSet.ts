@@ -10,9 +10,20 @@ import { NODE_TABLE_CONFIGMAP, NODE_TABLE_KEY, NODE_TABLE_MOUNT_DIR } from "../c
 /** The agent's table file inside the pod: the ConfigMap is mounted as a directory (not subPath), so the kubelet updates it. */
 export const NODE_TABLE_FILE = `${NODE_TABLE_MOUNT_DIR}/${NODE_TABLE_KEY}`;
 
+/** CPU and memory of the agent's container. */
 export interface ResourceRequirements {
-  requests: { cpu: string; memory: string };
-  limits: { cpu: string; memory: string };
+  /** What the scheduler reserves on every node. */
+  readonly requests: ResourceQuantities;
+  /** Where the agent is throttled (CPU) or killed (memory). */
+  readonly limits: ResourceQuantities;
+}
+
+/** Kubernetes quantities. */
+export interface ResourceQuantities {
+  /** CPU, e.g. 20m. */
+  readonly cpu: string;
+  /** Memory, e.g. 128Mi. */
+  readonly memory: string;
 }
 
 /**
@@ -58,6 +69,7 @@ function scrapeAnnotations(settings: Settings): Record<string, string> {
 export function daemonSet(input: DaemonSetInput) {
   // The deployed settings as the agent parses them: where its health and metrics servers listen.
   const settings = deployedSettings(input.settings);
+  const resources = input.resources ?? DEFAULT_RESOURCES;
   const metadata: ObjectMeta = { name: input.name, namespace: input.namespace, labels: commonLabels() };
   if (input.annotations) metadata.annotations = { ...input.annotations };
   return {
@@ -115,7 +127,7 @@ export function daemonSet(input: DaemonSetInput) {
                 timeoutSeconds: 2,
                 failureThreshold: 2,
               },
-              resources: input.resources ?? DEFAULT_RESOURCES,
+              resources: { requests: { ...resources.requests }, limits: { ...resources.limits } },
               // The only writable path, for Node.js' temp files; the root fs stays read-only.
               volumeMounts: [
                 { name: "tmp", mountPath: "/tmp" },

@@ -8,15 +8,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { daemonSet, type ResourceRequirements } from "./daemonSet";
 import { APP_NAME, clusterRole, clusterRoleBinding, commonLabels, namespaceObject, serviceAccount } from "./rbac";
 import { NODE_TABLE_CONFIGMAP, NODE_TABLE_KEY } from "../cluster/nodeTable";
-import { nodeRouterProblems, type AgentSettings } from "./settings";
+import { nodeRouterProblems, type NodeRouterAgent } from "./settings";
 
-export interface NodeRouterArgs {
-  /** Agent image pinned by digest, <registry>/<repo>@sha256:<64 hex> (built from agent/Dockerfile). */
-  readonly image: string;
-  /** The agent's settings, by the agent's own names; an unset one keeps the agent's default. */
-  readonly settings?: AgentSettings;
-  /** Accept exempt ports beyond the bootstrap ports 6443 and 2379-2380 (weakens the no-cleartext guarantee). */
-  readonly allowExtraExemptPorts?: boolean;
+export interface NodeRouterArgs extends NodeRouterAgent {
   /** Namespace; default kube-system. Any other name is created, labelled Pod Security privileged. */
   readonly namespace?: string;
   /** Container requests and limits; default DEFAULT_RESOURCES (sized by the agent benchmark). */
@@ -25,12 +19,17 @@ export interface NodeRouterArgs {
   readonly nodeTable?: pulumi.Input<string>;
 }
 
+/** The node-router agent on every node, control planes included: its RBAC, its DaemonSet and the node table it reads. */
 export class NodeRouter extends pulumi.ComponentResource {
   /** Namespace holding the ServiceAccount and the DaemonSet. */
   public readonly namespace: string;
+  /** The agent's identity. */
   public readonly serviceAccount: k8s.core.v1.ServiceAccount;
+  /** Read-only access to Nodes and CiliumNodes, nothing else. */
   public readonly clusterRole: k8s.rbac.v1.ClusterRole;
+  /** Binds the ClusterRole to the agent's ServiceAccount. */
   public readonly clusterRoleBinding: k8s.rbac.v1.ClusterRoleBinding;
+  /** The agent on every node (hostNetwork, NET_ADMIN only, every taint tolerated). */
   public readonly daemonSet: k8s.apps.v1.DaemonSet;
   /** The node table ConfigMap; it waits for nothing but its namespace (not for Cilium), so new nodes can wait for it. */
   public readonly nodeTable?: k8s.core.v1.ConfigMap;

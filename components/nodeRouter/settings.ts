@@ -10,6 +10,16 @@ import type { PortRange } from "../../agent/src/model";
 import { BOOTSTRAP_PORTS, formatPorts } from "../cluster/firewallIntents";
 import type { GuardSettings } from "../cluster/bootstrap/types";
 
+/** The node-router agent as both its DaemonSet and every node's boot-time guard run it. */
+export interface NodeRouterAgent {
+  /** Agent image pinned by digest, <registry>/<repo>@sha256:<64 hex> (built from agent/Dockerfile). */
+  readonly image: string;
+  /** The agent's settings, by the agent's own names; an unset one keeps the agent's default. */
+  readonly settings?: AgentSettings;
+  /** Accept exempt ports beyond the bootstrap ports 6443 and 2379-2380 (weakens the no-cleartext guarantee). */
+  readonly allowExtraExemptPorts?: boolean;
+}
+
 /** The agent settings a stack may set; an unset one keeps the agent's default (agent/README.md). */
 export interface AgentSettings {
   /** WireGuard device the agent steers into (Cilium's cilium_wg0). */
@@ -111,7 +121,7 @@ const insideBootstrap = (range: PortRange) => BOOTSTRAP_PORTS.some((allowed) => 
  * Every problem with the node-router's image and settings, each naming `<prefix><setting>`
  * (the stack config key, e.g. nodeRouter.exemptPorts) and the fix.
  */
-export function nodeRouterProblems(args: { image: string; settings?: AgentSettings; allowExtraExemptPorts?: boolean }, prefix = "nodeRouter."): string[] {
+export function nodeRouterProblems(args: NodeRouterAgent, prefix = "nodeRouter."): string[] {
   const key = (k: string) => `${prefix}${k}`;
   const stackKey = (k: SettingName) => key(k === "healthAddress" ? "healthPort" : k);
   const problems: string[] = [];
