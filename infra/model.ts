@@ -12,6 +12,7 @@ import { AWS_PATH_MTU } from "../components/aws/network";
 import { GCP_NETWORK_MTU } from "../components/gcp/nodePool";
 import type { CiliumArgs } from "../components/cilium/cilium";
 import type { NodeRouterArgs } from "../components/nodeRouter/nodeRouter";
+import type { NodeRouterAlertsArgs } from "../components/monitoring/prometheusRule";
 import type { AgentSettings } from "../components/nodeRouter/settings";
 import type { VersionGuardArgs } from "../components/cluster/versionGuard";
 
@@ -25,6 +26,8 @@ export interface StackModel {
   readonly cluster: ClusterArgs;
   readonly cilium: CiliumArgs;
   readonly nodeRouter: NodeRouterArgs;
+  /** The agent's alerts as a PrometheusRule, when the stack wants them (stack config `alerts`). */
+  readonly alerts?: NodeRouterAlertsArgs;
 }
 
 /** Path MTU of each cloud's underlay as the WireGuard packets see it; Cilium subtracts WireGuard's overhead from the smallest. */
@@ -105,5 +108,6 @@ export function stackModel(config: StackConfig, nodes: NodeSpec[]): StackModel {
       hubble: { enabled: true, relay: true, ui: config.cilium.hubbleUi },
     },
     nodeRouter,
+    alerts: config.alerts.prometheusRule ? { namespace: config.alerts.namespace, labels: config.alerts.labels } : undefined,
   };
 }

@@ -10,6 +10,7 @@ import { Cluster } from "../components/cluster/cluster";
 import { VersionGuard } from "../components/cluster/versionGuard";
 import { Cilium } from "../components/cilium/cilium";
 import { NodeRouter } from "../components/nodeRouter/nodeRouter";
+import { NodeRouterAlerts } from "../components/monitoring/prometheusRule";
 import { livesInCluster } from "./kubernetesLifecycle";
 import { bootstrapTokenSecret } from "../components/cluster/joinToken";
 
@@ -52,6 +53,8 @@ export function program() {
   const nodeRouter = new NodeRouter(`${name}-node-router`, { ...model.nodeRouter, nodeTable: cluster.nodeTableDocument }, { ...inCluster, dependsOn: [cilium] });
   // A node added later is in every node's table (the ConfigMap) before its instance exists.
   admit([joinToken, nodeRouter.nodeTable!]);
+  // The agent's alerts for the Prometheus Operator (its CRDs must exist: stack config `alerts`).
+  if (model.alerts) new NodeRouterAlerts(`${name}-alerts`, model.alerts, inCluster);
 
   return {
     apiEndpoint: cluster.apiEndpoint,
