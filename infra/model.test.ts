@@ -3,7 +3,7 @@
 import { TEST_IMAGE } from "../test/fixtures/images";
 import { validateStackConfig } from "./validate";
 import { agentEnv } from "../components/nodeRouter/agentEnv";
-import { guardSettings } from "../components/nodeRouter/settings";
+import { deployedAgentOrThrow, guardSettings } from "../components/nodeRouter/settings";
 import { BOOTSTRAP_PORTS, computeFirewallIntents } from "../components/cluster/firewallIntents";
 import { parseSettings } from "../agent/src/settings";
 
@@ -26,11 +26,11 @@ const modelOf = (nodeRouter?: Record<string, unknown>) => validateStackConfig(ra
 
 describe("nodeRouter.exemptPorts, from the stack to the DaemonSet, the boot guard and the firewall", () => {
   const model = modelOf({ exemptPorts: [6443, "2379"] });
-  const env = Object.fromEntries(agentEnv(model.nodeRouter.settings).map((e) => [e.name, e.value]));
+  const env = Object.fromEntries(agentEnv(deployedAgentOrThrow("test", model.nodeRouter)).map((e) => [e.name, e.value]));
 
   it("reaches the DaemonSet's environment and the boot-time guard as the same value, which the agent parses", () => {
     expect(env.NODE_ROUTER_EXEMPT_PORTS).toBe("6443,2379");
-    const guard = guardSettings(model.cluster.nodeRouter.settings);
+    const guard = guardSettings(deployedAgentOrThrow("test", model.cluster.nodeRouter));
     expect(model.cluster.nodeRouter).toBe(model.nodeRouter);
     expect(guard.exemptPorts).toBe(env.NODE_ROUTER_EXEMPT_PORTS);
     expect(parseSettings(["--exempt-ports", guard.exemptPorts], {}).exemptPorts).toEqual([{ start: 6443, end: 6443 }, { start: 2379, end: 2379 }]);
@@ -45,8 +45,9 @@ describe("nodeRouter.exemptPorts, from the stack to the DaemonSet, the boot guar
   it("unset, deploys the agent's default in both places", () => {
     const defaults = modelOf();
     expect(defaults.nodeRouter.settings?.exemptPorts).toBeUndefined();
-    expect(guardSettings(defaults.cluster.nodeRouter.settings).exemptPorts).toBe("6443,2379-2380");
-    expect(Object.fromEntries(agentEnv(defaults.nodeRouter.settings).map((e) => [e.name, e.value])).NODE_ROUTER_EXEMPT_PORTS).toBe("6443,2379-2380");
+    const agent = deployedAgentOrThrow("test", defaults.nodeRouter);
+    expect(guardSettings(agent).exemptPorts).toBe("6443,2379-2380");
+    expect(Object.fromEntries(agentEnv(agent).map((e) => [e.name, e.value])).NODE_ROUTER_EXEMPT_PORTS).toBe("6443,2379-2380");
   });
 });
 
@@ -68,6 +69,6 @@ describe("the model each component takes", () => {
   it("NodeRouter and the boot guard: one agent, by the agent's own names, as the agent reads them", () => {
     expect(model.nodeRouter.settings).toMatchObject({ wgMark: "7680", wgMask: "0xff00", steeringTable: 100 });
     expect(model.cluster.nodeRouter).toBe(model.nodeRouter);
-    expect(guardSettings(model.cluster.nodeRouter.settings)).toEqual({ device: "cilium_wg0", wgMark: "7680", wgMask: "0xff00", exemptPorts: "6443,2379-2380" });
+    expect(guardSettings(deployedAgentOrThrow("test", model.cluster.nodeRouter))).toEqual({ device: "cilium_wg0", wgMark: "7680", wgMask: "0xff00", exemptPorts: "6443,2379-2380" });
   });
 });

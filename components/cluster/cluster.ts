@@ -23,7 +23,7 @@ import type { ClusterBootstrap } from "./bootstrap/types";
 import { JoinToken, type TokenEntry } from "./joinToken";
 import { nodeTableDocument } from "./nodeTable";
 import type { NodePoolArgs } from "./pool";
-import { guardSettings, nodeRouterProblems } from "../nodeRouter/settings";
+import { deployedAgentOrThrow, guardSettings } from "../nodeRouter/settings";
 
 /** One node of the cluster as the stack output lists it. */
 export interface NodeRow {
@@ -71,9 +71,9 @@ export class Cluster extends pulumi.ComponentResource {
   constructor(name: string, args: ClusterArgs, opts: ClusterOptions = {}) {
     const { admission, ...options } = opts;
     super("wg-mesh:cluster:Cluster", name, {}, options);
-    // Refused before any child is registered (the program's validation ran the same check).
-    const problems = nodeRouterProblems(args.nodeRouter);
-    if (problems.length > 0) throw new Error(`${name}: ${problems.join("; ")}`);
+    // The agent every node's boot-time guard runs, as the NodeRouter deploys it; refused before
+    // any child is registered (the program's validation ran the same check).
+    const agent = deployedAgentOrThrow(name, args.nodeRouter);
     const { nodes } = args;
     const awsNodes = nodes.filter((n) => n.cloud === "aws");
     const gcpNodes = nodes.filter((n) => n.cloud === "gcp");
@@ -111,7 +111,7 @@ export class Cluster extends pulumi.ComponentResource {
         caCertPem,
         agentImage: args.nodeRouter.image,
         nodeTable,
-        guard: guardSettings(args.nodeRouter.settings),
+        guard: guardSettings(agent),
       }));
     const pool: Omit<NodePoolArgs, "region" | "nodes"> = {
       clusterName: name,

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { daemonSet, type ResourceRequirements } from "./daemonSet";
 import { APP_NAME, clusterRole, clusterRoleBinding, commonLabels, namespaceObject, serviceAccount } from "./rbac";
 import { NODE_TABLE_CONFIGMAP, NODE_TABLE_KEY } from "../cluster/nodeTable";
-import { nodeRouterProblems, type NodeRouterAgent } from "./settings";
+import { deployedAgentOrThrow, type NodeRouterAgent } from "./settings";
 
 export interface NodeRouterArgs extends NodeRouterAgent {
   /** Namespace; default kube-system. Any other name is created, labelled Pod Security privileged. */
@@ -38,9 +38,9 @@ export class NodeRouter extends pulumi.ComponentResource {
 
   constructor(name: string, args: NodeRouterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("wg-mesh:nodeRouter:NodeRouter", name, {}, opts);
-    // Refused before anything reaches the cluster (the program's validation ran the same checks).
-    const problems = nodeRouterProblems(args);
-    if (problems.length > 0) throw new Error(`${name}: ${problems.join("; ")}`);
+    // Checked and deployed once; refused before anything reaches the cluster (the program's
+    // validation ran the same checks).
+    const agent = deployedAgentOrThrow(name, args);
     this.namespace = args.namespace ?? "kube-system";
     const childOpts = { parent: this };
 
@@ -63,7 +63,7 @@ export class NodeRouter extends pulumi.ComponentResource {
     );
     this.daemonSet = new k8s.apps.v1.DaemonSet(
       `${name}-daemon-set`,
-      daemonSet({ name: APP_NAME, namespace: this.namespace, serviceAccountName: APP_NAME, image: args.image, settings: args.settings, resources: args.resources, nodeTable: this.nodeTable !== undefined }),
+      daemonSet({ name: APP_NAME, namespace: this.namespace, serviceAccountName: APP_NAME, image: args.image, agent, resources: args.resources, nodeTable: this.nodeTable !== undefined }),
       // After what the component depends on (Cilium: cilium_wg0 exists only once Cilium runs),
       // and after its RBAC so the first list/watch does not fail.
       { ...childOpts, dependsOn: [...dependencies(opts), this.clusterRoleBinding, ...(namespace ? [namespace] : []), ...(this.nodeTable ? [this.nodeTable] : [])] },
