@@ -1,7 +1,8 @@
 // Reads this project's keys out of the Pulumi stack config (structured values arrive as
-// JSON strings) and validates them, before the program registers anything.
+// JSON strings) and validates them into the stack's model, before the program registers anything.
 import * as pulumi from "@pulumi/pulumi";
-import { validateStackConfig, type ValidatedConfig } from "./validate";
+import { validateStackConfig } from "./validate";
+import type { StackModel } from "./model";
 
 export function rawProjectConfig(all: Record<string, string>, project: string): Record<string, unknown> {
   const prefix = `${project}:`;
@@ -19,9 +20,10 @@ export function rawProjectConfig(all: Record<string, string>, project: string): 
   return raw;
 }
 
-export function loadConfig(): ValidatedConfig {
+/** The stack's model, validated; warnings go to the Pulumi log. */
+export function loadConfig(): StackModel {
   const project = pulumi.getProject();
-  const validated = validateStackConfig(rawProjectConfig(pulumi.runtime.allConfig(), project), project);
-  for (const w of validated.warnings) void pulumi.log.warn(w);
-  return validated;
+  const { model, warnings } = validateStackConfig(rawProjectConfig(pulumi.runtime.allConfig(), project), project);
+  for (const w of warnings) void pulumi.log.warn(w);
+  return model;
 }

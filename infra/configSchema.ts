@@ -1,21 +1,17 @@
 // The stack configuration's shape, written once: the TypeScript types are inferred from
 // these zod schemas, so the type the program uses and the checks users hit cannot drift.
 import { z } from "zod";
-
-export const roles = ["control-plane", "worker"] as const;
-export type NodeRole = (typeof roles)[number];
-export const clouds = ["aws", "gcp"] as const;
-export type Cloud = (typeof clouds)[number];
+import { NodeRole } from "../components/cluster/nodes";
+import { IpamMode } from "../components/cilium/values";
 
 const cidr = z.string().min(1);
-const portOrRange = z.union([z.number().int(), z.string()]);
 
 const pool = z
   .object({
     /** Pool name; node names are `<cluster>-<cloud>-<pool>-<index>`. */
     name: z.string().regex(/^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$/, "lower-case letters, digits and '-', at most 20 characters"),
     /** control-plane nodes run kubeadm's stacked etcd and the API server. */
-    role: z.enum(roles),
+    role: z.enum(NodeRole),
     /** Number of nodes in the pool. */
     count: z.number().int().min(0).max(100),
     /** EC2 instance type or GCE machine type. */
@@ -118,7 +114,7 @@ const ciliumSchema = z
     /** Cilium chart version; one of the supported chart lines. */
     version: z.string().optional(),
     /** IPAM mode: cluster-pool (Cilium allocates) or kubernetes (Node.spec.podCIDRs). */
-    ipam: z.enum(["cluster-pool", "kubernetes"]).default("cluster-pool"),
+    ipam: z.enum(IpamMode).default(IpamMode.ClusterPool),
     /** CIDR Cilium routes natively; must cover podCidr. Defaults to podCidr. */
     nativeRoutingCidr: cidr.optional(),
     /** Hubble UI in addition to Hubble and its relay. */
@@ -127,36 +123,27 @@ const ciliumSchema = z
   .strict()
   .default({ ipam: "cluster-pool", hubbleUi: false });
 
-// Mirrors components/nodeRouter/settings.ts NodeRouterSettingsInput; the values are then
-// checked there (exempt ports within the bootstrap set, mark inside mask, ...).
+// The agent's settings under the agent's own names, documented once, on AgentSettings
+// (components/nodeRouter/settings.ts); the agent's own parser checks their values.
+const int = z.number().int().optional();
+const text = z.string().optional();
 const nodeRouterSchema = z
   .object({
     /** Agent image pinned by digest, `<repo>@sha256:<64 hex>`; required (built from agent/Dockerfile). */
     image: z.string(),
-    /** TCP ports to control-plane nodes left outside WireGuard; default 6443, 2379-2380. */
-    exemptPorts: z.array(portOrRange).optional(),
     /** Allow exempt ports beyond 6443 and 2379-2380 (weakens the guarantee); default false. */
     allowExtraExemptPorts: z.boolean().optional(),
-    /** WireGuard device the agent steers into; default cilium_wg0. */
-    device: z.string().optional(),
-    /** Steering routing table id; default 51871. */
-    table: z.number().int().optional(),
-    /** Routing table id for control-plane addresses; default 51872. */
-    controlPlaneTable: z.number().int().optional(),
-    /** First ip rule priority of the agent's owned range; default 1000. */
-    priority: z.number().int().optional(),
-    /** Firewall mark of WireGuard's own packets and its mask; default 0xe00 / 0xf00. */
-    mark: z.union([z.string(), z.number().int()]).optional(),
-    mask: z.union([z.string(), z.number().int()]).optional(),
-    /** Label selector that marks control-plane nodes; default node-role.kubernetes.io/control-plane. */
-    controlPlaneSelector: z.string().optional(),
-    /** Full resync period in seconds; default 30. */
-    resyncSeconds: z.number().int().optional(),
-    /** Port of /healthz and /readyz, served on the node's loopback only; default 9871. */
-    healthPort: z.number().int().optional(),
-    /** host:port of /metrics; default 127.0.0.1:9872 (loopback). For Prometheus: "0.0.0.0:9872" (README, "Security model"). */
-    metricsAddress: z.string().optional(),
-    /** Agent log level; default info. */
+    device: text,
+    steeringTable: int,
+    controlPlaneTable: int,
+    rulePriority: int,
+    wgMark: z.union([z.string(), z.number().int()]).optional(),
+    wgMask: z.union([z.string(), z.number().int()]).optional(),
+    exemptPorts: z.array(z.union([z.number().int(), z.string()])).optional(),
+    controlPlaneSelector: text,
+    resyncSeconds: int,
+    healthPort: int,
+    metricsAddress: text,
     logLevel: z.enum(["debug", "info", "warn", "error"]).optional(),
   })
   .strict();
@@ -197,10 +184,3 @@ export const stackConfigSchema = z
   .strict();
 
 export type StackConfig = z.infer<typeof stackConfigSchema>;
-export type PoolConfig = z.infer<typeof pool>;
-export type AwsConfig = z.infer<typeof awsSchema>;
-export type GcpConfig = z.infer<typeof gcpSchema>;
-export type ClusterSettings = z.infer<typeof clusterSchema>;
-export type CiliumConfig = z.infer<typeof ciliumSchema>;
-export type NodeRouterConfig = z.infer<typeof nodeRouterSchema>;
-export type AlertsConfig = z.infer<typeof alertsSchema>;

@@ -1,6 +1,6 @@
 // The stack's address plan, checked before anything is registered: pod, service and node
 // networks parse, carry no host bits, and do not overlap; every AWS zone's subnet lies in
-// the VPC; the native-routing CIDR covers the pod CIDR.
+// the VPC. (That the native-routing CIDR covers the pod CIDR is Cilium's check: ../components/cilium.)
 import type { StackConfig } from "./configSchema";
 import { parseCidr, overlaps, covers, type Cidr } from "../components/cluster/cidr";
 import { zoneSubnets } from "../components/aws/subnets";
@@ -32,15 +32,6 @@ export function checkNetworks(config: StackConfig, key: KeyFn): string[] {
       problems.push(`${key(["cluster", "adminCidrs", i])}: ${(e as Error).message}`);
     }
   });
-  const native = config.cilium.nativeRoutingCidr;
-  if (native !== undefined) {
-    try {
-      const n = parseCidr(native);
-      if (pod && !covers(n, pod)) problems.push(`${key(["cilium", "nativeRoutingCidr"])}: ${native} does not cover the pod CIDR ${pod.text}; use a CIDR that contains it, or leave it unset to use the pod CIDR`);
-    } catch (e) {
-      problems.push(`${key(["cilium", "nativeRoutingCidr"])}: ${(e as Error).message}`);
-    }
-  }
   if (pod && pod.family !== 4) problems.push(`${key(["cluster", "podCidr"])}: must be an IPv4 CIDR`);
   // Pairwise: the pod, service and node networks must be disjoint, except subnets inside their own VPC.
   for (let i = 0; i < parsed.length; i++) {

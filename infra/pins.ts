@@ -23,6 +23,11 @@ export const RENAMED_KEYS: Readonly<Record<string, string>> = {
   "aws.amiNameFilter": `replaced by aws.ami, a pinned AMI id; ${PIN_HELP}`,
   "aws.amiOwner": `replaced by aws.ami, a pinned AMI id; ${PIN_HELP}`,
   "nodeRouter.metricsPort": "replaced by nodeRouter.metricsAddress (host:port, default 127.0.0.1:9872, loopback only); to let Prometheus scrape the node, set it to \"0.0.0.0:<port>\"",
+  // The agent's settings go by the agent's own names (components/nodeRouter/settings.ts).
+  "nodeRouter.table": "replaced by nodeRouter.steeringTable, the agent's name for it (same value)",
+  "nodeRouter.priority": "replaced by nodeRouter.rulePriority, the agent's name for it (same value)",
+  "nodeRouter.mark": "replaced by nodeRouter.wgMark, the agent's name for it (same value)",
+  "nodeRouter.mask": "replaced by nodeRouter.wgMask, the agent's name for it (same value)",
 };
 
 export function amiProblem(ami: string): string | undefined {

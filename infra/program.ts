@@ -1,5 +1,6 @@
-// The program: validated config in, cluster (and what runs on it) out. Kept apart from
-// index.ts so tests can run it under pulumi.runtime.setMocks for every stack.
+// The program: the stack's model in, cluster (and what runs on it) out. Wiring only: every
+// component takes its part of the model as it is, and its providers through resource options.
+// Kept apart from index.ts so tests can run it under pulumi.runtime.setMocks for every stack.
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as gcp from "@pulumi/gcp";
@@ -10,26 +11,22 @@ import { VersionGuard } from "../components/cluster/versionGuard";
 import { Cilium } from "../components/cilium/cilium";
 import { NodeRouter } from "../components/nodeRouter/nodeRouter";
 import { NodeRouterAlerts } from "../components/monitoring/prometheusRule";
-import { ciliumValuesInput } from "./platform";
 import { livesInCluster } from "./kubernetesLifecycle";
 import { bootstrapTokenSecret } from "../components/cluster/joinToken";
 
 export function program() {
   // Everything is validated before the first resource is registered.
-  const { config, nodes } = loadConfig();
-  const name = config.cluster.name;
+  const model = loadConfig();
+  const { name } = model;
 
   // First: a version change on a running cluster is refused before any provider (and so any
   // cloud or Kubernetes resource) is touched.
-  const versions = new VersionGuard(`${name}-versions`, {
-    kubernetesVersion: config.cluster.kubernetesVersion,
-    containerdVersion: config.cluster.containerdVersion,
-    confirmed: config.cluster.upgradeConfirmed,
-  });
+  const versions = new VersionGuard(`${name}-versions`, model.versions);
   const guarded = { dependsOn: [versions] };
-
-  const awsProvider = config.aws ? new aws.Provider(`${name}-aws`, { region: config.aws.region as aws.Region }, guarded) : undefined;
-  const gcpProvider = config.gcp ? new gcp.Provider(`${name}-gcp`, { project: config.gcp.project, region: config.gcp.region }, guarded) : undefined;
+  const clouds = [
+    ...(model.providers.aws ? [new aws.Provider(`${name}-aws`, { region: model.providers.aws.region as aws.Region }, guarded)] : []),
+    ...(model.providers.gcp ? [new gcp.Provider(`${name}-gcp`, model.providers.gcp, guarded)] : []),
+  ];
 
   // Every node but the founder is created only once the cluster accepts the current join token
   // and every node's table lists it: the Secret and the ConfigMap below, published through the
@@ -38,7 +35,7 @@ export function program() {
   // created further down.
   let admit: (published: pulumi.Resource[]) => void = () => undefined;
   const admission = new Promise<pulumi.Resource[]>((resolve) => { admit = resolve; });
-  const cluster = new Cluster(name, { config, nodes, awsProvider, gcpProvider, admission });
+  const cluster = new Cluster(name, model.cluster, { providers: clouds, admission });
 
   const k8sProvider = new k8s.Provider(`${name}-k8s`, {
     kubeconfig: cluster.kubeconfig,
@@ -49,17 +46,15 @@ export function program() {
     // `pulumi destroy` (or removing a component) still completes when the API is gone.
     deleteUnreachable: true,
   }, { dependsOn: [cluster.ready, versions] });
-  const inCluster = livesInCluster(cluster.ready);
-  const joinToken = new k8s.core.v1.Secret(`${name}-join-token`,
-    pulumi.all([cluster.joinToken.token, cluster.joinToken.expires]).apply(([token, expires]) => bootstrapTokenSecret({ token, expires })),
-    { provider: k8sProvider, ...inCluster });
-  const cilium = new Cilium(`${name}-cilium`, { provider: k8sProvider, ...ciliumValuesInput(config) }, inCluster);
+  const inCluster = { ...livesInCluster(cluster.ready), provider: k8sProvider };
+  const joinToken = new k8s.core.v1.Secret(`${name}-join-token`, cluster.joinToken.apply(bootstrapTokenSecret), inCluster);
+  const cilium = new Cilium(`${name}-cilium`, model.cilium, inCluster);
   // The agent steers into cilium_wg0, which exists only once Cilium runs.
-  const nodeRouter = new NodeRouter(`${name}-node-router`, { provider: k8sProvider, settings: config.nodeRouter, dependsOn: [cilium], nodeTable: cluster.nodeTableDocument }, inCluster);
+  const nodeRouter = new NodeRouter(`${name}-node-router`, { ...model.nodeRouter, nodeTable: cluster.nodeTableDocument }, { ...inCluster, dependsOn: [cilium] });
   // A node added later is in every node's table (the ConfigMap) before its instance exists.
   admit([joinToken, nodeRouter.nodeTable!]);
   // The agent's alerts for the Prometheus Operator (its CRDs must exist: stack config `alerts`).
-  if (config.alerts.prometheusRule) new NodeRouterAlerts(`${name}-alerts`, { provider: k8sProvider, namespace: config.alerts.namespace, labels: config.alerts.labels }, inCluster);
+  if (model.alerts) new NodeRouterAlerts(`${name}-alerts`, model.alerts, inCluster);
 
   return {
     apiEndpoint: cluster.apiEndpoint,

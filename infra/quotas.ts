@@ -4,7 +4,7 @@
 // are flat in the node count (prefix lists on AWS, many source ranges per GCP rule); what
 // grows is the weight AWS gives a prefix list and the number of static addresses.
 import type { StackConfig } from "./configSchema";
-import { computeFirewallIntents, intentsFor } from "../components/cluster/firewallIntents";
+import { computeFirewallIntents, intentsFor, type FirewallIntent } from "../components/cluster/firewallIntents";
 import { isControlPlane, type NodeSpec } from "../components/cluster/nodes";
 import { nodeLists, renderAwsIngress, ruleWeight } from "../components/aws/securityRules";
 
@@ -15,15 +15,14 @@ export const AWS_MAX_RULES_PER_INTERFACE = 1000;
 /** GCP: source ranges one VPC firewall rule may hold (a system limit, not adjustable). */
 export const GCP_MAX_SOURCE_RANGES = 5000;
 
-export interface GroupWeight {
+interface GroupWeight {
   readonly role: string;
   readonly weight: number;
   readonly breakdown: string;
 }
 
-/** Inbound-rule weight of each AWS security group the stack creates (one per role present in AWS). */
-export function awsGroupWeights(config: StackConfig, nodes: readonly NodeSpec[]): GroupWeight[] {
-  const intents = computeFirewallIntents(nodes, config.cluster.adminCidrs);
+/** Inbound-rule weight of each AWS security group the cluster's intents render (one per role present in AWS). */
+function awsGroupWeights(intents: readonly FirewallIntent[], nodes: readonly NodeSpec[]): GroupWeight[] {
   const all = nodes.map((n) => n.name);
   const controlPlanes = nodes.filter(isControlPlane).map((n) => n.name);
   const lists = nodeLists(intents, all, controlPlanes);
@@ -35,15 +34,17 @@ export function awsGroupWeights(config: StackConfig, nodes: readonly NodeSpec[])
   });
 }
 
+/** What the Cluster will render (../components/cluster/cluster.ts: the same intents from the same nodes) against each cloud's quotas. */
 export function checkQuotas(config: StackConfig, nodes: readonly NodeSpec[], key: KeyFn): string[] {
-  return [...(config.aws ? checkAws(config, nodes, key) : []), ...(config.gcp ? checkGcp(config, nodes, key) : [])];
+  const intents = computeFirewallIntents(nodes, config.cluster.adminCidrs);
+  return [...(config.aws ? checkAws(config, intents, nodes, key) : []), ...(config.gcp ? checkGcp(config, intents, nodes, key) : [])];
 }
 
-function checkAws(config: StackConfig, nodes: readonly NodeSpec[], key: KeyFn): string[] {
+function checkAws(config: StackConfig, intents: readonly FirewallIntent[], nodes: readonly NodeSpec[], key: KeyFn): string[] {
   const aws = config.aws!;
   const problems: string[] = [];
   const quotaKey = key(["aws", "quotas", "rulesPerSecurityGroup"]);
-  for (const g of awsGroupWeights(config, nodes)) {
+  for (const g of awsGroupWeights(intents, nodes)) {
     if (g.weight > AWS_MAX_RULES_PER_INTERFACE) {
       problems.push(`${quotaKey}: the ${g.role} security group needs ${g.weight} inbound rules (${g.breakdown}; a prefix list counts as its max entries), more than AWS allows on one network interface (${AWS_MAX_RULES_PER_INTERFACE}, not adjustable); use fewer nodes`);
     } else if (g.weight > aws.quotas.rulesPerSecurityGroup) {
@@ -60,10 +61,9 @@ function checkAws(config: StackConfig, nodes: readonly NodeSpec[], key: KeyFn): 
   return problems;
 }
 
-function checkGcp(config: StackConfig, nodes: readonly NodeSpec[], key: KeyFn): string[] {
+function checkGcp(config: StackConfig, intents: readonly FirewallIntent[], nodes: readonly NodeSpec[], key: KeyFn): string[] {
   const gcp = config.gcp!;
   const problems: string[] = [];
-  const intents = computeFirewallIntents(nodes, config.cluster.adminCidrs);
   const gcpNodes = nodes.filter((n) => n.cloud === "gcp");
   const rules = [...new Set(gcpNodes.map((n) => n.role))].flatMap((role) => intentsFor(intents, gcpNodes.filter((n) => n.role === role).map((n) => n.name)));
   if (rules.length > gcp.quotas.firewallRules) {

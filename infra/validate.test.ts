@@ -1,7 +1,8 @@
 // Every rejected configuration names the key and the fix, and the valid stacks pass.
+import { TEST_IMAGE } from "../test/fixtures/images";
 import { validateStackConfig, ConfigError } from "./validate";
 
-const IMAGE = `ghcr.io/example/node-router@sha256:${"5e".repeat(32)}`;
+const IMAGE = TEST_IMAGE;
 const base = () => ({
   cluster: { name: "demo", podCidr: "10.244.0.0/16", serviceCidr: "10.96.0.0/12", adminCidrs: ["203.0.113.0/24"] } as any,
   nodeRouter: { image: IMAGE } as any,
@@ -30,7 +31,7 @@ const problemsOf = (raw: Record<string, unknown>): string[] => {
 describe("validateStackConfig", () => {
   it("accepts a valid config and expands its pools into named nodes", () => {
     const v = validateStackConfig(base(), "proj");
-    expect(v.nodes.map((n) => n.name)).toEqual(["demo-aws-cp-0", "demo-aws-w-0", "demo-aws-w-1"]);
+    expect(v.model.cluster.nodes.map((n) => n.name)).toEqual(["demo-aws-cp-0", "demo-aws-w-0", "demo-aws-w-1"]);
     expect(v.warnings).toEqual([]);
   });
 
@@ -45,6 +46,9 @@ describe("validateStackConfig", () => {
     ["subnet for a zone no pool uses", (c) => { c.aws.subnetCidrs["eu-west-1c"] = "10.10.3.0/24"; }, /proj:aws\.subnetCidrs\.eu-west-1c: no pool uses zone "eu-west-1c"/],
     ["two zones' subnets overlapping", (c) => { c.aws.pools[1].zone = "eu-west-1b"; c.aws.subnetCidrs["eu-west-1b"] = "10.10.1.128/25"; }, /proj:aws\.subnetCidrs\.eu-west-1b: 10\.10\.1\.128\/25 overlaps proj:aws\.subnetCidrs\.eu-west-1a/],
     ["the old single subnet key", (c) => { c.aws.subnetCidr = "10.10.1.0/24"; }, /proj:aws\.subnetCidr: replaced by aws\.subnetCidrs, one node subnet per zone/],
+    ["the old name of the steering table", (c) => { c.nodeRouter.table = 100; }, /proj:nodeRouter\.table: replaced by nodeRouter\.steeringTable/],
+    ["the old names of the mark and mask", (c) => { c.nodeRouter.mark = "0xe00"; c.nodeRouter.mask = "0xf00"; }, /proj:nodeRouter\.mark: replaced by nodeRouter\.wgMark[\s\S]*proj:nodeRouter\.mask: replaced by nodeRouter\.wgMask/],
+    ["the old name of the rule priority", (c) => { c.nodeRouter.priority = 2000; }, /proj:nodeRouter\.priority: replaced by nodeRouter\.rulePriority/],
     ["the old AMI lookup", (c) => { c.aws.amiNameFilter = "ubuntu/*"; }, /proj:aws\.amiNameFilter: replaced by aws\.ami, a pinned AMI id; record the current Ubuntu 24\.04 LTS image with `scripts\/pin-images\.sh <stack>`/],
     ["no AMI", (c) => { delete c.aws.ami; }, /proj:aws\.ami: required: the AMI new AWS nodes boot, pinned \(ami-\.\.\.\); record the current Ubuntu 24\.04 LTS image with `scripts\/pin-images\.sh <stack>`/],
     ["a malformed AMI", (c) => { c.aws.ami = "ubuntu-24.04"; }, /proj:aws\.ami: "ubuntu-24\.04" is not an AMI id/],
@@ -59,7 +63,6 @@ describe("validateStackConfig", () => {
     ["zone outside region", (c) => { c.aws.pools[0].zone = "us-east-1a"; }, /proj:aws\.pools\.0\.zone: zone "us-east-1a" is not in region "eu-west-1"/],
     ["duplicate pool names", (c) => { c.aws.pools[1].name = "cp"; }, /proj:aws\.pools\.1\.name: duplicate pool name "cp"/],
     ["more nodes than the boot files' node table holds", (c) => { c.aws.pools.push(...[2, 3, 4].map((i) => ({ name: `w${i}`, role: "worker", count: 100, machineType: "t3.large", zone: "eu-west-1a" }))); c.aws.quotas = { elasticIps: 400, rulesPerSecurityGroup: 1000 }; }, /proj:aws\|gcp\.pools: 303 nodes; at most 300: every node's boot files carry the whole node table/],
-    ["native routing CIDR not covering the pod CIDR", (c) => { c.cilium = { nativeRoutingCidr: "10.244.0.0/24" }; }, /proj:cilium\.nativeRoutingCidr: 10\.244\.0\.0\/24 does not cover the pod CIDR/],
     ["misspelled key", (c) => { c.cluster.podCIDR = "10.0.0.0/8"; }, /proj:cluster: unknown key\(s\) podCIDR; remove them or fix the spelling/],
     ["missing cluster", (c) => { delete c.cluster; }, /proj:cluster: required/],
     ["bad admin CIDR", (c) => { c.cluster.adminCidrs = ["everyone"]; }, /proj:cluster\.adminCidrs\.0: "everyone" is not a CIDR/],
@@ -106,7 +109,12 @@ describe("validateStackConfig", () => {
 describe("validateStackConfig: what runs on the cluster", () => {
   const cases: [string, (c: any) => void, RegExp][] = [
     ["unsupported Cilium chart version", (c) => { c.cilium = { version: "1.16.3" }; }, /proj:cilium\.version/],
-    ["exempt port outside the bootstrap set", (c) => { c.nodeRouter = { ...c.nodeRouter, exemptPorts: [6443, 10250] }; }, /proj:nodeRouter\.exemptPorts/],
+    ["exempt port outside the bootstrap set", (c) => { c.nodeRouter = { ...c.nodeRouter, exemptPorts: [6443, 10250] }; }, /proj:nodeRouter\.exemptPorts: 10250 outside the bootstrap ports/],
+    ["a reserved routing table", (c) => { c.nodeRouter = { ...c.nodeRouter, steeringTable: 254 }; }, /proj:nodeRouter\.steeringTable = "254": must not be a reserved table/],
+    ["a mark outside its mask", (c) => { c.nodeRouter = { ...c.nodeRouter, wgMark: 0x1e00 }; }, /proj:nodeRouter\.wgMark 0x1e00 has bits outside proj:nodeRouter\.wgMask 0xf00/],
+    ["metrics on the health port, off loopback", (c) => { c.nodeRouter = { ...c.nodeRouter, metricsAddress: "0.0.0.0:9871" }; }, /proj:nodeRouter\.metricsAddress: port 9871 is the health port/],
+    ["native routing CIDR not covering the pod CIDR", (c) => { c.cilium = { nativeRoutingCidr: "10.244.0.0/24" }; }, /proj:cilium\.nativeRoutingCidr: 10\.244\.0\.0\/24 does not cover the pod CIDR/],
+    ["a malformed native routing CIDR", (c) => { c.cilium = { nativeRoutingCidr: "10.244/16" }; }, /proj:cilium\.nativeRoutingCidr: "10\.244\/16" is not an IPv4 CIDR/],
   ];
   it.each(cases)("rejects %s", (_what, mutate, message) => {
     const c = base();

@@ -1,17 +1,19 @@
-// Validation of the whole stack config before any resource is registered. Every problem
-// names the config key and the fix; all problems are reported at once.
+// Validation of the whole stack config before any resource is registered: the schema, then
+// what spans keys (nodes, networks, pins, quotas), then what the components check of the model
+// they will take (Cilium's inputs, the agent's settings). Every problem names the config key and
+// the fix; all problems are reported at once. The result is the one model (./model.ts).
 import { z } from "zod";
-import { stackConfigSchema, clouds, type StackConfig } from "./configSchema";
-import { expandPools, isControlPlane, type NodeSpec } from "../components/cluster/nodes";
-import { buildCiliumValues } from "../components/cilium/values";
-import { resolveNodeRouterSettings } from "../components/nodeRouter/settings";
+import { stackConfigSchema, type StackConfig } from "./configSchema";
+import { CLOUDS, isControlPlane, type NodeSpec } from "../components/cluster/nodes";
+import { ciliumProblems } from "../components/cilium/values";
+import { nodeRouterProblems } from "../components/nodeRouter/settings";
 import { apiEndpointProblem } from "../components/cluster/apiEndpoint";
 import { MAX_NODES } from "../components/cluster/nodeTable";
-import { ciliumValuesInput } from "./platform";
 import { checkNetworks } from "./networks";
 import { checkQuotas } from "./quotas";
 import { amiProblem, gcpImageProblem, RENAMED_KEYS, REQUIRED_HINTS } from "./pins";
-import { loadRuleGroups } from "../components/monitoring/prometheusRule";
+import { stackModel, stackNodes, type StackModel } from "./model";
+import { alertsProblems } from "../components/monitoring/prometheusRule";
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -21,8 +23,7 @@ export class ConfigError extends Error {
 }
 
 export interface ValidatedConfig {
-  readonly config: StackConfig;
-  readonly nodes: readonly NodeSpec[];
+  readonly model: StackModel;
   readonly warnings: readonly string[];
 }
 
@@ -33,7 +34,7 @@ export function validateStackConfig(raw: Record<string, unknown>, project: strin
   const key: KeyFn = (path) => `${project}:${path.map(String).join(".")}`;
   const unknownTopLevel = Object.keys(raw).filter((k) => !(k in stackConfigSchema.shape));
   const problems: string[] = unknownTopLevel.map(
-    (k) => `${key([k])}: unknown key (an unknown cloud?); supported clouds are ${clouds.join(", ")} and the other keys are ${Object.keys(stackConfigSchema.shape).filter((s) => !(clouds as readonly string[]).includes(s)).join(", ")}`,
+    (k) => `${key([k])}: unknown key (an unknown cloud?); supported clouds are ${CLOUDS.join(", ")} and the other keys are ${Object.keys(stackConfigSchema.shape).filter((s) => !(CLOUDS as readonly string[]).includes(s)).join(", ")}`,
   );
   const known = Object.fromEntries(Object.entries(raw).filter(([k]) => !unknownTopLevel.includes(k)));
   // reportInput: a value of the wrong type is told apart from a missing one (describeIssue).
@@ -43,22 +44,19 @@ export function validateStackConfig(raw: Record<string, unknown>, project: strin
     throw new ConfigError(problems);
   }
   const config = parsed.data;
+  const nodes = stackNodes(config);
   const warnings: string[] = [];
-  problems.push(...checkCloudsAndNodes(config, key, warnings));
+  problems.push(...checkCloudsAndNodes(config, nodes, key, warnings));
   problems.push(...checkNetworks(config, key));
   problems.push(...checkPins(config, key));
-  if (problems.length === 0) problems.push(...checkPlatform(config, project));
-  if (problems.length === 0) problems.push(...checkQuotas(config, allNodes(config), key));
   if (problems.length > 0) throw new ConfigError(problems);
-  return { config, nodes: allNodes(config), warnings };
-}
-
-export function allNodes(config: StackConfig): NodeSpec[] {
-  const name = config.cluster.name;
-  return [
-    ...(config.aws ? expandPools(name, "aws", config.aws.pools) : []),
-    ...(config.gcp ? expandPools(name, "gcp", config.gcp.pools) : []),
-  ];
+  const model = stackModel(config, nodes);
+  // What the components would refuse, named by the stack keys (cilium.*, nodeRouter.*).
+  problems.push(...ciliumProblems(model.cilium).map((p) => `${project}:${p}`), ...nodeRouterProblems(model.nodeRouter, `${project}:nodeRouter.`));
+  if (model.alerts) problems.push(...alertsProblems().map((p) => `${project}:${p}`));
+  if (problems.length === 0) problems.push(...checkQuotas(config, nodes, key));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { model, warnings };
 }
 
 function describeIssue(issue: z.core.$ZodIssue, key: KeyFn): string[] {
@@ -77,10 +75,10 @@ function describeIssue(issue: z.core.$ZodIssue, key: KeyFn): string[] {
   return [`${key(issue.path)}: ${issue.message}`];
 }
 
-function checkCloudsAndNodes(config: StackConfig, key: KeyFn, warnings: string[]): string[] {
+function checkCloudsAndNodes(config: StackConfig, nodes: readonly NodeSpec[], key: KeyFn, warnings: string[]): string[] {
   const problems: string[] = [];
   if (!config.aws && !config.gcp) problems.push(`${key(["aws"])} / ${key(["gcp"])}: no cloud configured; set at least one of them with node pools`);
-  for (const cloud of clouds) {
+  for (const cloud of CLOUDS) {
     const c = config[cloud];
     if (!c) continue;
     const seen = new Set<string>();
@@ -92,7 +90,6 @@ function checkCloudsAndNodes(config: StackConfig, key: KeyFn, warnings: string[]
       }
     });
   }
-  const nodes = allNodes(config);
   const controlPlanes = nodes.filter(isControlPlane);
   if (nodes.length > 0 && controlPlanes.length === 0) {
     problems.push(`${key(["aws|gcp", "pools"])}: no control-plane node; add a pool with role "control-plane" and count >= 1 (1 or 3 recommended)`);
@@ -138,21 +135,5 @@ function checkPins(config: StackConfig, key: KeyFn): string[] {
     const p = gcpImageProblem(config.gcp.image);
     if (p) problems.push(`${key(["gcp", "image"])}: ${p}`);
   }
-  return problems;
-}
-
-/** Runs the Cilium values builder and the agent settings resolver (errors name `cilium.*` / `nodeRouter.*`), and reads the alert rules when they are wanted. */
-function checkPlatform(config: StackConfig, project: string): string[] {
-  const problems: string[] = [];
-  const attempt = (f: () => unknown) => {
-    try {
-      f();
-    } catch (e) {
-      problems.push(`${project}:${(e as Error).message}`);
-    }
-  };
-  attempt(() => buildCiliumValues(ciliumValuesInput(config)));
-  attempt(() => resolveNodeRouterSettings(config.nodeRouter));
-  if (config.alerts.prometheusRule) attempt(() => loadRuleGroups());
   return problems;
 }

@@ -28,6 +28,9 @@ describe("stack config alerts", () => {
     const [daemonSet] = ofType(recorded, "kubernetes:apps/v1:DaemonSet");
     expect(rule.options.deletedWith).not.toBe("");
     expect(rule.options.deletedWith).toBe(daemonSet.options.deletedWith);
+    // The cluster's Kubernetes provider, given to the component as a resource option.
+    expect(rule.options.provider).toMatch(/pulumi:providers:kubernetes::meshaws-k8s::/);
+    expect(rule.options.provider).toBe(daemonSet.options.provider);
     expect(rule.urn).toMatch(/wg-mesh:monitoring:NodeRouterAlerts\$kubernetes:monitoring.coreos.com\/v1:PrometheusRule::/);
   });
 

@@ -2,7 +2,7 @@
 // agent/src/nodeTable.ts and settings.ts): every shipped stack's published table parses; the
 // DaemonSet's environment and the boot-time guard's flags parse; and the guard ruleset the
 // agent builds from them guards every other node's address.
-import { parseCloudConfig } from "../components/cluster/bootstrap/testTools";
+import { parseCloudConfig } from "./tools";
 import { parseNodeTable } from "../agent/src/nodeTable";
 import { parseSettings } from "../agent/src/settings";
 import { guardRuleset } from "../agent/src/guard";

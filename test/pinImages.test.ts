@@ -4,7 +4,7 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
-import { requireTool, shellcheck, withTempDir } from "../components/cluster/bootstrap/testTools";
+import { requireTool, shellcheck, withTempDir } from "./tools";
 import { amiProblem, gcpImageProblem } from "../infra/pins";
 
 const SCRIPT = join(__dirname, "..", "scripts", "pin-images.sh");

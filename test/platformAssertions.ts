@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ofType, type Recorded } from "./pulumiMocks";
 import { isChartKey, leafKeyPaths } from "../components/cilium/chartKeyPaths";
-import { tolerates } from "../components/nodeRouter/tolerations";
+import { tolerates } from "./tolerations";
 
 const chartKeys = (version: string): Set<string> =>
   new Set((JSON.parse(readFileSync(join(__dirname, "..", "components", "cilium", "chartKeys", `${version}.json`), "utf8")) as { keys: string[] }).keys);

@@ -20,6 +20,8 @@ export interface RegisteredOptions {
   readonly deleteBeforeReplace: boolean;
   /** URN of the deletedWith resource, "" when none. */
   readonly deletedWith: string;
+  /** Provider reference (`<provider URN>::<id>`) the resource is registered with, "" for the default provider. */
+  readonly provider: string;
 }
 
 export interface Recorded {
@@ -163,7 +165,7 @@ export async function installMocks(project: string, stack: string, preview = fal
         recorded.push({
           type: args.type, name: args.name, inputs, state, id, urn: "",
           dependencies: registration?.dependencies ?? [], propertyDependencies: registration?.propertyDependencies ?? {},
-          options: registration?.options ?? { ignoreChanges: [], replaceOnChanges: [], deleteBeforeReplace: false, deletedWith: "" },
+          options: registration?.options ?? { ignoreChanges: [], replaceOnChanges: [], deleteBeforeReplace: false, deletedWith: "", provider: "" },
           sentInputs: registration?.sentInputs ?? {}, additionalSecretOutputs: registration?.additionalSecretOutputs ?? [],
         });
       }
@@ -196,6 +198,7 @@ export async function installMocks(project: string, stack: string, preview = fal
         replaceOnChanges: req.getReplaceonchangesList() as string[],
         deleteBeforeReplace: req.getDeletebeforereplace() as boolean,
         deletedWith: req.getDeletedwith() as string,
+        provider: req.getProvider() as string,
       },
       sentInputs: req.getObject()?.toJavaScript() ?? {},
       additionalSecretOutputs: req.getAdditionalsecretoutputsList() as string[],

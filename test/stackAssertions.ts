@@ -10,11 +10,20 @@ import { instances, nodeNameOf, userDataOf } from "./userData";
 import { dependsTransitively, founderOf } from "./ordering";
 import { platformChecks } from "./platformAssertions";
 import { policyChecks } from "./policyAssertions";
-import { cloudInitSchema, parseCloudConfig, requireTool, shellcheck } from "../components/cluster/bootstrap/testTools";
+import { cloudInitSchema, parseCloudConfig, requireTool, shellcheck } from "./tools";
 import { stackConfig } from "./stackHarness";
 
 const WIREGUARD = 51871;
 const isBootstrapPort = (p: number) => p === 6443 || p === 2379 || p === 2380;
+
+/** How many nodes of each cloud and role the stack file asks for: the count every loop below is held to. */
+function expectedNodes(stack: string): { aws: number; gcp: number; controlPlanes: number; workers: number } {
+  const config = stackConfig(stack);
+  const pools = (cloud: string): { role: string; count: number }[] => (config[`wg-mesh-cluster:${cloud}`] ? JSON.parse(config[`wg-mesh-cluster:${cloud}`]).pools : []);
+  const count = (ps: { count: number }[]) => ps.reduce((n, p) => n + p.count, 0);
+  const all = [...pools("aws"), ...pools("gcp")];
+  return { aws: count(pools("aws")), gcp: count(pools("gcp")), controlPlanes: count(all.filter((p) => p.role === "control-plane")), workers: count(all.filter((p) => p.role === "worker")) };
+}
 
 export function describeStack(stack: string): void {
   describe(`stack ${stack} under mocks`, () => {
@@ -23,15 +32,18 @@ export function describeStack(stack: string): void {
       run = await runProgram(stack);
     });
 
-    it("provisions at least one control-plane node and gives every node an address", () => {
+    it("provisions the stack's nodes, at least one control plane, and gives every node an address", () => {
       const nodes = underlayNodes(run.recorded);
+      const expected = expectedNodes(stack);
       expect(nodes.length).toBeGreaterThan(1);
+      expect({ aws: nodes.filter((n) => n.cloud === "aws").length, gcp: nodes.filter((n) => n.cloud === "gcp").length }).toEqual({ aws: expected.aws, gcp: expected.gcp });
       expect(nodes.some((n) => n.role === "control-plane")).toBe(true);
       for (const n of nodes) expect(n.address).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     });
 
     it("lets every node reach every other node on UDP 51871", () => {
       const nodes = underlayNodes(run.recorded);
+      expect(nodes.length).toBe(expectedNodes(stack).aws + expectedNodes(stack).gcp);
       for (const from of nodes) {
         for (const to of nodes.filter((n) => n !== from)) {
           const wg = admitted(run.recorded, from, to).filter((a) => a.protocol === "udp" && a.from <= WIREGUARD && WIREGUARD <= a.to);
@@ -43,9 +55,11 @@ export function describeStack(stack: string): void {
     it("opens nothing else between nodes but ICMP and the bootstrap ports towards control-plane nodes", () => {
       const nodes = underlayNodes(run.recorded);
       const offending: string[] = [];
+      let judged = 0;
       for (const from of nodes) {
         for (const to of nodes.filter((n) => n !== from)) {
           for (const a of admitted(run.recorded, from, to)) {
+            judged++;
             const ok =
               a.protocol === "icmp" ||
               (a.protocol === "udp" && a.from === WIREGUARD && a.to === WIREGUARD) ||
@@ -54,13 +68,17 @@ export function describeStack(stack: string): void {
           }
         }
       }
+      // At least WireGuard and ICMP for every ordered pair were looked at.
+      expect(judged).toBeGreaterThanOrEqual(2 * nodes.length * (nodes.length - 1));
       expect(offending).toEqual([]);
     });
 
     it("lets the bootstrap ports reach only control-plane nodes", () => {
       const nodes = underlayNodes(run.recorded);
       const cp = nodes.find((n) => n.role === "control-plane")!;
-      for (const worker of nodes.filter((n) => n.role === "worker")) {
+      const workers = nodes.filter((n) => n.role === "worker");
+      expect(workers.length).toBe(expectedNodes(stack).workers);
+      for (const worker of workers) {
         expect(admitted(run.recorded, cp, worker).filter((a) => a.protocol === "tcp")).toEqual([]);
         expect(admitted(run.recorded, worker, cp).some((a) => a.protocol === "tcp" && a.from === 6443)).toBe(true);
       }
@@ -105,6 +123,7 @@ export function describeStack(stack: string): void {
       expect(table.podCidrs).toEqual([JSON.parse(stackConfig(stack)["wg-mesh-cluster:cluster"]).podCidr]);
       const nodes = underlayNodes(run.recorded);
       expect(table.nodes.map((n) => [n.name, n.role, n.addresses]).sort()).toEqual(nodes.map((n) => [n.name, n.role, [n.address]]).sort());
+      expect(instances(run.recorded).length).toBe(expectedNodes(stack).aws + expectedNodes(stack).gcp);
       for (const i of instances(run.recorded)) {
         const boot = parseCloudConfig(userDataOf(i)).write_files.find((f) => f.path === "/etc/wg-mesh/node-table.json")!;
         expect(boot.content.trim()).toBe(published);
@@ -174,7 +193,9 @@ export function describeStack(stack: string): void {
 
     it("boots AWS nodes with their Elastic IP already on their network interface, in their zone's subnet", () => {
       const subnets = ofType(run.recorded, "aws:ec2/subnet:Subnet");
-      for (const i of ofType(run.recorded, "aws:ec2/instance:Instance")) {
+      const awsInstances = ofType(run.recorded, "aws:ec2/instance:Instance");
+      expect(awsInstances.length).toBe(expectedNodes(stack).aws);
+      for (const i of awsInstances) {
         const eni = primaryInterface(run.recorded, i)!;
         expect(eni).toBeDefined();
         const assoc = ofType(run.recorded, "aws:ec2/eipAssociation:EipAssociation").find((a) => a.inputs.networkInterfaceId === eni.id)!;
@@ -190,10 +211,11 @@ export function describeStack(stack: string): void {
     it("enables the Google APIs it uses, and creates every GCP resource after them", () => {
       const services = ofType(run.recorded, "gcp:projects/service:Service");
       const gcpResources = run.recorded.filter((r) => r.type.startsWith("gcp:") && r.type !== "gcp:projects/service:Service");
-      if (gcpResources.length === 0) {
-        expect(services).toEqual([]);
+      if (expectedNodes(stack).gcp === 0) {
+        expect({ services, gcpResources }).toEqual({ services: [], gcpResources: [] });
         return;
       }
+      expect(gcpResources.length).toBeGreaterThan(expectedNodes(stack).gcp);
       expect(services.map((s) => s.inputs.service).sort()).toEqual(["compute.googleapis.com", "iam.googleapis.com", "secretmanager.googleapis.com"]);
       for (const s of services) expect(s.inputs.disableOnDestroy).toBe(false);
       for (const r of gcpResources) {
@@ -202,11 +224,14 @@ export function describeStack(stack: string): void {
     });
 
     it("requires IMDSv2 and encrypted disks on AWS, Shielded VM on GCP", () => {
-      for (const i of ofType(run.recorded, "aws:ec2/instance:Instance")) {
+      const awsInstances = ofType(run.recorded, "aws:ec2/instance:Instance");
+      const gcpInstances = ofType(run.recorded, "gcp:compute/instance:Instance");
+      expect({ aws: awsInstances.length, gcp: gcpInstances.length }).toEqual({ aws: expectedNodes(stack).aws, gcp: expectedNodes(stack).gcp });
+      for (const i of awsInstances) {
         expect(i.inputs.metadataOptions.httpTokens).toBe("required");
         expect(i.inputs.rootBlockDevice.encrypted).toBe(true);
       }
-      for (const i of ofType(run.recorded, "gcp:compute/instance:Instance")) {
+      for (const i of gcpInstances) {
         expect(i.inputs.shieldedInstanceConfig).toMatchObject({ enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true });
       }
     });

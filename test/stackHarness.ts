@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
+import { TEST_IMAGE } from "./fixtures/images";
 import { installMocks, settle, type Recorded, type RegisteredOutputs } from "./pulumiMocks";
 
 export const projectName = (parse(readFileSync(join(__dirname, "..", "Pulumi.yaml"), "utf8")) as { name: string }).name;
@@ -20,7 +21,7 @@ export const stackNames = (): string[] =>
 export const SITE_PINS = {
   ami: "ami-0abcdef1234567890",
   gcpImage: "projects/ubuntu-os-cloud/global/images/ubuntu-2404-noble-amd64-v20260101",
-  agentImage: `ghcr.io/example/node-router@sha256:${"5e".repeat(32)}`,
+  agentImage: TEST_IMAGE,
 } as const;
 
 const key = (k: string) => `${projectName}:${k}`;

@@ -91,7 +91,7 @@ function printProcess(rows: ProcessRow[]): void {
 }
 
 function printTargets(rows: (ReconcileRow & { label: string })[], proc: ProcessRow[]): void {
-  console.log("\nissue 14 targets at 5,000 remote nodes (this build; the process row is the real agent)");
+  console.log("\ntargets at 5,000 remote nodes (this build; the process row is the real agent)");
   const check = (what: string, value: number | undefined, limit: number) =>
     value !== undefined && console.log(`  ${what.padEnd(44)} ${fmt(value, 7, 1)} < ${String(limit).padEnd(4)} ${value < limit ? "met" : "NOT MET"}`);
   for (const family of ["ipv4", "dual"]) {

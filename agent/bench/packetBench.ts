@@ -3,7 +3,7 @@
 // walks all rules, misses every agent table and, with the guard, misses its map: the worst case
 // for a destination the agent leaves alone). Configurations (SENDERS):
 //   none            no state at all
-//   ours            the agent's rules and routes for N nodes, no table (before issue 9)
+//   ours            the agent's rules and routes for N nodes, no table (before the node table)
 //   rulePerDest     one ip rule per destination (the design the agent replaced)
 //   cilium          a Cilium node's own rules (local table moved to 100, proxy fwmark rule)
 //   ciliumCt        the same, with conntrack on (a real node: kubelet's and Cilium's iptables rules use it)

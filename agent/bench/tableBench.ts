@@ -1,4 +1,4 @@
-// Before and after the node table (issue 9), side by side in one run, IPv4, one namespace per
+// Before and after the node table, side by side in one run, IPv4, one namespace per
 // mode: routes installed, a full reconcile from empty, and one node joining. "no table" steers
 // every node's pod CIDR (and its blackhole) separately; "node table" steers the cluster's whole
 // pod CIDRs once, throws the local one back, and loads the egress guard (its time included, and

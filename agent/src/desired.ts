@@ -23,7 +23,7 @@
 // to the local pods), and per-node pod CIDRs are no longer routes at all.
 import type { ClusterNode, Family, Problem, Route, Rule } from "./model";
 import { familyOf } from "./nodes";
-import { contains, overlaps, parsePrefix, type Prefix } from "./prefix";
+import { contains, overlaps, PrefixCache, type Prefix } from "./prefix";
 import type { Settings } from "./settings";
 
 export const SLOT = { wgMark: 0, exemptReply: 10, steering: 30, exemptRequest: 40, controlPlane: 60 } as const;
@@ -65,6 +65,7 @@ const hostPrefix = (a: string) => (a.includes(":") ? `${a}/128` : `${a}/32`);
 export class DesiredMemo {
   routes = new Map<string, Map<string, Route>>();
   parts = { localKey: "", byNode: new Map<ClusterNode, NodePart>() };
+  readonly prefixes = new PrefixCache();
 }
 
 export function computeDesired(input: DesiredInput, memo: DesiredMemo = new DesiredMemo()): Desired {
@@ -109,7 +110,7 @@ export function computeDesired(input: DesiredInput, memo: DesiredMemo = new Desi
     const src = local?.addresses.find((a) => familyOf(a) === family);
     const steered = [...new Set(steering[family])];
     const cp = [...new Set(controlPlane[family])];
-    reportShadowedControlPlane(cp, steered, problems);
+    reportShadowedControlPlane(cp, steered, problems, memo.prefixes);
     routesFor(routes, usedVariants, memo, family, settings.steeringTable, steered, src, input.deviceUp, settings);
     routesFor(routes, usedVariants, memo, family, settings.controlPlaneTable, cp, src, input.deviceUp, settings);
     // Local pods: leave the steering table, continue to main (Cilium's route to cilium_host).
@@ -136,10 +137,10 @@ function partsFor(memo: DesiredMemo, local: ClusterNode | undefined, tableMode: 
   if (memo.parts.localKey !== localKey) memo.parts = { localKey, byNode: new Map() };
   const cache = memo.parts.byNode;
   const localAddresses = new Set(local?.addresses ?? []);
-  const localPrefixes = [...(local?.addresses ?? []).map(hostPrefix), ...(local?.podCidrs ?? [])].map(parsePrefix);
+  const localPrefixes = [...(local?.addresses ?? []).map(hostPrefix), ...(local?.podCidrs ?? [])].map((c) => memo.prefixes.parse(c));
   const overlapsLocal = (cidr: string) => {
     if (localPrefixes.length === 0) return false;
-    const p = parsePrefix(cidr);
+    const p = memo.prefixes.parse(cidr);
     return localPrefixes.some((l) => overlaps(l, p));
   };
   const build = (n: ClusterNode): NodePart => {
@@ -229,12 +230,12 @@ function throwRoute(used: Map<string, Map<string, Route>>, m: DesiredMemo, famil
 }
 
 /** The steering table is consulted first: a control-plane address inside it loses its exemption. */
-function reportShadowedControlPlane(cp: string[], steered: string[], problems: Problem[]): void {
+function reportShadowedControlPlane(cp: string[], steered: string[], problems: Problem[], prefixes: PrefixCache): void {
   if (cp.length === 0 || steered.length === 0) return;
   // Host prefixes cannot contain another address; only pod CIDRs can shadow.
-  const parsed: Prefix[] = steered.filter((c) => !c.endsWith("/32") && !c.endsWith("/128")).map(parsePrefix);
+  const parsed: Prefix[] = steered.filter((c) => !c.endsWith("/32") && !c.endsWith("/128")).map((c) => prefixes.parse(c));
   for (const c of cp) {
-    const addr = parsePrefix(c);
+    const addr = prefixes.parse(c);
     if (parsed.some((p) => contains(p, addr))) {
       problems.push({ object: `prefix/${c}`, kind: "overlap", message: `control-plane address ${c} lies inside a steered pod CIDR: its exempt ports stay encrypted` });
     }

@@ -95,14 +95,3 @@ function dedupe<T>(items: T[], key: (t: T) => string): T[] {
     return true;
   });
 }
-
-/** Applies a plan to a state snapshot: the agent's view of the kernel after a clean apply. */
-export function applyPlanTo(state: KernelState, plan: Plan): KernelState {
-  const removedRules = new Set(plan.remove.rules.map(ruleKey));
-  const gone = new RouteSet(plan.remove.routes);
-  const replaced = new RouteSet(plan.add.routes, sameSlot);
-  return {
-    rules: [...state.rules.filter((r) => !removedRules.has(ruleKey(r))), ...plan.add.rules],
-    routes: [...state.routes.filter((r) => !gone.has(r) && !replaced.has(r)), ...plan.add.routes],
-  };
-}

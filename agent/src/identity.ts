@@ -6,7 +6,7 @@
 import type { ClusterNode, Problem } from "./model";
 import type { NodeTable } from "./nodeTable";
 import ipaddr from "ipaddr.js";
-import { contains, parsePrefix } from "./prefix";
+import { contains, parsePrefix, PrefixCache, type Prefix } from "./prefix";
 
 export interface Identity {
   /** One entry per table node, roles and addresses from the table, pod CIDRs from the API. */
@@ -22,11 +22,12 @@ export interface Identity {
 /**
  * Resolves identity on every step. Owned by the reconciler: it reuses the ClusterNode of a
  * table node whose pod CIDRs did not change (desired.ts caches per-node work by object), and
- * the parsed spans of pod CIDRs seen before.
+ * the parsed spans and prefixes of pod CIDRs seen before.
  */
 export class IdentityResolver {
   private readonly nodeCache = new WeakMap<object, { key: string; node: ClusterNode }>();
   private spans = new Map<string, Span>();
+  private readonly prefixes = new PrefixCache();
   /** Pod CIDR -> the node that held it alone: a later claim on it is the contradicting one. */
   private established = new Map<string, string>();
 
@@ -37,7 +38,7 @@ export class IdentityResolver {
       if (!s) this.spans.set(c, (s = span(c)));
       return s;
     };
-    const identity = resolveIdentity(table, apiNodes, spanOf, this.established);
+    const identity = resolveIdentity(table, apiNodes, spanOf, this.established, (c) => this.prefixes.parse(c));
     this.established = identity.established;
     identity.nodes = identity.nodes.map((n, i) => {
       const t = table.nodes[i];
@@ -51,13 +52,19 @@ export class IdentityResolver {
   }
 }
 
-export function resolveIdentity(table: NodeTable, apiNodes: ClusterNode[], spanOf: (cidr: string) => Span = span, established = new Map<string, string>()): Identity {
+export function resolveIdentity(
+  table: NodeTable,
+  apiNodes: ClusterNode[],
+  spanOf: (cidr: string) => Span = span,
+  established = new Map<string, string>(),
+  parse: (cidr: string) => Prefix = parsePrefix,
+): Identity {
   const problems: Problem[] = [];
   const claim = (object: string, message: string) => problems.push({ object, kind: "claim", message });
   const owner = new Map<string, { name: string; role: string }>();
   for (const t of table.nodes) for (const a of t.addresses) owner.set(a, t);
   const inTable = new Map(table.nodes.map((t) => [t.name, t]));
-  const clusterPods = table.podCidrs.map(parsePrefix);
+  const clusterPods = table.podCidrs.map(parse);
 
   const podCidrs = new Map<string, string[]>();
   const sourceOf = new Map<string, string>();
@@ -75,7 +82,7 @@ export function resolveIdentity(table: NodeTable, apiNodes: ClusterNode[], spanO
     sourceOf.set(n.name, object);
     const kept: string[] = [];
     for (const c of n.podCidrs) {
-      const p = parsePrefix(c);
+      const p = parse(c);
       if (!clusterPods.some((cp) => contains(cp, p))) claim(object, `pod CIDR ${c} lies outside the cluster's pod CIDRs (${table.podCidrs.join(", ")}); ignored`);
       // A node's pod CIDR is a part of the cluster's, never all of it (it would unsteer every pod).
       else if (table.podCidrs.includes(c)) claim(object, `pod CIDR ${c} is the whole cluster pod CIDR, not one node's part of it; ignored`);

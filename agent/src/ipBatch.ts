@@ -8,6 +8,7 @@
 // iproute2 6.1 keeps ~4 KB per route command in batch mode and never frees it, so the child is
 // replaced after RECYCLE_AFTER_LINES; large applies use one-shot processes instead (kernel.ts).
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { BatchErrorReader } from "./iproute2";
 
 /** Not an ip object: fails in ip's own argument parser, before any netlink request. */
 export const MARKER = "node-router-marker";
@@ -25,7 +26,7 @@ export class IpBatchWorker {
   private child?: ChildProcessWithoutNullStreams;
   private linesSent = 0;
   private stderrTail = "";
-  private pendingMessages: string[] = [];
+  private errors = new BatchErrorReader();
   private current?: Request;
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -64,7 +65,7 @@ export class IpBatchWorker {
     this.child = child;
     this.linesSent = 0;
     this.stderrTail = "";
-    this.pendingMessages = [];
+    this.errors = new BatchErrorReader();
     child.stdout.resume(); // route and rule commands print nothing; never let a pipe fill up
     child.stderr.setEncoding("utf8");
     child.stderr.on("data", (chunk: string) => this.onStderr(child, chunk));
@@ -85,16 +86,10 @@ export class IpBatchWorker {
     const text = this.stderrTail + chunk;
     const lines = text.split("\n");
     this.stderrTail = lines.pop() ?? "";
-    for (const raw of lines) {
-      const line = raw.trim();
-      const failed = /^Command failed .*:(\d+)$/.exec(line);
-      if (!failed) {
-        if (line) this.pendingMessages.push(line);
-        continue;
-      }
-      const lineNo = Number(failed[1]);
-      const message = this.pendingMessages.join("; ") || "failed";
-      this.pendingMessages = [];
+    for (const line of lines) {
+      const failed = this.errors.read(line);
+      if (!failed) continue;
+      const { lineNo, message } = failed;
       const r = this.current;
       if (!r) continue;
       if (lineNo === r.markerLine) {

@@ -1,7 +1,7 @@
 // Pure translation between the model and iproute2: batch lines out, `ip -j` JSON in.
 // Ownership is decided here: a rule is ours only if its priority is in our range AND it
 // carries our protocol number; a route only if it is in one of our tables with our protocol.
-import type { Family, PortRange, Route, RouteType, Rule } from "./model";
+import { portRangeText, type Family, type PortRange, type Route, type RouteType, type Rule } from "./model";
 
 export interface Ownership {
   firstPriority: number;
@@ -12,14 +12,13 @@ export interface Ownership {
 }
 
 const hex = (n: number) => "0x" + n.toString(16);
-const ports = (r: PortRange) => (r.start === r.end ? `${r.start}` : `${r.start}-${r.end}`);
 
 function ruleArgs(r: Rule): string {
   const parts = [`priority ${r.priority}`];
   if (r.fwmark !== undefined) parts.push(`fwmark ${hex(r.fwmark)}/${hex(r.fwmask ?? 0xffffffff)}`);
   if (r.ipproto) parts.push(`ipproto ${r.ipproto}`);
-  if (r.sport) parts.push(`sport ${ports(r.sport)}`);
-  if (r.dport) parts.push(`dport ${ports(r.dport)}`);
+  if (r.sport) parts.push(`sport ${portRangeText(r.sport)}`);
+  if (r.dport) parts.push(`dport ${portRangeText(r.dport)}`);
   parts.push(`lookup ${r.table}`, `protocol ${r.protocol}`);
   return parts.join(" ");
 }
@@ -45,18 +44,34 @@ export function isBenignError(line: string, message: string): boolean {
   return false;
 }
 
-/** Splits `ip -force -batch` stderr into per-line errors (1-based line numbers). */
-export function parseBatchErrors(stderr: string): Map<number, string> {
-  const errors = new Map<number, string>();
-  let pending: string[] = [];
-  for (const line of stderr.split("\n")) {
-    const m = /^Command failed .*:(\d+)$/.exec(line.trim());
-    if (m) {
-      errors.set(Number(m[1]), pending.join("; ") || "failed");
-      pending = [];
-    } else if (line.trim()) {
-      pending.push(line.trim());
+/**
+ * Reads `ip -force -batch` stderr a line at a time. ip reports a failed line as its message(s)
+ * followed by "Command failed -:<line>": that line closes the messages before it.
+ */
+export class BatchErrorReader {
+  private pending: string[] = [];
+
+  /** The failed line's number (1-based) and ip's message, when `line` reports one. */
+  read(line: string): { lineNo: number; message: string } | undefined {
+    const text = line.trim();
+    const failed = /^Command failed .*:(\d+)$/.exec(text);
+    if (!failed) {
+      if (text) this.pending.push(text);
+      return undefined;
     }
+    const message = this.pending.join("; ") || "failed";
+    this.pending = [];
+    return { lineNo: Number(failed[1]), message };
+  }
+}
+
+/** Splits a whole `ip -force -batch` stderr into per-line errors (1-based line numbers). */
+export function parseBatchErrors(stderr: string): Map<number, string> {
+  const reader = new BatchErrorReader();
+  const errors = new Map<number, string>();
+  for (const line of stderr.split("\n")) {
+    const failed = reader.read(line);
+    if (failed) errors.set(failed.lineNo, failed.message);
   }
   return errors;
 }

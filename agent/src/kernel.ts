@@ -1,13 +1,16 @@
-// The agent's only door to the kernel: read owned state, apply a plan, look at the device.
-// Implemented with the `ip` command: JSON reads; writes through a long-running `ip -batch` child
-// per family for small changes (ipBatch.ts), one-shot batches (split in two) for large ones.
-// `netns` lets tests drive a network namespace exactly the way production drives the host.
-import { spawn } from "node:child_process";
+// The agent's only door to the kernel: read owned state, apply a plan, look at the device,
+// watch for changes. Implemented with the `ip` command: JSON reads; writes through a
+// long-running `ip -batch` child per family for small changes (ipBatch.ts), one-shot batches
+// (split in two) for large ones; `ip monitor` for events (linkMonitor.ts). Every `ip` the agent
+// runs is started here. `netns` lets tests drive a network namespace exactly the way
+// production drives the host.
+import { spawn, type ChildProcess } from "node:child_process";
 import type { Family, KernelState, Plan } from "./model";
 import {
   addRouteLine, addRuleLine, delRouteLine, delRuleLine, isBenignError, parseBatchErrors, parseRoute, parseRule, type Ownership,
 } from "./iproute2";
 import { IpBatchWorker, MARKER } from "./ipBatch";
+import { startLinkMonitor, type LinkMonitorOptions } from "./linkMonitor";
 
 /** Plans up to this many lines (a node joining, drift repair) go to the long-running ip child. */
 const SMALL_PLAN_LINES = 2000;
@@ -59,11 +62,15 @@ export class Iproute2Kernel implements KernelPort {
     private readonly ipBinary = "ip",
   ) {}
 
+  /** Starts `ip [-n NETNS] ARGS...`. */
+  private spawnIp(args: string[], stdin: "ignore" | "pipe" = "ignore"): ChildProcess {
+    return spawn(this.ipBinary, this.netns ? ["-n", this.netns, ...args] : args, { stdio: [stdin, "pipe", "pipe"] });
+  }
+
   /** Runs `ip [-n NETNS] ARGS...`, optionally feeding stdin. Never rejects on exit status. */
   run(args: string[], stdin?: string): Promise<IpResult> {
-    const full = this.netns ? ["-n", this.netns, ...args] : args;
     return new Promise((resolve, reject) => {
-      const child = spawn(this.ipBinary, full, { stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+      const child = this.spawnIp(args, stdin === undefined ? "ignore" : "pipe");
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       child.stdout?.on("data", (d: Buffer) => out.push(d));
@@ -110,6 +117,11 @@ export class Iproute2Kernel implements KernelPort {
     // Families are independent (separate rules and tables): apply them concurrently.
     const perFamily = await Promise.all(([4, 6] as Family[]).map((family) => this.applyFamily(plan, family)));
     return perFamily.flat();
+  }
+
+  /** Watches the device, and the agent's own rules and routes, for changes made behind its back. */
+  monitor(o: LinkMonitorOptions): { stop(): void } {
+    return startLinkMonitor(o, (args) => this.spawnIp(args));
   }
 
   /** Ends the long-running ip children (tests, benchmark); the agent keeps them for its lifetime. */

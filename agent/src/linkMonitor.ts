@@ -5,12 +5,12 @@
 // deleted (by protocol number or table): what systemd-networkd does to foreign routing-policy
 // rules and routes when it reconfigures a link. The repair then starts at once, not at the next
 // resync. (The agent's own removals trigger one extra kernel read; that is all.)
-import { spawn, type ChildProcess } from "node:child_process";
+// The kernel port (kernel.ts, Iproute2Kernel.monitor) starts it: it alone knows how `ip` is run.
+import type { ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 
 export interface LinkMonitorOptions {
   device: string;
-  netns?: string;
   onChange: () => void;
   onError: (message: string) => void;
   owned?: { protocol: number; tables: number[] };
@@ -18,23 +18,28 @@ export interface LinkMonitorOptions {
   onOwnedDeleted?: () => void;
 }
 
-export function startLinkMonitor(o: LinkMonitorOptions): { stop(): void } {
+/** What one line of `ip -o monitor` says: the device changed, an owned rule or route was deleted, or nothing for us. */
+export function monitorLineReader(device: string, owned?: { protocol: number; tables: number[] }): (line: string) => "device" | "owned-deleted" | undefined {
+  // One-line records look like "7: cilium_wg0: <...>" or "Deleted 7: cilium_wg0: <...>".
+  const mentionsDevice = new RegExp(`^(Deleted )?\\d+: ${device.replace(/[.]/g, "\\.")}[:@]`);
+  // "Deleted 1030:\tfrom all lookup 51871 proto 211" / "Deleted 198.18.0.0/16 dev cilium_wg0 table 51871 proto 211 ..."
+  const ownedDeleted = owned ? new RegExp(`^Deleted .*(proto ${owned.protocol}\\b|table (${owned.tables.join("|")})\\b)`) : undefined;
+  return (line) => (mentionsDevice.test(line) ? "device" : ownedDeleted?.test(line) ? "owned-deleted" : undefined);
+}
+
+/** Runs `ip -o monitor ...` through `spawnIp` (the kernel port's), restarting it with backoff when it exits. */
+export function startLinkMonitor(o: LinkMonitorOptions, spawnIp: (args: string[]) => ChildProcess): { stop(): void } {
   let child: ChildProcess | undefined;
   let stopped = false;
   let backoffMs = 500;
-  // One-line records look like "7: cilium_wg0: <...>" or "Deleted 7: cilium_wg0: <...>".
-  const mentionsDevice = new RegExp(`^(Deleted )?\\d+: ${o.device.replace(/[.]/g, "\\.")}[:@]`);
-  // "Deleted 1030:\tfrom all lookup 51871 proto 211" / "Deleted 198.18.0.0/16 dev cilium_wg0 table 51871 proto 211 ..."
-  const ownedDeleted = o.owned
-    ? new RegExp(`^Deleted .*(proto ${o.owned.protocol}\\b|table (${o.owned.tables.join("|")})\\b)`)
-    : undefined;
+  const read = monitorLineReader(o.device, o.owned);
   const start = () => {
-    const args = [...(o.netns ? ["-n", o.netns] : []), "-o", "monitor", "link", ...(o.owned ? ["rule", "route"] : [])];
-    child = spawn("ip", args, { stdio: ["ignore", "pipe", "pipe"] });
+    child = spawnIp(["-o", "monitor", "link", ...(o.owned ? ["rule", "route"] : [])]);
     const started = Date.now();
     createInterface({ input: child.stdout! }).on("line", (line) => {
-      if (mentionsDevice.test(line)) o.onChange();
-      else if (ownedDeleted?.test(line)) o.onOwnedDeleted?.();
+      const event = read(line);
+      if (event === "device") o.onChange();
+      else if (event === "owned-deleted") o.onOwnedDeleted?.();
     });
     child.on("error", (e) => o.onError(`ip monitor: ${e.message}`));
     child.on("close", (code) => {

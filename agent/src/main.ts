@@ -11,7 +11,6 @@ import { NodeTableFile } from "./nodeTableFile";
 import { startHttp } from "./http";
 import { loadKubeConfig, startInformers, type ClusterSource } from "./informers";
 import { Iproute2Kernel, ownershipFrom } from "./kernel";
-import { startLinkMonitor } from "./linkMonitor";
 import { createLogger, type Logger } from "./log";
 import { Metrics } from "./metrics";
 import { WireGuardPeers } from "./wireguardPeers";
@@ -48,7 +47,7 @@ async function runAgent(settings: Settings, log: Logger): Promise<void> {
   const controller = new Controller(reconciler, metrics, log, { debounceMs: 200, resyncMs: settings.resyncSeconds * 1000, retryMs: 5000 });
   await table?.start();
   const servers: Server[] = await startHttp({ health: settings.healthAddress, metrics: settings.metricsAddress }, controller, metrics);
-  const monitor = startLinkMonitor({
+  const monitor = port.monitor({
     device: settings.device,
     onChange: () => controller.request("link", true),
     owned: { protocol: settings.routeProtocol, tables: [settings.steeringTable, settings.controlPlaneTable] },

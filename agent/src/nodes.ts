@@ -44,10 +44,21 @@ export function familyOf(addressOrCidr: string): Family {
 /** Kubernetes address types used for node addresses, in preference order. */
 const ADDRESS_TYPES = ["InternalIP", "ExternalIP"];
 
+/**
+ * What parseClusterNodes learnt from objects it saw before, kept by its caller (the reconciler)
+ * from one step to the next. Informers replace an object on every change, so an object seen
+ * before (with the same CiliumNode partner and selector) parses to the same result: it is reused,
+ * and the same ClusterNode object lets desired.ts reuse what it computed for that node.
+ */
+export class NodeParseCache {
+  readonly byObject = new WeakMap<object, { partner: unknown; selector: LabelSelector; node: ClusterNode; problems: Problem[] }>();
+}
+
 export function parseClusterNodes(
   nodeObjects: unknown[],
   ciliumNodeObjects: unknown[],
   controlPlaneSelector: LabelSelector,
+  cache: NodeParseCache = new NodeParseCache(),
 ): ParsedNodes {
   const problems: Problem[] = [];
   const ciliumByName = new Map<string, Json>();
@@ -70,7 +81,7 @@ export function parseClusterNodes(
     }
     seen.add(name);
     const cilium = ciliumByName.get(name);
-    nodes.push(cached(obj, cilium, controlPlaneSelector, problems, () => {
+    nodes.push(cached(cache, obj, cilium, controlPlaneSelector, problems, () => {
       const metadata = obj.metadata as Json;
       const labels = isObject(metadata.labels) ? (metadata.labels as Record<string, string>) : undefined;
       return buildNode(name, obj, cilium, matchesSelector(controlPlaneSelector, labels), problems);
@@ -79,18 +90,15 @@ export function parseClusterNodes(
   // A CiliumNode without its Node (e.g. the Node watch lags) still gets encrypted; its
   // labels are unknown, so it is never treated as control plane (the only clear path).
   for (const [name, cn] of ciliumByName) {
-    if (!seen.has(name)) nodes.push(cached(cn, undefined, controlPlaneSelector, problems, () => buildNode(name, undefined, cn, false, problems)));
+    if (!seen.has(name)) nodes.push(cached(cache, cn, undefined, controlPlaneSelector, problems, () => buildNode(name, undefined, cn, false, problems)));
   }
   reportDuplicateAddresses(nodes, problems);
   return { nodes, problems };
 }
 
-// Informers replace an object on every change, so an object seen before (with the same
-// CiliumNode partner and selector) parses to the same result: reuse it.
 const NO_PROBLEMS: Problem[] = [];
-const parseCache = new WeakMap<object, { partner: unknown; selector: LabelSelector; node: ClusterNode; problems: Problem[] }>();
-function cached(obj: object, partner: unknown, selector: LabelSelector, problems: Problem[], build: () => ClusterNode): ClusterNode {
-  const hit = parseCache.get(obj);
+function cached(cache: NodeParseCache, obj: object, partner: unknown, selector: LabelSelector, problems: Problem[], build: () => ClusterNode): ClusterNode {
+  const hit = cache.byObject.get(obj);
   if (hit && hit.partner === partner && hit.selector === selector) {
     if (hit.problems.length > 0) problems.push(...hit.problems);
     return hit.node;
@@ -98,7 +106,7 @@ function cached(obj: object, partner: unknown, selector: LabelSelector, problems
   const before = problems.length;
   const node = build();
   // Most nodes have no problem: share one empty list rather than keep 5,000 of them.
-  parseCache.set(obj, { partner, selector, node, problems: problems.length > before ? problems.slice(before) : NO_PROBLEMS });
+  cache.byObject.set(obj, { partner, selector, node, problems: problems.length > before ? problems.slice(before) : NO_PROBLEMS });
   return node;
 }
 

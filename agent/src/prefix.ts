@@ -49,17 +49,8 @@ export function parseCanonicalIPv4Prefix(text: string): V4Prefix | undefined {
   return { n, len };
 }
 
-// IPv6 prefixes repeat from step to step: keep their parsed form (bounded).
-const v6Memo = new Map<string, [ipaddr.IPv4 | ipaddr.IPv6, number]>();
-function parseSlow(c: string): [ipaddr.IPv4 | ipaddr.IPv6, number] {
-  let hit = v6Memo.get(c);
-  if (!hit) {
-    if (v6Memo.size >= 100_000) v6Memo.clear();
-    hit = ipaddr.parseCIDR(c);
-    v6Memo.set(c, hit);
-  }
-  return hit;
-}
+/** ipaddr.js' parse of a prefix that is not canonical IPv4 (IPv6, odd forms). */
+const parseSlow = (c: string): [ipaddr.IPv4 | ipaddr.IPv6, number] => ipaddr.parseCIDR(c);
 
 /** A parsed prefix for repeated overlap tests. */
 export type Prefix = { v4: V4Prefix } | { other: [ipaddr.IPv4 | ipaddr.IPv6, number] };
@@ -69,14 +60,38 @@ export function parsePrefix(c: string): Prefix {
   return v4 ? { v4 } : { other: parseSlow(c) };
 }
 
+/**
+ * Parsed prefixes by text, for the steps that see the same ones again (IPv6 prefixes cost a full
+ * ipaddr.js parse each). Owned by whoever runs the steps (desired.ts' memo, the identity
+ * resolver), never a module global; bounded.
+ */
+export class PrefixCache {
+  private readonly parsed = new Map<string, Prefix>();
+
+  parse(c: string): Prefix {
+    let hit = this.parsed.get(c);
+    if (!hit) {
+      hit = parsePrefix(c);
+      if ("other" in hit) {
+        if (this.parsed.size >= 100_000) this.parsed.clear();
+        this.parsed.set(c, hit);
+      }
+    }
+    return hit;
+  }
+}
+
+/** As ipaddr.js sees it: a canonical IPv4 prefix turned back into an address object. */
+const slowForm = (p: Prefix): [ipaddr.IPv4 | ipaddr.IPv6, number] => ("v4" in p ? [ipaddr.IPv4.parse(intToIPv4(p.v4.n)), p.v4.len] : p.other);
+
 /** True if the two prefixes share at least one address (one contains the other). */
 export function overlaps(a: Prefix, b: Prefix): boolean {
   if ("v4" in a && "v4" in b) {
     const len = Math.min(a.v4.len, b.v4.len);
     return networkOf(a.v4.n, len) === networkOf(b.v4.n, len);
   }
-  const [aa, al] = "v4" in a ? parseSlow(`${intToIPv4(a.v4.n)}/${a.v4.len}`) : a.other;
-  const [ba, bl] = "v4" in b ? parseSlow(`${intToIPv4(b.v4.n)}/${b.v4.len}`) : b.other;
+  const [aa, al] = slowForm(a);
+  const [ba, bl] = slowForm(b);
   return aa.kind() === ba.kind() && (aa.match(ba, bl) || ba.match(aa, al));
 }
 

@@ -14,7 +14,7 @@ import { IdentityResolver } from "./identity";
 import type { ApplyError, KernelPort } from "./kernel";
 import type { ClusterNode, KernelState, Plan, Problem } from "./model";
 import type { NodeTable } from "./nodeTable";
-import { parseClusterNodes } from "./nodes";
+import { NodeParseCache, parseClusterNodes } from "./nodes";
 import type { Settings } from "./settings";
 
 export interface ReconcilerOptions {
@@ -52,6 +52,8 @@ export class Reconciler {
   private synced = false;
   private known?: KernelState;
   private deviceUp?: boolean;
+  /** What one step hands the next: parsed objects and computed parts (state this reconciler owns). */
+  private readonly parsed = new NodeParseCache();
   private readonly memo = new DesiredMemo();
   private readonly identity = new IdentityResolver();
   /** Nodes of the last step, by name, and those that left since, until their grace ends. */
@@ -75,7 +77,7 @@ export class Reconciler {
 
   /** Replaces the cluster view with the informers' current caches. */
   setCluster(nodeObjects: unknown[], ciliumNodeObjects: unknown[]): void {
-    const parsed = parseClusterNodes(nodeObjects, ciliumNodeObjects, this.settings.controlPlaneSelector);
+    const parsed = parseClusterNodes(nodeObjects, ciliumNodeObjects, this.settings.controlPlaneSelector, this.parsed);
     this.nodes = parsed.nodes;
     this.parseProblems = parsed.problems;
   }

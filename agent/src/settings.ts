@@ -140,6 +140,35 @@ const schema = z.object({
 
 export class SettingsError extends Error {}
 
+/** Every setting's default, as the agent reads it. */
+export const defaultValues = (): Record<SettingName, string> =>
+  Object.fromEntries(Object.entries(SETTINGS).map(([name, s]) => [name, s.default])) as Record<SettingName, string>;
+
+/**
+ * Checks one value per setting, as the agent reads them (the text of a flag or an environment
+ * variable): the settings, or every problem, each naming the setting as `name` (and, where the
+ * value is quoted, as `valueName`) calls it. The deploying program checks the values it will set
+ * with this same function, under its own names for them.
+ */
+export function checkSettings(
+  raw: Record<SettingName, string>,
+  name: (s: SettingName) => string,
+  valueName: (s: SettingName) => string = name,
+): { settings: Settings; problems?: never } | { settings?: never; problems: string[] } {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    return { problems: parsed.error.issues.map((issue) => `${valueName(issue.path[0] as SettingName)} = "${raw[issue.path[0] as SettingName]}": ${issue.message}`) };
+  }
+  const settings = parsed.data as Settings;
+  if (settings.steeringTable === settings.controlPlaneTable) {
+    return { problems: [`${name("steeringTable")} and ${name("controlPlaneTable")} must differ (both ${settings.steeringTable})`] };
+  }
+  if (((settings.wgMark & settings.wgMask) >>> 0) !== settings.wgMark) {
+    return { problems: [`${name("wgMark")} ${hex(settings.wgMark)} has bits outside ${name("wgMask")} ${hex(settings.wgMask)}: widen the mask or fix the mark`] };
+  }
+  return { settings };
+}
+
 /** Parses flags (argv without node and script) and environment into validated Settings. */
 export function parseSettings(argv: string[], env: Record<string, string | undefined>): Settings {
   const options = Object.fromEntries(
@@ -151,27 +180,14 @@ export function parseSettings(argv: string[], env: Record<string, string | undef
   } catch (e) {
     throw new SettingsError(`${(e as Error).message}. Known flags: ${Object.values(SETTINGS).map((s) => "--" + s.flag).join(" ")}`);
   }
-  const raw: Record<string, string> = {};
-  for (const [name, s] of Object.entries(SETTINGS)) {
+  const raw = defaultValues();
+  for (const [name, s] of Object.entries(SETTINGS) as [SettingName, (typeof SETTINGS)[SettingName]][]) {
     const flagValue = values[s.flag];
     raw[name] = typeof flagValue === "string" ? flagValue : (env[s.env] ?? s.default);
   }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => {
-      const s = SETTINGS[issue.path[0] as SettingName];
-      return `--${s.flag} / ${s.env} = "${raw[issue.path[0] as string]}": ${issue.message}`;
-    });
-    throw new SettingsError(`invalid settings:\n  ${lines.join("\n  ")}`);
-  }
-  const settings = parsed.data as Settings;
-  if (settings.steeringTable === settings.controlPlaneTable) {
-    throw new SettingsError(`--table and --control-plane-table must differ (both ${settings.steeringTable})`);
-  }
-  if (((settings.wgMark & settings.wgMask) >>> 0) !== settings.wgMark) {
-    throw new SettingsError(`--wg-mark ${hex(settings.wgMark)} has bits outside --wg-mask ${hex(settings.wgMask)}: widen the mask or fix the mark`);
-  }
-  return settings;
+  const checked = checkSettings(raw, (s) => `--${SETTINGS[s].flag}`, (s) => `--${SETTINGS[s].flag} / ${SETTINGS[s].env}`);
+  if (checked.problems) throw new SettingsError(checked.problems.length === 1 ? checked.problems[0] : `invalid settings:\n  ${checked.problems.join("\n  ")}`);
+  return checked.settings;
 }
 
 /** The run command cannot work without knowing which node it is on. */

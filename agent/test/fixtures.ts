@@ -1,5 +1,8 @@
-// Builders for Kubernetes-shaped test objects (only the fields the agent reads).
+// Builders for Kubernetes-shaped test objects (only the fields the agent reads), and a kernel
+// state that plans are applied to.
 import { parseSettings, type Settings } from "../src/settings";
+import { ruleKey, RouteSet, sameSlot } from "../src/diff";
+import type { KernelState, Plan } from "../src/model";
 
 export function settings(overrides: Record<string, string> = {}): Settings {
   return parseSettings([], { NODE_NAME: "local", ...overrides });
@@ -34,3 +37,14 @@ export function ciliumNode(name: string, podCidrs: string[], addresses: { type: 
 }
 
 export const CP_LABEL = { "node-role.kubernetes.io/control-plane": "" };
+
+/** Applies a plan to a state snapshot, as the kernel does: what a clean apply leaves. */
+export function applyPlanTo(state: KernelState, plan: Plan): KernelState {
+  const removedRules = new Set(plan.remove.rules.map(ruleKey));
+  const gone = new RouteSet(plan.remove.routes);
+  const replaced = new RouteSet(plan.add.routes, sameSlot);
+  return {
+    rules: [...state.rules.filter((r) => !removedRules.has(ruleKey(r))), ...plan.add.rules],
+    routes: [...state.routes.filter((r) => !gone.has(r) && !replaced.has(r)), ...plan.add.routes],
+  };
+}

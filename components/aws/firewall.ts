@@ -5,8 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { intentsFor, type FirewallIntent } from "../cluster/firewallIntents";
-import { isControlPlane, type NodeSpec } from "../cluster/nodes";
-import type { NodeRole } from "../../infra/configSchema";
+import { isControlPlane, type NodeRole, type NodeSpec } from "../cluster/nodes";
 import { maxEntries, nodeLists, renderAwsIngress } from "./securityRules";
 import { roleTagKey } from "./tags";
 

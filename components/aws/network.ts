@@ -1,19 +1,22 @@
 // The AWS network of the nodes: a VPC (or the user's), and one subnet per availability
-// zone the pools use (components/aws/subnets.ts numbers them), routed to an internet
-// gateway when the program created the VPC.
+// zone the nodes use (numbered by ./subnets.ts when the stack names none), routed to an
+// internet gateway when the program created the VPC.
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { zoneSubnets } from "./subnets";
+
+/**
+ * Path MTU from an AWS node to the others as WireGuard's packets see it: 9001 inside a VPC, but
+ * the internet path through the internet gateway, where every other node's public address is, is 1500.
+ */
+export const AWS_PATH_MTU = 1500;
 
 export interface AwsNetworkArgs {
   /** CIDR of the VPC to create, or of the existing VPC given as vpcId. */
   readonly vpcCidr: string;
   /** Existing VPC id; default: create a VPC. Its route to the internet is then the user's. */
   readonly vpcId?: string;
-  /** The zones the pools use. */
-  readonly zones: readonly string[];
-  /** Explicit subnet CIDR per zone (aws.subnetCidrs); other zones get a derived /24. */
-  readonly subnetCidrs: Readonly<Record<string, string>>;
+  /** Node subnet CIDR of every zone the nodes use. */
+  readonly subnets: Readonly<Record<string, string>>;
   readonly tags: Readonly<Record<string, string>>;
 }
 
@@ -37,17 +40,17 @@ export class AwsNetwork extends pulumi.ComponentResource {
       }, parent)
       : undefined;
     this.subnetIds = {};
-    for (const s of zoneSubnets(args.vpcCidr, args.zones, args.subnetCidrs)) {
+    for (const zone of Object.keys(args.subnets).sort()) {
       // Named by zone, so another zone coming or going never touches this one.
-      const subnet = new aws.ec2.Subnet(`${name}-subnet-${s.zone}`, {
+      const subnet = new aws.ec2.Subnet(`${name}-subnet-${zone}`, {
         vpcId: this.vpcId,
-        cidrBlock: s.cidr,
-        availabilityZone: s.zone,
+        cidrBlock: args.subnets[zone],
+        availabilityZone: zone,
         mapPublicIpOnLaunch: false, // each node's network interface carries its Elastic IP
-        tags: { ...tags, Name: `${name}-${s.zone}` },
+        tags: { ...tags, Name: `${name}-${zone}` },
       }, parent);
-      if (routes) new aws.ec2.RouteTableAssociation(`${name}-routes-${s.zone}`, { subnetId: subnet.id, routeTableId: routes.id }, parent);
-      this.subnetIds[s.zone] = subnet.id;
+      if (routes) new aws.ec2.RouteTableAssociation(`${name}-routes-${zone}`, { subnetId: subnet.id, routeTableId: routes.id }, parent);
+      this.subnetIds[zone] = subnet.id;
     }
     this.registerOutputs({ vpcId: this.vpcId, subnetIds: this.subnetIds });
   }

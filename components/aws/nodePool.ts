@@ -6,55 +6,29 @@
 // and user data are frozen after creation (../cluster/lifecycle.ts).
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import type { FirewallIntent } from "../cluster/firewallIntents";
-import { isControlPlane, type NodeSpec } from "../cluster/nodes";
-import type { NodeRole } from "../../infra/configSchema";
-import type { SecretRef } from "../cluster/bootstrap/types";
+import { isControlPlane, type NodeRole, type NodeSpec } from "../cluster/nodes";
 import { SECRETS_BY_ROLE, type NodeSecret } from "../cluster/nodeAccess";
 import { gzipUserData } from "../cluster/bootstrap/cloudInit";
 import { AWS_INSTANCE, instanceLifecycle, REBUILD_MARKER } from "../cluster/lifecycle";
+import { admittedAfter, nodeUserData, type NodePoolArgs } from "../cluster/pool";
 import { AwsNetwork } from "./network";
 import { AwsFirewall } from "./firewall";
 import { nodeProfile } from "./identity";
 import { clusterTags, roleTagKey } from "./tags";
 
-export interface AwsNodePoolArgs {
-  /** Cluster name, tagged on every resource. */
-  readonly clusterName: string;
-  /** AWS region of the pool (the provider's region). */
-  readonly region: string;
-  /** Every node of the cluster, in both clouds. */
+export interface AwsNodePoolArgs extends NodePoolArgs {
+  /** Every node of the cluster, in both clouds (the firewall's prefix lists hold their addresses). */
   readonly allNodes: readonly NodeSpec[];
-  /** The AWS nodes of the cluster. */
-  readonly nodes: readonly NodeSpec[];
   /** CIDR of the VPC to create, or of the existing VPC given as vpcId. */
   readonly vpcCidr: string;
-  /** Explicit node subnet per zone; other zones get a derived /24. */
-  readonly subnetCidrs: Readonly<Record<string, string>>;
+  /** Node subnet CIDR of every zone the pool's nodes use. */
+  readonly subnets: Readonly<Record<string, string>>;
   /** Existing VPC id; default: create a VPC. Its route to the internet is then the user's. */
   readonly vpcId?: string;
   /** The pinned AMI new nodes boot. */
   readonly ami: string;
-  /** Every node's static public IPv4, in any cloud. */
-  readonly addresses: Readonly<Record<string, pulumi.Output<string>>>;
   /** Elastic IP allocation id per AWS node. */
   readonly allocationIds: Readonly<Record<string, pulumi.Output<string>>>;
-  /** The cluster's firewall intents; the pool renders those that target its nodes. */
-  readonly intents: readonly FirewallIntent[];
-  /** Nodes rebuilt on this run (cluster.replaceNodes). */
-  readonly rebuild: readonly string[];
-  /** Control-plane PKI bundle (secret JSON); stored only if the pool has control-plane nodes. */
-  readonly controlPlaneBundle: pulumi.Output<string>;
-  /** The join tokens' store document (secret JSON, joinToken.ts). */
-  readonly joinTokens: pulumi.Output<string>;
-  /** End of the join window (RFC 3339): the node roles read their secrets until then. */
-  readonly joinWindowEnds: pulumi.Output<string>;
-  /** The node that may start the cluster: created without waiting for `admission`. */
-  readonly founder: string;
-  /** What every other node's instance waits for: the token and node table published in the cluster. */
-  readonly admission: pulumi.Input<pulumi.Resource[]>;
-  /** Cloud-init user data of a node, given where it finds the PKI bundle and the join tokens. */
-  readonly userData: (node: NodeSpec, secrets: { pki?: SecretRef; joinToken: SecretRef }) => pulumi.Output<string>;
 }
 
 export class AwsNodePool extends pulumi.ComponentResource {
@@ -77,7 +51,7 @@ export class AwsNodePool extends pulumi.ComponentResource {
     const parent = { parent: this };
     const tags = clusterTags(args.clusterName);
 
-    const network = new AwsNetwork(`${name}-net`, { vpcCidr: args.vpcCidr, vpcId: args.vpcId, zones: args.nodes.map((n) => n.zone), subnetCidrs: args.subnetCidrs, tags }, parent);
+    const network = new AwsNetwork(`${name}-net`, { vpcCidr: args.vpcCidr, vpcId: args.vpcId, subnets: args.subnets, tags }, parent);
     const firewall = new AwsFirewall(name, { clusterName: args.clusterName, vpcId: network.vpcId, allNodes: args.allNodes, nodes: args.nodes, addresses: args.addresses, intents: args.intents, tags }, parent);
     this.vpcId = network.vpcId;
     this.subnetIds = network.subnetIds;
@@ -123,19 +97,14 @@ export class AwsNodePool extends pulumi.ComponentResource {
         iamInstanceProfile: identities[node.role]!.profile.name,
         metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
         rootBlockDevice: { encrypted: true, volumeType: "gp3", volumeSize: node.diskSizeGb, deleteOnTermination: true },
-        userDataBase64: args.userData(node, { pki: isControlPlane(node) ? stored.pki!.ref : undefined, joinToken: stored["join-token"]!.ref }).apply(gzipUserData),
+        userDataBase64: nodeUserData(args, node, { pki: isControlPlane(node) ? stored.pki!.ref : undefined, joinToken: stored["join-token"]!.ref }).apply(gzipUserData),
         tags: rebuild ? { ...nodeTags, "wg-mesh/rebuild": REBUILD_MARKER } : nodeTags,
       }, {
         parent: this,
         // Booted only once its address is on its interface (egress from the first second),
         // the secrets it reads exist and it may read them; every node but the founder also
         // once the cluster accepts the current token and every node's table lists it.
-        dependsOn: [
-          eip,
-          identities[node.role]!.grant,
-          ...SECRETS_BY_ROLE[node.role].map((k) => stored[k]!.version),
-          ...(node.name === args.founder ? [] : [args.admission]),
-        ] as pulumi.Input<pulumi.Resource>[],
+        dependsOn: admittedAfter(args, node, [eip, identities[node.role]!.grant, ...SECRETS_BY_ROLE[node.role].map((k) => stored[k]!.version)]),
         ...instanceLifecycle(AWS_INSTANCE, rebuild),
       });
       this.instanceIds[node.name] = instance.id;

@@ -44,7 +44,7 @@ export function renderAwsIngress(intents: readonly FirewallIntent[], lists: read
   return intents.flatMap((intent): AwsIngressRule[] => {
     const [fromPort, toPort] = intent.protocol === "icmp"
       ? [intent.icmp?.type ?? -1, intent.icmp?.code ?? -1]
-      : [intent.ports!.from, intent.ports!.to];
+      : [intent.ports!.start, intent.ports!.end];
     const base = { description: intent.description, ipProtocol: intent.protocol, fromPort, toPort };
     if (intent.source.kind === "nodes") {
       const nodes = intent.source.nodes;

@@ -1,7 +1,6 @@
-import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_CHART_VERSION, resolveChartVersion, SUPPORTED } from "./chartVersions";
 import { planMtu, WIREGUARD_OVERHEAD } from "./mtu";
-import { buildCiliumValues, type CiliumValuesInput } from "./values";
+import { buildCiliumValues, ciliumProblems, type CiliumValuesInput } from "./values";
 
 const base: CiliumValuesInput = {
   podCidrV4: "10.244.0.0/16",
@@ -121,11 +120,13 @@ describe("keepalive, Hubble, API endpoint", () => {
     expect(() => buildCiliumValues({ ...base, k8sServiceHost: " " })).toThrow(/cilium\.k8sServiceHost/);
   });
 
-  test("an Output host is passed through untouched; everything else stays plain data", () => {
-    const host = pulumi.output("api.example");
-    const v = buildCiliumValues<pulumi.Input<string>>({ ...base, k8sServiceHost: host });
-    expect(v.k8sServiceHost).toBe(host);
-    expect(pulumi.Output.isInstance(v.encryption)).toBe(false);
-    expect(v.encryption.type).toBe("wireguard");
+  test("the host is passed through as given", () => {
+    expect(buildCiliumValues({ ...base, k8sServiceHost: "api.example" }).k8sServiceHost).toBe("api.example");
+  });
+
+  test("ciliumProblems names the key of what buildCiliumValues would refuse, and nothing when it would not", () => {
+    expect(ciliumProblems(base)).toEqual([]);
+    expect(ciliumProblems({ ...base, chartVersion: "1.16.3" })).toEqual([expect.stringMatching(/^cilium\.version: /)]);
+    expect(ciliumProblems({ ...base, nativeRoutingCidrV4: "10.244.0.0/24" })).toEqual([expect.stringMatching(/^cilium\.nativeRoutingCidr: .*does not cover/)]);
   });
 });

@@ -1,18 +1,21 @@
-// Pure builder of the Cilium Helm values. Generic over the API host's type so the
-// component can pass a pulumi.Input<string> (unknown at first preview) while every other
-// value stays plain, known data that a policy pack can inspect at preview.
+// Pure builder of the Cilium Helm values: the inputs are checked and resolved first (chart pin,
+// CIDRs, MTU, keepalive; a problem names the cilium.* key and the fix), then rendered as plain,
+// known data that a policy pack can inspect at preview.
+import type { Cidr } from "../cluster/cidr";
 import { clusterPoolMaskSize, nativeRoutingCidr, parseNetworkCidr } from "./cidr";
 import { resolveChartVersion, type ChartVersion } from "./chartVersions";
 import { planMtu } from "./mtu";
 import { strictModeValues, type StrictModeValues } from "./strictMode";
 
-export type IpamMode = "cluster-pool" | "kubernetes";
-export const IPAM_MODES: readonly IpamMode[] = ["cluster-pool", "kubernetes"];
+/** Who allocates pod CIDRs: Cilium (cluster-pool) or Kubernetes (Node.spec.podCIDRs). */
+export const IpamMode = { ClusterPool: "cluster-pool", Kubernetes: "kubernetes" } as const;
+export type IpamMode = (typeof IpamMode)[keyof typeof IpamMode];
+export const IPAM_MODES: readonly IpamMode[] = Object.values(IpamMode);
 
 /** Keepalive used where NAT (or a cross-cloud path) may drop idle WireGuard UDP mappings. */
 export const DEFAULT_PERSISTENT_KEEPALIVE = "25s";
 
-export interface CiliumValuesInput<Host = string> {
+export interface CiliumValuesInput {
   /** Chart version or line (`cilium.version`); default: the pinned newest stable. */
   readonly chartVersion?: string;
   /** IPv4 pod CIDR of the cluster; also the WireGuard strict-mode CIDR. */
@@ -30,7 +33,7 @@ export interface CiliumValuesInput<Host = string> {
   /** Per-node IPv6 block size for cluster-pool IPAM; default 120. */
   readonly clusterPoolMaskSizeV6?: number;
   /** API server host for kube-proxy replacement (no kube-proxy to find it otherwise). */
-  readonly k8sServiceHost: Host;
+  readonly k8sServiceHost: string;
   /** API server port; default 6443. */
   readonly k8sServicePort?: number;
   /** Underlay path MTU per cloud in the stack, e.g. { aws: 1500, gcp: 1460 }. */
@@ -41,11 +44,21 @@ export interface CiliumValuesInput<Host = string> {
   readonly multiCloud?: boolean;
   /** Keepalive interval when behindNat/multiCloud; default "25s". */
   readonly persistentKeepalive?: string;
-  /** Hubble: enabled (default true), relay (default true), ui (default false). relay/ui need enabled. */
-  readonly hubble?: { readonly enabled?: boolean; readonly relay?: boolean; readonly ui?: boolean };
+  /** Hubble and its relay (on by default) and UI (off by default). */
+  readonly hubble?: HubbleSettings;
 }
 
-export interface CiliumValues<Host = string> {
+/** Which Hubble parts run; relay and ui need enabled. */
+export interface HubbleSettings {
+  /** Hubble itself; default true. */
+  readonly enabled?: boolean;
+  /** Hubble Relay; default: as enabled. */
+  readonly relay?: boolean;
+  /** Hubble UI; default false. */
+  readonly ui?: boolean;
+}
+
+export interface CiliumValues {
   routingMode: "native";
   ipv4: { enabled: true };
   ipv6: { enabled: boolean };
@@ -63,7 +76,7 @@ export interface CiliumValues<Host = string> {
   };
   MTU: number;
   kubeProxyReplacement: "true";
-  k8sServiceHost: Host;
+  k8sServiceHost: string;
   k8sServicePort: number;
   bpf: { hostLegacyRouting: true };
   encryption: {
@@ -100,14 +113,14 @@ export const CONTROL_PLANE_TOLERATIONS: readonly Toleration[] = [
 const hubbleComponent = (enabled: boolean): HubbleComponent =>
   enabled ? { enabled, tolerations: CONTROL_PLANE_TOLERATIONS.map((t) => ({ ...t })) } : { enabled };
 
-function keepalive(input: CiliumValuesInput<unknown>): string {
+function keepalive(input: CiliumValuesInput): string {
   if (!input.behindNat && !input.multiCloud) return "0s";
   const value = input.persistentKeepalive ?? DEFAULT_PERSISTENT_KEEPALIVE;
   if (!/^[1-9][0-9]*s$/.test(value)) throw new Error(`cilium.persistentKeepalive: "${value}" must be whole seconds such as "25s"`);
   return value;
 }
 
-function hubble(input: CiliumValuesInput<unknown>): CiliumValues["hubble"] {
+function hubble(input: CiliumValuesInput): CiliumValues["hubble"] {
   const enabled = input.hubble?.enabled ?? true;
   const relay = input.hubble?.relay ?? enabled;
   const ui = input.hubble?.ui ?? false;
@@ -121,22 +134,33 @@ function servicePort(port: number | undefined): number {
   return value;
 }
 
-/** Builds the Helm values; throws a config error naming the offending key on bad input. */
-export function buildCiliumValues<Host = string>(input: CiliumValuesInput<Host>): CiliumValues<Host> {
-  const chart: ChartVersion = resolveChartVersion(input.chartVersion);
-  if (typeof input.k8sServiceHost === "string" && input.k8sServiceHost.trim() === "") {
-    throw new Error("cilium.k8sServiceHost: empty; give the API server's host name or IP");
-  }
+/** The inputs checked, defaults applied: what the values are rendered from. */
+interface Resolved {
+  readonly chart: ChartVersion;
+  readonly podV4: Cidr;
+  readonly nativeV4: Cidr;
+  readonly podV6?: Cidr;
+  readonly nativeV6?: Cidr;
+  readonly ipam: CiliumValues["ipam"];
+  readonly mtu: number;
+  readonly port: number;
+  readonly keepalive: string;
+  readonly hubble: CiliumValues["hubble"];
+}
+
+/** Checks the inputs and applies the defaults; throws a config error naming the offending key. */
+function resolve(input: CiliumValuesInput): Resolved {
+  const chart = resolveChartVersion(input.chartVersion);
+  if (input.k8sServiceHost.trim() === "") throw new Error("cilium.k8sServiceHost: empty; give the API server's host name or IP");
   const podV4 = parseNetworkCidr(input.podCidrV4, "ipv4", "cilium.podCidr");
   const nativeV4 = nativeRoutingCidr(podV4, input.nativeRoutingCidrV4, "cilium.nativeRoutingCidr");
   const podV6 = input.podCidrV6 === undefined ? undefined : parseNetworkCidr(input.podCidrV6, "ipv6", "cilium.podCidrV6");
   const nativeV6 = podV6 && nativeRoutingCidr(podV6, input.nativeRoutingCidrV6, "cilium.nativeRoutingCidrV6");
   if (!podV6 && input.nativeRoutingCidrV6 !== undefined) throw new Error("cilium.nativeRoutingCidrV6: set cilium.podCidrV6 too (dual stack)");
-  const ipamMode = input.ipamMode ?? "cluster-pool";
-  if (!IPAM_MODES.includes(ipamMode)) throw new Error(`cilium.ipamMode: "${ipamMode}" must be one of ${IPAM_MODES.join(", ")}`);
-
-  const ipam: CiliumValues<Host>["ipam"] = { mode: ipamMode };
-  if (ipamMode === "cluster-pool") {
+  const mode = input.ipamMode ?? IpamMode.ClusterPool;
+  if (!IPAM_MODES.includes(mode)) throw new Error(`cilium.ipamMode: "${mode}" must be one of ${IPAM_MODES.join(", ")}`);
+  const ipam: CiliumValues["ipam"] = { mode };
+  if (mode === IpamMode.ClusterPool) {
     ipam.operator = {
       clusterPoolIPv4PodCIDRList: [podV4.text],
       clusterPoolIPv4MaskSize: clusterPoolMaskSize(podV4, input.clusterPoolMaskSizeV4 ?? 24, "cilium.clusterPoolMaskSizeV4"),
@@ -146,28 +170,44 @@ export function buildCiliumValues<Host = string>(input: CiliumValuesInput<Host>)
       ipam.operator.clusterPoolIPv6MaskSize = clusterPoolMaskSize(podV6, input.clusterPoolMaskSizeV6 ?? 120, "cilium.clusterPoolMaskSizeV6");
     }
   }
+  const mtu = planMtu(input.underlayMtus, "cilium.underlayMtus").ciliumMtu;
+  return { chart, podV4, nativeV4, podV6, nativeV6, ipam, mtu, port: servicePort(input.k8sServicePort), keepalive: keepalive(input), hubble: hubble(input) };
+}
 
-  const values: CiliumValues<Host> = {
+/** What is wrong with the inputs (each problem names the cilium.* key and the fix); empty when nothing is. */
+export function ciliumProblems(input: CiliumValuesInput): string[] {
+  try {
+    resolve(input);
+    return [];
+  } catch (e) {
+    return [(e as Error).message];
+  }
+}
+
+/** Builds the Helm values; throws a config error naming the offending key on bad input. */
+export function buildCiliumValues(input: CiliumValuesInput): CiliumValues {
+  const r = resolve(input);
+  const values: CiliumValues = {
     routingMode: "native",
     ipv4: { enabled: true },
-    ipv6: { enabled: podV6 !== undefined },
-    ipv4NativeRoutingCIDR: nativeV4.text,
+    ipv6: { enabled: r.podV6 !== undefined },
+    ipv4NativeRoutingCIDR: r.nativeV4.text,
     autoDirectNodeRoutes: false,
-    ipam,
-    MTU: planMtu(input.underlayMtus, "cilium.underlayMtus").ciliumMtu,
+    ipam: r.ipam,
+    MTU: r.mtu,
     kubeProxyReplacement: "true",
     k8sServiceHost: input.k8sServiceHost,
-    k8sServicePort: servicePort(input.k8sServicePort),
+    k8sServicePort: r.port,
     bpf: { hostLegacyRouting: true },
     encryption: {
       enabled: true,
       type: "wireguard",
       nodeEncryption: false,
-      strictMode: strictModeValues(chart.line, podV4.text),
-      wireguard: { persistentKeepalive: keepalive(input) },
+      strictMode: strictModeValues(r.chart.line, r.podV4.text),
+      wireguard: { persistentKeepalive: r.keepalive },
     },
-    hubble: hubble(input),
+    hubble: r.hubble,
   };
-  if (nativeV6) values.ipv6NativeRoutingCIDR = nativeV6.text;
+  if (r.nativeV6) values.ipv6NativeRoutingCIDR = r.nativeV6.text;
   return values;
 }

@@ -21,5 +21,3 @@ export function apiEndpointProblem(host: string): string | undefined {
   if (IPV4.test(host) || DNS_NAME.test(host)) return undefined;
   return `"${host}" is not a host name or IPv4 address; give only the host (no scheme, no port: the port is always ${API_SERVER_PORT}), e.g. api.example.com`;
 }
-
-export const isIpv4 = (host: string): boolean => IPV4.test(host);

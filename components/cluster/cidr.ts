@@ -41,9 +41,3 @@ export function covers(outer: Cidr, inner: Cidr): boolean {
 export function overlaps(a: Cidr, b: Cidr): boolean {
   return covers(a, b) || covers(b, a);
 }
-
-/** Parses a bare address (no prefix); throws when it is not one. */
-export function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 {
-  if (!ipaddr.isValid(text)) throw new Error(`"${text}" is not an IP address`);
-  return ipaddr.parse(text);
-}

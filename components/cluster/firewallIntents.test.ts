@@ -11,14 +11,14 @@ describe("computeFirewallIntents", () => {
   const byId = Object.fromEntries(intents.map((i) => [i.id, i]));
 
   it("opens WireGuard from every node to every node", () => {
-    expect(byId.wireguard).toMatchObject({ protocol: "udp", ports: { from: WIREGUARD_PORT, to: WIREGUARD_PORT } });
+    expect(byId.wireguard).toMatchObject({ protocol: "udp", ports: { start: WIREGUARD_PORT, end: WIREGUARD_PORT } });
     expect(byId.wireguard.source).toEqual({ kind: "nodes", nodes: nodes.map((n) => n.name) });
     expect(byId.wireguard.targets).toEqual(nodes.map((n) => n.name));
   });
 
   it("aims the bootstrap ports only at control-plane nodes; etcd only from them", () => {
     expect(byId.apiserver.targets).toEqual(["c-aws-cp-0"]);
-    expect(byId.etcd).toMatchObject({ ports: { from: 2379, to: 2380 }, source: { kind: "nodes", nodes: ["c-aws-cp-0"] }, targets: ["c-aws-cp-0"] });
+    expect(byId.etcd).toMatchObject({ ports: { start: 2379, end: 2380 }, source: { kind: "nodes", nodes: ["c-aws-cp-0"] }, targets: ["c-aws-cp-0"] });
     expect(byId["admin-apiserver"]).toMatchObject({ source: { kind: "cidrs", cidrs: ["203.0.113.0/24"] }, targets: ["c-aws-cp-0"] });
   });
 

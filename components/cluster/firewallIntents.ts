@@ -2,14 +2,21 @@
 // renders these intents into its own cloud's rules; nothing else is ever opened between
 // nodes, because everything else (kubelet, Cilium health, pod traffic) rides inside
 // WireGuard once Cilium and the node-router agent run.
+import { portRangeText, type PortRange } from "../../agent/src/model";
+import { API_SERVER_PORT } from "./apiEndpoint";
 import { isControlPlane, type NodeSpec } from "./nodes";
 
+/** Cilium's WireGuard UDP port (fixed by Cilium). */
 export const WIREGUARD_PORT = 51871;
-/** TCP ports of the control plane that must work before a node has WireGuard keys. */
-export const BOOTSTRAP_PORTS = [
-  { from: 6443, to: 6443, what: "kube-apiserver" },
-  { from: 2379, to: 2380, what: "etcd client and peer" },
-] as const;
+/** kube-apiserver: every node's kubelet, and kubeadm joining, before a node has WireGuard keys. */
+export const API_SERVER_PORTS: PortRange = { start: API_SERVER_PORT, end: API_SERVER_PORT };
+/** etcd client and peer, between control planes: a joining control plane's etcd comes up before its keys. */
+export const ETCD_PORTS: PortRange = { start: 2379, end: 2380 };
+/** The only TCP ports open in the clear between nodes, towards control planes; the only ones the agent may exempt. */
+export const BOOTSTRAP_PORTS: readonly PortRange[] = [API_SERVER_PORTS, ETCD_PORTS];
+
+/** "6443,2379-2380", as the agent and the clouds write port lists. */
+export const formatPorts = (ranges: readonly PortRange[]): string => ranges.map(portRangeText).join(",");
 
 export type IntentSource = { readonly kind: "nodes"; readonly nodes: readonly string[] } | { readonly kind: "cidrs"; readonly cidrs: readonly string[] };
 
@@ -19,7 +26,7 @@ export interface FirewallIntent {
   readonly description: string;
   readonly protocol: "udp" | "tcp" | "icmp";
   /** Inclusive port range for tcp/udp. */
-  readonly ports?: { readonly from: number; readonly to: number };
+  readonly ports?: PortRange;
   /** ICMP type/code for clouds that can filter on them. */
   readonly icmp?: { readonly type: number; readonly code: number };
   readonly source: IntentSource;
@@ -35,7 +42,7 @@ export function computeFirewallIntents(nodes: readonly NodeSpec[], adminCidrs: r
       id: "wireguard",
       description: "Cilium WireGuard between every pair of nodes",
       protocol: "udp",
-      ports: { from: WIREGUARD_PORT, to: WIREGUARD_PORT },
+      ports: { start: WIREGUARD_PORT, end: WIREGUARD_PORT },
       source: { kind: "nodes", nodes: all },
       targets: all,
     },
@@ -43,7 +50,7 @@ export function computeFirewallIntents(nodes: readonly NodeSpec[], adminCidrs: r
       id: "apiserver",
       description: "kube-apiserver bootstrap (TLS) from every node to the control plane",
       protocol: "tcp",
-      ports: { from: 6443, to: 6443 },
+      ports: API_SERVER_PORTS,
       source: { kind: "nodes", nodes: all },
       targets: controlPlanes,
     },
@@ -51,7 +58,7 @@ export function computeFirewallIntents(nodes: readonly NodeSpec[], adminCidrs: r
       id: "etcd",
       description: "etcd client and peer (TLS) between control-plane nodes",
       protocol: "tcp",
-      ports: { from: 2379, to: 2380 },
+      ports: ETCD_PORTS,
       source: { kind: "nodes", nodes: controlPlanes },
       targets: controlPlanes,
     },
@@ -71,7 +78,7 @@ export function computeFirewallIntents(nodes: readonly NodeSpec[], adminCidrs: r
       id: "admin-apiserver",
       description: "kube-apiserver from the admin allowlist",
       protocol: "tcp",
-      ports: { from: 6443, to: 6443 },
+      ports: API_SERVER_PORTS,
       source: { kind: "cidrs", cidrs: [...adminCidrs] },
       targets: controlPlanes,
     });

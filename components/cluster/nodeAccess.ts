@@ -12,7 +12,7 @@
 //   (Google's Secret Manager documentation), so each role carries exactly that one scope,
 //   and IAM (above) is what narrows it; no other scope (logging, monitoring, storage,
 //   compute) is granted, because no software on the nodes calls another Google API.
-import type { NodeRole } from "../../infra/configSchema";
+import type { NodeRole } from "./nodes";
 
 export type NodeSecret = "pki" | "join-token";
 

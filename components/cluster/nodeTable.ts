@@ -1,8 +1,8 @@
-// The node table (issue 9): every node the program provisions, with its role and addresses,
+// The node table: every node the program provisions, with its role and addresses,
 // and the cluster's pod CIDRs, in the one format the agent parses (agent/src/nodeTable.ts,
 // documented in agent/README.md). It reaches every node twice: in its boot files (for the
 // egress guard before kubelet starts) and as the ConfigMap the node-router DaemonSet mounts.
-import type { NodeRole } from "../../infra/configSchema";
+import type { NodeRole } from "./nodes";
 
 export interface NodeTableEntry {
   readonly name: string;
@@ -14,7 +14,7 @@ export interface NodeTableEntry {
 /**
  * Every node's boot files carry the whole table within EC2's 16 KiB of (gzipped) user data:
  * at most this many nodes (bootstrap/cloudInit.test.ts renders it with the longest names);
- * infra/validate.ts refuses more before anything is registered.
+ * the program's validation refuses more before anything is registered.
  */
 export const MAX_NODES = 300;
 

@@ -1,27 +1,47 @@
-// The cluster's node list, expanded from the stack's pools: the one input from which
-// firewall intents, bootstrap roles and the node table are computed.
-import type { Cloud, NodeRole, PoolConfig } from "../../infra/configSchema";
+// The cluster's nodes: where each runs and what it does, expanded once from the stack's pools.
+// The one list from which firewall intents, bootstrap roles and the node table are computed.
 
-export interface NodeSpec {
-  /** Unique across the cluster and a valid DNS label: `<cluster>-<cloud>-<pool>-<index>`. */
+/** Where a node runs. */
+export const Cloud = { Aws: "aws", Gcp: "gcp" } as const;
+export type Cloud = (typeof Cloud)[keyof typeof Cloud];
+export const CLOUDS: readonly Cloud[] = Object.values(Cloud);
+
+/** What a node does: control planes run kubeadm's stacked etcd and the API server. */
+export const NodeRole = { ControlPlane: "control-plane", Worker: "worker" } as const;
+export type NodeRole = (typeof NodeRole)[keyof typeof NodeRole];
+
+/** Identical nodes in one zone of one cloud (stack config `aws.pools[]` / `gcp.pools[]`). */
+export interface NodePool {
   readonly name: string;
-  readonly cloud: Cloud;
   readonly role: NodeRole;
-  readonly pool: string;
-  readonly index: number;
-  readonly zone: string;
+  readonly count: number;
   readonly machineType: string;
+  readonly zone: string;
   readonly diskSizeGb: number;
 }
 
-export function expandPools(cluster: string, cloud: Cloud, pools: readonly PoolConfig[]): NodeSpec[] {
+/** One node of the cluster. */
+export interface NodeSpec {
+  /** Unique across the cluster and a valid DNS label: `<cluster>-<cloud>-<pool>-<index>`. */
+  readonly name: string;
+  /** The cloud the node runs in. */
+  readonly cloud: Cloud;
+  /** Control plane or worker. */
+  readonly role: NodeRole;
+  /** Availability zone (AWS) or zone (GCP). */
+  readonly zone: string;
+  /** EC2 instance type or GCE machine type. */
+  readonly machineType: string;
+  /** Root disk size in GiB. */
+  readonly diskSizeGb: number;
+}
+
+export function expandPools(cluster: string, cloud: Cloud, pools: readonly NodePool[]): NodeSpec[] {
   return pools.flatMap((p) =>
     Array.from({ length: p.count }, (_, index) => ({
       name: `${cluster}-${cloud}-${p.name}-${index}`,
       cloud,
       role: p.role,
-      pool: p.name,
-      index,
       zone: p.zone,
       machineType: p.machineType,
       diskSizeGb: p.diskSizeGb,
@@ -29,7 +49,7 @@ export function expandPools(cluster: string, cloud: Cloud, pools: readonly PoolC
   );
 }
 
-export const isControlPlane = (n: Pick<NodeSpec, "role">): boolean => n.role === "control-plane";
+export const isControlPlane = (n: Pick<NodeSpec, "role">): boolean => n.role === NodeRole.ControlPlane;
 
 /**
  * The control plane that may start a new cluster: the first in a stable order (AWS before

@@ -1,8 +1,8 @@
 // Renders cloud-agnostic firewall intents into GCP firewall rules: one rule per (role,
 // intent), aimed at the role's network tag, admitting only the intent's sources.
 import type * as pulumi from "@pulumi/pulumi";
-import type { FirewallIntent } from "../cluster/firewallIntents";
-import type { NodeRole } from "../../infra/configSchema";
+import { formatPorts, type FirewallIntent } from "../cluster/firewallIntents";
+import type { NodeRole } from "../cluster/nodes";
 
 export interface GcpFirewallRule {
   /** Suffix for names: `<role>-<intent>`. */
@@ -28,7 +28,7 @@ export function renderGcpFirewall(
     // GCP firewalls cannot filter ICMP by type: ICMP as a whole is admitted for PMTU.
     allow: intent.protocol === "icmp"
       ? { protocol: "icmp" }
-      : { protocol: intent.protocol, ports: [intent.ports!.from === intent.ports!.to ? `${intent.ports!.from}` : `${intent.ports!.from}-${intent.ports!.to}`] },
+      : { protocol: intent.protocol, ports: [formatPorts([intent.ports!])] },
     sourceRanges: intent.source.kind === "nodes" ? intent.source.nodes.map((n) => toCidr(addressOf[n])) : [...intent.source.cidrs],
     targetTag: roleTag(clusterName, role),
   }));

@@ -7,46 +7,25 @@
 // are frozen after it (../cluster/lifecycle.ts). Everything waits for the enabled APIs.
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
-import { intentsFor, type FirewallIntent } from "../cluster/firewallIntents";
-import { isControlPlane, type NodeSpec } from "../cluster/nodes";
-import type { NodeRole } from "../../infra/configSchema";
-import type { SecretRef } from "../cluster/bootstrap/types";
+import { intentsFor } from "../cluster/firewallIntents";
+import { isControlPlane, type NodeRole } from "../cluster/nodes";
 import { GCP_READ_ROLE, GCP_SCOPES, gcpWindowCondition, SECRETS_BY_ROLE, type NodeSecret } from "../cluster/nodeAccess";
 import { GCP_INSTANCE, instanceLifecycle, REBUILD_MARKER } from "../cluster/lifecycle";
+import { admittedAfter, nodeUserData, type NodePoolArgs } from "../cluster/pool";
 import { renderGcpFirewall, roleTag } from "./firewallRules";
 
-export interface GcpNodePoolArgs {
-  /** Cluster name, prefix of names and network tags. */
-  readonly clusterName: string;
-  /** GCP project and region of the pool. */
+/** MTU of the nodes' VPC network (GCP's default), the path MTU of WireGuard's packets from a GCP node. */
+export const GCP_NETWORK_MTU = 1460;
+
+export interface GcpNodePoolArgs extends NodePoolArgs {
+  /** GCP project of the pool. */
   readonly project: string;
-  readonly region: string;
-  /** The GCP nodes of the cluster. */
-  readonly nodes: readonly NodeSpec[];
   /** CIDR of the nodes' subnetwork. */
   readonly subnetCidr: string;
   /** The pinned boot image, projects/<p>/global/images/<image>. */
   readonly image: string;
-  /** Every node's static public IPv4, in any cloud. */
-  readonly addresses: Readonly<Record<string, pulumi.Output<string>>>;
-  /** The cluster's firewall intents; the pool renders those that target its nodes. */
-  readonly intents: readonly FirewallIntent[];
-  /** Nodes rebuilt on this run (cluster.replaceNodes). */
-  readonly rebuild: readonly string[];
   /** The enabled APIs (gcp/apis.ts) every resource waits for. */
   readonly apis: readonly pulumi.Resource[];
-  /** Control-plane PKI bundle (secret JSON); stored only if the pool has control-plane nodes. */
-  readonly controlPlaneBundle: pulumi.Output<string>;
-  /** The join tokens' store document (secret JSON, joinToken.ts). */
-  readonly joinTokens: pulumi.Output<string>;
-  /** End of the join window (RFC 3339): the node accounts read their secrets until then. */
-  readonly joinWindowEnds: pulumi.Output<string>;
-  /** The node that may start the cluster: created without waiting for `admission`. */
-  readonly founder: string;
-  /** What every other node's instance waits for: the token and node table published in the cluster. */
-  readonly admission: pulumi.Input<pulumi.Resource[]>;
-  /** Cloud-init user data of a node, given where it finds the PKI bundle and the join tokens. */
-  readonly userData: (node: NodeSpec, secrets: { pki?: SecretRef; joinToken: SecretRef }) => pulumi.Output<string>;
 }
 
 export class GcpNodePool extends pulumi.ComponentResource {
@@ -68,7 +47,7 @@ export class GcpNodePool extends pulumi.ComponentResource {
     const network = new gcp.compute.Network(`${name}-net`, {
       name: `${args.clusterName}-net`,
       autoCreateSubnetworks: false,
-      mtu: 1460,
+      mtu: GCP_NETWORK_MTU,
     }, parent);
     const subnet = new gcp.compute.Subnetwork(`${name}-subnet`, {
       name: `${args.clusterName}-nodes`,
@@ -146,7 +125,7 @@ export class GcpNodePool extends pulumi.ComponentResource {
         shieldedInstanceConfig: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true },
         serviceAccount: { email: accounts[node.role]!.email, scopes: [...GCP_SCOPES[node.role]] },
         metadata: {
-          "user-data": args.userData(node, { pki: isControlPlane(node) ? stored.pki!.ref : undefined, joinToken: stored["join-token"]!.ref }),
+          "user-data": nodeUserData(args, node, { pki: isControlPlane(node) ? stored.pki!.ref : undefined, joinToken: stored["join-token"]!.ref }),
           "block-project-ssh-keys": "true",
         },
         allowStoppingForUpdate: true,
@@ -154,12 +133,7 @@ export class GcpNodePool extends pulumi.ComponentResource {
         parent: this,
         // After the secrets it reads and its grants exist; every node but the founder also
         // once the cluster accepts the current token and every node's table lists it.
-        dependsOn: [
-          ...args.apis,
-          ...grants[node.role]!,
-          ...SECRETS_BY_ROLE[node.role].map((k) => stored[k]!.version),
-          ...(node.name === args.founder ? [] : [args.admission]),
-        ] as pulumi.Input<pulumi.Resource>[],
+        dependsOn: admittedAfter(args, node, [...args.apis, ...grants[node.role]!, ...SECRETS_BY_ROLE[node.role].map((k) => stored[k]!.version)]),
         ...instanceLifecycle(GCP_INSTANCE, rebuild),
       });
       this.instanceIds[node.name] = instance.id;

@@ -52,21 +52,31 @@ export function prometheusRule(input: PrometheusRuleInput) {
   };
 }
 
+/** What is wrong with the rules file (naming the stack config key that wants it); empty when nothing is. */
+export function alertsProblems(file: string = RULES_FILE): string[] {
+  try {
+    loadRuleGroups(file);
+    return [];
+  } catch (e) {
+    return [(e as Error).message];
+  }
+}
+
 export interface NodeRouterAlertsArgs {
-  /** Kubernetes provider built from the cluster's kubeconfig; required. */
-  readonly provider: k8s.Provider;
   /** Namespace of the PrometheusRule (the Prometheus' ruleNamespaceSelector must admit it). */
   readonly namespace: string;
   /** Extra labels, e.g. the ones the Prometheus' ruleSelector matches ({release: kube-prometheus-stack}). */
   readonly labels?: Readonly<Record<string, string>>;
 }
 
+/** The node-router agent's alerts as a Prometheus Operator PrometheusRule; the Kubernetes provider comes through the resource options. */
 export class NodeRouterAlerts extends pulumi.ComponentResource {
+  /** The PrometheusRule object. */
   public readonly prometheusRule: k8s.apiextensions.CustomResource;
 
   constructor(name: string, args: NodeRouterAlertsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("wg-mesh:monitoring:NodeRouterAlerts", name, {}, opts);
-    this.prometheusRule = new k8s.apiextensions.CustomResource(`${name}-prometheus-rule`, prometheusRule({ namespace: args.namespace, labels: args.labels }), { parent: this, provider: args.provider });
+    this.prometheusRule = new k8s.apiextensions.CustomResource(`${name}-prometheus-rule`, prometheusRule({ namespace: args.namespace, labels: args.labels }), { parent: this });
     this.registerOutputs({ prometheusRule: this.prometheusRule });
   }
 }

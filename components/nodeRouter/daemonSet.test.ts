@@ -1,32 +1,14 @@
 import { parseSettings } from "../../agent/src/settings";
-import { agentEnv } from "./agentEnv";
+import { TEST_IMAGE } from "../../test/fixtures/images";
+import { tolerates, type Taint } from "../../test/tolerations";
 import { daemonSet } from "./daemonSet";
-import { resolveNodeRouterSettings } from "./settings";
-import { TEST_IMAGE } from "./testImage";
-import { tolerates, type Taint } from "./tolerations";
+import { deployedAgentOrThrow, type AgentSettings } from "./settings";
 
-const settings = resolveNodeRouterSettings({ image: TEST_IMAGE });
-const ds = daemonSet({ name: "node-router", namespace: "kube-system", serviceAccountName: "node-router", settings });
+const deployed = (settings?: AgentSettings) => deployedAgentOrThrow("test", { image: TEST_IMAGE, settings });
+const build = (settings?: AgentSettings, nodeTable?: boolean) => daemonSet({ name: "node-router", namespace: "kube-system", serviceAccountName: "node-router", image: TEST_IMAGE, agent: deployed(settings), nodeTable });
+const ds = build();
 const pod = ds.spec.template.spec;
 const container = pod.containers[0];
-
-describe("tolerates (Kubernetes semantics)", () => {
-  const cp: Taint = { key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" };
-  test("matching rules", () => {
-    expect(tolerates([{ operator: "Exists" }], cp)).toBe(true);
-    expect(tolerates([], cp)).toBe(false);
-    expect(tolerates([{ key: "other", operator: "Exists" }], cp)).toBe(false);
-    expect(tolerates([{ key: cp.key, operator: "Exists", effect: "NoExecute" }], cp)).toBe(false);
-    expect(tolerates([{ key: "k", operator: "Equal", value: "a" }], { key: "k", value: "b", effect: "NoSchedule" })).toBe(false);
-    expect(tolerates([{ key: "k", value: "a" }], { key: "k", value: "a", effect: "NoSchedule" })).toBe(true);
-    expect(tolerates([{ operator: "Equal" }], cp)).toBe(false);
-  });
-  test("NoExecute with tolerationSeconds only delays eviction", () => {
-    const t: Taint = { key: "node.kubernetes.io/unreachable", effect: "NoExecute" };
-    expect(tolerates([{ operator: "Exists", tolerationSeconds: 300 }], t)).toBe(false);
-    expect(tolerates([{ operator: "Exists" }], t)).toBe(true);
-  });
-});
 
 describe("DaemonSet", () => {
   test("runs on every node: control-plane NoSchedule, any NoExecute, any other taint; no narrowing", () => {
@@ -66,11 +48,11 @@ describe("DaemonSet", () => {
     expect(container.resources.requests).toEqual({ cpu: expect.any(String), memory: expect.any(String) });
     expect(container.resources.limits).toEqual({ cpu: expect.any(String), memory: expect.any(String) });
     expect(ds.spec.template.metadata.annotations).toEqual({});
-    expect(container.image).toBe(settings.image);
+    expect(container.image).toBe(TEST_IMAGE);
   });
 
   test("metrics on an address Prometheus can reach are exposed and annotated; health stays on loopback", () => {
-    const other = daemonSet({ name: "n", namespace: "ns", serviceAccountName: "sa", settings: resolveNodeRouterSettings({ image: TEST_IMAGE, metricsAddress: "0.0.0.0:9872" }) });
+    const other = build({ metricsAddress: "0.0.0.0:9872" });
     expect(other.spec.template.metadata.annotations["prometheus.io/port"]).toBe("9872");
     expect(other.spec.template.spec.containers[0].ports.map((p) => p.name)).toEqual(["health", "metrics"]);
   });
@@ -81,38 +63,22 @@ describe("DaemonSet", () => {
 });
 
 describe("agent environment", () => {
-  // The real agent parser reads the env we render: names and formats must agree.
-  const asEnv = (s = settings) => Object.fromEntries(agentEnv(s).map((e) => [e.name, e.value ?? "node-a"]));
+  // The real agent parser reads the env the DaemonSet carries: names and formats must agree.
+  const parsedFrom = (d: ReturnType<typeof build>) => parseSettings([], Object.fromEntries(d.spec.template.spec.containers[0].env.map((e) => [e.name, e.value ?? "node-a"])));
 
   test("the agent parses exactly the settings we deploy", () => {
-    const custom = resolveNodeRouterSettings({ image: TEST_IMAGE, exemptPorts: [6443], table: 100, controlPlaneTable: 101, priority: 2000, mark: "0x1e00", mask: "0xff00", resyncSeconds: 10, metricsAddress: "0.0.0.0:9872", controlPlaneSelector: "role=cp", logLevel: "debug" });
-    const parsed = parseSettings([], asEnv(custom));
-    expect(parsed).toMatchObject({
-      nodeName: "node-a",
-      device: "cilium_wg0",
-      steeringTable: 100,
-      controlPlaneTable: 101,
-      rulePriority: 2000,
-      wgMark: 0x1e00,
-      wgMask: 0xff00,
-      exemptPorts: [{ start: 6443, end: 6443 }],
-      resyncSeconds: 10,
-      healthAddress: { host: "127.0.0.1", port: 9871 },
-      metricsAddress: { host: "0.0.0.0", port: 9872 },
-      logLevel: "debug",
-    });
+    const custom: AgentSettings = { exemptPorts: ["6443"], steeringTable: 100, controlPlaneTable: 101, rulePriority: 2000, wgMark: "0x1e00", wgMask: "0xff00", resyncSeconds: 10, metricsAddress: "0.0.0.0:9872", controlPlaneSelector: "role=cp", logLevel: "debug" };
+    expect(parsedFrom(build(custom))).toEqual({ ...deployed(custom).settings, nodeName: "node-a" });
+    expect(parsedFrom(build(custom))).toMatchObject({ steeringTable: 100, wgMark: 0x1e00, exemptPorts: [{ start: 6443, end: 6443 }], metricsAddress: { host: "0.0.0.0", port: 9872 } });
   });
 
-  test("defaults round-trip through the agent parser", () => {
-    const parsed = parseSettings([], asEnv());
-    expect(parsed.exemptPorts).toEqual([{ start: 6443, end: 6443 }, { start: 2379, end: 2380 }]);
-    expect(parsed.wgMark).toBe(0xe00);
-    expect(parsed.device).toBe("cilium_wg0");
+  test("unset settings reach the agent as its own defaults", () => {
+    expect(parsedFrom(ds)).toEqual(parseSettings([], { NODE_NAME: "node-a" }));
   });
 });
 
-describe("node table (issue 9)", () => {
-  const withTable = daemonSet({ name: "node-router", namespace: "kube-system", serviceAccountName: "node-router", settings, nodeTable: true });
+describe("node table", () => {
+  const withTable = build(undefined, true);
   const tpl = withTable.spec.template.spec;
 
   it("mounts the ConfigMap as a directory (no subPath, so the kubelet updates it) and points the agent at the file", () => {

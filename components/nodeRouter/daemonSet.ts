@@ -3,16 +3,27 @@
 // enough privilege to edit ip rules/routes, and be observable.
 import { agentEnv } from "./agentEnv";
 import { APP_NAME, commonLabels, type ObjectMeta } from "./rbac";
-import { HEALTH_HOST, isLoopback, type NodeRouterSettings } from "./settings";
-import type { Toleration } from "./tolerations";
+import { HEALTH_HOST, isLoopback, type DeployedAgent } from "./settings";
+import type { Settings } from "../../agent/src/settings";
 import { NODE_TABLE_CONFIGMAP, NODE_TABLE_KEY, NODE_TABLE_MOUNT_DIR } from "../cluster/nodeTable";
 
 /** The agent's table file inside the pod: the ConfigMap is mounted as a directory (not subPath), so the kubelet updates it. */
 export const NODE_TABLE_FILE = `${NODE_TABLE_MOUNT_DIR}/${NODE_TABLE_KEY}`;
 
+/** CPU and memory of the agent's container. */
 export interface ResourceRequirements {
-  requests: { cpu: string; memory: string };
-  limits: { cpu: string; memory: string };
+  /** What the scheduler reserves on every node. */
+  readonly requests: ResourceQuantities;
+  /** Where the agent is throttled (CPU) or killed (memory). */
+  readonly limits: ResourceQuantities;
+}
+
+/** Kubernetes quantities. */
+export interface ResourceQuantities {
+  /** CPU, e.g. 20m. */
+  readonly cpu: string;
+  /** Memory, e.g. 128Mi. */
+  readonly memory: string;
 }
 
 /**
@@ -28,7 +39,10 @@ export interface DaemonSetInput {
   readonly name: string;
   readonly namespace: string;
   readonly serviceAccountName: string;
-  readonly settings: NodeRouterSettings;
+  /** The agent image, pinned by digest. */
+  readonly image: string;
+  /** The agent as deployed (./settings.ts deployAgent): its environment, and where its servers listen. */
+  readonly agent: DeployedAgent;
   readonly resources?: ResourceRequirements;
   /** Extra DaemonSet (not pod template) annotations, e.g. which Cilium release it follows. */
   readonly annotations?: Record<string, string>;
@@ -40,20 +54,22 @@ export const SELECTOR_LABELS = { "app.kubernetes.io/name": APP_NAME };
 
 // With hostNetwork a container port is a host port: declaring both lets the scheduler refuse a
 // pod whose ports another host-network pod already holds on that node.
-function ports(settings: NodeRouterSettings) {
-  const list = [{ name: "health", containerPort: settings.healthPort, protocol: "TCP" }];
-  if (settings.metricsAddress.port !== settings.healthPort) list.push({ name: "metrics", containerPort: settings.metricsAddress.port, protocol: "TCP" });
+function ports(settings: Settings) {
+  const list = [{ name: "health", containerPort: settings.healthAddress.port, protocol: "TCP" }];
+  if (settings.metricsAddress.port !== settings.healthAddress.port) list.push({ name: "metrics", containerPort: settings.metricsAddress.port, protocol: "TCP" });
   return list;
 }
 
 /** Scrape annotations only where a scraper can reach /metrics (not on loopback). */
-function scrapeAnnotations(settings: NodeRouterSettings): Record<string, string> {
+function scrapeAnnotations(settings: Settings): Record<string, string> {
   if (isLoopback(settings.metricsAddress.host)) return {};
   return { "prometheus.io/scrape": "true", "prometheus.io/port": String(settings.metricsAddress.port), "prometheus.io/path": "/metrics" };
 }
 
 export function daemonSet(input: DaemonSetInput) {
-  const { settings } = input;
+  // The deployed settings as the agent parses them: where its health and metrics servers listen.
+  const { settings } = input.agent;
+  const resources = input.resources ?? DEFAULT_RESOURCES;
   const metadata: ObjectMeta = { name: input.name, namespace: input.namespace, labels: commonLabels() };
   if (input.annotations) metadata.annotations = { ...input.annotations };
   return {
@@ -77,15 +93,15 @@ export function daemonSet(input: DaemonSetInput) {
           priorityClassName: "system-node-critical",
           // Tolerate every taint (NoSchedule, PreferNoSchedule, NoExecute) so control-plane,
           // not-ready and cordoned-by-taint nodes keep the agent. No nodeSelector/affinity.
-          tolerations: [{ operator: "Exists" }] as Toleration[],
+          tolerations: [{ operator: "Exists" as const }],
           terminationGracePeriodSeconds: 30,
           securityContext: { seccompProfile: { type: "RuntimeDefault" } },
           containers: [
             {
               name: APP_NAME,
-              image: settings.image,
+              image: input.image,
               imagePullPolicy: "IfNotPresent",
-              env: agentEnv(settings, input.nodeTable ? NODE_TABLE_FILE : undefined),
+              env: agentEnv(input.agent, input.nodeTable ? NODE_TABLE_FILE : undefined),
               ports: ports(settings),
               securityContext: {
                 // Kubernetes grants added capabilities only to uid 0 (no ambient caps), so
@@ -99,19 +115,19 @@ export function daemonSet(input: DaemonSetInput) {
               },
               livenessProbe: {
                 // Loopback: the kubelet runs in the host network namespace, as this pod does.
-                httpGet: { host: HEALTH_HOST, path: "/healthz", port: settings.healthPort, scheme: "HTTP" },
+                httpGet: { host: HEALTH_HOST, path: "/healthz", port: settings.healthAddress.port, scheme: "HTTP" },
                 initialDelaySeconds: 10,
                 periodSeconds: 10,
                 timeoutSeconds: 2,
                 failureThreshold: 3,
               },
               readinessProbe: {
-                httpGet: { host: HEALTH_HOST, path: "/readyz", port: settings.healthPort, scheme: "HTTP" },
+                httpGet: { host: HEALTH_HOST, path: "/readyz", port: settings.healthAddress.port, scheme: "HTTP" },
                 periodSeconds: 5,
                 timeoutSeconds: 2,
                 failureThreshold: 2,
               },
-              resources: input.resources ?? DEFAULT_RESOURCES,
+              resources: { requests: { ...resources.requests }, limits: { ...resources.limits } },
               // The only writable path, for Node.js' temp files; the root fs stays read-only.
               volumeMounts: [
                 { name: "tmp", mountPath: "/tmp" },

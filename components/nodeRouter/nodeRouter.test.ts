@@ -5,7 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Cilium } from "../cilium/cilium";
 import { NodeRouter } from "./nodeRouter";
-import { TEST_IMAGE } from "./testImage";
+import { TEST_IMAGE } from "../../test/fixtures/images";
 
 interface Registered {
   type: string;
@@ -56,17 +56,17 @@ beforeAll(async () => {
 });
 
 function deploy(prefix: string, wireOrdering: boolean) {
+  // The provider and the ordering come as resource options, as for any component.
   const provider = new k8s.Provider(`${prefix}-k8s`, { kubeconfig: "apiVersion: v1\nkind: Config\n" });
   const cilium = new Cilium(`${prefix}-cilium`, {
-    provider,
     podCidrV4: "10.244.0.0/16",
-    k8sServiceHost: pulumi.output("api.cluster.internal"),
+    k8sServiceHost: "api.cluster.internal",
     k8sServicePort: 6443,
     underlayMtus: { aws: 1500, gcp: 1460 },
     multiCloud: true,
     chartVersion: "1.19",
-  });
-  const router = new NodeRouter(`${prefix}-node-router`, { provider, settings: { image: TEST_IMAGE }, dependsOn: wireOrdering ? [cilium] : undefined });
+  }, { provider });
+  const router = new NodeRouter(`${prefix}-node-router`, { image: TEST_IMAGE }, { provider, dependsOn: wireOrdering ? [cilium] : undefined });
   return { cilium, router };
 }
 
@@ -135,9 +135,10 @@ describe("Cilium and NodeRouter under mocks", () => {
     expect(byName("b-node-router-daemon-set").dependencies).not.toContain(byName("b-cilium-release").urn);
   });
 
-  test("a bad exempt-port list fails at construction, before anything reaches the cluster", () => {
+  test("a bad exempt-port list fails at construction, before anything reaches the cluster", async () => {
     const provider = new k8s.Provider("c-k8s", { kubeconfig: "x" });
-    expect(() => new NodeRouter("c-node-router", { provider, settings: { image: TEST_IMAGE, exemptPorts: [22] } })).toThrow(/nodeRouter\.exemptPorts/);
-    expect(router.settings.exemptPorts).toHaveLength(2);
+    expect(() => new NodeRouter("c-node-router", { image: TEST_IMAGE, settings: { exemptPorts: ["22"] } }, { provider })).toThrow(/c-node-router: nodeRouter\.exemptPorts: 22 outside the bootstrap ports/);
+    await settle(router.daemonSetName);
+    expect(registered.filter((r) => r.name.startsWith("c-node-router-"))).toEqual([]);
   });
 });

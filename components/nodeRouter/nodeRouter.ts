@@ -1,35 +1,35 @@
 // The node-router agent's RBAC and DaemonSet. Pure builders produce the objects; this
-// component only creates them with the cluster's provider, the DaemonSet after Cilium.
+// component only creates them, with the cluster's Kubernetes provider from its resource options.
+// Its `dependsOn` (normally the Cilium component: the agent steers into cilium_wg0) orders the
+// DaemonSet; the node table ConfigMap waits for nothing but its namespace, so new nodes can
+// wait for it while Cilium installs.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { daemonSet, type ResourceRequirements } from "./daemonSet";
 import { APP_NAME, clusterRole, clusterRoleBinding, commonLabels, namespaceObject, serviceAccount } from "./rbac";
 import { NODE_TABLE_CONFIGMAP, NODE_TABLE_KEY } from "../cluster/nodeTable";
-import { resolveNodeRouterSettings, type NodeRouterSettings, type NodeRouterSettingsInput } from "./settings";
+import { deployedAgentOrThrow, type NodeRouterAgent } from "./settings";
 
-export interface NodeRouterArgs {
-  /** Kubernetes provider built from the cluster's kubeconfig; required. */
-  readonly provider: k8s.Provider;
-  /** Stack config `nodeRouter.*`; defaults in settings.ts. */
-  readonly settings?: NodeRouterSettingsInput;
-  /** Namespace; default kube-system. Any other name is created, labelled Pod Security `privileged`. */
+export interface NodeRouterArgs extends NodeRouterAgent {
+  /** Namespace; default kube-system. Any other name is created, labelled Pod Security privileged. */
   readonly namespace?: string;
-  /** Container requests/limits; default DEFAULT_RESOURCES. */
+  /** Container requests and limits; default DEFAULT_RESOURCES (sized by the agent benchmark). */
   readonly resources?: ResourceRequirements;
-  /** What must exist before the DaemonSet starts, normally the Cilium component (cilium_wg0). */
-  readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
-  /** The node table document (JSON); published as a ConfigMap the agent reads (issue 9). */
+  /** The node table document (JSON), published as the ConfigMap the agent mounts. */
   readonly nodeTable?: pulumi.Input<string>;
 }
 
+/** The node-router agent on every node, control planes included: its RBAC, its DaemonSet and the node table it reads. */
 export class NodeRouter extends pulumi.ComponentResource {
-  /** Validated agent settings (defaults applied). */
-  public readonly settings: NodeRouterSettings;
   /** Namespace holding the ServiceAccount and the DaemonSet. */
   public readonly namespace: string;
+  /** The agent's identity. */
   public readonly serviceAccount: k8s.core.v1.ServiceAccount;
+  /** Read-only access to Nodes and CiliumNodes, nothing else. */
   public readonly clusterRole: k8s.rbac.v1.ClusterRole;
+  /** Binds the ClusterRole to the agent's ServiceAccount. */
   public readonly clusterRoleBinding: k8s.rbac.v1.ClusterRoleBinding;
+  /** The agent on every node (hostNetwork, NET_ADMIN only, every taint tolerated). */
   public readonly daemonSet: k8s.apps.v1.DaemonSet;
   /** The node table ConfigMap; it waits for nothing but its namespace (not for Cilium), so new nodes can wait for it. */
   public readonly nodeTable?: k8s.core.v1.ConfigMap;
@@ -38,9 +38,11 @@ export class NodeRouter extends pulumi.ComponentResource {
 
   constructor(name: string, args: NodeRouterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("wg-mesh:nodeRouter:NodeRouter", name, {}, opts);
-    this.settings = resolveNodeRouterSettings(args.settings);
+    // Checked and deployed once; refused before anything reaches the cluster (the program's
+    // validation ran the same checks).
+    const agent = deployedAgentOrThrow(name, args);
     this.namespace = args.namespace ?? "kube-system";
-    const childOpts = { parent: this, provider: args.provider };
+    const childOpts = { parent: this };
 
     const namespace =
       this.namespace === "kube-system" ? undefined : new k8s.core.v1.Namespace(`${name}-namespace`, namespaceObject(this.namespace), childOpts);
@@ -61,15 +63,14 @@ export class NodeRouter extends pulumi.ComponentResource {
     );
     this.daemonSet = new k8s.apps.v1.DaemonSet(
       `${name}-daemon-set`,
-      daemonSet({ name: APP_NAME, namespace: this.namespace, serviceAccountName: APP_NAME, settings: this.settings, resources: args.resources, nodeTable: this.nodeTable !== undefined }),
-      // After Cilium: the agent steers into cilium_wg0, which exists only once Cilium runs,
+      daemonSet({ name: APP_NAME, namespace: this.namespace, serviceAccountName: APP_NAME, image: args.image, agent, resources: args.resources, nodeTable: this.nodeTable !== undefined }),
+      // After what the component depends on (Cilium: cilium_wg0 exists only once Cilium runs),
       // and after its RBAC so the first list/watch does not fail.
-      { ...childOpts, dependsOn: [...(args.dependsOn ?? []), this.clusterRoleBinding, ...(namespace ? [namespace] : []), ...(this.nodeTable ? [this.nodeTable] : [])] },
+      { ...childOpts, dependsOn: [...dependencies(opts), this.clusterRoleBinding, ...(namespace ? [namespace] : []), ...(this.nodeTable ? [this.nodeTable] : [])] },
     );
     this.daemonSetName = this.daemonSet.metadata.name;
 
     this.registerOutputs({
-      settings: this.settings,
       namespace: this.namespace,
       serviceAccount: this.serviceAccount,
       clusterRole: this.clusterRole,
@@ -79,4 +80,10 @@ export class NodeRouter extends pulumi.ComponentResource {
       nodeTable: this.nodeTable,
     });
   }
+}
+
+/** The component's own `dependsOn`, which Pulumi does not pass on to children. */
+function dependencies(opts: pulumi.ComponentResourceOptions | undefined): pulumi.Input<pulumi.Resource>[] {
+  const d = opts?.dependsOn;
+  return d === undefined ? [] : Array.isArray(d) ? d : [d as pulumi.Input<pulumi.Resource>];
 }

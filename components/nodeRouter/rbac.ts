@@ -17,7 +17,7 @@ export interface PolicyRule {
   verbs: string[];
 }
 
-export const READ_VERBS = ["get", "list", "watch"];
+const READ_VERBS = ["get", "list", "watch"];
 
 /** Labels shared by every object of the component. */
 export function commonLabels(): Record<string, string> {

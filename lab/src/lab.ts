@@ -1,6 +1,6 @@
 // The lab as one object: builds the topology, WireGuard, the emulated Cilium datapath, the API
-// stand-in and the helpers; runs the agents; and plays the faults (kill a device, a node joins
-// or leaves, a key changes). Every step undoes cleanly through destroy().
+// stand-in and the helpers, and runs the agents; faults.ts plays the faults on it (kill a
+// device, a node joins or leaves, a key changes). Every step undoes cleanly through destroy().
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,10 +10,10 @@ import { Capture } from "./capture";
 import { waitFor } from "./exec";
 import { ECHO_PORT, NODE_PORTS } from "./flows";
 import { NsHelper } from "./helperProcess";
-import { forgetPeers, installPodRule, syncPeers } from "./datapath";
-import { cleanupLeftovers, createNodeNamespaces, createUnderlay, deleteNodeNamespaces, destroyRun } from "./netns";
+import { installPodRule, syncPeers } from "./datapath";
+import { cleanupLeftovers, createNodeNamespaces, createUnderlay, destroyRun } from "./netns";
 import { ciliumNodeObject, nodeObject } from "./objects";
-import { makeRunId, planLab, planNode, type LabPlan, type NodePlan } from "./plan";
+import { makeRunId, planLab, type LabPlan, type NodePlan } from "./plan";
 import { TableDir } from "./tableDir";
 import { generateKeyPair, wgConfig, type KeyPair } from "./wgconfig";
 import { WireGuardDevice } from "./wireguard";
@@ -116,8 +116,8 @@ export class Lab {
     }
   }
 
-  /** Namespaces, WireGuard device (keys, no peers yet) and helpers of one node. */
-  private async bringUpNode(n: NodePlan): Promise<void> {
+  /** Namespaces, WireGuard device (keys, no peers yet) and helpers of one node (at build, and when one joins: faults.ts). */
+  async bringUpNode(n: NodePlan): Promise<void> {
     createNodeNamespaces(this.plan, n);
     if (this.table) bootGuard(n, this.table.file);
     const keys = generateKeyPair();
@@ -174,82 +174,6 @@ export class Lab {
     const a = this.agents.get(name);
     if (!a) throw new Error(`no agent for ${name}`);
     return a;
-  }
-
-  /** Fault: wireguard-go dies; cilium_wg0 disappears with it. */
-  async killWireGuard(name: string): Promise<void> {
-    await this.wg.get(name)!.kill();
-  }
-
-  /** Recovery: the device returns and is configured again (what the Cilium agent would do). */
-  async restoreWireGuard(name: string): Promise<void> {
-    const wg = this.wg.get(name)!;
-    await wg.start();
-    this.wireNode(this.node(name));
-  }
-
-  /** Fault: a node "reboots" with a new key; its peers keep the old public key until publication. */
-  rekey(name: string): void {
-    this.keys.set(name, generateKeyPair());
-    this.wireNode(this.node(name));
-  }
-
-  /** Publication of the new key (CiliumNode annotation) and the peers' reaction to it. */
-  async publishKey(name: string): Promise<void> {
-    const n = this.node(name);
-    this.publishedKey.set(name, this.keys.get(name)!.publicKey);
-    await this.publish(n);
-    for (const r of this.nodes) if (r !== n) this.wireNode(r);
-  }
-
-  /**
-   * A node joins: it enters the node table first (a `pulumi up` publishes it before the instance
-   * exists), then namespaces (guard at boot), WireGuard, peers everywhere, API objects, its agent.
-   */
-  async joinNode(index: number, withAgent = true): Promise<NodePlan> {
-    const n = planNode(this.plan.id, index);
-    if (this.nodes.some((x) => x.index === index)) throw new Error(`node index ${index} already in the lab`);
-    if (this.table) {
-      this.table.nodes.push(n);
-      this.table.publish();
-    }
-    await this.bringUpNode(n);
-    this.nodes.push(n);
-    for (const r of this.nodes) this.wireNode(r);
-    await this.publish(n);
-    if (withAgent) await this.startAgents([n]);
-    return n;
-  }
-
-  /** The node leaves the cluster's records: its API objects deleted, and it is dropped from the table. */
-  async forgetNode(name: string): Promise<void> {
-    await this.api.delete("nodes", name);
-    await this.api.delete("ciliumnodes", name);
-    if (this.table) {
-      this.table.nodes = this.table.nodes.filter((x) => x.name !== name);
-      this.table.publish();
-    }
-  }
-
-  /** A node leaves: records forgotten, then peers and routes, its namespaces removed. */
-  async removeNode(name: string): Promise<void> {
-    const n = this.node(name);
-    await this.forgetNode(name);
-    this.nodes = this.nodes.filter((x) => x !== n);
-    for (const r of this.nodes) {
-      this.wireNode(r);
-      forgetPeers(r, [n]);
-    }
-    await this.agents.get(n.name)?.kill();
-    this.agents.get(n.name)?.close();
-    this.agents.delete(n.name);
-    await this.wg.get(n.name)?.kill().catch(() => undefined);
-    this.wg.delete(n.name);
-    for (const ns of [n.ns, n.podNs]) {
-      await this.helpers.get(ns)?.stop();
-      this.helpers.delete(ns);
-    }
-    deleteNodeNamespaces(n);
   }
 
   /** Stops everything and removes every namespace and file of this run. Never throws. */

@@ -2,6 +2,7 @@
 // the old public key. Workers must still reach its API on 6443 (the bootstrap exemption, in the
 // clear by design) - that is how the new key would get published - and nothing else may leak
 // while keys disagree. Once the key is published, full encrypted connectivity returns.
+import { publishKey, rekey } from "../src/faults";
 import { WG_PUBKEY_ANNOTATION } from "../src/objects";
 import { reportLeaks, useFaultLab } from "./harness";
 
@@ -16,7 +17,7 @@ describe("fault: control plane comes back with a new WireGuard key", () => {
     await traffic.waitFor("all flows up", (r) => r.ok);
 
     const oldKey = l.publishedKey.get(cp.name);
-    l.rekey(cp.name);
+    rekey(l, cp.name);
     expect(l.keys.get(cp.name)!.publicKey).not.toBe(oldKey);
     const rekeyedAt = Date.now();
     // While the keys disagree: the API stays reachable from every worker...
@@ -31,7 +32,7 @@ describe("fault: control plane comes back with a new WireGuard key", () => {
 
     // Cilium publishes the new key on the CiliumNode; peers pick it up.
     const publishedAt = Date.now();
-    await l.publishKey(cp.name);
+    await publishKey(l, cp.name);
     expect((l.api.get("ciliumnodes", cp.name)?.metadata.annotations as Record<string, string>)[WG_PUBKEY_ANNOTATION]).toBe(l.keys.get(cp.name)!.publicKey);
     const recoveredMs = await traffic.waitFor("every flow to recover after publication", (r) => r.ok, 20_000);
     await traffic.stop();

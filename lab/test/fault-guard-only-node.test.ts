@@ -2,6 +2,7 @@
 // starts. Its node-to-node flows fail closed, its exempt bootstrap flows work, and the guard's
 // drop counters account exactly for what the capture did not see leave: a ping flood of known
 // size towards another node is counted packet for packet and never reaches the underlay.
+import { joinNode } from "../src/faults";
 import { inNs } from "../src/exec";
 import { planFlows } from "../src/flows";
 import { guardDrops, reportLeaks, Traffic, useFaultLab } from "./harness";
@@ -14,7 +15,7 @@ describe("fault: a node whose agent never starts", () => {
   test("fails closed, exempt flows work, drop counters match the capture", async () => {
     const l = fault.lab;
     const mark = l.capture.mark();
-    const lone = await l.joinNode(3, false); // in the table, guard at boot, no agent
+    const lone = await joinNode(l, 3, false); // in the table, guard at boot, no agent
     await l.warmUp();
     const traffic = new Traffic(l, () => planFlows(l.nodes).filter((f) => f.from === lone || f.to === lone)).start();
     await traffic.waitFor("two rounds", () => true);

@@ -5,6 +5,7 @@
 // by the cluster-wide route. Traffic among the nodes present never leaks: this test once
 // counted 18 SYN-ACKs sent in the clear to the leaving node (half-open connections retransmitting
 // after its routes were withdrawn); the guard's WireGuard-reply rule and the grace period fixed it.
+import { joinNode, removeNode } from "../src/faults";
 import { waitFor } from "../src/exec";
 import { coverage, reportLeaks, useFaultLab } from "./harness";
 
@@ -21,7 +22,7 @@ describe("fault: a node joins and a node leaves", () => {
 
     // The node's namespaces, WireGuard and Cilium-side peers come up; its API objects are
     // published last, and coverage is timed from that moment.
-    const joined = await l.joinNode(3, false);
+    const joined = await joinNode(l, 3, false);
     const joinedAt = Date.now();
     // Coverage: every existing agent steers the newcomer's address and pod CIDR.
     const coveredMs = await waitFor("existing agents to cover the new node", () => {
@@ -38,7 +39,7 @@ describe("fault: a node joins and a node leaves", () => {
     const leaving = l.node("node-2");
     const leftAt = Date.now();
     await traffic.stop();
-    await l.removeNode(leaving.name);
+    await removeNode(l, leaving.name);
     // Within the grace period the departed address is still steered everywhere.
     const duringGrace = l.nodes.map((n) => coverage(n.ns, leaving.underlayIp));
     const graceLeftMs = l.leaveGraceSeconds * 1000 - (Date.now() - leftAt);

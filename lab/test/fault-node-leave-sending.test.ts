@@ -3,6 +3,7 @@
 // (its WireGuard peer outlives its API objects). For the leave grace period the others keep
 // steering its address; after it, its new connections get no answer in the clear: replies to
 // connections that arrived through WireGuard never leave through another interface.
+import { forgetNode } from "../src/faults";
 import { planFlows } from "../src/flows";
 import { waitFor } from "../src/exec";
 import { coverage, guardDrops, metric, reportLeaks, Traffic, useFaultLab } from "./harness";
@@ -21,7 +22,7 @@ describe("fault: a node leaves while it still sends", () => {
     await traffic.waitFor("all flows up", (r) => r.ok);
 
     const leftAt = Date.now();
-    await l.forgetNode(leaving.name);
+    await forgetNode(l, leaving.name);
     // Within the grace period every flow, both ways, still works and is still encrypted.
     await traffic.waitFor("every flow within the grace period", (r) => r.ok, GRACE_S * 500);
     for (const n of others) expect(coverage(n.ns, leaving.underlayIp)).toBe("device");

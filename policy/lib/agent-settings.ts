@@ -17,7 +17,7 @@ export const AGENT_SETTINGS: Record<AgentSetting, { flag: string; env: string; d
   wgMask: { flag: "wg-mask", env: "NODE_ROUTER_WG_MASK", default: "0xf00" },
   exemptPorts: { flag: "exempt-ports", env: "NODE_ROUTER_EXEMPT_PORTS", default: "6443,2379-2380" },
   controlPlaneSelector: { flag: "control-plane-selector", env: "NODE_ROUTER_CONTROL_PLANE_SELECTOR", default: "node-role.kubernetes.io/control-plane" },
-  // The egress guard (issue 9) lets cluster traffic leave only through these local interfaces.
+  // The egress guard lets cluster traffic leave only through these local interfaces.
   localInterfaces: { flag: "local-interfaces", env: "NODE_ROUTER_LOCAL_INTERFACES", default: "lo,cilium_host,cilium_net,lxc*" },
 };
 

@@ -29,6 +29,6 @@ export const policies: Policies = [
   nodeRouterPresent, nodeRouterDaemonSet, nodeRouterIndirectSettings, nodeRouterToleratesNodeTaints, nodeRouterHardening,
   // The underlay admits nothing in the clear between nodes, and WireGuard between all of them.
   underlayFirewallRules, etcdFromControlPlaneOnly, apiServerNotPublic, wireguardPortBetweenPools, wireguardPortFromNodesOnly,
-  // No long-lived join credential where it can be read (issue 12).
+  // No long-lived join credential where it can be read.
   noLongLivedJoinToken,
 ];

@@ -4,7 +4,7 @@ import { apiServerNotPublic as policy } from "./api-server-not-public";
 
 const open = (cidr: string) => { const s = baseline(); get(s, "wgmesh-api-admin").props.cidrIpv4 = cidr; return s; };
 
-describe("api-server-not-public (advisory by default, issue 13 item 1)", () => {
+describe("api-server-not-public (advisory by default)", () => {
   it("is advisory and passes the API open to admin CIDRs and nodes", async () => {
     expect(policy.enforcementLevel).toBe("advisory");
     expect(await runStackPolicy(policy, baseline())).toEqual({ violations: [] });

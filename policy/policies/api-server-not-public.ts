@@ -1,4 +1,4 @@
-// Issue 13 item 1 (advisory by default, mandatory by config): the Kubernetes API (TCP 6443) of
+// Advisory by default, mandatory by config: the Kubernetes API (TCP 6443) of
 // node firewalls open to the whole internet (0.0.0.0/0, ::/0, or sources such as FQDNs and
 // region codes). The API authenticates every client, so this is exposure, not cleartext: the
 // pack says it, and production stacks make it mandatory in their --policy-pack-config.

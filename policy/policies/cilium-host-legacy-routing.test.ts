@@ -33,7 +33,7 @@ describe("cilium-host-legacy-routing", () => {
   });
 });
 
-describe("cilium-host-legacy-routing: how Helm renders it, and overrides (issue 13 items 7 and 12)", () => {
+describe("cilium-host-legacy-routing: how Helm renders it, and overrides", () => {
   const resource = (type: string, name: string, props: Record<string, unknown>) => ({ type, name, urn: `urn:pulumi:dev::p::${type}::${name}`, props });
 
   it("reads the value as the chart renders it (| quote) and Cilium parses it: \"false\" is false, \"true\" is true", async () => {

@@ -1,4 +1,4 @@
-// Issue item 1 (stack): a stack that provisions nodes must also configure Cilium somewhere we can see
+// Stack policy: a stack that provisions nodes must also configure Cilium somewhere we can see
 // (Helm release, Helm v4 chart or cilium-config ConfigMap); otherwise nothing encrypts pod traffic.
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { z } from "zod";

@@ -1,4 +1,4 @@
-// Issue item 5 (advisory): WireGuard strict mode drops unencrypted pod-to-pod traffic to the pod CIDR,
+// Advisory: WireGuard strict mode drops unencrypted pod-to-pod traffic to the pod CIDR,
 // so a missing peer key can never silently fall back to the clear.
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { z } from "zod";

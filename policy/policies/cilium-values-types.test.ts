@@ -4,7 +4,7 @@ import { ciliumValuesTypes as policy } from "./cilium-values-types";
 
 const run = (s = baseline()) => runResourcePolicy(policy, get(s, "cilium"));
 
-describe("cilium-values-types (advisory, issue 13 item 12)", () => {
+describe("cilium-values-types (advisory)", () => {
   it("is advisory and passes booleans", async () => {
     expect(policy.enforcementLevel).toBe("advisory");
     expect(await run()).toEqual({ violations: [] });

@@ -1,4 +1,4 @@
-// Issue 13 item 12 (advisory): a Cilium Helm value of the wrong type where a boolean belongs.
+// Advisory: a Cilium Helm value of the wrong type where a boolean belongs.
 // Helm's `if` treats every non-empty string as true, even "false", and the chart then renders the
 // text, which Cilium parses; the chart's values.schema.json expects a boolean, so Helm refuses
 // the release. The mandatory policies already judge such values exactly as Helm and Cilium do

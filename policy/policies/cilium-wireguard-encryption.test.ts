@@ -77,7 +77,7 @@ describe("cilium-wireguard-encryption", () => {
 
 const resource = (type: string, name: string, props: Record<string, unknown>) => ({ type, name, urn: `urn:pulumi:dev::p::${type}::${name}`, props });
 
-describe("cilium-wireguard-encryption: Helm's own reading of encryption.enabled (issue 13 item 12)", () => {
+describe("cilium-wireguard-encryption: Helm's own reading of encryption.enabled", () => {
   const withEnabled = (v: unknown) => { const s = baseline(); ciliumValues(s).encryption.enabled = v; return s; };
 
   it("accepts what Helm and Cilium read as true: true, \"true\", \"True\", \"t\", \"1\", 1", async () => {
@@ -96,7 +96,7 @@ describe("cilium-wireguard-encryption: Helm's own reading of encryption.enabled 
   });
 });
 
-describe("cilium-wireguard-encryption: overrides of what the values say (issue 13 item 7)", () => {
+describe("cilium-wireguard-encryption: overrides of what the values say", () => {
   it("rejects extraConfig and extraArgs that turn WireGuard off or pick IPsec, naming the override", async () => {
     const cfg = baseline(); ciliumValues(cfg).extraConfig = { "enable-wireguard": "false" };
     expect((await run(cfg)).violations[0].message).toContain('values.extraConfig["enable-wireguard"] is false');

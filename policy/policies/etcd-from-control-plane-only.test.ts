@@ -9,7 +9,7 @@ const cpIngress = (s: FixtureResource[]) => get(s, "wgmesh-control-plane").props
 const etcdRule = (rule: Rule) => { const s = baseline(); cpIngress(s).push({ protocol: "tcp", fromPort: 2379, toPort: 2380, ...rule }); return s; };
 const messages = async (s: FixtureResource[]) => (await runStackPolicy(policy, s)).violations.map((v) => v.message).join("\n");
 
-describe("etcd-from-control-plane-only (issue 13 item 1)", () => {
+describe("etcd-from-control-plane-only", () => {
   it("passes etcd from control-plane addresses, self on the control-plane group and the control-plane tag", async () => {
     expect(await runStackPolicy(policy, baseline())).toEqual({ violations: [] });
   });

@@ -1,4 +1,4 @@
-// Issue 13 item 1: etcd (TCP 2379-2380) is reachable only from control-plane nodes. Every source
+// etcd (TCP 2379-2380) is reachable only from control-plane nodes. Every source
 // of a rule that admits an etcd port into a node must be a control-plane node: its own address
 // (/32, /128), `self` on a control-plane group, a control-plane security group, GCP tag or
 // service account. Ranges never qualify, however private: they hold more than the control plane.

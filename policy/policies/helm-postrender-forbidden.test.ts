@@ -5,7 +5,7 @@ import { helmPostrenderForbidden as policy } from "./helm-postrender-forbidden";
 
 const cilium = (props: Record<string, unknown>) => { const r = get(baseline(), "cilium"); Object.assign(r.props, props); return r; };
 
-describe("helm-postrender-forbidden (issue 13 item 7)", () => {
+describe("helm-postrender-forbidden", () => {
   it("passes charts without a post-renderer", async () => {
     expect(await runResourcePolicy(policy, cilium({}))).toEqual({ violations: [] });
     expect(await runResourcePolicy(policy, cilium({ postrender: "" }))).toEqual({ violations: [] });

@@ -1,4 +1,4 @@
-// Issue 13 item 7: a Helm post-renderer rewrites the rendered manifests after the values the pack
+// A Helm post-renderer rewrites the rendered manifests after the values the pack
 // reads, so it can undo any of them (turn WireGuard off, drop the agent's tolerations). Forbidden
 // on the Cilium and node-router charts; render with values only, or deploy the post-rendered
 // manifests as resources the pack can read (a yaml/v2 ConfigGroup).

@@ -1,4 +1,4 @@
-// Issue item 2 (stack): the native-routing CIDR covers the pod CIDR(s) the stack shows, otherwise
+// Stack policy: the native-routing CIDR covers the pod CIDR(s) the stack shows, otherwise
 // Cilium masquerades pod traffic to remote pods as node traffic. See lib/pod-cidrs.ts for where
 // pod CIDRs are looked for.
 import type { StackValidationPolicy } from "@pulumi/policy";

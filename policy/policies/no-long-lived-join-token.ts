@@ -1,4 +1,4 @@
-// Issue 12 item 6 (resource): a kubeadm join token lets any machine become a node, and the
+// Resource policy: a kubeadm join token lets any machine become a node, and the
 // tolerate-everything DaemonSets then hand it their service-account tokens. So a token must
 // never sit in user data (readable by anyone who can describe the instance, and by the
 // metadata service), and a `bootstrap.kubernetes.io/token` Secret must expire. This policy

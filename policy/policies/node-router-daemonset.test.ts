@@ -41,7 +41,7 @@ describe("node-router-daemonset", () => {
   });
 });
 
-describe("node-router-daemonset: runs on every Linux node, judged by selector VALUES (issue 13 item 3)", () => {
+describe("node-router-daemonset: runs on every Linux node, judged by selector VALUES", () => {
   it("rejects kubernetes.io/os: windows and a label only some nodes carry", async () => {
     expect(await messages(edit((p) => { p.nodeSelector["kubernetes.io/os"] = "windows"; }))).toContain("nodeSelector 'kubernetes.io/os: windows' restricts the agent");
     expect(await messages(edit((p) => { p.nodeSelector["node-role.kubernetes.io/worker"] = ""; }))).toContain("nodeSelector 'node-role.kubernetes.io/worker: '");
@@ -74,7 +74,7 @@ describe("node-router-daemonset: runs on every Linux node, judged by selector VA
   });
 });
 
-describe("node-router-daemonset: exempt ports by every route the pod spec shows (issue 13 item 4)", () => {
+describe("node-router-daemonset: exempt ports by every route the pod spec shows", () => {
   it("rejects extra ports in args, in EXEMPT_PORTS and NODE_ROUTER_EXEMPT_PORTS, and in a split flag", async () => {
     expect(await messages(container((c) => { c.args[0] = "--exempt-ports=6443,2379-2381"; }))).toMatch(/containers\[0\]\.args\[0\] exempts port\(s\) 2381 from WireGuard/);
     expect(await messages(container((c) => { c.env[0].value = "6443,22"; }))).toMatch(/env\[0\] \(EXEMPT_PORTS\) exempts port\(s\) 22/);
@@ -121,7 +121,7 @@ describe("node-router-daemonset: exempt ports by every route the pod spec shows 
   });
 });
 
-describe("node-router-daemonset: settings that defeat the agent (issue 13 item 5)", () => {
+describe("node-router-daemonset: settings that defeat the agent", () => {
   it("rejects a device other than the WireGuard device, by flag or NODE_ROUTER_DEVICE", async () => {
     expect(await messages(container((c) => { c.args[1] = "--device=eth0"; }))).toContain("steers node traffic into 'eth0' instead of the WireGuard device 'cilium_wg0'");
     expect(await messages(container((c) => { c.args = []; c.env.push({ name: "NODE_ROUTER_DEVICE", value: "ens5" }); }))).toContain("'ens5'");
@@ -159,7 +159,7 @@ describe("node-router-daemonset: settings that defeat the agent (issue 13 item 5
   });
 });
 
-describe("node-router-daemonset: patches and charts (issue 13 items 6 and 7)", () => {
+describe("node-router-daemonset: patches and charts", () => {
   const patch = (spec: object) => ({ type: "kubernetes:apps/v1:DaemonSetPatch", name: "agent-patch", urn: "urn:pulumi:dev::p::kubernetes:apps/v1:DaemonSetPatch::agent-patch",
     props: { metadata: { name: "node-router", namespace: "kube-system" }, spec: { template: { spec } } } });
   const chart = (values: object) => ({ type: "kubernetes:helm.sh/v3:Release", name: "agent", urn: "urn:pulumi:dev::p::kubernetes:helm.sh/v3:Release::agent",

@@ -5,7 +5,7 @@ import { nodeRouterHardening as policy } from "./node-router-hardening";
 
 const run = (fn: (c: any) => void = () => undefined) => { const s = baseline(); fn(agentPodSpec(s).containers[0]); return runResourcePolicy(policy, get(s, "node-router")); };
 
-describe("node-router-hardening (advisory, issue 13 item 11)", () => {
+describe("node-router-hardening (advisory)", () => {
   it("is advisory and passes a digest-pinned, unprivileged agent", async () => {
     expect(policy.enforcementLevel).toBe("advisory");
     expect(await run()).toEqual({ violations: [] });

@@ -1,4 +1,4 @@
-// Issue 13 item 11 (advisory): the agent should get no more than it needs. `privileged: true`
+// Advisory: the agent should get no more than it needs. `privileged: true`
 // hands it every capability and device although it needs NET_ADMIN only, and an image not
 // pinned by digest can change under the same tag on every node at the next pull.
 import type { ResourceValidationPolicy } from "@pulumi/policy";

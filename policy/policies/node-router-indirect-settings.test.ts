@@ -11,7 +11,7 @@ const withAgent = (fn: (c: any, spec: any) => void, ...extra: FixtureResource[])
 };
 const messages = async (s: FixtureResource[]) => (await runStackPolicy(policy, s)).violations.map((v) => v.message).join("\n");
 
-describe("node-router-indirect-settings (issue 13 items 4 and 5)", () => {
+describe("node-router-indirect-settings", () => {
   it("has nothing to resolve in the compliant stack", async () => {
     expect(await runStackPolicy(policy, baseline())).toEqual({ violations: [] });
   });

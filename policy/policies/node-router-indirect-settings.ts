@@ -1,4 +1,4 @@
-// Issue 13 item 4 (and 5, by the same routes): agent settings the pod spec takes from elsewhere
+// Stack policy: agent settings the pod spec takes from elsewhere
 // - `envFrom` a ConfigMap/Secret, `valueFrom` a key of one, a file on a ConfigMap/Secret volume
 // read by the container's script (`$(cat FILE)`, `. FILE`) - are looked up in the stack and
 // judged like literal ones (lib/agent-settings.ts). What the stack does not hold is reported as

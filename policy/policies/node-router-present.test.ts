@@ -35,7 +35,7 @@ describe("node-router-present", () => {
   });
 });
 
-describe("node-router-present: the agent as a Helm chart (issue 13 item 6)", () => {
+describe("node-router-present: the agent as a Helm chart", () => {
   it("accepts a chart whose rendered DaemonSet the stack shows (helm.v4.Chart children)", async () => {
     const s = baseline();
     const v4 = chart("kubernetes:helm.sh/v4:Chart", { image: "x" });

@@ -26,7 +26,7 @@ const tainted = (userData: string, tolerations?: object[]) => {
 };
 const keyed = [{ key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" }, { operator: "Exists", effect: "NoExecute" }];
 
-describe("node-router-tolerates-node-taints (issue 13 item 3)", () => {
+describe("node-router-tolerates-node-taints", () => {
   it("passes when the agent tolerates every taint", async () => {
     expect(await runStackPolicy(policy, tainted(JOIN_WITH_TAINT))).toEqual({ violations: [] });
   });

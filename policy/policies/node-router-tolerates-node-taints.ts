@@ -1,4 +1,4 @@
-// Issue 13 item 3 (stack part): the agent tolerates every NoSchedule/NoExecute taint a node pool
+// Stack policy (the resource part is node-router-daemonset): the agent tolerates every NoSchedule/NoExecute taint a node pool
 // of the stack registers (lib/node-taints.ts), custom ones included; a node it cannot schedule
 // on talks to every other node in the clear.
 import type { StackValidationPolicy } from "@pulumi/policy";

@@ -102,7 +102,7 @@ describe("underlay-firewall-rules", () => {
   });
 });
 
-describe("underlay-firewall-rules: firewalls it did not read before (issue 13 item 8)", () => {
+describe("underlay-firewall-rules: firewalls it did not read before", () => {
   const worker = (s: FixtureResource[]) => get(s, "wgmesh-aws-worker-0");
 
   it("reads a default security group, which guards an instance that names no group", async () => {

@@ -1,4 +1,4 @@
-// Issue item 6 (advisory): when nodes span clouds (or sit behind NAT), NAT/conntrack state on the
+// Advisory: when nodes span clouds (or sit behind NAT), NAT/conntrack state on the
 // path expires between handshakes unless WireGuard sends persistent keepalives.
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { z } from "zod";

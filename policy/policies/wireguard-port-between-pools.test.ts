@@ -28,7 +28,7 @@ describe("wireguard-port-between-pools", () => {
     expect(await messages(s)).toEqual([expect.stringMatching(/into GCP nodes tagged 'wgmesh-worker' .* from 'wgmesh-aws-cp-0' \(198\.51\.100\.10\), 'wgmesh-aws-worker-0'/)]);
   });
 
-  it("does not count self, security-group references or GCP tags: nodes reach each other from public addresses (issue 13 item 9)", async () => {
+  it("does not count self, security-group references or GCP tags: nodes reach each other from public addresses", async () => {
     const s = baseline();
     ingress(s, "wgmesh-worker")[0] = { protocol: "udp", fromPort: 51871, toPort: 51871, self: true, securityGroups: ["sg-0cp00000000000001"], cidrBlocks: ["192.0.2.10/32", "192.0.2.11/32"] };
     // The GCP worker firewall keeps sourceTags [control-plane, worker] but loses the control plane's address.

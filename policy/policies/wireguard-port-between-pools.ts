@@ -1,4 +1,4 @@
-// Issue item 4, tightened by issue 13 item 9: every node admits WireGuard's UDP port from every
+// Every node admits WireGuard's UDP port from every
 // other node's peer address. Nodes reach each other through their static public addresses (see
 // lib/node-addresses.ts), which security-group references, `self` and GCP tags never match (those
 // match VPC-private addresses only), so only address sources count: a CIDR that contains the

@@ -5,7 +5,7 @@ import { wireguardPortFromNodesOnly as policy } from "./wireguard-port-from-node
 
 const wg = (s: FixtureResource[]) => (get(s, "wgmesh-worker").props.ingress as Array<Record<string, unknown>>)[0];
 
-describe("wireguard-port-from-nodes-only (advisory, issue 13 item 2)", () => {
+describe("wireguard-port-from-nodes-only (advisory)", () => {
   it("is advisory and passes WireGuard admitted from node addresses and node tags", async () => {
     expect(policy.enforcementLevel).toBe("advisory");
     expect(await runStackPolicy(policy, baseline())).toEqual({ violations: [] });

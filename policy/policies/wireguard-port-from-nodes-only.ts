@@ -1,4 +1,4 @@
-// Issue 13 item 2 (advisory): WireGuard's UDP port admitted from more than the nodes. WireGuard
+// Advisory: WireGuard's UDP port admitted from more than the nodes. WireGuard
 // drops every packet not from a configured peer key, so this is exposure rather than cleartext,
 // but a node firewall should admit UDP 51871 only from node addresses (/32, /128), or from
 // groups, tags and service accounts that nodes carry.

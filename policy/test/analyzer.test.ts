@@ -64,7 +64,7 @@ describe("policy pack over the analyzer protocol", () => {
     }
   });
 
-  it("makes strict mode and a public API mandatory with config.example.json, the production config (issue 13 items 1 and 10)", async () => {
+  it("makes strict mode and a public API mandatory with config.example.json, the production config", async () => {
     const base = asPhase(stacks[0].stack, "up");
     const strictOff = variants.find((v) => v.name === "[10] strict mode off")!.apply(base);
     const apiOpen = variants.find((v) => v.name === "[1] Kubernetes API open to the internet")!.apply(base);

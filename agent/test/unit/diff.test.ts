@@ -1,4 +1,5 @@
-import { applyPlanTo, diff, planSize } from "../../src/diff";
+import { diff, planSize } from "../../src/diff";
+import { applyPlanTo } from "../fixtures";
 import type { KernelState, Route, Rule } from "../../src/model";
 
 const rule = (priority: number, extra: Partial<Rule> = {}): Rule => ({ family: 4, priority, table: 51871, protocol: 211, ...extra });

@@ -1,4 +1,4 @@
-import { parseClusterNodes } from "../../src/nodes";
+import { NodeParseCache, parseClusterNodes } from "../../src/nodes";
 import { parseSelector } from "../../src/selector";
 import { CP_LABEL, ciliumNode, node } from "../fixtures";
 
@@ -57,5 +57,20 @@ describe("parseClusterNodes", () => {
     const { nodes } = parseClusterNodes([], [ciliumNode("orphan", ["198.18.5.0/24"], [{ type: "InternalIP", ip: "198.51.100.9" }])], selector);
     expect(nodes).toEqual([{ name: "orphan", addresses: ["198.51.100.9"], podCidrs: ["198.18.5.0/24"], controlPlane: false,
       addressSources: ["CiliumNode/orphan"], podCidrSource: "CiliumNode/orphan" }]);
+  });
+});
+
+describe("NodeParseCache: what one step hands the next, kept by the caller", () => {
+  it("reuses the parse of an object it saw, with its problems; a fresh cache (or a new object) parses anew", () => {
+    const objects = [node({ name: "a", internal: ["198.51.100.2", "not-an-ip"] })];
+    const cache = new NodeParseCache();
+    const first = parseClusterNodes(objects, [], selector, cache);
+    const again = parseClusterNodes(objects, [], selector, cache);
+    expect(again.nodes[0]).toBe(first.nodes[0]);
+    expect(again.problems).toEqual(first.problems);
+    expect(first.problems.length).toBe(1);
+    expect(parseClusterNodes(objects, [], selector).nodes[0]).not.toBe(first.nodes[0]);
+    expect(parseClusterNodes(objects, [], selector, new NodeParseCache()).nodes[0]).toEqual(first.nodes[0]);
+    expect(parseClusterNodes([{ ...objects[0] }], [], selector, cache).nodes[0]).not.toBe(first.nodes[0]);
   });
 });

@@ -1,6 +1,6 @@
 import ipaddr from "ipaddr.js";
 import { canonicalAddress, canonicalCidr } from "../../src/nodes";
-import { canonicalIPv4ToInt, contains, overlaps, parseCanonicalIPv4Prefix, parsePrefix } from "../../src/prefix";
+import { canonicalIPv4ToInt, contains, overlaps, parseCanonicalIPv4Prefix, parsePrefix, PrefixCache } from "../../src/prefix";
 
 describe("IPv4 fast path", () => {
   it.each([
@@ -51,9 +51,22 @@ describe("IPv4 fast path", () => {
     ["0.0.0.0/0", "203.0.113.9/32", true, true],
     ["2001:db8::/32", "2001:db8:1::/64", true, true],
     ["2001:db8::/32", "198.18.0.0/15", false, false],
+    ["::ffff:198.18.0.0/111", "198.18.0.0/15", false, false], // an IPv4-mapped IPv6 prefix is IPv6
   ])("%s and %s overlap: %s; the first contains the second: %s", (a, b, overlap, contained) => {
     expect(overlaps(parsePrefix(a), parsePrefix(b))).toBe(overlap);
     expect(overlaps(parsePrefix(b), parsePrefix(a))).toBe(overlap);
     expect(contains(parsePrefix(a), parsePrefix(b))).toBe(contained);
+  });
+});
+
+describe("PrefixCache: state its owner keeps from step to step, not a module global", () => {
+  it("parses like parsePrefix, keeps the slow (IPv6) parses and hands the same object back", () => {
+    const cache = new PrefixCache();
+    const v6 = cache.parse("2001:db8::/32");
+    expect(v6).toEqual(parsePrefix("2001:db8::/32"));
+    expect(cache.parse("2001:db8::/32")).toBe(v6);
+    expect(new PrefixCache().parse("2001:db8::/32")).not.toBe(v6);
+    expect(cache.parse("198.18.0.0/15")).toEqual(parsePrefix("198.18.0.0/15"));
+    expect(overlaps(cache.parse("2001:db8::/32"), cache.parse("2001:db8:1::/64"))).toBe(true);
   });
 });

@@ -63,7 +63,7 @@ describe("label selectors", () => {
   });
 });
 
-describe("settings of issue 9 (node table, leave grace, local interfaces)", () => {
+describe("node table, leave grace, local interfaces settings", () => {
   it("defaults: no table, 300 s grace, Cilium's local interfaces", () => {
     const s = parseSettings([], {});
     expect([s.nodeTable, s.leaveGraceSeconds, s.localInterfaces]).toEqual([undefined, 300, ["lo", "cilium_host", "cilium_net", "lxc*"]]);

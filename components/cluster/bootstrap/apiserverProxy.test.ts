@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { renderProxyConfig, PROXY_UNIT_CONTENT } from "./apiserverProxy";
-import { exampleNodes } from "./fixtures";
-import { requireTool, run, withBootstrap, withTempDir } from "./testTools";
+import { exampleNodes } from "../../../test/fixtures/bootstrap";
+import { requireTool, run, withBootstrap, withTempDir } from "../../../test/tools";
 
 beforeAll(() => {
   requireTool("haproxy", "haproxy");

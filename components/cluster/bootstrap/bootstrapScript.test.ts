@@ -3,7 +3,7 @@
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pkiBundleFiles } from "./discovery";
-import { requireTool, run, withTempDir } from "./testTools";
+import { requireTool, run, withTempDir } from "../../../test/tools";
 
 const SCRIPT = join(__dirname, "bootstrap.sh");
 

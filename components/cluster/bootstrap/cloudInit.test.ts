@@ -1,7 +1,7 @@
 import { BOOTSTRAP_LIBRARIES, bootstrapScriptSource, EC2_USER_DATA_LIMIT, gunzipUserData, gzipUserData, renderCloudInit, shippedScript } from "./cloudInit";
 import { CA_CERT_FILE, ENV_FILE, KUBEADM_INIT_FILE, KUBEADM_JOIN_FILE } from "./bootstrapEnv";
-import { exampleNodes } from "./fixtures";
-import { cloudInitSchema, parseCloudConfig, requireTool, run, withTempDir, writtenFile } from "./testTools";
+import { exampleNodes } from "../../../test/fixtures/bootstrap";
+import { cloudInitSchema, parseCloudConfig, requireTool, run, withTempDir, writtenFile } from "../../../test/tools";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { NodeBootstrap } from "./types";
@@ -134,7 +134,7 @@ it("control-plane user data names the secret, workers' does not", () => {
   expect(worker).toContain("PKI_FILES=''");
 });
 
-describe.each(nodes)("issue 9 boot files for %s", (_name, node) => {
+describe.each(nodes)("node table and egress guard boot files for %s", (_name, node) => {
   const config = parseCloudConfig(renderCloudInit(node));
 
   it("carries the node table, in the agent's format (its own parser reads it), listing this node", () => {

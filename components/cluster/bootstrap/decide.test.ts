@@ -2,7 +2,7 @@
 // probes stubbed: which control planes answer, and whether this disk holds etcd data.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { requireTool, withBootstrap, withTempDir } from "./testTools";
+import { requireTool, withBootstrap, withTempDir } from "../../../test/tools";
 
 beforeAll(() => requireTool("bash", "bash"));
 

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { discoveryTokenCaCertHash, pkiBundleFiles } from "./discovery";
-import { requireTool, run, withTempDir } from "./testTools";
+import { requireTool, run, withTempDir } from "../../../test/tools";
 
 beforeAll(() => {
   requireTool("openssl", "openssl");

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { requireTool, run, withBootstrap } from "./testTools";
+import { requireTool, run, withBootstrap } from "../../../test/tools";
 
 const dir = mkdtempSync(join(tmpdir(), "wgmesh-etcd-test-"));
 const pki = join(dir, "pki");

@@ -2,15 +2,16 @@
 // the agent image's own `guard apply` in the host network namespace with CAP_NET_ADMIN added (not privileged)
 // and the node table mounted read-only, pulls the image when it is missing, retries, and
 // fails (so the kubelet, which requires it, stays stopped) when it cannot.
+import { TEST_IMAGE } from "../../../test/fixtures/images";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
-import { exampleNodeTable } from "./fixtures";
-import { requireTool, withTempDir } from "./testTools";
+import { exampleNodeTable } from "../../../test/fixtures/bootstrap";
+import { requireTool, withTempDir } from "../../../test/tools";
 
 beforeAll(() => requireTool("bash", "bash"));
 
-const IMAGE = `ghcr.io/example/node-router@sha256:${"5e".repeat(32)}`;
+const IMAGE = TEST_IMAGE;
 const CTR = `#!/bin/bash
 echo "$*" >>"$STUB/ctr.args"
 case "$*" in

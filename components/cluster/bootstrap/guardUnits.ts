@@ -1,4 +1,4 @@
-// Boot files of the egress guard (issue 9) and of systemd-networkd's restraint: the guard
+// Boot files of the egress guard and of systemd-networkd's restraint: the guard
 // script and its unit, a kubelet drop-in that makes the kubelet wait for (and require) it,
 // and a networkd.conf drop-in so networkd leaves the agent's routing-policy rules and routes
 // alone (by default it deletes rules and routes it did not configure whenever it

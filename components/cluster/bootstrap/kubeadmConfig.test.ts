@@ -1,8 +1,8 @@
 import { parseAllDocuments } from "yaml";
 import { renderCloudInit } from "./cloudInit";
 import { KUBEADM_INIT_FILE, KUBEADM_JOIN_FILE } from "./bootstrapEnv";
-import { exampleNodes } from "./fixtures";
-import { parseCloudConfig, writtenFile } from "./testTools";
+import { exampleNodes } from "../../../test/fixtures/bootstrap";
+import { parseCloudConfig, writtenFile } from "../../../test/tools";
 import type { clusterConfiguration, initConfiguration, joinConfiguration } from "./kubeadmConfig";
 import type { NodeBootstrap } from "./types";
 import { TOKEN_PLACEHOLDER, TOKEN_TTL_PLACEHOLDER } from "./kubeadmConfig";

@@ -2,7 +2,7 @@
 // a repository key is trusted only with the pinned fingerprint, and downloads retry.
 import { readFileSync, statSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { requireTool, run, withBootstrap, withTempDir } from "./testTools";
+import { requireTool, run, withBootstrap, withTempDir } from "../../../test/tools";
 
 beforeAll(() => {
   for (const [tool, pkg] of [["gpg", "gnupg"], ["curl", "curl"]]) requireTool(tool, pkg);

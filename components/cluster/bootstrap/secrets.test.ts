@@ -6,9 +6,9 @@
 // console, a command line or a file others can read.
 import { chmodSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { exampleNodes } from "./fixtures";
+import { exampleNodes } from "../../../test/fixtures/bootstrap";
 import { renderInitConfig, renderJoinConfig } from "./kubeadmConfig";
-import { requireTool, withBootstrap, withTempDir, type BashResult } from "./testTools";
+import { requireTool, withBootstrap, withTempDir, type BashResult } from "../../../test/tools";
 
 beforeAll(() => {
   for (const [tool, pkg] of [["bash", "bash"], ["jq", "jq"], ["sed", "sed"], ["base64", "coreutils"]]) requireTool(tool, pkg);

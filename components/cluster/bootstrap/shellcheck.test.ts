@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BOOTSTRAP_LIBRARIES, renderCloudInit } from "./cloudInit";
 import { ENV_FILE } from "./bootstrapEnv";
-import { exampleNodes } from "./fixtures";
-import { parseCloudConfig, requireTool, shellcheck, writtenFile } from "./testTools";
+import { exampleNodes } from "../../../test/fixtures/bootstrap";
+import { parseCloudConfig, requireTool, shellcheck, writtenFile } from "../../../test/tools";
 
 beforeAll(() => requireTool("shellcheck", "shellcheck"));
 

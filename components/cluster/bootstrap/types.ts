@@ -1,7 +1,9 @@
 // The per-node input of the bootstrap: everything a node's cloud-init needs to become a
-// Kubernetes node without anyone logging in. The pools build one per instance. What a node
+// Kubernetes node without anyone logging in: the cluster's share (ClusterBootstrap, built once
+// by the Cluster) and the node's own (../pool.ts adds it per instance). What a node
 // decides at boot (init or join, when to join) it decides from these and from probing the
 // control planes; nothing here says "this node inits".
+import type { Cloud, NodeRole } from "../nodes";
 
 /** A secret in the node's own cloud's store, read at boot with the node's own instance identity. */
 export interface SecretRef {
@@ -19,20 +21,9 @@ export interface ControlPlaneRef {
   readonly ip: string;
 }
 
-export interface NodeBootstrap {
+/** What every node's boot files share. */
+export interface ClusterBootstrap {
   readonly clusterName: string;
-  /** Also the Kubernetes node name. */
-  readonly nodeName: string;
-  readonly cloud: "aws" | "gcp";
-  readonly role: "control-plane" | "worker";
-  /**
-   * This control plane may run `kubeadm init`, and only when no control plane answers and
-   * it holds no etcd data: the first control plane of a cluster being created. False for
-   * every other node, and for a first control plane rebuilt while others exist.
-   */
-  readonly mayInit: boolean;
-  /** The node's static public IPv4: its Kubernetes InternalIP. */
-  readonly nodeIp: string;
   /** Every control plane in the cluster's stable order: probes, the local API proxy, join order. */
   readonly controlPlanes: readonly ControlPlaneRef[];
   /** Extra API server certificate names (cluster.apiEndpoint), besides what kubeadm adds. */
@@ -43,28 +34,46 @@ export interface NodeBootstrap {
   readonly containerdVersion: string;
   readonly podCidr: string;
   readonly serviceCidr: string;
-  /** Where the node reads the join tokens (`{"tokens": [{token, expires}, ...]}`); the token itself is never in user data. */
-  readonly joinTokenSecret: SecretRef;
   /** "sha256:<hex>" of the cluster CA's SubjectPublicKeyInfo. */
   readonly discoveryHash: string;
   /** The cluster CA certificate (public): probes and the local proxy verify control planes with it. */
   readonly caCertPem: string;
   /** The node-router agent image (digest-pinned); pulled at boot. */
   readonly agentImage: string;
-  /** Control-plane nodes only: where to read the PKI bundle. */
-  readonly pkiSecret?: PkiSecretRef;
-  /** The node table (JSON, ../nodeTable.ts) as it is when this node is created. */
+  /** The node table (JSON, ../nodeTable.ts) as it is when the node is created. */
   readonly nodeTable: string;
   /** The agent settings the boot-time guard shares with the DaemonSet. */
   readonly guard: GuardSettings;
 }
 
+/** One node's boot input: the cluster's part and its own. */
+export interface NodeBootstrap extends ClusterBootstrap {
+  /** Also the Kubernetes node name. */
+  readonly nodeName: string;
+  readonly cloud: Cloud;
+  readonly role: NodeRole;
+  /**
+   * This control plane may run `kubeadm init`, and only when no control plane answers and
+   * it holds no etcd data: the first control plane of a cluster being created. False for
+   * every other node, and for a first control plane rebuilt while others exist.
+   */
+  readonly mayInit: boolean;
+  /** The node's static public IPv4: its Kubernetes InternalIP. */
+  readonly nodeIp: string;
+  /** Where the node reads the join tokens (`{"tokens": [{token, expires}, ...]}`); the token itself is never in user data. */
+  readonly joinTokenSecret: SecretRef;
+  /** Control-plane nodes only: where to read the PKI bundle. */
+  readonly pkiSecret?: PkiSecretRef;
+}
+
+/** The agent settings the boot-time guard reads, by the agent's own names and as it reads them. */
 export interface GuardSettings {
   /** WireGuard device, e.g. cilium_wg0. */
   readonly device: string;
-  /** WireGuard's own packets' mark and mask, "0x..." */
+  /** Firewall mark of WireGuard's own packets, e.g. 0xe00. */
   readonly wgMark: string;
+  /** Mask applied before comparing the mark, e.g. 0xf00. */
   readonly wgMask: string;
-  /** TCP ports of control planes left outside WireGuard, "6443,2379-2380". */
+  /** TCP ports of control planes left outside WireGuard, e.g. 6443,2379-2380. */
   readonly exemptPorts: string;
 }

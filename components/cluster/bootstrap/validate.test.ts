@@ -1,5 +1,5 @@
 import { renderCloudInit } from "./cloudInit";
-import { exampleNodes } from "./fixtures";
+import { exampleNodes } from "../../../test/fixtures/bootstrap";
 import type { NodeBootstrap } from "./types";
 import { validateBootstrap } from "./validate";
 

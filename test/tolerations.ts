@@ -1,5 +1,5 @@
-// Kubernetes' toleration/taint matching (core/v1 Toleration.ToleratesTaint), used to prove
-// that the DaemonSet runs on every node whatever taints the node carries.
+// Kubernetes' toleration/taint matching (core/v1 Toleration.ToleratesTaint), for the tests that
+// prove the DaemonSet (and Hubble Relay) run on every node whatever taints the node carries.
 
 export type TaintEffect = "NoSchedule" | "PreferNoSchedule" | "NoExecute";
 

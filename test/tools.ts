@@ -6,6 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 
+/** Where the boot scripts live (bootstrap.sh and the libraries it sources). */
+export const BOOTSTRAP_DIR = join(__dirname, "..", "components", "cluster", "bootstrap");
+
 export function requireTool(tool: string, debianPackage: string): void {
   const found = spawnSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" });
   if (found.status !== 0)
@@ -80,11 +83,11 @@ export interface BashResult {
  * it again after the source, exactly as a later definition overrides an earlier one.
  */
 export function withBootstrap(body: string, env: Record<string, string> = {}, input?: string): BashResult {
-  const script = join(__dirname, "bootstrap.sh");
+  const script = join(BOOTSTRAP_DIR, "bootstrap.sh");
   const r = spawnSync("bash", ["-c", `source "$1"\n${body}`, "_", script], {
     encoding: "utf8",
     input,
-    env: { ...process.env, WG_MESH_LIB_DIR: __dirname, ...env },
+    env: { ...process.env, WG_MESH_LIB_DIR: BOOTSTRAP_DIR, ...env },
     timeout: 60_000,
   });
   if (r.error) throw r.error;

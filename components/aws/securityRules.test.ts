@@ -1,0 +1,63 @@
+// The AWS renderer of the cluster's firewall intents, on its own: which prefix lists exist,
+// which rule admits what from where, and what AWS counts against the group's rule quota.
+import { computeFirewallIntents, intentsFor, type FirewallIntent } from "../cluster/firewallIntents";
+import { expandPools, isControlPlane } from "../cluster/nodes";
+import { maxEntries, nodeLists, renderAwsIngress, ruleWeight } from "./securityRules";
+
+const nodes = [
+  ...expandPools("c", "aws", [{ name: "cp", role: "control-plane", count: 3, machineType: "m", zone: "z", diskSizeGb: 50 }]),
+  ...expandPools("c", "aws", [{ name: "w", role: "worker", count: 4, machineType: "m", zone: "z", diskSizeGb: 50 }]),
+];
+const all = nodes.map((n) => n.name);
+const controlPlanes = nodes.filter(isControlPlane).map((n) => n.name);
+const intents = computeFirewallIntents(nodes, ["203.0.113.0/24", "198.51.100.7/32"]);
+const lists = nodeLists(intents, all, controlPlanes);
+
+describe("nodeLists", () => {
+  it("one list per distinct set of source nodes, named after what it holds", () => {
+    expect(lists).toEqual([{ key: "nodes", nodes: all }, { key: "control-planes", nodes: controlPlanes }]);
+  });
+
+  it("names any other set by its position", () => {
+    const odd: FirewallIntent = { id: "x", description: "x", protocol: "tcp", ports: { start: 1, end: 1 }, source: { kind: "nodes", nodes: ["c-aws-w-0"] }, targets: all };
+    expect(nodeLists([...intents, odd], all, controlPlanes).map((l) => l.key)).toEqual(["nodes", "control-planes", "set-2"]);
+  });
+});
+
+describe("renderAwsIngress", () => {
+  const byKey = (rules: ReturnType<typeof renderAwsIngress>) => Object.fromEntries(rules.map((r) => [r.key, r]));
+
+  it("admits node sources through their prefix list, CIDR sources one rule each", () => {
+    const rules = byKey(renderAwsIngress(intentsFor(intents, controlPlanes), lists));
+    expect(Object.keys(rules).sort()).toEqual(["admin-apiserver-cidr0", "admin-apiserver-cidr1", "apiserver", "etcd", "pmtu-cidr0", "wireguard"]);
+    expect(rules.wireguard).toMatchObject({ ipProtocol: "udp", fromPort: 51871, toPort: 51871, source: { kind: "prefixList", list: { key: "nodes" } } });
+    expect(rules.etcd).toMatchObject({ ipProtocol: "tcp", fromPort: 2379, toPort: 2380, source: { kind: "prefixList", list: { key: "control-planes" } } });
+    expect(rules["admin-apiserver-cidr1"]).toMatchObject({ ipProtocol: "tcp", fromPort: 6443, toPort: 6443, source: { kind: "cidr", cidr: "198.51.100.7/32" } });
+  });
+
+  it("gives ICMP's type and code as AWS reads them: fromPort = type, toPort = code", () => {
+    expect(byKey(renderAwsIngress(intents, lists))["pmtu-cidr0"]).toMatchObject({ ipProtocol: "icmp", fromPort: 3, toPort: 4, source: { kind: "cidr", cidr: "0.0.0.0/0" } });
+  });
+
+  it("a worker group admits only WireGuard and ICMP", () => {
+    expect(renderAwsIngress(intentsFor(intents, ["c-aws-w-0"]), lists).map((r) => r.key).sort()).toEqual(["pmtu-cidr0", "wireguard"]);
+  });
+
+  it("refuses an intent whose sources no list holds", () => {
+    expect(() => renderAwsIngress(intents, [])).toThrow(/no prefix list holds the sources of intent wireguard/);
+  });
+});
+
+describe("ruleWeight", () => {
+  it("counts a referenced prefix list as its max entries, any other rule as one", () => {
+    const cp = renderAwsIngress(intentsFor(intents, controlPlanes), lists);
+    // WireGuard and 6443 from all 7 nodes, etcd from 3 control planes, ICMP, 2 admin CIDRs.
+    expect(ruleWeight(cp)).toBe(7 + 7 + 3 + 1 + 2);
+    expect(ruleWeight(renderAwsIngress(intentsFor(intents, ["c-aws-w-0"]), lists))).toBe(7 + 1);
+  });
+
+  it("sizes a list at exactly its nodes, never below one", () => {
+    expect(maxEntries({ key: "nodes", nodes: all })).toBe(7);
+    expect(maxEntries({ key: "set-0", nodes: [] })).toBe(1);
+  });
+});
