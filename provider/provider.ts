@@ -14,7 +14,7 @@ export const PACKAGE_NAME = "wg-mesh";
 export const COMPONENTS = [Cluster, Cilium, NodeRouter];
 
 /** Outputs that carry credentials. */
-export const SECRET_OUTPUTS: SecretOutputs = { Cluster: ["kubeconfig"] };
+export const SECRET_OUTPUTS: SecretOutputs = { Cluster: ["kubeconfig", "joinToken"] };
 
 export class WgMeshProvider extends ComponentProvider {
   constructor(dirname: string) {

@@ -6,6 +6,7 @@
 // and dependencies, exactly as in the program's tests.
 import * as grpc from "@grpc/grpc-js";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
+import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import * as pulumi from "@pulumi/pulumi";
 import * as engineRpc from "@pulumi/pulumi/proto/engine_grpc_pb";
 import * as enginePb from "@pulumi/pulumi/proto/engine_pb";
@@ -29,6 +30,25 @@ export interface EngineStandIn {
 type Handler = (req: any, cb: (err: unknown, res?: any) => void) => unknown;
 type MockMonitor = Record<"registerResource" | "registerResourceOutputs" | "invoke" | "readResource" | "getDeploymentInfo" | "registerPackage", Handler>;
 
+const { specialSigKey: SIG_KEY, specialSecretSig: SECRET_SIG } = pulumi.runtime;
+
+/**
+ * What the engine does and the mock monitor does not: outputs a registration lists in
+ * additionalSecretOutputs come back (and go into state) as secrets (pkg/resource/deploy/
+ * step_executor.go), so a component's output built from them is secret as it is under the CLI.
+ */
+function markAdditionalSecretOutputs(res: resourcePb.RegisterResourceResponse, names: string[]) {
+  const state = (res.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
+  let changed = false;
+  for (const name of names) {
+    const v = state[name] as Record<string, unknown> | undefined;
+    if (v === undefined || (typeof v === "object" && v !== null && v[SIG_KEY] === SECRET_SIG)) continue;
+    state[name] = { [SIG_KEY]: SECRET_SIG, value: v };
+    changed = true;
+  }
+  if (changed) res.setObject(Struct.fromJavaScript(state as Record<string, never>));
+}
+
 /**
  * Serves the mock monitor that `pulumi.runtime.setMocks` installed; each request goes to the one
  * installed at that moment, so a test can switch to preview mocks between Construct calls.
@@ -46,7 +66,10 @@ export async function startEngine(): Promise<EngineStandIn> {
     const r: Registration = { type: req.getType(), name: req.getName(), parent: req.getParent(), provider: req.getProvider(), custom: req.getCustom(), urn: "" };
     registrations.push(r);
     return monitor.registerResource(req, (err, res?: resourcePb.RegisterResourceResponse) => {
-      if (res) r.urn = res.getUrn();
+      if (res) {
+        r.urn = res.getUrn();
+        markAdditionalSecretOutputs(res, req.getAdditionalsecretoutputsList());
+      }
       cb(err, res);
     });
   };

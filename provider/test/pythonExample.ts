@@ -76,8 +76,8 @@ export function checkAgainstSchema(usage: Usage, schema: SchemaLike): string[] {
     const typeToken = token(c.call.replace(/Args$/, ""));
     if (!c.call.endsWith("Args") || !schema.types[typeToken]) problems.push(`line ${c.line}: ${c.call} is neither a resource nor an input type of the package`);
   }
-  for (const read of usage.reads) {
-    const outputs = schema.resources[token(read.resource)]?.properties ?? {};
+  for (const read of usage.reads.filter((r) => schema.resources[token(r.resource)])) {
+    const outputs = schema.resources[token(read.resource)].properties ?? {};
     if (!Object.keys(outputs).some((o) => pyName(o) === read.attr) && read.attr !== "urn") problems.push(`line ${read.line}: ${read.resource} has no output ${read.attr}`);
   }
   return problems;
