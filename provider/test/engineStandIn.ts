@@ -16,7 +16,7 @@ import * as resourcePb from "@pulumi/pulumi/proto/resource_pb";
 export interface LogEntry { readonly severity: number; readonly message: string; readonly urn: string }
 
 /** A RegisterResource request as the monitor received it, with the URN it answered. */
-export interface Registration { readonly type: string; readonly name: string; readonly parent: string; readonly provider: string; readonly custom: boolean; urn: string }
+export interface Registration { readonly type: string; readonly name: string; readonly parent: string; readonly provider: string; readonly custom: boolean; readonly dependencies: string[]; urn: string }
 
 export interface EngineStandIn {
   /** Where the provider reaches the Engine and the ResourceMonitor. */
@@ -63,7 +63,7 @@ export async function startEngine(): Promise<EngineStandIn> {
   const logs: LogEntry[] = [];
   const registrations: Registration[] = [];
   const register: Handler = (req: resourcePb.RegisterResourceRequest, cb) => {
-    const r: Registration = { type: req.getType(), name: req.getName(), parent: req.getParent(), provider: req.getProvider(), custom: req.getCustom(), urn: "" };
+    const r: Registration = { type: req.getType(), name: req.getName(), parent: req.getParent(), provider: req.getProvider(), custom: req.getCustom(), dependencies: req.getDependenciesList(), urn: "" };
     registrations.push(r);
     return monitor.registerResource(req, (err, res?: resourcePb.RegisterResourceResponse) => {
       if (res) {

@@ -154,13 +154,18 @@ describe("Construct", () => {
       NodeRouter: ["kubernetes:apps/v1:DaemonSet", "kubernetes:core/v1:ConfigMap", "kubernetes:core/v1:ServiceAccount", "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"],
     };
     for (const [component, inputs] of [["Cilium", CILIUM_INPUTS], ["NodeRouter", NODE_ROUTER_INPUTS]] as const) {
-      const { result, registered } = await build(component, `mesh-${component.toLowerCase()}`, inputs, { kubernetes: providerRefs.kubernetes });
+      // The README's program: NodeRouter(..., opts=ResourceOptions(depends_on=[cilium])).
+      const dependencies = component === "NodeRouter" ? [built.Cilium.urn] : [];
+      const { result, registered } = await build(component, `mesh-${component.toLowerCase()}`, inputs, { kubernetes: providerRefs.kubernetes }, { dependencies });
       built[component] = result;
       const children = descendants(registered, result.urn).filter((r) => r.custom);
       expect({ component, types: [...new Set(children.map((r) => r.type))].sort() }).toEqual({ component, types: expected[component] });
       expect({ component, providers: [...new Set(children.map((r) => r.provider))] }).toEqual({ component, providers: [providerRefs.kubernetes] });
     }
     expect(unwrapSecrets(built.Cilium.state).podMtu).toBe(1460 - 80);
+    // The agent steers into cilium_wg0: its DaemonSet waits for Cilium, passed across the language boundary.
+    const daemonSet = engine.registrations.find((r) => r.type === "kubernetes:apps/v1:DaemonSet" && r.urn.includes("mesh-noderouter"));
+    expect(daemonSet?.dependencies).toContain(built.Cilium.urn);
   });
 
   it("refuses bad input with an error that names the field, before registering any child", async () => {
