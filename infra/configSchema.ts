@@ -148,6 +148,30 @@ const nodeRouterSchema = z
   })
   .strict();
 
+// Kubernetes label syntax: an optional DNS-subdomain prefix and a name of at most 63 characters.
+const labelName = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const labelValue = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
+const alertsSchema = z
+  .object({
+    /** Create the node-router alerts as a PrometheusRule (needs the Prometheus Operator's CRDs); default false. */
+    prometheusRule: z.boolean().default(false),
+    /** Namespace of the PrometheusRule; default kube-system. */
+    namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "a Kubernetes namespace name (lower-case letters, digits and '-')").default("kube-system"),
+    /** Labels on the PrometheusRule, e.g. {release: kube-prometheus-stack} for that chart's ruleSelector. */
+    labels: z
+      .record(z.string(), z.string())
+      .superRefine((labels, ctx) => {
+        for (const [k, v] of Object.entries(labels)) {
+          if (!labelName.test(k)) ctx.addIssue({ code: "custom", path: [k], message: `"${k}" is not a Kubernetes label name; use e.g. release or example.com/team` });
+          else if (!labelValue.test(v)) ctx.addIssue({ code: "custom", path: [k], message: `"${v}" is not a Kubernetes label value (at most 63 letters, digits, '-', '_' or '.', starting and ending alphanumeric)` });
+        }
+      })
+      .default({}),
+  })
+  .strict()
+  .default({ prometheusRule: false, namespace: "kube-system", labels: {} });
+
 export const stackConfigSchema = z
   .object({
     cluster: clusterSchema,
@@ -155,6 +179,7 @@ export const stackConfigSchema = z
     gcp: gcpSchema.optional(),
     cilium: ciliumSchema,
     nodeRouter: nodeRouterSchema,
+    alerts: alertsSchema,
   })
   .strict();
 

@@ -3,6 +3,7 @@
 import { TEST_IMAGE } from "../test/fixtures/images";
 import { validateStackConfig } from "./validate";
 import { agentEnv } from "../components/nodeRouter/agentEnv";
+import { deployedAgentOrThrow, guardSettings } from "../components/nodeRouter/settings";
 import { BOOTSTRAP_PORTS, computeFirewallIntents } from "../components/cluster/firewallIntents";
 import { parseSettings } from "../agent/src/settings";
 
@@ -25,16 +26,18 @@ const modelOf = (nodeRouter?: Record<string, unknown>) => validateStackConfig(ra
 
 describe("nodeRouter.exemptPorts, from the stack to the DaemonSet, the boot guard and the firewall", () => {
   const model = modelOf({ exemptPorts: [6443, "2379"] });
-  const env = Object.fromEntries(agentEnv(model.nodeRouter.settings).map((e) => [e.name, e.value]));
+  const env = Object.fromEntries(agentEnv(deployedAgentOrThrow("test", model.nodeRouter)).map((e) => [e.name, e.value]));
 
   it("reaches the DaemonSet's environment and the boot-time guard as the same value, which the agent parses", () => {
     expect(env.NODE_ROUTER_EXEMPT_PORTS).toBe("6443,2379");
-    expect(model.cluster.guard.exemptPorts).toBe(env.NODE_ROUTER_EXEMPT_PORTS);
-    expect(parseSettings(["--exempt-ports", model.cluster.guard.exemptPorts], {}).exemptPorts).toEqual([{ start: 6443, end: 6443 }, { start: 2379, end: 2379 }]);
+    const guard = guardSettings(deployedAgentOrThrow("test", model.cluster.nodeRouter));
+    expect(model.cluster.nodeRouter).toBe(model.nodeRouter);
+    expect(guard.exemptPorts).toBe(env.NODE_ROUTER_EXEMPT_PORTS);
+    expect(parseSettings(["--exempt-ports", guard.exemptPorts], {}).exemptPorts).toEqual([{ start: 6443, end: 6443 }, { start: 2379, end: 2379 }]);
   });
 
   it("stays inside the bootstrap ports, which the firewall opens towards control planes only", () => {
-    const tcp = computeFirewallIntents(model.cluster.nodes, model.cluster.adminCidrs).filter((i) => i.protocol === "tcp" && i.source.kind === "nodes");
+    const tcp = computeFirewallIntents(model.cluster.nodes, model.cluster.adminCidrs ?? []).filter((i) => i.protocol === "tcp" && i.source.kind === "nodes");
     expect(tcp.map((i) => i.ports)).toEqual(BOOTSTRAP_PORTS);
     for (const i of tcp) expect(i.targets).toEqual(["demo-aws-cp-0"]);
   });
@@ -42,8 +45,9 @@ describe("nodeRouter.exemptPorts, from the stack to the DaemonSet, the boot guar
   it("unset, deploys the agent's default in both places", () => {
     const defaults = modelOf();
     expect(defaults.nodeRouter.settings?.exemptPorts).toBeUndefined();
-    expect(defaults.cluster.guard.exemptPorts).toBe("6443,2379-2380");
-    expect(Object.fromEntries(agentEnv(defaults.nodeRouter.settings).map((e) => [e.name, e.value])).NODE_ROUTER_EXEMPT_PORTS).toBe("6443,2379-2380");
+    const agent = deployedAgentOrThrow("test", defaults.nodeRouter);
+    expect(guardSettings(agent).exemptPorts).toBe("6443,2379-2380");
+    expect(Object.fromEntries(agentEnv(agent).map((e) => [e.name, e.value])).NODE_ROUTER_EXEMPT_PORTS).toBe("6443,2379-2380");
   });
 });
 
@@ -54,7 +58,7 @@ describe("the model each component takes", () => {
     expect(model.cluster.nodes.map((n) => `${n.name}/${n.role}`)).toEqual(["demo-aws-cp-0/control-plane", "demo-aws-w-0/worker", "demo-aws-w-1/worker", "demo-gcp-w-0/worker"]);
     expect(model.cluster.aws?.subnets).toEqual({ "eu-west-1a": "10.10.64.0/20", "eu-west-1b": "10.10.2.0/24" });
     expect(model.cluster.gcp).toEqual({ project: "demo-project-123", region: "europe-west1", subnetCidr: "10.20.1.0/24", image: expect.stringMatching(/^projects\//) });
-    expect(model.cluster.agentImage).toBe(TEST_IMAGE);
+    expect(model.cluster.nodeRouter.image).toBe(TEST_IMAGE);
     expect(model.providers).toEqual({ aws: { region: "eu-west-1" }, gcp: { project: "demo-project-123", region: "europe-west1" } });
   });
 
@@ -62,8 +66,9 @@ describe("the model each component takes", () => {
     expect(model.cilium).toMatchObject({ podCidrV4: "10.244.0.0/16", k8sServiceHost: "127.0.0.1", k8sServicePort: 7445, underlayMtus: { aws: 1500, gcp: 1460 }, behindNat: true, multiCloud: true });
   });
 
-  it("NodeRouter and the boot guard: the agent's own names, as the agent reads them", () => {
+  it("NodeRouter and the boot guard: one agent, by the agent's own names, as the agent reads them", () => {
     expect(model.nodeRouter.settings).toMatchObject({ wgMark: "7680", wgMask: "0xff00", steeringTable: 100 });
-    expect(model.cluster.guard).toEqual({ device: "cilium_wg0", wgMark: "7680", wgMask: "0xff00", exemptPorts: "6443,2379-2380" });
+    expect(model.cluster.nodeRouter).toBe(model.nodeRouter);
+    expect(guardSettings(deployedAgentOrThrow("test", model.cluster.nodeRouter))).toEqual({ device: "cilium_wg0", wgMark: "7680", wgMask: "0xff00", exemptPorts: "6443,2379-2380" });
   });
 });

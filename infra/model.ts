@@ -1,7 +1,8 @@
 // The one model from stack config to resources: the validated config turned, once, into what
 // each component takes as it is: the Cluster's nodes (expanded from the pools) and placements,
-// Cilium's inputs, the node-router's settings (by the agent's own names) and the part of them
-// the boot-time guard shares. Pure, so validation builds it before any resource is registered.
+// Cilium's inputs, and the node-router agent (image and settings, by the agent's own names),
+// which the Cluster's boot-time guard and the NodeRouter's DaemonSet both take. Pure, so
+// validation builds it before any resource is registered.
 import type { StackConfig } from "./configSchema";
 import type { ClusterArgs } from "../components/cluster/args";
 import { CLOUDS, expandPools, type Cloud, type NodeSpec } from "../components/cluster/nodes";
@@ -11,7 +12,8 @@ import { AWS_PATH_MTU } from "../components/aws/network";
 import { GCP_NETWORK_MTU } from "../components/gcp/nodePool";
 import type { CiliumArgs } from "../components/cilium/cilium";
 import type { NodeRouterArgs } from "../components/nodeRouter/nodeRouter";
-import { guardSettings, type AgentSettings } from "../components/nodeRouter/settings";
+import type { NodeRouterAlertsArgs } from "../components/monitoring/prometheusRule";
+import type { AgentSettings } from "../components/nodeRouter/settings";
 import type { VersionGuardArgs } from "../components/cluster/versionGuard";
 
 export interface StackModel {
@@ -21,10 +23,11 @@ export interface StackModel {
   readonly versions: VersionGuardArgs;
   /** Each configured cloud's provider settings. */
   readonly providers: { readonly aws?: { readonly region: string }; readonly gcp?: { readonly project: string; readonly region: string } };
-  /** The Cluster's arguments but `admission`, which the program resolves once it has published what nodes wait for. */
-  readonly cluster: Omit<ClusterArgs, "admission">;
+  readonly cluster: ClusterArgs;
   readonly cilium: CiliumArgs;
   readonly nodeRouter: NodeRouterArgs;
+  /** The agent's alerts as a PrometheusRule, when the stack wants them (stack config `alerts`). */
+  readonly alerts?: NodeRouterAlertsArgs;
 }
 
 /** Path MTU of each cloud's underlay as the WireGuard packets see it; Cilium subtracts WireGuard's overhead from the smallest. */
@@ -86,8 +89,8 @@ export function stackModel(config: StackConfig, nodes: NodeSpec[]): StackModel {
         subnets: Object.fromEntries(zoneSubnets(aws.vpcCidr, aws.pools.map((p) => p.zone), aws.subnetCidrs).map((s) => [s.zone, s.cidr])),
       },
       gcp: gcp && { project: gcp.project, region: gcp.region, subnetCidr: gcp.subnetCidr, image: gcp.image },
-      agentImage: nodeRouter.image,
-      guard: guardSettings(nodeRouter.settings),
+      // The same agent, image and settings, that the NodeRouter deploys: the boot-time guard shares them.
+      nodeRouter,
     },
     cilium: {
       chartVersion: config.cilium.version,
@@ -105,5 +108,6 @@ export function stackModel(config: StackConfig, nodes: NodeSpec[]): StackModel {
       hubble: { enabled: true, relay: true, ui: config.cilium.hubbleUi },
     },
     nodeRouter,
+    alerts: config.alerts.prometheusRule ? { namespace: config.alerts.namespace, labels: config.alerts.labels } : undefined,
   };
 }

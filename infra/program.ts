@@ -10,6 +10,7 @@ import { Cluster } from "../components/cluster/cluster";
 import { VersionGuard } from "../components/cluster/versionGuard";
 import { Cilium } from "../components/cilium/cilium";
 import { NodeRouter } from "../components/nodeRouter/nodeRouter";
+import { NodeRouterAlerts } from "../components/monitoring/prometheusRule";
 import { livesInCluster } from "./kubernetesLifecycle";
 import { bootstrapTokenSecret } from "../components/cluster/joinToken";
 
@@ -34,7 +35,7 @@ export function program() {
   // created further down.
   let admit: (published: pulumi.Resource[]) => void = () => undefined;
   const admission = new Promise<pulumi.Resource[]>((resolve) => { admit = resolve; });
-  const cluster = new Cluster(name, { ...model.cluster, admission }, { providers: clouds });
+  const cluster = new Cluster(name, model.cluster, { providers: clouds, admission });
 
   const k8sProvider = new k8s.Provider(`${name}-k8s`, {
     kubeconfig: cluster.kubeconfig,
@@ -46,14 +47,14 @@ export function program() {
     deleteUnreachable: true,
   }, { dependsOn: [cluster.ready, versions] });
   const inCluster = { ...livesInCluster(cluster.ready), provider: k8sProvider };
-  const joinToken = new k8s.core.v1.Secret(`${name}-join-token`,
-    pulumi.all([cluster.joinToken.token, cluster.joinToken.expires]).apply(([token, expires]) => bootstrapTokenSecret({ token, expires })),
-    inCluster);
+  const joinToken = new k8s.core.v1.Secret(`${name}-join-token`, cluster.joinToken.apply(bootstrapTokenSecret), inCluster);
   const cilium = new Cilium(`${name}-cilium`, model.cilium, inCluster);
   // The agent steers into cilium_wg0, which exists only once Cilium runs.
   const nodeRouter = new NodeRouter(`${name}-node-router`, { ...model.nodeRouter, nodeTable: cluster.nodeTableDocument }, { ...inCluster, dependsOn: [cilium] });
   // A node added later is in every node's table (the ConfigMap) before its instance exists.
   admit([joinToken, nodeRouter.nodeTable!]);
+  // The agent's alerts for the Prometheus Operator (its CRDs must exist: stack config `alerts`).
+  if (model.alerts) new NodeRouterAlerts(`${name}-alerts`, model.alerts, inCluster);
 
   return {
     apiEndpoint: cluster.apiEndpoint,

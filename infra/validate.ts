@@ -13,6 +13,7 @@ import { checkNetworks } from "./networks";
 import { checkQuotas } from "./quotas";
 import { amiProblem, gcpImageProblem, RENAMED_KEYS, REQUIRED_HINTS } from "./pins";
 import { stackModel, stackNodes, type StackModel } from "./model";
+import { alertsProblems } from "../components/monitoring/prometheusRule";
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -36,7 +37,8 @@ export function validateStackConfig(raw: Record<string, unknown>, project: strin
     (k) => `${key([k])}: unknown key (an unknown cloud?); supported clouds are ${CLOUDS.join(", ")} and the other keys are ${Object.keys(stackConfigSchema.shape).filter((s) => !(CLOUDS as readonly string[]).includes(s)).join(", ")}`,
   );
   const known = Object.fromEntries(Object.entries(raw).filter(([k]) => !unknownTopLevel.includes(k)));
-  const parsed = stackConfigSchema.safeParse(known);
+  // reportInput: a value of the wrong type is told apart from a missing one (describeIssue).
+  const parsed = stackConfigSchema.safeParse(known, { reportInput: true });
   if (!parsed.success) {
     problems.push(...parsed.error.issues.flatMap((i) => describeIssue(i, key)));
     throw new ConfigError(problems);
@@ -51,6 +53,7 @@ export function validateStackConfig(raw: Record<string, unknown>, project: strin
   const model = stackModel(config, nodes);
   // What the components would refuse, named by the stack keys (cilium.*, nodeRouter.*).
   problems.push(...ciliumProblems(model.cilium).map((p) => `${project}:${p}`), ...nodeRouterProblems(model.nodeRouter, `${project}:nodeRouter.`));
+  if (model.alerts) problems.push(...alertsProblems().map((p) => `${project}:${p}`));
   if (problems.length === 0) problems.push(...checkQuotas(config, nodes, key));
   if (problems.length > 0) throw new ConfigError(problems);
   return { model, warnings };

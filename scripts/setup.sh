@@ -2,7 +2,7 @@
 # The one set-up step every entry point shares (npm test, npm run lab, npm run bench:agent):
 # installs the Debian tools the tests and the lab run for real (shellcheck, cloud-init,
 # WireGuard, iproute2, nftables, tcpdump; HAProxy and etcd for the boot script's API proxy
-# and etcd steps; gpg and curl for its repository keys, ...) when missing, then the npm packages exactly as
+# and etcd steps; gpg and curl for its repository keys; promtool for the alert rules, ...) when missing, then the npm packages exactly as
 # the lockfiles pin them, Node 22 (the `node` package) included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 need=()
 for pair in shellcheck:shellcheck cloud-init:cloud-init wireguard-go:wireguard-go wg:wireguard-tools \
             ip:iproute2 nft:nftables tcpdump:tcpdump ping:iputils-ping unshare:util-linux \
-            jq:jq openssl:openssl haproxy:haproxy etcd:etcd-server gpg:gnupg curl:curl; do
+            jq:jq openssl:openssl haproxy:haproxy etcd:etcd-server gpg:gnupg curl:curl promtool:prometheus; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 if [ "${#need[@]}" -gt 0 ]; then

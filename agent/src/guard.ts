@@ -14,7 +14,7 @@
 // holding addresses and pod CIDRs together cost about twice as much per packet as this, measured.)
 // Connections that arrive through WireGuard get a conntrack label; their replies never leave
 // through another interface, whatever their destination (a node that left the table included).
-import type { PortRange } from "./model";
+import { portRangeText, type PortRange } from "./model";
 import { familyOf } from "./nodes";
 
 /** The project's nftables table (family inet). `uninstall` deletes it; nothing else touches it. */
@@ -54,7 +54,7 @@ export interface GuardInput {
 }
 
 const hex = (n: number) => "0x" + n.toString(16);
-const ports = (rs: PortRange[]) => rs.map((r) => (r.start === r.end ? `${r.start}` : `${r.start}-${r.end}`)).join(", ");
+const ports = (rs: PortRange[]) => rs.map(portRangeText).join(", ");
 const quoted = (names: string[]) => names.map((n) => JSON.stringify(n)).join(", ");
 
 /** Verdict-map elements per family: node address -> the chain that judges packets to it. */

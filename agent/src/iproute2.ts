@@ -1,7 +1,7 @@
 // Pure translation between the model and iproute2: batch lines out, `ip -j` JSON in.
 // Ownership is decided here: a rule is ours only if its priority is in our range AND it
 // carries our protocol number; a route only if it is in one of our tables with our protocol.
-import type { Family, PortRange, Route, RouteType, Rule } from "./model";
+import { portRangeText, type Family, type PortRange, type Route, type RouteType, type Rule } from "./model";
 
 export interface Ownership {
   firstPriority: number;
@@ -12,14 +12,13 @@ export interface Ownership {
 }
 
 const hex = (n: number) => "0x" + n.toString(16);
-const ports = (r: PortRange) => (r.start === r.end ? `${r.start}` : `${r.start}-${r.end}`);
 
 function ruleArgs(r: Rule): string {
   const parts = [`priority ${r.priority}`];
   if (r.fwmark !== undefined) parts.push(`fwmark ${hex(r.fwmark)}/${hex(r.fwmask ?? 0xffffffff)}`);
   if (r.ipproto) parts.push(`ipproto ${r.ipproto}`);
-  if (r.sport) parts.push(`sport ${ports(r.sport)}`);
-  if (r.dport) parts.push(`dport ${ports(r.dport)}`);
+  if (r.sport) parts.push(`sport ${portRangeText(r.sport)}`);
+  if (r.dport) parts.push(`dport ${portRangeText(r.dport)}`);
   parts.push(`lookup ${r.table}`, `protocol ${r.protocol}`);
   return parts.join(" ");
 }

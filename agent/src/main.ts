@@ -13,6 +13,7 @@ import { loadKubeConfig, startInformers, type ClusterSource } from "./informers"
 import { Iproute2Kernel, ownershipFrom } from "./kernel";
 import { createLogger, type Logger } from "./log";
 import { Metrics } from "./metrics";
+import { WireGuardPeers } from "./wireguardPeers";
 import { Reconciler, uninstall } from "./reconciler";
 import { OWNED_PRIORITY_SPAN, parseSettings, requireNodeName, SETTINGS, SettingsError, type Settings } from "./settings";
 
@@ -39,6 +40,7 @@ async function runAgent(settings: Settings, log: Logger): Promise<void> {
   }) : undefined;
   const guard = table ? new NftGuard() : undefined;
   if (guard) metrics.guardSource = () => guard.dropped();
+  if (table) watchTableMetrics(metrics, table, nodeName, settings.device, log);
   if (!table) log.warn("no node table (--node-table / NODE_ROUTER_NODE_TABLE): node identity comes from Node and CiliumNode objects and no egress guard is kept; use a table where the cluster's builder publishes one");
   const reconciler = new Reconciler(port, settings, nodeName, () => ({ nodes: view.source?.nodes() ?? [], ciliumNodes: view.source?.ciliumNodes() ?? [] }),
     { nodeTable: table ? () => table.current() : undefined, guard });
@@ -78,6 +80,26 @@ async function runAgent(settings: Settings, log: Logger): Promise<void> {
   };
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
   process.once("SIGINT", () => void shutdown("SIGINT"));
+}
+
+/** node_router_table_nodes{,_without_peer}; the nodes without a peer and read failures are logged when they change. */
+function watchTableMetrics(metrics: Metrics, table: NodeTableFile, nodeName: string, device: string, log: Logger): void {
+  const peers = new WireGuardPeers();
+  let last = "";
+  const once = (key: string, write: () => void) => {
+    if (key !== last) write();
+    last = key;
+  };
+  metrics.watchTable({
+    localNodeName: nodeName,
+    table: () => table.current(),
+    allowedIps: () => peers.allowedIps(device),
+    onWithoutPeer: (names) => once(names.join(","), () => {
+      if (names.length > 0) log.warn({ device, nodes: names.slice(0, 50), count: names.length }, "node-table nodes without a WireGuard peer on the device: traffic to them is dropped");
+      else if (last !== "") log.info({ device }, "every node-table node has a WireGuard peer");
+    }),
+    onReadError: (message) => once(`error:${message}`, () => log.warn({ device, err: message }, "cannot read the WireGuard device's peers")),
+  });
 }
 
 async function runUninstall(settings: Settings, log: Logger): Promise<number> {

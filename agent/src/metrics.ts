@@ -1,9 +1,22 @@
 // Prometheus metrics (prom-client) in their own registry, so tests can build several.
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { GUARD_REASONS, type GuardReason } from "./guard";
+import type { NodeTable } from "./nodeTable";
+import { tableNodesWithoutPeer } from "./peers";
 
-export type ErrorKind = "apply" | "kernel-read" | "api" | "input" | "link-monitor" | "claim" | "node-table" | "guard";
-const ERROR_KINDS: ErrorKind[] = ["apply", "kernel-read", "api", "input", "link-monitor", "claim", "node-table", "guard"];
+export type ErrorKind = "apply" | "kernel-read" | "api" | "input" | "link-monitor" | "claim" | "node-table" | "guard" | "wireguard";
+const ERROR_KINDS: ErrorKind[] = ["apply", "kernel-read", "api", "input", "link-monitor", "claim", "node-table", "guard", "wireguard"];
+
+/** Node-table mode: where the table and the WireGuard device's allowed IPs are read at scrape time. */
+export interface TableSource {
+  localNodeName: string;
+  table(): NodeTable | undefined;
+  allowedIps(): Promise<string[]>;
+  /** Told the names behind node_router_table_nodes_without_peer after each read (for the log). */
+  onWithoutPeer?(names: string[]): void;
+  /** Told why the device's peers could not be read (counted as errors{kind="wireguard"}). */
+  onReadError?(message: string): void;
+}
 
 export class Metrics {
   readonly registry = new Registry();
@@ -40,6 +53,41 @@ export class Metrics {
         if (!counts) return;
         this.reset();
         for (const reason of Object.keys(GUARD_REASONS) as GuardReason[]) this.inc({ reason }, counts[reason]);
+      },
+    });
+  }
+
+  /**
+   * Node-table mode only (without a table these series do not exist): the table's size, so alerts
+   * can compare it with the number of agents reporting, and its nodes that have no WireGuard peer
+   * on this node's device (NaN while there is no table yet or the device cannot be read).
+   */
+  watchTable(source: TableSource): void {
+    const errors = this.errors;
+    new Gauge({
+      name: "node_router_table_nodes",
+      help: "Nodes in the node table this agent uses (this node included)",
+      registers: [this.registry],
+      collect() {
+        this.set(source.table()?.nodes.length ?? 0);
+      },
+    });
+    new Gauge({
+      name: "node_router_table_nodes_without_peer",
+      help: "Other nodes of the node table with an address no WireGuard peer on the device allows (traffic to them is dropped)",
+      registers: [this.registry],
+      async collect() {
+        const table = source.table();
+        if (!table) return this.set(NaN);
+        try {
+          const missing = tableNodesWithoutPeer(table, source.localNodeName, await source.allowedIps());
+          source.onWithoutPeer?.(missing);
+          this.set(missing.length);
+        } catch (e) {
+          errors.inc({ kind: "wireguard" });
+          source.onReadError?.((e as Error).message);
+          this.set(NaN);
+        }
       },
     });
   }

@@ -10,6 +10,9 @@ export interface PortRange {
   end: number;
 }
 
+/** "6443" or "2379-2380": how ip rules, nft sets and the agent's own flags write a range. */
+export const portRangeText = (r: PortRange): string => (r.start === r.end ? `${r.start}` : `${r.start}-${r.end}`);
+
 /** One Kubernetes node as the router sees it, after validation. */
 export interface ClusterNode {
   name: string;

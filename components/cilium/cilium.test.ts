@@ -4,6 +4,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Cilium } from "./cilium";
+import { settle } from "../../test/pulumiMocks";
 
 const inputs = new Map<string, Record<string, any>>();
 const providers = new Map<string, string>();
@@ -37,7 +38,8 @@ function unknownPaths(value: unknown, path = "values"): string[] {
 test("at preview every release value is known, and the provider from the options reaches every child", async () => {
   const provider = new k8s.Provider("k8s", { kubeconfig: "apiVersion: v1\nkind: Config\n" });
   const cilium = new Cilium("cilium", { podCidrV4: "10.244.0.0/16", k8sServiceHost: "127.0.0.1", k8sServicePort: 7445, underlayMtus: { aws: 1500 }, behindNat: true }, { provider });
-  await new Promise((resolve) => cilium.metadataPolicy.urn.apply(resolve));
+  await new Promise((resolve) => cilium.release.urn.apply(resolve));
+  await settle();
 
   const values = inputs.get("cilium-release")?.values;
   expect(values).toBeDefined();

@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { resolveChartVersion } from "./chartVersions";
 import { planMtu } from "./mtu";
 import { metadataPolicy } from "./metadataPolicy";
-import { buildCiliumValues, ciliumProblems, type CiliumValues, type CiliumValuesInput } from "./values";
+import { buildCiliumValues, ciliumProblems, type CiliumValuesInput } from "./values";
 
 export const DEFAULT_REPOSITORY = "https://helm.cilium.io";
 
@@ -19,21 +19,18 @@ export interface CiliumArgs extends CiliumValuesInput {
   readonly timeoutSeconds?: number;
 }
 
+/** Cilium with native routing and WireGuard transparent encryption, and the policy that keeps pods off the cloud metadata services. */
 export class Cilium extends pulumi.ComponentResource {
   /** The Helm release (what a policy pack inspects: its `values` input). */
   public readonly release: k8s.helm.v3.Release;
   /** Exact chart version installed. */
   public readonly chartVersion: string;
-  /** The Helm values passed to the release (all known at preview). */
-  public readonly values: CiliumValues;
   /** MTU pods get on cross-node routes (smallest underlay MTU - WireGuard overhead). */
   public readonly podMtu: number;
   /** Helm release name. */
   public readonly releaseName: pulumi.Output<string>;
   /** Helm release status, e.g. "deployed". */
   public readonly releaseStatus: pulumi.Output<string>;
-  /** The cluster-wide policy that keeps pods away from the cloud metadata services. */
-  public readonly metadataPolicy: k8s.apiextensions.CustomResource;
 
   constructor(name: string, args: CiliumArgs, opts?: pulumi.ComponentResourceOptions) {
     super("wg-mesh:cilium:Cilium", name, {}, opts);
@@ -41,7 +38,8 @@ export class Cilium extends pulumi.ComponentResource {
     const problems = ciliumProblems(args);
     if (problems.length > 0) throw new Error(`${name}: ${problems.join("; ")}`);
     this.chartVersion = resolveChartVersion(args.chartVersion).version;
-    this.values = buildCiliumValues(args);
+    // Plain, known data (a policy pack reads it at preview); in state as the component's output.
+    const values = buildCiliumValues(args);
     this.podMtu = planMtu(args.underlayMtus, "cilium.underlayMtus").podMtu;
 
     this.release = new k8s.helm.v3.Release(
@@ -52,7 +50,7 @@ export class Cilium extends pulumi.ComponentResource {
         version: this.chartVersion,
         repositoryOpts: { repo: args.repository ?? DEFAULT_REPOSITORY },
         namespace: args.namespace ?? "kube-system",
-        values: this.values,
+        values,
         // A failed install/upgrade is rolled back by Helm instead of leaving a half-upgraded
         // datapath; Helm waits for the agents to become ready before reporting success.
         atomic: true,
@@ -62,15 +60,16 @@ export class Cilium extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    // Cilium's operator registers its CRDs when it starts, so the policy follows the release.
-    this.metadataPolicy = new k8s.apiextensions.CustomResource(`${name}-deny-cloud-metadata`, metadataPolicy(), { parent: this, dependsOn: [this.release] });
+    // The cluster-wide policy that keeps pods away from the cloud metadata services. Cilium's
+    // operator registers its CRDs when it starts, so the policy follows the release.
+    new k8s.apiextensions.CustomResource(`${name}-deny-cloud-metadata`, metadataPolicy(), { parent: this, dependsOn: [this.release] });
     this.releaseName = this.release.status.name;
     this.releaseStatus = this.release.status.status;
 
     this.registerOutputs({
       release: this.release,
       chartVersion: this.chartVersion,
-      values: this.values,
+      values,
       podMtu: this.podMtu,
       releaseName: this.releaseName,
       releaseStatus: this.releaseStatus,

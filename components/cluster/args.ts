@@ -1,10 +1,10 @@
-// What a Cluster is made of, as plain data: nodes already expanded from pools, each cloud's
-// placement, the versions and lifetimes, and the agent settings the boot-time guard shares with
-// the node-router DaemonSet. The program builds it once from the validated stack config
-// (infra/model.ts); the component takes it as it is.
+// What a Cluster is made of, as plain data a user of any Pulumi language can write: its nodes,
+// each cloud's placement, the versions and lifetimes, and the node-router agent that every node's
+// boot-time guard runs (the same NodeRouterAgent the NodeRouter component takes). The program
+// builds it once from the validated stack config (infra/model.ts); the component takes it as it is.
 import type * as pulumi from "@pulumi/pulumi";
 import type { NodeSpec } from "./nodes";
-import type { GuardSettings } from "./bootstrap/types";
+import type { NodeRouterAgent } from "../nodeRouter/settings";
 
 export interface ClusterArgs {
   /** Kubernetes version of kubeadm, kubelet and kubectl (pkgs.k8s.io), e.g. 1.34.2. */
@@ -15,8 +15,8 @@ export interface ClusterArgs {
   readonly podCidr: string;
   /** Cluster service CIDR (IPv4). */
   readonly serviceCidr: string;
-  /** CIDRs allowed to reach the API server on 6443 besides the nodes (operators, CI). */
-  readonly adminCidrs: string[];
+  /** CIDRs allowed to reach the API server on 6443 besides the nodes (operators, CI); default none. */
+  readonly adminCidrs?: string[];
   /** Host (DNS name or IPv4) of the admin kubeconfig, added to the API certificate; default the first control plane's address. */
   readonly apiEndpoint?: string;
   /** Hours a kubeadm join token is valid; a fresh one is issued once less than half is left. */
@@ -25,18 +25,24 @@ export interface ClusterArgs {
   readonly adminCertValidityHours: number;
   /** Every node, in the stable order whose first control plane founds the cluster (AWS before GCP, pools in order). */
   readonly nodes: NodeSpec[];
-  /** Nodes rebuilt on this run with the current image and boot files. */
-  readonly replaceNodes: string[];
+  /** Nodes rebuilt on this run with the current image and boot files; default none. */
+  readonly replaceNodes?: string[];
   /** Where the AWS nodes live; required when a node is in AWS. */
   readonly aws?: AwsPlacement;
   /** Where the GCP nodes live; required when a node is in GCP. */
   readonly gcp?: GcpPlacement;
-  /** The node-router agent image (pinned by digest) whose egress guard every node installs at boot. */
-  readonly agentImage: string;
-  /** The agent settings the boot-time guard shares with the node-router DaemonSet, as the agent reads them. */
-  readonly guard: GuardSettings;
-  /** What every node but the founder waits for: the join token and the node table, published in the cluster. */
-  readonly admission: pulumi.Input<pulumi.Resource[]>;
+  /** The node-router agent whose egress guard every node installs at boot, before its kubelet. */
+  readonly nodeRouter: NodeRouterAgent;
+}
+
+/** The Cluster's resource options, and the one ordering only it can apply. */
+export interface ClusterOptions extends pulumi.ComponentResourceOptions {
+  /**
+   * What every node but the founder waits for (its `dependsOn`): the join token and the node table,
+   * once published in the cluster through the Cluster's own kubeconfig. Without it every node is
+   * created at once, and the others retry joining until the token and their table are there.
+   */
+  readonly admission?: pulumi.Input<pulumi.Resource[]>;
 }
 
 /** The AWS side of the cluster. */

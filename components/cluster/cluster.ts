@@ -7,30 +7,40 @@
 // node is created before the cluster accepts its token and every node's table lists it.
 // Wiring only: the pure modules compute.
 import * as pulumi from "@pulumi/pulumi";
-import type { ClusterArgs } from "./args";
+import type { ClusterArgs, ClusterOptions } from "./args";
 import { AwsNodeAddresses } from "../aws/addresses";
 import { AwsNodePool } from "../aws/nodePool";
 import { GcpApis } from "../gcp/apis";
 import { GcpNodeAddresses } from "../gcp/addresses";
 import { GcpNodePool } from "../gcp/nodePool";
 import { computeFirewallIntents } from "./firewallIntents";
-import { firstControlPlane, isControlPlane, mayInit } from "./nodes";
+import { firstControlPlane, isControlPlane, mayInit, type Cloud, type NodeRole } from "./nodes";
 import { ClusterPki } from "./pki";
 import { renderKubeconfig } from "./kubeconfig";
 import { ApiServerReady } from "./apiServerReady";
 import { API_SERVER_PORT } from "./apiEndpoint";
 import type { ClusterBootstrap } from "./bootstrap/types";
-import { JoinToken } from "./joinToken";
+import { JoinToken, type TokenEntry } from "./joinToken";
 import { nodeTableDocument } from "./nodeTable";
 import type { NodePoolArgs } from "./pool";
+import { deployedAgentOrThrow, guardSettings } from "../nodeRouter/settings";
 
+/** One node of the cluster as the stack output lists it. */
 export interface NodeRow {
+  /** The node's name (its Kubernetes node name). */
   readonly name: string;
-  readonly cloud: string;
-  readonly role: string;
+  /** The cloud it runs in. */
+  readonly cloud: Cloud;
+  /** Control plane or worker. */
+  readonly role: NodeRole;
+  /** Its static public IPv4 (its InternalIP). */
   readonly address: string;
 }
 
+/** Each Cluster's readiness resource, for TypeScript callers' ordering (`dependsOn`, `deletedWith`); a resource of this program, so no output. */
+const readiness = new WeakMap<Cluster, ApiServerReady>();
+
+/** A self-managed kubeadm cluster across AWS and GCP, every node reachable from every other only through WireGuard and the bootstrap ports. */
 export class Cluster extends pulumi.ComponentResource {
   /** Host of the admin endpoint: cluster.apiEndpoint, or the first control plane's address. */
   public readonly apiHost: pulumi.Output<string>;
@@ -38,26 +48,32 @@ export class Cluster extends pulumi.ComponentResource {
   public readonly apiEndpoint: pulumi.Output<string>;
   /** Admin kubeconfig (secret), known before the wait so later previews can use it. */
   public readonly kubeconfig: pulumi.Output<string>;
+  /** The cluster CA certificate (public). */
   public readonly caCertPem: pulumi.Output<string>;
-  /** Exists once the API answers; replaced exactly when the cluster is a new one. */
-  public readonly ready: ApiServerReady;
   /** The cluster's identity (kube-public/cluster-info's UID): the Kubernetes provider's clusterIdentifier. */
   public readonly clusterId: pulumi.Output<string>;
   /** Every node: name, cloud, role, public address (its InternalIP). */
   public readonly nodeTable: pulumi.Output<NodeRow[]>;
-  /** The current join token (secret outputs), published in the cluster by the program. */
-  public readonly joinToken: JoinToken;
+  /** The current join token and its expiry (secret), to publish in the cluster as a bootstrap token Secret. */
+  public readonly joinToken: pulumi.Output<TokenEntry>;
   /** The node table document (JSON): in every new node's boot files, and published as the DaemonSet's ConfigMap. */
   public readonly nodeTableDocument: pulumi.Output<string>;
-  public readonly awsPool?: AwsNodePool;
-  public readonly gcpPool?: GcpNodePool;
+
+  /** Exists once the API answers; replaced exactly when the cluster is a new one. */
+  get ready(): ApiServerReady {
+    return readiness.get(this)!;
+  }
 
   /**
    * `name` is the cluster's name: the prefix of every cloud resource. The cloud providers come
    * through the resource options (`providers`), as for any component.
    */
-  constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("wg-mesh:cluster:Cluster", name, {}, opts);
+  constructor(name: string, args: ClusterArgs, opts: ClusterOptions = {}) {
+    const { admission, ...options } = opts;
+    super("wg-mesh:cluster:Cluster", name, {}, options);
+    // The agent every node's boot-time guard runs, as the NodeRouter deploys it; refused before
+    // any child is registered (the program's validation ran the same check).
+    const agent = deployedAgentOrThrow(name, args.nodeRouter);
     const { nodes } = args;
     const awsNodes = nodes.filter((n) => n.cloud === "aws");
     const gcpNodes = nodes.filter((n) => n.cloud === "gcp");
@@ -70,11 +86,14 @@ export class Cluster extends pulumi.ComponentResource {
     const addressOf: Record<string, pulumi.Output<string>> = { ...awsIps?.addresses, ...gcpIps?.addresses };
 
     const pki = new ClusterPki(`${name}-pki`, { clusterName: name, adminValidityHours: args.adminCertValidityHours }, { parent: this });
-    this.joinToken = new JoinToken(`${name}-join-token`, { ttlHours: args.joinTokenTtlHours }, { parent: this });
+    const joinToken = new JoinToken(`${name}-join-token`, { ttlHours: args.joinTokenTtlHours }, { parent: this });
+    // Secret already: the token is one of the resource's secret outputs.
+    this.joinToken = pulumi.all([joinToken.token, joinToken.expires]).apply(([token, expires]) => ({ token, expires }));
     const founder = firstControlPlane(nodes).name;
     // Every node of this run, each node's frozen boot files holding the table of its creation.
     this.nodeTableDocument = pulumi.all(nodes.map((n) => addressOf[n.name])).apply((ips) =>
       nodeTableDocument(nodes.map((n, i) => ({ name: n.name, role: n.role, addresses: [ips[i]] })), [args.podCidr]));
+    const replaceNodes = args.replaceNodes ?? [];
     this.apiHost = args.apiEndpoint !== undefined ? pulumi.output(args.apiEndpoint) : addressOf[founder];
     this.apiEndpoint = pulumi.interpolate`https://${this.apiHost}:${API_SERVER_PORT}`;
     const controlPlanes = nodes.filter(isControlPlane);
@@ -90,26 +109,26 @@ export class Cluster extends pulumi.ComponentResource {
         serviceCidr: args.serviceCidr,
         discoveryHash,
         caCertPem,
-        agentImage: args.agentImage,
+        agentImage: args.nodeRouter.image,
         nodeTable,
-        guard: args.guard,
+        guard: guardSettings(agent),
       }));
     const pool: Omit<NodePoolArgs, "region" | "nodes"> = {
       clusterName: name,
       addresses: addressOf,
-      intents: computeFirewallIntents(nodes, args.adminCidrs),
-      rebuild: args.replaceNodes,
+      intents: computeFirewallIntents(nodes, args.adminCidrs ?? []),
+      rebuild: replaceNodes,
       controlPlaneBundle: pki.controlPlaneBundle,
-      joinTokens: this.joinToken.storeDocument(),
-      joinWindowEnds: this.joinToken.expires,
+      joinTokens: joinToken.storeDocument(),
+      joinWindowEnds: joinToken.expires,
       founder,
-      initNode: nodes.find((n) => mayInit(n, nodes, args.replaceNodes))?.name,
-      admission: args.admission,
+      initNode: nodes.find((n) => mayInit(n, nodes, replaceNodes))?.name,
+      admission,
       bootstrap,
     };
 
-    if (args.aws && awsIps) {
-      this.awsPool = new AwsNodePool(`${name}-aws`, {
+    const awsPool = args.aws && awsIps
+      ? new AwsNodePool(`${name}-aws`, {
         ...pool,
         region: args.aws.region,
         nodes: awsNodes,
@@ -119,10 +138,10 @@ export class Cluster extends pulumi.ComponentResource {
         vpcId: args.aws.vpcId,
         ami: args.aws.ami,
         allocationIds: awsIps.allocationIds,
-      }, { parent: this });
-    }
-    if (args.gcp && gcpIps && gcpApis) {
-      this.gcpPool = new GcpNodePool(`${name}-gcp`, {
+      }, { parent: this })
+      : undefined;
+    const gcpPool = args.gcp && gcpIps && gcpApis
+      ? new GcpNodePool(`${name}-gcp`, {
         ...pool,
         region: args.gcp.region,
         nodes: gcpNodes,
@@ -130,18 +149,19 @@ export class Cluster extends pulumi.ComponentResource {
         subnetCidr: args.gcp.subnetCidr,
         image: args.gcp.image,
         apis: gcpApis.services,
-      }, { parent: this });
-    }
+      }, { parent: this })
+      : undefined;
 
     this.caCertPem = pki.caCertPem;
-    const founderInstance = this.awsPool?.founderInstance ?? this.gcpPool?.founderInstance;
+    const founderInstance = awsPool?.founderInstance ?? gcpPool?.founderInstance;
     if (!founderInstance) throw new Error(`the founder ${founder} is in no node pool`);
-    this.ready = new ApiServerReady(`${name}-api-ready`, {
+    const ready = new ApiServerReady(`${name}-api-ready`, {
       url: this.apiEndpoint,
       caPem: pki.caCertPem,
       founderId: founderInstance.id,
     }, { parent: this, dependsOn: [founderInstance] });
-    this.clusterId = this.ready.clusterId;
+    readiness.set(this, ready);
+    this.clusterId = ready.clusterId;
     this.kubeconfig = pulumi.secret(
       pulumi.all([this.apiEndpoint, pki.caCertPem, pki.adminCertPem, pki.adminKeyPem]).apply(([server, ca, cert, key]) =>
         renderKubeconfig({ clusterName: name, server, caCertPem: ca, clientCertPem: cert, clientKeyPem: key }),

@@ -2,7 +2,7 @@
 // renders these intents into its own cloud's rules; nothing else is ever opened between
 // nodes, because everything else (kubelet, Cilium health, pod traffic) rides inside
 // WireGuard once Cilium and the node-router agent run.
-import type { PortRange } from "../../agent/src/model";
+import { portRangeText, type PortRange } from "../../agent/src/model";
 import { API_SERVER_PORT } from "./apiEndpoint";
 import { isControlPlane, type NodeSpec } from "./nodes";
 
@@ -16,7 +16,7 @@ export const ETCD_PORTS: PortRange = { start: 2379, end: 2380 };
 export const BOOTSTRAP_PORTS: readonly PortRange[] = [API_SERVER_PORTS, ETCD_PORTS];
 
 /** "6443,2379-2380", as the agent and the clouds write port lists. */
-export const formatPorts = (ranges: readonly PortRange[]): string => ranges.map((r) => (r.start === r.end ? `${r.start}` : `${r.start}-${r.end}`)).join(",");
+export const formatPorts = (ranges: readonly PortRange[]): string => ranges.map(portRangeText).join(",");
 
 export type IntentSource = { readonly kind: "nodes"; readonly nodes: readonly string[] } | { readonly kind: "cidrs"; readonly cidrs: readonly string[] };
 

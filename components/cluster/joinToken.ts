@@ -8,9 +8,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { randomInt } from "node:crypto";
 
-/** One token with its absolute expiry (RFC 3339, UTC, seconds). */
+/** One token with its absolute expiry. */
 export interface TokenEntry {
+  /** The kubeadm join token, `<id>.<secret>`. */
   readonly token: string;
+  /** When it stops being valid (RFC 3339, UTC, seconds). */
   readonly expires: string;
 }
 

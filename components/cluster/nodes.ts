@@ -28,10 +28,6 @@ export interface NodeSpec {
   readonly cloud: Cloud;
   /** Control plane or worker. */
   readonly role: NodeRole;
-  /** The pool the node belongs to. */
-  readonly pool: string;
-  /** The node's index in its pool. */
-  readonly index: number;
   /** Availability zone (AWS) or zone (GCP). */
   readonly zone: string;
   /** EC2 instance type or GCE machine type. */
@@ -46,8 +42,6 @@ export function expandPools(cluster: string, cloud: Cloud, pools: readonly NodeP
       name: `${cluster}-${cloud}-${p.name}-${index}`,
       cloud,
       role: p.role,
-      pool: p.name,
-      index,
       zone: p.zone,
       machineType: p.machineType,
       diskSizeGb: p.diskSizeGb,

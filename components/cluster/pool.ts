@@ -30,8 +30,8 @@ export interface NodePoolArgs {
   readonly founder: string;
   /** The node that may run `kubeadm init` (the founder, unless it is rebuilt while other control planes exist). */
   readonly initNode?: string;
-  /** What every other node's instance waits for: the token and node table published in the cluster. */
-  readonly admission: pulumi.Input<pulumi.Resource[]>;
+  /** What every other node's instance waits for: the token and node table published in the cluster (ClusterOptions). */
+  readonly admission?: pulumi.Input<pulumi.Resource[]>;
   /** What every node's boot files share (addresses, PKI, node table, agent). */
   readonly bootstrap: pulumi.Output<ClusterBootstrap>;
 }
@@ -66,5 +66,5 @@ export function nodeUserData(args: NodePoolArgs, node: NodeSpec, secrets: NodeSe
  * founder, the cluster accepting the current token with every node's table listing it.
  */
 export function admittedAfter(args: NodePoolArgs, node: NodeSpec, prerequisites: readonly pulumi.Resource[]): pulumi.Input<pulumi.Resource>[] {
-  return [...prerequisites, ...(node.name === args.founder ? [] : [args.admission])] as pulumi.Input<pulumi.Resource>[];
+  return [...prerequisites, ...(node.name === args.founder || args.admission === undefined ? [] : [args.admission])] as pulumi.Input<pulumi.Resource>[];
 }

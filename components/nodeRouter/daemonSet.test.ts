@@ -2,9 +2,10 @@ import { parseSettings } from "../../agent/src/settings";
 import { TEST_IMAGE } from "../../test/fixtures/images";
 import { tolerates, type Taint } from "../../test/tolerations";
 import { daemonSet } from "./daemonSet";
-import { deployedSettings, type AgentSettings } from "./settings";
+import { deployedAgentOrThrow, type AgentSettings } from "./settings";
 
-const build = (settings?: AgentSettings, nodeTable?: boolean) => daemonSet({ name: "node-router", namespace: "kube-system", serviceAccountName: "node-router", image: TEST_IMAGE, settings, nodeTable });
+const deployed = (settings?: AgentSettings) => deployedAgentOrThrow("test", { image: TEST_IMAGE, settings });
+const build = (settings?: AgentSettings, nodeTable?: boolean) => daemonSet({ name: "node-router", namespace: "kube-system", serviceAccountName: "node-router", image: TEST_IMAGE, agent: deployed(settings), nodeTable });
 const ds = build();
 const pod = ds.spec.template.spec;
 const container = pod.containers[0];
@@ -67,7 +68,7 @@ describe("agent environment", () => {
 
   test("the agent parses exactly the settings we deploy", () => {
     const custom: AgentSettings = { exemptPorts: ["6443"], steeringTable: 100, controlPlaneTable: 101, rulePriority: 2000, wgMark: "0x1e00", wgMask: "0xff00", resyncSeconds: 10, metricsAddress: "0.0.0.0:9872", controlPlaneSelector: "role=cp", logLevel: "debug" };
-    expect(parsedFrom(build(custom))).toEqual({ ...deployedSettings(custom), nodeName: "node-a" });
+    expect(parsedFrom(build(custom))).toEqual({ ...deployed(custom).settings, nodeName: "node-a" });
     expect(parsedFrom(build(custom))).toMatchObject({ steeringTable: 100, wgMark: 0x1e00, exemptPorts: [{ start: 6443, end: 6443 }], metricsAddress: { host: "0.0.0.0", port: 9872 } });
   });
 

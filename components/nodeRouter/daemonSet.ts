@@ -1,18 +1,29 @@
 // The node-router DaemonSet as a plain apps/v1 object. Every choice here is about one thing:
 // the agent must run on EVERY node (control plane and tainted nodes included), with just
 // enough privilege to edit ip rules/routes, and be observable.
-import type { Settings } from "../../agent/src/settings";
 import { agentEnv } from "./agentEnv";
 import { APP_NAME, commonLabels, type ObjectMeta } from "./rbac";
-import { deployedSettings, HEALTH_HOST, isLoopback, type AgentSettings } from "./settings";
+import { HEALTH_HOST, isLoopback, type DeployedAgent } from "./settings";
+import type { Settings } from "../../agent/src/settings";
 import { NODE_TABLE_CONFIGMAP, NODE_TABLE_KEY, NODE_TABLE_MOUNT_DIR } from "../cluster/nodeTable";
 
 /** The agent's table file inside the pod: the ConfigMap is mounted as a directory (not subPath), so the kubelet updates it. */
 export const NODE_TABLE_FILE = `${NODE_TABLE_MOUNT_DIR}/${NODE_TABLE_KEY}`;
 
+/** CPU and memory of the agent's container. */
 export interface ResourceRequirements {
-  requests: { cpu: string; memory: string };
-  limits: { cpu: string; memory: string };
+  /** What the scheduler reserves on every node. */
+  readonly requests: ResourceQuantities;
+  /** Where the agent is throttled (CPU) or killed (memory). */
+  readonly limits: ResourceQuantities;
+}
+
+/** Kubernetes quantities. */
+export interface ResourceQuantities {
+  /** CPU, e.g. 20m. */
+  readonly cpu: string;
+  /** Memory, e.g. 128Mi. */
+  readonly memory: string;
 }
 
 /**
@@ -30,8 +41,8 @@ export interface DaemonSetInput {
   readonly serviceAccountName: string;
   /** The agent image, pinned by digest. */
   readonly image: string;
-  /** The agent settings the stack chose (checked: ./settings.ts nodeRouterProblems). */
-  readonly settings?: AgentSettings;
+  /** The agent as deployed (./settings.ts deployAgent): its environment, and where its servers listen. */
+  readonly agent: DeployedAgent;
   readonly resources?: ResourceRequirements;
   /** Extra DaemonSet (not pod template) annotations, e.g. which Cilium release it follows. */
   readonly annotations?: Record<string, string>;
@@ -57,7 +68,8 @@ function scrapeAnnotations(settings: Settings): Record<string, string> {
 
 export function daemonSet(input: DaemonSetInput) {
   // The deployed settings as the agent parses them: where its health and metrics servers listen.
-  const settings = deployedSettings(input.settings);
+  const { settings } = input.agent;
+  const resources = input.resources ?? DEFAULT_RESOURCES;
   const metadata: ObjectMeta = { name: input.name, namespace: input.namespace, labels: commonLabels() };
   if (input.annotations) metadata.annotations = { ...input.annotations };
   return {
@@ -89,7 +101,7 @@ export function daemonSet(input: DaemonSetInput) {
               name: APP_NAME,
               image: input.image,
               imagePullPolicy: "IfNotPresent",
-              env: agentEnv(input.settings, input.nodeTable ? NODE_TABLE_FILE : undefined),
+              env: agentEnv(input.agent, input.nodeTable ? NODE_TABLE_FILE : undefined),
               ports: ports(settings),
               securityContext: {
                 // Kubernetes grants added capabilities only to uid 0 (no ambient caps), so
@@ -115,7 +127,7 @@ export function daemonSet(input: DaemonSetInput) {
                 timeoutSeconds: 2,
                 failureThreshold: 2,
               },
-              resources: input.resources ?? DEFAULT_RESOURCES,
+              resources: { requests: { ...resources.requests }, limits: { ...resources.limits } },
               // The only writable path, for Node.js' temp files; the root fs stays read-only.
               volumeMounts: [
                 { name: "tmp", mountPath: "/tmp" },

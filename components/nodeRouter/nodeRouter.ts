@@ -8,15 +8,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { daemonSet, type ResourceRequirements } from "./daemonSet";
 import { APP_NAME, clusterRole, clusterRoleBinding, commonLabels, namespaceObject, serviceAccount } from "./rbac";
 import { NODE_TABLE_CONFIGMAP, NODE_TABLE_KEY } from "../cluster/nodeTable";
-import { nodeRouterProblems, type AgentSettings } from "./settings";
+import { deployedAgentOrThrow, type NodeRouterAgent } from "./settings";
 
-export interface NodeRouterArgs {
-  /** Agent image pinned by digest, <registry>/<repo>@sha256:<64 hex> (built from agent/Dockerfile). */
-  readonly image: string;
-  /** The agent's settings, by the agent's own names; an unset one keeps the agent's default. */
-  readonly settings?: AgentSettings;
-  /** Accept exempt ports beyond the bootstrap ports 6443 and 2379-2380 (weakens the no-cleartext guarantee). */
-  readonly allowExtraExemptPorts?: boolean;
+export interface NodeRouterArgs extends NodeRouterAgent {
   /** Namespace; default kube-system. Any other name is created, labelled Pod Security privileged. */
   readonly namespace?: string;
   /** Container requests and limits; default DEFAULT_RESOURCES (sized by the agent benchmark). */
@@ -25,12 +19,17 @@ export interface NodeRouterArgs {
   readonly nodeTable?: pulumi.Input<string>;
 }
 
+/** The node-router agent on every node, control planes included: its RBAC, its DaemonSet and the node table it reads. */
 export class NodeRouter extends pulumi.ComponentResource {
   /** Namespace holding the ServiceAccount and the DaemonSet. */
   public readonly namespace: string;
+  /** The agent's identity. */
   public readonly serviceAccount: k8s.core.v1.ServiceAccount;
+  /** Read-only access to Nodes and CiliumNodes, nothing else. */
   public readonly clusterRole: k8s.rbac.v1.ClusterRole;
+  /** Binds the ClusterRole to the agent's ServiceAccount. */
   public readonly clusterRoleBinding: k8s.rbac.v1.ClusterRoleBinding;
+  /** The agent on every node (hostNetwork, NET_ADMIN only, every taint tolerated). */
   public readonly daemonSet: k8s.apps.v1.DaemonSet;
   /** The node table ConfigMap; it waits for nothing but its namespace (not for Cilium), so new nodes can wait for it. */
   public readonly nodeTable?: k8s.core.v1.ConfigMap;
@@ -39,9 +38,9 @@ export class NodeRouter extends pulumi.ComponentResource {
 
   constructor(name: string, args: NodeRouterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("wg-mesh:nodeRouter:NodeRouter", name, {}, opts);
-    // Refused before anything reaches the cluster (the program's validation ran the same checks).
-    const problems = nodeRouterProblems(args);
-    if (problems.length > 0) throw new Error(`${name}: ${problems.join("; ")}`);
+    // Checked and deployed once; refused before anything reaches the cluster (the program's
+    // validation ran the same checks).
+    const agent = deployedAgentOrThrow(name, args);
     this.namespace = args.namespace ?? "kube-system";
     const childOpts = { parent: this };
 
@@ -64,7 +63,7 @@ export class NodeRouter extends pulumi.ComponentResource {
     );
     this.daemonSet = new k8s.apps.v1.DaemonSet(
       `${name}-daemon-set`,
-      daemonSet({ name: APP_NAME, namespace: this.namespace, serviceAccountName: APP_NAME, image: args.image, settings: args.settings, resources: args.resources, nodeTable: this.nodeTable !== undefined }),
+      daemonSet({ name: APP_NAME, namespace: this.namespace, serviceAccountName: APP_NAME, image: args.image, agent, resources: args.resources, nodeTable: this.nodeTable !== undefined }),
       // After what the component depends on (Cilium: cilium_wg0 exists only once Cilium runs),
       // and after its RBAC so the first list/watch does not fail.
       { ...childOpts, dependsOn: [...dependencies(opts), this.clusterRoleBinding, ...(namespace ? [namespace] : []), ...(this.nodeTable ? [this.nodeTable] : [])] },

@@ -1,8 +1,10 @@
 import { parseSettings, SETTINGS } from "../../agent/src/settings";
 import { TEST_IMAGE } from "../../test/fixtures/images";
-import { agentSettingValues, deployedSettings, guardSettings, imageProblem, nodeRouterProblems, type AgentSettings } from "./settings";
+import { agentSettingValues, deployedAgentOrThrow, guardSettings, imageProblem, nodeRouterProblems, type AgentSettings } from "./settings";
 
 const problems = (settings: AgentSettings, allowExtraExemptPorts?: boolean) => nodeRouterProblems({ image: TEST_IMAGE, settings, allowExtraExemptPorts }).join("\n");
+/** The settings as deployed, parsed by the agent (extra exempt ports allowed: their parse is what is looked at). */
+const deployedSettings = (settings: AgentSettings) => deployedAgentOrThrow("test", { image: TEST_IMAGE, settings, allowExtraExemptPorts: true }).settings;
 
 describe("node-router settings", () => {
   test("an unset setting deploys the agent's own default; a set one, as the agent reads it", () => {
@@ -15,9 +17,11 @@ describe("node-router settings", () => {
 
   test("the boot-time guard gets the DaemonSet's values of the settings it reads", () => {
     const s: AgentSettings = { device: "wg9", wgMark: "0x1e00", wgMask: "0xff00", exemptPorts: ["6443"], steeringTable: 7 };
+    const agent = deployedAgentOrThrow("test", { image: TEST_IMAGE, settings: s });
     const values = agentSettingValues(s);
-    expect(guardSettings(s)).toEqual({ device: values.device, wgMark: values.wgMark, wgMask: values.wgMask, exemptPorts: values.exemptPorts });
-    expect(guardSettings(s)).toEqual({ device: "wg9", wgMark: "0x1e00", wgMask: "0xff00", exemptPorts: "6443" });
+    expect(agent.values).toEqual(values);
+    expect(guardSettings(agent)).toEqual({ device: values.device, wgMark: values.wgMark, wgMask: values.wgMask, exemptPorts: values.exemptPorts });
+    expect(guardSettings(agent)).toEqual({ device: "wg9", wgMark: "0x1e00", wgMask: "0xff00", exemptPorts: "6443" });
   });
 
   test("metrics: any host:port the stack chooses, but not on the health port of another address", () => {

@@ -10,6 +10,16 @@ import type { PortRange } from "../../agent/src/model";
 import { BOOTSTRAP_PORTS, formatPorts } from "../cluster/firewallIntents";
 import type { GuardSettings } from "../cluster/bootstrap/types";
 
+/** The node-router agent as both its DaemonSet and every node's boot-time guard run it. */
+export interface NodeRouterAgent {
+  /** Agent image pinned by digest, <registry>/<repo>@sha256:<64 hex> (built from agent/Dockerfile). */
+  readonly image: string;
+  /** The agent's settings, by the agent's own names; an unset one keeps the agent's default. */
+  readonly settings?: AgentSettings;
+  /** Accept exempt ports beyond the bootstrap ports 6443 and 2379-2380 (weakens the no-cleartext guarantee). */
+  readonly allowExtraExemptPorts?: boolean;
+}
+
 /** The agent settings a stack may set; an unset one keeps the agent's default (agent/README.md). */
 export interface AgentSettings {
   /** WireGuard device the agent steers into (Cilium's cilium_wg0). */
@@ -69,17 +79,15 @@ export function agentSettingValues(s: AgentSettings = {}): Record<DeployedSettin
   })) as Record<DeployedSetting, string>;
 }
 
-/** What the boot-time guard is given: the DaemonSet's values of the settings it reads. */
-export function guardSettings(s: AgentSettings = {}): GuardSettings {
-  const values = agentSettingValues(s);
-  return Object.fromEntries(GUARD_SETTINGS.map((k) => [k, values[k]])) as unknown as GuardSettings;
+/** The agent as deployed: every deployed setting as the agent reads it, and as it parses them (its defaults for the rest). */
+export interface DeployedAgent {
+  readonly values: Record<DeployedSetting, string>;
+  readonly settings: Settings;
 }
 
-/** The deployed settings as the agent will parse them (its defaults for the rest); throws if it would refuse them. */
-export function deployedSettings(s: AgentSettings = {}): Settings {
-  const checked = checkSettings({ ...defaultValues(), ...agentSettingValues(s) }, (k) => k);
-  if (checked.problems) throw new Error(`the agent refuses its settings: ${checked.problems.join("; ")}`);
-  return checked.settings;
+/** What the boot-time guard is given: the DaemonSet's values of the settings it reads. */
+export function guardSettings(agent: DeployedAgent): GuardSettings {
+  return Object.fromEntries(GUARD_SETTINGS.map((k) => [k, agent.values[k]])) as unknown as GuardSettings;
 }
 
 /**
@@ -108,17 +116,20 @@ export function imageProblem(image: string): string | undefined {
 const insideBootstrap = (range: PortRange) => BOOTSTRAP_PORTS.some((allowed) => allowed.start <= range.start && range.end <= allowed.end);
 
 /**
- * Every problem with the node-router's image and settings, each naming `<prefix><setting>`
- * (the stack config key, e.g. nodeRouter.exemptPorts) and the fix.
+ * The node-router agent checked and deployed once: every problem with its image and settings,
+ * each naming `<prefix><setting>` (the stack config key, e.g. nodeRouter.exemptPorts) and the
+ * fix; and, when there is none, the agent as deployed, which the DaemonSet and the boot-time
+ * guard take as it is.
  */
-export function nodeRouterProblems(args: { image: string; settings?: AgentSettings; allowExtraExemptPorts?: boolean }, prefix = "nodeRouter."): string[] {
+export function deployAgent(args: NodeRouterAgent, prefix = "nodeRouter."): { problems: string[]; agent?: DeployedAgent } {
   const key = (k: string) => `${prefix}${k}`;
   const stackKey = (k: SettingName) => key(k === "healthAddress" ? "healthPort" : k);
   const problems: string[] = [];
   const image = imageProblem(args.image);
   if (image) problems.push(`${key("image")}: ${image}`);
-  const checked = checkSettings({ ...defaultValues(), ...agentSettingValues(args.settings) }, stackKey);
-  if (checked.problems) return [...problems, ...checked.problems];
+  const values = agentSettingValues(args.settings);
+  const checked = checkSettings({ ...defaultValues(), ...values }, stackKey);
+  if (checked.problems) return { problems: [...problems, ...checked.problems] };
   const { exemptPorts, healthAddress, metricsAddress } = checked.settings;
   const extra = exemptPorts.filter((range) => !insideBootstrap(range));
   if (extra.length > 0 && args.allowExtraExemptPorts !== true) {
@@ -128,5 +139,15 @@ export function nodeRouterProblems(args: { image: string; settings?: AgentSettin
   if (metricsAddress.port === healthAddress.port && metricsAddress.host !== HEALTH_HOST) {
     problems.push(`${key("metricsAddress")}: port ${healthAddress.port} is the health port (served on ${HEALTH_HOST}); choose another port for metrics, e.g. ${metricsAddress.host}:${healthAddress.port + 1}`);
   }
-  return problems;
+  return problems.length > 0 ? { problems } : { problems, agent: { values, settings: checked.settings } };
+}
+
+/** Every problem with the node-router agent (deployAgent's), empty when it can be deployed. */
+export const nodeRouterProblems = (args: NodeRouterAgent, prefix = "nodeRouter."): string[] => deployAgent(args, prefix).problems;
+
+/** The agent as deployed; throws naming every problem when it cannot be (callers without the program's validation). */
+export function deployedAgentOrThrow(owner: string, args: NodeRouterAgent): DeployedAgent {
+  const { problems, agent } = deployAgent(args);
+  if (!agent) throw new Error(`${owner}: ${problems.join("; ")}`);
+  return agent;
 }

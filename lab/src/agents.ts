@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { distFile, inNs, nodeBinary, spawnInNs, stopChild } from "./exec";
 import type { NsHelper } from "./helperProcess";
 import type { NodePlan } from "./plan";
+import { WITH_RUN_DIR, wireGuardRunDir } from "./wireguard";
 
 /** A kubeconfig (JSON is YAML) for the API stand-in: plain HTTP, no credentials. */
 export function writeKubeconfig(dir: string, server: string): string {
@@ -34,8 +35,11 @@ export class AgentProcess {
   readonly logFile: string;
   starts = 0;
 
+  private readonly runDir: string;
+
   constructor(readonly node: NodePlan, private readonly kubeconfig: string, dir: string, private readonly helper: NsHelper, private readonly extraArgs: string[] = []) {
     this.logFile = join(dir, `agent-${node.name}.log`);
+    this.runDir = wireGuardRunDir(dir, node.ns);
   }
 
   get running(): boolean {
@@ -50,7 +54,10 @@ export class AgentProcess {
     if (this.running) throw new Error(`agent on ${this.node.name} already runs`);
     const address = `127.0.0.1:${this.node.agentHealthPort}`;
     this.log ??= createWriteStream(this.logFile, { flags: "a" });
-    const child = spawnInNs(this.node.ns, [nodeBinary(), distFile("agent/src/main.js"), "run",
+    // The node's /run/wireguard (wireguard-go's socket) where `wg` looks, as on a host with a
+    // userspace WireGuard; `unshare` and `sh -c exec` keep the pid: child.pid is the agent.
+    const child = spawnInNs(this.node.ns, ["unshare", "--mount", "--propagation", "private", "sh", "-c", WITH_RUN_DIR, this.runDir,
+      nodeBinary(), distFile("agent/src/main.js"), "run",
       "--node-name", this.node.name, "--kubeconfig", this.kubeconfig, "--health-address", address, "--metrics-address", address, ...this.extraArgs]);
     child.stdout?.pipe(this.log, { end: false });
     child.stderr?.pipe(this.log, { end: false });

@@ -1,11 +1,24 @@
 // One wireguard-go per node. Each instance needs its own /run/wireguard (the control socket is
 // named after the device, and every node's device is cilium_wg0), so it runs in a private mount
-// namespace with a tmpfs on /run, and `wg` joins that mount namespace with nsenter.
+// namespace with a tmpfs on /run and the node's own directory of the lab bound on /run/wireguard
+// (wireGuardRunDir). `wg` joins that mount namespace with nsenter; the node's agent binds the same
+// directory (agents.ts), so it reads its device's peers with `wg` as it would a kernel device's,
+// also after wireguard-go was restarted.
 import type { ChildProcess } from "node:child_process";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ipIn, run, spawnInNs, stopChild, waitFor } from "./exec";
 import { IFACE } from "./plan";
+
+/** The node's /run/wireguard, a directory of the lab (created on first use). */
+export function wireGuardRunDir(labDir: string, ns: string): string {
+  const dir = join(labDir, `${ns}-wireguard`);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** `sh -c` script for a private mount namespace whose /run/wireguard is "$0"; then runs "$@". */
+export const WITH_RUN_DIR = 'mount -t tmpfs nrlab-run /run && mkdir /run/wireguard && mount --bind "$0" /run/wireguard && exec "$@"';
 
 export class WireGuardDevice {
   private child?: ChildProcess;
@@ -22,8 +35,8 @@ export class WireGuardDevice {
   async start(): Promise<void> {
     if (this.running) throw new Error(`wireguard-go already runs in ${this.ns}`);
     // `ip netns exec`, `unshare` (no --fork) and `exec` all keep the pid: child.pid is wireguard-go.
-    const child = spawnInNs(this.ns, ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-      `mount -t tmpfs nrlab-wg /run && exec wireguard-go -f ${IFACE.wg}`], { WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD: "1" });
+    const child = spawnInNs(this.ns, ["unshare", "--mount", "--propagation", "private", "sh", "-c", WITH_RUN_DIR,
+      wireGuardRunDir(this.dir, this.ns), "wireguard-go", "-f", IFACE.wg], { WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD: "1" });
     this.child = child;
     this.log = "";
     child.stdout?.on("data", (d: Buffer) => (this.log += d.toString()));

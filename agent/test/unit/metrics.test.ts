@@ -21,3 +21,46 @@ describe("Metrics", () => {
     expect(await new Metrics().registry.metrics()).not.toContain("node_router_guard_dropped_packets_total{");
   });
 });
+
+describe("Metrics: node-table series", () => {
+  const table = {
+    podCidrs: ["198.18.0.0/16"],
+    nodes: [
+      { name: "cp", role: "control-plane" as const, addresses: ["198.51.100.10"] },
+      { name: "w1", role: "worker" as const, addresses: ["198.51.100.11"] },
+      { name: "w2", role: "worker" as const, addresses: ["198.51.100.12"] },
+    ],
+  };
+
+  it("exports the table's size and its nodes without a WireGuard peer, read at scrape time", async () => {
+    const m = new Metrics();
+    let allowed = ["198.51.100.10/32", "198.51.100.11/32"];
+    const told: string[][] = [];
+    m.watchTable({ localNodeName: "w2", table: () => table, allowedIps: async () => allowed, onWithoutPeer: (names) => told.push(names) });
+    let text = await m.registry.metrics();
+    expect(text).toMatch(/^node_router_table_nodes 3$/m);
+    expect(text).toMatch(/^node_router_table_nodes_without_peer 0$/m);
+    allowed = ["198.51.100.11/32"];
+    text = await m.registry.metrics();
+    expect(text).toMatch(/^node_router_table_nodes_without_peer 1$/m);
+    expect(told).toEqual([[], ["cp"]]);
+  });
+
+  it("reports NaN and counts errors{kind=\"wireguard\"} when the device cannot be read", async () => {
+    const m = new Metrics();
+    const reasons: string[] = [];
+    m.watchTable({ localNodeName: "w2", table: () => table, allowedIps: async () => { throw new Error("wg: not found"); }, onReadError: (e) => reasons.push(e) });
+    const text = await m.registry.metrics();
+    // prom-client writes NaN as "Nan", which Prometheus parses (case-insensitively) as NaN.
+    expect(text).toMatch(/^node_router_table_nodes_without_peer nan$/im);
+    // Series are written concurrently: the error counted during one scrape shows in the next.
+    expect(await m.registry.metrics()).toMatch(/^node_router_errors_total\{kind="wireguard"\} 1$/m);
+    expect(reasons).toEqual(["wg: not found", "wg: not found"]);
+  });
+
+  it("has no node-table series without a table", async () => {
+    const text = await new Metrics().registry.metrics();
+    expect(text).not.toContain("node_router_table_nodes");
+    expect(text).toMatch(/^node_router_errors_total\{kind="wireguard"\} 0$/m);
+  });
+});
