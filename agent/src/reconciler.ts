@@ -118,18 +118,21 @@ export class Reconciler {
       const { nodes, ciliumNodes } = this.source();
       this.setCluster(nodes, ciliumNodes);
     }
-    const [link, current] = reads ? await reads : [undefined, this.known!];
-    const deviceUp = link ? link.exists && link.up : this.deviceUp!;
-    this.deviceUp = deviceUp;
     const identity = table ? this.identity.resolve(table, this.nodes) : { nodes: this.nodes, problems: [] };
     const nodes = this.trackDepartures(identity.nodes);
-    const desired = computeDesired({ localNodeName: this.localNodeName, nodes, deviceUp, settings: this.settings, clusterPodCidrs: table?.podCidrs }, this.memo);
-    // The guard and the routes are loaded at the same time (different kernel subsystems, each
-    // change atomic in itself): a node added to the table is guarded and steered in this step,
-    // and one whose grace ended leaves both in the same step. Every state in between is at least
-    // as closed as the one before or after it. A whole guard load (start, resync) is an nft
-    // process of its own, so it runs beside the route apply instead of before it.
+    // The guard does not depend on the kernel reads: it is loaded while they and the route apply
+    // run (different kernel subsystems, each change atomic in itself; a whole load at start or
+    // resync is an nft process of its own). A node added to the table is guarded and steered in
+    // this step, one whose grace ended leaves both in this step, and every state in between is
+    // at least as closed as the one before or after it.
     const guardDone = table && this.options.guard ? this.applyGuard(table, nodes, readKernel) : undefined;
+    const [link, current] = reads ? await reads.catch(async (e: unknown) => {
+      await guardDone; // a step ends only when its guard change did
+      throw e;
+    }) : [undefined, this.known!];
+    const deviceUp = link ? link.exists && link.up : this.deviceUp!;
+    this.deviceUp = deviceUp;
+    const desired = computeDesired({ localNodeName: this.localNodeName, nodes, deviceUp, settings: this.settings, clusterPodCidrs: table?.podCidrs }, this.memo);
     const plan = diff(desired, current, { prune: this.synced });
     let errors: ApplyError[] = [];
     let guard: GuardResult | undefined;
