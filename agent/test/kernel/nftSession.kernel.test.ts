@@ -172,6 +172,7 @@ describe("NftSession children", () => {
     expect(await killed.run([add("198.51.100.41")])).toBe("");
     const hung = new NftSession([], fakeNft("hangs-too", "exec sleep 600"), 200);
     const hanging = hung.run([add("198.51.100.42")]);
+    while (hung.pid === undefined) await new Promise((r) => setImmediate(r)); // run() starts the child a tick later
     const started = [...runningChildren().keys()].filter((p) => !before.has(p));
     expect(started).toHaveLength(3);
     process.kill(killed.pid!, "SIGKILL");
