@@ -2,14 +2,16 @@
 //   sudo npm run bench:agent                       # = tsc -p tsconfig.build.json && node dist/agent/bench/agentBench.js
 //   sudo npm run bench:agent -- --baseline DIR     # side by side with another build (prepareBaseline.sh)
 //   node dist/agent/bench/agentBench.js --quick --only reconcile,process
-// 1. reconcile: 100 / 1,000 / 5,000 simulated remote nodes, IPv4-only and dual stack, each size
-//    in a FRESH child process started with the image's node flags (agent/Dockerfile ENTRYPOINT):
+// Every part measures the SHIPPED configuration first - a node table (file), the cluster's whole
+// pod CIDRs steered, the egress guard kept by every step - and identity from the API alone
+// ("no table") beside it.
+// 1. reconcile: 100 / 1,000 / 5,000 simulated remote nodes, IPv4-only and dual stack, both modes,
+//    each in a FRESH child process started with the image's node flags (agent/Dockerfile ENTRYPOINT):
 //    rules, full reconcile from empty, restart adoption, one node joining, memory by phase.
 // 2. process: the real agent (main.js) against the lab's API stand-in serving 5,000 realistic
-//    Nodes and CiliumNodes: RSS after full apply + resyncs + one join, peak RSS, start to applied.
-// 3. table: before/after the node table (whole pod CIDRs, guard): routes, full reconcile, one join
-//    (tableBench.ts).
-// 4. packets: per-packet cost of host-originated traffic to a NON-cluster address: rules, routes
+//    Nodes and CiliumNodes, with and without a table file: RSS after full apply + resyncs + one
+//    join (and its children's), peak RSS, start to applied.
+// 3. packets: per-packet cost of host-originated traffic to a NON-cluster address: rules, routes
 //    and guard for 5,000 nodes against a node with only Cilium's rules, the guard's own cost and
 //    its floor, the one-rule-per-destination design (packetBench.ts).
 import { execFileSync, spawnSync } from "node:child_process";
@@ -20,16 +22,18 @@ import { cleanupNamespaces } from "./benchNet";
 import { imageNodeFlags } from "./imageFlags";
 import { fmt } from "./memory";
 import { packetBench, printPackets } from "./packetBench";
-import { printTable, tableBench } from "./tableBench";
 import { processBench, type AgentVariant, type ProcessRow } from "./processBench";
-import { reconcileChild, type ReconcileRow } from "./reconcileChild";
+import { reconcileChild, type Mode, type ReconcileRow } from "./reconcileChild";
 
 const QUICK = process.argv.includes("--quick");
-const SIZES = [100, 1000, 5000];
-const REPEATS = QUICK ? 3 : 7;
 const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
-const ONLY = (arg("--only") ?? "reconcile,process,table,packets").split(",");
+const SIZES = (arg("--sizes") ?? "100,1000,5000").split(",").map(Number);
+const REPEATS = QUICK ? 3 : 7;
+const ONLY = (arg("--only") ?? "reconcile,process,packets").split(",");
+const MODES: Mode[] = (arg("--modes") ?? "table,no-table").split(",") as Mode[];
 const THIS_ROOT = resolve(__dirname, "..", "..", "..");
+const TARGET_NODES = 5000;
+const MODE_LABEL: Record<Mode, string> = { table: "node table", "no-table": "no table" };
 
 const settings = parseSettings([], { NODE_NAME: "local" });
 
@@ -53,56 +57,65 @@ function builds(): Build[] {
   }
   list.push(here);
   // The same build without node flags: what the flags alone are worth.
-  if (here.nodeFlags.length > 0) list.push({ ...here, label: "this, no flags", nodeFlags: [] });
+  if (here.nodeFlags.length > 0 && !process.argv.includes("--no-flagless")) list.push({ ...here, label: "this, no flags", nodeFlags: [] });
   return list;
 }
 
 /** Runs one size in a fresh process of the given build (its agentBench.js --child) and returns its row. */
-function reconcileInChild(b: Build, n: number, dual: boolean): ReconcileRow {
-  const args = [...b.nodeFlags, join(b.dist, "agent", "bench", "agentBench.js"), "--child", String(n), dual ? "dual" : "ipv4", ...(QUICK ? ["--quick"] : [])];
+function reconcileInChild(b: Build, n: number, dual: boolean, mode: Mode): ReconcileRow {
+  const args = [...b.nodeFlags, join(b.dist, "agent", "bench", "agentBench.js"), "--child", String(n), dual ? "dual" : "ipv4", mode, ...(QUICK ? ["--quick"] : [])];
   const r = spawnSync(process.execPath, args, { encoding: "utf8", maxBuffer: 1 << 24 });
-  if (r.status !== 0) throw new Error(`benchmark child (${b.label}) for ${n} nodes failed: ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`benchmark child (${b.label}, ${mode}) for ${n} nodes failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split("\n").pop()!) as ReconcileRow;
 }
 
-function printReconcile(rows: (ReconcileRow & { label: string })[]): void {
-  console.log("\nnode-router reconcile (medians of %d; each size in a fresh process, builds interleaved)", REPEATS);
-  console.log("build            nodes  family  ip-rules  routes  full-from-empty-ms (first)  adopt-restart-ms  one-node-join-ms  rss-MB (modules loaded)");
+type Row = ReconcileRow & { label: string; mode: Mode };
+
+function printReconcile(rows: Row[]): void {
+  console.log("\nnode-router reconcile (medians of %d; each row a fresh process; builds interleaved size by size)", REPEATS);
+  console.log('"node table": the shipped configuration (table file, whole pod CIDRs, egress guard loaded in the same step); "no table": identity from the API');
+  console.log("join = re-read of the table file (shown in brackets) + the step; full and adoption include loading the whole guard (guard-load: that load alone)");
+  console.log("build            mode        nodes  family  ip-rules  routes  full-from-empty-ms (first)  adopt-restart-ms  one-node-join-ms (table re-read)  guard-load-ms  rss-MB (modules loaded)");
   for (const r of rows) {
-    console.log(`${r.label.padEnd(15)}  ${String(r.nodes).padStart(5)}  ${r.family.padEnd(6)}  ${String(r.rules).padStart(8)}  ${String(r.routes).padStart(6)}  ${fmt(r.fullMs, 18, 1)} (${fmt(r.firstFullMs, 4)})  ${fmt(r.adoptMs, 16, 1)}  ${fmt(r.joinMs, 16, 1)}  ${fmt(r.rssMB)} (${fmt(r.runtimeRssMB, 3)})`);
+    const read = r.tableReadMs === undefined ? "" : `(${fmt(r.tableReadMs, 4, 1)})`;
+    console.log(`${r.label.padEnd(15)}  ${MODE_LABEL[r.mode].padEnd(10)}  ${String(r.nodes).padStart(5)}  ${r.family.padEnd(6)}  ${String(r.rules).padStart(8)}  ${String(r.routes).padStart(6)}  ${fmt(r.fullMs, 18, 1)} (${fmt(r.firstFullMs, 4)})  ${fmt(r.adoptMs, 16, 1)}  ${fmt(r.joinMs, 16, 1)} ${read.padEnd(15)}  ${fmt(r.guardLoadMs, 13, 1)}  ${fmt(r.rssMB)} (${fmt(r.runtimeRssMB, 3)})`);
   }
-  const phased = rows.filter((r) => r.phases && r.nodes === Math.max(...SIZES));
+  const phased = rows.filter((r) => r.phases && r.nodes === TARGET_NODES);
   if (phased.length === 0) return;
-  console.log("\nmemory by phase, %d nodes (MB; rss = anon + file-backed; file-backed is mostly the node binary, shared)", Math.max(...SIZES));
-  console.log("build            family  phase     rss   anon   file  heap-total  heap-used  external");
+  console.log("\nmemory by phase, %d nodes (MB; rss = anon + file-backed; file-backed is mostly the node binary, shared)", TARGET_NODES);
+  console.log("build            mode        family  phase     rss   anon   file  heap-total  heap-used  external");
   for (const r of phased) {
     for (const [phase, m] of Object.entries(r.phases!)) {
-      console.log(`${r.label.padEnd(15)}  ${r.family.padEnd(6)}  ${phase.padEnd(8)} ${fmt(m.rssMB, 4)} ${fmt(m.anonMB)} ${fmt(m.fileMB)} ${fmt(m.heapTotalMB, 11)} ${fmt(m.heapUsedMB, 10)} ${fmt(m.externalMB, 9)}`);
+      console.log(`${r.label.padEnd(15)}  ${MODE_LABEL[r.mode].padEnd(10)}  ${r.family.padEnd(6)}  ${phase.padEnd(8)} ${fmt(m.rssMB, 4)} ${fmt(m.anonMB)} ${fmt(m.fileMB)} ${fmt(m.heapTotalMB, 11)} ${fmt(m.heapUsedMB, 10)} ${fmt(m.externalMB, 9)}`);
     }
   }
 }
 
 function printProcess(rows: ProcessRow[]): void {
-  console.log("\nthe real agent process against the API stand-in (5,000 realistic Nodes + CiliumNodes; resync every 2 s)");
-  console.log("build            family  routes  start-to-applied-ms  rss-MB after apply+2 resyncs+join (anon/file)  peak-rss-MB");
+  console.log("\nthe real agent process against the API stand-in (5,000 realistic Nodes + CiliumNodes; resync every 2 s; with a node table: the table file too)");
+  console.log("children = the agent's long-running ip and nft children together (not in the agent's RSS)");
+  console.log("build            mode        family  routes  start-to-applied-ms  rss-MB after apply+2 resyncs+join (anon/file)  peak-rss-MB  children-rss-MB");
   for (const r of rows) {
-    console.log(`${r.label.padEnd(15)}  ${r.family.padEnd(6)}  ${String(r.routes).padStart(6)}  ${fmt(r.startToAppliedMs, 19)}  ${fmt(r.joined.rssMB, 6)} (${fmt(r.joined.anonMB, 3)}/${fmt(r.joined.fileMB, 3)})${" ".repeat(30)}${fmt(r.joined.peakMB, 6)}`);
+    console.log(`${r.label.padEnd(15)}  ${MODE_LABEL[r.mode ?? "no-table"].padEnd(10)}  ${r.family.padEnd(6)}  ${String(r.routes).padStart(6)}  ${fmt(r.startToAppliedMs, 19)}  ${fmt(r.joined.rssMB, 6)} (${fmt(r.joined.anonMB, 3)}/${fmt(r.joined.fileMB, 3)})${" ".repeat(30)}${fmt(r.joined.peakMB, 6)}  ${fmt(r.childrenRssMB, 15)}`);
   }
 }
 
-function printTargets(rows: (ReconcileRow & { label: string })[], proc: ProcessRow[]): void {
-  console.log("\ntargets at 5,000 remote nodes (this build; the process row is the real agent)");
+function printTargets(rows: Row[], proc: ProcessRow[]): void {
+  console.log("\ntargets at %d remote nodes (this build; \"process\" is the real agent)", TARGET_NODES);
   const check = (what: string, value: number | undefined, limit: number) =>
-    value !== undefined && console.log(`  ${what.padEnd(44)} ${fmt(value, 7, 1)} < ${String(limit).padEnd(4)} ${value < limit ? "met" : "NOT MET"}`);
-  for (const family of ["ipv4", "dual"]) {
-    const r = rows.find((x) => x.label === "this build" && x.nodes === 5000 && x.family === family);
-    const p = proc.find((x) => x.label === "this build" && x.family === family);
-    const rssLimit = family === "ipv4" ? 100 : 120;
-    check(`${family}: RSS after apply+resync+join (bench), MB`, r?.rssMB, rssLimit);
-    check(`${family}: RSS, real agent process, MB`, p?.joined.rssMB, rssLimit);
-    check(`${family}: full reconcile from empty, ms`, r?.fullMs, family === "ipv4" ? 150 : 250);
-    check(`${family}: one node joining, ms`, r?.joinMs, 10);
-    check(`${family}: adopt on restart, ms`, r?.adoptMs, 100);
+    value !== undefined && console.log(`  ${what.padEnd(56)} ${fmt(value, 7, 1)} < ${String(limit).padEnd(4)} ${value < limit ? "met" : "NOT MET"}`);
+  for (const mode of MODES) {
+    for (const family of ["ipv4", "dual"]) {
+      const r = rows.find((x) => x.label === "this build" && x.nodes === TARGET_NODES && x.family === family && x.mode === mode);
+      const p = proc.find((x) => x.label === "this build" && x.family === family && (x.mode ?? "no-table") === mode);
+      const rssLimit = family === "ipv4" ? 100 : 120;
+      const what = (s: string) => `${MODE_LABEL[mode]}, ${family}: ${s}`;
+      check(what("RSS after apply+resync+join (bench), MB"), r?.rssMB, rssLimit);
+      check(what("RSS, real agent process, MB"), p?.joined.rssMB, rssLimit);
+      check(what("full reconcile from empty, ms"), r?.fullMs, family === "ipv4" ? 150 : 250);
+      check(what("one node joining, ms"), r?.joinMs, 10);
+      check(what("adopt on restart, ms"), r?.adoptMs, 100);
+    }
   }
 }
 
@@ -124,34 +137,35 @@ async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error("the benchmark needs root (network namespaces)");
   const child = process.argv.indexOf("--child");
   if (child >= 0) {
-    const row = await reconcileChild(Number(process.argv[child + 1]), process.argv[child + 2] === "dual", REPEATS);
+    const [n, family, mode] = process.argv.slice(child + 1, child + 4);
+    const row = await reconcileChild(Number(n), family === "dual", mode === "table" ? "table" : "no-table", REPEATS);
     process.stdout.write(JSON.stringify(row) + "\n");
     return;
   }
   execFileSync("ip", ["-V"]);
   const list = builds();
   console.log(`builds: ${list.map((b) => `${b.label} = ${b.dist} [${b.nodeFlags.join(" ") || "no node flags"}]`).join("; ")}`);
-  const rows: (ReconcileRow & { label: string })[] = [];
+  const rows: Row[] = [];
   if (ONLY.includes("reconcile")) {
-    for (const dual of [false, true]) for (const n of SIZES) for (const b of list) rows.push({ ...reconcileInChild(b, n, dual), label: b.label });
+    for (const dual of [false, true]) for (const n of SIZES) for (const mode of MODES) for (const b of list) {
+      rows.push({ ...reconcileInChild(b, n, dual, mode), label: b.label, mode });
+    }
   }
   const proc: ProcessRow[] = [];
   if (ONLY.includes("process")) {
-    for (const dual of [false, true]) for (const b of list.filter((x) => x.label !== "this, no flags")) {
+    for (const dual of [false, true]) for (const mode of MODES) for (const b of list.filter((x) => x.label !== "this, no flags")) {
       const variant: AgentVariant = { label: b.label, mainJs: join(b.dist, "agent", "src", "main.js"), nodeFlags: b.nodeFlags };
-      proc.push(await processBench(variant, 5000, dual));
+      proc.push(await processBench(variant, TARGET_NODES, dual, mode === "table"));
     }
   }
   const runtime = runtimeBaseline(list);
-  const table = ONLY.includes("table") ? await tableBench([1000, 5000], REPEATS, settings) : undefined;
-  const packets = ONLY.includes("packets") ? await packetBench(5000, QUICK, settings) : undefined;
+  const packets = ONLY.includes("packets") ? await packetBench(TARGET_NODES, QUICK, settings) : undefined;
   if (rows.length > 0) printReconcile(rows);
   console.log(`\nRSS right after start, MB: ${Object.entries(runtime).map(([k, v]) => `${k} ${v.toFixed(0)}`).join("; ")}`);
   if (proc.length > 0) printProcess(proc);
   printTargets(rows, proc);
-  if (table) printTable(table, REPEATS);
   if (packets) printPackets(packets);
-  console.log("\n" + JSON.stringify({ reconcile: rows, process: proc, runtime, table, packets }, null, 2));
+  console.log("\n" + JSON.stringify({ reconcile: rows, process: proc, runtime, packets }, null, 2));
 }
 
 process.on("exit", cleanupNamespaces);

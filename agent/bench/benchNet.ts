@@ -1,6 +1,8 @@
 // Shared helpers of the benchmark: namespaces (unique prefix, always cleaned up), simulated
-// Kubernetes objects and small statistics.
+// Kubernetes objects, the node table a program would publish for them, and small statistics.
 import { execFileSync, spawnSync } from "node:child_process";
+import { renameSync, writeFileSync } from "node:fs";
+import type { NodeTable } from "../src/nodeTable";
 
 const ID = `nrb${process.pid}`;
 const namespaces: string[] = [];
@@ -36,7 +38,28 @@ export function remoteNode(i: number, dual: boolean): Record<string, unknown> {
   return { metadata: { name: `n${i}`, labels: i < 3 ? { "node-role.kubernetes.io/control-plane": "" } : {} }, spec: { podCIDRs }, status: { addresses } };
 }
 
+/** This node. Its pod CIDRs lie inside the cluster's (benchTable), as they do in a real cluster. */
 export function localNode(address4: string, dual: boolean): Record<string, unknown> {
   const addresses = [{ type: "InternalIP", address: address4 }, ...(dual ? [{ type: "InternalIP", address: "2001:db8:ff::1" }] : [])];
-  return { metadata: { name: "local" }, spec: { podCIDRs: ["198.51.100.128/25"] }, status: { addresses } };
+  return { metadata: { name: "local" }, spec: { podCIDRs: ["198.19.255.0/24", ...(dual ? ["2001:db8:1:ffff::/64"] : [])] }, status: { addresses } };
+}
+
+/** A table node for remote node i, as the program would list it (same addresses as remoteNode). */
+export function tableEntry(i: number, dual: boolean): NodeTable["nodes"][number] {
+  const obj = remoteNode(i, dual) as { metadata: { name: string; labels: Record<string, string> }; status: { addresses: { address: string }[] } };
+  const role = "node-role.kubernetes.io/control-plane" in obj.metadata.labels ? "control-plane" as const : "worker" as const;
+  return { name: obj.metadata.name, role, addresses: obj.status.addresses.map((a) => a.address) };
+}
+
+/** The node table a program would publish for this node and remote nodes 0..n-1 (and `extra` ones). */
+export function benchTable(n: number, local: string, dual = false, extra: number[] = []): NodeTable {
+  const nodes = [...Array.from({ length: n }, (_, i) => i), ...extra].map((i) => tableEntry(i, dual));
+  const localAddresses = [local, ...(dual ? ["2001:db8:ff::1"] : [])];
+  return { podCidrs: ["198.19.0.0/16", ...(dual ? ["2001:db8:1::/48"] : [])], nodes: [{ name: "local", role: "worker", addresses: localAddresses }, ...nodes] };
+}
+
+/** Replaces the table file in one step (kubelet swaps a ConfigMap's files atomically too). */
+export function writeTable(path: string, table: NodeTable): void {
+  writeFileSync(`${path}.new`, JSON.stringify(table));
+  renameSync(`${path}.new`, path);
 }

@@ -20,10 +20,9 @@ import { cpus } from "node:os";
 import { GUARD_TABLE } from "../src/guard";
 import { NftGuard } from "../src/guardKernel";
 import { Iproute2Kernel, ownershipFrom } from "../src/kernel";
-import type { NodeTable } from "../src/nodeTable";
 import { Reconciler } from "../src/reconciler";
 import { OWNED_PRIORITY_SPAN, parseSettings, type Settings } from "../src/settings";
-import { cleanupNamespaces, ip, localNode, median, netns, remoteNode } from "./benchNet";
+import { benchTable, cleanupNamespaces, ip, localNode, median, netns, remoteNode } from "./benchNet";
 
 const SENDERS = ["none", "ours", "rulePerDest", "cilium", "ciliumCt", "ciliumEmpty", "ciliumGuard", "ciliumFull"] as const;
 type Sender = (typeof SENDERS)[number];
@@ -51,15 +50,6 @@ export interface PacketResult {
   /** Best packets/s of the baseline over best packets/s with the state: noise from other work on
    * the machine only ever slows a run down, so the best run is the closest to the intrinsic cost. */
   bestCost: Record<Comparison, number>;
-}
-
-/** The table a program would publish for the benchmark's N remote nodes (same addresses as remoteNode). */
-export function benchTable(n: number, local: string): NodeTable {
-  const nodes = Array.from({ length: n }, (_, i) => {
-    const obj = remoteNode(i, false) as { metadata: { name: string; labels: Record<string, string> }; status: { addresses: { address: string }[] } };
-    return { name: obj.metadata.name, role: "node-role.kubernetes.io/control-plane" in obj.metadata.labels ? "control-plane" as const : "worker" as const, addresses: [obj.status.addresses[0].address] };
-  });
-  return { podCidrs: ["198.19.0.0/16"], nodes: [{ name: "local", role: "worker", addresses: [local] }, ...nodes] };
 }
 
 async function install(ns: string, n: number, local: string, settings: Settings, o: { table: boolean; routes: boolean }): Promise<void> {

@@ -1,20 +1,38 @@
-// One benchmark size in a FRESH process (agentBench.ts starts it with --child N ipv4|dual):
+// One benchmark size in a FRESH process (agentBench.ts starts it with --child N ipv4|dual table|no-table):
 // rules installed, full reconcile from empty, restart adoption, one node joining, and memory by
 // phase. Prints one JSON row on stdout. The process loads what the real agent loads (main.js),
 // so its RSS includes the agent's libraries.
+//
+// "table" is the shipped configuration, built the way main.ts builds it: the node table is a
+// file read by NodeTableFile, the cluster's whole pod CIDRs are steered, and every step keeps
+// the egress guard (real nft) in line. A node joining is then a table change: the program adds
+// the node to the table file (and its objects appear in the API); the join is timed from the
+// re-read of the file to the end of the step. "no-table" is identity from the API alone.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { planSize } from "../src/diff";
+import { guardRuleset } from "../src/guard";
+import { NftGuard } from "../src/guardKernel";
 import "../src/informers";
 import { Iproute2Kernel, ownershipFrom } from "../src/kernel";
 import { createLogger } from "../src/log";
 import { Metrics } from "../src/metrics";
+import { NodeTableFile } from "../src/nodeTableFile";
 import { Reconciler, uninstall } from "../src/reconciler";
 import { OWNED_PRIORITY_SPAN, parseSettings } from "../src/settings";
-import { cleanupNamespaces, ip, localNode, median, ms, netns, remoteNode } from "./benchNet";
+import { benchTable, cleanupNamespaces, ip, localNode, median, ms, netns, remoteNode, writeTable } from "./benchNet";
 import { selfMemory, type MemorySample } from "./memory";
 
+export type Mode = "table" | "no-table";
+
 export interface ReconcileRow {
-  nodes: number; family: string; rules: number; routes: number;
+  nodes: number; family: string; mode?: Mode; rules: number; routes: number;
   firstFullMs: number; fullMs: number; adoptMs: number; joinMs: number;
+  /** Table mode: the part of a join spent re-reading and parsing the table file. */
+  tableReadMs?: number;
+  /** Table mode: loading the whole guard alone (part of every full reconcile and adoption). */
+  guardLoadMs?: number;
   rssMB: number; heapMB: number; runtimeRssMB: number;
   /** Memory after: loading the agent's modules, the first full apply, a resync, one join. */
   phases?: Record<"loaded" | "applied" | "resynced" | "joined", MemorySample>;
@@ -32,73 +50,105 @@ export function nodeNamespace(suffix: string, address4: string): string {
   return ns;
 }
 
-export async function reconcileChild(n: number, dual: boolean, repeats: number): Promise<ReconcileRow> {
+/** Ends long-running children of a port, whichever build it comes from. */
+const close = (x: object) => (x as { close?: () => void }).close?.();
+
+export async function reconcileChild(n: number, dual: boolean, mode: Mode, repeats: number): Promise<ReconcileRow> {
   const settings = parseSettings([], { NODE_NAME: "local" });
   new Metrics();
   createLogger("info");
   const loaded = selfMemory();
-  const ns = nodeNamespace(`r${n}${dual ? "d" : "4"}`, "198.51.100.1");
+  const ns = nodeNamespace(`r${n}${dual ? "d" : "4"}${mode === "table" ? "t" : "n"}`, "198.51.100.1");
+  const dir = mkdtempSync(join(tmpdir(), "nr-bench-table-"));
+  const tablePath = join(dir, "node-table.json");
   const port = new Iproute2Kernel(ownershipFrom(settings, OWNED_PRIORITY_SPAN), ns);
+  const guard = mode === "table" ? new NftGuard(ns) : undefined;
   try {
     let objects = [localNode("198.51.100.1", dual), ...Array.from({ length: n }, (_, i) => remoteNode(i, dual))];
-    // The informer cache hands out a new array and, for a changed node, a new object; the rest
-    // are the same objects as before.
-    const fresh = () => {
-      const r = new Reconciler(port, settings, "local", () => ({ nodes: objects, ciliumNodes: [] }));
+    let joined: number[] = [];
+    writeTable(tablePath, benchTable(n, "198.51.100.1", dual));
+    // As main.ts builds it. The file is re-read explicitly (no watch), so every read is timed.
+    const tableFile = () => new NodeTableFile({ path: tablePath, rereadMs: 3_600_000, onChange: () => undefined, onError: (m) => { throw new Error(m); } });
+    const fresh = async () => {
+      const table = guard ? tableFile() : undefined;
+      await table?.reload();
+      const r = new Reconciler(port, settings, "local", () => ({ nodes: objects, ciliumNodes: [] }), table ? { nodeTable: () => table.current(), guard } : {});
       r.markSynced();
-      return r;
+      return { r, table };
     };
+    const check = (result: Awaited<ReturnType<Reconciler["step"]>>, what: string) => {
+      if (!result || result.errors.length > 0 || result.guard?.error) throw new Error(`${what} failed: ${JSON.stringify(result?.errors.slice(0, 3) ?? "not synced")} ${result?.guard?.error ?? ""}`);
+      return result;
+    };
+    /** A node joining: its objects appear in the API and, with a table, it is added to the table file. */
+    const join = async (agent: { r: Reconciler; table?: NodeTableFile }, id: number) => {
+      objects = [...objects, remoteNode(id, dual)];
+      joined = [...joined, id];
+      if (agent.table) writeTable(tablePath, benchTable(n, "198.51.100.1", dual, joined));
+      const t0 = process.hrtime.bigint();
+      await agent.table?.reload();
+      const readMs = ms(t0);
+      const result = check(await agent.r.step({ readKernel: false }), "join");
+      if (result.plan.add.routes.length === 0) throw new Error("join did not add routes");
+      return { ms: ms(t0), readMs };
+    };
+
     // What an agent holding this state uses: a fresh process that applied everything from empty,
     // then resynced once (a full kernel read) and took one node joining. Measured before the
     // timing loops below, which create and drop many more states than an agent ever does.
-    let reconciler = fresh();
-    await uninstall(port);
+    await uninstall(port, guard);
+    let agent = await fresh();
     const t0 = process.hrtime.bigint();
-    const first = await reconciler.step({ readKernel: true });
+    check(await agent.r.step({ readKernel: true }), "apply");
     const full: number[] = [ms(t0)];
-    if (!first || first.errors.length > 0) throw new Error(`apply failed: ${JSON.stringify(first?.errors.slice(0, 3))}`);
     const applied = selfMemory();
-    await reconciler.step({ readKernel: true });
+    check(await agent.r.step({ readKernel: true }), "resync");
     const resynced = selfMemory();
-    objects = [...objects, remoteNode(n + 1000, dual)];
-    await reconciler.step({ readKernel: false });
-    const joined = selfMemory();
-    objects = objects.slice(0, -1);
+    await join(agent, n + 1000);
+    const joinedMemory = selfMemory();
 
     for (let rep = 1; rep < repeats; rep++) {
-      await uninstall(port);
-      reconciler = fresh();
+      await uninstall(port, guard);
+      agent = await fresh();
       const t0 = process.hrtime.bigint();
-      const result = await reconciler.step({ readKernel: true });
+      check(await agent.r.step({ readKernel: true }), "apply");
       full.push(ms(t0));
-      if (!result || result.errors.length > 0) throw new Error(`apply failed: ${JSON.stringify(result?.errors.slice(0, 3))}`);
     }
     const adopt: number[] = [];
     for (let rep = 0; rep < repeats; rep++) {
-      const restarted = fresh();
+      const restarted = await fresh();
       const t0 = process.hrtime.bigint();
-      const result = await restarted.step({ readKernel: true });
+      const result = check(await restarted.r.step({ readKernel: true }), "adoption");
       adopt.push(ms(t0));
-      if (planSize(result!.plan) !== 0) throw new Error("restart adoption changed something");
+      if (planSize(result.plan) !== 0) throw new Error("restart adoption changed something");
     }
-    const join: number[] = [];
-    for (let rep = 0; rep < repeats; rep++) {
-      objects = [...objects, remoteNode(n + rep, dual)];
-      const t0 = process.hrtime.bigint();
-      const result = await reconciler.step({ readKernel: false });
-      join.push(ms(t0));
-      if (!result || result.plan.add.routes.length === 0 || result.errors.length > 0) throw new Error("join did not add routes");
+    const joins: { ms: number; readMs: number }[] = [];
+    for (let rep = 0; rep < repeats; rep++) joins.push(await join(agent, n + 1001 + rep));
+    let guardLoadMs: number | undefined;
+    if (guard && agent.table) {
+      const t = agent.table.current()!;
+      const script = guardRuleset({ localNodeName: "local", nodes: t.nodes.map((x) => ({ name: x.name, addresses: x.addresses, controlPlane: x.role === "control-plane" })), podCidrs: t.podCidrs, settings });
+      const loads: number[] = [];
+      for (let rep = 0; rep < repeats; rep++) {
+        const t0 = process.hrtime.bigint();
+        await guard.apply(script);
+        loads.push(ms(t0));
+      }
+      guardLoadMs = median(loads);
     }
     const rules = ip(ns, "-4 rule show").trim().split("\n").length + ip(ns, "-6 rule show").trim().split("\n").length - 5; // minus the 5 default rules
     const owned = await port.readOwned();
     return {
-      nodes: n, family: dual ? "dual" : "ipv4", rules, routes: owned.routes.length,
-      firstFullMs: full[0], fullMs: median(full), adoptMs: median(adopt), joinMs: median(join),
-      rssMB: joined.rssMB, heapMB: joined.heapUsedMB ?? 0, runtimeRssMB: loaded.rssMB,
-      phases: { loaded, applied, resynced, joined }, nodeFlags: process.execArgv,
+      nodes: n, family: dual ? "dual" : "ipv4", mode, rules, routes: owned.routes.length,
+      firstFullMs: full[0], fullMs: median(full), adoptMs: median(adopt), joinMs: median(joins.map((j) => j.ms)),
+      tableReadMs: guard ? median(joins.map((j) => j.readMs)) : undefined, guardLoadMs,
+      rssMB: joinedMemory.rssMB, heapMB: joinedMemory.heapUsedMB ?? 0, runtimeRssMB: loaded.rssMB,
+      phases: { loaded, applied, resynced, joined: joinedMemory }, nodeFlags: process.execArgv,
     };
   } finally {
-    port.close();
+    close(port);
+    if (guard) close(guard);
+    rmSync(dir, { recursive: true, force: true });
     cleanupNamespaces();
   }
 }

@@ -84,10 +84,11 @@ export function guardShape(input: GuardInput): string {
 }
 
 /**
- * The element changes from `prev` to `next` as one nft transaction (deletes, then adds; a changed
- * verdict is both), or undefined when nothing changed. A node joining the table costs one element.
+ * The element changes from `prev` to `next`: nft commands for one transaction (deletes, then adds;
+ * a changed verdict is both), or undefined when nothing changed. A node joining the table costs
+ * one element.
  */
-export function guardElementUpdate(prev: GuardElements, next: GuardElements): string | undefined {
+export function guardElementUpdate(prev: GuardElements, next: GuardElements): string[] | undefined {
   const lines: string[] = [];
   for (const family of [4, 6] as const) {
     const gone = [...prev[family]].filter(([k, v]) => next[family].get(k) !== v).map(([k]) => k);
@@ -95,7 +96,7 @@ export function guardElementUpdate(prev: GuardElements, next: GuardElements): st
     if (gone.length > 0) lines.push(`delete element inet ${GUARD_TABLE} nodes${family} { ${gone.join(", ")} }`);
     if (added.length > 0) lines.push(`add element inet ${GUARD_TABLE} nodes${family} { ${added.join(", ")} }`);
   }
-  return lines.length > 0 ? lines.join("\n") + "\n" : undefined;
+  return lines.length > 0 ? lines : undefined;
 }
 
 /** The nft script (for `nft -f`): creates the table if needed, then replaces its whole content (rules, set

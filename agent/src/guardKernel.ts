@@ -1,12 +1,16 @@
 // The guard's door to the kernel: `nft -f -` with a generated script (one atomic transaction),
-// `nft -j list counters` for the drop counters. `netns` lets tests and the lab drive a network
-// namespace exactly the way production drives the host.
+// element changes through a long-running `nft -i` (nftSession.ts), `nft -j list counters` for
+// the drop counters. `netns` lets tests and the lab drive a network namespace exactly the way
+// production drives the host.
 import { spawn } from "node:child_process";
 import { GUARD_REASONS, GUARD_TABLE, guardRemoval, type GuardReason } from "./guard";
+import { NftSession } from "./nftSession";
 
 export interface GuardPort {
   /** Loads a script from guardRuleset(); rejects with nft's message when the kernel refuses it. */
   apply(script: string): Promise<void>;
+  /** Applies guardElementUpdate()'s commands as one transaction; rejects when nft refuses them. */
+  update(commands: string[]): Promise<void>;
   /** Deletes the guard's table; true if there was one. */
   remove(): Promise<boolean>;
   /** Dropped packets per reason; undefined when the guard is not installed. */
@@ -14,6 +18,9 @@ export interface GuardPort {
 }
 
 export class NftGuard implements GuardPort {
+  /** Started by the first update(); the one-shot commands (guard apply, uninstall) never need it. */
+  private session?: NftSession;
+
   constructor(private readonly netns?: string, private readonly nftBinary = "nft") {}
 
   private run(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -33,6 +40,17 @@ export class NftGuard implements GuardPort {
   async apply(script: string): Promise<void> {
     const r = await this.run(["-f", "-"], script);
     if (r.code !== 0) throw new Error(`nft -f refused the guard: ${r.stderr.trim().slice(0, 2000)}`);
+  }
+
+  async update(commands: string[]): Promise<void> {
+    this.session ??= new NftSession(this.netns ? ["ip", "netns", "exec", this.netns] : [], this.nftBinary);
+    const refused = await this.session.run(commands);
+    if (refused) throw new Error(`nft refused the guard's element update: ${refused.slice(0, 2000)}`);
+  }
+
+  /** Ends the long-running nft (tests, benchmark); the agent keeps it for its lifetime. */
+  close(): void {
+    this.session?.close();
   }
 
   async remove(): Promise<boolean> {

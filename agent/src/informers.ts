@@ -35,28 +35,38 @@ export interface InformerTuning {
   watchSeconds?: number;
 }
 
-// Fields the agent never reads and that make up most of a real object (a kubelet's Node is
-// 5-15 KB of JSON, mostly images and conditions; a CiliumNode's status holds its IP allocations).
-// Dropped before caching: at 5,000 nodes they would cost tens of megabytes on every node.
-const NODE_STATUS_UNUSED = ["images", "conditions", "volumesInUse", "volumesAttached", "nodeInfo", "daemonEndpoints", "capacity", "allocatable", "config", "runtimeHandlers", "features"];
-
-/** A copy without the given keys. Built fresh rather than with `delete`, which would turn every
- *  cached object into a slower, larger dictionary-mode object. */
-function omit<T extends object>(o: T, keys: readonly string[]): T {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) if (!keys.includes(k)) out[k] = v;
-  return out as T;
-}
-
+// What the agent reads of each object (nodes.ts): a Node's name, labels, status.addresses and
+// spec.podCIDRs; a CiliumNode's name, spec.addresses and spec.ipam.podCIDRs; resourceVersion for
+// the cache. Only that is kept: a real Node is 5-15 KB of JSON (managed fields, images,
+// conditions, annotations, node info), a CiliumNode carries its IP allocations, and at 5,000
+// nodes the rest would cost megabytes on every node. An allowlist, not a list of what to drop, so
+// a field a new Kubernetes version adds costs nothing either. Values are kept as they came, well
+// formed or not: nodes.ts judges them and reports what is malformed.
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
+/** The listed keys of `o` that are present, in that order (absent keys stay absent). */
+function pick(o: unknown, keys: readonly string[]): Record<string, unknown> | undefined {
+  if (!isObject(o)) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}
+
+function keptMetadata(o: KubeObject, withLabels: boolean): KubeObject["metadata"] {
+  const m = o.metadata;
+  return { name: m.name, ...(m.resourceVersion !== undefined ? { resourceVersion: m.resourceVersion } : {}), ...(withLabels && m.labels !== undefined ? { labels: m.labels } : {}) };
+}
+
 export function trimNode(o: KubeObject): KubeObject {
-  const t = { ...o, metadata: omit(o.metadata, ["managedFields"]) };
-  return isObject(o.status) ? { ...t, status: omit(o.status, NODE_STATUS_UNUSED) } : t;
+  const spec = pick(o.spec, ["podCIDRs"]);
+  const status = pick(o.status, ["addresses"]);
+  return { metadata: keptMetadata(o, true), ...(spec ? { spec } : {}), ...(status ? { status } : {}) };
 }
 
 export function trimCiliumNode(o: KubeObject): KubeObject {
-  return { ...omit(o, ["status"]), metadata: omit(o.metadata, ["managedFields"]) };
+  const spec = pick(o.spec, ["addresses", "ipam"]);
+  if (spec?.ipam !== undefined) spec.ipam = isObject(spec.ipam) ? pick(spec.ipam, ["podCIDRs"]) : spec.ipam;
+  return { metadata: keptMetadata(o, false), ...(spec ? { spec } : {}) };
 }
 
 export async function startInformers(source: KubeConfigSource, cb: InformerCallbacks, log: Logger, metrics: Metrics, tuning: InformerTuning = {}): Promise<ClusterSource & { stop(): Promise<void> }> {

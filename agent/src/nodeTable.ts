@@ -43,8 +43,14 @@ function strictKeys(obj: Json, allowed: string[], where: string): void {
   }
 }
 
-/** Parses and validates a node table document; throws NodeTableError naming the entry at fault. */
-export function parseNodeTable(text: string): NodeTable {
+/**
+ * Parses and validates a node table document; throws NodeTableError naming the entry at fault.
+ * With `previous` (the last good table), an entry written exactly as that table's entry of the
+ * same name is that entry, the same object: it was validated then, only the checks across entries
+ * run again. A re-read after a node joined costs one entry's validation, and the reconciler's
+ * caches (keyed by object) see one changed node, not a new table.
+ */
+export function parseNodeTable(text: string, previous?: NodeTable): NodeTable {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -64,6 +70,9 @@ export function parseNodeTable(text: string): NodeTable {
     podCidrs.push(c);
   });
 
+  const samePods = previous !== undefined && sameStrings(podCidrs, previous.podCidrs);
+  const before = samePods ? new Map(previous.nodes.map((n) => [n.name, n])) : undefined;
+
   if (!Array.isArray(doc.nodes)) throw new NodeTableError(`nodes: must be a list of {"name", "role", "addresses"}`);
   const nodes: TableNode[] = [];
   const names = new Set<string>();
@@ -77,6 +86,16 @@ export function parseNodeTable(text: string): NodeTable {
     if (typeof name !== "string" || name.length > 253 || !NODE_NAME.test(name)) throw new NodeTableError(`${label}.name: must be a Kubernetes node name (lower-case DNS subdomain)`);
     if (names.has(name)) throw new NodeTableError(`${label}.name: node "${name}" is listed twice`);
     names.add(name);
+    const old = before?.get(name);
+    if (old && raw.role === old.role && sameStrings(raw.addresses, old.addresses)) {
+      old.addresses.forEach((addr, j) => {
+        const owner = owners.get(addr);
+        if (owner !== undefined) throw new NodeTableError(`${label}.addresses[${j}]: ${addr} is also an address of ${owner}; every address belongs to one node`);
+        owners.set(addr, `node "${name}"`);
+      });
+      nodes.push(old);
+      return;
+    }
     if (!ROLES.includes(raw.role as NodeRole)) throw new NodeTableError(`${label}.role: ${JSON.stringify(raw.role)} must be one of ${ROLES.join(", ")}`);
     if (!Array.isArray(raw.addresses) || raw.addresses.length === 0) throw new NodeTableError(`${label}.addresses: must be a non-empty list of host addresses`);
     const addresses: string[] = [];
@@ -93,10 +112,12 @@ export function parseNodeTable(text: string): NodeTable {
     });
     nodes.push({ name, role: raw.role as NodeRole, addresses });
   });
-  return { podCidrs, nodes };
+  return { podCidrs: samePods ? previous.podCidrs : podCidrs, nodes };
 }
 
-/** Stable text of a table, to tell whether a re-read changed anything. */
-export function tableKey(t: NodeTable): string {
-  return JSON.stringify(t);
+/** Same content, when unchanged entries are shared (parseNodeTable with `previous`): a compare of references. */
+export function sameTable(a: NodeTable | undefined, b: NodeTable): boolean {
+  return a !== undefined && a.podCidrs === b.podCidrs && a.nodes.length === b.nodes.length && a.nodes.every((n, i) => n === b.nodes[i]);
 }
+
+const sameStrings = (a: unknown, b: string[]) => Array.isArray(a) && a.length === b.length && a.every((x, i) => x === b[i]);

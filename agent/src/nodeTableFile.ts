@@ -6,7 +6,7 @@
 import { watch, type FSWatcher } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { NodeTableError, parseNodeTable, tableKey, type NodeTable } from "./nodeTable";
+import { NodeTableError, parseNodeTable, sameTable, type NodeTable } from "./nodeTable";
 
 export interface NodeTableFileOptions {
   path: string;
@@ -20,7 +20,8 @@ export interface NodeTableFileOptions {
 
 export class NodeTableFile {
   private table?: NodeTable;
-  private key = "";
+  /** The text the current table was parsed from: an unchanged file is not parsed again. */
+  private text = "";
   private lastError = "";
   private watcher?: FSWatcher;
   private timer?: NodeJS.Timeout;
@@ -78,18 +79,21 @@ export class NodeTableFile {
     } catch (e) {
       return this.report(`cannot read the node table ${this.o.path}: ${(e as Error).message}`);
     }
+    if (this.table && text === this.text) {
+      this.lastError = "";
+      return;
+    }
     let table: NodeTable;
     try {
-      table = parseNodeTable(text);
+      table = parseNodeTable(text, this.table);
     } catch (e) {
       if (!(e instanceof NodeTableError)) throw e;
       return this.report(`invalid node table ${this.o.path}: ${e.message}`);
     }
     this.lastError = "";
-    const key = tableKey(table);
-    if (key === this.key) return;
+    this.text = text;
+    if (sameTable(this.table, table)) return;
     this.table = table;
-    this.key = key;
     this.o.onChange(table);
   }
 

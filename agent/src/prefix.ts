@@ -84,15 +84,18 @@ export class PrefixCache {
 /** As ipaddr.js sees it: a canonical IPv4 prefix turned back into an address object. */
 const slowForm = (p: Prefix): [ipaddr.IPv4 | ipaddr.IPv6, number] => ("v4" in p ? [ipaddr.IPv4.parse(intToIPv4(p.v4.n)), p.v4.len] : p.other);
 
+const kind = (p: Prefix) => ("v4" in p ? "ipv4" : p.other[0].kind());
+
 /** True if the two prefixes share at least one address (one contains the other). */
 export function overlaps(a: Prefix, b: Prefix): boolean {
   if ("v4" in a && "v4" in b) {
     const len = Math.min(a.v4.len, b.v4.len);
     return networkOf(a.v4.n, len) === networkOf(b.v4.n, len);
   }
+  if (kind(a) !== kind(b)) return false;
   const [aa, al] = slowForm(a);
   const [ba, bl] = slowForm(b);
-  return aa.kind() === ba.kind() && (aa.match(ba, bl) || ba.match(aa, al));
+  return aa.match(ba, bl) || ba.match(aa, al);
 }
 
 /** True if prefix `inner` lies entirely inside prefix `outer`. */

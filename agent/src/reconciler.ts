@@ -118,17 +118,29 @@ export class Reconciler {
       const { nodes, ciliumNodes } = this.source();
       this.setCluster(nodes, ciliumNodes);
     }
-    const [link, current] = reads ? await reads : [undefined, this.known!];
-    const deviceUp = link ? link.exists && link.up : this.deviceUp!;
-    this.deviceUp = deviceUp;
     const identity = table ? this.identity.resolve(table, this.nodes) : { nodes: this.nodes, problems: [] };
     const nodes = this.trackDepartures(identity.nodes);
+    // The guard does not depend on the kernel reads: it is loaded while they and the route apply
+    // run (different kernel subsystems, each change atomic in itself; a whole load at start or
+    // resync is an nft process of its own). A node added to the table is guarded and steered in
+    // this step, one whose grace ended leaves both in this step, and every state in between is
+    // at least as closed as the one before or after it.
+    const guardDone = table && this.options.guard ? this.applyGuard(table, nodes, readKernel) : undefined;
+    const [link, current] = reads ? await reads.catch(async (e: unknown) => {
+      await guardDone; // a step ends only when its guard change did
+      throw e;
+    }) : [undefined, this.known!];
+    const deviceUp = link ? link.exists && link.up : this.deviceUp!;
+    this.deviceUp = deviceUp;
     const desired = computeDesired({ localNodeName: this.localNodeName, nodes, deviceUp, settings: this.settings, clusterPodCidrs: table?.podCidrs }, this.memo);
-    // The guard first: a node added to the table is guarded before its routes exist, and one
-    // whose grace ended leaves the guard in the same step as its routes.
-    const guard = table && this.options.guard ? await this.applyGuard(table, nodes, readKernel) : undefined;
     const plan = diff(desired, current, { prune: this.synced });
-    const errors = planSize(plan) > 0 ? await this.port.apply(plan) : [];
+    let errors: ApplyError[] = [];
+    let guard: GuardResult | undefined;
+    try {
+      if (planSize(plan) > 0) errors = await this.port.apply(plan);
+    } finally {
+      guard = await guardDone; // never rejects; a step ends only when its guard change did
+    }
     // After a clean, pruning apply the owned kernel state is exactly the desired state. Keeping
     // the desired objects themselves lets the next diff match almost everything by identity.
     this.known = errors.length === 0 ? { rules: desired.rules, routes: desired.routes } : undefined;
@@ -168,7 +180,7 @@ export class Reconciler {
     try {
       if (!force && last && last.shape === loaded.shape) {
         const update = guardElementUpdate(last.elements, loaded.elements);
-        if (update) await port.apply(update);
+        if (update) await port.update(update);
         this.guardLoaded = loaded;
         return { applied: update !== undefined };
       }

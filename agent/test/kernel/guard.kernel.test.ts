@@ -116,7 +116,7 @@ describe("egress guard with the real nft", () => {
     );
     ip(bench.peer, `addr add 198.51.100.4/32 dev ${UNDERLAY}`);
     expect(tcp("198.51.100.4", 5000)).toBe("left");
-    await guard.apply(update!);
+    await guard.update(update!);
     expect(tcp("198.51.100.4", 5000)).toBe("dropped");
     expect(tcp("198.51.100.2", 5000)).toBe("left");
     expect(guardCli(["apply", "--node-name", "local"]).status).toBe(0); // back to TABLE, whole

@@ -110,13 +110,12 @@ describe("guard updates", () => {
       { name: "w3", addresses: ["198.51.100.13"], controlPlane: false },
     ] });
     expect(guardShape(after)).toBe(guardShape(before));
-    expect(guardElementUpdate(guardElements(before), guardElements(after))).toBe([
+    expect(guardElementUpdate(guardElements(before), guardElements(after))).toEqual([
       "delete element inet node_router_guard nodes4 { 198.51.100.12 }",
       "add element inet node_router_guard nodes4 { 198.51.100.12 : jump to_control_plane, 198.51.100.13 : jump to_node }",
       "delete element inet node_router_guard nodes6 { 2001:db8::12 }",
       "add element inet node_router_guard nodes6 { 2001:db8::12 : jump to_control_plane }",
-      "",
-    ].join("\n"));
+    ]);
     expect(guardElementUpdate(guardElements(after), guardElements(after))).toBeUndefined();
   });
 

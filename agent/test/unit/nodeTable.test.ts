@@ -1,6 +1,6 @@
 // The node table's parser: the format other parts produce (INTERFACES.md), strict, with errors
 // that name the entry and the fix.
-import { NodeTableError, parseNodeTable } from "../../src/nodeTable";
+import { NodeTableError, parseNodeTable, sameTable } from "../../src/nodeTable";
 
 const valid = {
   podCidrs: ["10.244.0.0/16", "2001:db8:42::/56"],
@@ -43,5 +43,32 @@ describe("parseNodeTable", () => {
   ])("rejects %s with an error naming the entry", (_what, doc, message) => {
     expect(() => parseNodeTable(doc)).toThrow(NodeTableError);
     expect(() => parseNodeTable(doc)).toThrow(message);
+  });
+});
+
+describe("parseNodeTable with the previous table", () => {
+  const doc = (nodes: object[], podCidrs = ["10.244.0.0/16"]) => JSON.stringify({ podCidrs, nodes });
+  const cp = { name: "cp", role: "control-plane", addresses: ["203.0.113.10"] };
+  const w1 = { name: "w1", role: "worker", addresses: ["203.0.113.11"] };
+  const w2 = { name: "w2", role: "worker", addresses: ["203.0.113.12", "2001:db8::12"] };
+  const prev = parseNodeTable(doc([cp, w1, w2]));
+
+  it("keeps the previous object of every unchanged entry and takes a new one for every changed entry", () => {
+    const next = parseNodeTable(doc([cp, { ...w1, role: "control-plane" }, { ...w2, addresses: ["203.0.113.12"] }, { name: "w3", role: "worker", addresses: ["203.0.113.13"] }]), prev);
+    expect(next.nodes[0]).toBe(prev.nodes[0]);
+    expect(next.nodes.slice(1).map((n) => prev.nodes.includes(n))).toEqual([false, false, false]);
+    expect(next.nodes.map((n) => `${n.name} ${n.role} ${n.addresses.join(",")}`)).toEqual([
+      "cp control-plane 203.0.113.10", "w1 control-plane 203.0.113.11", "w2 worker 203.0.113.12", "w3 worker 203.0.113.13",
+    ]);
+    expect(next.podCidrs).toBe(prev.podCidrs);
+    expect(sameTable(prev, parseNodeTable(doc([cp, w1, w2]), prev))).toBe(true);
+    expect(sameTable(prev, next)).toBe(false);
+  });
+
+  it("still checks an unchanged entry against the others, and everything again when the pod CIDRs change", () => {
+    expect(() => parseNodeTable(doc([cp, w1, w2, { name: "w4", role: "worker", addresses: ["2001:db8::12"] }]), prev)).toThrow(/2001:db8::12 is also an address of node "w2"/);
+    expect(() => parseNodeTable(doc([w1, cp, { ...cp }]), prev)).toThrow(/node "cp" is listed twice/);
+    expect(() => parseNodeTable(doc([cp, { ...w1, extra: 1 }]), prev)).toThrow(/unknown key "extra"/);
+    expect(() => parseNodeTable(doc([cp, w1], ["203.0.113.0/24"]), prev)).toThrow(/203.0.113.10 lies inside the pod CIDR 203.0.113.0\/24/);
   });
 });

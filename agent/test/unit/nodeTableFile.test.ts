@@ -47,6 +47,10 @@ describe("NodeTableFile", () => {
     publish(dir, 2, JSON.stringify(table(2)));
     await until("the second version", () => changes.length === 2);
     expect(file.current()?.nodes.map((n) => n.name)).toEqual(["cp", "w0", "w1"]);
+    // Unchanged entries are the same objects as before (the reconciler's caches key on them).
+    expect(changes[1].nodes[0]).toBe(changes[0].nodes[0]);
+    expect(changes[1].nodes[1]).toBe(changes[0].nodes[1]);
+    expect(changes[1].podCidrs).toBe(changes[0].podCidrs);
 
     publish(dir, 3, JSON.stringify({ ...table(3), nodez: [] }));
     await until("the error", () => errors.length === 1);
