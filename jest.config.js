@@ -5,7 +5,7 @@ const { join } = require("node:path");
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: "node",
-  roots: ["infra", "components", "agent", "policy", "lab", "test"].filter((d) => existsSync(join(__dirname, d))).map((d) => `<rootDir>/${d}`),
+  roots: ["infra", "components", "provider", "agent", "policy", "lab", "test"].filter((d) => existsSync(join(__dirname, d))).map((d) => `<rootDir>/${d}`),
   testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } }] },
   testTimeout: 60000,

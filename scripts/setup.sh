@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 need=()
 for pair in shellcheck:shellcheck cloud-init:cloud-init wireguard-go:wireguard-go wg:wireguard-tools \
             ip:iproute2 nft:nftables tcpdump:tcpdump ping:iputils-ping unshare:util-linux \
-            jq:jq openssl:openssl haproxy:haproxy etcd:etcd-server gpg:gnupg curl:curl promtool:prometheus; do
+            jq:jq openssl:openssl haproxy:haproxy etcd:etcd-server gpg:gnupg curl:curl promtool:prometheus \
+            python3:python3; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 if [ "${#need[@]}" -gt 0 ]; then
