@@ -5,7 +5,11 @@ import { request } from "node:http";
 export function unixRequest<T = unknown>(socketPath: string, method: string, path: string, body?: unknown, timeoutMs = 15_000): Promise<T> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = request({ socketPath, method, path, headers: payload ? { "content-type": "application/json" } : {}, timeout: timeoutMs }, (res) => {
+    // agent: false: a fresh connection per request. Node's default agent keeps connections alive,
+    // and the helper's server closes an idle one after 5 s: a request that picks it up just as the
+    // server closes it fails with EPIPE (seen when traffic resumed after an API outage). A unix
+    // socket connection costs next to nothing, so no request ever reuses one.
+    const req = request({ agent: false, socketPath, method, path, headers: payload ? { "content-type": "application/json" } : {}, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => {
