@@ -1,8 +1,8 @@
 // The real agent process (main.js, with the image's node flags) against the lab's API stand-in
 // serving 5,000 realistic Nodes and CiliumNodes, in a network namespace: its RSS after the full
-// apply, two resyncs and one node joining, its peak RSS (what a memory limit must allow), the RSS
-// of its long-running children (ip, nft) and the time from start to the last route of the full
-// apply. With a node table (the shipped configuration) the agent also reads a table file, which
+// apply, two resyncs and one node joining, and again 20 s later; its peak RSS (what a memory
+// limit must allow), the RSS of its long-running children (ip, nft) and the time from start to
+// the last route of the full apply. With a node table (the shipped configuration) the agent also reads a table file, which
 // the join rewrites. The agent and the stand-in run in the same namespace; the stand-in listens
 // on its loopback.
 import { spawnSync } from "node:child_process";
@@ -28,6 +28,8 @@ export interface AgentVariant {
 export interface ProcessRow {
   label: string; family: string; nodes: number; routes: number; mode?: "table" | "no-table";
   startToAppliedMs: number; joined: MemorySample;
+  /** SETTLE_SECONDS after `joined`, resyncs continuing: shows whether RSS keeps growing. */
+  settled: MemorySample;
   /** RSS of the agent's child processes together (long-running ip and nft), after the join. */
   childrenRssMB?: number;
 }
@@ -59,6 +61,8 @@ function descendantsRss(pid: number): number {
 }
 
 const RESYNC_SECONDS = 2;
+/** A second sample this long after the join (10 more resyncs): RSS settles or it grows. */
+const SETTLE_SECONDS = 20;
 
 function ownedRoutes(ns: string): number {
   let n = 0;
@@ -115,7 +119,9 @@ export async function processBench(variant: AgentVariant, nodes: number, dual: b
     await sleep(300);
     const joined = procMemory(child.pid!);
     const childrenRssMB = descendantsRss(child.pid!);
-    return { label: variant.label, family: dual ? "dual" : "ipv4", mode: withTable ? "table" : "no-table", nodes, routes: ownedRoutes(ns), startToAppliedMs, joined, childrenRssMB };
+    await sleep(SETTLE_SECONDS * 1000);
+    const settled = procMemory(child.pid!);
+    return { label: variant.label, family: dual ? "dual" : "ipv4", mode: withTable ? "table" : "no-table", nodes, routes: ownedRoutes(ns), startToAppliedMs, joined, settled, childrenRssMB };
   } finally {
     if (agent) await stopChild(agent, "SIGTERM", 5000);
     await api.stop();

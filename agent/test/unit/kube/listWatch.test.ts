@@ -1,7 +1,7 @@
 // The list/watch cache against the lab's API stand-in: pages, watch events, outages, 410 Gone,
 // bookmarks, garbage on the stream, backoff. The cache must never claim a list it did not get
 // and must keep the last known state while the API is away.
-import { ListWatch, type ListWatchOptions } from "../../../src/kube/listWatch";
+import { DEFAULT_PAGE_SIZE, ListWatch, type ListWatchOptions } from "../../../src/kube/listWatch";
 import { KubeTransport } from "../../../src/kube/transport";
 import { freePort, sleep, StandIn, until } from "./standIn";
 
@@ -61,6 +61,18 @@ describe("ListWatch", () => {
     expect(r.listed).toBe(1);
     expect(r.errors).toEqual([]);
     expect(api.requests.some((u) => u.includes("watch=true") && u.includes("allowWatchBookmarks=true"))).toBe(true);
+  });
+
+  it("lists in pages of DEFAULT_PAGE_SIZE (100) when no page size is given", async () => {
+    for (let i = 0; i < 150; i++) api.put(`n${String(i).padStart(3, "0")}`);
+    await api.start();
+    const r = follow(api, { pageSize: undefined });
+    await until("first list", () => r.listed === 1);
+    expect(DEFAULT_PAGE_SIZE).toBe(100);
+    expect(r.names()).toHaveLength(155);
+    const pages = api.requests.filter((u) => !u.includes("watch=true"));
+    expect(pages).toHaveLength(2); // 100 + 55
+    expect(pages.every((u) => u.includes("limit=100"))).toBe(true);
   });
 
   it("never reports listed while the API is unreachable, and lists once it comes up", async () => {
