@@ -22,11 +22,19 @@ import { cleanupNamespaces } from "./benchNet";
 import { imageNodeFlags } from "./imageFlags";
 import { fmt } from "./memory";
 import { packetBench, printPackets } from "./packetBench";
-import { processBench, type AgentVariant, type ProcessRow } from "./processBench";
+import { DEFAULT_PROCESS_TIMING, processBench, type AgentVariant, type ProcessRow, type ProcessTiming } from "./processBench";
 import { reconcileChild, type Mode, type ReconcileRow } from "./reconcileChild";
 
 const QUICK = process.argv.includes("--quick");
 const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+/** The process part's timing: --resync-seconds 30 --settle-seconds 45 measures at the agent's default resync period. */
+const PROCESS_TIMING: ProcessTiming = {
+  resyncSeconds: Number(arg("--resync-seconds") ?? DEFAULT_PROCESS_TIMING.resyncSeconds),
+  settleSeconds: Number(arg("--settle-seconds") ?? DEFAULT_PROCESS_TIMING.settleSeconds),
+};
+for (const [flag, v] of [["--resync-seconds", PROCESS_TIMING.resyncSeconds], ["--settle-seconds", PROCESS_TIMING.settleSeconds]] as const) {
+  if (!Number.isInteger(v) || v < 1) throw new Error(`${flag}: must be a whole number of seconds >= 1`);
+}
 const SIZES = (arg("--sizes") ?? "100,1000,5000").split(",").map(Number);
 const REPEATS = QUICK ? 3 : 7;
 const ONLY = (arg("--only") ?? "reconcile,process,packets").split(",");
@@ -92,9 +100,9 @@ function printReconcile(rows: Row[]): void {
 }
 
 function printProcess(rows: ProcessRow[]): void {
-  console.log("\nthe real agent process against the API stand-in (5,000 realistic Nodes + CiliumNodes; resync every 2 s; with a node table: the table file too)");
+  console.log(`\nthe real agent process against the API stand-in (5,000 realistic Nodes + CiliumNodes; resync every ${PROCESS_TIMING.resyncSeconds} s; with a node table: the table file too)`);
   console.log("children = the agent's long-running ip and nft children together (not in the agent's RSS)");
-  console.log("settled = rss-MB 20 s after the join, resyncs continuing (RSS that keeps growing would show here)");
+  console.log(`settled = rss-MB ${PROCESS_TIMING.settleSeconds} s after the join, resyncs continuing (RSS that keeps growing would show here)`);
   console.log("build            mode        family  routes  start-to-applied-ms  rss-MB after apply+2 resyncs+join (anon/file)  settled-rss-MB  peak-rss-MB  children-rss-MB");
   for (const r of rows) {
     console.log(`${r.label.padEnd(15)}  ${MODE_LABEL[r.mode ?? "no-table"].padEnd(10)}  ${r.family.padEnd(6)}  ${String(r.routes).padStart(6)}  ${fmt(r.startToAppliedMs, 19)}  ${fmt(r.joined.rssMB, 6)} (${fmt(r.joined.anonMB, 3)}/${fmt(r.joined.fileMB, 3)})${" ".repeat(30)}${fmt(r.settled?.rssMB, 14)}  ${fmt(r.settled?.peakMB ?? r.joined.peakMB, 11)}  ${fmt(r.childrenRssMB, 15)}`);
@@ -113,7 +121,7 @@ function printTargets(rows: Row[], proc: ProcessRow[]): void {
       const what = (s: string) => `${MODE_LABEL[mode]}, ${family}: ${s}`;
       check(what("RSS after apply+resync+join (bench), MB"), r?.rssMB, rssLimit);
       check(what("RSS, real agent process, MB"), p?.joined.rssMB, rssLimit);
-      check(what("RSS, real agent process, 20 s later, MB"), p?.settled?.rssMB, rssLimit);
+      check(what(`RSS, real agent process, ${PROCESS_TIMING.settleSeconds} s later, MB`), p?.settled?.rssMB, rssLimit);
       check(what("full reconcile from empty, ms"), r?.fullMs, family === "ipv4" ? 150 : 250);
       check(what("one node joining, ms"), r?.joinMs, 10);
       check(what("adopt on restart, ms"), r?.adoptMs, 100);
@@ -157,7 +165,7 @@ async function main(): Promise<void> {
   if (ONLY.includes("process")) {
     for (const dual of [false, true]) for (const mode of MODES) for (const b of list.filter((x) => x.label !== "this, no flags")) {
       const variant: AgentVariant = { label: b.label, mainJs: join(b.dist, "agent", "src", "main.js"), nodeFlags: b.nodeFlags };
-      proc.push(await processBench(variant, TARGET_NODES, dual, mode === "table"));
+      proc.push(await processBench(variant, TARGET_NODES, dual, mode === "table", PROCESS_TIMING));
     }
   }
   const runtime = runtimeBaseline(list);

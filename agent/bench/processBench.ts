@@ -1,6 +1,6 @@
 // The real agent process (main.js, with the image's node flags) against the lab's API stand-in
 // serving 5,000 realistic Nodes and CiliumNodes, in a network namespace: its RSS after the full
-// apply, two resyncs and one node joining, and again 20 s later; its peak RSS (what a memory
+// apply, two resyncs and one node joining, and again some seconds later; its peak RSS (what a memory
 // limit must allow), the RSS of its long-running children (ip, nft) and the time from start to
 // the last route of the full apply. With a node table (the shipped configuration) the agent also reads a table file, which
 // the join rewrites. The agent and the stand-in run in the same namespace; the stand-in listens
@@ -28,7 +28,7 @@ export interface AgentVariant {
 export interface ProcessRow {
   label: string; family: string; nodes: number; routes: number; mode?: "table" | "no-table";
   startToAppliedMs: number; joined: MemorySample;
-  /** SETTLE_SECONDS after `joined`, resyncs continuing: shows whether RSS keeps growing. */
+  /** settleSeconds after `joined`, resyncs continuing: shows whether RSS keeps growing. */
   settled: MemorySample;
   /** RSS of the agent's child processes together (long-running ip and nft), after the join. */
   childrenRssMB?: number;
@@ -60,9 +60,14 @@ function descendantsRss(pid: number): number {
   return total;
 }
 
-const RESYNC_SECONDS = 2;
-/** A second sample this long after the join (10 more resyncs): RSS settles or it grows. */
-const SETTLE_SECONDS = 20;
+export interface ProcessTiming {
+  /** The agent's --resync-seconds: 2 exercises resyncs quickly; the agent's default is 30. */
+  resyncSeconds: number;
+  /** A second sample this long after the join, resyncs continuing: RSS settles or it grows. */
+  settleSeconds: number;
+}
+
+export const DEFAULT_PROCESS_TIMING: ProcessTiming = { resyncSeconds: 2, settleSeconds: 20 };
 
 function ownedRoutes(ns: string): number {
   let n = 0;
@@ -74,7 +79,7 @@ function ownedRoutes(ns: string): number {
   return n;
 }
 
-export async function processBench(variant: AgentVariant, nodes: number, dual: boolean, withTable: boolean): Promise<ProcessRow> {
+export async function processBench(variant: AgentVariant, nodes: number, dual: boolean, withTable: boolean, timing = DEFAULT_PROCESS_TIMING): Promise<ProcessRow> {
   const ns = nodeNamespace(`p${dual ? "d" : "4"}${withTable ? "t" : "n"}${variant.label.length}`, "198.51.100.1");
   const dir = mkdtempSync(join(tmpdir(), "nr-bench-"));
   const api = new ApiServerProcess(ns, "127.0.0.1:6443", dir);
@@ -95,7 +100,7 @@ export async function processBench(variant: AgentVariant, nodes: number, dual: b
     }
     const started = Date.now();
     agent = spawnInNs(ns, [nodeBinary(), ...variant.nodeFlags, variant.mainJs, "run", "--node-name", "local", "--kubeconfig", kubeconfig,
-      "--health-address", "127.0.0.1:9871", "--metrics-address", "127.0.0.1:9871", "--resync-seconds", String(RESYNC_SECONDS), "--log-level", "warn",
+      "--health-address", "127.0.0.1:9871", "--metrics-address", "127.0.0.1:9871", "--resync-seconds", String(timing.resyncSeconds), "--log-level", "warn",
       ...(withTable ? ["--node-table", tablePath] : [])]);
     let output = "";
     agent.stdout?.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
@@ -109,7 +114,7 @@ export async function processBench(variant: AgentVariant, nodes: number, dual: b
       return ownedRoutes(ns) >= nodes * perNode;
     }, 120_000, 200);
     const startToAppliedMs = Date.now() - started;
-    await sleep(RESYNC_SECONDS * 2000 + 500); // two resyncs: full kernel reads
+    await sleep(timing.resyncSeconds * 2000 + 500); // two resyncs: full kernel reads
     const joiner = nodes + 1000;
     const before = ownedRoutes(ns);
     if (withTable) writeTable(tablePath, benchTable(nodes, "198.51.100.1", dual, [joiner]));
@@ -119,7 +124,7 @@ export async function processBench(variant: AgentVariant, nodes: number, dual: b
     await sleep(300);
     const joined = procMemory(child.pid!);
     const childrenRssMB = descendantsRss(child.pid!);
-    await sleep(SETTLE_SECONDS * 1000);
+    await sleep(timing.settleSeconds * 1000);
     const settled = procMemory(child.pid!);
     return { label: variant.label, family: dual ? "dual" : "ipv4", mode: withTable ? "table" : "no-table", nodes, routes: ownedRoutes(ns), startToAppliedMs, joined, settled, childrenRssMB };
   } finally {
