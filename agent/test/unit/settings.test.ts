@@ -29,9 +29,16 @@ describe("parseSettings", () => {
     [["--table", "7", "--control-plane-table", "7"], /must differ/],
     [["--bogus", "1"], /Unknown option '--bogus'.*Known flags/],
     [["--route-protocol", "2"], /--route-protocol .*between 5 and 255/],
+    [["--log-level", "loud"], /--log-level \/ NODE_ROUTER_LOG_LEVEL = "loud": must be one of debug, info, warn, error/],
+    [["--device", "a-name-longer-than-15"], /--device \/ NODE_ROUTER_DEVICE = "a-name-longer-than-15": must be a Linux interface name/],
+    [["--resync-seconds", "ten"], /--resync-seconds .*must be a decimal or 0x-hex integer/],
   ])("rejects %j with an error naming the flag", (argv, message) => {
     expect(() => parseSettings(argv as string[], {})).toThrow(SettingsError);
     expect(() => parseSettings(argv as string[], {})).toThrow(message);
+  });
+
+  it("reports every invalid setting at once, each with its flag", () => {
+    expect(() => parseSettings(["--table", "254", "--log-level", "loud"], {})).toThrow(/invalid settings:\n  --table .*reserved table.*\n  --log-level .*must be one of/s);
   });
 
   it("requires a node name for run", () => {
