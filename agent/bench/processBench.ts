@@ -1,10 +1,10 @@
 // The real agent process (main.js, with the image's node flags) against the lab's API stand-in
 // serving 5,000 realistic Nodes and CiliumNodes, in a network namespace: its RSS after the full
-// apply, two resyncs and one node joining, and again some seconds later; its peak RSS (what a memory
-// limit must allow), the RSS of its long-running children (ip, nft) and the time from start to
-// the last route of the full apply. With a node table (the shipped configuration) the agent also reads a table file, which
-// the join rewrites. The agent and the stand-in run in the same namespace; the stand-in listens
-// on its loopback.
+// apply, two resyncs and one node joining, and again some seconds later; its peak RSS (what a
+// memory limit must allow), the RSS of its long-running children (ip, nft) and the time from
+// start to the last route of the full apply. With a node table (the shipped configuration) the
+// agent also reads a table file, which the join rewrites. The agent and the stand-in run in the
+// same namespace; the stand-in listens on its loopback.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

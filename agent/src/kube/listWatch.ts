@@ -107,7 +107,7 @@ export class ListWatch {
     do {
       // 100, not client-go's 500: a page of kubelet Nodes is ~9 KB each as JSON, and V8 (in the
       // image's --optimize-for-size mode) keeps the heap that the largest page needed. Pages of 100
-      // took the real agent from ~125 to ~105 MB RSS at 5,000 Nodes (agent/README.md, Benchmark);
+      // took the real agent from 129 to 98 MB RSS at 5,000 Nodes (agent/README.md, Benchmark);
       // 50 saved nothing more. Listing takes 5x the requests, once per start or relist.
       const query = new URLSearchParams({ limit: String(this.o.pageSize ?? DEFAULT_PAGE_SIZE) });
       if (next) query.set("continue", next);
