@@ -2,10 +2,12 @@
 // addresses) and of the cluster's pod CIDRs. It is the agent's identity authority: which
 // addresses are nodes, and which of them are control planes, come only from here (the API can
 // be forged by any node). Strict on purpose: unknown keys are typos, and every error names the
-// entry and the fix. Format (also documented in agent/README.md):
+// entry and the fix. A table that would switch the guard off, or cut nodes off what they need
+// outside the cluster, is refused whole (see the pod CIDR bounds below): the agent then keeps the
+// last good table. Format (also documented in agent/README.md):
 //   {"podCidrs": ["10.244.0.0/16"],
 //    "nodes": [{"name": "cp-0", "role": "control-plane", "addresses": ["203.0.113.10"]}, ...]}
-import { canonicalAddress, canonicalCidr } from "./nodes";
+import { canonicalAddress, canonicalCidr, familyOf } from "./nodes";
 import { overlaps, parsePrefix } from "./prefix";
 
 export type NodeRole = "control-plane" | "worker";
@@ -24,6 +26,54 @@ export interface NodeTable {
 }
 
 export class NodeTableError extends Error {}
+
+export interface ParseOptions {
+  /** This node's name: a table without it is refused (the agent would guard as an unknown node). */
+  localNodeName?: string;
+}
+
+/**
+ * The widest pod CIDR accepted, per family. kube-controller-manager's node IPAM allows at most 16
+ * bits between the cluster CIDR's mask and the node CIDR mask (cidrset's clusterSubnetMaxDiff), so
+ * with the usual /24 per node an IPv4 cluster CIDR is at most a /8, and with /48 per node an IPv6
+ * one at most a /32. Anything wider is no cluster's pod range: it is a typo or an attempt to steer
+ * (and guard) the internet, which cuts every node off DNS, metadata and everything outside.
+ */
+export const WIDEST_POD_CIDR = { 4: 8, 6: 32 } as const;
+
+/**
+ * Addresses a pod CIDR (or a node address) must never cover: steered into WireGuard and guarded,
+ * they would cut every node off the cloud's metadata service (and GCP's DNS at the same address),
+ * itself (loopback), its link (link-local, which ND and DHCP need) or multicast.
+ */
+export const METADATA_ADDRESSES = ["169.254.169.254", "fd00:ec2::254", "fd20:ce::254"] as const;
+const RESERVED: { cidr: string; what: string }[] = [
+  ...METADATA_ADDRESSES.map((a) => ({ cidr: a.includes(":") ? `${a}/128` : `${a}/32`, what: `the metadata address ${a}` })),
+  { cidr: "0.0.0.0/8", what: `"this network" (0.0.0.0/8)` },
+  { cidr: "127.0.0.0/8", what: "loopback (127.0.0.0/8)" },
+  { cidr: "169.254.0.0/16", what: "link-local (169.254.0.0/16)" },
+  { cidr: "224.0.0.0/4", what: "multicast (224.0.0.0/4)" },
+  { cidr: "255.255.255.255/32", what: "broadcast (255.255.255.255)" },
+  { cidr: "::/128", what: "the unspecified address (::)" },
+  { cidr: "::1/128", what: "loopback (::1)" },
+  { cidr: "fe80::/10", what: "link-local (fe80::/10)" },
+  { cidr: "ff00::/8", what: "multicast (ff00::/8)" },
+];
+const RESERVED_PREFIXES = RESERVED.map((r) => ({ ...r, prefix: parsePrefix(r.cidr) }));
+const reservedIn = (p: ReturnType<typeof parsePrefix>) => RESERVED_PREFIXES.find((r) => overlaps(r.prefix, p));
+
+/** Why a (canonical) pod CIDR can be no cluster's pod range, or undefined when it can be one. */
+function podCidrRefusal(c: string): string | undefined {
+  const len = Number(c.split("/")[1]);
+  const family = familyOf(c);
+  if (len === 0) return `${c} is the default route: it would steer and guard every destination; list the cluster's pod range (e.g. "10.244.0.0/16")`;
+  if (len < WIDEST_POD_CIDR[family]) {
+    return `${c} is wider than /${WIDEST_POD_CIDR[family]}, more than any cluster can use (kube-controller-manager allows 16 bits between the cluster and node CIDR masks); list the cluster's pod range (e.g. "${family === 4 ? "10.244.0.0/16" : "fd00:10:244::/48"}")`;
+  }
+  const reserved = reservedIn(parsePrefix(c));
+  if (reserved) return `${c} covers ${reserved.what}: steering it into WireGuard would cut every node off it; use a private range that leaves it out`;
+  return undefined;
+}
 
 const ROLES: NodeRole[] = ["control-plane", "worker"];
 const TOP_KEYS = ["podCidrs", "nodes"];
@@ -50,7 +100,7 @@ function strictKeys(obj: Json, allowed: string[], where: string): void {
  * run again. A re-read after a node joined costs one entry's validation, and the reconciler's
  * caches (keyed by object) see one changed node, not a new table.
  */
-export function parseNodeTable(text: string, previous?: NodeTable): NodeTable {
+export function parseNodeTable(text: string, previous?: NodeTable, options: ParseOptions = {}): NodeTable {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -65,6 +115,8 @@ export function parseNodeTable(text: string, previous?: NodeTable): NodeTable {
   doc.podCidrs.forEach((raw, i) => {
     const c = canonicalCidr(raw);
     if (!c) throw new NodeTableError(`podCidrs[${i}]: ${JSON.stringify(raw)} is not a network/prefix-length with the host bits clear (e.g. "10.244.0.0/16")`);
+    const refusal = podCidrRefusal(c);
+    if (refusal) throw new NodeTableError(`podCidrs[${i}]: ${refusal}`);
     const clash = podCidrs.find((o) => overlaps(parsePrefix(o), parsePrefix(c)));
     if (clash) throw new NodeTableError(`podCidrs[${i}]: ${c} overlaps ${clash}; list each pod CIDR once`);
     podCidrs.push(c);
@@ -74,6 +126,8 @@ export function parseNodeTable(text: string, previous?: NodeTable): NodeTable {
   const before = samePods ? new Map(previous.nodes.map((n) => [n.name, n])) : undefined;
 
   if (!Array.isArray(doc.nodes)) throw new NodeTableError(`nodes: must be a list of {"name", "role", "addresses"}`);
+  // An empty table would empty the guard on every node at once: never a real cluster's table.
+  if (doc.nodes.length === 0) throw new NodeTableError(`nodes: the list is empty; a cluster has at least the node reading it: list every node (a table cannot switch the guard off)`);
   const nodes: TableNode[] = [];
   const names = new Set<string>();
   const owners = new Map<string, string>();
@@ -107,11 +161,16 @@ export function parseNodeTable(text: string, previous?: NodeTable): NodeTable {
       const host = parsePrefix(addr.includes(":") ? `${addr}/128` : `${addr}/32`);
       const inside = podCidrs.find((_, k) => overlaps(pods[k], host));
       if (inside) throw new NodeTableError(`${label}.addresses[${j}]: ${addr} lies inside the pod CIDR ${inside}; node addresses and pod CIDRs must not overlap`);
+      const reserved = reservedIn(host);
+      if (reserved) throw new NodeTableError(`${label}.addresses[${j}]: ${addr} lies in ${reserved.what}, never a node's address to guard; list the node's public and private unicast addresses`);
       owners.set(addr, `node "${name}"`);
       if (!addresses.includes(addr)) addresses.push(addr);
     });
     nodes.push({ name, role: raw.role as NodeRole, addresses });
   });
+  if (options.localNodeName !== undefined && !names.has(options.localNodeName)) {
+    throw new NodeTableError(`nodes: this node "${options.localNodeName}" is not listed; a table without it is not this cluster's (or is older than this node): add its entry`);
+  }
   return { podCidrs: samePods ? previous.podCidrs : podCidrs, nodes };
 }
 

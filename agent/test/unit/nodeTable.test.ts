@@ -46,6 +46,53 @@ describe("parseNodeTable", () => {
   });
 });
 
+// Tables that would switch the guard off, or cut nodes off what lies outside the cluster: each is
+// refused whole, with the entry and the fix named. `valid` itself passes every one of these checks.
+describe("parseNodeTable refuses tables that cannot be a cluster's", () => {
+  const pods = (...podCidrs: string[]) => text({ ...valid, podCidrs });
+  it("accepts the compliant fixture, with the local node named, at the widest bounds", () => {
+    expect(parseNodeTable(text(valid), undefined, { localNodeName: "meshaws-cp-0" }).nodes).toHaveLength(2);
+    expect(parseNodeTable(pods("10.0.0.0/8", "fd00:42::/32"), undefined, { localNodeName: "meshaws-workers-0" }).podCidrs).toEqual(["10.0.0.0/8", "fd00:42::/32"]);
+  });
+
+  it.each([
+    ["no nodes", text({ ...valid, nodes: [] }), /^nodes: the list is empty; .*list every node/],
+    ["IPv4 default route", pods("0.0.0.0/0"), /^podCidrs\[0\]: 0.0.0.0\/0 is the default route/],
+    ["IPv6 default route", pods("10.244.0.0/16", "::/0"), /^podCidrs\[1\]: ::\/0 is the default route/],
+    ["IPv4 wider than /8", pods("0.0.0.0/1"), /^podCidrs\[0\]: 0.0.0.0\/1 is wider than \/8, .*16 bits between the cluster and node CIDR masks/],
+    ["IPv4 /7", pods("10.0.0.0/7"), /^podCidrs\[0\]: 10.0.0.0\/7 is wider than \/8/],
+    ["IPv6 wider than /32", pods("10.244.0.0/16", "2001:db8::/31"), /^podCidrs\[1\]: 2001:db8::\/31 is wider than \/32/],
+    ["the metadata address (IPv4)", pods("169.254.169.0/24"), /^podCidrs\[0\]: 169.254.169.0\/24 covers the metadata address 169.254.169.254: .*use a private range/],
+    ["the metadata address (IPv6, AWS)", pods("10.244.0.0/16", "fd00:ec2::/64"), /^podCidrs\[1\]: fd00:ec2::\/64 covers the metadata address fd00:ec2::254/],
+    ["IPv4 link-local", pods("169.254.0.0/24"), /^podCidrs\[0\]: 169.254.0.0\/24 covers link-local \(169.254.0.0\/16\)/],
+    ["IPv4 loopback", pods("127.0.0.0/8"), /^podCidrs\[0\]: 127.0.0.0\/8 covers loopback/],
+    ["IPv4 multicast", pods("239.0.0.0/8"), /^podCidrs\[0\]: 239.0.0.0\/8 covers multicast \(224.0.0.0\/4\)/],
+    ["IPv6 loopback", pods("10.244.0.0/16", "::1/128"), /^podCidrs\[1\]: ::1\/128 covers loopback \(::1\)/],
+    ["IPv6 link-local", pods("10.244.0.0/16", "fe80::/64"), /^podCidrs\[1\]: fe80::\/64 covers link-local \(fe80::\/10\)/],
+    ["IPv6 multicast", pods("10.244.0.0/16", "ff02::/64"), /^podCidrs\[1\]: ff02::\/64 covers multicast \(ff00::\/8\)/],
+    ["a node address inside a pod CIDR", pods("203.0.113.0/24"), /^nodes\[0\] \("meshaws-cp-0"\).addresses\[0\]: 203.0.113.10 lies inside the pod CIDR 203.0.113.0\/24; node addresses and pod CIDRs must not overlap/],
+    ["a node address that is the metadata address", text(withNode(1, { addresses: ["169.254.169.254"] })), /^nodes\[1\] \("meshaws-workers-0"\).addresses\[0\]: 169.254.169.254 lies in the metadata address 169.254.169.254, never a node's address/],
+    ["a loopback node address", text(withNode(1, { addresses: ["127.0.0.2"] })), /addresses\[0\]: 127.0.0.2 lies in loopback/],
+    ["a duplicate name", text(withNode(1, { name: "meshaws-cp-0" })), /^nodes\[1\] \("meshaws-cp-0"\).name: node "meshaws-cp-0" is listed twice/],
+    ["a duplicate address", text(withNode(1, { addresses: ["2001:db8::11", "203.0.113.10"] })), /^nodes\[1\] \("meshaws-workers-0"\).addresses\[1\]: 203.0.113.10 is also an address of node "meshaws-cp-0"; every address belongs to one node/],
+  ])("refuses %s", (_what, doc, message) => {
+    expect(() => parseNodeTable(doc)).toThrow(NodeTableError);
+    expect(() => parseNodeTable(doc)).toThrow(message);
+  });
+
+  it("refuses a table without the local node, when its name is given", () => {
+    expect(() => parseNodeTable(text(valid), undefined, { localNodeName: "meshaws-workers-7" })).toThrow(/^nodes: this node "meshaws-workers-7" is not listed; .*add its entry/);
+    expect(parseNodeTable(text(valid)).nodes).toHaveLength(2); // without a name (guard print for any node), not checked
+  });
+
+  it("refuses on the fast path too: a node dropped from an otherwise unchanged table, or a new bad pod CIDR", () => {
+    const prev = parseNodeTable(text(valid), undefined, { localNodeName: "meshaws-workers-0" });
+    expect(() => parseNodeTable(text({ ...valid, nodes: [valid.nodes[0]] }), prev, { localNodeName: "meshaws-workers-0" })).toThrow(/this node "meshaws-workers-0" is not listed/);
+    expect(() => parseNodeTable(text({ ...valid, nodes: [] }), prev)).toThrow(/the list is empty/);
+    expect(() => parseNodeTable(pods("0.0.0.0/1"), prev)).toThrow(/wider than \/8/);
+  });
+});
+
 describe("parseNodeTable with the previous table", () => {
   const doc = (nodes: object[], podCidrs = ["10.244.0.0/16"]) => JSON.stringify({ podCidrs, nodes });
   const cp = { name: "cp", role: "control-plane", addresses: ["203.0.113.10"] };
