@@ -2,7 +2,8 @@
 // writing a new timestamped directory and swapping the `..data` symlink, so the file's own
 // inode never changes in place: the DIRECTORY is watched, and every event re-reads the file.
 // A periodic re-read backs the watch up (events can be missed, e.g. while the directory is
-// replaced). A bad document at run time is logged and counted; the last good table stays in use.
+// replaced). A bad document (or one refused, nodeTable.ts) is logged and counted; the last good
+// table stays in use: the one read before, or at start the persisted or boot table (tableStore.ts).
 import { watch, type FSWatcher } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -10,6 +11,10 @@ import { NodeTableError, parseNodeTable, sameTable, type NodeTable } from "./nod
 
 export interface NodeTableFileOptions {
   path: string;
+  /** This node: a table without it is refused. */
+  localNodeName?: string;
+  /** The table in use before the file is read (the start table, tableStore.ts); with `text` when it came from this file. */
+  initial?: { table: NodeTable; text?: string };
   /** A new, different, valid table is in use. */
   onChange(table: NodeTable): void;
   /** The file could not be read or is invalid; the last good table (if any) stays in use. */
@@ -28,7 +33,10 @@ export class NodeTableFile {
   private debounce?: NodeJS.Timeout;
   private reading?: Promise<void>;
 
-  constructor(private readonly o: NodeTableFileOptions) {}
+  constructor(private readonly o: NodeTableFileOptions) {
+    this.table = o.initial?.table;
+    this.text = o.initial?.text ?? "";
+  }
 
   /** The last good table; undefined until one was read. */
   current(): NodeTable | undefined {
@@ -85,7 +93,7 @@ export class NodeTableFile {
     }
     let table: NodeTable;
     try {
-      table = parseNodeTable(text, this.table);
+      table = parseNodeTable(text, this.table, { localNodeName: this.o.localNodeName });
     } catch (e) {
       if (!(e instanceof NodeTableError)) throw e;
       return this.report(`invalid node table ${this.o.path}: ${e.message}`);

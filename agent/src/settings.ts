@@ -21,6 +21,8 @@ export const SETTINGS = {
   metricsAddress: { flag: "metrics-address", env: "NODE_ROUTER_METRICS_ADDRESS", default: "127.0.0.1:9872", help: "host:port serving /metrics (may equal the health address); loopback by default, 0.0.0.0:9872 for Prometheus" },
   routeProtocol: { flag: "route-protocol", env: "NODE_ROUTER_ROUTE_PROTOCOL", default: "211", help: "Protocol number marking the rules and routes the agent owns" },
   nodeTable: { flag: "node-table", env: "NODE_ROUTER_NODE_TABLE", default: "", help: "Node table file (JSON): identity of every node and the cluster's pod CIDRs; empty = no table (identity from the API, no guard)" },
+  stateDir: { flag: "state-dir", env: "NODE_ROUTER_STATE_DIR", default: "/var/lib/wg-mesh", help: "Host directory where the last good node table, its guard ruleset (loaded at boot) and this node's pod CIDRs are persisted; empty = none" },
+  bootNodeTable: { flag: "boot-node-table", env: "NODE_ROUTER_BOOT_NODE_TABLE", default: "/etc/wg-mesh/node-table.json", help: "The boot files' node table: used at start when neither --node-table nor the persisted copy is valid; empty = none" },
   leaveGraceSeconds: { flag: "leave-grace-seconds", env: "NODE_ROUTER_LEAVE_GRACE_SECONDS", default: "300", help: "How long a node that left (the table or the API) stays steered and guarded" },
   localInterfaces: { flag: "local-interfaces", env: "NODE_ROUTER_LOCAL_INTERFACES", default: "lo,cilium_host,cilium_net,lxc*", help: "Interfaces that deliver inside this node (loopback, local pods), which the guard lets cluster traffic use; name* = prefix" },
   kubeconfig: { flag: "kubeconfig", env: "KUBECONFIG", default: "", help: "Kubeconfig file for running outside the cluster (in-cluster config when empty)" },
@@ -52,6 +54,8 @@ export interface Settings {
   metricsAddress: HostPort;
   routeProtocol: number;
   nodeTable?: string;
+  stateDir?: string;
+  bootNodeTable?: string;
   leaveGraceSeconds: number;
   localInterfaces: string[];
   kubeconfig?: string;
@@ -116,6 +120,12 @@ const interfaceNames: Check<string[]> = (text) => {
   return bad === undefined ? names : new Invalid(`"${bad}" is not an interface name (1-15 characters, optionally ending in * for a prefix)`);
 };
 
+const absolutePathOrNone: Check<string | undefined> = (text) => {
+  const t = text.trim();
+  if (t === "") return undefined;
+  return t.startsWith("/") ? t : new Invalid("must be an absolute path (or empty for none)");
+};
+
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 
 /** One check per setting, turning the text of a flag or environment variable into its value. */
@@ -135,6 +145,8 @@ const CHECKS: { [K in SettingName]-?: Check<Settings[K]> } = {
   // 0-4 are the kernel's own; 5-255 is free, see README for why 211.
   routeProtocol: integer(5, 255),
   nodeTable: (t) => t.trim() || undefined,
+  stateDir: absolutePathOrNone,
+  bootNodeTable: absolutePathOrNone,
   leaveGraceSeconds: integer(0, 86400),
   localInterfaces: interfaceNames,
   kubeconfig: (t) => t || undefined,

@@ -3,7 +3,7 @@
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { NodeTable } from "../../src/nodeTable";
+import { parseNodeTable, type NodeTable } from "../../src/nodeTable";
 import { NodeTableFile } from "../../src/nodeTableFile";
 
 const table = (workers: number) => ({
@@ -70,5 +70,38 @@ describe("NodeTableFile", () => {
     await file.start();
     expect(file.current()).toBeUndefined();
     expect(errors).toEqual([expect.stringMatching(/cannot read the node table .*; no table yet: changing nothing until one is read/)]);
+  });
+
+  it("starts from the start table; a refused file (this node missing, no nodes) keeps it and is reported once", async () => {
+    const path = join(dir, "node-table.json");
+    const start = parseNodeTable(JSON.stringify(table(2)));
+    writeFileSync(path, JSON.stringify({ ...table(0), nodes: [] }));
+    const changes: NodeTable[] = [];
+    const errors: string[] = [];
+    file = new NodeTableFile({ path, localNodeName: "w1", initial: { table: start }, rereadMs: 60_000, onChange: (t) => changes.push(t), onError: (m) => errors.push(m) });
+    expect(file.current()).toBe(start);
+    await file.start();
+    expect(file.current()).toBe(start);
+    expect(errors).toEqual([expect.stringMatching(/invalid node table .*: nodes: the list is empty.*; keeping the last good table \(3 nodes\)/)]);
+    writeFileSync(path, JSON.stringify(table(1)));
+    await file.reload();
+    expect(errors[1]).toMatch(/this node "w1" is not listed; .*keeping the last good table \(3 nodes\)/);
+    await file.reload();
+    expect(errors).toHaveLength(2);
+    writeFileSync(path, JSON.stringify(table(3)));
+    await file.reload();
+    expect(changes.map((t) => t.nodes.length)).toEqual([4]);
+    // Entries unchanged since the start table are its objects (the reconciler's caches key on them).
+    expect(changes[0].nodes[1]).toBe(start.nodes[1]);
+  });
+
+  it("a start table read from this same file is not announced again", async () => {
+    const path = join(dir, "node-table.json");
+    const text = JSON.stringify(table(1));
+    writeFileSync(path, text);
+    const changes: NodeTable[] = [];
+    file = new NodeTableFile({ path, initial: { table: parseNodeTable(text), text }, rereadMs: 60_000, onChange: (t) => changes.push(t), onError: () => undefined });
+    await file.start();
+    expect(changes).toEqual([]);
   });
 });

@@ -81,7 +81,17 @@ describe("node table, leave grace, local interfaces settings", () => {
     expect([s.nodeTable, s.leaveGraceSeconds, s.localInterfaces]).toEqual(["/t.json", 5, ["lo", "veth*"]]);
   });
 
+  it("state directory and boot table: defaults, flags over environment, empty = none", () => {
+    const d = parseSettings([], {});
+    expect([d.stateDir, d.bootNodeTable]).toEqual(["/var/lib/wg-mesh", "/etc/wg-mesh/node-table.json"]);
+    const f = parseSettings(["--state-dir", "/run/nr", "--boot-node-table", ""], { NODE_ROUTER_STATE_DIR: "/env", NODE_ROUTER_BOOT_NODE_TABLE: "/env.json" });
+    expect([f.stateDir, f.bootNodeTable]).toEqual(["/run/nr", undefined]);
+    expect(parseSettings([], { NODE_ROUTER_STATE_DIR: "" }).stateDir).toBeUndefined();
+  });
+
   it.each([
+    [["--state-dir", "var/lib/wg-mesh"], /--state-dir \/ NODE_ROUTER_STATE_DIR = "var\/lib\/wg-mesh": must be an absolute path/],
+    [["--boot-node-table", "node-table.json"], /--boot-node-table \/ NODE_ROUTER_BOOT_NODE_TABLE = "node-table.json": must be an absolute path/],
     [["--local-interfaces", "lo,way-too-long-interface-name"], /--local-interfaces \/ NODE_ROUTER_LOCAL_INTERFACES = "lo,way-too-long-interface-name": "way-too-long-interface-name" is not an interface name/],
     [["--local-interfaces", "lx*c"], /"lx\*c" is not an interface name/],
     [["--leave-grace-seconds=-1"], /--leave-grace-seconds \/ NODE_ROUTER_LEAVE_GRACE_SECONDS = "-1"/],
