@@ -88,6 +88,10 @@ export class Controller {
     m.departedNodes.set(r.departed);
     this.scheduleGraceEnd(r.nextGraceEnd);
     this.logProblems(r);
+    if (r.peersError) {
+      m.errors.inc({ kind: "wireguard" });
+      this.log.warn({ err: r.peersError, departed: r.departed }, "cannot read the WireGuard peers: every node that left the table stays guarded and steered");
+    }
     if (r.guard?.error) {
       m.errors.inc({ kind: "guard" });
       this.log.error({ reasons, err: r.guard.error }, "egress guard could not be loaded; the installed guard stays; retrying");

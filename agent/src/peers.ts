@@ -1,4 +1,5 @@
-// Which nodes of the node table have no WireGuard peer on this node's device (pure). The agent
+// Which nodes of the node table have no WireGuard peer on this node's device, and whether a node
+// that left the table still is one (pure). The agent
 // steers every packet to another node's address into the device; WireGuard sends a packet only
 // to the peer whose allowed IPs contain its destination, and drops it otherwise. Cilium gives
 // each remote node's peer that node's addresses (/32, /128) as allowed IPs, so a table node with
@@ -17,6 +18,46 @@ export function parseAllowedIps(text: string): string[] {
 
 /** Names of the table's nodes (this one excepted) with at least one address that no allowed-IP prefix contains. */
 export function tableNodesWithoutPeer(table: NodeTable, localNodeName: string, allowedIps: readonly string[]): string[] {
+  const allowed = allowedBy(allowedIps);
+  return table.nodes.filter((n) => n.name !== localNodeName && !n.addresses.every(allowed)).map((n) => n.name);
+}
+
+/** One peer of `wg show <device> dump`: its endpoint's address (if any) and its allowed-IP prefixes. */
+export interface WgPeer {
+  endpoint?: string;
+  allowedIps: string[];
+}
+
+/**
+ * The peers of `wg show <device> dump`: a first line for the device itself (private key, public
+ * key, listen port, fwmark), then one per peer, tab-separated: public key, preshared key, endpoint
+ * ("203.0.113.5:51871", "[2001:db8::5]:51871" or "(none)"), allowed IPs (comma-separated or
+ * "(none)"), latest handshake, bytes received, bytes sent, keepalive.
+ */
+export function parseWgDump(text: string): WgPeer[] {
+  return text.split("\n").slice(1).flatMap((line): WgPeer[] => {
+    const f = line.split("\t");
+    if (f.length < 4) return [];
+    const m = /^\[?(.*?)\]?:\d+$/.exec(f[2]);
+    const endpoint = m ? canonicalAddress(m[1]) : undefined;
+    const allowedIps = f[3] === "(none)" ? [] : f[3].split(",").map((p) => p.trim()).filter(Boolean);
+    return [{ ...(endpoint ? { endpoint } : {}), allowedIps }];
+  });
+}
+
+/**
+ * Whether a node is still a WireGuard peer of this node: one of its addresses is a peer's endpoint
+ * or lies in a peer's allowed IPs (Cilium keeps a peer while the node's CiliumNode exists, i.e.
+ * while the instance runs and is in the cluster). Built once per step for every departed node.
+ */
+export function peerMatcher(peers: readonly WgPeer[]): (addresses: readonly string[]) => boolean {
+  const endpoints = new Set(peers.flatMap((p) => (p.endpoint ? [p.endpoint] : [])));
+  const allowed = allowedBy(peers.flatMap((p) => p.allowedIps));
+  return (addresses) => addresses.some((a) => endpoints.has(a) || allowed(a));
+}
+
+/** A test of host addresses against allowed-IP prefixes. */
+function allowedBy(allowedIps: readonly string[]): (address: string) => boolean {
   // Host prefixes (what Cilium installs for node addresses) are matched exactly; anything wider
   // (pod CIDRs, or a peer someone gave 0.0.0.0/0) by containment.
   const hosts = new Set<string>();
@@ -28,7 +69,6 @@ export function tableNodesWithoutPeer(table: NodeTable, localNodeName: string, a
     if (len === (canonical.includes(":") ? "128" : "32")) hosts.add(canonical);
     else if (/^\d{1,3}$/.test(len)) wider.push(parsePrefix(`${canonical}/${len}`));
   }
-  const allowed = (address: string) =>
-    hosts.has(address) || wider.some((w) => contains(w, parsePrefix(`${address}/${address.includes(":") ? 128 : 32}`)));
-  return table.nodes.filter((n) => n.name !== localNodeName && !n.addresses.every(allowed)).map((n) => n.name);
+  return (address: string) =>
+    hosts.has(address) || (wider.length > 0 && wider.some((w) => contains(w, parsePrefix(`${address}/${address.includes(":") ? 128 : 32}`))));
 }

@@ -4,17 +4,25 @@
 // a full re-read happens on periodic resync, link events, after any failed apply, and at start
 // (which is how existing state is adopted rather than rebuilt).
 // With a node table, identity comes from the table (identity.ts), the cluster's whole pod CIDRs
-// are steered, and the egress guard (guard.ts) is kept in line with the table. A node that
-// leaves (the table, or the API) stays steered and guarded for the leave grace period.
+// are steered, and the egress guard (guard.ts) is kept in line with the table. The table needs
+// no API: its guard and routes are applied from the first step, before and independently of the
+// informers' sync (the API may be down for as long as it likes); until the sync, identity comes
+// from the table alone (a partial list could make a forged pod CIDR look uncontested), this
+// node's own pod CIDRs from the persisted local.json, and nothing is pruned (what a previous
+// instance or anyone else installed survives). A node that leaves (the table, or the API) stays
+// steered and guarded while it is still a WireGuard peer of this node, then for the leave grace
+// period: the table may shrink the protected set only as fast as nodes really go.
 import { computeDesired, DesiredMemo, type Desired } from "./desired";
 import { diff, planSize } from "./diff";
-import { guardElements, guardElementUpdate, guardRuleset, guardShape, type GuardElements } from "./guard";
+import { guardElements, guardElementUpdate, guardRuleset, guardShape, type GuardElements, type GuardInput } from "./guard";
 import type { GuardPort } from "./guardKernel";
 import { IdentityResolver } from "./identity";
 import type { ApplyError, KernelPort } from "./kernel";
 import type { ClusterNode, KernelState, Plan, Problem } from "./model";
-import type { NodeTable } from "./nodeTable";
+import type { NodeTable, TableNode } from "./nodeTable";
 import { NodeParseCache, parseClusterNodes } from "./nodes";
+import { peerMatcher, type WgPeer } from "./peers";
+import { contains, parsePrefix } from "./prefix";
 import type { Settings } from "./settings";
 
 export interface ReconcilerOptions {
@@ -24,6 +32,25 @@ export interface ReconcilerOptions {
   guard?: GuardPort;
   /** Milliseconds clock (tests). */
   now?: () => number;
+  /** This node's pod CIDRs as last persisted (local.json): its throw routes until the API names them. */
+  localPodCidrs?: string[];
+  /** Nodes the guard covered before this start (the previous table and the nodes it still held):
+   * one of them missing from the table has left, and is held as if it left now. */
+  seedPresent?: TableNode[];
+  /** This node's WireGuard peers; read in a step only while a node that left is held. */
+  peers?: () => Promise<WgPeer[]>;
+  /** Told after the guard was loaded for a new table or set of held nodes (persistence). */
+  onGuarded?: (state: GuardedState) => void;
+  /** Told this node's pod CIDRs whenever the API's answer changes (persistence). */
+  onLocalPodCidrs?: (podCidrs: string[]) => void;
+}
+
+export interface GuardedState {
+  table: NodeTable;
+  /** Nodes that left the table and are still guarded and steered. */
+  departed: TableNode[];
+  /** What the guard was loaded from (guardRuleset(input) is its script). */
+  input: GuardInput;
 }
 
 export interface GuardResult {
@@ -41,9 +68,11 @@ export interface ReconcileResult {
   deviceUp: boolean;
   durationSeconds: number;
   guard?: GuardResult;
-  /** Nodes that left and are still steered (grace period), and when the first grace ends (ms clock). */
+  /** Nodes that left and are still steered (still a peer, or grace period), and when the first grace ends (ms clock). */
   departed: number;
   nextGraceEnd?: number;
+  /** The WireGuard peers could not be read: every departed node was held. */
+  peersError?: string;
 }
 
 export class Reconciler {
@@ -58,7 +87,11 @@ export class Reconciler {
   private readonly identity = new IdentityResolver();
   /** Nodes of the last step, by name, and those that left since, until their grace ends. */
   private present = new Map<string, ClusterNode>();
-  private readonly departed = new Map<string, { node: ClusterNode; until: number }>();
+  /** `until` is unset while the node is still a WireGuard peer (its grace has not begun). */
+  private readonly departed = new Map<string, { node: ClusterNode; until?: number }>();
+  /** What the last onGuarded call was told (table object and departed names). */
+  private guardedKey?: { table: NodeTable; departed: string };
+  private localPodCidrsSeen = "";
   /** What the guard was last loaded with (undefined: unknown, reload it whole). */
   private guardLoaded?: { shape: string; elements: GuardElements };
   private readonly now: () => number;
@@ -72,6 +105,9 @@ export class Reconciler {
     private readonly options: ReconcilerOptions = {},
   ) {
     this.now = options.now ?? Date.now;
+    for (const t of options.seedPresent ?? []) {
+      this.present.set(t.name, { name: t.name, addresses: t.addresses, podCidrs: [], controlPlane: t.role === "control-plane" });
+    }
   }
 
 
@@ -99,13 +135,15 @@ export class Reconciler {
   }
 
   /**
-   * Returns undefined before the first sync: without a complete cluster view the agent leaves
-   * whatever is installed (a restart adopts the previous instance's state untouched).
+   * Returns undefined when there is nothing to go by: with a node table, until one was read;
+   * without, before the first sync (without a complete cluster view the agent leaves whatever is
+   * installed: a restart adopts the previous instance's state untouched). With a table, a step
+   * before the sync adds and never removes.
    */
   async step(options: { readKernel: boolean }): Promise<ReconcileResult | undefined> {
-    if (!this.synced) return undefined;
     const table = this.options.nodeTable?.();
     if (this.options.nodeTable && !table) return undefined; // fail closed: keep what is installed
+    if (!table && !this.synced) return undefined;
     const started = process.hrtime.bigint();
     const readKernel = options.readKernel || this.known === undefined || this.deviceUp === undefined;
     // The device is looked at whenever the kernel is read: at start, on resync, on every link
@@ -114,12 +152,20 @@ export class Reconciler {
     // The reads run in child processes, so they are started before the cluster view is parsed.
     const reads = readKernel ? Promise.all([this.port.linkState(this.settings.device), this.port.readOwned()]) : undefined;
     reads?.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
-    if (this.source) {
+    if (this.source && this.synced) {
       const { nodes, ciliumNodes } = this.source();
       this.setCluster(nodes, ciliumNodes);
     }
-    const identity = table ? this.identity.resolve(table, this.nodes) : { nodes: this.nodes, problems: [] };
-    const nodes = this.trackDepartures(identity.nodes);
+    const identity = table ? this.identity.resolve(table, this.synced ? this.nodes : []) : { nodes: this.nodes, problems: [] };
+    const identified = table ? this.localPodCidrs(table, identity.nodes) : identity.nodes;
+    let departures: { nodes: ClusterNode[]; peersError?: string };
+    try {
+      departures = await this.trackDepartures(identified);
+    } catch (e) {
+      await reads?.catch(() => undefined); // a step ends only when its reads did
+      throw e;
+    }
+    const nodes = departures.nodes;
     // The guard does not depend on the kernel reads: it is loaded while they and the route apply
     // run (different kernel subsystems, each change atomic in itself; a whole load at start or
     // resync is an nft process of its own). A node added to the table is guarded and steered in
@@ -133,7 +179,8 @@ export class Reconciler {
     const deviceUp = link ? link.exists && link.up : this.deviceUp!;
     this.deviceUp = deviceUp;
     const desired = computeDesired({ localNodeName: this.localNodeName, nodes, deviceUp, settings: this.settings, clusterPodCidrs: table?.podCidrs }, this.memo);
-    const plan = diff(desired, current, { prune: this.synced });
+    const prune = this.synced;
+    const plan = diff(desired, current, { prune });
     let errors: ApplyError[] = [];
     let guard: GuardResult | undefined;
     try {
@@ -143,27 +190,89 @@ export class Reconciler {
     }
     // After a clean, pruning apply the owned kernel state is exactly the desired state. Keeping
     // the desired objects themselves lets the next diff match almost everything by identity.
-    this.known = errors.length === 0 ? { rules: desired.rules, routes: desired.routes } : undefined;
+    // Before the sync nothing was pruned: the kernel may hold more, the next step reads it.
+    this.known = errors.length === 0 && prune ? { rules: desired.rules, routes: desired.routes } : undefined;
+    if (table && guard && !guard.error) this.tellGuarded(table, nodes);
     const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const graceEnds = [...this.departed.values()].map((d) => d.until);
+    const graceEnds = [...this.departed.values()].flatMap((d) => (d.until === undefined ? [] : [d.until]));
     return {
       plan, errors, problems: [...this.parseProblems, ...identity.problems, ...desired.problems], desired, readKernel, deviceUp, durationSeconds, guard,
       departed: this.departed.size, nextGraceEnd: graceEnds.length > 0 ? Math.min(...graceEnds) : undefined,
+      ...(departures.peersError ? { peersError: departures.peersError } : {}),
     };
   }
 
-  /** Adds the nodes that left within their grace period to the current ones. */
-  private trackDepartures(nodes: ClusterNode[]): ClusterNode[] {
-    const now = this.now();
+  /**
+   * This node's pod CIDRs: the API's once synced (persisted through onLocalPodCidrs when they
+   * change), before that the persisted ones, each only if it lies inside the table's pod CIDRs
+   * and is not one of them whole (as identity.ts requires of the API's).
+   */
+  private localPodCidrs(table: NodeTable, nodes: ClusterNode[]): ClusterNode[] {
+    const i = nodes.findIndex((n) => n.name === this.localNodeName);
+    if (i < 0) return nodes;
+    const local = nodes[i];
+    if (this.synced || local.podCidrs.length > 0) {
+      const seen = local.podCidrs.join(",");
+      if (this.synced && seen !== this.localPodCidrsSeen && local.podCidrs.length > 0) this.options.onLocalPodCidrs?.(local.podCidrs);
+      this.localPodCidrsSeen = seen;
+      return nodes;
+    }
+    const cluster = table.podCidrs.map(parsePrefix);
+    const persisted = (this.options.localPodCidrs ?? []).filter((c) => !table.podCidrs.includes(c) && cluster.some((p) => contains(p, parsePrefix(c))));
+    if (persisted.length === 0) return nodes;
+    const out = [...nodes];
+    out[i] = { ...local, podCidrs: persisted };
+    return out;
+  }
+
+  /**
+   * Adds the nodes that left and are still held to the current ones: while a node is a WireGuard
+   * peer of this one its grace has not begun; from the step that sees it is not, it is held for
+   * the leave grace. Peers that cannot be read hold every departed node (fail closed).
+   */
+  private async trackDepartures(nodes: ClusterNode[]): Promise<{ nodes: ClusterNode[]; peersError?: string }> {
     const current = new Map(nodes.map((n) => [n.name, n]));
     for (const [name, n] of this.present) {
-      if (!current.has(name) && name !== this.localNodeName && this.settings.leaveGraceSeconds > 0) {
-        this.departed.set(name, { node: n, until: now + this.settings.leaveGraceSeconds * 1000 });
+      if (!current.has(name) && name !== this.localNodeName && !this.departed.has(name)) this.departed.set(name, { node: n });
+    }
+    for (const name of this.departed.keys()) if (current.has(name)) this.departed.delete(name);
+    this.present = current;
+    if (this.departed.size === 0) return { nodes };
+    let isPeer: (addresses: readonly string[]) => boolean = () => false;
+    let peersError: string | undefined;
+    if (this.options.peers) {
+      try {
+        isPeer = peerMatcher(await this.options.peers());
+      } catch (e) {
+        peersError = (e as Error).message;
+        isPeer = () => true;
       }
     }
-    for (const [name, d] of this.departed) if (current.has(name) || d.until <= now) this.departed.delete(name);
-    this.present = current;
-    return this.departed.size === 0 ? nodes : [...nodes, ...[...this.departed.values()].map((d) => d.node)];
+    const now = this.now();
+    for (const [name, d] of this.departed) {
+      if (isPeer(d.node.addresses)) d.until = undefined;
+      else d.until ??= now + this.settings.leaveGraceSeconds * 1000;
+      if (d.until !== undefined && d.until <= now) this.departed.delete(name);
+    }
+    return { nodes: this.departed.size === 0 ? nodes : [...nodes, ...[...this.departed.values()].map((d) => d.node)], peersError };
+  }
+
+  /** Tells onGuarded when the guard now stands for a new table or a new set of held nodes. */
+  private tellGuarded(table: NodeTable, nodes: ClusterNode[]): void {
+    if (!this.options.onGuarded) return;
+    const departed = [...this.departed.values()].map((d) => d.node);
+    const key = departed.map((n) => `${n.name}=${n.addresses.join(",")}`).join(";");
+    if (this.guardedKey?.table === table && this.guardedKey.departed === key) return;
+    this.guardedKey = { table, departed: key };
+    this.options.onGuarded({
+      table,
+      departed: departed.map((n) => ({ name: n.name, role: n.controlPlane ? "control-plane" : "worker", addresses: n.addresses })),
+      input: this.guardInput(table, nodes),
+    });
+  }
+
+  private guardInput(table: NodeTable, nodes: ClusterNode[]): GuardInput {
+    return { localNodeName: this.localNodeName, nodes, podCidrs: table.podCidrs, settings: this.settings };
   }
 
   /**
@@ -173,7 +282,7 @@ export class Reconciler {
    */
   private async applyGuard(table: NodeTable, nodes: ClusterNode[], force: boolean): Promise<GuardResult> {
     const port = this.options.guard!;
-    const input = { localNodeName: this.localNodeName, nodes, podCidrs: table.podCidrs, settings: this.settings };
+    const input = this.guardInput(table, nodes);
     const loaded = { shape: guardShape(input), elements: guardElements(input) };
     const last = this.guardLoaded;
     this.guardLoaded = undefined;

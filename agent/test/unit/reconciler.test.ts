@@ -3,6 +3,7 @@ import type { GuardPort } from "../../src/guardKernel";
 import type { ApplyError, KernelPort, LinkState } from "../../src/kernel";
 import type { KernelState, Plan } from "../../src/model";
 import type { NodeTable } from "../../src/nodeTable";
+import type { WgPeer } from "../../src/peers";
 import { Reconciler } from "../../src/reconciler";
 import { node, settings } from "../fixtures";
 
@@ -148,5 +149,127 @@ describe("Reconciler with a node table", () => {
     expect((await r.step({ readKernel: false }))?.departed).toBe(1);
     current = table;
     expect((await r.step({ readKernel: false }))?.departed).toBe(0);
+  });
+
+  it("before the sync: applies the table's guard and routes at once, from the table alone, and prunes nothing", async () => {
+    const port = new FakePort();
+    const foreign = { family: 4 as const, table: 51871, dst: "192.0.2.0/24", type: "unicast" as const, metric: 100, protocol: 211, dev: "cilium_wg0" };
+    port.state = { rules: [], routes: [foreign] };
+    const guard = new FakeGuard();
+    let sourceReads = 0;
+    const forged = node({ name: "w2", internal: ["198.51.100.2"], podCidrs: ["198.18.7.0/24"] });
+    const r = new Reconciler(port, settings(), "local", () => (sourceReads++, { nodes: [local, forged], ciliumNodes: [] }), { nodeTable: () => table, guard, localPodCidrs: ["198.18.9.0/24", "198.18.0.0/16", "10.0.0.0/24"] });
+    const result = await r.step({ readKernel: false });
+    expect(result?.guard).toEqual({ applied: true });
+    expect(guard.scripts[0]).toContain("198.51.100.2 : jump to_node");
+    expect(steered(port)).toEqual(["192.0.2.0/24", "198.18.0.0/16", "198.51.100.2/32", "198.51.100.3/32"]);
+    // Throw routes from local.json (only the part inside the table's pod CIDRs); the API is not read.
+    expect(port.state.routes.filter((x) => x.type === "throw").map((x) => x.dst)).toEqual(["198.18.9.0/24"]);
+    expect(sourceReads).toBe(0);
+    expect(result?.plan.remove).toEqual({ rules: [], routes: [] });
+    // Nothing was pruned, so the kernel is read again by the next step (not assumed equal to the desired state).
+    port.calls = [];
+    await r.step({ readKernel: false });
+    expect(port.calls).toContain("readOwned");
+    // After the sync the stray route goes, and the API's pod CIDRs replace local.json's.
+    r.markSynced();
+    const synced = await r.step({ readKernel: true });
+    expect(synced?.plan.remove.routes.map((x) => x.dst)).toEqual(["192.0.2.0/24", "198.18.9.0/24"]);
+    expect(synced?.plan.add.routes.map((x) => `${x.type} ${x.dst}`)).toEqual(["throw 198.18.1.0/24"]);
+    expect(sourceReads).toBe(1);
+  });
+
+  it("without a table nothing happens before the sync (the API is the only identity)", async () => {
+    const port = new FakePort();
+    const r = new Reconciler(port, settings(), "local", () => ({ nodes: [local], ciliumNodes: [] }));
+    expect(await r.step({ readKernel: true })).toBeUndefined();
+    expect(port.calls).toEqual([]);
+  });
+
+  it("tells this node's pod CIDRs from the API once synced, and each new guarded state once", async () => {
+    const told: string[][] = [];
+    const guarded: string[] = [];
+    let current = table;
+    const r = new Reconciler(new FakePort(), settings(), "local", () => ({ nodes: [local], ciliumNodes: [] }), {
+      nodeTable: () => current, guard: new FakeGuard(), onLocalPodCidrs: (c) => told.push(c),
+      onGuarded: (g) => guarded.push(`${g.table.nodes.length} ${g.departed.map((d) => d.name).join(",")} ${g.input.nodes.length}`),
+    });
+    await r.step({ readKernel: true });
+    expect(told).toEqual([]);
+    r.markSynced();
+    await r.step({ readKernel: true });
+    await r.step({ readKernel: true });
+    expect(told).toEqual([["198.18.1.0/24"]]);
+    current = { ...table, nodes: table.nodes.slice(0, 2) };
+    await r.step({ readKernel: false });
+    expect(guarded).toEqual(["3  3", "2 w3 3"]);
+  });
+});
+
+describe("Reconciler: departures held while a WireGuard peer", () => {
+  const table: NodeTable = {
+    podCidrs: ["198.18.0.0/16"],
+    nodes: [
+      { name: "local", role: "worker", addresses: ["198.51.100.1"] },
+      { name: "w2", role: "worker", addresses: ["198.51.100.2"] },
+      { name: "w3", role: "worker", addresses: ["198.51.100.3", "2001:db8::3"] },
+    ],
+  };
+  const guard: GuardPort = { apply: async () => undefined, update: async () => undefined, remove: async () => true, dropped: async () => undefined };
+  const without = (name: string) => ({ ...table, nodes: table.nodes.filter((n) => n.name !== name) });
+
+  it("a node that left stays while it is a peer (endpoint or allowed IPs), then for the leave grace", async () => {
+    let now = 0;
+    let peers: WgPeer[] = [{ endpoint: "198.51.100.3", allowedIps: [] }];
+    let peerReads = 0;
+    let current = table;
+    const port = new FakePort();
+    const r = new Reconciler(port, settings({ NODE_ROUTER_LEAVE_GRACE_SECONDS: "60" }), "local", undefined, { nodeTable: () => current, guard, now: () => now, peers: async () => (peerReads++, peers) });
+    r.markSynced();
+    await r.step({ readKernel: true });
+    expect(peerReads).toBe(0); // nobody left: the peers are not read
+    current = without("w3");
+    now = 1_000_000;
+    expect(await r.step({ readKernel: false })).toMatchObject({ departed: 1, nextGraceEnd: undefined });
+    now += 3_600_000; // an hour later, still a peer: still held, no grace running
+    peers = [{ allowedIps: ["2001:db8::3/128", "198.18.3.0/24"] }];
+    expect((await r.step({ readKernel: false }))?.plan.remove.routes).toEqual([]);
+    peers = [{ endpoint: "198.51.100.2", allowedIps: ["198.51.100.2/32"] }];
+    expect(await r.step({ readKernel: false })).toMatchObject({ departed: 1, nextGraceEnd: now + 60_000 });
+    now += 60_000;
+    const gone = await r.step({ readKernel: false });
+    expect(gone?.departed).toBe(0);
+    expect(gone?.plan.remove.routes.map((x) => x.dst).sort()).toEqual(["198.51.100.3/32", "198.51.100.3/32"]);
+  });
+
+  it("with a leave grace of 0, a departed peer is still held until it is no longer a peer", async () => {
+    let peers: WgPeer[] = [{ allowedIps: ["198.51.100.3/32"] }];
+    let current = table;
+    const r = new Reconciler(new FakePort(), settings({ NODE_ROUTER_LEAVE_GRACE_SECONDS: "0" }), "local", undefined, { nodeTable: () => current, guard, peers: async () => peers });
+    await r.step({ readKernel: true });
+    current = without("w3");
+    expect((await r.step({ readKernel: false }))?.departed).toBe(1);
+    peers = [];
+    expect((await r.step({ readKernel: false }))?.departed).toBe(0);
+  });
+
+  it("peers that cannot be read hold every departed node, and say why", async () => {
+    let current = table;
+    const r = new Reconciler(new FakePort(), settings({ NODE_ROUTER_LEAVE_GRACE_SECONDS: "0" }), "local", undefined, { nodeTable: () => current, guard, peers: async () => { throw new Error("wg: not found"); } });
+    await r.step({ readKernel: true });
+    current = without("w2");
+    expect(await r.step({ readKernel: false })).toMatchObject({ departed: 1, peersError: "wg: not found" });
+  });
+
+  it("seeded with the previous start's nodes, a restart notices that the table shrank", async () => {
+    const seedPresent = [...table.nodes, { name: "old", role: "control-plane" as const, addresses: ["198.51.100.9"] }];
+    const port = new FakePort();
+    const r = new Reconciler(port, settings({ NODE_ROUTER_LEAVE_GRACE_SECONDS: "60" }), "local", undefined, { nodeTable: () => without("w3"), guard, seedPresent, peers: async () => [{ endpoint: "198.51.100.9", allowedIps: [] }] });
+    const first = await r.step({ readKernel: true });
+    expect(first).toMatchObject({ departed: 2, nextGraceEnd: expect.any(Number) });
+    // Both are steered: "old" (a control plane, still a peer) in the control-plane table, w3 (grace) in steering.
+    expect(port.state.routes.filter((x) => x.type === "unicast").map((x) => `${x.table} ${x.dst}`).sort()).toEqual([
+      "51871 198.18.0.0/16", "51871 198.51.100.2/32", "51871 198.51.100.3/32", "51872 198.51.100.9/32",
+    ]);
   });
 });
