@@ -15,6 +15,8 @@ import { createLogger, type Logger } from "./log";
 import { Metrics } from "./metrics";
 import { WireGuardPeers } from "./wireguardPeers";
 import { Reconciler, uninstall } from "./reconciler";
+import { guardRuleset } from "./guard";
+import { loadStartTable, readPreviousNodes, TableStore } from "./tableStore";
 import { OWNED_PRIORITY_SPAN, parseSettings, requireNodeName, SETTINGS, SettingsError, type Settings } from "./settings";
 
 const USAGE = `usage: node main.js [run|uninstall] [--flag value ...]\n       node main.js ${GUARD_USAGE}\n\n${Object.values(SETTINGS)
@@ -26,26 +28,53 @@ async function runAgent(settings: Settings, log: Logger): Promise<void> {
   const metrics = new Metrics();
   const port = new Iproute2Kernel(ownershipFrom(settings, OWNED_PRIORITY_SPAN));
   const view: { source?: ClusterSource } = {};
+  const tableError = (message: string) => {
+    metrics.errors.inc({ kind: "node-table" });
+    log.error(message);
+  };
+  // Node-table mode: the table is on the host before the API answers (tableStore.ts).
+  const start = settings.nodeTable ? await loadStartTable({ configMap: settings.nodeTable, stateDir: settings.stateDir, bootTable: settings.bootNodeTable, localNodeName: nodeName }) : undefined;
+  // The ConfigMap file's own refusal is reported by its watcher below; the fallbacks' here.
+  for (const r of start?.refused ?? []) if (r.source !== "config-map" && !r.unread) tableError(`${r.source} node table ${r.path} not used: ${r.message}`);
+  if (start?.table) log.info({ source: start.source, path: start.path, nodes: start.table.nodes.length, podCidrs: start.table.podCidrs }, "node table in use from start");
+  else if (start) log.error({ tried: start.refused }, "no valid node table (ConfigMap file, persisted copy, boot table): changing nothing, the guard loaded at boot stays, until one is read");
+  const store = settings.nodeTable && settings.stateDir ? new TableStore(settings.stateDir, tableError) : undefined;
   const table = settings.nodeTable ? new NodeTableFile({
     path: settings.nodeTable,
+    localNodeName: nodeName,
+    initial: start?.table ? { table: start.table, text: start.source === "config-map" ? start.text : undefined } : undefined,
     rereadMs: Math.min(settings.resyncSeconds * 1000, 30_000),
     onChange: (t) => {
       log.info({ nodes: t.nodes.length, podCidrs: t.podCidrs }, "node table read");
       controller.request("node-table");
     },
-    onError: (message) => {
-      metrics.errors.inc({ kind: "node-table" });
-      log.error(message);
-    },
+    onError: tableError,
   }) : undefined;
   const guard = table ? new NftGuard() : undefined;
   if (guard) metrics.guardSource = () => guard.dropped();
   if (table) watchTableMetrics(metrics, table, nodeName, settings.device, log);
   if (!table) log.warn("no node table (--node-table / NODE_ROUTER_NODE_TABLE): node identity comes from Node and CiliumNode objects and no egress guard is kept; use a table where the cluster's builder publishes one");
-  const reconciler = new Reconciler(port, settings, nodeName, () => ({ nodes: view.source?.nodes() ?? [], ciliumNodes: view.source?.ciliumNodes() ?? [] }),
-    { nodeTable: table ? () => table.current() : undefined, guard });
+  const wireguard = new WireGuardPeers();
+  const reconciler = new Reconciler(port, settings, nodeName, () => ({ nodes: view.source?.nodes() ?? [], ciliumNodes: view.source?.ciliumNodes() ?? [] }), table ? {
+    nodeTable: () => table.current(),
+    guard,
+    localPodCidrs: store ? await store.readLocalPodCidrs() : undefined,
+    seedPresent: await readPreviousNodes({ stateDir: settings.stateDir, bootTable: settings.bootNodeTable }),
+    peers: () => wireguard.peers(settings.device),
+    // What the boot unit loads next time: the guard just loaded, for the table and the nodes still held.
+    onGuarded: (g) => void store?.saveGuarded({ table: g.table, departed: g.departed, guardScript: guardRuleset(g.input) }),
+    onLocalPodCidrs: (podCidrs) => void store?.saveLocalPodCidrs(podCidrs),
+  } : {});
   const controller = new Controller(reconciler, metrics, log, { debounceMs: 200, resyncMs: settings.resyncSeconds * 1000, retryMs: 5000 });
   await table?.start();
+  controller.start();
+  // With a table the first step needs no API: guard and routes now, whatever the API does, and
+  // before the API client, HTTP and the link monitor start competing with its ip and nft processes
+  // for the CPU (bounded: a slow or failing step does not hold the rest of the start up).
+  if (table) {
+    controller.request("start", true, 0);
+    await Promise.race([controller.whenIdle(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+  }
   const servers: Server[] = await startHttp({ health: settings.healthAddress, metrics: settings.metricsAddress }, controller, metrics);
   const monitor = port.monitor({
     device: settings.device,
@@ -66,7 +95,6 @@ async function runAgent(settings: Settings, log: Logger): Promise<void> {
     },
   }, log, metrics);
   view.source = informers;
-  controller.start();
   log.info({ nodeName, device: settings.device, tables: [settings.steeringTable, settings.controlPlaneTable], priorities: `${settings.rulePriority}-${settings.rulePriority + OWNED_PRIORITY_SPAN - 1}` }, "node-router started");
 
   const shutdown = async (signal: string) => {
@@ -74,6 +102,7 @@ async function runAgent(settings: Settings, log: Logger): Promise<void> {
     controller.stop();
     monitor.stop();
     table?.stop();
+    await store?.flush(); // a state file being written is finished (atomic anyway: old or new)
     await informers.stop();
     servers.forEach((s) => s.close());
     process.exit(0);

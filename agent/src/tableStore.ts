@@ -30,6 +30,8 @@ export interface Refusal {
   source: TableSourceName;
   path: string;
   message: string;
+  /** The file could not be read (e.g. absent: no persisted copy yet), as opposed to refused. */
+  unread?: true;
 }
 
 export interface StartTable {
@@ -47,7 +49,7 @@ export function firstValidTable(candidates: Candidate[], localNodeName: string):
   const refused: Refusal[] = [];
   for (const c of candidates) {
     if (c.text === undefined) {
-      refused.push({ source: c.source, path: c.path, message: c.readError ?? "not read" });
+      refused.push({ source: c.source, path: c.path, message: c.readError ?? "not read", unread: true });
       continue;
     }
     try {
@@ -92,6 +94,27 @@ export async function loadStartTable(o: { configMap?: string; stateDir?: string;
   ];
   const candidates = await Promise.all(wanted.filter(([, p]) => p).map(([s, p]) => readCandidate(s, p!)));
   return firstValidTable(candidates, o.localNodeName);
+}
+
+/**
+ * The nodes the previous instance guarded: the persisted table's and the nodes it still held
+ * (departed.json), or, with no persisted table, the boot table's (what the boot guard loaded).
+ * The reconciler starts from them, so one missing from the table now is seen leaving.
+ */
+export async function readPreviousNodes(o: { stateDir?: string; bootTable?: string }): Promise<TableNode[]> {
+  const parse = async (path: string | undefined) => {
+    try {
+      return path ? parseNodeTable(await readFile(path, "utf8")).nodes : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const paths = o.stateDir ? statePaths(o.stateDir) : undefined;
+  const persisted = await parse(paths?.table);
+  if (!persisted) return (await parse(o.bootTable)) ?? [];
+  const departed = paths ? parseDeparted(await readFile(paths.departed, "utf8").catch(() => "")) : [];
+  const names = new Set(persisted.map((n) => n.name));
+  return [...persisted, ...departed.filter((n) => !names.has(n.name))];
 }
 
 /**
