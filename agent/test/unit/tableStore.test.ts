@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseNodeTable } from "../../src/nodeTable";
-import { atomicWrite, firstValidTable, loadStartTable, parseDeparted, parseLocal, TableStore } from "../../src/tableStore";
+import { atomicWrite, firstValidTable, loadStartTable, parseDeparted, parseLocal, readPreviousNodes, TableStore } from "../../src/tableStore";
 
 const doc = (...workers: string[]) => JSON.stringify({
   podCidrs: ["10.244.0.0/16"],
@@ -61,6 +61,15 @@ describe("files on the host", () => {
     const refused = await loadStartTable(paths);
     expect([refused.source, refused.refused[0].message]).toEqual(["persisted", expect.stringMatching(/0.0.0.0\/0 is the default route/)]);
     expect(await loadStartTable({ ...paths, stateDir: undefined, configMap: undefined })).toMatchObject({ source: "boot", refused: [] });
+  });
+
+  it("readPreviousNodes: the persisted table and the nodes it held, else the boot table's", async () => {
+    const boot = join(dir, "boot.json");
+    writeFileSync(boot, doc("b1"));
+    expect((await readPreviousNodes({ stateDir: dir, bootTable: boot })).map((n) => n.name)).toEqual(["local", "b1"]);
+    await new TableStore(dir, () => undefined).saveGuarded({ table: parseNodeTable(doc("p1")), departed: [{ name: "gone", role: "worker", addresses: ["203.0.113.99"] }], guardScript: "" });
+    expect((await readPreviousNodes({ stateDir: dir, bootTable: boot })).map((n) => n.name)).toEqual(["local", "p1", "gone"]);
+    expect(await readPreviousNodes({})).toEqual([]);
   });
 
   it("saveGuarded writes the table, its guard and the held nodes; local.json round-trips", async () => {
