@@ -53,6 +53,8 @@ describe("validateStackConfig", () => {
     ["no AMI", (c) => { delete c.aws.ami; }, /proj:aws\.ami: required: the AMI new AWS nodes boot, pinned \(ami-\.\.\.\); record the current Ubuntu 24\.04 LTS image with `scripts\/pin-images\.sh <stack>`/],
     ["a malformed AMI", (c) => { c.aws.ami = "ubuntu-24.04"; }, /proj:aws\.ami: "ubuntu-24\.04" is not an AMI id/],
     ["no agent image", (c) => { delete c.nodeRouter; }, /proj:nodeRouter: required: set nodeRouter\.image, the node-router agent image pinned by digest; build and push the agent from agent\/Dockerfile .*agent-image.*linux\/amd64 and linux\/arm64/],
+    ["a pull Secret that is not a Secret name", (c) => { c.nodeRouter.imagePullSecrets = ["ghcr_pull"]; }, /proj:nodeRouter\.imagePullSecrets\[0\]: "ghcr_pull" is not a Secret name/],
+    ["pull Secrets that are not a list of names", (c) => { c.nodeRouter.imagePullSecrets = "ghcr-pull"; }, /proj:nodeRouter\.imagePullSecrets: /],
     ["an agent image without a digest", (c) => { c.nodeRouter.image = "ghcr.io/wg-mesh/node-router:0.1.0"; }, /proj:nodeRouter\.image: "ghcr\.io\/wg-mesh\/node-router:0\.1\.0" is not pinned by digest.*agent\/Dockerfile/],
     ["a control plane replaced with another", (c) => { c.aws.pools[0].count = 3; c.cluster.replaceNodes = ["demo-aws-cp-0", "demo-aws-cp-2"]; }, /proj:cluster\.replaceNodes: demo-aws-cp-0, demo-aws-cp-2 are control planes; replace one control plane per `pulumi up`/],
     ["an unknown node to replace", (c) => { c.cluster.replaceNodes = ["demo-aws-w-7"]; }, /proj:cluster\.replaceNodes\.0: "demo-aws-w-7" is not a node of this stack/],

@@ -6,7 +6,7 @@ import { z } from "zod";
 import { stackConfigSchema, type StackConfig } from "./configSchema";
 import { CLOUDS, isControlPlane, type NodeSpec } from "../components/cluster/nodes";
 import { ciliumProblems } from "../components/cilium/values";
-import { nodeRouterProblems } from "../components/nodeRouter/settings";
+import { imagePullSecretsProblems, nodeRouterProblems } from "../components/nodeRouter/settings";
 import { apiEndpointProblem } from "../components/cluster/apiEndpoint";
 import { MAX_NODES } from "../components/cluster/nodeTable";
 import { checkNetworks } from "./networks";
@@ -53,6 +53,7 @@ export function validateStackConfig(raw: Record<string, unknown>, project: strin
   const model = stackModel(config, nodes);
   // What the components would refuse, named by the stack keys (cilium.*, nodeRouter.*).
   problems.push(...ciliumProblems(model.cilium).map((p) => `${project}:${p}`), ...nodeRouterProblems(model.nodeRouter, `${project}:nodeRouter.`));
+  problems.push(...imagePullSecretsProblems(model.nodeRouter.imagePullSecrets, `${project}:nodeRouter.imagePullSecrets`));
   if (model.alerts) problems.push(...alertsProblems().map((p) => `${project}:${p}`));
   if (problems.length === 0) problems.push(...checkQuotas(config, nodes, key));
   if (problems.length > 0) throw new ConfigError(problems);
