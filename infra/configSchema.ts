@@ -133,6 +133,8 @@ const nodeRouterSchema = z
     image: z.string(),
     /** Allow exempt ports beyond 6443 and 2379-2380 (weakens the guarantee); default false. */
     allowExtraExemptPorts: z.boolean().optional(),
+    /** Secrets (kubernetes.io/dockerconfigjson, in the agent's namespace) to pull a private agent image with; default none. */
+    imagePullSecrets: z.array(z.string()).optional(),
     device: text,
     steeringTable: int,
     controlPlaneTable: int,

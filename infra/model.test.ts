@@ -71,4 +71,9 @@ describe("the model each component takes", () => {
     expect(model.cluster.nodeRouter).toBe(model.nodeRouter);
     expect(guardSettings(deployedAgentOrThrow("test", model.cluster.nodeRouter))).toEqual({ device: "cilium_wg0", wgMark: "7680", wgMask: "0xff00", exemptPorts: "6443,2379-2380" });
   });
+
+  it("NodeRouter: nodeRouter.imagePullSecrets as given (the DaemonSet's pod spec takes them), none when unset", () => {
+    expect(modelOf({ imagePullSecrets: ["ghcr-pull"] }).nodeRouter.imagePullSecrets).toEqual(["ghcr-pull"]);
+    expect(model.nodeRouter.imagePullSecrets).toBeUndefined();
+  });
 });

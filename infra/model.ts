@@ -65,6 +65,7 @@ export function stackModel(config: StackConfig, nodes: NodeSpec[]): StackModel {
     image: config.nodeRouter.image,
     allowExtraExemptPorts: config.nodeRouter.allowExtraExemptPorts,
     settings: agentSettings(config.nodeRouter),
+    imagePullSecrets: config.nodeRouter.imagePullSecrets,
   };
   return {
     name: cluster.name,

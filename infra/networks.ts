@@ -4,6 +4,8 @@
 import type { StackConfig } from "./configSchema";
 import { parseCidr, overlaps, covers, type Cidr } from "../components/cluster/cidr";
 import { zoneSubnets } from "../components/aws/subnets";
+import { describePlacement, privateAddresses } from "../components/cluster/privateAddresses";
+import { expandPools, type Cloud } from "../components/cluster/nodes";
 
 type KeyFn = (path: readonly PropertyKey[]) => string;
 
@@ -66,6 +68,28 @@ function checkAwsSubnets(config: StackConfig, key: KeyFn, add: (path: PropertyKe
     const subnet = add(["aws", "subnetCidrs", zone], cidr, "subnet");
     if (vpc && subnet && !covers(vpc, subnet)) {
       problems.push(`${key(["aws", "subnetCidrs", zone])}: ${subnet.text} is not inside the VPC CIDR ${vpc.text}; pick a subnet of it`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * Every node's private address must fit its subnet (../components/cluster/privateAddresses.ts:
+ * a fixed block per pool): what does not is named by the pool's count (too many nodes) or the
+ * cloud's pools (too many pools in one subnet). Run once the networks parse.
+ */
+export function checkPrivateAddresses(config: StackConfig, key: KeyFn): string[] {
+  const subnets = config.aws ? Object.fromEntries(zoneSubnets(config.aws.vpcCidr, config.aws.pools.map((p) => p.zone), config.aws.subnetCidrs).map((s) => [s.zone, s.cidr])) : undefined;
+  const problems: string[] = [];
+  for (const cloud of ["aws", "gcp"] as const satisfies readonly Cloud[]) {
+    const c = config[cloud];
+    if (!c) continue;
+    const nodes = expandPools(config.cluster.name, cloud, c.pools);
+    const placed = privateAddresses(nodes, { aws: subnets, gcp: config.gcp?.subnetCidr });
+    for (const p of placed.problems) {
+      const pool = p.problem.kind === "count" ? p.problem.pool : undefined;
+      const index = pool === undefined ? -1 : c.pools.findIndex((x) => `${config.cluster.name}-${cloud}-${x.name}` === pool);
+      problems.push(`${key(index >= 0 ? [cloud, "pools", index, "count"] : [cloud, "pools"])}: ${describePlacement(p)}`);
     }
   }
   return problems;

@@ -6,10 +6,10 @@ import { z } from "zod";
 import { stackConfigSchema, type StackConfig } from "./configSchema";
 import { CLOUDS, isControlPlane, type NodeSpec } from "../components/cluster/nodes";
 import { ciliumProblems } from "../components/cilium/values";
-import { nodeRouterProblems } from "../components/nodeRouter/settings";
+import { imagePullSecretsProblems, nodeRouterProblems } from "../components/nodeRouter/settings";
 import { apiEndpointProblem } from "../components/cluster/apiEndpoint";
 import { MAX_NODES } from "../components/cluster/nodeTable";
-import { checkNetworks } from "./networks";
+import { checkNetworks, checkPrivateAddresses } from "./networks";
 import { checkQuotas } from "./quotas";
 import { amiProblem, gcpImageProblem, RENAMED_KEYS, REQUIRED_HINTS } from "./pins";
 import { stackModel, stackNodes, type StackModel } from "./model";
@@ -49,10 +49,13 @@ export function validateStackConfig(raw: Record<string, unknown>, project: strin
   problems.push(...checkCloudsAndNodes(config, nodes, key, warnings));
   problems.push(...checkNetworks(config, key));
   problems.push(...checkPins(config, key));
+  // The private addresses need subnets that parse; they are computed again, alike, by the Cluster.
+  if (problems.length === 0) problems.push(...checkPrivateAddresses(config, key));
   if (problems.length > 0) throw new ConfigError(problems);
   const model = stackModel(config, nodes);
   // What the components would refuse, named by the stack keys (cilium.*, nodeRouter.*).
   problems.push(...ciliumProblems(model.cilium).map((p) => `${project}:${p}`), ...nodeRouterProblems(model.nodeRouter, `${project}:nodeRouter.`));
+  problems.push(...imagePullSecretsProblems(model.nodeRouter.imagePullSecrets, `${project}:nodeRouter.imagePullSecrets`));
   if (model.alerts) problems.push(...alertsProblems().map((p) => `${project}:${p}`));
   if (problems.length === 0) problems.push(...checkQuotas(config, nodes, key));
   if (problems.length > 0) throw new ConfigError(problems);

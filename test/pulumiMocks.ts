@@ -87,7 +87,8 @@ function outputsFor(type: string, name: string, inputs: Record<string, any>): Re
     case "aws:ec2/eip:Eip":
       return { publicIp: addressFor(`eip:${name}`, false), allocationId: `eipalloc-${createHash("sha256").update(name).digest("hex").slice(0, 12)}` };
     case "gcp:compute/address:Address":
-      return { address: addressFor(`gcp:${name}`, true) };
+      // An internal reservation is made with the address the program chose.
+      return inputs.addressType === "INTERNAL" ? {} : { address: addressFor(`gcp:${name}`, true) };
     case "aws:secretsmanager/secret:Secret":
       return { arn: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${inputs.name}-abc123` };
     case "gcp:serviceaccount/account:Account":

@@ -11,7 +11,7 @@ export const REPLACEMENT_INPUTS: Readonly<Record<string, readonly string[]>> = {
   "aws:ec2/subnet:Subnet": ["vpcId", "cidrBlock", "availabilityZone"],
   "aws:ec2/eip:Eip": ["domain", "address"],
   "gcp:compute/instance:Instance": ["name", "zone", "bootDisk.initializeParams.image", 'metadata["user-data"]', "bootDisk.initializeParams.type", "networkInterfaces"],
-  "gcp:compute/address:Address": ["name", "region", "addressType", "networkTier"],
+  "gcp:compute/address:Address": ["name", "region", "addressType", "networkTier", "address", "subnetwork", "purpose"],
   "gcp:compute/subnetwork:Subnetwork": ["name", "network", "region"],
 };
 

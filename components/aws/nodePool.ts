@@ -29,7 +29,15 @@ export interface AwsNodePoolArgs extends NodePoolArgs {
   readonly ami: string;
   /** Elastic IP allocation id per AWS node. */
   readonly allocationIds: Readonly<Record<string, pulumi.Output<string>>>;
+  /** Private IPv4 per AWS node, from the subnet plan (../cluster/privateAddresses.ts): the node table lists it. */
+  readonly privateAddresses: Readonly<Record<string, string>>;
 }
+
+const privateAddressOf = (args: AwsNodePoolArgs, name: string): string => {
+  const address = args.privateAddresses[name];
+  if (address === undefined) throw new Error(`${name}: no private address in the subnet plan`);
+  return address;
+};
 
 export class AwsNodePool extends pulumi.ComponentResource {
   public readonly vpcId: pulumi.Output<string>;
@@ -84,6 +92,8 @@ export class AwsNodePool extends pulumi.ComponentResource {
       const nodeTags = { ...tags, Name: node.name, [roleTagKey]: node.role };
       const eni = new aws.ec2.NetworkInterface(`${name}-${node.name}`, {
         subnetId: network.subnetIds[node.zone],
+        // The address the node table lists (computed before any interface exists), not one EC2 picks.
+        privateIps: [privateAddressOf(args, node.name)],
         securityGroups: [this.securityGroupIds[node.role]!],
         description: `${node.name} primary interface (carries its Elastic IP)`,
         tags: nodeTags,

@@ -1,6 +1,7 @@
 // The Cluster on its own, as another program (or another Pulumi language) would use it: its
 // Args as plain data, the cloud providers through resource options, no program around it.
 import * as aws from "@pulumi/aws";
+import * as gcp from "@pulumi/gcp";
 import { installMocks, ofType, settle, type Recorded } from "../../test/pulumiMocks";
 import { TEST_IMAGE } from "../../test/fixtures/images";
 import type { ClusterArgs } from "./args";
@@ -69,6 +70,61 @@ test("its outputs are data: the join token (secret) and the node table", async (
   const rows = await new Promise<{ name: string; role: string }[]>((resolve) => cluster.nodeTable.apply(resolve));
   expect(rows.map((r) => `${r.name}/${r.role}`)).toEqual(["solo-aws-cp-0/control-plane", "solo-aws-w-0/worker", "solo-aws-w-1/worker"]);
   expect(cluster.ready.urn).toBeDefined();
+});
+
+/** Every node's table entry: its addresses by name. */
+const tableOf = async (c: Cluster) => {
+  const doc = JSON.parse(await new Promise<string>((resolve) => c.nodeTableDocument.apply(resolve))) as { nodes: { name: string; addresses: string[] }[] };
+  return Object.fromEntries(doc.nodes.map((n) => [n.name, n.addresses]));
+};
+
+test("AWS: every node's table entry lists its public address first and its private one, the ENI's, from the subnet plan", async () => {
+  const table = await tableOf(cluster);
+  const enis = Object.fromEntries(ofType(recorded, "aws:ec2/networkInterface:NetworkInterface").filter((e) => e.name.startsWith("solo-")).map((e) => [e.inputs.tags.Name, e.inputs.privateIps]));
+  const eips = Object.fromEntries(ofType(recorded, "aws:ec2/eip:Eip").filter((e) => e.name.startsWith("solo-")).map((e) => [e.inputs.tags.Name, e.state.publicIp]));
+  expect(Object.keys(table)).toEqual(["solo-aws-cp-0", "solo-aws-w-0", "solo-aws-w-1"]);
+  for (const [name, addresses] of Object.entries(table)) {
+    expect([name, addresses]).toEqual([name, [eips[name], enis[name][0]]]);
+    expect([name, enis[name]]).toEqual([name, [expect.stringMatching(/^10\.10\.1\.\d+$/)]]);
+  }
+  // The subnet's reserved addresses (.0-.3, .255) are never used; each pool owns its block.
+  expect(Object.values(table).map((a) => a[1])).toEqual(["10.10.1.4", "10.10.1.66", "10.10.1.67"]);
+  const rows = await new Promise<{ name: string; address: string; privateAddress: string }[]>((resolve) => cluster.nodeTable.apply(resolve));
+  expect(rows.map((r) => [r.name, r.address, r.privateAddress])).toEqual(Object.entries(table).map(([name, a]) => [name, ...a]));
+});
+
+test("GCP: every node's table entry lists its private address, reserved as a static INTERNAL address that is the instance's networkIp", async () => {
+  const provider = new gcp.Provider("g-gcp", { project: "demo-project-123", region: "europe-west1" });
+  const g = new Cluster("g", {
+    ...args,
+    nodes: expandPools("g", "gcp", [
+      { name: "cp", role: "control-plane", count: 1, machineType: "e2-standard-2", zone: "europe-west1-b", diskSizeGb: 50 },
+      { name: "w", role: "worker", count: 2, machineType: "e2-standard-2", zone: "europe-west1-b", diskSizeGb: 50 },
+    ]),
+    aws: undefined,
+    gcp: { project: "demo-project-123", region: "europe-west1", subnetCidr: "10.20.1.0/24", image: "projects/ubuntu-os-cloud/global/images/ubuntu-2404-noble-amd64-v20260101" },
+  }, { providers: [provider] });
+  const table = await tableOf(g);
+  await settle();
+  const addresses = ofType(recorded, "gcp:compute/address:Address").filter((a) => a.name.startsWith("g-"));
+  const internal = Object.fromEntries(addresses.filter((a) => a.inputs.addressType === "INTERNAL").map((a) => [a.inputs.name.replace(/-internal$/, ""), a]));
+  const external = Object.fromEntries(addresses.filter((a) => a.inputs.addressType === "EXTERNAL").map((a) => [a.inputs.name, a.state.address]));
+  const instances = Object.fromEntries(ofType(recorded, "gcp:compute/instance:Instance").filter((i) => i.name.startsWith("g-")).map((i) => [i.inputs.name, i.inputs.networkInterfaces[0]]));
+  expect(Object.keys(table)).toEqual(["g-gcp-cp-0", "g-gcp-w-0", "g-gcp-w-1"]);
+  for (const [name, [pub, priv]] of Object.entries(table)) {
+    expect([name, pub]).toEqual([name, external[name]]);
+    expect([name, internal[name].inputs]).toEqual([name, expect.objectContaining({ address: priv, addressType: "INTERNAL", purpose: "GCE_ENDPOINT", subnetwork: expect.any(String) })]);
+    expect([name, instances[name].networkIp, instances[name].accessConfigs[0].natIp]).toEqual([name, priv, pub]);
+  }
+  // GCP keeps .0, .1 and the last two: the first pool starts at .2.
+  expect(Object.values(table).map((a) => a[1])).toEqual(["10.20.1.2", "10.20.1.65", "10.20.1.66"]);
+});
+
+test("nodes that do not fit their subnet are refused at construction, naming the subnet and the fix", () => {
+  const before = recorded.length;
+  const many = expandPools("crowded", "aws", [{ name: "w", role: "control-plane", count: 63, machineType: "t3.large", zone: "eu-west-1a", diskSizeGb: 50 }]);
+  expect(() => new Cluster("crowded", { ...args, nodes: many })).toThrow(/crowded: the nodes do not fit their subnets: 63 nodes, but a pool's block of zone eu-west-1a's subnet 10\.10\.1\.0\/24 holds 62 .*aws\.subnetCidrs\.eu-west-1a/);
+  expect(recorded.slice(before).filter((r) => r.name.startsWith("crowded"))).toEqual([]);
 });
 
 test("a node-router agent it cannot boot safely is refused at construction, naming the field", () => {

@@ -22,6 +22,7 @@ import { API_SERVER_PORT } from "./apiEndpoint";
 import type { ClusterBootstrap } from "./bootstrap/types";
 import { JoinToken, type TokenEntry } from "./joinToken";
 import { nodeTableDocument } from "./nodeTable";
+import { describePlacement, privateAddresses } from "./privateAddresses";
 import type { NodePoolArgs } from "./pool";
 import { deployedAgentOrThrow, guardSettings } from "../nodeRouter/settings";
 
@@ -35,6 +36,8 @@ export interface NodeRow {
   readonly role: NodeRole;
   /** Its static public IPv4 (its InternalIP). */
   readonly address: string;
+  /** Its private (VPC) IPv4, fixed by the subnet plan. */
+  readonly privateAddress: string;
 }
 
 /** Each Cluster's readiness resource, for TypeScript callers' ordering (`dependsOn`, `deletedWith`); a resource of this program, so no output. */
@@ -52,7 +55,7 @@ export class Cluster extends pulumi.ComponentResource {
   public readonly caCertPem: pulumi.Output<string>;
   /** The cluster's identity (kube-public/cluster-info's UID): the Kubernetes provider's clusterIdentifier. */
   public readonly clusterId: pulumi.Output<string>;
-  /** Every node: name, cloud, role, public address (its InternalIP). */
+  /** Every node: name, cloud, role, public address (its InternalIP) and private address. */
   public readonly nodeTable: pulumi.Output<NodeRow[]>;
   /** The current join token and its expiry (secret), to publish in the cluster as a bootstrap token Secret. */
   public readonly joinToken: pulumi.Output<TokenEntry>;
@@ -80,6 +83,13 @@ export class Cluster extends pulumi.ComponentResource {
     if (awsNodes.length > 0 && !args.aws) throw new Error(`${name}: ${awsNodes.length} nodes are in AWS but args.aws is not set`);
     if (gcpNodes.length > 0 && !args.gcp) throw new Error(`${name}: ${gcpNodes.length} nodes are in GCP but args.gcp is not set`);
 
+    // Private addresses from the subnet plan alone, known before any interface or instance
+    // exists, so the table lists them; the AWS interfaces and GCP reservations take them.
+    // Nodes that do not fit are refused before any child is registered.
+    const placed = privateAddresses(nodes, { aws: args.aws?.subnets, gcp: args.gcp?.subnetCidr });
+    if (placed.problems.length > 0) throw new Error(`${name}: the nodes do not fit their subnets: ${placed.problems.map(describePlacement).join("; ")}`);
+    const privateOf = placed.addresses;
+
     const gcpApis = args.gcp && gcpNodes.length > 0 ? new GcpApis(`${name}-gcp-apis`, { project: args.gcp.project }, { parent: this }) : undefined;
     const awsIps = awsNodes.length > 0 ? new AwsNodeAddresses(`${name}-aws-ips`, { nodes: awsNodes }, { parent: this }) : undefined;
     const gcpIps = args.gcp && gcpApis ? new GcpNodeAddresses(`${name}-gcp-ips`, { nodes: gcpNodes, region: args.gcp.region, apis: gcpApis.services }, { parent: this }) : undefined;
@@ -91,8 +101,10 @@ export class Cluster extends pulumi.ComponentResource {
     this.joinToken = pulumi.all([joinToken.token, joinToken.expires]).apply(([token, expires]) => ({ token, expires }));
     const founder = firstControlPlane(nodes).name;
     // Every node of this run, each node's frozen boot files holding the table of its creation.
+    // Every address of a node, so the guard covers each: the public one first (its InternalIP,
+    // what kubelet and the agent use), then the private one.
     this.nodeTableDocument = pulumi.all(nodes.map((n) => addressOf[n.name])).apply((ips) =>
-      nodeTableDocument(nodes.map((n, i) => ({ name: n.name, role: n.role, addresses: [ips[i]] })), [args.podCidr]));
+      nodeTableDocument(nodes.map((n, i) => ({ name: n.name, role: n.role, addresses: [ips[i], privateOf[n.name]] })), [args.podCidr]));
     const replaceNodes = args.replaceNodes ?? [];
     this.apiHost = args.apiEndpoint !== undefined ? pulumi.output(args.apiEndpoint) : addressOf[founder];
     this.apiEndpoint = pulumi.interpolate`https://${this.apiHost}:${API_SERVER_PORT}`;
@@ -138,6 +150,7 @@ export class Cluster extends pulumi.ComponentResource {
         vpcId: args.aws.vpcId,
         ami: args.aws.ami,
         allocationIds: awsIps.allocationIds,
+        privateAddresses: privateOf,
       }, { parent: this })
       : undefined;
     const gcpPool = args.gcp && gcpIps && gcpApis
@@ -149,6 +162,7 @@ export class Cluster extends pulumi.ComponentResource {
         subnetCidr: args.gcp.subnetCidr,
         image: args.gcp.image,
         apis: gcpApis.services,
+        privateAddresses: privateOf,
       }, { parent: this })
       : undefined;
 
@@ -168,7 +182,7 @@ export class Cluster extends pulumi.ComponentResource {
       ),
     );
     this.nodeTable = pulumi.all(nodes.map((n) => addressOf[n.name])).apply((ips) =>
-      nodes.map((n, i) => ({ name: n.name, cloud: n.cloud, role: n.role, address: ips[i] })),
+      nodes.map((n, i) => ({ name: n.name, cloud: n.cloud, role: n.role, address: ips[i], privateAddress: privateOf[n.name] })),
     );
 
     this.registerOutputs({

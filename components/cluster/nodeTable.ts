@@ -7,7 +7,7 @@ import type { NodeRole } from "./nodes";
 export interface NodeTableEntry {
   readonly name: string;
   readonly role: NodeRole;
-  /** Host addresses, any family, at least one: today the node's static public IPv4. */
+  /** Host addresses, any family, at least one: the node's static public IPv4 (first: its InternalIP), then its private (VPC) IPv4. */
   readonly addresses: readonly string[];
 }
 

@@ -26,6 +26,8 @@ export interface GcpNodePoolArgs extends NodePoolArgs {
   readonly image: string;
   /** The enabled APIs (gcp/apis.ts) every resource waits for. */
   readonly apis: readonly pulumi.Resource[];
+  /** Private IPv4 per GCP node, from the subnet plan (../cluster/privateAddresses.ts): the node table lists it. */
+  readonly privateAddresses: Readonly<Record<string, string>>;
 }
 
 export class GcpNodePool extends pulumi.ComponentResource {
@@ -113,6 +115,18 @@ export class GcpNodePool extends pulumi.ComponentResource {
     this.controlPlaneInstanceIds = [];
     for (const node of args.nodes) {
       const rebuild = args.rebuild.includes(node.name);
+      const privateAddress = args.privateAddresses[node.name];
+      if (privateAddress === undefined) throw new Error(`${node.name}: no private address in the subnet plan`);
+      // The address the node table lists, reserved (computed before any instance exists): no
+      // other VM of the subnet can take it, and it outlives a rebuild of this node.
+      const internal = new gcp.compute.Address(`${name}-${node.name}-internal`, {
+        name: `${node.name}-internal`,
+        region: args.region,
+        subnetwork: subnet.id,
+        addressType: "INTERNAL",
+        purpose: "GCE_ENDPOINT",
+        address: privateAddress,
+      }, parent);
       const instance = new gcp.compute.Instance(`${name}-${node.name}`, {
         name: node.name,
         machineType: node.machineType,
@@ -121,7 +135,7 @@ export class GcpNodePool extends pulumi.ComponentResource {
         labels: rebuild ? { "wg-mesh-rebuild": REBUILD_MARKER } : {},
         bootDisk: { initializeParams: { image: args.image, size: node.diskSizeGb, type: "pd-balanced" } },
         // The static address is attached at creation: the VM has egress from the first boot.
-        networkInterfaces: [{ subnetwork: subnet.id, accessConfigs: [{ natIp: args.addresses[node.name] }] }],
+        networkInterfaces: [{ subnetwork: subnet.id, networkIp: internal.address, accessConfigs: [{ natIp: args.addresses[node.name] }] }],
         shieldedInstanceConfig: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true },
         serviceAccount: { email: accounts[node.role]!.email, scopes: [...GCP_SCOPES[node.role]] },
         metadata: {

@@ -5,7 +5,8 @@ import { daemonSet } from "./daemonSet";
 import { deployedAgentOrThrow, type AgentSettings } from "./settings";
 
 const deployed = (settings?: AgentSettings) => deployedAgentOrThrow("test", { image: TEST_IMAGE, settings });
-const build = (settings?: AgentSettings, nodeTable?: boolean) => daemonSet({ name: "node-router", namespace: "kube-system", serviceAccountName: "node-router", image: TEST_IMAGE, agent: deployed(settings), nodeTable });
+const build = (settings?: AgentSettings, nodeTable?: boolean, imagePullSecrets?: string[]) =>
+  daemonSet({ name: "node-router", namespace: "kube-system", serviceAccountName: "node-router", image: TEST_IMAGE, agent: deployed(settings), nodeTable, imagePullSecrets });
 const ds = build();
 const pod = ds.spec.template.spec;
 const container = pod.containers[0];
@@ -89,8 +90,33 @@ describe("node table", () => {
     expect(tpl.containers[0].env).toContainEqual({ name: "NODE_ROUTER_NODE_TABLE", value: "/etc/node-router/node-table/node-table.json" });
   });
 
-  it("without a table, neither the volume nor the setting (the agent then says it runs without one)", () => {
+  it("mounts the guard's host paths at the host's own paths: state dir rw, boot table ro (a file), cgroup v2 tree ro", () => {
+    const mounts = Object.fromEntries(tpl.containers[0].volumeMounts.map((m) => [m.name, m]));
+    const volumes = Object.fromEntries(tpl.volumes.map((v) => [v.name, v]));
+    expect(volumes.state).toEqual({ name: "state", hostPath: { path: "/var/lib/wg-mesh", type: "DirectoryOrCreate" } });
+    expect(mounts.state).toEqual({ name: "state", mountPath: "/var/lib/wg-mesh", readOnly: false });
+    expect(volumes["boot-node-table"]).toEqual({ name: "boot-node-table", hostPath: { path: "/etc/wg-mesh/node-table.json", type: "File" } });
+    expect(mounts["boot-node-table"]).toEqual({ name: "boot-node-table", mountPath: "/etc/wg-mesh/node-table.json", readOnly: true });
+    expect(volumes["host-cgroup"]).toEqual({ name: "host-cgroup", hostPath: { path: "/sys/fs/cgroup", type: "Directory" } });
+    expect(mounts["host-cgroup"]).toEqual({ name: "host-cgroup", mountPath: "/sys/fs/cgroup", readOnly: true });
+    // Every mount but /tmp and the state dir is read-only: the agent writes nowhere else.
+    expect(tpl.containers[0].volumeMounts.filter((m) => !("readOnly" in m) || !m.readOnly).map((m) => m.mountPath)).toEqual(["/tmp", "/var/lib/wg-mesh"]);
+  });
+
+  it("without a table, neither the volumes nor the setting (the agent then says it runs without one, and has no guard to persist)", () => {
     expect(pod.volumes.map((v) => v.name)).toEqual(["tmp"]);
+    expect(container.volumeMounts.map((m) => m.name)).toEqual(["tmp"]);
     expect(container.env.some((e) => e.name === "NODE_ROUTER_NODE_TABLE")).toBe(false);
+  });
+});
+
+describe("image pull Secrets", () => {
+  it("are referenced by name in the pod spec, in the given order", () => {
+    expect(build(undefined, false, ["ghcr-pull", "mirror.example"]).spec.template.spec).toMatchObject({ imagePullSecrets: [{ name: "ghcr-pull" }, { name: "mirror.example" }] });
+  });
+
+  it("none given: no imagePullSecrets field at all (the node's own registry credentials, if any, apply)", () => {
+    expect(pod).not.toHaveProperty("imagePullSecrets");
+    expect(build(undefined, false, []).spec.template.spec).not.toHaveProperty("imagePullSecrets");
   });
 });

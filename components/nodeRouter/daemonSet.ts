@@ -5,10 +5,20 @@ import { agentEnv } from "./agentEnv";
 import { APP_NAME, commonLabels, type ObjectMeta } from "./rbac";
 import { HEALTH_HOST, isLoopback, type DeployedAgent } from "./settings";
 import type { Settings } from "../../agent/src/settings";
-import { NODE_TABLE_CONFIGMAP, NODE_TABLE_KEY, NODE_TABLE_MOUNT_DIR } from "../cluster/nodeTable";
+import { NODE_TABLE_BOOT_FILE, NODE_TABLE_CONFIGMAP, NODE_TABLE_KEY, NODE_TABLE_MOUNT_DIR } from "../cluster/nodeTable";
 
 /** The agent's table file inside the pod: the ConfigMap is mounted as a directory (not subPath), so the kubelet updates it. */
 export const NODE_TABLE_FILE = `${NODE_TABLE_MOUNT_DIR}/${NODE_TABLE_KEY}`;
+
+/**
+ * The host directory where the agent persists its last good table and the ruleset rendered from
+ * it, and where the boot-time guard unit looks for them before kubelet starts: a host path, as the
+ * unit reads it with no container runtime. Mounted at the same path, so the agent's default is right.
+ */
+export const STATE_DIR = "/var/lib/wg-mesh";
+
+/** Host cgroup v2 root: nft resolves `socket cgroupv2` names under /sys/fs/cgroup of the namespace it runs in. */
+export const HOST_CGROUP_ROOT = "/sys/fs/cgroup";
 
 /** CPU and memory of the agent's container. */
 export interface ResourceRequirements {
@@ -46,8 +56,13 @@ export interface DaemonSetInput {
   readonly resources?: ResourceRequirements;
   /** Extra DaemonSet (not pod template) annotations, e.g. which Cilium release it follows. */
   readonly annotations?: Record<string, string>;
-  /** Mount the node table ConfigMap (../cluster/nodeTable.ts) and point the agent at it. */
+  /**
+   * Run the agent on the node table: mount its ConfigMap (../cluster/nodeTable.ts) and point the
+   * agent at it, and mount what the guard needs on the host (state dir, boot table, cgroup tree).
+   */
   readonly nodeTable?: boolean;
+  /** Secrets (in the DaemonSet's namespace) the kubelet pulls the agent image with; default none. */
+  readonly imagePullSecrets?: readonly string[];
 }
 
 export const SELECTOR_LABELS = { "app.kubernetes.io/name": APP_NAME };
@@ -58,6 +73,27 @@ function ports(settings: Settings) {
   const list = [{ name: "health", containerPort: settings.healthAddress.port, protocol: "TCP" }];
   if (settings.metricsAddress.port !== settings.healthAddress.port) list.push({ name: "metrics", containerPort: settings.metricsAddress.port, protocol: "TCP" });
   return list;
+}
+
+/**
+ * What the agent's guard needs from the host, mounted at the host's own paths (so the agent's
+ * defaults for --state-dir and --boot-node-table are right): the state dir, read-write (the
+ * persisted table and ruleset the boot unit loads at the next boot); the boot files' table,
+ * read-only (the agent's fallback until the ConfigMap is read, with no API); the host's cgroup v2
+ * tree, read-only, at /sys/fs/cgroup: the guard's `socket cgroupv2 level 1 "system.slice"`
+ * is resolved there, and the container's own cgroup namespace shows only its own cgroup.
+ */
+function hostMounts() {
+  const mounts = [
+    { name: "state", hostPath: { path: STATE_DIR, type: "DirectoryOrCreate" }, readOnly: false },
+    // File: the boot files always write it; a node without it is not one of this cluster's.
+    { name: "boot-node-table", hostPath: { path: NODE_TABLE_BOOT_FILE, type: "File" }, readOnly: true },
+    { name: "host-cgroup", hostPath: { path: HOST_CGROUP_ROOT, type: "Directory" }, readOnly: true },
+  ];
+  return {
+    volumes: mounts.map(({ name, hostPath }) => ({ name, hostPath })),
+    volumeMounts: mounts.map(({ name, hostPath, readOnly }) => ({ name, mountPath: hostPath.path, readOnly })),
+  };
 }
 
 /** Scrape annotations only where a scraper can reach /metrics (not on loopback). */
@@ -71,6 +107,8 @@ export function daemonSet(input: DaemonSetInput) {
   const { settings } = input.agent;
   const resources = input.resources ?? DEFAULT_RESOURCES;
   const metadata: ObjectMeta = { name: input.name, namespace: input.namespace, labels: commonLabels() };
+  const host = input.nodeTable ? hostMounts() : { volumes: [], volumeMounts: [] };
+  const pullSecrets = input.imagePullSecrets ?? [];
   if (input.annotations) metadata.annotations = { ...input.annotations };
   return {
     apiVersion: "apps/v1" as const,
@@ -85,6 +123,8 @@ export function daemonSet(input: DaemonSetInput) {
         spec: {
           serviceAccountName: input.serviceAccountName,
           automountServiceAccountToken: true,
+          // The usual way to pull a private image (GHCR creates packages private by default).
+          ...(pullSecrets.length > 0 ? { imagePullSecrets: pullSecrets.map((name) => ({ name })) } : {}),
           // The agent edits the NODE's ip rules and routes, so it lives in the host netns.
           hostNetwork: true,
           // Still resolve cluster names (the API service) from the host network.
@@ -128,16 +168,18 @@ export function daemonSet(input: DaemonSetInput) {
                 failureThreshold: 2,
               },
               resources: { requests: { ...resources.requests }, limits: { ...resources.limits } },
-              // The only writable path, for Node.js' temp files; the root fs stays read-only.
+              // /tmp for Node.js' temp files and the state dir are the only writable paths; the root fs stays read-only.
               volumeMounts: [
                 { name: "tmp", mountPath: "/tmp" },
                 ...(input.nodeTable ? [{ name: "node-table", mountPath: NODE_TABLE_MOUNT_DIR, readOnly: true }] : []),
+                ...host.volumeMounts,
               ],
             },
           ],
           volumes: [
             { name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "16Mi" } },
             ...(input.nodeTable ? [{ name: "node-table", configMap: { name: NODE_TABLE_CONFIGMAP } }] : []),
+            ...host.volumes,
           ],
         },
       },

@@ -135,6 +135,15 @@ describe("Cilium and NodeRouter under mocks", () => {
     expect(byName("b-node-router-daemon-set").dependencies).not.toContain(byName("b-cilium-release").urn);
   });
 
+  test("image pull Secrets reach the DaemonSet's pod spec; a bad Secret name fails at construction", async () => {
+    const provider = new k8s.Provider("d-k8s", { kubeconfig: "x" });
+    const withSecrets = new NodeRouter("d-node-router", { image: TEST_IMAGE, imagePullSecrets: ["ghcr-pull"] }, { provider });
+    await settle(withSecrets.daemonSetName);
+    expect(byName("d-node-router-daemon-set").inputs.spec.template.spec.imagePullSecrets).toEqual([{ name: "ghcr-pull" }]);
+    expect(byName("a-node-router-daemon-set").inputs.spec.template.spec).not.toHaveProperty("imagePullSecrets");
+    expect(() => new NodeRouter("e-node-router", { image: TEST_IMAGE, imagePullSecrets: ["GHCR_Pull"] }, { provider })).toThrow(/e-node-router: nodeRouter\.imagePullSecrets\[0\]: "GHCR_Pull" is not a Secret name/);
+  });
+
   test("a bad exempt-port list fails at construction, before anything reaches the cluster", async () => {
     const provider = new k8s.Provider("c-k8s", { kubeconfig: "x" });
     expect(() => new NodeRouter("c-node-router", { image: TEST_IMAGE, settings: { exemptPorts: ["22"] } }, { provider })).toThrow(/c-node-router: nodeRouter\.exemptPorts: 22 outside the bootstrap ports/);

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { daemonSet, type ResourceRequirements } from "./daemonSet";
 import { APP_NAME, clusterRole, clusterRoleBinding, commonLabels, namespaceObject, serviceAccount } from "./rbac";
 import { NODE_TABLE_CONFIGMAP, NODE_TABLE_KEY } from "../cluster/nodeTable";
-import { deployedAgentOrThrow, type NodeRouterAgent } from "./settings";
+import { deployedAgentOrThrow, imagePullSecretsProblems, type NodeRouterAgent } from "./settings";
 
 export interface NodeRouterArgs extends NodeRouterAgent {
   /** Namespace; default kube-system. Any other name is created, labelled Pod Security privileged. */
@@ -17,6 +17,8 @@ export interface NodeRouterArgs extends NodeRouterAgent {
   readonly resources?: ResourceRequirements;
   /** The node table document (JSON), published as the ConfigMap the agent mounts. */
   readonly nodeTable?: pulumi.Input<string>;
+  /** Names of kubernetes.io/dockerconfigjson Secrets in the namespace to pull a private agent image with; default none. */
+  readonly imagePullSecrets?: string[];
 }
 
 /** The node-router agent on every node, control planes included: its RBAC, its DaemonSet and the node table it reads. */
@@ -41,6 +43,8 @@ export class NodeRouter extends pulumi.ComponentResource {
     // Checked and deployed once; refused before anything reaches the cluster (the program's
     // validation ran the same checks).
     const agent = deployedAgentOrThrow(name, args);
+    const pullSecretProblems = imagePullSecretsProblems(args.imagePullSecrets);
+    if (pullSecretProblems.length > 0) throw new Error(`${name}: ${pullSecretProblems.join("; ")}`);
     this.namespace = args.namespace ?? "kube-system";
     const childOpts = { parent: this };
 
@@ -63,7 +67,7 @@ export class NodeRouter extends pulumi.ComponentResource {
     );
     this.daemonSet = new k8s.apps.v1.DaemonSet(
       `${name}-daemon-set`,
-      daemonSet({ name: APP_NAME, namespace: this.namespace, serviceAccountName: APP_NAME, image: args.image, agent, resources: args.resources, nodeTable: this.nodeTable !== undefined }),
+      daemonSet({ name: APP_NAME, namespace: this.namespace, serviceAccountName: APP_NAME, image: args.image, agent, resources: args.resources, nodeTable: this.nodeTable !== undefined, imagePullSecrets: args.imagePullSecrets }),
       // After what the component depends on (Cilium: cilium_wg0 exists only once Cilium runs),
       // and after its RBAC so the first list/watch does not fail.
       { ...childOpts, dependsOn: [...dependencies(opts), this.clusterRoleBinding, ...(namespace ? [namespace] : []), ...(this.nodeTable ? [this.nodeTable] : [])] },

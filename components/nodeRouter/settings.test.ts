@@ -1,6 +1,6 @@
 import { parseSettings, SETTINGS } from "../../agent/src/settings";
 import { TEST_IMAGE } from "../../test/fixtures/images";
-import { agentSettingValues, deployedAgentOrThrow, guardSettings, imageProblem, nodeRouterProblems, type AgentSettings } from "./settings";
+import { agentSettingValues, deployedAgentOrThrow, guardSettings, imagePullSecretsProblems, imageProblem, nodeRouterProblems, type AgentSettings } from "./settings";
 
 const problems = (settings: AgentSettings, allowExtraExemptPorts?: boolean) => nodeRouterProblems({ image: TEST_IMAGE, settings, allowExtraExemptPorts }).join("\n");
 /** The settings as deployed, parsed by the agent (extra exempt ports allowed: their parse is what is looked at). */
@@ -101,5 +101,19 @@ describe("nodeRouter.image: required, pinned by digest", () => {
   ])("%s is accepted as written", (image) => {
     expect(imageProblem(image)).toBeUndefined();
     expect(nodeRouterProblems({ image })).toEqual([]);
+  });
+});
+
+describe("nodeRouter.imagePullSecrets: Secret names", () => {
+  test("DNS-subdomain names are accepted, none is fine", () => {
+    expect(imagePullSecretsProblems(["ghcr-pull", "mirror.example.com", "a"])).toEqual([]);
+    expect(imagePullSecretsProblems(undefined)).toEqual([]);
+    expect(imagePullSecretsProblems([])).toEqual([]);
+  });
+  test.each([["upper case", "Ghcr"], ["underscore", "ghcr_pull"], ["leading dash", "-ghcr"], ["empty", ""], ["too long", "a".repeat(254)]])("%s is refused, naming the entry and the fix", (_what, name) => {
+    expect(imagePullSecretsProblems(["ok", name], "proj:nodeRouter.imagePullSecrets").join("\n")).toMatch(/^proj:nodeRouter\.imagePullSecrets\[1\]: ".*" is not a Secret name .*dockerconfigjson Secret in the agent's namespace$/);
+  });
+  test("a Secret listed twice is refused", () => {
+    expect(imagePullSecretsProblems(["a", "a"])).toEqual([`nodeRouter.imagePullSecrets: "a" is listed twice; list each Secret once`]);
   });
 });

@@ -113,6 +113,20 @@ export function imageProblem(image: string): string | undefined {
   return `"${image}" ${why}; use <registry>/<repo>@sha256:<digest>; ${IMAGE_HELP}`;
 }
 
+// A Secret's name is a DNS subdomain (RFC 1123): what the API server would refuse, refused at preview.
+const SECRET_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** Every problem with the image pull Secrets' names, each naming `key` (e.g. nodeRouter.imagePullSecrets) and the fix. */
+export function imagePullSecretsProblems(names: readonly string[] | undefined, key = "nodeRouter.imagePullSecrets"): string[] {
+  const problems: string[] = [];
+  (names ?? []).forEach((name, i) => {
+    if (name.length > 253 || !SECRET_NAME.test(name)) problems.push(`${key}[${i}]: "${name}" is not a Secret name (lower-case letters, digits, '-' and '.', at most 253, starting and ending alphanumeric); give the name of a kubernetes.io/dockerconfigjson Secret in the agent's namespace`);
+  });
+  const dup = (names ?? []).find((n, i, all) => all.indexOf(n) !== i);
+  if (dup !== undefined) problems.push(`${key}: "${dup}" is listed twice; list each Secret once`);
+  return problems;
+}
+
 const insideBootstrap = (range: PortRange) => BOOTSTRAP_PORTS.some((allowed) => allowed.start <= range.start && range.end <= allowed.end);
 
 /**

@@ -161,12 +161,12 @@ describe.each(nodes)("node table and egress guard boot files for %s", (_name, no
   });
 });
 
-it(`still fits EC2's limit with a node table of ${MAX_NODES} nodes with the longest names and scattered addresses`, () => {
+it(`still fits EC2's limit with a node table of ${MAX_NODES} nodes with the longest names, scattered public addresses and private ones as the subnet plan gives them (six zones)`, () => {
   const base = exampleNodes["aws first control-plane"];
   const table = JSON.parse(base.nodeTable);
   const long = "c".repeat(20);
   for (let i = table.nodes.length; i < MAX_NODES; i++) {
-    table.nodes.push({ name: `${long}-aws-${"p".repeat(17)}${i % 7}-${i}`, role: "worker", addresses: [`${11 + ((i * 37) % 200)}.${(i * 91) % 251}.${(i * 53) % 253}.${(i * 29) % 254 + 1}`] });
+    table.nodes.push({ name: `${long}-aws-${"p".repeat(17)}${i % 7}-${i}`, role: "worker", addresses: [`${11 + ((i * 37) % 200)}.${(i * 91) % 251}.${(i * 53) % 253}.${(i * 29) % 254 + 1}`, `10.10.${1 + (i % 6)}.${4 + Math.floor(i / 6)}`] });
   }
   expect(parseNodeTable(JSON.stringify(table)).nodes).toHaveLength(MAX_NODES);
   const packed = Buffer.from(gzipUserData(renderCloudInit({ ...base, nodeTable: JSON.stringify(table) })), "base64").length;
