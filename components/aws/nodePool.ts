@@ -97,7 +97,13 @@ export class AwsNodePool extends pulumi.ComponentResource {
         securityGroups: [this.securityGroupIds[node.role]!],
         description: `${node.name} primary interface (carries its Elastic IP)`,
         tags: nodeTags,
-      }, parent);
+      }, {
+        parent: this,
+        // An interface created before the subnet plan keeps the address EC2 picked: a new primary
+        // address means a new interface and so a new instance, which a program upgrade must never
+        // cause. Such a node moves onto the plan when it is rebuilt (cluster.replaceNodes).
+        ...(args.rebuild.includes(node.name) ? {} : { ignoreChanges: ["privateIps"] }),
+      });
       const eip = new aws.ec2.EipAssociation(`${name}-${node.name}`, { allocationId: args.allocationIds[node.name], networkInterfaceId: eni.id }, parent);
       const rebuild = args.rebuild.includes(node.name);
       const instance = new aws.ec2.Instance(`${name}-${node.name}`, {

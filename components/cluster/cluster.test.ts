@@ -89,6 +89,10 @@ test("AWS: every node's table entry lists its public address first and its priva
   }
   // The subnet's reserved addresses (.0-.3, .255) are never used; each pool owns its block.
   expect(Object.values(table).map((a) => a[1])).toEqual(["10.10.1.4", "10.10.1.66", "10.10.1.67"]);
+  // An interface keeps its address once created: a program upgrade never replaces an interface
+  // (and so its instance) that EC2 addressed before the plan existed.
+  const eniOptions = ofType(recorded, "aws:ec2/networkInterface:NetworkInterface").filter((e) => e.name.startsWith("solo-")).map((e) => [e.inputs.tags.Name, e.options.ignoreChanges]);
+  expect(eniOptions).toEqual(Object.keys(table).map((name) => [name, ["privateIps"]]));
   const rows = await new Promise<{ name: string; address: string; privateAddress: string }[]>((resolve) => cluster.nodeTable.apply(resolve));
   expect(rows.map((r) => [r.name, r.address, r.privateAddress])).toEqual(Object.entries(table).map(([name, a]) => [name, ...a]));
 });
