@@ -1,7 +1,7 @@
 // The node table and settings the program emits, read by the agent's own code (the authority,
 // agent/src/nodeTable.ts and settings.ts): every shipped stack's published table parses; the
-// DaemonSet's environment and the boot-time guard's flags parse; and the guard ruleset the
-// agent builds from them guards every other node's address.
+// DaemonSet's environment parses; and every node's boot ruleset is exactly what the agent renders
+// from its boot table with the DaemonSet's settings, guarding every other node's address.
 import { parseCloudConfig } from "./tools";
 import { parseNodeTable } from "../agent/src/nodeTable";
 import { parseSettings } from "../agent/src/settings";
@@ -24,16 +24,16 @@ describe.each(stackNames())("stack %s", (stack) => {
 
     for (const i of instances(run.recorded)) {
       const boot = parseCloudConfig(userDataOf(i));
-      const envFile = boot.write_files.find((f) => f.path === "/etc/wg-mesh/bootstrap.env")!.content;
-      const v = (k: string) => new RegExp(`^${k}='([^']*)'$`, "m").exec(envFile)![1];
-      // The flags guard.sh passes to `guard apply`, as the agent parses them.
-      const flags = ["--node-table", v("NODE_TABLE"), "--node-name", v("NODE_NAME"), "--device", v("GUARD_DEVICE"), "--wg-mark", v("GUARD_WG_MARK"), "--wg-mask", v("GUARD_WG_MASK"), "--exempt-ports", v("GUARD_EXEMPT_PORTS")];
-      const atBoot = parseSettings(flags, {});
-      expect({ device: atBoot.device, mark: atBoot.wgMark, mask: atBoot.wgMask, ports: atBoot.exemptPorts }).toEqual({ device: inPod.device, mark: inPod.wgMark, mask: inPod.wgMask, ports: inPod.exemptPorts });
-      const bootTable = parseNodeTable(boot.write_files.find((f) => f.path === v("NODE_TABLE"))!.content);
+      const file = (path: string) => boot.write_files.find((f) => f.path === path)!.content;
+      const bootTable = parseNodeTable(file("/etc/wg-mesh/node-table.json"));
       const nodes = bootTable.nodes.map((n) => ({ name: n.name, addresses: n.addresses, controlPlane: n.role === "control-plane" }));
-      const ruleset = guardRuleset({ localNodeName: nodeNameOf(i), nodes, podCidrs: bootTable.podCidrs, settings: atBoot });
+      const ruleset = file("/etc/wg-mesh/guard.nft");
+      expect(ruleset).toBe(guardRuleset({ localNodeName: nodeNameOf(i), nodes, podCidrs: bootTable.podCidrs, settings: inPod }));
       for (const other of bootTable.nodes.filter((n) => n.name !== nodeNameOf(i))) expect(ruleset).toContain(other.addresses[0]);
+      // What guard.sh leaves out of the underlay is what the agent does.
+      const envFile = file("/etc/wg-mesh/bootstrap.env");
+      const v = (k: string) => new RegExp(`^${k}='([^']*)'$`, "m").exec(envFile)![1];
+      expect({ device: v("GUARD_DEVICE"), local: v("GUARD_LOCAL_INTERFACES") }).toEqual({ device: inPod.device, local: inPod.localInterfaces.join(",") });
     }
   }, 120_000);
 });

@@ -1,4 +1,4 @@
-// Resource counts at 3, 30 and 100 nodes per cloud, through the real program under mocks:
+// Resource counts at 3, 30 and 50 nodes per cloud (50 + 50: the node table's MAX_NODES), through the real program under mocks:
 // firewall rules stay flat (prefix lists on AWS, many source ranges per GCP rule), and a
 // stack that would exceed a quota is rejected before anything is registered, with the
 // exact quota to request.
@@ -25,10 +25,10 @@ function config(perCloud: number, quotas?: { aws: object; gcp: object }): Record
   };
 }
 
-/** Quotas raised to what 100 nodes per cloud need. */
-const raised = { aws: { rulesPerSecurityGroup: 403, elasticIps: 100 }, gcp: { staticAddresses: 100 } };
+/** Quotas raised to what 50 nodes per cloud need. */
+const raised = { aws: { rulesPerSecurityGroup: 203, elasticIps: 50 }, gcp: { staticAddresses: 50 } };
 
-describe.each([3, 30, 100])("%i nodes per cloud", (perCloud) => {
+describe.each([3, 30, 50])("%i nodes per cloud", (perCloud) => {
   it("keeps firewall rule counts flat, and sizes the prefix lists to the nodes", async () => {
     const run = await runProgram("scale", config(perCloud, raised));
     const aws = ofType(run.recorded, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
@@ -54,7 +54,7 @@ describe("with the clouds' default quotas", () => {
 
   it.each([
     [30, 123, 30],
-    [100, 403, 100],
+    [50, 203, 50],
   ])("%i nodes per cloud are rejected before anything is registered, naming each quota to request", async (perCloud, rules, addresses) => {
     const recorded = await installMocks(projectName, "scale");
     let message = "";

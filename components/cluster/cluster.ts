@@ -74,8 +74,8 @@ export class Cluster extends pulumi.ComponentResource {
   constructor(name: string, args: ClusterArgs, opts: ClusterOptions = {}) {
     const { admission, ...options } = opts;
     super("wg-mesh:cluster:Cluster", name, {}, options);
-    // The agent every node's boot-time guard runs, as the NodeRouter deploys it; refused before
-    // any child is registered (the program's validation ran the same check).
+    // The agent as the NodeRouter deploys it: every node's boot-time guard is rendered with its
+    // settings; refused before any child is registered (the program's validation ran the same check).
     const agent = deployedAgentOrThrow(name, args.nodeRouter);
     const { nodes } = args;
     const awsNodes = nodes.filter((n) => n.cloud === "aws");

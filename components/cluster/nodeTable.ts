@@ -12,11 +12,15 @@ export interface NodeTableEntry {
 }
 
 /**
- * Every node's boot files carry the whole table within EC2's 16 KiB of (gzipped) user data:
- * at most this many nodes (bootstrap/cloudInit.test.ts renders it with the longest names);
- * the program's validation refuses more before anything is registered.
+ * Every node's boot files carry the whole table, and the guard ruleset rendered from it, within
+ * EC2's 16 KiB of (gzipped) user data: at most this many nodes (bootstrap/cloudInit.test.ts
+ * renders it with the longest names); the program's validation refuses more before anything is
+ * registered. Measured (gzip -9, the first control plane, longest names): with the table alone
+ * 300 fitted (14.9 KB); with the ruleset too, 218 nodes of one address fit, 139 of two (public
+ * and private); the guard's netdev sets add every address once more (simulated: 118 fit). 100
+ * leaves room for the rest of the guard. Issue 24 moves the table out of the user data.
  */
-export const MAX_NODES = 300;
+export const MAX_NODES = 100;
 
 /** Where the boot files put it; the guard unit reads it there. */
 export const NODE_TABLE_BOOT_FILE = "/etc/wg-mesh/node-table.json";

@@ -47,7 +47,7 @@ load_env() {
   : "${KUBEADM_JOIN_CONFIG:?} ${KUBEADM_INIT_CONFIG?} ${CA_CERT:?}"
   : "${PKI_FILES?} ${PKI_AWS_REGION?} ${PKI_AWS_SECRET_ID?} ${PKI_GCP_PROJECT?} ${PKI_GCP_SECRET_ID?}"
   : "${JOIN_TOKEN_AWS_REGION?} ${JOIN_TOKEN_AWS_SECRET_ID?} ${JOIN_TOKEN_GCP_PROJECT?} ${JOIN_TOKEN_GCP_SECRET_ID?}"
-  : "${NODE_TABLE:?} ${GUARD_DEVICE:?} ${GUARD_WG_MARK:?} ${GUARD_WG_MASK:?} ${GUARD_EXEMPT_PORTS:?}"
+  : "${GUARD_DEVICE:?} ${GUARD_LOCAL_INTERFACES?} ${GUARD_UNDERLAY_DEVICES?}"
   [[ "$CLOUD" == aws || "$CLOUD" == gcp ]] || die "CLOUD must be aws or gcp, not ${CLOUD}"
 }
 
@@ -153,18 +153,18 @@ main() {
   ensure_mesh_address
   wait_for_egress
   install_packages
+  start_egress_guard # as on every later boot: before containerd (nft is installed now)
   configure_containerd
   start_apiserver_proxy
   pull_agent_image
-  start_egress_guard
   become_node
   log "node ${NODE_NAME} bootstrapped as ${ROLE}"
 }
 
-# The egress guard from the node table, before kubeadm starts the kubelet (which requires it),
-# and on every later boot (the unit is enabled).
+# The egress guard (the ruleset the program rendered, or the agent's newer copy), before kubeadm
+# starts the kubelet (which requires it), and on every later boot (the unit is enabled).
 start_egress_guard() {
-  log "egress guard from ${NODE_TABLE}"
+  log "egress guard (wg-mesh-guard.service)"
   systemctl daemon-reload
   systemctl enable wg-mesh-guard.service
   systemctl start wg-mesh-guard.service || die "the egress guard could not be applied; see journalctl -u wg-mesh-guard"

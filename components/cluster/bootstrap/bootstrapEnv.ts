@@ -5,7 +5,7 @@ import { pkiBundleFiles } from "./discovery";
 import { MESH_INTERFACE } from "./networkUnits";
 import type { NodeBootstrap } from "./types";
 import { API_PROXY_ENDPOINT } from "../apiEndpoint";
-import { NODE_TABLE_BOOT_FILE } from "../nodeTable";
+import { guardEnv } from "./bootGuard";
 
 export const ENV_FILE = "/etc/wg-mesh/bootstrap.env";
 /** Every node: kubeadm join (a replaced first control plane joins too). A token placeholder, no token. */
@@ -43,7 +43,7 @@ export function bootstrapEnv(b: NodeBootstrap): Record<string, string> {
     K8S_VERSION: b.kubernetesVersion,
     K8S_MINOR: kubernetesMinor(b.kubernetesVersion),
     CONTAINERD_VERSION: b.containerdVersion,
-    AGENT_IMAGE: b.agentImage,
+    AGENT_IMAGE: b.agentImage, // pre-pulled for the DaemonSet (packages.sh); the boot guard needs no image
     MESH_INTERFACE,
     KUBEADM_JOIN_CONFIG: KUBEADM_JOIN_FILE,
     KUBEADM_INIT_CONFIG: b.mayInit ? KUBEADM_INIT_FILE : "",
@@ -57,15 +57,11 @@ export function bootstrapEnv(b: NodeBootstrap): Record<string, string> {
     JOIN_TOKEN_AWS_SECRET_ID: b.joinTokenSecret.aws?.secretId ?? "",
     JOIN_TOKEN_GCP_PROJECT: b.joinTokenSecret.gcp?.project ?? "",
     JOIN_TOKEN_GCP_SECRET_ID: b.joinTokenSecret.gcp?.secretId ?? "",
-    NODE_TABLE: NODE_TABLE_BOOT_FILE,
-    GUARD_DEVICE: b.guard.device,
-    GUARD_WG_MARK: b.guard.wgMark,
-    GUARD_WG_MASK: b.guard.wgMask,
-    GUARD_EXEMPT_PORTS: b.guard.exemptPorts,
+    ...guardEnv(b.guard),
   };
 }
 
 export function renderBootstrapEnv(b: NodeBootstrap): string {
   const lines = Object.entries(bootstrapEnv(b)).map(([k, v]) => `${k}=${shellQuote(v)}`);
-  return ["# Written by cloud-init; read by /usr/local/sbin/wg-mesh-bootstrap.", ...lines, ""].join("\n");
+  return ["# Written by cloud-init; read by /usr/local/sbin/wg-mesh-bootstrap and wg-mesh-guard.", ...lines, ""].join("\n");
 }

@@ -7,6 +7,8 @@ import { join } from "node:path";
 import type { NodeBootstrap } from "./types";
 import { MAX_NODES } from "../nodeTable";
 import { parseNodeTable } from "../../../agent/src/nodeTable";
+import { parseSettings } from "../../../agent/src/settings";
+import { guardRuleset } from "../../../agent/src/guard";
 
 const nodes = Object.entries(exampleNodes);
 
@@ -144,14 +146,37 @@ describe.each(nodes)("node table and egress guard boot files for %s", (_name, no
     expect(writtenFile(config, "/etc/wg-mesh/node-table.json").permissions).toBe("0644"); // public: addresses and roles
   });
 
-  it("installs the egress guard unit before the kubelet, which requires it, with the agent image's guard subcommand", () => {
+  it("carries this node's guard ruleset: the agent's own rendering of the boot table with the DaemonSet's settings", () => {
+    const file = writtenFile(config, "/etc/wg-mesh/guard.nft");
+    expect(file.permissions).toBe("0644"); // public: addresses, ports and marks
+    // Rendered here independently, by the agent's code from the flags the agent would be given.
+    const table = parseNodeTable(node.nodeTable);
+    const settings = parseSettings(Object.entries(node.guard).flatMap(([k, v]) => [`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, v]), {});
+    const nodes = table.nodes.map((n) => ({ name: n.name, addresses: n.addresses, controlPlane: n.role === "control-plane" }));
+    expect(file.content).toBe(guardRuleset({ localNodeName: node.nodeName, nodes, podCidrs: table.podCidrs, settings }));
+    expect(file.content).toContain(`for node ${node.nodeName}:`);
+    for (const other of table.nodes.filter((n) => n.name !== node.nodeName)) expect(file.content).toContain(`${other.addresses[0]} : jump`);
+  });
+
+  it("installs the egress guard unit before containerd and the kubelet (which requires it), needing no network, no image and no registry", () => {
     const unit = writtenFile(config, "/etc/systemd/system/wg-mesh-guard.service").content;
-    expect(unit).toMatch(/^Before=kubelet\.service$/m);
-    expect(unit).toMatch(/^After=containerd\.service/m);
+    expect(unit).toMatch(/^Before=containerd\.service kubelet\.service$/m);
+    expect(unit).not.toMatch(/network|^Requires=|^After=/m);
     expect(unit).toMatch(/^ExecStart=\/usr\/local\/sbin\/wg-mesh-guard$/m);
+    expect(unit).toMatch(/^StandardError=journal\+console$/m); // the script logs to stderr: the serial console shows why a node has no kubelet
+    expect(unit).toMatch(/^TimeoutStartSec=1min$/m);
     expect(unit).toMatch(/^WantedBy=multi-user\.target$/m); // every boot
     expect(writtenFile(config, "/etc/systemd/system/kubelet.service.d/05-wg-mesh-guard.conf").content).toBe("[Unit]\nAfter=wg-mesh-guard.service\nRequires=wg-mesh-guard.service\n");
-    expect(writtenFile(config, "/usr/local/sbin/wg-mesh-guard").content).toContain("guard apply --node-table");
+    const script = writtenFile(config, "/usr/local/sbin/wg-mesh-guard").content;
+    expect(script).toContain('nft -D "UNDERLAY=${underlay_set}" -f "$ruleset"');
+    expect(script).not.toMatch(/\bctr\b|AGENT_IMAGE|curl|apt-get/);
+  });
+
+  it("tells the guard script what the underlay is not: the WireGuard device and the local interfaces, as the agent reads them", () => {
+    const env = writtenFile(config, ENV_FILE).content;
+    expect(env).toContain("GUARD_DEVICE='cilium_wg0'");
+    expect(env).toContain("GUARD_LOCAL_INTERFACES='lo,cilium_host,cilium_net,lxc*'");
+    expect(env).toContain("GUARD_UNDERLAY_DEVICES=''"); // detect
   });
 
   it("tells systemd-networkd to leave foreign routing-policy rules and routes alone", () => {
@@ -161,16 +186,27 @@ describe.each(nodes)("node table and egress guard boot files for %s", (_name, no
   });
 });
 
-it(`still fits EC2's limit with a node table of ${MAX_NODES} nodes with the longest names, scattered public addresses and private ones as the subnet plan gives them (six zones)`, () => {
+describe("the largest cluster's user data", () => {
+  // The largest user data: the first control plane (it also gets the init configuration), in a
+  // table of nodes with the longest names, each with a scattered public and a private address.
   const base = exampleNodes["aws first control-plane"];
-  const table = JSON.parse(base.nodeTable);
-  const long = "c".repeat(20);
-  for (let i = table.nodes.length; i < MAX_NODES; i++) {
-    table.nodes.push({ name: `${long}-aws-${"p".repeat(17)}${i % 7}-${i}`, role: "worker", addresses: [`${11 + ((i * 37) % 200)}.${(i * 91) % 251}.${(i * 53) % 253}.${(i * 29) % 254 + 1}`, `10.10.${1 + (i % 6)}.${4 + Math.floor(i / 6)}`] });
+  function userDataWith(count: number): string {
+    const table = JSON.parse(base.nodeTable);
+    const long = "c".repeat(20);
+    for (let i = table.nodes.length; i < count; i++) {
+      const publicIp = `${11 + ((i * 37) % 200)}.${(i * 91) % 251}.${(i * 53) % 253}.${(i * 29) % 254 + 1}`;
+      table.nodes.push({ name: `${long}-aws-${"p".repeat(17)}${i % 7}-${i}`, role: "worker", addresses: [publicIp, `172.${16 + (i % 16)}.${(i * 7) % 256}.${(i % 250) + 4}`] });
+    }
+    return renderCloudInit({ ...base, nodeTable: JSON.stringify(table) });
   }
-  expect(parseNodeTable(JSON.stringify(table)).nodes).toHaveLength(MAX_NODES);
-  const packed = Buffer.from(gzipUserData(renderCloudInit({ ...base, nodeTable: JSON.stringify(table) })), "base64").length;
-  expect(packed).toBeLessThan(EC2_USER_DATA_LIMIT);
+
+  it(`fits EC2's limit with a node table of MAX_NODES (${MAX_NODES}) nodes, and the guard ruleset covers every one`, () => {
+    const userData = userDataWith(MAX_NODES);
+    const config = parseCloudConfig(userData);
+    expect(parseNodeTable(writtenFile(config, "/etc/wg-mesh/node-table.json").content).nodes).toHaveLength(MAX_NODES);
+    expect(writtenFile(config, "/etc/wg-mesh/guard.nft").content.match(/ : jump to_/g)).toHaveLength(2 * MAX_NODES - 7); // 6 example nodes with one address, the rest with two; not this node's own
+    expect(Buffer.from(gzipUserData(userData), "base64").length).toBeLessThan(EC2_USER_DATA_LIMIT);
+  });
 });
 
 it("ships each script without its comment and blank lines, every other line unchanged and in order", () => {

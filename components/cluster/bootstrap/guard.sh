@@ -1,44 +1,104 @@
 #!/usr/bin/env bash
-# wg-mesh egress guard at boot: installs the node-router agent's nftables guard from the node
-# table in the boot files, before kubelet starts, on every boot (wg-mesh-guard.service; the
-# kubelet requires it). It runs the agent image's own `guard apply` through containerd, in
-# the host network namespace with CAP_NET_ADMIN added (not privileged), the table bind-mounted read-only. Until
-# the agent runs, packets to other nodes and to the pod CIDRs that would leave in the clear
-# are dropped; the agent then keeps the guard up to date from the ConfigMap.
+# wg-mesh egress guard at boot: loads the node-router agent's nftables guard with the host's own
+# nft, before containerd and the kubelet start, on every boot (wg-mesh-guard.service; the kubelet
+# requires it). No image, no registry, no network: the ruleset is a file, rendered by the program
+# (/etc/wg-mesh/guard.nft, from the node table of this instance's creation) or persisted by the
+# agent from every good table it read since (/var/lib/wg-mesh/guard.nft). The newer of the two
+# wins; if nft refuses it, the other is tried; with neither loaded the script fails and the
+# kubelet stays stopped (fail closed). The ruleset is parametric in $UNDERLAY, the interfaces
+# that reach other nodes in the clear, which only this host knows: detected here as the agent
+# detects them, unless the env file lists them. Every path can be overridden (WG_MESH_*), so the
+# lab and the tests run this very script in a network namespace.
 set -euo pipefail
 
 ENV_FILE="${WG_MESH_ENV_FILE:-/etc/wg-mesh/bootstrap.env}"
-ATTEMPTS="${WG_MESH_GUARD_ATTEMPTS:-30}"
-DELAY="${WG_MESH_GUARD_DELAY:-10}"
+BOOT_RULESET="${WG_MESH_BOOT_RULESET:-/etc/wg-mesh/guard.nft}"
+STATE_RULESET="${WG_MESH_STATE_RULESET:-/var/lib/wg-mesh/guard.nft}"
+SYS_NET="${WG_MESH_SYS_NET:-/sys/class/net}"
+CGROUP_ROOT="${WG_MESH_CGROUP_ROOT:-/sys/fs/cgroup}"
 
+# stderr: the unit sends it to the journal and the serial console (StandardError=journal+console).
 log() { printf '%s wg-mesh-guard: %s\n' "$(date -u +%FT%TZ)" "$*" >&2; }
-
-# shellcheck source=/dev/null
-source "$ENV_FILE"
-: "${AGENT_IMAGE:?} ${NODE_NAME:?} ${NODE_TABLE:?} ${GUARD_DEVICE:?} ${GUARD_WG_MARK:?} ${GUARD_WG_MASK:?} ${GUARD_EXEMPT_PORTS:?}"
-[[ -r "$NODE_TABLE" ]] || {
-  log "no node table at ${NODE_TABLE}"
+fatal() {
+  log "FATAL: $*; the kubelet stays stopped (it requires wg-mesh-guard.service)"
   exit 1
 }
 
-apply_guard() {
-  if ! ctr --namespace k8s.io images ls -q | grep -qxF "$AGENT_IMAGE"; then
-    ctr --namespace k8s.io images pull "$AGENT_IMAGE" >/dev/null || return 1
-  fi
-  ctr --namespace k8s.io run --rm --net-host --cap-add CAP_NET_ADMIN \
-    --mount "type=bind,src=${NODE_TABLE},dst=${NODE_TABLE},options=rbind:ro" \
-    "$AGENT_IMAGE" "wg-mesh-guard-$$" \
-    guard apply --node-table "$NODE_TABLE" --node-name "$NODE_NAME" --device "$GUARD_DEVICE" \
-    --wg-mark "$GUARD_WG_MARK" --wg-mask "$GUARD_WG_MASK" --exempt-ports "$GUARD_EXEMPT_PORTS"
+[[ -r "$ENV_FILE" ]] || fatal "no env file at ${ENV_FILE}"
+# shellcheck source=/dev/null
+source "$ENV_FILE"
+: "${NODE_IP:?} ${GUARD_DEVICE:?}"
+LOCAL_INTERFACES="${GUARD_LOCAL_INTERFACES:-}"
+read -r -a local_interfaces <<<"${LOCAL_INTERFACES//,/ }"
+EXPLICIT_UNDERLAY="${GUARD_UNDERLAY_DEVICES:-}"
+
+# The guard lets the node's own services (system.slice) reach the metadata service and nothing
+# else: it matches sockets by cgroup v2 path, which nft resolves under /sys/fs/cgroup at load time.
+[[ -r "${CGROUP_ROOT}/cgroup.controllers" ]] ||
+  fatal "cgroup v2 is not mounted at ${CGROUP_ROOT} (no cgroup.controllers): the guard matches sockets by cgroup v2 path; use an image whose systemd runs the unified hierarchy (Ubuntu 22.04 and later), or boot with systemd.unified_cgroup_hierarchy=1"
+
+# Devices named by `dev NAME` in ip's one-line output (routes, multipath nexthops, addresses).
+devices_in() { awk '{ for (i = 1; i < NF; i++) if ($i == "dev") print $(i + 1) }'; }
+
+# Whether a device never carries traffic to other nodes in the clear: loopback, the WireGuard
+# device, and the local interfaces (pods; "lxc*" matches by prefix, as in the agent).
+excluded() {
+  local dev=$1 pattern
+  [[ "$dev" == lo || "$dev" == "$GUARD_DEVICE" ]] && return 0
+  for pattern in "${local_interfaces[@]}"; do
+    # shellcheck disable=SC2053 # the pattern is a glob on purpose
+    [[ "$dev" == $pattern ]] && return 0
+  done
+  return 1
 }
 
-for ((n = 1; n <= ATTEMPTS; n++)); do
-  if apply_guard; then
-    log "egress guard applied from ${NODE_TABLE}"
+# The underlay, as the agent detects it: the devices of the default routes (both families), the
+# device holding this node's address, and every device backed by hardware (a NIC, virtio or an
+# ENI: /sys/class/net/<dev>/device), minus the excluded ones. Sorted and unique. A source that
+# fails (no IPv6, say) adds nothing and stops none of the others.
+detect_underlay() {
+  local dev
+  {
+    ip -o -4 route show default 2>/dev/null | devices_in || true
+    ip -o -6 route show default 2>/dev/null | devices_in || true
+    ip -o addr show to "$NODE_IP" 2>/dev/null | awk '{ sub(/@.*/, "", $2); print $2 }' || true
+    for dev in "$SYS_NET"/*; do
+      if [[ -e "${dev}/device" ]]; then basename "$dev"; fi
+    done
+  } | sort -u | while read -r dev; do
+    if [[ -n "$dev" ]] && ! excluded "$dev"; then echo "$dev"; fi
+  done
+}
+
+if [[ -n "$EXPLICIT_UNDERLAY" ]]; then
+  read -r -a underlay <<<"${EXPLICIT_UNDERLAY//,/ }"
+else
+  mapfile -t underlay < <(detect_underlay)
+fi
+((${#underlay[@]} > 0)) ||
+  fatal "no underlay device found (no default route, no hardware device); list them in GUARD_UNDERLAY_DEVICES in ${ENV_FILE}"
+underlay_set=$(printf '"%s", ' "${underlay[@]}")
+underlay_set="{ ${underlay_set%, } }"
+
+# The newest first: the persisted copy is newer unless the program re-created this instance's
+# boot files since (an equal mtime keeps the persisted one first).
+rulesets=()
+if [[ -f "$STATE_RULESET" && -f "$BOOT_RULESET" && "$BOOT_RULESET" -nt "$STATE_RULESET" ]]; then
+  rulesets=("$BOOT_RULESET" "$STATE_RULESET")
+else
+  for f in "$STATE_RULESET" "$BOOT_RULESET"; do
+    [[ -f "$f" ]] && rulesets+=("$f")
+  done
+fi
+((${#rulesets[@]} > 0)) || fatal "no ruleset: neither ${STATE_RULESET} nor ${BOOT_RULESET} exists"
+
+for ruleset in "${rulesets[@]}"; do
+  rc=0
+  out=$(nft -D "UNDERLAY=${underlay_set}" -f "$ruleset" 2>&1) || rc=$?
+  if ((rc == 0)); then
+    log "egress guard loaded from ${ruleset} (underlay ${underlay_set})"
     exit 0
   fi
-  log "applying the egress guard failed (attempt ${n}/${ATTEMPTS}); retrying in ${DELAY}s"
-  sleep "$DELAY"
+  log "nft refused ${ruleset} (exit ${rc}): ${out//$'\n'/ | }"
 done
-log "FATAL: no egress guard after ${ATTEMPTS} attempts; kubelet stays stopped (it requires this unit)"
-exit 1
+fatal "no egress guard: nft refused every ruleset (${rulesets[*]})"

@@ -1,72 +1,189 @@
-// The boot-time guard script (guard.sh) in real bash with containerd's `ctr` stubbed: it runs
-// the agent image's own `guard apply` in the host network namespace with CAP_NET_ADMIN added (not privileged)
-// and the node table mounted read-only, pulls the image when it is missing, retries, and
-// fails (so the kubelet, which requires it, stays stopped) when it cannot.
-import { TEST_IMAGE } from "../../../test/fixtures/images";
-import { chmodSync, mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+// The boot-time guard script (guard.sh) in real bash with `nft` and `ip` stubbed by scripts on
+// PATH (the stub nft records its arguments and refuses the files it is told to; the stub ip prints
+// the one-line output the test gives it) and sysfs and cgroupfs as directories: the newest
+// ruleset wins, the other is the fallback, neither loaded fails (so the kubelet, which requires
+// the unit, stays stopped); the underlay is detected as the agent detects it unless listed; cgroup
+// v2 is required. guardKernel.test.ts loads the rendered ruleset with the real nft.
+import { chmodSync, existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
-import { exampleNodeTable } from "../../../test/fixtures/bootstrap";
 import { requireTool, withTempDir } from "../../../test/tools";
+import { GUARD_BOOT_RULESET_FILE, GUARD_STATE_RULESET_FILE } from "./bootGuard";
+import { ENV_FILE } from "./bootstrapEnv";
 
 beforeAll(() => requireTool("bash", "bash"));
 
-const IMAGE = TEST_IMAGE;
-const CTR = `#!/bin/bash
-echo "$*" >>"$STUB/ctr.args"
+const NFT = `#!/bin/bash
+echo "$*" >>"$STUB/nft.args"
+for refused in $NFT_REFUSES; do
+  [[ "$*" == *"-f $refused" ]] && { echo "Error: syntax error in $refused" >&2; echo "unexpected token" >&2; exit 1; }
+done
+exit 0
+`;
+// Prints $STUB/route4, route6 or addr: what \`ip -o -4 route show default\` etc. would print.
+const IP = `#!/bin/bash
 case "$*" in
-  *"images ls -q"*) [[ -f "$STUB/present" ]] && echo "$IMAGE_REF" ; exit 0 ;;
-  *"images pull"*) touch "$STUB/present"; exit 0 ;;
-  *" run "*) n=$(( $(cat "$STUB/runs" 2>/dev/null || echo 0) + 1 )); echo "$n" >"$STUB/runs"; (( n > FAILS )) ;;
+  "-o -4 route show default") cat "$STUB/route4" 2>/dev/null ;;
+  "-o -6 route show default") cat "$STUB/route6" 2>/dev/null ;;
+  "-o addr show to "*) cat "$STUB/addr" 2>/dev/null ;;
+  *) echo "unexpected ip $*" >&2; exit 1 ;;
 esac
 `;
 
-function runGuard(fails: number, imagePresent: boolean) {
+interface Scenario {
+  /** Seconds since the epoch of each ruleset; absent = no such file. */
+  state?: number;
+  boot?: number;
+  /** Rulesets nft refuses ("state", "boot"). */
+  refuses?: ("state" | "boot")[];
+  route4?: string;
+  route6?: string;
+  addr?: string;
+  /** Devices in the fake /sys/class/net, and whether each has a `device` link (hardware). */
+  sysNet?: Record<string, boolean>;
+  env?: Record<string, string>;
+  cgroupV2?: boolean;
+}
+
+function runGuard(s: Scenario) {
   return withTempDir((dir) => {
     const bin = join(dir, "bin");
     const stub = join(dir, "stub");
-    mkdirSync(bin);
-    mkdirSync(stub);
-    writeFileSync(join(bin, "ctr"), CTR);
-    chmodSync(join(bin, "ctr"), 0o755);
-    if (imagePresent) writeFileSync(join(stub, "present"), "");
-    writeFileSync(join(dir, "node-table.json"), exampleNodeTable);
+    const sysNet = join(dir, "sys-class-net");
+    const cgroup = join(dir, "cgroup");
+    for (const d of [bin, stub, sysNet, cgroup]) mkdirSync(d);
+    writeFileSync(join(dir, "lxc-not-a-device"), ""); // the script's working directory: see the glob test
+    for (const [name, text] of [["nft", NFT], ["ip", IP]]) {
+      writeFileSync(join(bin, name), text);
+      chmodSync(join(bin, name), 0o755);
+    }
+    for (const [name, text] of [["route4", s.route4], ["route6", s.route6], ["addr", s.addr]] as const) if (text !== undefined) writeFileSync(join(stub, name), text);
+    for (const [dev, hardware] of Object.entries(s.sysNet ?? { ens5: true, lo: false })) {
+      mkdirSync(join(sysNet, dev));
+      if (hardware) writeFileSync(join(sysNet, dev, "device"), "");
+    }
+    if (s.cgroupV2 !== false) writeFileSync(join(cgroup, "cgroup.controllers"), "cpu memory pids\n");
+    const files = { state: join(dir, "state.nft"), boot: join(dir, "boot.nft") };
+    for (const which of ["state", "boot"] as const) {
+      const at = s[which];
+      if (at === undefined) continue;
+      writeFileSync(files[which], `# ${which}\n`);
+      utimesSync(files[which], at, at);
+    }
     writeFileSync(join(dir, "bootstrap.env"), [
-      `AGENT_IMAGE='${IMAGE}'`, "NODE_NAME='demo-aws-workers-0'", `NODE_TABLE='${join(dir, "node-table.json")}'`,
-      "GUARD_DEVICE='cilium_wg0'", "GUARD_WG_MARK='0xe00'", "GUARD_WG_MASK='0xf00'", "GUARD_EXEMPT_PORTS='6443,2379-2380'", "",
+      "NODE_IP='203.0.113.50'", "GUARD_DEVICE='cilium_wg0'", "GUARD_LOCAL_INTERFACES='lo,cilium_host,cilium_net,lxc*'",
+      ...Object.entries(s.env ?? {}).map(([k, v]) => `${k}='${v}'`), "",
     ].join("\n"));
     const r = spawnSync("bash", [join(__dirname, "guard.sh")], {
-      encoding: "utf8", timeout: 30_000,
-      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, STUB: stub, IMAGE_REF: IMAGE, FAILS: String(fails), WG_MESH_ENV_FILE: join(dir, "bootstrap.env"), WG_MESH_GUARD_DELAY: "0", WG_MESH_GUARD_ATTEMPTS: "3" },
+      encoding: "utf8", timeout: 30_000, cwd: dir,
+      env: {
+        ...process.env, PATH: `${bin}:${process.env.PATH}`, STUB: stub,
+        NFT_REFUSES: (s.refuses ?? []).map((w) => files[w]).join(" "),
+        WG_MESH_ENV_FILE: join(dir, "bootstrap.env"), WG_MESH_BOOT_RULESET: files.boot, WG_MESH_STATE_RULESET: files.state,
+        WG_MESH_SYS_NET: sysNet, WG_MESH_CGROUP_ROOT: cgroup,
+      },
     });
-    const args = existsSync(join(stub, "ctr.args")) ? readFileSync(join(stub, "ctr.args"), "utf8").trim().split("\n") : [];
-    return { status: r.status, log: r.stderr, args, table: join(dir, "node-table.json") };
+    const args = existsSync(join(stub, "nft.args")) ? readFileSync(join(stub, "nft.args"), "utf8").trim().split("\n") : [];
+    return { status: r.status, log: r.stderr, stdout: r.stdout, args, files };
   });
 }
 
-it("runs the agent image's guard apply with the node table, host network and NET_ADMIN added, not privileged", () => {
-  const r = runGuard(0, true);
-  expect(r.status).toBe(0);
-  const run = r.args.find((a) => a.includes(" run "))!;
-  expect(run).toContain("--namespace k8s.io run --rm --net-host --cap-add CAP_NET_ADMIN");
-  expect(run).toContain(`--mount type=bind,src=${r.table},dst=${r.table},options=rbind:ro`);
-  expect(run).toContain(`${IMAGE} wg-mesh-guard-`);
-  expect(run).toMatch(new RegExp(`guard apply --node-table ${r.table} --node-name demo-aws-workers-0 --device cilium_wg0 --wg-mark 0xe00 --wg-mask 0xf00 --exempt-ports 6443,2379-2380$`));
-  expect(run).not.toContain("--privileged");
-  expect(r.args.some((a) => a.includes("images pull"))).toBe(false);
-  expect(r.log).toContain("egress guard applied");
+describe("which ruleset", () => {
+  it("loads the persisted ruleset when it is the newer, with the underlay as a define", () => {
+    const r = runGuard({ boot: 1_000, state: 2_000 });
+    expect(r.status).toBe(0);
+    expect(r.args).toEqual([`-D UNDERLAY={ "ens5" } -f ${r.files.state}`]);
+    expect(r.log).toContain(`egress guard loaded from ${r.files.state} (underlay { "ens5" })`);
+  });
+
+  it("loads the boot files' ruleset when it is the newer (the instance was re-created since)", () => {
+    const r = runGuard({ boot: 3_000, state: 2_000 });
+    expect(r.status).toBe(0);
+    expect(r.args).toEqual([`-D UNDERLAY={ "ens5" } -f ${r.files.boot}`]);
+  });
+
+  it("loads the boot files' ruleset on the first boot (nothing persisted yet)", () => {
+    const r = runGuard({ boot: 1_000 });
+    expect(r.status).toBe(0);
+    expect(r.args).toEqual([`-D UNDERLAY={ "ens5" } -f ${r.files.boot}`]);
+  });
+
+  it("falls back to the other ruleset when nft refuses the newest, and says why", () => {
+    const r = runGuard({ boot: 1_000, state: 2_000, refuses: ["state"] });
+    expect(r.status).toBe(0);
+    expect(r.args).toEqual([`-D UNDERLAY={ "ens5" } -f ${r.files.state}`, `-D UNDERLAY={ "ens5" } -f ${r.files.boot}`]);
+    expect(r.log).toContain(`nft refused ${r.files.state} (exit 1): Error: syntax error in ${r.files.state} | unexpected token`);
+    expect(r.log).toContain(`egress guard loaded from ${r.files.boot}`);
+  });
+
+  it("fails (the kubelet stays stopped) when nft refuses both", () => {
+    const r = runGuard({ boot: 1_000, state: 2_000, refuses: ["state", "boot"] });
+    expect(r.status).toBe(1);
+    expect(r.args).toHaveLength(2);
+    expect(r.log).toMatch(/FATAL: no egress guard: nft refused every ruleset .*; the kubelet stays stopped \(it requires wg-mesh-guard\.service\)/);
+  });
+
+  it("fails when there is no ruleset at all", () => {
+    const r = runGuard({});
+    expect(r.status).toBe(1);
+    expect(r.args).toEqual([]);
+    expect(r.log).toContain(`FATAL: no ruleset: neither ${r.files.state} nor ${r.files.boot} exists`);
+  });
 });
 
-it("pulls the image first when containerd does not have it", () => {
-  const r = runGuard(0, false);
-  expect(r.status).toBe(0);
-  expect(r.args.findIndex((a) => a.includes("images pull"))).toBeLessThan(r.args.findIndex((a) => a.includes(" run ")));
+describe("underlay devices", () => {
+  it("are the default routes' devices (both families, multipath too), the device holding NODE_IP and hardware devices, minus loopback, WireGuard and local interfaces", () => {
+    const r = runGuard({
+      boot: 1_000,
+      route4: "default via 10.0.0.1 dev ens5 proto dhcp src 10.0.0.5 metric 100 \n",
+      route6: "default proto ra metric 1024 pref medium\\\tnexthop via fe80::1 dev ens6 weight 1\\\tnexthop via fe80::2 dev ens7 weight 1 \n",
+      addr: "4: wgmesh0    inet 203.0.113.50/32 scope global wgmesh0\\       valid_lft forever preferred_lft forever\n",
+      sysNet: { ens5: true, eth9: true, lo: false, cilium_wg0: true, lxc0a1b: true, cilium_host: true, "veth-x": false },
+    });
+    expect(r.status).toBe(0);
+    expect(r.args).toEqual([`-D UNDERLAY={ "ens5", "ens6", "ens7", "eth9", "wgmesh0" } -f ${r.files.boot}`]);
+  });
+
+  it("are the env file's list when it has one, detection aside", () => {
+    const r = runGuard({ boot: 1_000, route4: "default via 10.0.0.1 dev ens5\n", env: { GUARD_UNDERLAY_DEVICES: "eth1,eth2" } });
+    expect(r.status).toBe(0);
+    expect(r.args).toEqual([`-D UNDERLAY={ "eth1", "eth2" } -f ${r.files.boot}`]);
+  });
+
+  it("a local-interface pattern is a glob on device names, not on files", () => {
+    // A file named like a device in the working directory must not turn the pattern into a file list.
+    const r = runGuard({ boot: 1_000, sysNet: { ens5: true, lxc9: true }, env: { GUARD_LOCAL_INTERFACES: "lxc*" } });
+    expect(r.args).toEqual([`-D UNDERLAY={ "ens5" } -f ${r.files.boot}`]);
+  });
+
+  it("none found: fails naming the setting to list them", () => {
+    const r = runGuard({ boot: 1_000, sysNet: { lo: false, cilium_wg0: false } });
+    expect(r.status).toBe(1);
+    expect(r.args).toEqual([]);
+    expect(r.log).toContain("FATAL: no underlay device found (no default route, no hardware device); list them in GUARD_UNDERLAY_DEVICES in");
+  });
 });
 
-it("retries, and fails (keeping the kubelet stopped) when the guard cannot be applied", () => {
-  expect(runGuard(2, true).status).toBe(0);
-  const r = runGuard(5, true);
+it("requires cgroup v2, saying why and how, before loading anything", () => {
+  const r = runGuard({ boot: 1_000, cgroupV2: false });
   expect(r.status).toBe(1);
-  expect(r.args.filter((a) => a.includes(" run "))).toHaveLength(3);
-  expect(r.log).toContain("FATAL: no egress guard after 3 attempts; kubelet stays stopped");
+  expect(r.args).toEqual([]);
+  expect(r.log).toMatch(/FATAL: cgroup v2 is not mounted at .*cgroup \(no cgroup\.controllers\): the guard matches sockets by cgroup v2 path; .*systemd\.unified_cgroup_hierarchy=1/);
+});
+
+it("fails without its env file, and writes nothing to stdout (stderr reaches the console)", () => {
+  const r = runGuard({ boot: 1_000, env: {} });
+  expect(r.stdout).toBe("");
+  const missing = spawnSync("bash", [join(__dirname, "guard.sh")], { encoding: "utf8", env: { ...process.env, WG_MESH_ENV_FILE: "/nonexistent/bootstrap.env" } });
+  expect(missing.status).toBe(1);
+  expect(missing.stderr).toContain("FATAL: no env file at /nonexistent/bootstrap.env");
+});
+
+it("defaults to the paths the program writes and the agent persists to", () => {
+  const script = readFileSync(join(__dirname, "guard.sh"), "utf8");
+  expect(script).toContain(`ENV_FILE="\${WG_MESH_ENV_FILE:-${ENV_FILE}}"`);
+  expect(script).toContain(`BOOT_RULESET="\${WG_MESH_BOOT_RULESET:-${GUARD_BOOT_RULESET_FILE}}"`);
+  expect(script).toContain(`STATE_RULESET="\${WG_MESH_STATE_RULESET:-${GUARD_STATE_RULESET_FILE}}"`);
+  expect(script).toContain('SYS_NET="${WG_MESH_SYS_NET:-/sys/class/net}"');
+  expect(script).toContain('CGROUP_ROOT="${WG_MESH_CGROUP_ROOT:-/sys/fs/cgroup}"');
 });

@@ -1,5 +1,6 @@
 // Boot files of the egress guard and of systemd-networkd's restraint: the guard
-// script and its unit, a kubelet drop-in that makes the kubelet wait for (and require) it,
+// script and its unit (the ruleset it loads is bootGuard.ts's), a kubelet drop-in that makes
+// the kubelet wait for (and require) it,
 // and a networkd.conf drop-in so networkd leaves the agent's routing-policy rules and routes
 // alone (by default it deletes rules and routes it did not configure whenever it
 // reconfigures a link: cilium/cilium#18706).
@@ -8,16 +9,15 @@ export const GUARD_SCRIPT_PATH = "/usr/local/sbin/wg-mesh-guard";
 export const GUARD_UNIT = "wg-mesh-guard.service";
 
 /**
- * Oneshot on every boot, after containerd and before the kubelet. The kubelet `Requires` it:
- * a node whose guard cannot be installed does not start its kubelet (fail closed; the
- * journal and `systemctl status wg-mesh-guard` say why). The script retries for 5 minutes.
+ * Oneshot on every boot, before containerd and the kubelet: no container or pod runs unguarded.
+ * It needs no network, no image and no registry (the host's nft loads a file), so it has nothing
+ * to wait for or retry, and a short timeout. The kubelet `Requires` it: a node whose guard cannot
+ * be loaded does not start its kubelet (fail closed; the serial console, the journal and
+ * `systemctl status wg-mesh-guard` say why).
  */
 export const GUARD_UNIT_CONTENT = `[Unit]
-Description=wg-mesh: node-to-node egress guard from the node table (before kubelet)
-After=containerd.service network-online.target
-Wants=network-online.target
-Requires=containerd.service
-Before=kubelet.service
+Description=wg-mesh: node-to-node egress guard (before containerd and kubelet)
+Before=containerd.service kubelet.service
 
 [Service]
 Type=oneshot
@@ -25,7 +25,7 @@ RemainAfterExit=yes
 ExecStart=${GUARD_SCRIPT_PATH}
 StandardOutput=journal+console
 StandardError=journal+console
-TimeoutStartSec=10min
+TimeoutStartSec=1min
 
 [Install]
 WantedBy=multi-user.target

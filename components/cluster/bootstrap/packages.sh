@@ -7,7 +7,8 @@
 # accepted only if its fingerprint is the one pinned here, and the repository is trusted
 # only for that key (signed-by). kubelet/kubeadm/kubectl come from pkgs.k8s.io, one
 # repository per minor version, which also keeps every patch release. HAProxy (the local
-# API proxy) is Ubuntu's current package. All of them are held.
+# API proxy) is Ubuntu's current package. All of them are held. nftables (the host's nft,
+# which loads the egress guard at boot) is Ubuntu's, installed only where the image lacks it.
 
 DOCKER_KEY_URL=https://download.docker.com/linux/ubuntu/gpg
 DOCKER_KEY_FINGERPRINT=9DC858229FC7DD38854AE2D88D81803C0EBFCD88
@@ -56,11 +57,21 @@ install_keyring() {
   rm -f "$tmp"
 }
 
+# The boot guard (wg-mesh-guard.service) loads its ruleset with the host's nft. Only the tool:
+# nftables.service stays as the package leaves it (disabled on Ubuntu), since its
+# /etc/nftables.conf starts with `flush ruleset`, which would remove the guard.
+ensure_nft() {
+  command -v nft >/dev/null && return 0
+  log "installing nftables (nft loads the egress guard)"
+  retry 5 30 apt_get install nftables || die "could not install nftables: the egress guard cannot be loaded without nft"
+}
+
 install_packages() {
   log "containerd.io ${CONTAINERD_VERSION}, kubelet/kubeadm/kubectl ${K8S_VERSION} (pinned, held), haproxy"
   local codename arch
   retry 5 30 apt_get update || die "apt-get update failed"
   retry 5 30 apt_get install ca-certificates curl gpg jq openssl || die "could not install the base tools"
+  ensure_nft
   # shellcheck source=/dev/null
   codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
   arch=$(dpkg --print-architecture)

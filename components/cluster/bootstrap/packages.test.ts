@@ -1,6 +1,6 @@
 // The package half of the boot script (packages.sh) in real bash with real gpg and curl:
 // a repository key is trusted only with the pinned fingerprint, and downloads retry.
-import { readFileSync, statSync, existsSync } from "node:fs";
+import { chmodSync, readFileSync, statSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { requireTool, run, withBootstrap, withTempDir } from "../../../test/tools";
 
@@ -62,6 +62,37 @@ it("pins Docker's published repository key fingerprint and installs containerd.i
   expect(lib).toMatch(/^DOCKER_KEY_FINGERPRINT=9DC858229FC7DD38854AE2D88D81803C0EBFCD88$/m);
   expect(lib).toContain('"containerd.io=${CONTAINERD_VERSION}-*"');
   expect(lib).toMatch(/signed-by=\$\{DOCKER_KEYRING\}/);
+});
+
+describe("ensure_nft", () => {
+  // apt_get and retry stubbed; PATH decides whether nft is there.
+  const stubs = 'apt_get() { echo "apt_get $*"; }; retry() { shift 2; "$@"; }';
+  it("installs nftables when nft is missing", () => {
+    withTempDir((dir) => {
+      const r = withBootstrap(`${stubs}; PATH="$EMPTY:/usr/bin:/bin"; hash -r; command -v nft && exit 9; ensure_nft`, { EMPTY: dir });
+      expect(r.status).toBe(0);
+      expect(r.stdout.trim()).toBe("apt_get install nftables");
+      expect(r.stderr).toContain("installing nftables (nft loads the egress guard)");
+    });
+  });
+
+  it("installs nothing when nft is there", () => {
+    withTempDir((dir) => {
+      writeFileSync(join(dir, "nft"), "#!/bin/sh\n");
+      chmodSync(join(dir, "nft"), 0o755);
+      const r = withBootstrap(`${stubs}; PATH="$BIN:$PATH"; ensure_nft`, { BIN: dir });
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe("");
+    });
+  });
+
+  it("fails the bootstrap when nftables cannot be installed", () => {
+    withTempDir((dir) => {
+      const r = withBootstrap(`apt_get() { return 100; }; retry() { shift 2; "$@"; }; PATH="$EMPTY:/usr/bin:/bin"; hash -r; ensure_nft`, { EMPTY: dir });
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toContain("could not install nftables: the egress guard cannot be loaded without nft");
+    });
+  });
 });
 
 it("waits for egress, and says so when it never comes", () => {

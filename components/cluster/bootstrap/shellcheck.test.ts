@@ -7,7 +7,7 @@ import { parseCloudConfig, requireTool, shellcheck, writtenFile } from "../../..
 
 beforeAll(() => requireTool("shellcheck", "shellcheck"));
 
-const shipped = ["bootstrap.sh", ...BOOTSTRAP_LIBRARIES];
+const shipped = ["bootstrap.sh", "guard.sh", ...BOOTSTRAP_LIBRARIES];
 
 it.each(shipped)("the static %s passes real shellcheck", (file) => {
   const r = shellcheck(readFileSync(join(__dirname, file), "utf8"));

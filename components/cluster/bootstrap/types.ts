@@ -38,11 +38,11 @@ export interface ClusterBootstrap {
   readonly discoveryHash: string;
   /** The cluster CA certificate (public): probes and the local proxy verify control planes with it. */
   readonly caCertPem: string;
-  /** The node-router agent image (digest-pinned); pulled at boot. */
+  /** The node-router agent image (digest-pinned): bootstrap pre-pulls it for the DaemonSet; the boot guard does not need it. */
   readonly agentImage: string;
   /** The node table (JSON, ../nodeTable.ts) as it is when the node is created. */
   readonly nodeTable: string;
-  /** The agent settings the boot-time guard shares with the DaemonSet. */
+  /** The DaemonSet's values of the agent settings the boot-time guard is rendered with. */
   readonly guard: GuardSettings;
 }
 
@@ -66,14 +66,11 @@ export interface NodeBootstrap extends ClusterBootstrap {
   readonly pkiSecret?: PkiSecretRef;
 }
 
-/** The agent settings the boot-time guard reads, by the agent's own names and as it reads them. */
-export interface GuardSettings {
-  /** WireGuard device, e.g. cilium_wg0. */
-  readonly device: string;
-  /** Firewall mark of WireGuard's own packets, e.g. 0xe00. */
-  readonly wgMark: string;
-  /** Mask applied before comparing the mark, e.g. 0xf00. */
-  readonly wgMask: string;
-  /** TCP ports of control planes left outside WireGuard, e.g. 6443,2379-2380. */
-  readonly exemptPorts: string;
-}
+/**
+ * Agent settings the boot-time guard is rendered with, by the agent's own names (agent/src/settings.ts)
+ * and as the agent reads them (e.g. `{ device: "cilium_wg0", wgMark: "0xe00", exemptPorts: "6443,2379-2380" }`):
+ * the DaemonSet's values; a setting not listed keeps the agent's default, as in the DaemonSet. Open-ended
+ * on purpose: the agent's parser (bootGuard.ts) checks every name and value, so a setting the agent
+ * gains needs no change here.
+ */
+export type GuardSettings = Readonly<Record<string, string>>;

@@ -29,6 +29,12 @@ it.each<[string, NodeBootstrap, RegExp]>([
   ["GCP secret given as a full name", { ...cp, pkiSecret: { gcp: { project: "demo-project-123", secretId: "projects/p/secrets/s" } } }, /pkiSecret\.gcp\.secretId .* short secret id/],
   ["AWS secret id with shell metacharacters", { ...exampleNodes["aws first control-plane"], pkiSecret: { aws: { region: "eu-west-1", secretId: "x';reboot;'" } } }, /pkiSecret\.aws\.secretId/],
   ["control plane missing from the list", { ...cp, controlPlanes: [{ name: "demo-aws-cp-0", ip: "203.0.113.10" }] }, /include this control-plane node \(demo-gcp-cp-1, 198\.51\.100\.21\)/],
+  // The boot guard's table and settings, checked by the agent's own parsers.
+  ["node table the agent refuses", { ...worker, nodeTable: '{"podCidrs":["10.244.0.0/16"],"nodes":[{"name":"demo-aws-workers-0","role":"worker","addresses":["10.244.1.1"]}]}' }, /NodeBootstrap\.nodeTable .* the agent parses: nodes\[0\] .*lies inside the pod CIDR 10\.244\.0\.0\/16/],
+  ["node table without this node", { ...worker, nodeTable: '{"podCidrs":["10.244.0.0/16"],"nodes":[{"name":"other","role":"worker","addresses":["203.0.113.99"]}]}' }, /list this node \(demo-aws-workers-0\) in the node table/],
+  ["guard mark", { ...worker, guard: { ...worker.guard, wgMark: "0xe00x" } }, /NodeBootstrap\.guard .* as the DaemonSet runs it: --wg-mark \/ NODE_ROUTER_WG_MARK = "0xe00x": must be a decimal or 0x-hex integer/],
+  ["guard mark outside the mask", { ...worker, guard: { ...worker.guard, wgMark: "0x1e00" } }, /NodeBootstrap\.guard .*--wg-mark 0x1e00 has bits outside --wg-mask 0xf00/],
+  ["guard setting the agent does not have", { ...worker, guard: { ...worker.guard, wgMarks: "0xe00" } }, /NodeBootstrap\.guard .* guard\.wgMarks is not a setting of the node-router agent/],
 ])("rejects a bad %s, naming the field and the fix", (_what, node, message) => {
   expect(() => validateBootstrap(node)).toThrow(message);
   expect(() => renderCloudInit(node)).toThrow(message);

@@ -2,6 +2,8 @@
 // file, a kubeadm config or a systemd unit, so each is held to a strict format here and
 // a bad one fails `pulumi up` with the field's name and the fix, not a node that never joins.
 import ipaddr from "ipaddr.js";
+import { parseNodeTable } from "../../../agent/src/nodeTable";
+import { guardAgentSettings } from "./bootGuard";
 import type { NodeBootstrap, SecretRef } from "./types";
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -59,17 +61,21 @@ export function validateBootstrap(b: NodeBootstrap): void {
   validateGuard(b);
 }
 
+// The boot guard is rendered from the table and the settings by the agent's own code, so they are
+// checked by the agent's own parsers: what renders here is what the agent would accept.
 function validateGuard(b: NodeBootstrap): void {
-  let table: { nodes?: { name?: string }[] };
+  let table;
   try {
-    table = JSON.parse(b.nodeTable) as typeof table;
-  } catch {
-    fail("nodeTable", "<json>", "give the node table JSON document (components/cluster/nodeTable.ts)");
+    table = parseNodeTable(b.nodeTable);
+  } catch (e) {
+    fail("nodeTable", "<json>", `give the node table document (components/cluster/nodeTable.ts) the agent parses: ${(e as Error).message}`);
   }
-  if (!table.nodes?.some((n) => n.name === b.nodeName)) fail("nodeTable", "<json>", `list this node (${b.nodeName}) in the node table`);
-  if (!/^[A-Za-z0-9_.:-]{1,15}$/.test(b.guard.device)) fail("guard.device", b.guard.device, "use a Linux interface name");
-  for (const f of ["wgMark", "wgMask"] as const) if (!/^0x[0-9a-f]{1,8}$/.test(b.guard[f])) fail(`guard.${f}`, b.guard[f], 'use hex such as "0xe00"');
-  if (!/^\d{1,5}(-\d{1,5})?(,\d{1,5}(-\d{1,5})?)*$/.test(b.guard.exemptPorts)) fail("guard.exemptPorts", b.guard.exemptPorts, 'use "6443,2379-2380"');
+  if (!table.nodes.some((n) => n.name === b.nodeName)) fail("nodeTable", "<json>", `list this node (${b.nodeName}) in the node table`);
+  try {
+    guardAgentSettings(b.guard);
+  } catch (e) {
+    fail("guard", b.guard, `give the node-router agent's settings as the DaemonSet runs it: ${(e as Error).message}`);
+  }
 }
 
 function validatePkiSecret(b: NodeBootstrap): void {
