@@ -194,7 +194,7 @@ describe("the largest cluster's user data", () => {
     const table = JSON.parse(base.nodeTable);
     const long = "c".repeat(20);
     for (let i = table.nodes.length; i < count; i++) {
-      const publicIp = `${11 + ((i * 37) % 200)}.${(i * 91) % 251}.${(i * 53) % 253}.${(i * 29) % 254 + 1}`;
+      const publicIp = `${11 + ((i * 37) % 100)}.${(i * 91) % 251}.${(i * 53) % 253}.${(i * 29) % 254 + 1}`;
       table.nodes.push({ name: `${long}-aws-${"p".repeat(17)}${i % 7}-${i}`, role: "worker", addresses: [publicIp, `172.${16 + (i % 16)}.${(i * 7) % 256}.${(i % 250) + 4}`] });
     }
     return renderCloudInit({ ...base, nodeTable: JSON.stringify(table) });
