@@ -10,6 +10,8 @@
 //   ciliumEmpty     Cilium's rules + EMPTY chains hooked where the guard hooks (the floor of any netfilter guard)
 //   ciliumGuard     Cilium's rules + the guard for N nodes (turns conntrack on: it labels WireGuard connections)
 //   ciliumFull      Cilium's rules + the agent's rules, routes (node table: whole pod CIDRs) and guard for N nodes
+//                   (the netdev raw-frame chain on the underlay included: every frame walks it too)
+//   ciliumFullInet  the same without the netdev table: the difference is the netdev chain's own cost
 // Noise on a shared machine is larger than the effect, so: every ping runs pinned to one CPU
 // (the veth hop and the reply run in softirq on the sending CPU, so the whole round trip stays
 // there); each comparison's two configurations run back to back in every round, alternating
@@ -17,18 +19,20 @@
 // Packets per second come from ping's own elapsed time, so process start-up is not counted.
 import { spawnSync } from "node:child_process";
 import { cpus } from "node:os";
-import { GUARD_TABLE } from "../src/guard";
+import { GUARD_TABLE, GUARD_UNDERLAY_TABLE } from "../src/guard";
 import { NftGuard } from "../src/guardKernel";
 import { Iproute2Kernel, ownershipFrom } from "../src/kernel";
 import { Reconciler } from "../src/reconciler";
 import { OWNED_PRIORITY_SPAN, parseSettings, type Settings } from "../src/settings";
-import { benchTable, cleanupNamespaces, ip, localNode, median, netns, remoteNode } from "./benchNet";
+import { benchTable, cleanupNamespaces, ensureCgroup, ip, localNode, median, netns, remoteNode } from "./benchNet";
 
-const SENDERS = ["none", "ours", "rulePerDest", "cilium", "ciliumCt", "ciliumEmpty", "ciliumGuard", "ciliumFull"] as const;
+const SENDERS = ["none", "ours", "rulePerDest", "cilium", "ciliumCt", "ciliumEmpty", "ciliumGuard", "ciliumFull", "ciliumFullInet"] as const;
 type Sender = (typeof SENDERS)[number];
 /** [baseline, with state]: the pairs measured back to back. */
 export const COMPARISONS = {
   full: ["cilium", "ciliumFull"],
+  fullInetOnly: ["cilium", "ciliumFullInet"],
+  netdevChain: ["ciliumFullInet", "ciliumFull"],
   fullOnConntrack: ["ciliumCt", "ciliumFull"],
   guardOnly: ["cilium", "ciliumGuard"],
   emptyChain: ["cilium", "ciliumEmpty"],
@@ -77,7 +81,10 @@ function nft(ns: string, script: string): void {
   if (r.status !== 0) throw new Error(`nft in ${ns}: ${r.stderr}`);
 }
 
-export async function packetBench(n: number, quick: boolean, settings: Settings): Promise<PacketResult> {
+export async function packetBench(n: number, quick: boolean, agentSettings: Settings): Promise<PacketResult> {
+  // Each sender's underlay is its eth0; the guard's metadata rule needs its cgroup to exist.
+  const settings: Settings = { ...agentSettings, underlayDevices: ["eth0"] };
+  ensureCgroup("system.slice");
   const rounds = quick ? 5 : 21;
   const count = (s: Sender) => (s === "rulePerDest" ? (quick ? 1_000 : 2_000) : quick ? 10_000 : 20_000);
   const cpu = cpus().length - 1;
@@ -97,7 +104,7 @@ export async function packetBench(n: number, quick: boolean, settings: Settings)
     ip(ns, "link set cilium_wg0 up");
     senders[name] = { ns, dst, local };
   });
-  for (const name of ["cilium", "ciliumCt", "ciliumEmpty", "ciliumGuard", "ciliumFull"] as const) {
+  for (const name of ["cilium", "ciliumCt", "ciliumEmpty", "ciliumGuard", "ciliumFull", "ciliumFullInet"] as const) {
     const { ns } = senders[name];
     ip(ns, "rule add priority 100 lookup local");
     ip(ns, "rule del priority 0 lookup local");
@@ -106,6 +113,8 @@ export async function packetBench(n: number, quick: boolean, settings: Settings)
   }
   await install(senders.ours.ns, n, senders.ours.local, settings, { table: false, routes: true });
   await install(senders.ciliumFull.ns, n, senders.ciliumFull.local, settings, { table: true, routes: true });
+  await install(senders.ciliumFullInet.ns, n, senders.ciliumFullInet.local, settings, { table: true, routes: true });
+  nft(senders.ciliumFullInet.ns, `delete table netdev ${GUARD_UNDERLAY_TABLE}\n`);
   await install(senders.ciliumGuard.ns, n, senders.ciliumGuard.local, settings, { table: true, routes: false });
   // The floor: chains hooked where the guard hooks, with nothing in them.
   nft(senders.ciliumEmpty.ns, `table inet ${GUARD_TABLE} {\n chain output { type filter hook output priority filter; policy accept; }\n chain prerouting { type filter hook prerouting priority filter; policy accept; }\n chain forward { type filter hook forward priority filter; policy accept; }\n}\n`);
@@ -158,7 +167,9 @@ export function printPackets(p: PacketResult): void {
   console.log("\nper-packet cost, ping flood to a NON-cluster address, %d remote nodes, pinned to CPU %d", p.nodes, p.cpu);
   console.log("%d rounds; in each, the two sides of every comparison run back to back (order alternating); cost = median of per-round ratios; best-of = best baseline run / best run with the state", p.rounds);
   const label: Record<Comparison, string> = {
-    full: "rules + routes + guard (node table) vs Cilium's rules",
+    full: "rules + routes + full guard (node table) vs Cilium's rules",
+    fullInetOnly: "rules + routes + guard without netdev vs Cilium's rules",
+    netdevChain: "netdev chain alone: full guard vs without netdev",
     fullOnConntrack: "rules + routes + guard vs Cilium's rules with conntrack on",
     guardOnly: "guard alone (5,000 nodes) vs Cilium's rules",
     emptyChain: "floor: empty hooked chains vs Cilium's rules",

@@ -13,6 +13,7 @@ import { loadKubeConfig, startInformers, type ClusterSource } from "./informers"
 import { Iproute2Kernel, ownershipFrom } from "./kernel";
 import { createLogger, type Logger } from "./log";
 import { Metrics } from "./metrics";
+import { underlayDevices } from "./underlay";
 import { WireGuardPeers } from "./wireguardPeers";
 import { Reconciler, uninstall } from "./reconciler";
 import { guardRuleset } from "./guard";
@@ -64,6 +65,7 @@ async function runAgent(settings: Settings, log: Logger): Promise<void> {
     // What the boot unit loads next time: the guard just loaded, for the table and the nodes still held.
     onGuarded: (g) => void store?.saveGuarded({ table: g.table, departed: g.departed, guardScript: guardRuleset(g.input) }),
     onLocalPodCidrs: (podCidrs) => void store?.saveLocalPodCidrs(podCidrs),
+    underlayDevices: () => underlayDevices(settings, table.current()?.nodes.find((n) => n.name === nodeName)?.addresses ?? []),
   } : {});
   const controller = new Controller(reconciler, metrics, log, { debounceMs: 200, resyncMs: settings.resyncSeconds * 1000, retryMs: 5000 });
   await table?.start();

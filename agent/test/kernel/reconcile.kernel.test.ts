@@ -47,7 +47,7 @@ describe("node-router in a network namespace", () => {
   it("applies a constant set of rules and steers remote nodes and pod CIDRs through the device", async () => {
     const result = await reconcile();
     expect(result.plan.add.rules).toHaveLength(10);
-    expect(rules(4)).toContain(`1000:\tfrom all fwmark 0xe00/0xf00 lookup main proto 211`);
+    expect(rules(4)).toContain(`1000:\tfrom all fwmark 0xe00/0xf00 ipproto udp sport 51871 dport 51871 lookup main proto 211`);
     expect(rules(4)).toContain(`1030:\tfrom all lookup ${S.steeringTable} proto 211`);
     expect(rules(6)).toContain(`1040:\tfrom all ipproto tcp dport 6443 lookup main proto 211`);
     for (const dst of ["198.51.100.2", "198.18.2.7", "198.51.100.3", "198.18.3.9", "2001:db8:ff::2", "2001:db8:2::7", "2001:db8:ff::3", "2001:db8:3::9"]) {
@@ -68,11 +68,15 @@ describe("node-router in a network namespace", () => {
     }
   });
 
-  it("sends WireGuard's own marked packets (old 0x1e00 and new 0x0e00) to the underlay", () => {
-    expect(bench.routeGet("198.51.100.2", "mark 0xe00").dev).toBe(UNDERLAY);
-    expect(bench.routeGet("198.51.100.2", "mark 0x1e00").dev).toBe(UNDERLAY);
-    expect(bench.routeGet("2001:db8:ff::2", "mark 0xe00").dev).toBe(UNDERLAY);
-    expect(bench.routeGet("198.51.100.2", "mark 0x200").dev).toBe(DEVICE);
+  it("sends WireGuard's own marked UDP (old 0x1e00 and new 0x0e00, from and to its port) to the underlay; a mark alone stays steered", () => {
+    const wg = "ipproto udp sport 51871 dport 51871";
+    expect(bench.routeGet("198.51.100.2", `mark 0xe00 ${wg}`).dev).toBe(UNDERLAY);
+    expect(bench.routeGet("198.51.100.2", `mark 0x1e00 ${wg}`).dev).toBe(UNDERLAY);
+    expect(bench.routeGet("2001:db8:ff::2", `mark 0xe00 ${wg}`).dev).toBe(UNDERLAY);
+    expect(bench.routeGet("198.51.100.2", `mark 0x200 ${wg}`).dev).toBe(DEVICE);
+    expect(bench.routeGet("198.51.100.2", "mark 0xe00").dev).toBe(DEVICE);
+    expect(bench.routeGet("198.51.100.2", "mark 0xe00 ipproto tcp sport 51871 dport 51871").dev).toBe(DEVICE);
+    expect(bench.routeGet("198.51.100.2", "mark 0xe00 ipproto udp sport 40000 dport 51871").dev).toBe(DEVICE);
   });
 
   it("leaves non-cluster destinations and the local node alone", () => {
@@ -131,9 +135,11 @@ describe("node-router in a network namespace", () => {
     const result = await reconcile(CP_LABEL);
     expect(result.plan.add.rules.map((r) => r.priority)).toEqual([1010, 1011, 1010, 1011]);
     expect(result.plan.remove.rules).toEqual([]);
-    expect(bench.routeGet("198.51.100.2", "ipproto tcp sport 6443").dev).toBe(UNDERLAY);
-    expect(bench.routeGet("2001:db8:2::7", "ipproto tcp sport 2379").dev).toBe(UNDERLAY);
-    expect(bench.routeGet("198.51.100.2", "ipproto tcp sport 6444").dev).toBe(DEVICE);
+    // Only with the reply mark, which the guard's route chain sets on conntrack replies.
+    expect(bench.routeGet("198.51.100.2", "mark 0x4000000 ipproto tcp sport 6443").dev).toBe(UNDERLAY);
+    expect(bench.routeGet("2001:db8:2::7", "mark 0x4000000 ipproto tcp sport 2379").dev).toBe(UNDERLAY);
+    expect(bench.routeGet("198.51.100.2", "ipproto tcp sport 6443").dev).toBe(DEVICE);
+    expect(bench.routeGet("198.51.100.2", "mark 0x4000000 ipproto tcp sport 6444").dev).toBe(DEVICE);
   });
 
   it("uninstall removes everything it owns and nothing else", async () => {

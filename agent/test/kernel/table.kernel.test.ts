@@ -54,7 +54,7 @@ describe("node-table mode in a network namespace", () => {
     // The local pod CIDR: thrown out of the steering table, on to main.
     expect(bench.routeGet("198.18.1.9").dev).toBe(UNDERLAY);
     expect(ip(bench.node, `route show table ${S.steeringTable} type throw`).out).toContain("throw 198.18.1.0/24");
-    expect(await guard.dropped()).toEqual({ "node-address": 0, "pod-cidr": 0, "wireguard-reply": 0 });
+    expect(await guard.dropped()).toEqual({ "node-address": 0, "pod-cidr": 0, "wireguard-reply": 0, "link-local": 0, metadata: 0, "raw-frame": 0 });
     // 2 whole pod CIDRs, 3 remote addresses (w2 twice, cp3), each with a blackhole; 2 throws.
     expect(result?.desired.routes.filter((x) => x.type === "unicast")).toHaveLength(5);
     expect(result?.desired.routes.filter((x) => x.type === "throw")).toHaveLength(2);
