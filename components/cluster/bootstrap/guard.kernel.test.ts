@@ -80,7 +80,7 @@ describe.each(["aws worker", "gcp first control-plane"])("the boot ruleset of th
 
     const r = bootGuard(files, cgroups);
     expect(r.stderr).toContain(`nft refused ${files.state} (exit 1): `);
-    expect(r.stderr).toContain(`egress guard loaded from ${files.boot} (underlay { "ul0" })`);
+    expect(r.stderr).toContain(`egress guard loaded from ${files.boot} (underlay: ul0)`);
     expect(r.status).toBe(0);
 
     const listing = must(["ip", "netns", "exec", NS, "nft", "list", "ruleset"]);

@@ -78,7 +78,9 @@ fi
 ((${#underlay[@]} > 0)) ||
   fatal "no underlay device found (no default route, no hardware device); list them in GUARD_UNDERLAY_DEVICES in ${ENV_FILE}"
 underlay_set=$(printf '"%s", ' "${underlay[@]}")
-underlay_set="{ ${underlay_set%, } }"
+# Nested braces, as the agent writes it (guard.ts underlayDefine): nft 1.0.6 (Debian 12) crashes
+# on a netdev chain's `devices = $UNDERLAY` when a one-device set is given as `{ "eth0" }`.
+underlay_set="{ { ${underlay_set%, } } }"
 
 # The newest first: the persisted copy is newer unless the program re-created this instance's
 # boot files since (an equal mtime keeps the persisted one first).
@@ -96,7 +98,7 @@ for ruleset in "${rulesets[@]}"; do
   rc=0
   out=$(nft -D "UNDERLAY=${underlay_set}" -f "$ruleset" 2>&1) || rc=$?
   if ((rc == 0)); then
-    log "egress guard loaded from ${ruleset} (underlay ${underlay_set})"
+    log "egress guard loaded from ${ruleset} (underlay: ${underlay[*]})"
     exit 0
   fi
   log "nft refused ${ruleset} (exit ${rc}): ${out//$'\n'/ | }"

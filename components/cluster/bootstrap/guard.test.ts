@@ -92,26 +92,26 @@ describe("which ruleset", () => {
   it("loads the persisted ruleset when it is the newer, with the underlay as a define", () => {
     const r = runGuard({ boot: 1_000, state: 2_000 });
     expect(r.status).toBe(0);
-    expect(r.args).toEqual([`-D UNDERLAY={ "ens5" } -f ${r.files.state}`]);
-    expect(r.log).toContain(`egress guard loaded from ${r.files.state} (underlay { "ens5" })`);
+    expect(r.args).toEqual([`-D UNDERLAY={ { "ens5" } } -f ${r.files.state}`]);
+    expect(r.log).toContain(`egress guard loaded from ${r.files.state} (underlay: ens5)`);
   });
 
   it("loads the boot files' ruleset when it is the newer (the instance was re-created since)", () => {
     const r = runGuard({ boot: 3_000, state: 2_000 });
     expect(r.status).toBe(0);
-    expect(r.args).toEqual([`-D UNDERLAY={ "ens5" } -f ${r.files.boot}`]);
+    expect(r.args).toEqual([`-D UNDERLAY={ { "ens5" } } -f ${r.files.boot}`]);
   });
 
   it("loads the boot files' ruleset on the first boot (nothing persisted yet)", () => {
     const r = runGuard({ boot: 1_000 });
     expect(r.status).toBe(0);
-    expect(r.args).toEqual([`-D UNDERLAY={ "ens5" } -f ${r.files.boot}`]);
+    expect(r.args).toEqual([`-D UNDERLAY={ { "ens5" } } -f ${r.files.boot}`]);
   });
 
   it("falls back to the other ruleset when nft refuses the newest, and says why", () => {
     const r = runGuard({ boot: 1_000, state: 2_000, refuses: ["state"] });
     expect(r.status).toBe(0);
-    expect(r.args).toEqual([`-D UNDERLAY={ "ens5" } -f ${r.files.state}`, `-D UNDERLAY={ "ens5" } -f ${r.files.boot}`]);
+    expect(r.args).toEqual([`-D UNDERLAY={ { "ens5" } } -f ${r.files.state}`, `-D UNDERLAY={ { "ens5" } } -f ${r.files.boot}`]);
     expect(r.log).toContain(`nft refused ${r.files.state} (exit 1): Error: syntax error in ${r.files.state} | unexpected token`);
     expect(r.log).toContain(`egress guard loaded from ${r.files.boot}`);
   });
@@ -141,19 +141,19 @@ describe("underlay devices", () => {
       sysNet: { ens5: true, eth9: true, lo: false, cilium_wg0: true, lxc0a1b: true, cilium_host: true, "veth-x": false },
     });
     expect(r.status).toBe(0);
-    expect(r.args).toEqual([`-D UNDERLAY={ "ens5", "ens6", "ens7", "eth9", "wgmesh0" } -f ${r.files.boot}`]);
+    expect(r.args).toEqual([`-D UNDERLAY={ { "ens5", "ens6", "ens7", "eth9", "wgmesh0" } } -f ${r.files.boot}`]);
   });
 
   it("are the env file's list when it has one, detection aside", () => {
     const r = runGuard({ boot: 1_000, route4: "default via 10.0.0.1 dev ens5\n", env: { GUARD_UNDERLAY_DEVICES: "eth1,eth2" } });
     expect(r.status).toBe(0);
-    expect(r.args).toEqual([`-D UNDERLAY={ "eth1", "eth2" } -f ${r.files.boot}`]);
+    expect(r.args).toEqual([`-D UNDERLAY={ { "eth1", "eth2" } } -f ${r.files.boot}`]);
   });
 
   it("a local-interface pattern is a glob on device names, not on files", () => {
     // A file named like a device in the working directory must not turn the pattern into a file list.
     const r = runGuard({ boot: 1_000, sysNet: { ens5: true, lxc9: true }, env: { GUARD_LOCAL_INTERFACES: "lxc*" } });
-    expect(r.args).toEqual([`-D UNDERLAY={ "ens5" } -f ${r.files.boot}`]);
+    expect(r.args).toEqual([`-D UNDERLAY={ { "ens5" } } -f ${r.files.boot}`]);
   });
 
   it("none found: fails naming the setting to list them", () => {
