@@ -147,6 +147,10 @@ const nodeRouterSchema = z
     healthPort: int,
     metricsAddress: text,
     logLevel: z.enum(["debug", "info", "warn", "error"]).optional(),
+    exemptReplyMark: z.union([z.string(), z.number().int()]).optional(),
+    metadataAddresses: z.array(z.string()).optional(),
+    metadataCgroups: z.array(z.string()).optional(),
+    underlayDevices: z.array(z.string()).optional(),
   })
   .strict();
 

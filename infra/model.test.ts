@@ -69,7 +69,7 @@ describe("the model each component takes", () => {
   it("NodeRouter and the boot guard: one agent, by the agent's own names, as the agent reads them", () => {
     expect(model.nodeRouter.settings).toMatchObject({ wgMark: "7680", wgMask: "0xff00", steeringTable: 100 });
     expect(model.cluster.nodeRouter).toBe(model.nodeRouter);
-    expect(guardSettings(deployedAgentOrThrow("test", model.cluster.nodeRouter))).toEqual({ device: "cilium_wg0", wgMark: "7680", wgMask: "0xff00", exemptPorts: "6443,2379-2380" });
+    expect(guardSettings(deployedAgentOrThrow("test", model.cluster.nodeRouter))).toMatchObject({ device: "cilium_wg0", wgMark: "7680", wgMask: "0xff00", exemptPorts: "6443,2379-2380", exemptReplyMark: "0x4000000", metadataCgroups: "system.slice" });
   });
 
   it("NodeRouter: nodeRouter.imagePullSecrets as given (the DaemonSet's pod spec takes them), none when unset", () => {

@@ -54,6 +54,10 @@ function agentSettings(n: StackConfig["nodeRouter"]): AgentSettings {
     healthPort: n.healthPort,
     metricsAddress: n.metricsAddress,
     logLevel: n.logLevel,
+    exemptReplyMark: text(n.exemptReplyMark),
+    metadataAddresses: n.metadataAddresses,
+    metadataCgroups: n.metadataCgroups,
+    underlayDevices: n.underlayDevices,
   };
 }
 

@@ -15,13 +15,14 @@ describe("node-router settings", () => {
       .toMatchObject({ exemptPorts: "6443,2379-2380", steeringTable: "100", wgMark: "0x1e00", healthAddress: "127.0.0.1:9000" });
   });
 
-  test("the boot-time guard gets the DaemonSet's values of the settings it reads", () => {
-    const s: AgentSettings = { device: "wg9", wgMark: "0x1e00", wgMask: "0xff00", exemptPorts: ["6443"], steeringTable: 7 };
+  test("the boot-time guard gets every value the DaemonSet sets, the guard's new settings included", () => {
+    const s: AgentSettings = { device: "wg9", wgMark: "0x1e00", wgMask: "0xff00", exemptPorts: ["6443"], steeringTable: 7, exemptReplyMark: "0x8000000", metadataCgroups: ["system.slice", "host.slice"], underlayDevices: ["ens5"] };
     const agent = deployedAgentOrThrow("test", { image: TEST_IMAGE, settings: s });
     const values = agentSettingValues(s);
     expect(agent.values).toEqual(values);
-    expect(guardSettings(agent)).toEqual({ device: values.device, wgMark: values.wgMark, wgMask: values.wgMask, exemptPorts: values.exemptPorts });
-    expect(guardSettings(agent)).toEqual({ device: "wg9", wgMark: "0x1e00", wgMask: "0xff00", exemptPorts: "6443" });
+    expect(guardSettings(agent)).toEqual(values);
+    expect(guardSettings(agent)).toMatchObject({ device: "wg9", wgMark: "0x1e00", wgMask: "0xff00", exemptPorts: "6443", exemptReplyMark: "0x8000000", metadataCgroups: "system.slice,host.slice", underlayDevices: "ens5" });
+    expect(agent.settings).toMatchObject({ exemptReplyMark: 0x8000000, metadataCgroups: ["system.slice", "host.slice"], underlayDevices: ["ens5"] });
   });
 
   test("metrics: any host:port the stack chooses, but not on the health port of another address", () => {

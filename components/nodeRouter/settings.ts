@@ -46,6 +46,14 @@ export interface AgentSettings {
   readonly metricsAddress?: string;
   /** Agent log level: debug, info, warn or error. */
   readonly logLevel?: string;
+  /** Mark bit only the guard sets, on control-plane replies from exempt ports (0x-hex or decimal); one bit outside wgMask. */
+  readonly exemptReplyMark?: string;
+  /** Instance metadata addresses the guard keeps pods and host-network pods from over TCP (all ports but 53). */
+  readonly metadataAddresses?: string[];
+  /** Level-1 cgroup v2 names whose sockets may open TCP to the metadata addresses (the node's services: system.slice). */
+  readonly metadataCgroups?: string[];
+  /** Underlay devices the guard's raw-frame chain watches; unset = detected on each node. */
+  readonly underlayDevices?: string[];
 }
 
 /**
@@ -56,11 +64,9 @@ export interface AgentSettings {
 const DEPLOYED = [
   "device", "steeringTable", "controlPlaneTable", "rulePriority", "wgMark", "wgMask", "exemptPorts",
   "controlPlaneSelector", "resyncSeconds", "healthAddress", "metricsAddress", "logLevel",
+  "exemptReplyMark", "metadataAddresses", "metadataCgroups", "underlayDevices",
 ] as const satisfies readonly SettingName[];
 export type DeployedSetting = (typeof DEPLOYED)[number];
-
-/** The settings the boot-time egress guard reads; the same values as the DaemonSet's. */
-export const GUARD_SETTINGS = ["device", "wgMark", "wgMask", "exemptPorts"] as const satisfies readonly (keyof GuardSettings & DeployedSetting)[];
 
 /** Health is served here only: loopback, where the kubelet's probes (host network) reach it and no pod does. */
 export const HEALTH_HOST = "127.0.0.1";
@@ -85,9 +91,13 @@ export interface DeployedAgent {
   readonly settings: Settings;
 }
 
-/** What the boot-time guard is given: the DaemonSet's values of the settings it reads. */
+/**
+ * What the boot-time guard is given: every value the DaemonSet sets, so the boot ruleset and the
+ * agent's are rendered from the same settings (a setting added to DEPLOYED reaches both; the boot
+ * renderer parses them with the agent's own parser and uses what the guard reads).
+ */
 export function guardSettings(agent: DeployedAgent): GuardSettings {
-  return Object.fromEntries(GUARD_SETTINGS.map((k) => [k, agent.values[k]])) as unknown as GuardSettings;
+  return { ...agent.values };
 }
 
 /**
