@@ -1,6 +1,7 @@
 // Namespaces and links: an underlay namespace holding the bridge (so lab traffic never touches
 // the root namespace), one namespace per node (its host network) and one per pod.
 import { readdirSync } from "node:fs";
+import { cleanupStaleCgroups } from "./cgroups";
 import { ipIn, run, sysctl } from "./exec";
 import { IFACE, NAME_PREFIX, pidOfName, type LabPlan, type NodePlan } from "./plan";
 
@@ -13,6 +14,9 @@ const NS_SYSCTLS = {
   "net.ipv4.conf.default.rp_filter": 0,
   "net.ipv6.conf.all.disable_ipv6": 1,
   "net.ipv6.conf.default.disable_ipv6": 1,
+  // TCP Fast Open for clients, without a cookie: the attacker's SYN carries its payload marker
+  // (lab/scripts/attack.py), so a SYN that leaves in the clear is seen even when nothing answers.
+  "net.ipv4.tcp_fastopen": 5,
 };
 
 export function listNamespaces(): string[] {
@@ -94,7 +98,9 @@ const alive = (pid: number) => {
 
 /** Removes namespaces left by lab runs whose process is gone; returns what it removed. */
 export function cleanupLeftovers(): string[] {
-  const stale = listNamespaces().filter((ns) => ns.startsWith(NAME_PREFIX) && !alive(pidOfName(ns) ?? process.pid));
+  const isStale = (name: string) => name.startsWith(NAME_PREFIX) && !alive(pidOfName(name) ?? process.pid);
+  const stale = listNamespaces().filter(isStale);
   deleteNamespaces(stale);
+  cleanupStaleCgroups(NAME_PREFIX, isStale);
   return stale;
 }

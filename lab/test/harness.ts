@@ -8,6 +8,9 @@ import { leaks, planFlows, type Flow } from "../src/flows";
 import { Lab, type LabOptions } from "../src/lab";
 import type { Packet } from "../src/capture";
 import { requireTools } from "../src/preflight";
+import { OUTSIDE_ADDRESSES } from "../src/outside";
+import { probeLabel } from "../src/attack";
+import { packetText } from "../src/pcap";
 import type { GuardReason } from "../../agent/src/guard";
 import { NftGuard } from "../../agent/src/guardKernel";
 
@@ -133,7 +136,9 @@ export const flowsAmong = (lab: Lab, names?: string[]) => () =>
 /** Cleartext packets outside the exemption captured since `mark`, printed for the CI log. */
 export async function reportLeaks(lab: Lab, test: string, mark: number): Promise<Packet[]> {
   await lab.capture.settle();
-  const all = lab.capture.since(mark);
+  // Traffic to the outside stand-ins (metadata, DNS, internet) is not between nodes.
+  const outside = new Set(OUTSIDE_ADDRESSES);
+  const all = lab.capture.since(mark).filter((p) => !outside.has(p.src) && !outside.has(p.dst));
   const leaked = leaks(all, lab.nodes);
   const dropped = await lab.capture.droppedByKernel();
   console.log(`[lab] ${test}: ${leaked.length} cleartext packets outside the exempt ports (${all.length - leaked.length} exempt API/etcd packets; capture drops: ${dropped})` +
@@ -185,4 +190,22 @@ export function metric(text: string, series: string): number {
   const line = text.split("\n").find((l) => l.startsWith(series + " "));
   if (line === undefined) throw new Error(`no ${series} in the agent's /metrics`);
   return Number(line.slice(series.length + 1));
+}
+
+/**
+ * Frames on the underlay carrying `marker` (WireGuard UDP and ARP excluded by the capture), per
+ * probe label (`<marker>-<label>`), printed for the CI log; throws when the capture lost packets.
+ */
+export async function markerReport(lab: Lab, test: string, marker: string): Promise<{ count: number; byProbe: Record<string, number> }> {
+  const found = await lab.capture.markerPackets(marker);
+  const byProbe: Record<string, number> = {};
+  for (const p of found) {
+    const label = probeLabel(p.data, marker);
+    byProbe[label] = (byProbe[label] ?? 0) + 1;
+  }
+  const dropped = await lab.capture.droppedByKernel();
+  console.log(`[lab] ${test}: ${found.length} packets carrying the marker ${marker} on the underlay (by probe: ${JSON.stringify(byProbe)}; capture drops: ${dropped})` +
+    (found.length ? `\n  first: ${found.slice(0, 5).map(packetText).join("\n  ")}` : ""));
+  if (dropped > 0) throw new Error(`tcpdump lost ${dropped} packets: the marker count cannot be trusted`);
+  return { count: found.length, byProbe };
 }
