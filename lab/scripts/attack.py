@@ -33,6 +33,8 @@ def prepare(s: socket.socket, a) -> None:
     if a.bind_dev:
         s.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, a.bind_dev.encode())
     if a.src or a.sport:
+        # Several probes may bind the same source port towards different destinations.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind((a.src or "", a.sport or 0))
 
 

@@ -7,9 +7,11 @@ import { ipIn, repoRoot, sleep, waitFor } from "../src/exec";
 import { leaks, planFlows, type Flow } from "../src/flows";
 import { Lab, type LabOptions } from "../src/lab";
 import type { Packet } from "../src/capture";
+import type { NodePlan } from "../src/plan";
 import { requireTools } from "../src/preflight";
 import { OUTSIDE_ADDRESSES } from "../src/outside";
-import { probeLabel } from "../src/attack";
+import { attack, newMarker, probeLabel, type AttackArgs, type AttackOptions, type AttackResult, type Probe } from "../src/attack";
+import { crash } from "../src/reboot";
 import { packetText } from "../src/pcap";
 import type { GuardReason } from "../../agent/src/guard";
 import { NftGuard } from "../../agent/src/guardKernel";
@@ -208,4 +210,33 @@ export async function markerReport(lab: Lab, test: string, marker: string): Prom
     (found.length ? `\n  first: ${found.slice(0, 5).map(packetText).join("\n  ")}` : ""));
   if (dropped > 0) throw new Error(`tcpdump lost ${dropped} packets: the marker count cannot be trusted`);
   return { count: found.length, byProbe };
+}
+
+/** One attacker probe, with the label its marker carries (`<marker>-<label>`). */
+export interface Shot {
+  label: string;
+  probe: Probe;
+  args: Omit<AttackArgs, "marker">;
+  options?: AttackOptions;
+}
+
+/** Fires every shot at once from `ns` (each as its own process), all with `marker`. */
+export const fire = (ns: string, shots: Shot[], marker: string): Promise<AttackResult[]> =>
+  Promise.all(shots.map((s) => attack(ns, s.probe, { ...s.args, marker: `${marker}-${s.label}` }, s.options)));
+
+/**
+ * The shape of every attack fault: the shots from `from` with the guard and agents in place
+ * (counted), then the sanity control: `from` "rebooted" (agent dead, its rules, routes and guard
+ * gone: reboot.ts) and the same shots again with a fresh marker. Returns both counts; the test
+ * expects the attack to be 0 and every shot to be seen in the control.
+ */
+export async function attackWithControl(lab: Lab, test: string, from: NodePlan, shots: Shot[]) {
+  const marker = newMarker();
+  const results = await fire(from.ns, shots, marker);
+  const attacked = await markerReport(lab, `${test} (guard and agent)`, marker);
+  const control = newMarker();
+  await crash(lab, from.name);
+  const controlResults = await fire(from.ns, shots, control);
+  const seen = await markerReport(lab, `${test} sanity control (${from.name} without agent state or guard)`, control);
+  return { attacked, seen, results, controlResults, labels: shots.map((s) => s.label).sort() };
 }
