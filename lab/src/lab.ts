@@ -14,7 +14,7 @@ import { waitFor } from "./exec";
 import { ECHO_PORT, NODE_PORTS } from "./flows";
 import { NsHelper } from "./helperProcess";
 import { installPodRule, syncPeers } from "./datapath";
-import { cleanupLeftovers, createNodeNamespaces, createUnderlay, destroyRun } from "./netns";
+import { addPrivateAddresses, cleanupLeftovers, createNodeNamespaces, createUnderlay, destroyRun } from "./netns";
 import { ciliumNodeObject, nodeObject } from "./objects";
 import { makeRunId, planLab, type LabPlan, type NodePlan } from "./plan";
 import { TableDir } from "./tableDir";
@@ -27,6 +27,9 @@ export interface LabOptions {
   /** As a cluster built by the program: a node table, the guard applied at each node's boot,
    * agents run with --node-table. false: no table (identity from the API, no guard). Default true. */
   nodeTable?: boolean;
+  /** Every address of a node, as on a cloud VM: a second, private IPv4 address on the underlay
+   * interface (listed in the table) and IPv6 on it (link-local only). Default false. */
+  privateAddresses?: boolean;
   /** The agents' --leave-grace-seconds (default 2: long enough to see, short enough to test). */
   leaveGraceSeconds?: number;
   log?: (line: string) => void;
@@ -52,6 +55,7 @@ export class Lab {
   /** The node table (kubelet-style directory) and the nodes it lists, when the lab has one. */
   readonly table?: TableDir;
   readonly leaveGraceSeconds: number;
+  readonly privateAddresses: boolean;
   /** The run's level-1 cgroups: "system" stands in for system.slice (the guard's metadata allowlist). */
   readonly cgroups: LabCgroups;
   /** Metadata, DNS and internet stand-ins in the underlay namespace, once startOutside() ran. */
@@ -64,7 +68,8 @@ export class Lab {
     this.capture = new Capture(this.plan.underlayNs, this.dir);
     this.api = new ApiServerProcess(this.nodes[0].ns, `${this.plan.apiServer.host}:${this.plan.apiServer.port}`, this.dir);
     this.log = o.log ?? (() => undefined);
-    this.table = o.nodeTable === false ? undefined : new TableDir(join(this.dir, "node-table"), [...this.nodes]);
+    this.table = o.nodeTable === false ? undefined : new TableDir(join(this.dir, "node-table"), [...this.nodes], o.privateAddresses ?? false);
+    this.privateAddresses = o.privateAddresses ?? false;
     this.leaveGraceSeconds = o.leaveGraceSeconds ?? 2;
     this.cgroups = new LabCgroups(this.plan.id);
   }
@@ -149,6 +154,7 @@ export class Lab {
   /** Namespaces, WireGuard device (keys, no peers yet) and helpers of one node (at build, and when one joins: faults.ts). */
   async bringUpNode(n: NodePlan): Promise<void> {
     createNodeNamespaces(this.plan, n);
+    if (this.privateAddresses) addPrivateAddresses(n);
     mkdirSync(this.stateDir(n), { recursive: true });
     if (this.table) {
       // The boot files freeze the table as it is at the instance's creation (outside.ts routes come later).

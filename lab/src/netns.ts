@@ -58,6 +58,20 @@ export function createNodeNamespaces(plan: LabPlan, node: NodePlan): void {
   ipIn(node.podNs, `route add default via ${node.podGateway} dev ${IFACE.podEth}`);
 }
 
+/** The node's other addresses: a private IPv4 address and IPv6 (link-local only; no DAD wait) on its underlay interface. */
+export function addPrivateAddresses(node: NodePlan): void {
+  ipIn(node.ns, `addr add ${node.privateIp}/24 dev ${IFACE.underlay}`);
+  sysctl(node.ns, { [`net.ipv6.conf.${IFACE.underlay}.accept_dad`]: 0, [`net.ipv6.conf.${IFACE.underlay}.disable_ipv6`]: 0 });
+}
+
+/** The IPv6 link-local address of the node's underlay interface. */
+export function linkLocalAddress(node: NodePlan): string {
+  const ifs = JSON.parse(ipIn(node.ns, `-6 -j addr show dev ${IFACE.underlay} scope link`).stdout) as { addr_info: { local: string }[] }[];
+  const a = ifs[0]?.addr_info[0]?.local;
+  if (!a) throw new Error(`${node.name} has no IPv6 link-local address on ${IFACE.underlay} (lab built without privateAddresses?)`);
+  return a;
+}
+
 /** Process ids living in a namespace (all started by this lab). */
 export function pidsIn(ns: string): number[] {
   const r = run("ip", ["netns", "pids", ns], { allowFailure: true });
