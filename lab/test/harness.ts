@@ -227,16 +227,18 @@ export const fire = (ns: string, shots: Shot[], marker: string): Promise<AttackR
 /**
  * The shape of every attack fault: the shots from `from` with the guard and agents in place
  * (counted), then the sanity control: `from` "rebooted" (agent dead, its rules, routes and guard
- * gone: reboot.ts) and the same shots again with a fresh marker. Returns both counts; the test
+ * gone: reboot.ts) and the same shots again with a fresh marker (`more`: shots from another
+ * namespace, e.g. node-1's pod, fired alongside). Returns both counts; the test
  * expects the attack to be 0 and every shot to be seen in the control.
  */
-export async function attackWithControl(lab: Lab, test: string, from: NodePlan, shots: Shot[]) {
+export async function attackWithControl(lab: Lab, test: string, from: NodePlan, shots: Shot[], more?: { ns: string; shots: Shot[] }) {
+  const all = (marker: string) => Promise.all([fire(from.ns, shots, marker), more ? fire(more.ns, more.shots, marker) : []]).then(([a, b]) => [...a, ...b]);
   const marker = newMarker();
-  const results = await fire(from.ns, shots, marker);
+  const results = await all(marker);
   const attacked = await markerReport(lab, `${test} (guard and agent)`, marker);
   const control = newMarker();
   await crash(lab, from.name);
-  const controlResults = await fire(from.ns, shots, control);
+  const controlResults = await all(control);
   const seen = await markerReport(lab, `${test} sanity control (${from.name} without agent state or guard)`, control);
-  return { attacked, seen, results, controlResults, labels: shots.map((s) => s.label).sort() };
+  return { attacked, seen, results, controlResults, labels: [...shots, ...(more?.shots ?? [])].map((s) => s.label).sort() };
 }
