@@ -1,6 +1,6 @@
 // The world outside the cluster, in the underlay namespace: the bridge becomes the nodes'
 // default gateway (198.51.100.1) and holds the instance metadata address (169.254.169.254) and
-// an "internet" address (203.0.113.80); lab/scripts/outside.py serves HTTP on 80 (a fake
+// an "internet" address (44.0.0.80); lab/scripts/outside.py serves HTTP on 80 (a fake
 // credential) and DNS on 53 there. Nodes get a default route, pods' addresses a return route.
 // Traffic to these addresses is not node-to-node: the leak count leaves it out.
 import type { ChildProcess } from "node:child_process";
@@ -11,7 +11,8 @@ import { IFACE, type LabPlan, type NodePlan } from "./plan";
 
 export const GATEWAY = "198.51.100.1";
 export const METADATA = "169.254.169.254";
-export const INTERNET = "203.0.113.80";
+/** An "internet" host inside 0.0.0.0/1, so a table claiming that pod CIDR would cut it off. */
+export const INTERNET = "44.0.0.80";
 export const OUTSIDE_ADDRESSES = [GATEWAY, METADATA, INTERNET];
 
 export class Outside {
