@@ -3,9 +3,13 @@
 // tables), but its files on disk (boot files, the agent's state directory) are still there.
 // The lab's sanity controls use the same state: "the guard absent" means the probe meets no
 // rule, route or table of ours, so whatever the probe sends can be seen by the capture.
-import { ipIn, run } from "./exec";
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { bootGuard, GUARD_MOUNTS } from "./agents";
+import { ipIn, repoRoot, run } from "./exec";
 import type { Lab } from "./lab";
-import type { NodePlan } from "./plan";
+import { IFACE, type NodePlan } from "./plan";
 
 /** The agent's routing-rule protocol and tables (its defaults). */
 const AGENT_RULE_PROTOCOL = "211";
@@ -38,4 +42,34 @@ export async function crash(lab: Lab, name: string): Promise<void> {
   const n = lab.node(name);
   await lab.agents.get(name)?.kill();
   removeAgentState(n);
+}
+
+const GUARD_SH = join(repoRoot(__dirname), "components", "cluster", "bootstrap", "guard.sh");
+
+/**
+ * The node's boot step, before kubelet and the agent: the shipped guard.sh (host nft, the newest
+ * of the boot files' and the state directory's ruleset) with its paths pointed at the lab's files
+ * and run in the node's namespace; while the shipped script still is the previous round's (it
+ * runs the agent image through ctr), the agent's own `guard apply` from the boot table. Returns
+ * which ran.
+ */
+export function bootStep(lab: Lab, n: NodePlan): "guard.sh" | "guard apply (boot table)" {
+  const bootDir = lab.bootDir(n);
+  if (!readFileSync(GUARD_SH, "utf8").includes("WG_MESH_STATE_RULESET")) {
+    bootGuard(n, join(bootDir, "node-table.json"), lab.guardArgs);
+    return "guard apply (boot table)";
+  }
+  const envFile = join(bootDir, "bootstrap.env");
+  writeFileSync(envFile, [`NODE_IP=${n.underlayIp}`, `GUARD_DEVICE=${IFACE.wg}`, `GUARD_LOCAL_INTERFACES="lo,cilium_host,cilium_net,lxc*"`, ""].join("\n"));
+  const env = { WG_MESH_ENV_FILE: envFile, WG_MESH_BOOT_RULESET: join(bootDir, "guard.nft"), WG_MESH_STATE_RULESET: join(lab.stateDir(n), "guard.nft") };
+  const r = spawnSync("ip", ["netns", "exec", n.ns, "unshare", "--mount", "--propagation", "private", "sh", "-c", GUARD_MOUNTS, "sh", "bash", GUARD_SH],
+    { encoding: "utf8", env: { ...process.env, ...env }, timeout: 20_000 });
+  if (r.status !== 0) throw new Error(`guard.sh in ${n.ns} failed (${r.status}): ${r.stderr}`);
+  return "guard.sh";
+}
+
+/** Does node `n`'s guard list `address` (is it guarded)? */
+export function guards(n: NodePlan, address: string): boolean {
+  const r = run("ip", ["netns", "exec", n.ns, "nft", "list", "table", "inet", "node_router_guard"], { allowFailure: true });
+  return r.code === 0 && new RegExp(`\\b${address.replace(/\./g, "\\.")}\\b`).test(r.stdout);
 }
