@@ -1,7 +1,7 @@
 // Shared helpers of the benchmark: namespaces (unique prefix, always cleaned up), simulated
 // Kubernetes objects, the node table a program would publish for them, and small statistics.
 import { execFileSync, spawnSync } from "node:child_process";
-import { renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import type { NodeTable } from "../src/nodeTable";
 
 const ID = `nrb${process.pid}`;
@@ -23,6 +23,16 @@ export function netns(suffix: string): string {
 
 export function cleanupNamespaces(): void {
   for (const ns of namespaces.splice(0)) spawnSync("ip", ["netns", "del", ns]);
+}
+
+/**
+ * Makes sure a level-1 cgroup v2 exists (the guard's metadata rule names system.slice, and nft
+ * refuses a path that does not exist). A host with systemd has it; a bare container may not.
+ */
+export function ensureCgroup(name: string): void {
+  const mount = readFileSync("/proc/self/mounts", "utf8").split("\n").map((l) => l.split(" ")).find((f) => f[2] === "cgroup2")?.[1];
+  if (!mount) throw new Error("no cgroup2 mount in /proc/self/mounts: the guard's metadata rule needs cgroup v2");
+  mkdirSync(`${mount}/${name}`, { recursive: true });
 }
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -21,7 +21,7 @@ import { Metrics } from "../src/metrics";
 import { NodeTableFile } from "../src/nodeTableFile";
 import { Reconciler, uninstall } from "../src/reconciler";
 import { OWNED_PRIORITY_SPAN, parseSettings } from "../src/settings";
-import { benchTable, cleanupNamespaces, ip, localNode, median, ms, netns, remoteNode, writeTable } from "./benchNet";
+import { benchTable, cleanupNamespaces, ensureCgroup, ip, localNode, median, ms, netns, remoteNode, writeTable } from "./benchNet";
 import { selfMemory, type MemorySample } from "./memory";
 
 export type Mode = "table" | "no-table";
@@ -54,7 +54,9 @@ export function nodeNamespace(suffix: string, address4: string): string {
 const close = (x: object) => (x as { close?: () => void }).close?.();
 
 export async function reconcileChild(n: number, dual: boolean, mode: Mode, repeats: number): Promise<ReconcileRow> {
-  const settings = parseSettings([], { NODE_NAME: "local" });
+  // The stand-in underlay holds the node's address (nodeNamespace); the guard's metadata rule needs its cgroup.
+  ensureCgroup("system.slice");
+  const settings = parseSettings([], { NODE_NAME: "local", NODE_ROUTER_UNDERLAY_DEVICES: "wgsink" });
   new Metrics();
   createLogger("info");
   const loaded = selfMemory();
@@ -131,7 +133,7 @@ export async function reconcileChild(n: number, dual: boolean, mode: Mode, repea
       const loads: number[] = [];
       for (let rep = 0; rep < repeats; rep++) {
         const t0 = process.hrtime.bigint();
-        await guard.apply(script);
+        await guard.apply(script, ["wgsink"]);
         loads.push(ms(t0));
       }
       guardLoadMs = median(loads);

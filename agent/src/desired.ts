@@ -4,8 +4,13 @@
 //
 // Rule layout per family, P = settings.rulePriority (fixed slots so that a role change or a
 // new exempt range only adds or removes its own rules):
-//   P+0      fwmark MARK/MASK lookup main          WireGuard's encrypted packets use the underlay
-//   P+10+i   ipproto tcp sport R_i lookup main     control-plane nodes only: replies from exempt ports
+//   P+0      fwmark MARK/MASK ipproto udp sport W dport W lookup main
+//                                                  WireGuard's encrypted packets use the underlay
+//   P+10+i   fwmark R/R ipproto tcp sport R_i lookup main
+//                                                  control-plane nodes only: replies from exempt ports
+// (W = the WireGuard port; R = the exempt-reply mark, which only the guard's route chain sets, on
+// conntrack replies: a mark or a source port alone, which CAP_NET_RAW or a bound free port can
+// produce, does not reach main.)
 //   P+30     lookup STEERING                       remote pod CIDRs and worker addresses -> device
 //   P+40+i   ipproto tcp dport R_i lookup main     what is left of exempt-port traffic: control-plane addresses
 //   P+60     lookup CONTROL_PLANE                  control-plane addresses (all other ports) -> device
@@ -188,9 +193,11 @@ function familiesToSteer(local: ClusterNode | undefined, ...sets: Record<Family,
 function rulesFor(family: Family, localIsControlPlane: boolean, s: Settings): Rule[] {
   const base = { family, protocol: s.routeProtocol };
   const p = s.rulePriority;
-  const rules: Rule[] = [{ ...base, priority: p + SLOT.wgMark, fwmark: s.wgMark, fwmask: s.wgMask, table: "main" }];
+  const wgPort = { start: s.wgPort, end: s.wgPort };
+  const rules: Rule[] = [{ ...base, priority: p + SLOT.wgMark, fwmark: s.wgMark, fwmask: s.wgMask, ipproto: "udp", sport: wgPort, dport: wgPort, table: "main" }];
   if (localIsControlPlane) {
-    s.exemptPorts.forEach((r, i) => rules.push({ ...base, priority: p + SLOT.exemptReply + i, ipproto: "tcp", sport: r, table: "main" }));
+    const reply = { fwmark: s.exemptReplyMark, fwmask: s.exemptReplyMark };
+    s.exemptPorts.forEach((r, i) => rules.push({ ...base, priority: p + SLOT.exemptReply + i, ...reply, ipproto: "tcp", sport: r, table: "main" }));
   }
   rules.push({ ...base, priority: p + SLOT.steering, table: s.steeringTable });
   s.exemptPorts.forEach((r, i) => rules.push({ ...base, priority: p + SLOT.exemptRequest + i, ipproto: "tcp", dport: r, table: "main" }));

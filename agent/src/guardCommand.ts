@@ -1,14 +1,16 @@
 // `main.js guard apply|print --node-table FILE --node-name NAME [...]`: installs (or prints) the
-// egress guard from a table file, with no API and no agent. The boot script runs it before
-// kubelet starts; the lab boots its nodes with it; the agent later loads the same ruleset.
+// egress guard from a table file, with no API and no agent. `print` writes the script parametric
+// in $UNDERLAY, exactly what the program ships and the agent persists; `apply` loads it for the
+// underlay devices it detects (underlay.ts) unless --underlay-devices names them.
 import { readFileSync } from "node:fs";
 import { guardRuleset } from "./guard";
 import { NftGuard } from "./guardKernel";
 import type { Logger } from "./log";
 import { NodeTableError, parseNodeTable } from "./nodeTable";
 import { requireNodeName, SettingsError, type Settings } from "./settings";
+import { UnderlayError, underlayDevices } from "./underlay";
 
-export const GUARD_USAGE = "guard apply|print --node-table FILE --node-name NAME [--device --wg-mark --wg-mask --exempt-ports --local-interfaces]";
+export const GUARD_USAGE = "guard apply|print --node-table FILE --node-name NAME [--underlay-devices --device --wg-mark --wg-mask --wg-port --exempt-ports --exempt-reply-mark --metadata-addresses --metadata-cgroups --local-interfaces]";
 
 /** Exit code: 0 done, 1 nft refused, 2 bad settings or table. */
 export async function runGuardCommand(action: string | undefined, settings: Settings, log: Logger): Promise<number> {
@@ -30,12 +32,19 @@ export async function runGuardCommand(action: string | undefined, settings: Sett
     process.stdout.write(script);
     return 0;
   }
+  let underlay: string[];
   try {
-    await new NftGuard().apply(script);
+    underlay = await underlayDevices(settings, local?.addresses ?? []);
+  } catch (e) {
+    if (e instanceof UnderlayError) throw new SettingsError(e.message);
+    throw e;
+  }
+  try {
+    await new NftGuard().apply(script, underlay);
   } catch (e) {
     log.error({ err: (e as Error).message }, "guard not applied");
     return 1;
   }
-  log.info({ nodeName, nodes: table.nodes.length, podCidrs: table.podCidrs }, "egress guard applied");
+  log.info({ nodeName, nodes: table.nodes.length, podCidrs: table.podCidrs, underlay }, "egress guard applied");
   return 0;
 }

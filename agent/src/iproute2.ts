@@ -95,13 +95,13 @@ export function parseRule(j: Json, family: Family, own: Ownership): Rule | undef
   const extras = Object.keys(j).filter((k) => !KNOWN_RULE_KEYS.has(k) || (k === "src" && j.src !== "all")).sort();
   const table = j.table === "main" ? "main" : numeric(j.table);
   if (table === undefined) extras.push(`table=${String(j.table)}`);
-  if (j.ipproto !== undefined && j.ipproto !== "tcp") extras.push(`ipproto=${String(j.ipproto)}`);
+  if (j.ipproto !== undefined && j.ipproto !== "tcp" && j.ipproto !== "udp") extras.push(`ipproto=${String(j.ipproto)}`);
   const rule: Rule = { family, priority, table: table ?? -1, protocol: own.protocol };
   if (typeof j.fwmark === "string") {
     rule.fwmark = Number(j.fwmark);
     rule.fwmask = typeof j.fwmask === "string" ? Number(j.fwmask) : 0xffffffff;
   }
-  if (j.ipproto === "tcp") rule.ipproto = "tcp";
+  if (j.ipproto === "tcp" || j.ipproto === "udp") rule.ipproto = j.ipproto;
   const sport = portRange(j, "sport");
   const dport = portRange(j, "dport");
   if (sport) rule.sport = sport;

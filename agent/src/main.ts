@@ -13,6 +13,7 @@ import { loadKubeConfig, startInformers, type ClusterSource } from "./informers"
 import { Iproute2Kernel, ownershipFrom } from "./kernel";
 import { createLogger, type Logger } from "./log";
 import { Metrics } from "./metrics";
+import { underlayDevices } from "./underlay";
 import { WireGuardPeers } from "./wireguardPeers";
 import { Reconciler, uninstall } from "./reconciler";
 import { OWNED_PRIORITY_SPAN, parseSettings, requireNodeName, SETTINGS, SettingsError, type Settings } from "./settings";
@@ -43,7 +44,8 @@ async function runAgent(settings: Settings, log: Logger): Promise<void> {
   if (table) watchTableMetrics(metrics, table, nodeName, settings.device, log);
   if (!table) log.warn("no node table (--node-table / NODE_ROUTER_NODE_TABLE): node identity comes from Node and CiliumNode objects and no egress guard is kept; use a table where the cluster's builder publishes one");
   const reconciler = new Reconciler(port, settings, nodeName, () => ({ nodes: view.source?.nodes() ?? [], ciliumNodes: view.source?.ciliumNodes() ?? [] }),
-    { nodeTable: table ? () => table.current() : undefined, guard });
+    { nodeTable: table ? () => table.current() : undefined, guard,
+      underlayDevices: () => underlayDevices(settings, table?.current()?.nodes.find((n) => n.name === nodeName)?.addresses ?? []) });
   const controller = new Controller(reconciler, metrics, log, { debounceMs: 200, resyncMs: settings.resyncSeconds * 1000, retryMs: 5000 });
   await table?.start();
   const servers: Server[] = await startHttp({ health: settings.healthAddress, metrics: settings.metricsAddress }, controller, metrics);

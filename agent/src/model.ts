@@ -45,7 +45,7 @@ export interface Rule {
   protocol: number;
   fwmark?: number;
   fwmask?: number;
-  ipproto?: "tcp";
+  ipproto?: "tcp" | "udp";
   sport?: PortRange;
   dport?: PortRange;
   /** Selectors the agent never sets itself; kept so a stray owned rule can be identified and removed. */

@@ -22,6 +22,8 @@ export interface ReconcilerOptions {
   nodeTable?: () => NodeTable | undefined;
   /** Where the egress guard is installed (node-table mode only). */
   guard?: GuardPort;
+  /** The underlay devices the guard's raw-frame chain watches (underlay.ts), read at each whole load. */
+  underlayDevices?: () => Promise<string[]>;
   /** Milliseconds clock (tests). */
   now?: () => number;
 }
@@ -188,7 +190,7 @@ export class Reconciler {
       // fall through: load it whole
     }
     try {
-      await port.apply(guardRuleset(input, loaded.elements));
+      await port.apply(guardRuleset(input, loaded.elements), this.options.underlayDevices ? await this.options.underlayDevices() : this.settings.underlayDevices);
       this.guardLoaded = loaded;
       return { applied: true };
     } catch (e) {

@@ -1,6 +1,7 @@
 // Settings from command-line flags and environment variables, each checked by its own function.
 // A flag wins over its environment variable, which wins over the default. Every error names
 // the flag, the environment variable and what a valid value looks like.
+import { isIP } from "node:net";
 import { parseArgs } from "node:util";
 import type { PortRange } from "./model";
 import { parseSelector, type LabelSelector } from "./selector";
@@ -22,6 +23,12 @@ export const SETTINGS = {
   routeProtocol: { flag: "route-protocol", env: "NODE_ROUTER_ROUTE_PROTOCOL", default: "211", help: "Protocol number marking the rules and routes the agent owns" },
   nodeTable: { flag: "node-table", env: "NODE_ROUTER_NODE_TABLE", default: "", help: "Node table file (JSON): identity of every node and the cluster's pod CIDRs; empty = no table (identity from the API, no guard)" },
   leaveGraceSeconds: { flag: "leave-grace-seconds", env: "NODE_ROUTER_LEAVE_GRACE_SECONDS", default: "300", help: "How long a node that left (the table or the API) stays steered and guarded" },
+  // The guard's exemptions (guard.ts): what only WireGuard, exempt TCP and the node's own services may send in the clear.
+  wgPort: { flag: "wg-port", env: "NODE_ROUTER_WG_PORT", default: "51871", help: "UDP port WireGuard sends from and to: the WireGuard mark is honoured only on UDP from and to it" },
+  exemptReplyMark: { flag: "exempt-reply-mark", env: "NODE_ROUTER_EXEMPT_REPLY_MARK", default: "0x4000000", help: "Mark bit only the guard sets, on replies of TCP connections peers opened to an exempt port (control planes); must not overlap --wg-mask" },
+  metadataAddresses: { flag: "metadata-addresses", env: "NODE_ROUTER_METADATA_ADDRESSES", default: "169.254.169.254,fd00:ec2::254", help: "Instance metadata addresses: TCP to them (but port 53) only from --metadata-cgroups; empty = no metadata rule" },
+  metadataCgroups: { flag: "metadata-cgroups", env: "NODE_ROUTER_METADATA_CGROUPS", default: "system.slice", help: "Level-1 cgroup v2 names whose sockets may open TCP to the metadata addresses (kubelet, boot scripts); each must exist when the guard loads" },
+  underlayDevices: { flag: "underlay-devices", env: "NODE_ROUTER_UNDERLAY_DEVICES", default: "", help: "Devices the guard's raw-frame chain watches; empty = detect (default-route devices, devices holding this node's addresses, physical devices)" },
   localInterfaces: { flag: "local-interfaces", env: "NODE_ROUTER_LOCAL_INTERFACES", default: "lo,cilium_host,cilium_net,lxc*", help: "Interfaces that deliver inside this node (loopback, local pods), which the guard lets cluster traffic use; name* = prefix" },
   kubeconfig: { flag: "kubeconfig", env: "KUBECONFIG", default: "", help: "Kubeconfig file for running outside the cluster (in-cluster config when empty)" },
   logLevel: { flag: "log-level", env: "NODE_ROUTER_LOG_LEVEL", default: "info", help: "pino log level: debug, info, warn, error" },
@@ -53,6 +60,12 @@ export interface Settings {
   routeProtocol: number;
   nodeTable?: string;
   leaveGraceSeconds: number;
+  wgPort: number;
+  exemptReplyMark: number;
+  metadataAddresses: string[];
+  metadataCgroups: string[];
+  /** Empty: detect them (underlay.ts). */
+  underlayDevices: string[];
   localInterfaces: string[];
   kubeconfig?: string;
   logLevel: "debug" | "info" | "warn" | "error";
@@ -63,7 +76,7 @@ export interface HostPort {
   port: number;
 }
 
-// Checked by hand rather than with a schema library: the settings are 18 flat strings read once,
+// Checked by hand rather than with a schema library: the settings are ~20 flat strings read once,
 // and zod (the library used before) kept ~5 MB of the agent's RSS for that on every node.
 /** A value that cannot be used, and why (the caller prefixes the setting's name and value). */
 class Invalid {
@@ -116,6 +129,18 @@ const interfaceNames: Check<string[]> = (text) => {
   return bad === undefined ? names : new Invalid(`"${bad}" is not an interface name (1-15 characters, optionally ending in * for a prefix)`);
 };
 
+const hostAddresses: Check<string[]> = (text) => {
+  const list = text.split(",").map((p) => p.trim()).filter(Boolean);
+  const bad = list.find((a) => isIP(a) === 0);
+  return bad === undefined ? list : new Invalid(`"${bad}" is not an IPv4 or IPv6 address`);
+};
+
+const cgroupNames: Check<string[]> = (text) => {
+  const names = text.split(",").map((p) => p.trim()).filter(Boolean);
+  const bad = names.find((n) => !/^[A-Za-z0-9_.@:-]{1,255}$/.test(n) || n === "." || n === "..");
+  return bad === undefined ? names : new Invalid(`"${bad}" is not a level-1 cgroup name (no "/", e.g. system.slice)`);
+};
+
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 
 /** One check per setting, turning the text of a flag or environment variable into its value. */
@@ -136,6 +161,14 @@ const CHECKS: { [K in SettingName]-?: Check<Settings[K]> } = {
   routeProtocol: integer(5, 255),
   nodeTable: (t) => t.trim() || undefined,
   leaveGraceSeconds: integer(0, 86400),
+  wgPort: integer(1, 65535),
+  exemptReplyMark: integer(1, 0xffffffff),
+  metadataAddresses: hostAddresses,
+  metadataCgroups: cgroupNames,
+  underlayDevices: (t) => {
+    const names = interfaceNames(t);
+    return names instanceof Invalid || !names.some((n) => n.endsWith("*")) ? names : new Invalid("takes exact device names (no * prefixes)");
+  },
   localInterfaces: interfaceNames,
   kubeconfig: (t) => t || undefined,
   logLevel: (t) => (LOG_LEVELS as readonly string[]).includes(t) ? t as Settings["logLevel"] : new Invalid(`must be one of ${LOG_LEVELS.join(", ")}`),
@@ -172,6 +205,12 @@ export function checkSettings(
   }
   if (((settings.wgMark & settings.wgMask) >>> 0) !== settings.wgMark) {
     return { problems: [`${name("wgMark")} ${hex(settings.wgMark)} has bits outside ${name("wgMask")} ${hex(settings.wgMask)}: widen the mask or fix the mark`] };
+  }
+  if (((settings.exemptReplyMark & settings.wgMask) >>> 0) !== 0) {
+    return { problems: [`${name("exemptReplyMark")} ${hex(settings.exemptReplyMark)} overlaps ${name("wgMask")} ${hex(settings.wgMask)}: pick a bit outside the mask (the default 0x4000000)`] };
+  }
+  if ((settings.exemptReplyMark & (settings.exemptReplyMark - 1)) !== 0) {
+    return { problems: [`${name("exemptReplyMark")} ${hex(settings.exemptReplyMark)} must be a single bit (e.g. 0x4000000): the routing rule matches it as mark/mask`] };
   }
   return { settings };
 }

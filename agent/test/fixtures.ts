@@ -5,7 +5,7 @@ import { ruleKey, RouteSet, sameSlot } from "../src/diff";
 import type { KernelState, Plan } from "../src/model";
 
 export function settings(overrides: Record<string, string> = {}): Settings {
-  return parseSettings([], { NODE_NAME: "local", ...overrides });
+  return parseSettings([], { NODE_NAME: "local", NODE_ROUTER_UNDERLAY_DEVICES: "underlay0", ...overrides });
 }
 
 export interface NodeSpec {

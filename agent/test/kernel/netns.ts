@@ -2,6 +2,7 @@
 // end, also the default gateway). The node has an underlay veth and a stand-in cilium_wg0 (a
 // veth: this kernel has no dummy or wireguard module; routing only needs a device).
 import { execFileSync, spawnSync } from "node:child_process";
+import { ensureCgroup } from "../../bench/benchNet";
 
 export const UNDERLAY = "underlay0";
 export const DEVICE = "cilium_wg0";
@@ -11,6 +12,8 @@ export function requireRootAndIp(): void {
   if (process.getuid?.() !== 0) throw new Error("kernel tests need root (network namespaces, ip rule/route): run them as root");
   const r = spawnSync("ip", ["-V"], { encoding: "utf8" });
   if (r.status !== 0) throw new Error("kernel tests need iproute2's `ip` on PATH: apt-get install iproute2");
+  // The guard's metadata rule names system.slice by default; nft refuses a cgroup that does not exist.
+  ensureCgroup("system.slice");
 }
 
 export function ip(ns: string, args: string, allowFailure = false): { code: number; out: string; err: string } {

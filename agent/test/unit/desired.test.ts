@@ -25,7 +25,7 @@ const controlPlane = (name: string, i: number) => worker(name, i, { labels: CP_L
 describe("computeDesired", () => {
   it("worker, dual stack: constant rule layout, worker addresses and all pod CIDRs steered, control-plane addresses in their own table", () => {
     const d = desiredFor("local", [worker("local", 1), worker("w2", 2), controlPlane("cp4", 4)]);
-    const v4Rules = ["v4 1000 fwmark 0xe00/0xf00 lookup main", `v4 1030 lookup ${STEER}`, "v4 1040 tcp dport 6443-6443 lookup main", "v4 1041 tcp dport 2379-2380 lookup main", `v4 1060 lookup ${CP}`];
+    const v4Rules = ["v4 1000 fwmark 0xe00/0xf00 udp sport 51871-51871 dport 51871-51871 lookup main", `v4 1030 lookup ${STEER}`, "v4 1040 tcp dport 6443-6443 lookup main", "v4 1041 tcp dport 2379-2380 lookup main", `v4 1060 lookup ${CP}`];
     expect(d.rules.map(ruleText)).toEqual([...v4Rules, ...v4Rules.map((r) => r.replace("v4", "v6"))]);
     expect(unicast(d.routes)).toEqual([
       `${STEER} unicast 198.18.2.0/24 src 198.51.100.1`,
@@ -58,9 +58,21 @@ describe("computeDesired", () => {
   it("control-plane local node (label with empty value) also exempts replies from the exempt ports", () => {
     const d = desiredFor("cp1", [controlPlane("cp1", 1), worker("w2", 2)]);
     expect(d.rules.filter((r) => r.family === 4).map(ruleText)).toEqual([
-      "v4 1000 fwmark 0xe00/0xf00 lookup main", "v4 1010 tcp sport 6443-6443 lookup main", "v4 1011 tcp sport 2379-2380 lookup main",
+      "v4 1000 fwmark 0xe00/0xf00 udp sport 51871-51871 dport 51871-51871 lookup main", "v4 1010 fwmark 0x4000000/0x4000000 tcp sport 6443-6443 lookup main", "v4 1011 fwmark 0x4000000/0x4000000 tcp sport 2379-2380 lookup main",
       `v4 1030 lookup ${STEER}`, "v4 1040 tcp dport 6443-6443 lookup main", "v4 1041 tcp dport 2379-2380 lookup main", `v4 1060 lookup ${CP}`,
     ]);
+  });
+
+  it("a mark alone or a source port alone never reaches main: WireGuard's rule needs UDP from and to its port, a reply rule needs the guard's reply mark", () => {
+    const s = settings({ NODE_ROUTER_WG_PORT: "51820", NODE_ROUTER_EXEMPT_REPLY_MARK: "0x8000000", NODE_ROUTER_EXEMPT_PORTS: "6443" });
+    const { nodes } = parseClusterNodes([controlPlane("cp1", 1), worker("w2", 2)].map(node), [], s.controlPlaneSelector);
+    const toMain = computeDesired({ localNodeName: "cp1", nodes, deviceUp: true, settings: s }).rules.filter((r) => r.family === 4 && r.table === "main");
+    expect(toMain.map(ruleText)).toEqual([
+      "v4 1000 fwmark 0xe00/0xf00 udp sport 51820-51820 dport 51820-51820 lookup main",
+      "v4 1010 fwmark 0x8000000/0x8000000 tcp sport 6443-6443 lookup main",
+      "v4 1040 tcp dport 6443-6443 lookup main",
+    ]);
+    expect(toMain.filter((r) => r.fwmark !== undefined || r.sport).every((r) => r.ipproto && r.fwmark !== undefined && r.sport)).toBe(true);
   });
 
   it("IPv6-only node: only IPv6 rules and routes, IPv4 peers' prefixes ignored", () => {
@@ -85,7 +97,7 @@ describe("computeDesired", () => {
   it("local node missing: steers everything it knows, without source hint or reply exemptions, and says so", () => {
     const d = desiredFor("gone", [worker("w2", 2), controlPlane("cp3", 3)]);
     expect(d.problems).toEqual([expect.objectContaining({ object: "Node/gone", kind: "local-node" })]);
-    expect(d.rules.some((r) => r.sport)).toBe(false);
+    expect(d.rules.some((r) => r.ipproto === "tcp" && r.sport)).toBe(false);
     expect(d.routes.some((r) => r.src)).toBe(false);
     expect(unicast(d.routes)).toContain(`${CP} unicast 198.51.100.3/32`);
   });

@@ -134,7 +134,7 @@ describe("Reconciler with a node table", () => {
     expect(gone?.plan.remove.routes.map((x) => `${x.type} ${x.dst}`).sort()).toEqual(["blackhole 198.51.100.3/32", "unicast 198.51.100.3/32"]);
     expect(gone?.departed).toBe(0);
     // One element out of the guard, not a reload.
-    expect(guard.scripts.at(-1)).toBe("delete element inet node_router_guard nodes4 { 198.51.100.3 }");
+    expect(guard.scripts.at(-1)).toBe("delete element inet node_router_guard nodes4 { 198.51.100.3 }\ndelete element netdev node_router_guard_underlay nodes4 { 198.51.100.3 }");
     expect(guard.scripts).toHaveLength(2);
   });
 

@@ -10,6 +10,14 @@ describe("parseSettings", () => {
       resyncSeconds: 30, healthAddress: { host: "127.0.0.1", port: 9871 }, metricsAddress: { host: "127.0.0.1", port: 9872 }, routeProtocol: 211, logLevel: "info",
     });
     expect(s.kubeconfig).toBeUndefined();
+    expect(s).toMatchObject({
+      wgPort: 51871, exemptReplyMark: 0x4000000, metadataAddresses: ["169.254.169.254", "fd00:ec2::254"], metadataCgroups: ["system.slice"], underlayDevices: [],
+    });
+  });
+
+  it("reads the guard's settings from flags and environment", () => {
+    const s = parseSettings(["--underlay-devices", "ens5, ens6", "--wg-port", "51820"], { NODE_ROUTER_METADATA_CGROUPS: "system.slice,init.scope", NODE_ROUTER_METADATA_ADDRESSES: "", NODE_ROUTER_EXEMPT_REPLY_MARK: "0x10000000" });
+    expect(s).toMatchObject({ underlayDevices: ["ens5", "ens6"], wgPort: 51820, metadataCgroups: ["system.slice", "init.scope"], metadataAddresses: [], exemptReplyMark: 0x10000000 });
   });
 
   it("lets a flag win over its environment variable", () => {
@@ -32,6 +40,12 @@ describe("parseSettings", () => {
     [["--log-level", "loud"], /--log-level \/ NODE_ROUTER_LOG_LEVEL = "loud": must be one of debug, info, warn, error/],
     [["--device", "a-name-longer-than-15"], /--device \/ NODE_ROUTER_DEVICE = "a-name-longer-than-15": must be a Linux interface name/],
     [["--resync-seconds", "ten"], /--resync-seconds .*must be a decimal or 0x-hex integer/],
+    [["--exempt-reply-mark", "0x200"], /--exempt-reply-mark 0x200 overlaps --wg-mask 0xf00: pick a bit outside the mask/],
+    [["--exempt-reply-mark", "0x3000000"], /--exempt-reply-mark 0x3000000 must be a single bit/],
+    [["--wg-port", "0"], /--wg-port \/ NODE_ROUTER_WG_PORT = "0": must be between 1 and 65535/],
+    [["--metadata-addresses", "169.254.169.254,metadata.google.internal"], /--metadata-addresses .*"metadata.google.internal" is not an IPv4 or IPv6 address/],
+    [["--metadata-cgroups", "kubepods.slice/burstable"], /--metadata-cgroups .*is not a level-1 cgroup name/],
+    [["--underlay-devices", "eth*"], /--underlay-devices .*exact device names/],
   ])("rejects %j with an error naming the flag", (argv, message) => {
     expect(() => parseSettings(argv as string[], {})).toThrow(SettingsError);
     expect(() => parseSettings(argv as string[], {})).toThrow(message);
