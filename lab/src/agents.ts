@@ -4,6 +4,8 @@
 import type { ChildProcess } from "node:child_process";
 import { createWriteStream, writeFileSync, type WriteStream } from "node:fs";
 import { join } from "node:path";
+import { CGROUP2_MOUNT } from "./cgroups";
+import { agentHasFlag } from "./features";
 import { distFile, inNs, nodeBinary, spawnInNs, stopChild } from "./exec";
 import type { NsHelper } from "./helperProcess";
 import type { NodePlan } from "./plan";
@@ -24,9 +26,24 @@ export function writeKubeconfig(dir: string, server: string): string {
   return file;
 }
 
-/** What the boot script does before kubelet starts: the agent's own `guard apply` from the table file. */
-export function bootGuard(node: NodePlan, tableFile: string): void {
-  inNs(node.ns, [nodeBinary(), distFile("agent/src/main.js"), "guard", "apply", "--node-table", tableFile, "--node-name", node.name]);
+/** `sh -c` prefix for whatever loads the guard: nft resolves `socket cgroupv2` paths under
+ * /sys/fs/cgroup of its mount namespace (cgroups.ts), so it runs in a private one with cgroup v2 there. */
+export const GUARD_MOUNTS = `${CGROUP2_MOUNT} && exec "$@"`;
+
+/** The guard's settings the lab gives every loader (boot step and agent), when the agent has them. */
+export function labGuardArgs(metadataCgroup: string): string[] {
+  return agentHasFlag("metadata-cgroups") ? ["--metadata-cgroups", metadataCgroup] : [];
+}
+
+/** What the boot script did before kubelet starts in the previous round: the agent's own `guard apply` from the table file. */
+export function bootGuard(node: NodePlan, tableFile: string, guardArgs: string[] = []): void {
+  inNs(node.ns, ["unshare", "--mount", "--propagation", "private", "sh", "-c", GUARD_MOUNTS, "sh",
+    nodeBinary(), distFile("agent/src/main.js"), "guard", "apply", "--node-table", tableFile, "--node-name", node.name, ...guardArgs]);
+}
+
+/** The ruleset the program renders into a node's boot files (`guard print`, the same renderer). */
+export function renderGuard(node: NodePlan, tableFile: string, guardArgs: string[] = []): string {
+  return inNs(node.ns, [nodeBinary(), distFile("agent/src/main.js"), "guard", "print", "--node-table", tableFile, "--node-name", node.name, ...guardArgs]).stdout;
 }
 
 export class AgentProcess {
@@ -55,8 +72,8 @@ export class AgentProcess {
     const address = `127.0.0.1:${this.node.agentHealthPort}`;
     this.log ??= createWriteStream(this.logFile, { flags: "a" });
     // The node's /run/wireguard (wireguard-go's socket) where `wg` looks, as on a host with a
-    // userspace WireGuard; `unshare` and `sh -c exec` keep the pid: child.pid is the agent.
-    const child = spawnInNs(this.node.ns, ["unshare", "--mount", "--propagation", "private", "sh", "-c", WITH_RUN_DIR, this.runDir,
+    // userspace WireGuard, and cgroup v2 on /sys/fs/cgroup (see GUARD_MOUNTS); `unshare` and `sh -c exec` keep the pid: child.pid is the agent.
+    const child = spawnInNs(this.node.ns, ["unshare", "--mount", "--propagation", "private", "sh", "-c", `${CGROUP2_MOUNT} && ${WITH_RUN_DIR}`, this.runDir,
       nodeBinary(), distFile("agent/src/main.js"), "run",
       "--node-name", this.node.name, "--kubeconfig", this.kubeconfig, "--health-address", address, "--metrics-address", address, ...this.extraArgs]);
     child.stdout?.pipe(this.log, { end: false });

@@ -2,9 +2,14 @@
 // only, so each frame is seen once: where it enters the bridge from its sending node). The BPF
 // filter drops WireGuard (UDP 51871 on both ends) and ARP; everything left is cleartext.
 // A large kernel buffer (-B, KiB) matters: with the default, bursts of the matrix lose packets.
+// A second tcpdump writes the same frames to a pcap file: the fault tests count the frames that
+// carry their payload marker (pcap.ts).
 import type { ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { sleep, spawnInNs, stopChild, waitFor } from "./exec";
+import { parsePcap, withMarker, type PcapPacket } from "./pcap";
 import { WG_PORT } from "./plan";
 
 export interface Packet {
@@ -34,27 +39,64 @@ export function parseTcpdumpLine(line: string): Packet | undefined {
   return { t: Number(m[1]), iface: m[2], proto, src: m[3], sport: port(m[4]), dst: m[5], dport: port(m[6]), line };
 }
 
-export class Capture {
-  readonly packets: Packet[] = [];
-  private child?: ChildProcess;
-  private stderr = "";
-  private lastLineAt = 0;
+/** One tcpdump process in the underlay namespace, with its stderr (start line, counters). */
+class Tcpdump {
+  child?: ChildProcess;
+  stderr = "";
 
-  constructor(private readonly ns: string) {}
+  constructor(private readonly ns: string, private readonly args: string[]) {}
 
-  async start(): Promise<void> {
-    const child = spawnInNs(this.ns, ["tcpdump", "-i", "any", "-Q", "in", "-B", "65536", "-n", "-tt", "-l", "--immediate-mode", CLEARTEXT_FILTER]);
+  async start(onLine?: (line: string) => void): Promise<void> {
+    const child = spawnInNs(this.ns, ["tcpdump", "-i", "any", "-Q", "in", "-B", "65536", "-n", ...this.args, CLEARTEXT_FILTER]);
     this.child = child;
     child.stderr?.on("data", (d: Buffer) => (this.stderr += d.toString()));
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      this.lastLineAt = Date.now();
-      const p = parseTcpdumpLine(line);
-      this.packets.push(p ?? { t: Date.now() / 1000, iface: "?", proto: "other", src: "?", dst: "?", line });
-    });
+    if (onLine) createInterface({ input: child.stdout! }).on("line", onLine);
     await waitFor(`tcpdump in ${this.ns}`, () => {
       if (child.exitCode !== null) throw new Error(`tcpdump exited: ${this.stderr}`);
       return this.stderr.includes("listening on");
     }, 10_000, 50);
+  }
+
+  /** Packets the kernel dropped before tcpdump saw them (SIGUSR1 makes tcpdump print its counters). */
+  async droppedByKernel(): Promise<number> {
+    if (!this.child || this.child.exitCode !== null) throw new Error("tcpdump is not running");
+    const before = this.stderr.length;
+    this.child.kill("SIGUSR1");
+    const line = await waitFor("tcpdump counters", () => /(\d+) packets dropped by kernel/.exec(this.stderr.slice(before)), 3000, 20);
+    return Number(line?.[1]);
+  }
+
+  async stop(): Promise<void> {
+    if (this.child) await stopChild(this.child, "SIGTERM", 1000);
+  }
+}
+
+/**
+ * Two tcpdumps with the same filter: one prints a line per packet (addresses and ports, for the
+ * flow attribution), the other writes every frame's bytes to a pcap file (-U: flushed per packet),
+ * where the fault tests look for their payload markers.
+ */
+export class Capture {
+  readonly packets: Packet[] = [];
+  readonly pcapFile: string;
+  private readonly text: Tcpdump;
+  private readonly pcap: Tcpdump;
+  private lastLineAt = 0;
+
+  constructor(ns: string, dir: string) {
+    this.pcapFile = join(dir, "underlay.pcap");
+    this.text = new Tcpdump(ns, ["-tt", "-l", "--immediate-mode"]);
+    // 2048 bytes of each frame: the largest probe (a 488-byte ICMP error) fits with room to spare.
+    this.pcap = new Tcpdump(ns, ["-s", "2048", "-U", "--immediate-mode", "-w", this.pcapFile]);
+  }
+
+  async start(): Promise<void> {
+    await this.text.start((line) => {
+      this.lastLineAt = Date.now();
+      const p = parseTcpdumpLine(line);
+      this.packets.push(p ?? { t: Date.now() / 1000, iface: "?", proto: "other", src: "?", dst: "?", line });
+    });
+    await this.pcap.start();
   }
 
   /** Index to count from: `since(capture.mark())` after some traffic. */
@@ -69,23 +111,23 @@ export class Capture {
     while (Date.now() - this.lastLineAt < quietMs && Date.now() - start < maxMs) await sleep(quietMs / 3);
   }
 
-  /**
-   * Packets the kernel dropped before tcpdump saw them (asked with SIGUSR1, which makes tcpdump
-   * print its counters). A leak count is only worth something when this is zero.
-   */
+  /** Packets either tcpdump lost in the kernel. A leak count is only worth something when this is zero. */
   async droppedByKernel(): Promise<number> {
-    if (!this.child || this.child.exitCode !== null) throw new Error("tcpdump is not running");
-    const before = this.stderr.length;
-    this.child.kill("SIGUSR1");
-    const line = await waitFor("tcpdump counters", () => /(\d+) packets dropped by kernel/.exec(this.stderr.slice(before)), 3000, 20);
-    return Number(line?.[1]);
+    return (await this.text.droppedByKernel()) + (await this.pcap.droppedByKernel());
   }
 
   since(mark: number): Packet[] {
     return this.packets.slice(mark);
   }
 
+  /** Frames captured so far (WireGuard UDP and ARP excluded) whose bytes contain `marker`. */
+  async markerPackets(marker: string): Promise<PcapPacket[]> {
+    await this.settle();
+    return withMarker(parsePcap(readFileSync(this.pcapFile)), marker);
+  }
+
   async stop(): Promise<void> {
-    if (this.child) await stopChild(this.child, "SIGTERM", 1000);
+    await this.text.stop();
+    await this.pcap.stop();
   }
 }

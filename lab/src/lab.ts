@@ -1,17 +1,20 @@
 // The lab as one object: builds the topology, WireGuard, the emulated Cilium datapath, the API
 // stand-in and the helpers, and runs the agents; faults.ts plays the faults on it (kill a
 // device, a node joins or leaves, a key changes). Every step undoes cleanly through destroy().
-import { mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AgentProcess, bootGuard, writeKubeconfig } from "./agents";
+import { AgentProcess, bootGuard, labGuardArgs, renderGuard, writeKubeconfig } from "./agents";
+import { LabCgroups } from "./cgroups";
+import { agentHasFlag } from "./features";
+import { Outside } from "./outside";
 import { ApiServerProcess } from "./apiserverProcess";
 import { Capture } from "./capture";
 import { waitFor } from "./exec";
 import { ECHO_PORT, NODE_PORTS } from "./flows";
 import { NsHelper } from "./helperProcess";
 import { installPodRule, syncPeers } from "./datapath";
-import { cleanupLeftovers, createNodeNamespaces, createUnderlay, destroyRun } from "./netns";
+import { addPrivateAddresses, cleanupLeftovers, createNodeNamespaces, createUnderlay, destroyRun } from "./netns";
 import { ciliumNodeObject, nodeObject } from "./objects";
 import { makeRunId, planLab, type LabPlan, type NodePlan } from "./plan";
 import { TableDir } from "./tableDir";
@@ -24,6 +27,9 @@ export interface LabOptions {
   /** As a cluster built by the program: a node table, the guard applied at each node's boot,
    * agents run with --node-table. false: no table (identity from the API, no guard). Default true. */
   nodeTable?: boolean;
+  /** Every address of a node, as on a cloud VM: a second, private IPv4 address on the underlay
+   * interface (listed in the table) and IPv6 on it (link-local only). Default false. */
+  privateAddresses?: boolean;
   /** The agents' --leave-grace-seconds (default 2: long enough to see, short enough to test). */
   leaveGraceSeconds?: number;
   log?: (line: string) => void;
@@ -49,16 +55,45 @@ export class Lab {
   /** The node table (kubelet-style directory) and the nodes it lists, when the lab has one. */
   readonly table?: TableDir;
   readonly leaveGraceSeconds: number;
+  readonly privateAddresses: boolean;
+  /** The run's level-1 cgroups: "system" stands in for system.slice (the guard's metadata allowlist). */
+  readonly cgroups: LabCgroups;
+  /** Metadata, DNS and internet stand-ins in the underlay namespace, once startOutside() ran. */
+  outside?: Outside;
 
   private constructor(o: LabOptions) {
     this.plan = planLab({ id: makeRunId(process.pid, runCounter++), nodes: o.nodes ?? 3, wgMark: o.wgMark });
     this.nodes = [...this.plan.nodes];
     this.dir = mkdtempSync(join(tmpdir(), `${this.plan.id}-`));
-    this.capture = new Capture(this.plan.underlayNs);
+    this.capture = new Capture(this.plan.underlayNs, this.dir);
     this.api = new ApiServerProcess(this.nodes[0].ns, `${this.plan.apiServer.host}:${this.plan.apiServer.port}`, this.dir);
     this.log = o.log ?? (() => undefined);
-    this.table = o.nodeTable === false ? undefined : new TableDir(join(this.dir, "node-table"), [...this.nodes]);
+    this.table = o.nodeTable === false ? undefined : new TableDir(join(this.dir, "node-table"), [...this.nodes], o.privateAddresses ?? false);
+    this.privateAddresses = o.privateAddresses ?? false;
     this.leaveGraceSeconds = o.leaveGraceSeconds ?? 2;
+    this.cgroups = new LabCgroups(this.plan.id);
+  }
+
+  /** Settings every guard loader of this lab gets (boot step, agents): the lab's metadata allowlist. */
+  get guardArgs(): string[] {
+    return labGuardArgs(this.cgroups.get("system").name);
+  }
+
+  /** A node's boot files (/etc/wg-mesh: the table and ruleset as the program wrote them at its creation). */
+  bootDir(n: NodePlan): string {
+    return join(this.dir, `${n.ns}-etc`);
+  }
+
+  /** A node's agent state directory (/var/lib/wg-mesh: the persisted table and ruleset). */
+  stateDir(n: NodePlan): string {
+    return join(this.dir, `${n.ns}-state`);
+  }
+
+  /** Starts the outside stand-ins (metadata 169.254.169.254, DNS, internet) and routes every node to them. */
+  async startOutside(): Promise<Outside> {
+    this.outside ??= new Outside(this.plan);
+    await this.outside.start(this.nodes);
+    return this.outside;
   }
 
   /** Builds everything but the agents; on any failure, tears down what was built and rethrows. */
@@ -119,7 +154,17 @@ export class Lab {
   /** Namespaces, WireGuard device (keys, no peers yet) and helpers of one node (at build, and when one joins: faults.ts). */
   async bringUpNode(n: NodePlan): Promise<void> {
     createNodeNamespaces(this.plan, n);
-    if (this.table) bootGuard(n, this.table.file);
+    if (this.privateAddresses) addPrivateAddresses(n);
+    mkdirSync(this.stateDir(n), { recursive: true });
+    if (this.table) {
+      // The boot files freeze the table as it is at the instance's creation (outside.ts routes come later).
+      mkdirSync(this.bootDir(n), { recursive: true });
+      const bootTable = join(this.bootDir(n), "node-table.json");
+      copyFileSync(this.table.file, bootTable);
+      writeFileSync(join(this.bootDir(n), "guard.nft"), renderGuard(n, bootTable, this.guardArgs));
+      bootGuard(n, this.table.file, this.guardArgs);
+    }
+    this.outside?.route(n);
     const keys = generateKeyPair();
     this.keys.set(n.name, keys);
     this.publishedKey.set(n.name, keys.publicKey);
@@ -156,13 +201,22 @@ export class Lab {
     for (const n of nodes) {
       let agent = this.agents.get(n.name);
       if (!agent) {
-        const args = [...(this.table ? ["--node-table", this.table.file] : []), "--leave-grace-seconds", String(this.leaveGraceSeconds)];
+        const args = [...(this.table ? ["--node-table", this.table.file] : []), "--leave-grace-seconds", String(this.leaveGraceSeconds), ...this.agentFileArgs(n), ...this.guardArgs];
         agent = new AgentProcess(n, this.kubeconfig, this.dir, this.helper(n.ns), args);
         this.agents.set(n.name, agent);
       }
       agent.start();
     }
     await this.waitAgentsReady(nodes);
+  }
+
+  /** The agent's persisted state and boot table, when the built agent has those settings. */
+  private agentFileArgs(n: NodePlan): string[] {
+    if (!this.table) return [];
+    return [
+      ...(agentHasFlag("state-dir") ? ["--state-dir", this.stateDir(n)] : []),
+      ...(agentHasFlag("boot-node-table") ? ["--boot-node-table", join(this.bootDir(n), "node-table.json")] : []),
+    ];
   }
 
   async waitAgentsReady(nodes = this.nodes, timeoutMs = 20_000): Promise<void> {
@@ -189,8 +243,10 @@ export class Lab {
     for (const h of this.helpers.values()) await quietly(() => h.stop());
     for (const w of this.wg.values()) await quietly(() => w.stop());
     await quietly(() => this.api.stop());
+    await quietly(() => this.outside?.stop());
     await quietly(() => this.capture.stop());
     destroyRun(this.plan.id);
+    this.cgroups.removeAll();
     if (!process.env.NRLAB_KEEP_LOGS) rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -1,6 +1,7 @@
 // Namespaces and links: an underlay namespace holding the bridge (so lab traffic never touches
 // the root namespace), one namespace per node (its host network) and one per pod.
 import { readdirSync } from "node:fs";
+import { cleanupStaleCgroups } from "./cgroups";
 import { ipIn, run, sysctl } from "./exec";
 import { IFACE, NAME_PREFIX, pidOfName, type LabPlan, type NodePlan } from "./plan";
 
@@ -13,6 +14,9 @@ const NS_SYSCTLS = {
   "net.ipv4.conf.default.rp_filter": 0,
   "net.ipv6.conf.all.disable_ipv6": 1,
   "net.ipv6.conf.default.disable_ipv6": 1,
+  // TCP Fast Open for clients, without a cookie: the attacker's SYN carries its payload marker
+  // (lab/scripts/attack.py), so a SYN that leaves in the clear is seen even when nothing answers.
+  "net.ipv4.tcp_fastopen": 5,
 };
 
 export function listNamespaces(): string[] {
@@ -52,6 +56,20 @@ export function createNodeNamespaces(plan: LabPlan, node: NodePlan): void {
   ipIn(node.podNs, `link set ${IFACE.podEth} up`);
   ipIn(node.podNs, `route add ${node.podGateway}/32 dev ${IFACE.podEth} scope link`);
   ipIn(node.podNs, `route add default via ${node.podGateway} dev ${IFACE.podEth}`);
+}
+
+/** The node's other addresses: a private IPv4 address and IPv6 (link-local only; no DAD wait) on its underlay interface. */
+export function addPrivateAddresses(node: NodePlan): void {
+  ipIn(node.ns, `addr add ${node.privateIp}/24 dev ${IFACE.underlay}`);
+  sysctl(node.ns, { [`net.ipv6.conf.${IFACE.underlay}.accept_dad`]: 0, [`net.ipv6.conf.${IFACE.underlay}.disable_ipv6`]: 0 });
+}
+
+/** The IPv6 link-local address of the node's underlay interface. */
+export function linkLocalAddress(node: NodePlan): string {
+  const ifs = JSON.parse(ipIn(node.ns, `-6 -j addr show dev ${IFACE.underlay} scope link`).stdout) as { addr_info: { local: string }[] }[];
+  const a = ifs[0]?.addr_info[0]?.local;
+  if (!a) throw new Error(`${node.name} has no IPv6 link-local address on ${IFACE.underlay} (lab built without privateAddresses?)`);
+  return a;
 }
 
 /** Process ids living in a namespace (all started by this lab). */
@@ -94,7 +112,9 @@ const alive = (pid: number) => {
 
 /** Removes namespaces left by lab runs whose process is gone; returns what it removed. */
 export function cleanupLeftovers(): string[] {
-  const stale = listNamespaces().filter((ns) => ns.startsWith(NAME_PREFIX) && !alive(pidOfName(ns) ?? process.pid));
+  const isStale = (name: string) => name.startsWith(NAME_PREFIX) && !alive(pidOfName(name) ?? process.pid);
+  const stale = listNamespaces().filter(isStale);
   deleteNamespaces(stale);
+  cleanupStaleCgroups(NAME_PREFIX, isStale);
   return stale;
 }

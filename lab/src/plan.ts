@@ -23,6 +23,9 @@ export interface NodePlan {
   podNs: string;
   /** InternalIP, on the node's underlay interface. */
   underlayIp: string;
+  /** A second, "private" (VPC) address on the same interface; configured and listed in the
+   * table only in labs built with privateAddresses (LabOptions). */
+  privateIp: string;
   podCidr: string;
   podIp: string;
   /** Address of the node end of the pod's veth (like cilium_host): the pod's gateway. */
@@ -72,6 +75,7 @@ export function planNode(id: string, index: number): NodePlan {
     ns: `${id}-n${index}`,
     podNs: `${id}-p${index}`,
     underlayIp: `198.51.100.${10 + index}`,
+    privateIp: `10.0.0.${10 + index}`,
     podCidr: `198.18.${index}.0/24`,
     podIp: `198.18.${index}.10`,
     podGateway: `198.18.${index}.1`,
@@ -97,10 +101,10 @@ export function planLab(o: { id: string; nodes: number; wgMark?: number }): LabP
 export const CLUSTER_POD_CIDR = "198.18.0.0/16";
 
 /** The node table the Pulumi program would publish for these nodes (agent/src/nodeTable.ts format). */
-export function nodeTableFor(nodes: NodePlan[]): { podCidrs: string[]; nodes: { name: string; role: string; addresses: string[] }[] } {
+export function nodeTableFor(nodes: NodePlan[], withPrivate = false): { podCidrs: string[]; nodes: { name: string; role: string; addresses: string[] }[] } {
   return {
     podCidrs: [CLUSTER_POD_CIDR],
-    nodes: nodes.map((n) => ({ name: n.name, role: n.controlPlane ? "control-plane" : "worker", addresses: [n.underlayIp] })),
+    nodes: nodes.map((n) => ({ name: n.name, role: n.controlPlane ? "control-plane" : "worker", addresses: withPrivate ? [n.underlayIp, n.privateIp] : [n.underlayIp] })),
   };
 }
 

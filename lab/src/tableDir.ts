@@ -13,14 +13,14 @@ export class TableDir {
   readonly file: string;
 
   /** `nodes`: what the program has declared (the lab's nodes, plus joined, minus left). */
-  constructor(readonly dir: string, public nodes: NodePlan[]) {
+  constructor(readonly dir: string, public nodes: NodePlan[], private readonly withPrivate = false) {
     mkdirSync(dir, { recursive: true });
     this.file = join(dir, TABLE_FILE_NAME);
   }
 
   /** Publishes the table for `nodes` (what a `pulumi up` does). */
   publish(): void {
-    this.write(nodeTableFor(this.nodes));
+    this.write(nodeTableFor(this.nodes, this.withPrivate));
   }
 
   /** Publishes a new version of the document (any text, so tests can publish broken ones). */

@@ -7,7 +7,12 @@ import { ipIn, repoRoot, sleep, waitFor } from "../src/exec";
 import { leaks, planFlows, type Flow } from "../src/flows";
 import { Lab, type LabOptions } from "../src/lab";
 import type { Packet } from "../src/capture";
+import type { NodePlan } from "../src/plan";
 import { requireTools } from "../src/preflight";
+import { OUTSIDE_ADDRESSES } from "../src/outside";
+import { attack, newMarker, probeLabel, type AttackArgs, type AttackOptions, type AttackResult, type Probe } from "../src/attack";
+import { crash } from "../src/reboot";
+import { packetText } from "../src/pcap";
 import type { GuardReason } from "../../agent/src/guard";
 import { NftGuard } from "../../agent/src/guardKernel";
 
@@ -133,7 +138,9 @@ export const flowsAmong = (lab: Lab, names?: string[]) => () =>
 /** Cleartext packets outside the exemption captured since `mark`, printed for the CI log. */
 export async function reportLeaks(lab: Lab, test: string, mark: number): Promise<Packet[]> {
   await lab.capture.settle();
-  const all = lab.capture.since(mark);
+  // Traffic to the outside stand-ins (metadata, DNS, internet) is not between nodes.
+  const outside = new Set(OUTSIDE_ADDRESSES);
+  const all = lab.capture.since(mark).filter((p) => !outside.has(p.src) && !outside.has(p.dst));
   const leaked = leaks(all, lab.nodes);
   const dropped = await lab.capture.droppedByKernel();
   console.log(`[lab] ${test}: ${leaked.length} cleartext packets outside the exempt ports (${all.length - leaked.length} exempt API/etcd packets; capture drops: ${dropped})` +
@@ -185,4 +192,53 @@ export function metric(text: string, series: string): number {
   const line = text.split("\n").find((l) => l.startsWith(series + " "));
   if (line === undefined) throw new Error(`no ${series} in the agent's /metrics`);
   return Number(line.slice(series.length + 1));
+}
+
+/**
+ * Frames on the underlay carrying `marker` (WireGuard UDP and ARP excluded by the capture), per
+ * probe label (`<marker>-<label>`), printed for the CI log; throws when the capture lost packets.
+ */
+export async function markerReport(lab: Lab, test: string, marker: string): Promise<{ count: number; byProbe: Record<string, number> }> {
+  const found = await lab.capture.markerPackets(marker);
+  const byProbe: Record<string, number> = {};
+  for (const p of found) {
+    const label = probeLabel(p.data, marker);
+    byProbe[label] = (byProbe[label] ?? 0) + 1;
+  }
+  const dropped = await lab.capture.droppedByKernel();
+  console.log(`[lab] ${test}: ${found.length} packets carrying the marker ${marker} on the underlay (by probe: ${JSON.stringify(byProbe)}; capture drops: ${dropped})` +
+    (found.length ? `\n  first: ${found.slice(0, 5).map(packetText).join("\n  ")}` : ""));
+  if (dropped > 0) throw new Error(`tcpdump lost ${dropped} packets: the marker count cannot be trusted`);
+  return { count: found.length, byProbe };
+}
+
+/** One attacker probe, with the label its marker carries (`<marker>-<label>`). */
+export interface Shot {
+  label: string;
+  probe: Probe;
+  args: Omit<AttackArgs, "marker">;
+  options?: AttackOptions;
+}
+
+/** Fires every shot at once from `ns` (each as its own process), all with `marker`. */
+export const fire = (ns: string, shots: Shot[], marker: string): Promise<AttackResult[]> =>
+  Promise.all(shots.map((s) => attack(ns, s.probe, { ...s.args, marker: `${marker}-${s.label}` }, s.options)));
+
+/**
+ * The shape of every attack fault: the shots from `from` with the guard and agents in place
+ * (counted), then the sanity control: `from` "rebooted" (agent dead, its rules, routes and guard
+ * gone: reboot.ts) and the same shots again with a fresh marker (`more`: shots from another
+ * namespace, e.g. node-1's pod, fired alongside). Returns both counts; the test
+ * expects the attack to be 0 and every shot to be seen in the control.
+ */
+export async function attackWithControl(lab: Lab, test: string, from: NodePlan, shots: Shot[], more?: { ns: string; shots: Shot[] }) {
+  const all = (marker: string) => Promise.all([fire(from.ns, shots, marker), more ? fire(more.ns, more.shots, marker) : []]).then(([a, b]) => [...a, ...b]);
+  const marker = newMarker();
+  const results = await all(marker);
+  const attacked = await markerReport(lab, `${test} (guard and agent)`, marker);
+  const control = newMarker();
+  await crash(lab, from.name);
+  const controlResults = await all(control);
+  const seen = await markerReport(lab, `${test} sanity control (${from.name} without agent state or guard)`, control);
+  return { attacked, seen, results, controlResults, labels: [...shots, ...(more?.shots ?? [])].map((s) => s.label).sort() };
 }

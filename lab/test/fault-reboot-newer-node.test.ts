@@ -1,0 +1,74 @@
+// Fault (issue 21, case 1): a reboot with a newer node and no API. node-3 joins after node-1 was
+// created, so node-1's boot files (its table and ruleset) do not list it; node-1's agent has
+// read the table with node-3 since (and, with --state-dir, persisted it). Then the API goes away
+// (connections refused for 30 s) and node-1 reboots: agent killed, its rules, routes and guard
+// gone. Sanity control: an unprivileged process's TCP and UDP to node-3 and its pod, carrying a
+// payload marker, ARE seen in the clear. Then the boot step (the shipped guard.sh: the newest of
+// the boot and persisted rulesets), a second of the boot guard alone, and the agent started with
+// the API still down: the same probes, fired all along, must show 0 marker packets, and node-3
+// must be guarded and steered within 1 s of the agent's start.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { newMarker } from "../src/attack";
+import { sleep, waitFor } from "../src/exec";
+import { joinNode } from "../src/faults";
+import { ECHO_PORT } from "../src/flows";
+import { agentHasFlag } from "../src/features";
+import type { NodePlan } from "../src/plan";
+import { bootStep, crash, guards } from "../src/reboot";
+import { coverage, fire, markerReport, useFaultLab, type Shot } from "./harness";
+
+const API_DOWN_MS = 30_000;
+const STEER_LIMIT_MS = 1000;
+
+const toward = (to: NodePlan): Shot[] => [["node", to.underlayIp], ["pod", to.podIp]].flatMap(([where, host]) => [
+  { label: `tcp-${where}`, probe: "tcp" as const, args: { host, port: ECHO_PORT, timeoutS: 0.3 }, options: { as: "nobody" as const } },
+  { label: `udp-${where}`, probe: "udp" as const, args: { host, port: ECHO_PORT }, options: { as: "nobody" as const } },
+]);
+
+describe("fault: reboot with a newer node and no API", () => {
+  const fault = useFaultLab();
+
+  test("the newer node is guarded from boot and steered within 1 s of the agent's start", async () => {
+    const l = fault.lab;
+    const n1 = l.node("node-1");
+    const n3 = await joinNode(l, 3);
+    await waitFor("node-1's agent to steer node-3", () => coverage(n1.ns, n3.underlayIp) === "device", 10_000, 50);
+    const persisted = join(l.stateDir(n1), "node-table.json");
+    if (agentHasFlag("state-dir")) await waitFor("node-1's agent to persist the table with node-3", () => existsSync(persisted) && readFileSync(persisted, "utf8").includes(n3.name), 10_000, 50);
+    expect(readFileSync(join(l.bootDir(n1), "node-table.json"), "utf8")).not.toContain(n3.name);
+
+    await l.api.stop();
+    const apiDownAt = Date.now();
+    await crash(l, n1.name);
+    const control = newMarker();
+    await fire(n1.ns, toward(n3), control);
+    const seen = await markerReport(l, "reboot-newer-node sanity control (node-1 rebooted, nothing loaded)", control);
+
+    const marker = newMarker();
+    const booted = bootStep(l, n1);
+    const guardedAtBoot = guards(n1, n3.underlayIp);
+    let firing = true;
+    const attacker = (async () => {
+      while (firing) await Promise.all([fire(n1.ns, toward(n3), marker), sleep(200)]);
+    })();
+    await sleep(1000); // the boot guard alone, as until kubelet starts the agent
+    const startedAt = Date.now();
+    l.agent(n1.name).start();
+    const steeredMs = await waitFor("node-3 guarded and steered on node-1", () =>
+      guards(n1, n3.underlayIp) && coverage(n1.ns, n3.underlayIp) === "device" && coverage(n1.ns, n3.podIp) === "device" ? Date.now() - startedAt : undefined,
+    10_000, 10).catch(() => Infinity);
+    await sleep(Math.max(0, apiDownAt + API_DOWN_MS - Date.now()));
+    firing = false;
+    await attacker;
+    await l.api.start();
+    await l.waitAgentsReady();
+    const attacked = await markerReport(l, `reboot-newer-node (boot step: ${booted}, then the agent; API down ${Math.round((Date.now() - apiDownAt) / 1000)} s)`, marker);
+    console.log(`[lab] reboot-newer-node: boot step ${booted}; node-3 guarded right after it: ${guardedAtBoot}; guarded and steered ${steeredMs} ms after the agent's start (limit ${STEER_LIMIT_MS})`);
+
+    expect(Object.keys(seen.byProbe).sort()).toEqual(toward(n3).map((s) => s.label).sort());
+    expect(attacked.count).toBe(0);
+    expect(guardedAtBoot).toBe(true);
+    expect(steeredMs).toBeLessThan(STEER_LIMIT_MS);
+  }, 90_000);
+});
