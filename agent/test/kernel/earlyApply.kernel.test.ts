@@ -64,7 +64,9 @@ describe("the agent with a node table and no API", () => {
       users: [{ name: "x", user: {} }], contexts: [{ name: "x", context: { cluster: "x", user: "x" } }],
     }));
     const started = Date.now();
-    agent = spawn("ip", ["netns", "exec", bench.node, process.execPath, MAIN, "run", "--node-name", "local", "--node-table", join(dir, "node-table.json"),
+    // As the DaemonSet runs it (the host's cgroup v2 tree on /sys/fs/cgroup): `ip netns exec`
+    // remounts /sys, so the agent gets a private mount namespace with cgroup v2 mounted there.
+    agent = spawn("ip", ["netns", "exec", bench.node, "unshare", "--mount", "sh", "-c", 'mount -t cgroup2 none /sys/fs/cgroup && exec "$@"', "sh", process.execPath, MAIN, "run", "--node-name", "local", "--node-table", join(dir, "node-table.json"),
       "--state-dir", state, "--boot-node-table", join(dir, "boot.json"), "--kubeconfig", join(dir, "kubeconfig"), "--log-level", "debug",
       "--health-address", "127.0.0.1:19871", "--metrics-address", "127.0.0.1:19872"], { stdio: ["ignore", "pipe", "pipe"] });
     agent.stdout?.on("data", (d: Buffer) => (output += d.toString()));

@@ -15,7 +15,7 @@ import { NftSession } from "../../src/nftSession";
 import { Reconciler, uninstall } from "../../src/reconciler";
 import { OWNED_PRIORITY_SPAN } from "../../src/settings";
 import { settings } from "../fixtures";
-import { createBench, requireRootAndIp, type Bench } from "./netns";
+import { createBench, requireRootAndIp, UNDERLAY, type Bench } from "./netns";
 
 const S = settings();
 const TABLE: NodeTable = {
@@ -75,13 +75,12 @@ async function stillRunning(pids: number[], ms = 3000): Promise<number[]> {
   return left;
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   requireRootAndIp();
   if (spawnSync("nft", ["--version"]).status !== 0) throw new Error("the nft session's kernel test needs nft: apt-get install nftables");
   bench = createBench("nrs");
   dir = mkdtempSync(join(tmpdir(), "nrs-"));
-  const load = spawnSync("ip", ["netns", "exec", bench.node, "nft", "-f", "-"], { input: guardRuleset({ localNodeName: "local", nodes: guardNodes(TABLE), podCidrs: TABLE.podCidrs, settings: S }) });
-  if (load.status !== 0) throw new Error(String(load.stderr));
+  await new NftGuard(bench.node).apply(guardRuleset({ localNodeName: "local", nodes: guardNodes(TABLE), podCidrs: TABLE.podCidrs, settings: S }), [UNDERLAY]);
   session = new NftSession(["ip", "netns", "exec", bench.node]);
 });
 
@@ -201,7 +200,7 @@ describe("the guard through the reconciler", () => {
       }
       expect([...elements().keys()].sort()).toEqual(["198.51.100.2", "198.51.100.20", "198.51.100.21", "198.51.100.22"]);
       // One whole load (nft -f) for the kernel read, then one long-running nft -i for all three joins.
-      expect(readFileSync(join(dir, "counted.log"), "utf8").trim().split("\n")).toEqual(["-f -", "-i"]);
+      expect(readFileSync(join(dir, "counted.log"), "utf8").trim().split("\n")).toEqual([`-D UNDERLAY={ { "${UNDERLAY}" } } -f -`, "-i"]);
     } finally {
       guard.close();
       await uninstall(port, guard);
