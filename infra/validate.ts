@@ -101,7 +101,7 @@ function checkCloudsAndNodes(config: StackConfig, nodes: readonly NodeSpec[], ke
     warnings.push(`${key(["aws|gcp", "pools"])}: ${controlPlanes.length} control-plane nodes make an even number of etcd members, which tolerates no more failures than ${controlPlanes.length - 1}; use an odd count or set ${key(["cluster", "allowEvenEtcdMembers"])} to true`);
   }
   if (nodes.length > MAX_NODES) {
-    problems.push(`${key(["aws|gcp", "pools"])}: ${nodes.length} nodes; at most ${MAX_NODES}: every node's boot files carry the whole node table within EC2's 16 KiB of user data; split the cluster or shrink the pools`);
+    problems.push(`${key(["aws|gcp", "pools"])}: ${nodes.length} nodes; at most ${MAX_NODES}: every node's boot files carry the boot guard's ruleset, every node's public address in it, within EC2's 16 KiB of user data; split the cluster or shrink the pools`);
   }
   problems.push(...checkReplaceNodes(config, nodes, key, warnings));
   if (config.cluster.apiEndpoint !== undefined) {

@@ -1,7 +1,7 @@
 // The node table and settings the program emits, read by the agent's own code (the authority,
 // agent/src/nodeTable.ts and settings.ts): every shipped stack's published table parses; the
 // DaemonSet's environment parses; and every node's boot ruleset is exactly what the agent renders
-// from its boot table with the DaemonSet's settings, guarding every other node's address.
+// from the published table's public addresses with the DaemonSet's settings, guarding every other node.
 import { parseCloudConfig } from "./tools";
 import { parseNodeTable } from "../agent/src/nodeTable";
 import { parseSettings } from "../agent/src/settings";
@@ -25,11 +25,11 @@ describe.each(stackNames())("stack %s", (stack) => {
     for (const i of instances(run.recorded)) {
       const boot = parseCloudConfig(userDataOf(i));
       const file = (path: string) => boot.write_files.find((f) => f.path === path)!.content;
-      const bootTable = parseNodeTable(file("/etc/wg-mesh/node-table.json"));
-      const nodes = bootTable.nodes.map((n) => ({ name: n.name, addresses: n.addresses, controlPlane: n.role === "control-plane" }));
+      // The boot ruleset: the published table's first (public) addresses, rendered by the agent's own code with the pod's settings.
+      const nodes = table.nodes.map((n) => ({ name: n.name, addresses: n.addresses.slice(0, 1), controlPlane: n.role === "control-plane" }));
       const ruleset = file("/etc/wg-mesh/guard.nft");
-      expect(ruleset).toBe(guardRuleset({ localNodeName: nodeNameOf(i), nodes, podCidrs: bootTable.podCidrs, settings: inPod }));
-      for (const other of bootTable.nodes.filter((n) => n.name !== nodeNameOf(i))) expect(ruleset).toContain(other.addresses[0]);
+      expect(ruleset).toBe(guardRuleset({ localNodeName: nodeNameOf(i), nodes, podCidrs: table.podCidrs, settings: inPod }));
+      for (const other of table.nodes.filter((n) => n.name !== nodeNameOf(i))) expect(ruleset).toContain(`${other.addresses[0]} : jump`);
       // What guard.sh leaves out of the underlay is what the agent does.
       const envFile = file("/etc/wg-mesh/bootstrap.env");
       const v = (k: string) => new RegExp(`^${k}='([^']*)'$`, "m").exec(envFile)![1];

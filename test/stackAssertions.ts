@@ -116,17 +116,22 @@ export function describeStack(stack: string): void {
       expect(ofType(run.recorded, "pulumi-nodejs:dynamic:Resource").find((r) => r.name.endsWith("-join-token"))!.state.token).toMatch(/^[a-z0-9]{6}\.[a-z0-9]{16}$/);
     });
 
-    it("publishes one node table: every node's boot files and the DaemonSet's ConfigMap hold the same document, listing every node with its role and address", () => {
+    it("publishes one node table, the DaemonSet's ConfigMap, listing every node with its role, its public address and its private one; every node's boot guard covers every other node's public address", () => {
       const configMap = ofType(run.recorded, "kubernetes:core/v1:ConfigMap").find((c) => c.inputs.metadata.name === "node-router-node-table")!;
       const published = configMap.inputs.data["node-table.json"] as string;
       const table = JSON.parse(published) as { podCidrs: string[]; nodes: { name: string; role: string; addresses: string[] }[] };
       expect(table.podCidrs).toEqual([JSON.parse(stackConfig(stack)["wg-mesh-cluster:cluster"]).podCidr]);
       const nodes = underlayNodes(run.recorded);
-      expect(table.nodes.map((n) => [n.name, n.role, n.addresses]).sort()).toEqual(nodes.map((n) => [n.name, n.role, [n.address]]).sort());
+      expect(table.nodes.map((n) => [n.name, n.role, n.addresses[0]]).sort()).toEqual(nodes.map((n) => [n.name, n.role, n.address]).sort());
+      expect(table.nodes.filter((n) => n.addresses.length !== 2 || !/^10\./.test(n.addresses[1]))).toEqual([]);
       expect(instances(run.recorded).length).toBe(expectedNodes(stack).aws + expectedNodes(stack).gcp);
       for (const i of instances(run.recorded)) {
-        const boot = parseCloudConfig(userDataOf(i)).write_files.find((f) => f.path === "/etc/wg-mesh/node-table.json")!;
-        expect(boot.content.trim()).toBe(published);
+        const files = parseCloudConfig(userDataOf(i)).write_files;
+        expect(files.find((f) => f.path === "/etc/wg-mesh/node-table.json")).toBeUndefined();
+        const ruleset = files.find((f) => f.path === "/etc/wg-mesh/guard.nft")!.content;
+        const others = table.nodes.filter((n) => !ruleset.includes(`for node ${n.name}:`));
+        expect(others).toHaveLength(table.nodes.length - 1);
+        expect(others.filter((n) => !ruleset.includes(`${n.addresses[0]} : jump`))).toEqual([]);
       }
     });
 

@@ -23,7 +23,7 @@ export const SETTINGS = {
   routeProtocol: { flag: "route-protocol", env: "NODE_ROUTER_ROUTE_PROTOCOL", default: "211", help: "Protocol number marking the rules and routes the agent owns" },
   nodeTable: { flag: "node-table", env: "NODE_ROUTER_NODE_TABLE", default: "", help: "Node table file (JSON): identity of every node and the cluster's pod CIDRs; empty = no table (identity from the API, no guard)" },
   stateDir: { flag: "state-dir", env: "NODE_ROUTER_STATE_DIR", default: "/var/lib/wg-mesh", help: "Host directory where the last good node table, its guard ruleset (loaded at boot) and this node's pod CIDRs are persisted; empty = none" },
-  bootNodeTable: { flag: "boot-node-table", env: "NODE_ROUTER_BOOT_NODE_TABLE", default: "/etc/wg-mesh/node-table.json", help: "The boot files' node table: used at start when neither --node-table nor the persisted copy is valid; empty = none" },
+  bootNodeTable: { flag: "boot-node-table", env: "NODE_ROUTER_BOOT_NODE_TABLE", default: "", help: "A node table file the host keeps: used at start when neither --node-table nor the persisted copy is valid; empty = none (then the guard the boot unit loaded stays until a good table is read)" },
   leaveGraceSeconds: { flag: "leave-grace-seconds", env: "NODE_ROUTER_LEAVE_GRACE_SECONDS", default: "300", help: "How long a node that left (the table or the API) stays steered and guarded" },
   // The guard's exemptions (guard.ts): what only WireGuard, exempt TCP and the node's own services may send in the clear.
   wgPort: { flag: "wg-port", env: "NODE_ROUTER_WG_PORT", default: "51871", help: "UDP port WireGuard sends from and to: the WireGuard mark is honoured only on UDP from and to it" },

@@ -1,7 +1,8 @@
 // The node table: every node the program provisions, with its role and addresses,
 // and the cluster's pod CIDRs, in the one format the agent parses (agent/src/nodeTable.ts,
-// documented in agent/README.md). It reaches every node twice: in its boot files (for the
-// egress guard before kubelet starts) and as the ConfigMap the node-router DaemonSet mounts.
+// documented in agent/README.md). It reaches every node as the ConfigMap the node-router
+// DaemonSet mounts, and as the guard ruleset rendered from it in the boot files (loaded before
+// containerd and the kubelet start).
 import type { NodeRole } from "./nodes";
 
 export interface NodeTableEntry {
@@ -12,18 +13,15 @@ export interface NodeTableEntry {
 }
 
 /**
- * Every node's boot files carry the whole table, and the guard ruleset rendered from it, within
- * EC2's 16 KiB of (gzipped) user data: at most this many nodes (bootstrap/cloudInit.test.ts
- * renders it with the longest names); the program's validation refuses more before anything is
- * registered. Measured (gzip -9, the first control plane, longest names): with the table alone
- * 300 fitted (14.9 KB); with the ruleset too, 218 nodes of one address fit, 139 of two (public
- * and private); the guard's netdev sets add every address once more (simulated: 118 fit). 100
- * leaves room for the rest of the guard. Issue 24 moves the table out of the user data.
+ * Every node's boot files carry the boot guard's ruleset (bootstrap/bootGuard.ts: every node's
+ * first address, its static public one) within EC2's 16 KiB of (gzipped) user data: at most
+ * this many nodes. Measured (gzip -9, the first control plane, the longest names, scattered
+ * public addresses; bootstrap/cloudInit.test.ts): 15.2 KB at 300 nodes. With the private
+ * addresses in the boot ruleset too, 200 nodes would be the most (15.6 KB); with the table's JSON
+ * beside the ruleset, 100. The program's validation refuses more before anything is registered.
  */
-export const MAX_NODES = 100;
+export const MAX_NODES = 300;
 
-/** Where the boot files put it; the guard unit reads it there. */
-export const NODE_TABLE_BOOT_FILE = "/etc/wg-mesh/node-table.json";
 /** The ConfigMap the DaemonSet mounts (as a directory, so the kubelet updates it in place). */
 export const NODE_TABLE_CONFIGMAP = "node-router-node-table";
 export const NODE_TABLE_KEY = "node-table.json";

@@ -90,13 +90,12 @@ describe("node table", () => {
     expect(tpl.containers[0].env).toContainEqual({ name: "NODE_ROUTER_NODE_TABLE", value: "/etc/node-router/node-table/node-table.json" });
   });
 
-  it("mounts the guard's host paths at the host's own paths: state dir rw, boot table ro (a file), cgroup v2 tree ro", () => {
+  it("mounts the guard's host paths at the host's own paths: state dir rw, cgroup v2 tree ro (no boot table: the boot files carry only the ruleset)", () => {
     const mounts = Object.fromEntries(tpl.containers[0].volumeMounts.map((m) => [m.name, m]));
     const volumes = Object.fromEntries(tpl.volumes.map((v) => [v.name, v]));
     expect(volumes.state).toEqual({ name: "state", hostPath: { path: "/var/lib/wg-mesh", type: "DirectoryOrCreate" } });
     expect(mounts.state).toEqual({ name: "state", mountPath: "/var/lib/wg-mesh", readOnly: false });
-    expect(volumes["boot-node-table"]).toEqual({ name: "boot-node-table", hostPath: { path: "/etc/wg-mesh/node-table.json", type: "File" } });
-    expect(mounts["boot-node-table"]).toEqual({ name: "boot-node-table", mountPath: "/etc/wg-mesh/node-table.json", readOnly: true });
+    expect(volumes["boot-node-table"]).toBeUndefined();
     expect(volumes["host-cgroup"]).toEqual({ name: "host-cgroup", hostPath: { path: "/sys/fs/cgroup", type: "Directory" } });
     expect(mounts["host-cgroup"]).toEqual({ name: "host-cgroup", mountPath: "/sys/fs/cgroup", readOnly: true });
     // Every mount but /tmp and the state dir is read-only: the agent writes nowhere else.

@@ -5,7 +5,7 @@ import { agentEnv } from "./agentEnv";
 import { APP_NAME, commonLabels, type ObjectMeta } from "./rbac";
 import { HEALTH_HOST, isLoopback, type DeployedAgent } from "./settings";
 import type { Settings } from "../../agent/src/settings";
-import { NODE_TABLE_BOOT_FILE, NODE_TABLE_CONFIGMAP, NODE_TABLE_KEY, NODE_TABLE_MOUNT_DIR } from "../cluster/nodeTable";
+import { NODE_TABLE_CONFIGMAP, NODE_TABLE_KEY, NODE_TABLE_MOUNT_DIR } from "../cluster/nodeTable";
 
 /** The agent's table file inside the pod: the ConfigMap is mounted as a directory (not subPath), so the kubelet updates it. */
 export const NODE_TABLE_FILE = `${NODE_TABLE_MOUNT_DIR}/${NODE_TABLE_KEY}`;
@@ -77,17 +77,13 @@ function ports(settings: Settings) {
 
 /**
  * What the agent's guard needs from the host, mounted at the host's own paths (so the agent's
- * defaults for --state-dir and --boot-node-table are right): the state dir, read-write (the
- * persisted table and ruleset the boot unit loads at the next boot); the boot files' table,
- * read-only (the agent's fallback until the ConfigMap is read, with no API); the host's cgroup v2
- * tree, read-only, at /sys/fs/cgroup: the guard's `socket cgroupv2 level 1 "system.slice"`
+ * default --state-dir is right): the state dir, read-write (the persisted table and ruleset the
+ * boot unit loads at the next boot); the host's cgroup v2 tree, read-only, at /sys/fs/cgroup: the guard's `socket cgroupv2 level 1 "system.slice"`
  * is resolved there, and the container's own cgroup namespace shows only its own cgroup.
  */
 function hostMounts() {
   const mounts = [
     { name: "state", hostPath: { path: STATE_DIR, type: "DirectoryOrCreate" }, readOnly: false },
-    // File: the boot files always write it; a node without it is not one of this cluster's.
-    { name: "boot-node-table", hostPath: { path: NODE_TABLE_BOOT_FILE, type: "File" }, readOnly: true },
     { name: "host-cgroup", hostPath: { path: HOST_CGROUP_ROOT, type: "Directory" }, readOnly: true },
   ];
   return {

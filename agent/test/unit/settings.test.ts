@@ -97,7 +97,7 @@ describe("node table, leave grace, local interfaces settings", () => {
 
   it("state directory and boot table: defaults, flags over environment, empty = none", () => {
     const d = parseSettings([], {});
-    expect([d.stateDir, d.bootNodeTable]).toEqual(["/var/lib/wg-mesh", "/etc/wg-mesh/node-table.json"]);
+    expect([d.stateDir, d.bootNodeTable]).toEqual(["/var/lib/wg-mesh", undefined]);
     const f = parseSettings(["--state-dir", "/run/nr", "--boot-node-table", ""], { NODE_ROUTER_STATE_DIR: "/env", NODE_ROUTER_BOOT_NODE_TABLE: "/env.json" });
     expect([f.stateDir, f.bootNodeTable]).toEqual(["/run/nr", undefined]);
     expect(parseSettings([], { NODE_ROUTER_STATE_DIR: "" }).stateDir).toBeUndefined();

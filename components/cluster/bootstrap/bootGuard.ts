@@ -37,10 +37,18 @@ export interface BootGuardInput {
   readonly guard: GuardSettings;
 }
 
-/** The nft script for GUARD_BOOT_RULESET_FILE: parametric in $UNDERLAY, which guard.sh passes with `nft -D`. */
+/**
+ * The nft script for GUARD_BOOT_RULESET_FILE: parametric in $UNDERLAY, which guard.sh passes with
+ * `nft -D`. It guards every node's first address (its static public one, the InternalIP the kubelet
+ * and the agent use, which every other node's traffic goes to): EC2's 16 KiB of user data hold
+ * that for 300 nodes, and every address for only 200 (../nodeTable.ts MAX_NODES). A node's private
+ * (VPC) address is reachable only inside its own network and no boot step of another node sends to
+ * it; the agent's guard covers it from its first start, and so does every later boot, which loads
+ * the ruleset the agent persisted (guard.sh takes the newer).
+ */
 export function bootGuardRuleset(b: BootGuardInput): string {
   const table = parseNodeTable(b.nodeTable);
-  const nodes = table.nodes.map((n) => ({ name: n.name, addresses: n.addresses, controlPlane: n.role === "control-plane" }));
+  const nodes = table.nodes.map((n) => ({ name: n.name, addresses: n.addresses.slice(0, 1), controlPlane: n.role === "control-plane" }));
   return guardRuleset({ localNodeName: b.nodeName, nodes, podCidrs: table.podCidrs, settings: guardAgentSettings(b.guard) });
 }
 

@@ -13,7 +13,6 @@ import { PROXY_CONFIG_FILE, PROXY_UNIT, PROXY_UNIT_CONTENT, renderProxyConfig } 
 import type { NodeBootstrap } from "./types";
 import { validateBootstrap } from "./validate";
 import { GUARD_SCRIPT_PATH, GUARD_UNIT, GUARD_UNIT_CONTENT, KUBELET_DROP_IN, KUBELET_DROP_IN_PATH, NETWORKD_DROP_IN, NETWORKD_DROP_IN_PATH } from "./guardUnits";
-import { NODE_TABLE_BOOT_FILE } from "../nodeTable";
 import { bootGuardRuleset, GUARD_BOOT_RULESET_FILE } from "./bootGuard";
 
 export const BOOTSTRAP_SCRIPT_PATH = "/usr/local/sbin/wg-mesh-bootstrap";
@@ -91,7 +90,6 @@ export function cloudConfig(b: NodeBootstrap) {
       file(`/etc/systemd/system/${PROXY_UNIT}`, PROXY_UNIT_CONTENT, "0644"),
       ...networkUnits(b.nodeIp).map((u) => file(u.path, u.content, "0644")),
       file(NETWORKD_DROP_IN_PATH, NETWORKD_DROP_IN, "0644"),
-      file(NODE_TABLE_BOOT_FILE, `${b.nodeTable}\n`, "0644"),
       file(GUARD_BOOT_RULESET_FILE, bootGuardRuleset(b), "0644"), // public: addresses, ports and marks
       file(GUARD_SCRIPT_PATH, guardScriptSource(), "0755"),
       file(`/etc/systemd/system/${GUARD_UNIT}`, GUARD_UNIT_CONTENT, "0644"),
