@@ -13,7 +13,7 @@ import { hostAddress } from "./cidr";
 import type { IngressRule, Ref, Source } from "./firewall";
 import { ingressRules } from "./firewall";
 import { addressIndex, interfacesOf, peerAddresses, type PeerAddressing } from "./node-addresses";
-import { cloudOf, isNodeResource } from "./nodes";
+import { cloudOf, nodeResources } from "./nodes";
 import { prefixListIndex, type Expanded } from "./prefix-lists";
 import { overlaps, type PortRange } from "./ports";
 import { label, TYPES, type Res } from "./resources";
@@ -103,7 +103,7 @@ export function firewallContext(resources: readonly Res[], opts: RoleOptions): F
     if (list.unknown && propDeps.length === 0) into.groupsUnknown = true;
   };
 
-  const nodes: NodeInfo[] = resources.filter((r) => isNodeResource(r)).map((res) => {
+  const nodes: NodeInfo[] = nodeResources(resources, [], opts).map((res) => {
     const cloud = cloudOf(res);
     const mode = opts.peerAddresses ?? "public";
     const found = peerAddresses(res, ix, mode);

@@ -5,14 +5,17 @@ import { ciliumHostLegacyRouting } from "./cilium-host-legacy-routing";
 import { ciliumNativeRouting } from "./cilium-native-routing";
 import { ciliumRequiredWithNodes } from "./cilium-required-with-nodes";
 import { ciliumStrictMode } from "./cilium-strict-mode";
+import { ciliumValuesReadable } from "./cilium-values-readable";
 import { ciliumValuesTypes } from "./cilium-values-types";
 import { ciliumWireguardEncryption } from "./cilium-wireguard-encryption";
 import { etcdFromControlPlaneOnly } from "./etcd-from-control-plane-only";
 import { helmPostrenderForbidden } from "./helm-postrender-forbidden";
 import { nativeRoutingCidrCoversPods } from "./native-routing-cidr-covers-pods";
+import { nodeRouterCommand } from "./node-router-command";
 import { nodeRouterDaemonSet } from "./node-router-daemonset";
 import { nodeRouterHardening } from "./node-router-hardening";
 import { nodeRouterIndirectSettings } from "./node-router-indirect-settings";
+import { nodeRouterNodeTable } from "./node-router-node-table";
 import { nodeRouterPresent } from "./node-router-present";
 import { noLongLivedJoinToken } from "./no-long-lived-join-token";
 import { nodeRouterToleratesNodeTaints } from "./node-router-tolerates-node-taints";
@@ -24,9 +27,9 @@ import { wireguardPortFromNodesOnly } from "./wireguard-port-from-nodes-only";
 export const policies: Policies = [
   // Cilium encrypts pod traffic with WireGuard, natively routed, with no override undoing it.
   ciliumWireguardEncryption, ciliumRequiredWithNodes, ciliumNativeRouting, nativeRoutingCidrCoversPods, ciliumHostLegacyRouting,
-  helmPostrenderForbidden, ciliumStrictMode, ciliumValuesTypes, wireguardKeepalive,
+  helmPostrenderForbidden, ciliumValuesReadable, ciliumStrictMode, ciliumValuesTypes, wireguardKeepalive,
   // The node-router agent steers node traffic into WireGuard on every node.
-  nodeRouterPresent, nodeRouterDaemonSet, nodeRouterIndirectSettings, nodeRouterToleratesNodeTaints, nodeRouterHardening,
+  nodeRouterPresent, nodeRouterDaemonSet, nodeRouterCommand, nodeRouterIndirectSettings, nodeRouterNodeTable, nodeRouterToleratesNodeTaints, nodeRouterHardening,
   // The underlay admits nothing in the clear between nodes, and WireGuard between all of them.
   underlayFirewallRules, etcdFromControlPlaneOnly, apiServerNotPublic, wireguardPortBetweenPools, wireguardPortFromNodesOnly,
   // No long-lived join credential where it can be read.
