@@ -18,6 +18,7 @@ import { nodeRouterIndirectSettings } from "./node-router-indirect-settings";
 import { nodeRouterNodeTable } from "./node-router-node-table";
 import { nodeRouterPresent } from "./node-router-present";
 import { noLongLivedJoinToken } from "./no-long-lived-join-token";
+import { nodesNotInDefaultNetwork } from "./nodes-not-in-default-network";
 import { nodeRouterToleratesNodeTaints } from "./node-router-tolerates-node-taints";
 import { underlayFirewallRules } from "./underlay-firewall-rules";
 import { wireguardKeepalive } from "./wireguard-keepalive";
@@ -31,7 +32,7 @@ export const policies: Policies = [
   // The node-router agent steers node traffic into WireGuard on every node.
   nodeRouterPresent, nodeRouterDaemonSet, nodeRouterCommand, nodeRouterIndirectSettings, nodeRouterNodeTable, nodeRouterToleratesNodeTaints, nodeRouterHardening,
   // The underlay admits nothing in the clear between nodes, and WireGuard between all of them.
-  underlayFirewallRules, etcdFromControlPlaneOnly, apiServerNotPublic, wireguardPortBetweenPools, wireguardPortFromNodesOnly,
+  underlayFirewallRules, nodesNotInDefaultNetwork, etcdFromControlPlaneOnly, apiServerNotPublic, wireguardPortBetweenPools, wireguardPortFromNodesOnly,
   // No long-lived join credential where it can be read.
   noLongLivedJoinToken,
 ];
