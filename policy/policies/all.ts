@@ -3,9 +3,11 @@ import type { Policies } from "@pulumi/policy";
 import { apiServerNotPublic } from "./api-server-not-public";
 import { ciliumHostLegacyRouting } from "./cilium-host-legacy-routing";
 import { ciliumNativeRouting } from "./cilium-native-routing";
+import { ciliumNoXdpAcceleration } from "./cilium-no-xdp-acceleration";
 import { ciliumRequiredWithNodes } from "./cilium-required-with-nodes";
 import { ciliumStrictMode } from "./cilium-strict-mode";
 import { ciliumValuesReadable } from "./cilium-values-readable";
+import { ciliumVersionFloor } from "./cilium-version-floor";
 import { ciliumValuesTypes } from "./cilium-values-types";
 import { ciliumWireguardEncryption } from "./cilium-wireguard-encryption";
 import { etcdFromControlPlaneOnly } from "./etcd-from-control-plane-only";
@@ -27,8 +29,8 @@ import { wireguardPortFromNodesOnly } from "./wireguard-port-from-nodes-only";
 
 export const policies: Policies = [
   // Cilium encrypts pod traffic with WireGuard, natively routed, with no override undoing it.
-  ciliumWireguardEncryption, ciliumRequiredWithNodes, ciliumNativeRouting, nativeRoutingCidrCoversPods, ciliumHostLegacyRouting,
-  helmPostrenderForbidden, ciliumValuesReadable, ciliumStrictMode, ciliumValuesTypes, wireguardKeepalive,
+  ciliumWireguardEncryption, ciliumRequiredWithNodes, ciliumNativeRouting, nativeRoutingCidrCoversPods, ciliumHostLegacyRouting, ciliumNoXdpAcceleration,
+  helmPostrenderForbidden, ciliumValuesReadable, ciliumVersionFloor, ciliumStrictMode, ciliumValuesTypes, wireguardKeepalive,
   // The node-router agent steers node traffic into WireGuard on every node.
   nodeRouterPresent, nodeRouterDaemonSet, nodeRouterCommand, nodeRouterIndirectSettings, nodeRouterNodeTable, nodeRouterToleratesNodeTaints, nodeRouterHardening,
   // The underlay admits nothing in the clear between nodes, and WireGuard between all of them.
