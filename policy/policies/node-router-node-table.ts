@@ -22,6 +22,9 @@ const schema = z.object({
 export type NodeRouterNodeTableConfig = z.infer<typeof schema>;
 const config = policyConfig(schema);
 
+const READS: ReadonlySet<string> = new Set([TYPES.configMap, TYPES.awsInstance, TYPES.gcpInstance, TYPES.awsNetworkInterface, TYPES.awsNetworkInterfaceAttachment,
+  TYPES.awsEip, TYPES.awsEipAssociation, "aws:ec2/spotInstanceRequest:SpotInstanceRequest"]);
+
 interface Entry { name: string; addresses: string[] }
 
 /** The node's name in the table: the AWS Name tag / GCP instance name, else the resource name; undefined while unknown. */
@@ -50,7 +53,8 @@ export const nodeRouterNodeTable: StackValidationPolicy = {
   remediationSteps: "Build the node table from every node of the stack (components/cluster/nodeTable.ts): each node's name and its static public address.",
   validateStack: (args, reportViolation) => {
     const cfg = config.read(args, NAME);
-    const resources = args.resources.map(fromPolicyResource);
+    // Only the types it reads: converting every resource of a big stack is the cost of a stack policy.
+    const resources = args.resources.filter((r) => READS.has(r.type)).map(fromPolicyResource);
     const tables = resources.filter((r) => r.type === TYPES.configMap && at(r.props, "metadata.name") === cfg.configMapName);
     if (tables.length === 0) return;
     const nodes = nodeResources(resources, [], cfg).filter((r) => r.type === TYPES.awsInstance || r.type === TYPES.gcpInstance);

@@ -22,6 +22,8 @@ const schema = z.object({ ...roleFields });
 export type NodesNotInDefaultNetworkConfig = z.infer<typeof schema>;
 const config = policyConfig(schema);
 const VPC = "aws:ec2/vpc:Vpc";
+const READS: ReadonlySet<string> = new Set([TYPES.awsInstance, TYPES.gcpInstance, TYPES.awsNetworkInterface, TYPES.awsNetworkInterfaceAttachment, TYPES.awsDefaultSecurityGroup, VPC,
+  "aws:ec2/spotInstanceRequest:SpotInstanceRequest", "gcp:compute/network:Network", "gcp:compute/subnetwork:Subnetwork"]);
 
 export const nodesNotInDefaultNetwork: StackValidationPolicy = {
   name: NAME,
@@ -31,7 +33,8 @@ export const nodesNotInDefaultNetwork: StackValidationPolicy = {
   remediationSteps: "AWS: give every node interface only the stack's node security groups (never vpc.defaultSecurityGroupId). GCP: put nodes in a network the stack creates.",
   validateStack: (args, reportViolation) => {
     const cfg = config.read(args, NAME);
-    const resources = args.resources.map(fromPolicyResource);
+    // Only the types it reads: converting every resource of a big stack is the cost of a stack policy.
+    const resources = args.resources.filter((r) => READS.has(r.type)).map(fromPolicyResource);
     const nodes = nodeResources(resources, [], cfg).filter((r) => r.type === TYPES.awsInstance || r.type === TYPES.gcpInstance);
     if (nodes.length === 0) return;
     const notes = new UnknownNotes();
