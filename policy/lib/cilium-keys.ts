@@ -7,7 +7,7 @@ import { asBool, asString, helmRender, type Maybe } from "./values";
 
 export type CiliumSetting =
   | "routingMode" | "tunnelProtocol" | "encryptionEnabled" | "encryptionType" | "nodeEncryption"
-  | "hostLegacyRouting" | "nativeRoutingCidr" | "strictModeEnabled" | "strictModeCidr" | "keepalive";
+  | "hostLegacyRouting" | "nativeRoutingCidr" | "strictModeEnabled" | "strictModeCidr" | "keepalive" | "lbAcceleration";
 
 export interface CiliumSettings {
   routingMode: Maybe<string>;
@@ -20,11 +20,14 @@ export interface CiliumSettings {
   strictModeEnabled: Maybe<boolean>;
   strictModeCidr: Maybe<string>;
   keepalive: Maybe<string>;
+  /** XDP acceleration of the service load balancer (`disabled`, `native`, `best-effort`, `testing-only`). */
+  lbAcceleration: Maybe<string>;
 }
 
 export const NO_SETTINGS: CiliumSettings = {
   routingMode: undefined, tunnelProtocol: undefined, encryptionEnabled: undefined, encryptionType: undefined, nodeEncryption: undefined,
   hostLegacyRouting: undefined, nativeRoutingCidr: undefined, strictModeEnabled: undefined, strictModeCidr: undefined, keepalive: undefined,
+  lbAcceleration: undefined,
 };
 
 /** Config keys per setting; the first is the one messages name. Older spellings follow. */
@@ -37,6 +40,7 @@ export const KEYS: Record<Exclude<CiliumSetting, "encryptionEnabled" | "encrypti
   strictModeEnabled: ["enable-encryption-strict-mode-egress", "enable-encryption-strict-mode"],
   strictModeCidr: ["encryption-strict-egress-cidr", "encryption-strict-mode-egress-cidr", "encryption-strict-mode-cidr"],
   keepalive: ["wireguard-persistent-keepalive"],
+  lbAcceleration: ["bpf-lb-acceleration", "node-port-acceleration"],
 };
 const BOOLEAN: ReadonlySet<CiliumSetting> = new Set(["nodeEncryption", "hostLegacyRouting", "strictModeEnabled"]);
 /** Keys that are boolean flags (a bare `--key` means true). */
@@ -113,6 +117,7 @@ export function flagLayer(args: unknown, fieldOf: (index: number) => string): (k
 /** Agent environment (CILIUM_ENABLE_WIREGUARD=...) as a layer: viper binds CILIUM_<KEY>. */
 export function envLayer(env: unknown, fieldOf: (index: number, name: string) => string): (key: string) => Located | undefined {
   return (key) => {
+    if (isUnknown(env)) return { value: UNKNOWN, field: fieldOf(-1, "env") };
     if (!Array.isArray(env)) return undefined;
     const name = `CILIUM_${key.toUpperCase().replace(/-/g, "_")}`;
     let found: Located | undefined;

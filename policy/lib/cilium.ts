@@ -9,7 +9,8 @@
 //     - the `cilium` agent DaemonSet or a DaemonSetPatch of it (its agent container's flags and
 //       CILIUM_* environment, which win over the ConfigMap).
 import { applyKeys, envLayer, flagLayer, mapLayer, NO_SETTINGS, type CiliumSetting, type CiliumSettings } from "./cilium-keys";
-import { readHelmValues } from "./cilium-helm";
+import { readHelmValues, type UnreadableValues } from "./cilium-helm";
+import { chartVersion, strictKeysOf, type ChartVersion } from "./cilium-versions";
 import { TYPES, type Res } from "./resources";
 import { isUnknown, UNKNOWN, type Unknown } from "./unknowns";
 import { asArray, asString, at, helmTruthy } from "./values";
@@ -31,6 +32,10 @@ export interface CiliumSource extends CiliumSettings {
   podCidrs: Array<string | Unknown>;
   /** Helm values of the wrong type (strings where booleans belong). */
   typeIssues: string[];
+  /** Helm values files the pack cannot read (FileAsset, RemoteAsset, not YAML). */
+  unreadable?: UnreadableValues[];
+  /** The chart version a Helm source pins (lib/cilium-versions.ts). */
+  version?: ChartVersion;
 }
 
 /** True for chart references whose last path segment is `cilium` (repo/cilium, oci://.../cilium, cilium-1.18.2.tgz). */
@@ -97,9 +102,11 @@ export function mayConfigureCilium(type: string): boolean {
 export function ciliumSource(res: Res): CiliumSource | undefined {
   if (res.type === TYPES.helmRelease || res.type === TYPES.helmChartV4) {
     if (!isCiliumChart(res.props["chart"])) return undefined;
-    const h = readHelmValues(res);
+    const version = chartVersion(res);
+    const h = readHelmValues(res, strictKeysOf(version));
     return source(res, "helm", h.settings, h.fields, {
-      podCidrs: cidrList(at(res.props["values"], "ipam.operator.clusterPoolIPv4PodCIDRList")), typeIssues: h.typeIssues, rawValues: h.raw,
+      podCidrs: cidrList(at(h.values, "ipam.operator.clusterPoolIPv4PodCIDRList")), typeIssues: h.typeIssues, rawValues: h.raw,
+      unreadable: h.unreadable, version,
     } as Partial<CiliumSource>);
   }
   if ((res.type === TYPES.configMap || res.type === TYPES.configMapPatch) && isCiliumConfig(res)) {

@@ -5,15 +5,17 @@
 //     securityGroups and NetworkInterfaceSecurityGroupAttachments), or, naming none, its VPC's
 //     default security group. A group is a node firewall when it guards a node or carries the
 //     role tag; a rule whose group is not in the stack counts too, to be safe.
-//   - GCP: a firewall guards the nodes its target tags / service accounts select; no targets
-//     means every instance. Unknown targets are treated as guarding nodes.
+//   - GCP: a firewall guards the nodes of its network (lib/gcp-networks.ts) its target tags /
+//     service accounts select; no targets means every instance of that network, so a rule in a
+//     network without nodes guards none. Unknown targets are treated as guarding nodes.
 // A target is "control-plane" only when its role is marked (AWS tag, GCP tag suffix) or every
 // node behind it is a control-plane node.
 import { hostAddress } from "./cidr";
 import type { IngressRule, Ref, Source } from "./firewall";
 import { ingressRules } from "./firewall";
+import { networkIndex } from "./gcp-networks";
 import { addressIndex, interfacesOf, peerAddresses, type PeerAddressing } from "./node-addresses";
-import { cloudOf, isNodeResource } from "./nodes";
+import { cloudOf, nodeResources } from "./nodes";
 import { prefixListIndex, type Expanded } from "./prefix-lists";
 import { overlaps, type PortRange } from "./ports";
 import { label, TYPES, type Res } from "./resources";
@@ -47,6 +49,8 @@ export interface NodeInfo {
   groupsUnknown: boolean;
   gcpTags: string[] | Unknown;
   gcpAccounts: string[] | Unknown;
+  /** GCP: the networks its interfaces are in (lib/gcp-networks.ts). */
+  gcpNetworks: Array<string | Unknown>;
 }
 
 export interface FirewallContext {
@@ -79,6 +83,7 @@ export function firewallContext(resources: readonly Res[], opts: RoleOptions): F
   const sgAttachments = resources.filter((r) => r.type === TYPES.awsNetworkInterfaceSgAttachment);
   const ix = addressIndex(resources);
   const prefixLists = prefixListIndex(resources);
+  const nets = networkIndex(resources);
 
   const byId = new Map<string, Res>();
   for (const g of groups) {
@@ -103,12 +108,12 @@ export function firewallContext(resources: readonly Res[], opts: RoleOptions): F
     if (list.unknown && propDeps.length === 0) into.groupsUnknown = true;
   };
 
-  const nodes: NodeInfo[] = resources.filter((r) => isNodeResource(r)).map((res) => {
+  const nodes: NodeInfo[] = nodeResources(resources, [], opts).map((res) => {
     const cloud = cloudOf(res);
     const mode = opts.peerAddresses ?? "public";
     const found = peerAddresses(res, ix, mode);
     const other = peerAddresses(res, ix, mode === "public" ? "private" : "public").addresses;
-    const info: NodeInfo = { res, cloud, role: "other", addresses: found.addresses, addressMissing: found.missing, otherAddresses: other, groups: [], foreignGroups: [], groupsUnknown: false, gcpTags: [], gcpAccounts: [] };
+    const info: NodeInfo = { res, cloud, role: "other", addresses: found.addresses, addressMissing: found.missing, otherAddresses: other, groups: [], foreignGroups: [], groupsUnknown: false, gcpTags: [], gcpAccounts: [], gcpNetworks: [] };
     if (cloud === "aws") {
       collect(res.props["vpcSecurityGroupIds"], deps(res, "vpcSecurityGroupIds"), info);
       collect(res.props["securityGroups"], deps(res, "securityGroups"), info);
@@ -132,6 +137,7 @@ export function firewallContext(resources: readonly Res[], opts: RoleOptions): F
       info.gcpTags = isUnknown(tags) ? UNKNOWN : tags.filter((t): t is string => typeof t === "string");
       const sa = at(res.props, "serviceAccount.email") ?? at(res.props, "properties.serviceAccount.email");
       info.gcpAccounts = isUnknown(sa) ? UNKNOWN : typeof sa === "string" ? [sa] : [];
+      info.gcpNetworks = nets.ofNode(res);
       info.role = isUnknown(info.gcpTags) ? UNKNOWN : info.gcpTags.some((t) => t.endsWith(opts.gcpControlPlaneTagSuffix)) ? "control-plane" : "other";
     }
     return info;
@@ -150,10 +156,13 @@ export function firewallContext(resources: readonly Res[], opts: RoleOptions): F
       return g ? { nodes: byGroup.get(g) ?? [], uncertain: false } : { nodes: [], uncertain: true };
     }
     const { tags, serviceAccounts } = rule.target;
-    if (isUnknown(tags) || isUnknown(serviceAccounts)) return { nodes: gcpNodes, uncertain: true };
-    if (tags.length === 0 && serviceAccounts.length === 0) return { nodes: gcpNodes, uncertain: false };
+    // A VPC firewall applies to instances of its own network only.
+    const net = nets.ofRule(rule.origin);
+    const inNet = isUnknown(net) ? gcpNodes : gcpNodes.filter((n) => n.gcpNetworks.some((k) => isUnknown(k) || k === net));
+    if (isUnknown(tags) || isUnknown(serviceAccounts)) return { nodes: inNet, uncertain: true };
+    if (tags.length === 0 && serviceAccounts.length === 0) return { nodes: inNet, uncertain: false };
     let uncertain = false;
-    const hit = gcpNodes.filter((n) => {
+    const hit = inNet.filter((n) => {
       if (isUnknown(n.gcpTags) || isUnknown(n.gcpAccounts)) { uncertain = true; return true; }
       return n.gcpTags.some((t) => tags.includes(t)) || n.gcpAccounts.some((a) => serviceAccounts.includes(a));
     });
@@ -168,7 +177,6 @@ export function firewallContext(resources: readonly Res[], opts: RoleOptions): F
     }
     const { tags, serviceAccounts } = rule.target;
     if (isUnknown(tags) || isUnknown(serviceAccounts)) return UNKNOWN;
-    if (tags.length === 0 && serviceAccounts.length === 0) return true;
     if (tags.some(isRoleTag)) return true;
     const behind = nodesBehind(rule);
     return behind.nodes.length > 0 ? true : behind.uncertain ? UNKNOWN : false;

@@ -4,8 +4,9 @@
 //   - kubelet's --register-with-taints (flags, KUBELET_EXTRA_ARGS, kubeletExtraArgs);
 //   - managed pools: EKS NodeGroup `taints`, GKE NodePool `nodeConfig.taints`.
 // Only NoSchedule and NoExecute keep a DaemonSet's pods off a node.
+import { gunzipSync } from "node:zlib";
 import { parseAllDocuments } from "yaml";
-import { isNodeResource } from "./nodes";
+import { nodeResources } from "./nodes";
 import { label, type Res } from "./resources";
 import { isUnknown } from "./unknowns";
 import { asArray, at } from "./values";
@@ -16,10 +17,16 @@ const USER_DATA = ["userData", "userDataBase64", "metadataStartupScript", "metad
 const MANAGED: Record<string, string> = { "aws:eks/nodeGroup:NodeGroup": "taints", "gcp:container/nodePool:NodePool": "nodeConfig.taints" };
 const EFFECTS: Record<string, Taint["effect"]> = { NoSchedule: "NoSchedule", NO_SCHEDULE: "NoSchedule", NoExecute: "NoExecute", NO_EXECUTE: "NoExecute" };
 
+/** Bytes as text, gunzipped when they are gzip (EC2 userDataBase64 and cloud-init `gz+b64` files are often gzipped); undefined when not text. */
+function bytesText(bytes: Buffer): string | undefined {
+  let out: string;
+  try { out = bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes).toString("utf8") : bytes.toString("utf8"); } catch { return undefined; }
+  return /^[\x09\x0a\x0d\x20-\x7e\u00a0-\uffff]*$/.test(out) ? out : undefined;
+}
+
 function decode(text: string): string {
-  if (!/^[A-Za-z0-9+/=\s]+$/.test(text) || text.trim().length % 4 !== 0 || text.length < 8) return text;
-  const out = Buffer.from(text, "base64").toString("utf8");
-  return /^[\x09\x0a\x0d\x20-\x7e]*$/.test(out) ? out : text;
+  if (!/^[A-Za-z0-9+/=\s]+$/.test(text) || text.replace(/\s/g, "").length % 4 !== 0 || text.length < 8) return text;
+  return bytesText(Buffer.from(text, "base64")) ?? text;
 }
 
 /** YAML documents in a text: itself, cloud-config write_files contents, and shell heredoc bodies. */
@@ -35,8 +42,8 @@ function documents(text: string, depth = 0): unknown[] {
         const content = at(f, "content");
         if (typeof content !== "string") continue;
         const enc = String(at(f, "encoding") ?? "");
-        if (/gz/.test(enc)) continue;
-        out.push(...documents(/b64|base64/.test(enc) ? Buffer.from(content, "base64").toString("utf8") : content, depth + 1));
+        const body = /b64|base64/.test(enc) ? bytesText(Buffer.from(content, "base64")) : content;
+        if (body !== undefined) out.push(...documents(body, depth + 1));
       }
     }
   } catch { /* not YAML: a script */ }
@@ -86,6 +93,7 @@ export function nodeTaints(resources: readonly Res[]): { taints: Taint[]; unknow
   const taints: Taint[] = [];
   const unknown: string[] = [];
   const cache = new Map<string, Taint[]>();
+  const nodes = new Set(nodeResources(resources));
   for (const r of resources) {
     if (MANAGED[r.type]) {
       const list = at(r.props, MANAGED[r.type]);
@@ -93,7 +101,7 @@ export function nodeTaints(resources: readonly Res[]): { taints: Taint[]; unknow
       else taints.push(...listTaints(list, `${MANAGED[r.type]} of ${label(r)}`));
       continue;
     }
-    if (!isNodeResource(r)) continue;
+    if (!nodes.has(r)) continue;
     for (const f of USER_DATA) {
       const v = f.startsWith("metadata.") ? at(r.props["metadata"], f.slice(9)) : r.props[f];
       if (isUnknown(v)) unknown.push(`${f} of ${label(r)}`);

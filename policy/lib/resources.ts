@@ -1,7 +1,7 @@
 // One plain shape for a resource, whether it comes from a resource validation, a stack
 // validation or a captured fixture, so helpers and policies never touch analyzer proxies.
 import type { PolicyResource, ResourceValidationArgs } from "@pulumi/policy";
-import { plain } from "./unknowns";
+import { plain, settleAssets, type AssetRef } from "./unknowns";
 
 export interface Res {
   type: string;
@@ -12,6 +12,8 @@ export interface Res {
   parent?: string;
   /** Property name -> URNs it depends on (lets us match references whose ids are unknown at preview). */
   propertyDependencies: Record<string, string[]>;
+  /** Assets in props whose contents the analyzer still holds as promises (see withAssets). */
+  assets?: AssetRef[];
 }
 
 export const TYPES = {
@@ -45,13 +47,23 @@ function asProps(value: unknown): Record<string, unknown> {
 }
 
 export function fromResourceArgs(args: Pick<ResourceValidationArgs, "type" | "name" | "urn" | "props" | "opts">): Res {
-  return { type: args.type, name: args.name, urn: args.urn, props: asProps(plain(args.props)), parent: args.opts?.parent, propertyDependencies: {} };
+  const assets: AssetRef[] = [];
+  const props = asProps(plain(args.props, assets));
+  return { type: args.type, name: args.name, urn: args.urn, props, parent: args.opts?.parent, propertyDependencies: {}, ...(assets.length > 0 ? { assets } : {}) };
 }
 
 export function fromPolicyResource(r: PolicyResource): Res {
   const deps: Record<string, string[]> = {};
   for (const [k, v] of Object.entries(r.propertyDependencies ?? {})) deps[k] = v.map((d) => d.urn);
-  return { type: r.type, name: r.name, urn: r.urn, props: asProps(plain(r.props)), parent: r.parent?.urn, propertyDependencies: deps };
+  const assets: AssetRef[] = [];
+  const props = asProps(plain(r.props, assets));
+  return { type: r.type, name: r.name, urn: r.urn, props, parent: r.parent?.urn, propertyDependencies: deps, ...(assets.length > 0 ? { assets } : {}) };
+}
+
+/** The resource once the contents of its assets (Helm valueYamlFiles) are read. */
+export async function withAssets<T extends Res | readonly Res[]>(res: T): Promise<T> {
+  for (const r of (Array.isArray(res) ? res : [res]) as Res[]) if (r.assets) await settleAssets(r.assets);
+  return res;
 }
 
 /**

@@ -23,19 +23,65 @@ export function isUnknown(value: unknown): value is Unknown {
   return value === UNKNOWN;
 }
 
-/** Plain JSON-like copy of analyzer properties with unknowns replaced by UNKNOWN. */
-export function plain(value: unknown): unknown {
+/**
+ * An asset in the properties (Helm `valueYamlFiles`): a StringAsset's text is what the pack can
+ * read; a FileAsset or RemoteAsset names where the content lives, which the pack cannot read.
+ * The analyzer hands assets over as @pulumi/pulumi Asset objects whose contents are promises:
+ * `pending` resolves them (see settleAssets); captured stacks carry the wire form.
+ */
+export interface AssetRef {
+  readonly asset: "string" | "file" | "remote";
+  text?: string | Unknown;
+  path?: string | Unknown;
+  uri?: string | Unknown;
+  pending?: Promise<void>;
+}
+
+const ASSET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+const ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17";
+
+export function isAssetRef(value: unknown): value is AssetRef {
+  return value !== null && typeof value === "object" && typeof (value as { asset?: unknown }).asset === "string" && ASSET_KINDS.has((value as { asset: string }).asset);
+}
+const ASSET_KINDS = new Set(["string", "file", "remote"]);
+
+function assetRef(o: Record<string, unknown>, sink: AssetRef[] | undefined): AssetRef | undefined {
+  const kind = "text" in o ? "string" : "path" in o ? "file" : "uri" in o ? "remote" : undefined;
+  if (!kind) return undefined;
+  const key = kind === "string" ? "text" : kind === "file" ? "path" : "uri";
+  const ref: AssetRef = { asset: kind };
+  const v = o[key];
+  if (v instanceof Promise) {
+    ref.pending = v.then((x) => { ref[key] = plain(x) as string | Unknown; }, () => { ref[key] = undefined; }).finally(() => { delete ref.pending; });
+    sink?.push(ref);
+  } else ref[key] = plain(v) as string | Unknown;
+  return ref;
+}
+
+/** Plain JSON-like copy of analyzer properties with unknowns replaced by UNKNOWN; assets become AssetRefs (collected in `sink`). */
+export function plain(value: unknown, sink?: AssetRef[]): unknown {
   if (typeof value === "string") return SENTINELS.has(value) ? UNKNOWN : value;
   if (value === null || typeof value !== "object") return value;
   // @pulumi/policy's proxy answers these two magic keys; plain objects (unit tests) do not.
   const target = (value as Record<string, unknown>)["__isSpecialProxy"] === true
     ? (value as Record<string, unknown>)["__getSpecialProxyTarget"]
     : value;
-  if (Array.isArray(target)) return target.map(plain);
-  if (target === null || typeof target !== "object") return plain(target);
+  if (Array.isArray(target)) return target.map((x) => plain(x, sink));
+  if (target === null || typeof target !== "object") return plain(target, sink);
+  const t = target as Record<string, unknown>;
+  if (t["__pulumiAsset"] === true || t[ASSET_SIG_KEY] === ASSET_SIG) {
+    const ref = assetRef(t, sink);
+    if (ref) return ref;
+  }
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(target as Record<string, unknown>)) out[k] = plain(v);
+  for (const [k, v] of Object.entries(t)) out[k] = plain(v, sink);
   return out;
+}
+
+/** Waits for the contents of the assets plain() found (the analyzer's Asset objects hold promises). */
+export async function settleAssets(sink: readonly AssetRef[]): Promise<void> {
+  const pending = sink.map((a) => a.pending).filter((p): p is Promise<void> => p !== undefined);
+  if (pending.length > 0) await Promise.all(pending);
 }
 
 type UnknownValueErrorCtor = new (sentinel: string, path: string[]) => Error;

@@ -3,7 +3,7 @@
 // override (extraConfig, extraArgs, ConfigMapPatch, CiliumNodeConfig for some nodes, agent flags).
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { ciliumSource, scoped, shown, mayConfigureCilium } from "../lib/cilium";
-import { fromResourceArgs, label } from "../lib/resources";
+import { fromResourceArgs, label, withAssets } from "../lib/resources";
 import { isUnknown, UnknownNotes } from "../lib/unknowns";
 
 export const ciliumHostLegacyRouting: ResourceValidationPolicy = {
@@ -11,9 +11,9 @@ export const ciliumHostLegacyRouting: ResourceValidationPolicy = {
   description: "Cilium must use legacy host routing so node traffic passes the node-router agent's rules.",
   enforcementLevel: "mandatory",
   remediationSteps: 'Set Helm value bpf.hostLegacyRouting: true (cilium-config: enable-host-legacy-routing: "true").',
-  validateResource: (args, reportViolation) => {
+  validateResource: async (args, reportViolation) => {
     if (!mayConfigureCilium(args.type)) return;
-    const src = ciliumSource(fromResourceArgs(args));
+    const src = ciliumSource(await withAssets(fromResourceArgs(args)));
     if (!src) return;
     const notes = new UnknownNotes();
     const who = label(src.res);

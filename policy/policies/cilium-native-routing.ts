@@ -2,7 +2,7 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { isCidr } from "../lib/cidr";
 import { ciliumSource, scoped, mayConfigureCilium } from "../lib/cilium";
-import { fromResourceArgs, label } from "../lib/resources";
+import { fromResourceArgs, label, withAssets } from "../lib/resources";
 import { isUnknown, UnknownNotes } from "../lib/unknowns";
 
 export const ciliumNativeRouting: ResourceValidationPolicy = {
@@ -11,9 +11,9 @@ export const ciliumNativeRouting: ResourceValidationPolicy = {
   enforcementLevel: "mandatory",
   remediationSteps: "Set Helm values routingMode: native, leave tunnelProtocol unset and set ipv4NativeRoutingCIDR to a CIDR covering every pod CIDR " +
     '(cilium-config: routing-mode: "native", ipv4-native-routing-cidr: <cidr>).',
-  validateResource: (args, reportViolation) => {
+  validateResource: async (args, reportViolation) => {
     if (!mayConfigureCilium(args.type)) return;
-    const src = ciliumSource(fromResourceArgs(args));
+    const src = ciliumSource(await withAssets(fromResourceArgs(args)));
     if (!src) return;
     const notes = new UnknownNotes();
     const who = label(src.res);

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { ciliumInstalls } from "../lib/cilium";
 import { policyConfig } from "../lib/config";
 import { nodeResources } from "../lib/nodes";
-import { fromPolicyResource, label } from "../lib/resources";
+import { fromPolicyResource, label, withAssets } from "../lib/resources";
 
 const NAME = "cilium-required-with-nodes";
 const schema = z.object({
@@ -22,9 +22,9 @@ export const ciliumRequiredWithNodes: StackValidationPolicy = {
   configSchema: config.configSchema,
   remediationSteps: "Install Cilium in this stack with WireGuard encryption (see cilium-wireguard-encryption), or, if another stack installs it, " +
     "set ciliumInstalledElsewhere: true for this policy and run the pack on that stack too.",
-  validateStack: (args, reportViolation) => {
+  validateStack: async (args, reportViolation) => {
     const cfg = config.read(args, NAME);
-    const resources = args.resources.map(fromPolicyResource);
+    const resources = await withAssets(args.resources.map(fromPolicyResource));
     const nodes = nodeResources(resources, cfg.extraNodeTypes);
     if (nodes.length === 0 || cfg.ciliumInstalledElsewhere) return;
     if (ciliumInstalls(resources).length > 0) return;

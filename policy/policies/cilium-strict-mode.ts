@@ -6,7 +6,7 @@ import { cidrCovers, isCidr } from "../lib/cidr";
 import { ciliumSources, scoped, shown } from "../lib/cilium";
 import { podCidrsSetting, policyConfig } from "../lib/config";
 import { ipv4PodCidrs } from "../lib/pod-cidrs";
-import { fromPolicyResource, label } from "../lib/resources";
+import { fromPolicyResource, label, withAssets } from "../lib/resources";
 import { isUnknown, UnknownNotes } from "../lib/unknowns";
 
 const NAME = "cilium-strict-mode";
@@ -23,9 +23,9 @@ export const ciliumStrictMode: StackValidationPolicy = {
   configSchema: config.configSchema,
   remediationSteps: "Cilium 1.19+: encryption.strictMode.egress.{enabled: true, cidr: <pod CIDR>}; 1.17/1.18: encryption.strictMode.{enabled: true, cidr: <pod CIDR>}; " +
     "set allowRemoteNodeIdentities: true when node and pod CIDRs overlap.",
-  validateStack: (args, reportViolation) => {
+  validateStack: async (args, reportViolation) => {
     const cfg = config.read(args, NAME);
-    const resources = args.resources.map(fromPolicyResource);
+    const resources = await withAssets(args.resources.map(fromPolicyResource));
     const sources = ciliumSources(resources);
     if (sources.length === 0) return;
     const notes = new UnknownNotes();

@@ -5,16 +5,16 @@
 // (lib/cilium-helm.ts); this one says the value should be a boolean.
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { ciliumSource, mayConfigureCilium } from "../lib/cilium";
-import { fromResourceArgs, label } from "../lib/resources";
+import { fromResourceArgs, label, withAssets } from "../lib/resources";
 
 export const ciliumValuesTypes: ResourceValidationPolicy = {
   name: "cilium-values-types",
   description: "Cilium Helm values that are booleans in the chart should be booleans, not strings or numbers.",
   enforcementLevel: "advisory",
   remediationSteps: "Write true or false without quotes (YAML) or as booleans (TypeScript).",
-  validateResource: (args, reportViolation) => {
+  validateResource: async (args, reportViolation) => {
     if (!mayConfigureCilium(args.type)) return;
-    const src = ciliumSource(fromResourceArgs(args));
+    const src = ciliumSource(await withAssets(fromResourceArgs(args)));
     if (!src || src.typeIssues.length === 0) return;
     reportViolation(`${label(src.res)}: ${src.typeIssues.join("; ")} where the chart expects a boolean; Helm's \`if\` treats any non-empty string ` +
       "(even \"false\") as true and the chart renders the text for Cilium to parse, and the chart's values.schema.json rejects it; write a boolean.");

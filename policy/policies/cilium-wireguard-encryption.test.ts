@@ -127,3 +127,43 @@ describe("cilium-wireguard-encryption: overrides of what the values say", () => 
     expect(await runResourcePolicy(policy, ds({ args: ["--config-dir=/tmp/cilium/config-map"] }))).toEqual({ violations: [] });
   });
 });
+
+describe("cilium-wireguard-encryption: the effective configuration (values files, extraEnv)", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { StringAsset, FileAsset } = (require("@pulumi/pulumi") as typeof import("@pulumi/pulumi")).asset;
+
+  it("reads StringAsset values files under `values`: a file can turn WireGuard off, `values` win over files", async () => {
+    const off = baseline(); get(off, "cilium").props.valueYamlFiles = [new StringAsset('extraConfig:\n  enable-wireguard: "false"\n')];
+    const { violations } = await run(off);
+    expect(violations).toHaveLength(1);
+    expect(violations[0].message).toMatch(/^'cilium' \(urn:.*\): valueYamlFiles\[0\] extraConfig\["enable-wireguard"\] is false/);
+    const fileOff = baseline(); get(fileOff, "cilium").props.valueYamlFiles = [new StringAsset("encryption:\n  enabled: false\n")];
+    expect(await run(fileOff)).toEqual({ violations: [] }); // `values` set encryption.enabled: true over the file
+  });
+
+  it("passes the whole configuration moved into a values file, and judges what the file says", async () => {
+    const s = baseline(); const r = get(s, "cilium");
+    r.props.valueYamlFiles = [new StringAsset(JSON.stringify(r.props.values))]; r.props.values = {};
+    expect(await run(s)).toEqual({ violations: [] });
+    const ipsec = baseline(); const ri = get(ipsec, "cilium");
+    const v = structuredClone(ri.props.values) as any; v.encryption.type = "ipsec";
+    ri.props.valueYamlFiles = [new StringAsset(JSON.stringify(v))]; ri.props.values = {};
+    expect((await run(ipsec)).violations[0].message).toContain("valueYamlFiles[0] encryption.type is 'ipsec'");
+  });
+
+  it("treats keys missing from readable values as unknown while a FileAsset may set them", async () => {
+    const s = baseline(); delete ciliumValues(s).encryption; get(s, "cilium").props.valueYamlFiles = [new FileAsset("./v.yaml")];
+    expect(await run(s)).toMatchObject({ violations: [], unchecked: expect.stringContaining("values.encryption.enabled") });
+  });
+
+  it("rejects CILIUM_* in Helm extraEnv (the agent's environment beats cilium-config), and extraArgs beat extraEnv", async () => {
+    const s = baseline(); ciliumValues(s).extraEnv = [{ name: "CILIUM_ENABLE_WIREGUARD", value: "false" }];
+    const { violations } = await run(s);
+    expect(violations).toHaveLength(1);
+    expect(violations[0].message).toContain("values.extraEnv[0] (CILIUM_ENABLE_WIREGUARD) is false");
+    const flagWins = baseline(); ciliumValues(flagWins).extraEnv = [{ name: "CILIUM_ENABLE_WIREGUARD", value: "false" }]; ciliumValues(flagWins).extraArgs = ["--enable-wireguard=true"];
+    expect(await run(flagWins)).toEqual({ violations: [] });
+    const harmless = baseline(); ciliumValues(harmless).extraEnv = [{ name: "GOMEMLIMIT", value: "500MiB" }];
+    expect(await run(harmless)).toEqual({ violations: [] });
+  });
+});

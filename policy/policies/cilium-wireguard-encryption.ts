@@ -3,7 +3,7 @@
 // (extraConfig, extraArgs, ConfigMapPatch, CiliumNodeConfig, agent DaemonSet flags).
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { ciliumSource, scoped, shown, mayConfigureCilium } from "../lib/cilium";
-import { fromResourceArgs, label } from "../lib/resources";
+import { fromResourceArgs, label, withAssets } from "../lib/resources";
 import { isUnknown, UnknownNotes } from "../lib/unknowns";
 
 const FIX_HELM = "set Helm values encryption.enabled: true and encryption.type: wireguard (and no extraConfig/extraArgs that turn it off)";
@@ -14,9 +14,9 @@ export const ciliumWireguardEncryption: ResourceValidationPolicy = {
   description: "Cilium must encrypt pod traffic between nodes with WireGuard (not IPsec, not off), in its Helm values, cilium-config and every override.",
   enforcementLevel: "mandatory",
   remediationSteps: `In the Cilium Helm release/chart ${FIX_HELM}; in a cilium-config ConfigMap, ConfigMapPatch or CiliumNodeConfig ${FIX_CM}.`,
-  validateResource: (args, reportViolation) => {
+  validateResource: async (args, reportViolation) => {
     if (!mayConfigureCilium(args.type)) return;
-    const src = ciliumSource(fromResourceArgs(args));
+    const src = ciliumSource(await withAssets(fromResourceArgs(args)));
     if (!src) return;
     const notes = new UnknownNotes();
     const who = label(src.res);

@@ -7,7 +7,7 @@ import { cidrCovers, isCidr } from "../lib/cidr";
 import { ciliumSources } from "../lib/cilium";
 import { podCidrsSetting, policyConfig } from "../lib/config";
 import { ipv4PodCidrs } from "../lib/pod-cidrs";
-import { fromPolicyResource, label } from "../lib/resources";
+import { fromPolicyResource, label, withAssets } from "../lib/resources";
 import { isUnknown, UnknownNotes } from "../lib/unknowns";
 
 const NAME = "native-routing-cidr-covers-pods";
@@ -23,9 +23,9 @@ export const nativeRoutingCidrCoversPods: StackValidationPolicy = {
   enforcementLevel: "mandatory",
   configSchema: config.configSchema,
   remediationSteps: "Set ipv4NativeRoutingCIDR (cilium-config: ipv4-native-routing-cidr) to a CIDR containing the kubeadm podSubnet / Cilium cluster-pool CIDRs.",
-  validateStack: (args, reportViolation) => {
+  validateStack: async (args, reportViolation) => {
     const cfg = config.read(args, NAME);
-    const resources = args.resources.map(fromPolicyResource);
+    const resources = await withAssets(args.resources.map(fromPolicyResource));
     const sources = ciliumSources(resources);
     if (sources.length === 0) return;
     const notes = new UnknownNotes();

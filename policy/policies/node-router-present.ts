@@ -10,7 +10,7 @@ import { chartPodSpec } from "../lib/agent-chart";
 import { ciliumSources } from "../lib/cilium";
 import { agentMatcher, policyConfig } from "../lib/config";
 import { nodeResources } from "../lib/nodes";
-import { fromPolicyResource, label } from "../lib/resources";
+import { fromPolicyResource, label, withAssets } from "../lib/resources";
 import { isUnknown, UnknownNotes } from "../lib/unknowns";
 
 const NAME = "node-router-present";
@@ -28,9 +28,9 @@ export const nodeRouterPresent: StackValidationPolicy = {
   configSchema: config.configSchema,
   remediationSteps: "Deploy the node-router DaemonSet (label app.kubernetes.io/name: node-router) in this stack, or its Helm chart with values in the " +
     "documented shape (policy/README.md); keep encryption.nodeEncryption: false.",
-  validateStack: (args, reportViolation) => {
+  validateStack: async (args, reportViolation) => {
     const cfg = config.read(args, NAME);
-    const resources = args.resources.map(fromPolicyResource);
+    const resources = await withAssets(args.resources.map(fromPolicyResource));
     if (nodeResources(resources, cfg.extraNodeTypes).length === 0) return;
     if (resources.some((r) => isAgentDaemonSet(r, cfg.agent))) return;
     const charts = resources.filter((r) => isAgentChart(r, cfg.agent));

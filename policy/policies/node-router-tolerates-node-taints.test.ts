@@ -55,3 +55,27 @@ describe("node-router-tolerates-node-taints", () => {
     expect(await runStackPolicy(policy, tainted(UNKNOWN_SENTINEL))).toEqual({ violations: [] });
   });
 });
+
+describe("node-router-tolerates-node-taints: gzip in AWS user data (issue 23, class 6)", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { gzipSync } = require("node:zlib") as typeof import("node:zlib");
+  const keyed = (s: FixtureResource[]) => { agentPodSpec(s).tolerations = [{ key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" }, { operator: "Exists", effect: "NoExecute" }]; return s; };
+
+  it("finds a taint in gzipped userDataBase64, and in a gz+b64 cloud-init file", async () => {
+    const s = keyed(baseline()); const w = get(s, "wgmesh-aws-worker-0");
+    delete w.props.userData; w.props.userDataBase64 = gzipSync(Buffer.from(JOIN_WITH_TAINT)).toString("base64");
+    const { violations } = await runStackPolicy(policy, s);
+    expect(violations).toHaveLength(1);
+    expect(violations[0].message).toContain("dedicated=gpu:NoSchedule");
+    expect(violations[0].message).toContain("userDataBase64 of 'wgmesh-aws-worker-0'");
+    const file = keyed(baseline()); const content = gzipSync(Buffer.from(JOIN_WITH_TAINT.split("content: |\n")[1].split("runcmd:")[0].replace(/^ {6}/gm, ""))).toString("base64");
+    get(file, "wgmesh-aws-worker-0").props.userData = `#cloud-config\nwrite_files:\n  - path: /etc/kubernetes/join.yaml\n    encoding: gz+b64\n    content: ${content}\n`;
+    expect((await runStackPolicy(policy, file)).violations).toHaveLength(1);
+  });
+
+  it("passes gzipped user data without a taint", async () => {
+    const s = keyed(baseline()); const w = get(s, "wgmesh-aws-worker-0");
+    w.props.userDataBase64 = gzipSync(Buffer.from(String(w.props.userData))).toString("base64"); delete w.props.userData;
+    expect(await runStackPolicy(policy, s)).toEqual({ violations: [] });
+  });
+});

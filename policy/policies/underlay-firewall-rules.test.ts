@@ -152,18 +152,39 @@ describe("underlay-firewall-rules: firewalls it did not read before", () => {
     expect(await messages(s)).toMatch(/'existing' .*admits TCP 0-65535/);
   });
 
-  it("says what it cannot see: the pre-created rules of GCP's default network", async () => {
+  it("leaves GCP's default network to nodes-not-in-default-network (a mandatory violation there)", async () => {
     const s = baseline();
     get(s, "wgmesh-gcp-worker-0").props.networkInterfaces = [{ network: "default", accessConfigs: [{ natIp: "192.0.2.11" }] }];
-    const out = await runStackPolicy(policy, s);
-    expect(out.violations).toEqual([]);
-    expect(out.unchecked).toMatch(/the pack cannot see the firewall rules GCP pre-creates in the 'default' network of 'wgmesh-gcp-worker-0'/);
+    expect(await runStackPolicy(policy, s)).toEqual({ violations: [] });
   });
 });
 
-describe("underlay-firewall-rules config", () => {
-  it("rejects an admin CIDR that is not a CIDR, naming the field and the fix", async () => {
-    await expect(runStackPolicy(policy, baseline(), { adminCidrs: ["203.0.113.7"] }))
-      .rejects.toThrow("invalid config for policy 'underlay-firewall-rules': adminCidrs.0: must be a CIDR such as 203.0.113.0/24");
+describe("underlay-firewall-rules: only what guards nodes (issue 23, class 8)", () => {
+  it("passes a target-less IAP SSH rule in a separate network with no nodes, and judges the same rule in the nodes' network", async () => {
+    const iap = (network: string) => resource("gcp:compute/firewall:Firewall", "iap-ssh", { network, direction: "INGRESS", sourceRanges: ["35.235.240.0/20"], allows: [{ protocol: "tcp", ports: ["22"] }] });
+    const separate = baseline(); separate.push(resource("gcp:compute/network:Network", "tools", { name: "tools", id: "projects/p/global/networks/tools" }), iap("projects/p/global/networks/tools"));
+    expect(await runStackPolicy(policy, separate)).toEqual({ violations: [] });
+    const same = baseline(); same.push(iap("wgmesh"));
+    expect(await messages(same)).toMatch(/'iap-ssh' .*allows\[0\].*TCP 22/);
+  });
+
+  it("resolves a node's network through its Subnetwork resource", async () => {
+    const s = baseline();
+    s.push(resource("gcp:compute/subnetwork:Subnetwork", "wgmesh-subnet", { name: "wgmesh-subnet", id: "projects/p/regions/r/subnetworks/wgmesh-subnet", network: "wgmesh" }));
+    for (const n of ["wgmesh-gcp-cp-0", "wgmesh-gcp-worker-0"]) for (const ni of get(s, n).props.networkInterfaces as Rule[]) delete ni.network;
+    s.push(resource("gcp:compute/firewall:Firewall", "iap-ssh", { network: "tools", sourceRanges: ["35.235.240.0/20"], allows: [{ protocol: "tcp", ports: ["22"] }] }));
+    expect(await runStackPolicy(policy, s)).toEqual({ violations: [] });
+    const into = structuredClone(s); (get(into, "iap-ssh").props as Rule).network = "wgmesh";
+    expect(await messages(into)).toContain("TCP 22");
+  });
+
+  it("passes a bastion (no role tag) in another subnet with SSH open to an admin range; an untagged instance is a node when nothing is tagged", async () => {
+    const s = baseline();
+    s.push(resource("aws:ec2/securityGroup:SecurityGroup", "bastion", { id: "sg-bastion", vpcId: "vpc-1", ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["203.0.113.0/24"] }] }));
+    s.push(resource("aws:ec2/instance:Instance", "bastion", { id: "i-bastion", subnetId: "subnet-public", vpcSecurityGroupIds: ["sg-bastion"], tags: { Name: "bastion" } }));
+    expect(await runStackPolicy(policy, s)).toEqual({ violations: [] });
+    const untagged = structuredClone(s);
+    for (const r of untagged) if (r.type === "aws:ec2/instance:Instance") delete (r.props.tags as Rule)["wg-mesh/role"];
+    expect(await messages(untagged)).toMatch(/'bastion' .*TCP 22/);
   });
 });

@@ -13,9 +13,8 @@ import { cidrList, policyConfig, portList, roleFields } from "../lib/config";
 import { describeSources, type IngressRule } from "../lib/firewall";
 import { firewallContext } from "../lib/firewall-scope";
 import { formatPorts, includesPort, parsePorts, uncovered, type PortRange } from "../lib/ports";
-import { fromPolicyResource, label, TYPES, type Res } from "../lib/resources";
+import { fromPolicyResource, label } from "../lib/resources";
 import { isUnknown, UnknownNotes } from "../lib/unknowns";
-import { at } from "../lib/values";
 
 const NAME = "underlay-firewall-rules";
 const schema = z.object({
@@ -27,18 +26,6 @@ const schema = z.object({
 });
 export type UnderlayFirewallRulesConfig = z.infer<typeof schema>;
 const config = policyConfig(schema);
-
-/** A GCP node in the auto-created `default` network (named, or no network/subnetwork at all). */
-function usesDefaultNetwork(node: Res): boolean {
-  if (node.type !== TYPES.gcpInstance) return false;
-  const nis = node.props["networkInterfaces"];
-  if (!Array.isArray(nis)) return false;
-  return nis.some((ni) => {
-    const net = at(ni, "network");
-    const sub = at(ni, "subnetwork");
-    return (typeof net === "string" && /(^|\/)default$/.test(net)) || (net === undefined && sub === undefined);
-  });
-}
 
 export const underlayFirewallRules: StackValidationPolicy = {
   name: NAME,
@@ -87,9 +74,7 @@ export const underlayFirewallRules: StackValidationPolicy = {
       } else if (isUnknown(role) && !adminOnly) notes.add(`the role tags of the group targeted by ${where}`);
     };
     for (const rule of ctx.rules) check(rule);
-    for (const n of ctx.nodes) if (usesDefaultNetwork(n.res)) {
-      notes.notVisible(`the firewall rules GCP pre-creates in the 'default' network of ${label(n.res)} (default-allow-internal, -ssh, -rdp, -icmp), which are not in this stack; put nodes in a network the stack creates or manages`);
-    }
+    // Nodes in a default network (whose pre-created rules the stack does not hold): nodes-not-in-default-network.
     notes.finish();
   },
 };

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { ciliumSources } from "../lib/cilium";
 import { policyConfig } from "../lib/config";
 import { cloudOf, nodeResources } from "../lib/nodes";
-import { fromPolicyResource, label } from "../lib/resources";
+import { fromPolicyResource, label, withAssets } from "../lib/resources";
 import { isUnknown, UnknownNotes } from "../lib/unknowns";
 
 const NAME = "wireguard-keepalive";
@@ -32,9 +32,9 @@ export const wireguardKeepalive: StackValidationPolicy = {
   enforcementLevel: "advisory",
   configSchema: config.configSchema,
   remediationSteps: 'Set Helm value encryption.wireguard.persistentKeepalive: "25s" (cilium-config: wireguard-persistent-keepalive: "25s").',
-  validateStack: (args, reportViolation) => {
+  validateStack: async (args, reportViolation) => {
     const cfg = config.read(args, NAME);
-    const resources = args.resources.map(fromPolicyResource);
+    const resources = await withAssets(args.resources.map(fromPolicyResource));
     const clouds = new Set(nodeResources(resources).map(cloudOf));
     if (clouds.size < 2 && !cfg.nodesBehindNat) return;
     const why = clouds.size >= 2 ? `nodes span ${[...clouds].sort().join(" and ")}` : "nodes sit behind NAT";

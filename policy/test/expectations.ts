@@ -36,7 +36,9 @@ export function variantProblems(v: Variant, phase: Phase, findings: readonly Fin
   const mandatory = mine.filter((f) => f.level === "mandatory");
   const advisory = mine.filter((f) => f.level === "advisory");
   const problems: string[] = [];
-  if (v.accepted) {
+  if (v.secure) {
+    problems.push(...compliantProblems(findings));
+  } else if (v.accepted) {
     problems.push(...compliantProblems(findings));
     if (advisory.length === 0) problems.push(`no advisory from ${v.rejectedBy}`);
   } else if (v.undecidedIn?.includes(phase)) {

@@ -22,18 +22,22 @@ export function scaleStack(stack: readonly FixtureResource[], size: number): Fix
   const wgFirewalls = out.filter((r) => r.type === "gcp:compute/firewall:Firewall" &&
     ((r.props.allows as Props[] | undefined) ?? []).some((a) => a.protocol === "udp" && (a.ports ?? []).includes("51871")));
   const add = (t: FixtureResource, name: string, props: Props) => out.push({ type: t.type, name, urn: urnOf(t, name), props });
+  const table = out.find((r) => r.type === "kubernetes:core/v1:ConfigMap" && (r.props.metadata as Props | undefined)?.name === "node-router-node-table");
+  const tableEntries: Props[] = [];
   const unit = 3 + groups.length; // the largest node unit: instance, address, association, one rule per group
   for (let i = 0; out.length + unit <= size; i++) {
     const ip = addressOf(i);
     if (i % 2 === 0 && awsNode && eip && assoc) {
       const id = `i-scale${i}`;
-      const props: Props = { ...structuredClone(awsNode.props), id };
+      const props: Props = { ...structuredClone(awsNode.props), id, tags: { ...(awsNode.props.tags as Props | undefined), Name: `${awsNode.name}-${i}` } };
       delete props.privateIp;
+      tableEntries.push({ name: `${awsNode.name}-${i}`, role: "worker", addresses: [ip] });
       add(awsNode, `${awsNode.name}-${i}`, props);
       add(eip, `${eip.name}-${i}`, { ...structuredClone(eip.props), id: `eipalloc-s${i}`, allocationId: `eipalloc-s${i}`, publicIp: ip });
       add(assoc, `${assoc.name}-${i}`, { id: `eipassoc-s${i}`, allocationId: `eipalloc-s${i}`, instanceId: id });
     } else if (gcpNode && gcpAddress) {
-      add(gcpNode, `${gcpNode.name}-${i}`, { ...structuredClone(gcpNode.props), id: `${gcpNode.props.id}-${i}`, networkInterfaces: [{ subnetwork: "wgmesh-subnet", accessConfigs: [{ natIp: ip }] }] });
+      add(gcpNode, `${gcpNode.name}-${i}`, { ...structuredClone(gcpNode.props), id: `${gcpNode.props.id}-${i}`, networkInterfaces: [{ network: "wgmesh", subnetwork: "wgmesh-subnet", accessConfigs: [{ natIp: ip }] }] });
+      tableEntries.push({ name: `${gcpNode.name}-${i}`, role: "worker", addresses: [ip] });
       add(gcpAddress, `${gcpAddress.name}-${i}`, { id: `${gcpAddress.props.id}-${i}`, address: ip, addressType: "EXTERNAL" });
     }
     for (const g of groups) {
@@ -44,6 +48,13 @@ export function scaleStack(stack: readonly FixtureResource[], size: number): Fix
       });
     }
     for (const f of wgFirewalls) (f.props.sourceRanges as string[]).push(`${ip}/32`);
+  }
+  // The node table lists every node (node-router-node-table).
+  if (table) {
+    const data = table.props.data as Props;
+    const doc = JSON.parse(data["node-table.json"] as string) as { nodes: Props[] };
+    doc.nodes.push(...tableEntries);
+    data["node-table.json"] = JSON.stringify(doc);
   }
   // Ordinary objects fill the rest.
   for (let i = 0; out.length < size; i++) {
