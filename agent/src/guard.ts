@@ -187,7 +187,9 @@ export function guardRuleset(input: GuardInput, elementsByFamily: GuardElements 
   const toMetadata = (verdict: string) => ([4, 6] as const).flatMap((family) => {
     const m = metadata(family);
     // DNS stays open: on GCP the metadata address is also the VPC's resolver.
-    return m.length > 0 ? [`${ipOf(family)} daddr { ${m.join(", ")} } tcp dport != 53 ${verdict}`] : [];
+    // One address (the usual case) is a plain compare, cheaper per packet than a set lookup.
+    const daddr = m.length === 1 ? m[0] : `{ ${m.join(", ")} }`;
+    return m.length > 0 ? [`${ipOf(family)} daddr ${daddr} tcp dport != 53 ${verdict}`] : [];
   });
   const entry = (metadataVerdict: string) => [
     "ip daddr vmap @nodes4",
@@ -234,11 +236,13 @@ export function guardRuleset(input: GuardInput, elementsByFamily: GuardElements 
     ...chain("prerouting", [`iifname ${JSON.stringify(s.device)} ct state new ct label set ${WG_CONNECTION_LABEL}`], hook("filter", "prerouting", "filter")),
     ...chain("output", entry("jump to_metadata"), hook("filter", "output", "filter")),
     ...chain("forward", entry(metadataDrop), hook("filter", "forward", "filter")),
-    // Before the filter chains (mangle), and a route chain: a changed mark re-routes the packet.
-    ...(hasExempt ? chain("route_marks", [
-      `tcp sport @exempt_ports meta mark set meta mark & ${notR}`,
-      `tcp sport @exempt_ports ct direction reply meta mark set meta mark | ${R}`,
-    ], hook("route", "output", "mangle")) : []),
+    // Control planes only (only they have the reply rules that match R): before the filter chains
+    // (mangle), and a route chain, so a changed mark re-routes the packet. One set lookup per TCP
+    // packet; a forged R is wiped first, then set again only on a reply.
+    ...(localIsControlPlane ? [
+      ...chain("exempt_reply_mark", [`meta mark set meta mark & ${notR}`, `ct direction reply meta mark set meta mark | ${R}`]),
+      ...chain("route_marks", ["tcp sport @exempt_ports jump exempt_reply_mark"], hook("route", "output", "mangle")),
+    ] : []),
     ...chain("to_node", [...inside, wgMarked, wgReplyDrop, ...replyExempt, ...RELATED_ERRORS, ND, `counter name ${GUARD_REASONS["node-address"]} drop`]),
     ...chain("to_control_plane", [...inside, wgMarked, wgReplyDrop, ...requestExempt, ...replyExempt, ...RELATED_ERRORS, ND, `counter name ${GUARD_REASONS["node-address"]} drop`]),
     ...chain("to_pod_cidr", [...inside, wgReplyDrop, ...RELATED_ERRORS, ND, `counter name ${GUARD_REASONS["pod-cidr"]} drop`]),

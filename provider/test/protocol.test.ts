@@ -126,8 +126,9 @@ describe("Construct", () => {
     const children = descendants(registered, result.urn).filter((r) => r.custom);
     expect(children.length).toBe(registered.filter((r) => r.custom).length);
     const count = (type: string) => children.filter((r) => r.type === type).length;
+    // GCP: the node's static external address and its reserved internal (private) one.
     expect({ aws: count("aws:ec2/instance:Instance"), gcp: count("gcp:compute/instance:Instance"), eips: count("aws:ec2/eip:Eip"), gcpAddresses: count("gcp:compute/address:Address") })
-      .toEqual({ aws: 1, gcp: 1, eips: 1, gcpAddresses: 1 });
+      .toEqual({ aws: 1, gcp: 1, eips: 1, gcpAddresses: 2 });
     expect(count("tls:index/selfSignedCert:SelfSignedCert")).toBeGreaterThan(0);
     for (const pkg of ["aws", "gcp"]) {
       const own = children.filter((r) => r.type.startsWith(`${pkg}:`));

@@ -53,10 +53,10 @@ describe("guardRuleset", () => {
     const head = ["ip daddr vmap @nodes4", "ip daddr 198.18.0.0/16 jump to_pod_cidr", "ip6 daddr vmap @nodes6", "ip6 daddr 2001:db8:42::/56 jump to_pod_cidr", "ip6 daddr fe80::/10 jump to_link_local"];
     const tail = 'ct label 101 ct direction reply oifname != "cilium_wg0" counter name dropped_wireguard_reply drop';
     expect(chain(guardRuleset(input("w1")), "output")).toEqual(["type filter hook output priority filter; policy accept;", ...head,
-      "ip daddr { 169.254.169.254 } tcp dport != 53 jump to_metadata", "ip6 daddr { fd00:ec2::254 } tcp dport != 53 jump to_metadata", tail]);
+      "ip daddr 169.254.169.254 tcp dport != 53 jump to_metadata", "ip6 daddr fd00:ec2::254 tcp dport != 53 jump to_metadata", tail]);
     // Forwarded packets come from pods: no cgroup of the node's services to exempt them.
     expect(chain(guardRuleset(input("w1")), "forward")).toEqual(["type filter hook forward priority filter; policy accept;", ...head,
-      "ip daddr { 169.254.169.254 } tcp dport != 53 counter name dropped_metadata drop", "ip6 daddr { fd00:ec2::254 } tcp dport != 53 counter name dropped_metadata drop", tail]);
+      "ip daddr 169.254.169.254 tcp dport != 53 counter name dropped_metadata drop", "ip6 daddr fd00:ec2::254 tcp dport != 53 counter name dropped_metadata drop", tail]);
     expect(chain(guardRuleset(input("w1")), "prerouting")).toEqual(["type filter hook prerouting priority filter; policy accept;", 'iifname "cilium_wg0" ct state new ct label set 101']);
   });
 
@@ -87,11 +87,12 @@ describe("guardRuleset", () => {
     expect(chain(script, "to_pod_cidr").join("\n")).not.toContain("sport @exempt_ports");
     expect(chain(script, "to_pod_cidr").at(-1)).toBe("counter name dropped_pod_cidr drop");
     // A forged reply mark is wiped first, then set on replies only; a route chain re-routes when the mark changes.
-    expect(chain(script, "route_marks")).toEqual([
-      "type route hook output priority mangle; policy accept;",
-      "tcp sport @exempt_ports meta mark set meta mark & 0xfbffffff",
-      "tcp sport @exempt_ports ct direction reply meta mark set meta mark | 0x4000000",
-    ]);
+    expect(chain(script, "route_marks")).toEqual(["type route hook output priority mangle; policy accept;", "tcp sport @exempt_ports jump exempt_reply_mark"]);
+    expect(chain(script, "exempt_reply_mark")).toEqual(["meta mark set meta mark & 0xfbffffff", "ct direction reply meta mark set meta mark | 0x4000000"]);
+    // A worker has no reply rules to match the mark: no route chain costs its packets anything.
+    const worker = guardRuleset(input("w1"));
+    expect(worker).not.toContain("route_marks");
+    expect(worker).not.toContain("exempt_reply_mark");
   });
 
   it("link-local destinations: local interfaces, ND, related errors and DHCPv6 only", () => {
