@@ -13,10 +13,18 @@ import { NodeRouter } from "../components/nodeRouter/nodeRouter";
 import { NodeRouterAlerts } from "../components/monitoring/prometheusRule";
 import { livesInCluster } from "./kubernetesLifecycle";
 import { bootstrapTokenSecret } from "../components/cluster/joinToken";
+import { runPreflight, type PreflightOptions } from "./preflight/preflight";
 
-export function program() {
-  // Everything is validated before the first resource is registered.
+export interface ProgramOptions {
+  /** Test-only settings of the preflight (the registry stand-in's scheme). */
+  readonly preflight?: PreflightOptions;
+}
+
+export async function program(o: ProgramOptions = {}) {
+  // Everything is validated before the first resource is registered; then the preflight
+  // (preview too) refuses what would start and hang: admin CIDRs, image visibility, quotas.
   const model = loadConfig();
+  await runPreflight(model, pulumi.getProject(), o.preflight);
   const { name } = model;
 
   // First: a version change on a running cluster is refused before any provider (and so any

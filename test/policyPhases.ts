@@ -55,7 +55,7 @@ export async function firstPreview(stack: string): Promise<PhasedResource[]> {
   pulumi.runtime.setAllConfig(stackConfig(stack));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { program } = require("../infra/program") as typeof import("../infra/program");
-  program();
+  await program();
   await settle();
   return seen;
 }

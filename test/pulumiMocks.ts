@@ -126,8 +126,28 @@ function outputsFor(type: string, name: string, inputs: Record<string, any>): Re
   }
 }
 
-/** The program looks nothing up at deploy time (images are pinned in config): every invoke is unexpected. */
-const expectedInvokes: Record<string, (args: any) => Record<string, any>> = {};
+/** Answers to invokes by token; throwing stands for a denied read. */
+export type InvokeAnswers = Readonly<Record<string, (args: any) => Record<string, any>>>;
+
+/** A Cloud Quotas QuotaInfo as gcp.cloudquota.getSQuotaInfo returns it: one value per region, or project-wide. */
+export const gcpQuotaInfo = (quotaId: string, value: number, region?: string) => ({
+  quotaId, dimensionsInfos: [{ applicableLocations: region ? [region] : ["global"], details: [{ value: String(value) }], dimensions: region ? { region } : {} }],
+});
+
+/**
+ * The program looks nothing up at deploy time (images are pinned in config); only the
+ * preflight reads the clouds' quotas and what already uses them. By default an account with
+ * room for every test stack and nothing else allocated; tests pass other answers. Any other
+ * invoke is unexpected.
+ */
+export const DEFAULT_INVOKES: InvokeAnswers = {
+  "aws:servicequotas/getServiceQuota:getServiceQuota": (a) => ({ value: 1000, quotaCode: a.quotaCode, serviceCode: a.serviceCode }),
+  "aws:ec2/getEips:getEips": () => ({ allocationIds: [], publicIps: [] }),
+  "aws:ec2/getInstanceType:getInstanceType": (a) => ({ instanceType: a.instanceType, defaultVcpus: 2 }),
+  "gcp:cloudquota/getSQuotaInfo:getSQuotaInfo": (a) => gcpQuotaInfo(a.quotaId, 1000),
+  "gcp:compute/getAddresses:getAddresses": () => ({ addresses: [] }),
+  "gcp:compute/getMachineTypes:getMachineTypes": (a) => ({ machineTypes: [{ name: /name = "([^"]+)"/.exec(a.filter ?? "")?.[1] ?? "e2-standard-4", guestCpus: 4 }] }),
+};
 
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -150,7 +170,7 @@ const comparable = (inputs: Record<string, any>) => Object.fromEntries(Object.en
  * (a first run's resources), a resource registered again keeps its id, and keeps its
  * outputs when its inputs are unchanged, as `pulumi up` does from state.
  */
-export async function installMocks(project: string, stack: string, preview = false, previous: readonly Recorded[] = [], componentOutputs: RegisteredOutputs[] = []): Promise<Recorded[]> {
+export async function installMocks(project: string, stack: string, preview = false, previous: readonly Recorded[] = [], componentOutputs: RegisteredOutputs[] = [], invokes: InvokeAnswers = DEFAULT_INVOKES): Promise<Recorded[]> {
   const recorded: Recorded[] = [];
   const registrations = new Map<string, Pick<Recorded, "dependencies" | "propertyDependencies" | "options" | "sentInputs" | "additionalSecretOutputs">>();
   await pulumi.runtime.setMocks({
@@ -172,7 +192,7 @@ export async function installMocks(project: string, stack: string, preview = fal
       return { id, state };
     },
     call(args: pulumi.runtime.MockCallArgs) {
-      const f = expectedInvokes[args.token];
+      const f = invokes[args.token];
       if (!f) throw new Error(`unexpected invoke ${args.token}(${JSON.stringify(args.inputs)})`);
       return f(args.inputs);
     },
