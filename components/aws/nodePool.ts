@@ -88,7 +88,8 @@ export class AwsNodePool extends pulumi.ComponentResource {
         description: `${node.name} primary interface (carries its Elastic IP)`,
         tags: nodeTags,
       }, parent);
-      const eip = new aws.ec2.EipAssociation(`${name}-${node.name}`, { allocationId: args.allocationIds[node.name], networkInterfaceId: eni.id }, parent);
+      // AWS refuses the association (Gateway.NotAttached) until the VPC's gateway is attached and routed.
+      const eip = new aws.ec2.EipAssociation(`${name}-${node.name}`, { allocationId: args.allocationIds[node.name], networkInterfaceId: eni.id }, { ...parent, dependsOn: network.internetPath[node.zone] });
       const rebuild = args.rebuild.includes(node.name);
       const instance = new aws.ec2.Instance(`${name}-${node.name}`, {
         ami: args.ami,
