@@ -81,8 +81,26 @@ const uuidFrom = (seed: string) => {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 };
 
+/** A name as the AWS provider auto-names a resource without one: the logical name and a random-looking suffix, stable per name. */
+const autoName = (name: string) => `${name}-${createHash("sha256").update(name).digest("hex").slice(0, 7)}`;
+
+/** Types whose id is their name, as the provider reports it (`role`, `iamInstanceProfile` take it). */
+const NAMED_BY_ID: Record<string, string> = {
+  "aws:iam/role:Role": "role",
+  "aws:iam/instanceProfile:InstanceProfile": "instance-profile",
+};
+
+/** The id the provider would return for a new resource. */
+function idFor(type: string, name: string, state: Record<string, any>): string {
+  return NAMED_BY_ID[type] !== undefined ? state.name : `${name}_id`;
+}
+
 /** Synthesizes the outputs a real provider would add for the types the program uses. */
 function outputsFor(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
+  if (NAMED_BY_ID[type] !== undefined) {
+    const n = inputs.name ?? autoName(name);
+    return { name: n, arn: `arn:aws:iam::123456789012:${NAMED_BY_ID[type]}/${n}` };
+  }
   switch (type) {
     case "aws:ec2/eip:Eip":
       return { publicIp: addressFor(`eip:${name}`, false), allocationId: `eipalloc-${createHash("sha256").update(name).digest("hex").slice(0, 12)}` };
@@ -179,7 +197,7 @@ export async function installMocks(project: string, stack: string, preview = fal
       const before = previous.find((p) => p.type === args.type && p.name === args.name);
       const same = before !== undefined && isDeepStrictEqual(comparable(before.inputs), comparable(inputs));
       const state = same ? before.state : { ...(before ? before.state : outputsFor(args.type, args.name, inputs)), ...inputs };
-      const id = `${args.name}_id`;
+      const id = before?.id ?? idFor(args.type, args.name, state);
       const registration = registrations.get(`${args.type}::${args.name}`);
       if (args.type !== "pulumi:pulumi:Stack") {
         recorded.push({
