@@ -14,6 +14,7 @@ import { NodeRouterAlerts } from "../components/monitoring/prometheusRule";
 import { livesInCluster } from "./kubernetesLifecycle";
 import { bootstrapTokenSecret } from "../components/cluster/joinToken";
 import { runPreflight, type PreflightOptions } from "./preflight/preflight";
+import { NodesReady } from "../components/cluster/nodesReady";
 
 export interface ProgramOptions {
   /** Test-only settings of the preflight (the registry stand-in's scheme). */
@@ -61,6 +62,10 @@ export async function program(o: ProgramOptions = {}) {
   const nodeRouter = new NodeRouter(`${name}-node-router`, { ...model.nodeRouter, nodeTable: cluster.nodeTableDocument }, { ...inCluster, dependsOn: [cilium] });
   // A node added later is in every node's table (the ConfigMap) before its instance exists.
   admit([joinToken, nodeRouter.nodeTable!]);
+  // The run is green only when every node is Ready with Cilium and the node-router on it.
+  new NodesReady(`${name}-nodes-ready`, { kubeconfig: cluster.kubeconfig, nodes: cluster.instances, timeoutMinutes: model.nodesReadyTimeoutMinutes }, {
+    dependsOn: [cluster.ready, cilium, nodeRouter],
+  });
   // The agent's alerts for the Prometheus Operator (its CRDs must exist: stack config `alerts`).
   if (model.alerts) new NodeRouterAlerts(`${name}-alerts`, model.alerts, inCluster);
 

@@ -11,6 +11,9 @@ import { join } from "node:path";
 import { ofType, type Recorded } from "./pulumiMocks";
 import { runProgram } from "./stackHarness";
 import { runSerializedProvider, type CallResult } from "./providerHost";
+import { makeTestPki } from "./standins/tls";
+import { agentsOn, readyNode, startKubeApi, type KubeApiStandIn } from "./standins/kubeApi";
+import { renderKubeconfig } from "../components/cluster/kubeconfig";
 
 let dynamic: Recorded[];
 const dir = mkdtempSync(join(tmpdir(), "serialized-"));
@@ -53,7 +56,7 @@ const value = (r: CallResult) => {
 };
 
 it("the program registers exactly the dynamic providers tested here, each with its serialized code", () => {
-  expect(dynamic.map((d) => d.name.replace(/^meshaws-/, "")).sort()).toEqual(["api-ready", "join-token", "versions"]);
+  expect(dynamic.map((d) => d.name.replace(/^meshaws-/, "")).sort()).toEqual(["api-ready", "join-token", "nodes-ready", "versions"]);
   for (const d of dynamic) expect(d.inputs.__provider).toMatch(/exports\.handler = /);
 });
 
@@ -100,3 +103,35 @@ it("the version guard: create records the versions, check refuses an unconfirmed
   expect(value(refused).failures[0].reason).toMatch(/refusing to change .*cluster\.kubernetesVersion from 1\.34\.2 to 1\.35\.0/);
   expect(value(update)).toEqual({ outs: inputs });
 }, 60_000);
+
+describe("the wait for every node", () => {
+  let api: KubeApiStandIn;
+  let kubeconfig = "";
+  beforeAll(async () => {
+    const pki = makeTestPki();
+    api = await startKubeApi(pki, { nodes: [], pods: {} });
+    kubeconfig = renderKubeconfig({ clusterName: "meshaws", server: api.url, caCertPem: pki.caPem, clientCertPem: pki.clientCertPem, clientKeyPem: pki.clientKeyPem });
+  }, 60_000);
+  afterAll(() => api.close());
+
+  it("create returns once every node is Ready with its agents, fails listing a missing one; diff and update follow the nodes", async () => {
+    const { serialized, inputs } = named("-nodes-ready");
+    const nodes = inputs.nodes as { name: string; instanceId: string }[];
+    expect(nodes.map((n) => n.name)).toEqual(["meshaws-aws-cp-0", "meshaws-aws-workers-0", "meshaws-aws-workers-1"]);
+    const news = { ...inputs, kubeconfig, timeoutMs: 5_000, intervalMs: 50 };
+    api.state.nodes = nodes.map((n) => readyNode(n.name));
+    api.state.pods = Object.fromEntries(nodes.map((n) => [n.name, agentsOn(n.name)]));
+    const [create, diff, update] = await runSerializedProvider(serialized, [
+      { method: "create", args: [news] },
+      { method: "diff", args: ["nodes-ready", news, { ...news, nodes: [...nodes, { ...nodes[0], name: "meshaws-aws-workers-2", instanceId: "i-new" }] }] },
+      { method: "update", args: ["nodes-ready", news, news] },
+    ]);
+    expect(value(create)).toMatchObject({ id: "nodes-ready", outs: { attempts: 1 } });
+    expect(value(diff)).toEqual({ changes: true });
+    expect(value(update)).toMatchObject({ outs: { attempts: 1 } });
+    api.state.nodes = api.state.nodes.slice(0, 2);
+    const [failed] = await runSerializedProvider(serialized, [{ method: "create", args: [{ ...news, timeoutMs: 300 }] }]);
+    expect(failed).toMatchObject({ ok: false, error: expect.stringContaining(`meshaws-aws-workers-1 (aws instance ${nodes[2].instanceId}): not registered in the API`) });
+    expect((failed as { error: string }).error).toContain(`aws ec2 get-console-output --instance-id ${nodes[2].instanceId} --region eu-west-1 --output text`);
+  }, 60_000);
+});
