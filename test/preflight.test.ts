@@ -4,7 +4,7 @@
 // registers nothing, in preview as in update, and each check is skipped by its key.
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_INVOKES, gcpQuotaInfo, installMocks, type InvokeAnswers } from "./pulumiMocks";
-import { editConfig, projectName, runProgram, stackConfig, stackNames } from "./stackHarness";
+import { editConfig, projectName, runProgram, shippedConfig, stackConfig, stackNames } from "./stackHarness";
 import { DIGEST, startRegistry, type RegistryStandIn } from "./standins/registry";
 import { validateStackConfig } from "../infra/validate";
 import { rawProjectConfig } from "../infra/config";
@@ -25,6 +25,7 @@ async function refusal(run: Promise<unknown>): Promise<string> {
 
 describe("admin CIDRs", () => {
   it.each(stackNames())("the shipped %s stack refuses to run, in preview too, until cluster.adminCidrs is set; nothing is registered", async (stack) => {
+    expect(JSON.parse(shippedConfig(stack)[key("cluster")]).adminCidrs).toBeUndefined();
     for (const preview of [true, false]) {
       const recorded = await installMocks(projectName, stack);
       const message = await refusal(runProgram(stack, withoutAdminCidrs(stack), preview));
