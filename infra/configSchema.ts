@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { NodeRole } from "../components/cluster/nodes";
 import { IpamMode } from "../components/cilium/values";
+import { preflightSchema } from "./preflight/schema";
 
 const cidr = z.string().min(1);
 
@@ -91,6 +92,8 @@ const clusterSchema = z
     serviceCidr: cidr.default("10.96.0.0/12"),
     /** CIDRs allowed to reach the API server on 6443 (operators, CI). Empty = nodes only. */
     adminCidrs: z.array(cidr).default([]),
+    /** Minutes `pulumi up` waits for every node to be Ready with Cilium and the node-router running on it; default 20. */
+    nodesReadyTimeoutMinutes: z.number().int().min(1).max(180).default(20),
     /** Set to acknowledge an even number of etcd members (no extra fault tolerance). */
     allowEvenEtcdMembers: z.boolean().default(false),
     /** Host (DNS name or IPv4) the admin kubeconfig and Pulumi use; default the first control plane's address. */
@@ -186,6 +189,7 @@ export const stackConfigSchema = z
     cilium: ciliumSchema,
     nodeRouter: nodeRouterSchema,
     alerts: alertsSchema,
+    preflight: preflightSchema,
   })
   .strict();
 

@@ -1,9 +1,14 @@
 // Pulumi entry point (Pulumi.yaml: main: infra/). Stack outputs: apiEndpoint, kubeconfig
-// (secret), the cluster's identity and the node table.
+// (secret), the cluster's identity and the node table. An async program: the preflight
+// (infra/preflight/) asks the registry and the clouds before anything is registered.
 import { program } from "./program";
 
-const outputs = program();
-export const apiEndpoint = outputs.apiEndpoint;
-export const kubeconfig = outputs.kubeconfig;
-export const clusterId = outputs.clusterId;
-export const nodes = outputs.nodes;
+export = async () => {
+  const outputs = await program();
+  return {
+    apiEndpoint: outputs.apiEndpoint,
+    kubeconfig: outputs.kubeconfig,
+    clusterId: outputs.clusterId,
+    nodes: outputs.nodes,
+  };
+};

@@ -15,6 +15,7 @@ import type { NodeRouterArgs } from "../components/nodeRouter/nodeRouter";
 import type { NodeRouterAlertsArgs } from "../components/monitoring/prometheusRule";
 import type { AgentSettings } from "../components/nodeRouter/settings";
 import type { VersionGuardArgs } from "../components/cluster/versionGuard";
+import type { PreflightCheck } from "./preflight/schema";
 
 export interface StackModel {
   /** The cluster's name: the Cluster component's, and the prefix of every resource. */
@@ -28,6 +29,10 @@ export interface StackModel {
   readonly nodeRouter: NodeRouterArgs;
   /** The agent's alerts as a PrometheusRule, when the stack wants them (stack config `alerts`). */
   readonly alerts?: NodeRouterAlertsArgs;
+  /** The preflight checks this stack skips (stack config `preflight.skip`). */
+  readonly preflight: { readonly skip: readonly PreflightCheck[] };
+  /** How long the run waits for every node to be Ready with its agents (cluster.nodesReadyTimeoutMinutes). */
+  readonly nodesReadyTimeoutMinutes: number;
 }
 
 /** Path MTU of each cloud's underlay as the WireGuard packets see it; Cilium subtracts WireGuard's overhead from the smallest. */
@@ -114,5 +119,7 @@ export function stackModel(config: StackConfig, nodes: NodeSpec[]): StackModel {
     },
     nodeRouter,
     alerts: config.alerts.prometheusRule ? { namespace: config.alerts.namespace, labels: config.alerts.labels } : undefined,
+    preflight: { skip: config.preflight.skip },
+    nodesReadyTimeoutMinutes: cluster.nodesReadyTimeoutMinutes,
   };
 }

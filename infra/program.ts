@@ -13,10 +13,19 @@ import { NodeRouter } from "../components/nodeRouter/nodeRouter";
 import { NodeRouterAlerts } from "../components/monitoring/prometheusRule";
 import { livesInCluster } from "./kubernetesLifecycle";
 import { bootstrapTokenSecret } from "../components/cluster/joinToken";
+import { runPreflight, type PreflightOptions } from "./preflight/preflight";
+import { NodesReady } from "../components/cluster/nodesReady";
 
-export function program() {
-  // Everything is validated before the first resource is registered.
+export interface ProgramOptions {
+  /** Test-only settings of the preflight (the registry stand-in's scheme). */
+  readonly preflight?: PreflightOptions;
+}
+
+export async function program(o: ProgramOptions = {}) {
+  // Everything is validated before the first resource is registered; then the preflight
+  // (preview too) refuses what would start and hang: admin CIDRs, image visibility, quotas.
   const model = loadConfig();
+  await runPreflight(model, pulumi.getProject(), o.preflight);
   const { name } = model;
 
   // First: a version change on a running cluster is refused before any provider (and so any
@@ -53,6 +62,10 @@ export function program() {
   const nodeRouter = new NodeRouter(`${name}-node-router`, { ...model.nodeRouter, nodeTable: cluster.nodeTableDocument }, { ...inCluster, dependsOn: [cilium] });
   // A node added later is in every node's table (the ConfigMap) before its instance exists.
   admit([joinToken, nodeRouter.nodeTable!]);
+  // The run is green only when every node is Ready with Cilium and the node-router on it.
+  new NodesReady(`${name}-nodes-ready`, { kubeconfig: cluster.kubeconfig, nodes: cluster.instances, timeoutMinutes: model.nodesReadyTimeoutMinutes }, {
+    dependsOn: [cluster.ready, cilium, nodeRouter],
+  });
   // The agent's alerts for the Prometheus Operator (its CRDs must exist: stack config `alerts`).
   if (model.alerts) new NodeRouterAlerts(`${name}-alerts`, model.alerts, inCluster);
 

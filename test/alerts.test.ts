@@ -49,7 +49,7 @@ describe("stack config alerts", () => {
     let failure: Error | undefined;
     await pulumi.runtime.runInPulumiStack(async () => {
       try {
-        program();
+        await program();
       } catch (e) {
         failure = e as Error;
       }

@@ -28,3 +28,22 @@ it("the comparison can fail: a grant missing from README is reported", () => {
   expect(rows.length).toBeGreaterThan(4);
   expect(rows.slice(1).sort()).not.toEqual([...rows].sort());
 });
+
+it("every AWS instance carries its role's instance profile, whose role holds exactly its role's grants", async () => {
+  const run = await runProgram("multicloud");
+  const profiles = ofType(run.recorded, "aws:iam/instanceProfile:InstanceProfile");
+  const roles = ofType(run.recorded, "aws:iam/role:Role");
+  const instances = ofType(run.recorded, "aws:ec2/instance:Instance");
+  expect(instances.length).toBeGreaterThan(0);
+  for (const i of instances) {
+    // The profile's name as the provider returns it (auto-named), not undefined.
+    const profile = profiles.find((p) => p.state.name === i.inputs.iamInstanceProfile);
+    expect(profile).toBeDefined();
+    const role = roles.find((r) => r.state.name === profile!.inputs.role)!;
+    const nodeRole = i.inputs.tags["wg-mesh/role"];
+    expect(role.name).toBe(`${i.name.replace(/-aws-.*$/, "")}-aws-${nodeRole}`);
+    const grants = ofType(run.recorded, "aws:iam/rolePolicy:RolePolicy").filter((p) => p.inputs.role === role.id);
+    expect(grants).toHaveLength(1);
+  }
+  expect(new Set(instances.map((i) => i.inputs.iamInstanceProfile)).size).toBe(2);
+}, 120_000);

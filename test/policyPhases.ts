@@ -14,7 +14,7 @@ import { compliantProblems, configuredLevels, variantProblems } from "../policy/
 import { variants } from "../policy/test/fixtures/variants";
 import { hasId, plannedOutputs, refreshed, type Phase, type PhasedResource } from "../policy/test/phases";
 import { UNKNOWN_SENTINEL } from "../policy/lib/unknowns";
-import { settle, type Recorded } from "./pulumiMocks";
+import { DEFAULT_INVOKES, settle, type Recorded } from "./pulumiMocks";
 import { projectName, stackConfig } from "./stackHarness";
 
 type Change = (s: PhasedResource[]) => PhasedResource[];
@@ -36,6 +36,9 @@ export async function firstPreview(stack: string): Promise<PhasedResource[]> {
     newResource: () => ({ id: undefined as unknown as string, state: {} }),
     call: (args) => {
       if (args.token === "aws:ec2/getAmi:getAmi") return { id: "ami-0123456789abcdef0", name: "ubuntu-noble-24.04-amd64-server-20260101" };
+      // The preflight's quota reads, as an account with room answers them.
+      const answer = DEFAULT_INVOKES[args.token];
+      if (answer) return answer(args.inputs);
       throw new Error(`unexpected invoke ${args.token}`);
     },
   }, projectName, stack, true);
@@ -55,7 +58,7 @@ export async function firstPreview(stack: string): Promise<PhasedResource[]> {
   pulumi.runtime.setAllConfig(stackConfig(stack));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { program } = require("../infra/program") as typeof import("../infra/program");
-  program();
+  await program();
   await settle();
   return seen;
 }

@@ -81,8 +81,26 @@ const uuidFrom = (seed: string) => {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 };
 
+/** A name as the AWS provider auto-names a resource without one: the logical name and a random-looking suffix, stable per name. */
+const autoName = (name: string) => `${name}-${createHash("sha256").update(name).digest("hex").slice(0, 7)}`;
+
+/** Types whose id is their name, as the provider reports it (`role`, `iamInstanceProfile` take it). */
+const NAMED_BY_ID: Record<string, string> = {
+  "aws:iam/role:Role": "role",
+  "aws:iam/instanceProfile:InstanceProfile": "instance-profile",
+};
+
+/** The id the provider would return for a new resource. */
+function idFor(type: string, name: string, state: Record<string, any>): string {
+  return NAMED_BY_ID[type] !== undefined ? state.name : `${name}_id`;
+}
+
 /** Synthesizes the outputs a real provider would add for the types the program uses. */
 function outputsFor(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
+  if (NAMED_BY_ID[type] !== undefined) {
+    const n = inputs.name ?? autoName(name);
+    return { name: n, arn: `arn:aws:iam::123456789012:${NAMED_BY_ID[type]}/${n}` };
+  }
   switch (type) {
     case "aws:ec2/eip:Eip":
       return { publicIp: addressFor(`eip:${name}`, false), allocationId: `eipalloc-${createHash("sha256").update(name).digest("hex").slice(0, 12)}` };
@@ -127,8 +145,28 @@ function outputsFor(type: string, name: string, inputs: Record<string, any>): Re
   }
 }
 
-/** The program looks nothing up at deploy time (images are pinned in config): every invoke is unexpected. */
-const expectedInvokes: Record<string, (args: any) => Record<string, any>> = {};
+/** Answers to invokes by token; throwing stands for a denied read. */
+export type InvokeAnswers = Readonly<Record<string, (args: any) => Record<string, any>>>;
+
+/** A Cloud Quotas QuotaInfo as gcp.cloudquota.getSQuotaInfo returns it: one value per region, or project-wide. */
+export const gcpQuotaInfo = (quotaId: string, value: number, region?: string) => ({
+  quotaId, dimensionsInfos: [{ applicableLocations: region ? [region] : ["global"], details: [{ value: String(value) }], dimensions: region ? { region } : {} }],
+});
+
+/**
+ * The program looks nothing up at deploy time (images are pinned in config); only the
+ * preflight reads the clouds' quotas and what already uses them. By default an account with
+ * room for every test stack and nothing else allocated; tests pass other answers. Any other
+ * invoke is unexpected.
+ */
+export const DEFAULT_INVOKES: InvokeAnswers = {
+  "aws:servicequotas/getServiceQuota:getServiceQuota": (a) => ({ value: 1000, quotaCode: a.quotaCode, serviceCode: a.serviceCode }),
+  "aws:ec2/getEips:getEips": () => ({ allocationIds: [], publicIps: [] }),
+  "aws:ec2/getInstanceType:getInstanceType": (a) => ({ instanceType: a.instanceType, defaultVcpus: 2 }),
+  "gcp:cloudquota/getSQuotaInfo:getSQuotaInfo": (a) => gcpQuotaInfo(a.quotaId, 1000),
+  "gcp:compute/getAddresses:getAddresses": () => ({ addresses: [] }),
+  "gcp:compute/getMachineTypes:getMachineTypes": (a) => ({ machineTypes: [{ name: /name = "([^"]+)"/.exec(a.filter ?? "")?.[1] ?? "e2-standard-4", guestCpus: 4 }] }),
+};
 
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -151,7 +189,7 @@ const comparable = (inputs: Record<string, any>) => Object.fromEntries(Object.en
  * (a first run's resources), a resource registered again keeps its id, and keeps its
  * outputs when its inputs are unchanged, as `pulumi up` does from state.
  */
-export async function installMocks(project: string, stack: string, preview = false, previous: readonly Recorded[] = [], componentOutputs: RegisteredOutputs[] = []): Promise<Recorded[]> {
+export async function installMocks(project: string, stack: string, preview = false, previous: readonly Recorded[] = [], componentOutputs: RegisteredOutputs[] = [], invokes: InvokeAnswers = DEFAULT_INVOKES): Promise<Recorded[]> {
   const recorded: Recorded[] = [];
   const registrations = new Map<string, Pick<Recorded, "dependencies" | "propertyDependencies" | "options" | "sentInputs" | "additionalSecretOutputs">>();
   await pulumi.runtime.setMocks({
@@ -160,7 +198,7 @@ export async function installMocks(project: string, stack: string, preview = fal
       const before = previous.find((p) => p.type === args.type && p.name === args.name);
       const same = before !== undefined && isDeepStrictEqual(comparable(before.inputs), comparable(inputs));
       const state = same ? before.state : { ...(before ? before.state : outputsFor(args.type, args.name, inputs)), ...inputs };
-      const id = `${args.name}_id`;
+      const id = before?.id ?? idFor(args.type, args.name, state);
       const registration = registrations.get(`${args.type}::${args.name}`);
       if (args.type !== "pulumi:pulumi:Stack") {
         recorded.push({
@@ -173,7 +211,7 @@ export async function installMocks(project: string, stack: string, preview = fal
       return { id, state };
     },
     call(args: pulumi.runtime.MockCallArgs) {
-      const f = expectedInvokes[args.token];
+      const f = invokes[args.token];
       if (!f) throw new Error(`unexpected invoke ${args.token}(${JSON.stringify(args.inputs)})`);
       return f(args.inputs);
     },

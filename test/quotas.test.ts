@@ -18,7 +18,8 @@ function config(perCloud: number, quotas?: { aws: object; gcp: object }): Record
     pools: [{ name: "w", role: "worker", count: perCloud, machineType: "e2-standard-4", zone: "europe-west1-b" }],
   };
   return {
-    [`${projectName}:cluster`]: JSON.stringify({ name: "scale", adminCidrs: ["203.0.113.0/24"] }),
+    [`${projectName}:cluster`]: JSON.stringify({ name: "scale", adminCidrs: [SITE_PINS.adminCidr] }),
+    [`${projectName}:preflight`]: JSON.stringify({ skip: ["imagePull"] }),
     [`${projectName}:aws`]: JSON.stringify(aws),
     [`${projectName}:gcp`]: JSON.stringify(gcp),
     [`${projectName}:nodeRouter`]: JSON.stringify({ image: SITE_PINS.agentImage }),

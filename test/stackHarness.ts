@@ -6,7 +6,8 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { TEST_IMAGE } from "./fixtures/images";
-import { installMocks, settle, type Recorded, type RegisteredOutputs } from "./pulumiMocks";
+import { installMocks, settle, type InvokeAnswers, type Recorded, type RegisteredOutputs } from "./pulumiMocks";
+import type { ProgramOptions } from "../infra/program";
 
 export const projectName = (parse(readFileSync(join(__dirname, "..", "Pulumi.yaml"), "utf8")) as { name: string }).name;
 export const stackNames = (): string[] =>
@@ -19,6 +20,8 @@ export const stackNames = (): string[] =>
  * tests supply these made-up but well-formed values.
  */
 export const SITE_PINS = {
+  /** The operators' egress range (made up, but no documentation range: the preflight refuses those). */
+  adminCidr: "100.64.7.0/24",
   ami: "ami-0abcdef1234567890",
   gcpImage: "projects/ubuntu-os-cloud/global/images/ubuntu-2404-noble-amd64-v20260101",
   agentImage: TEST_IMAGE,
@@ -41,11 +44,16 @@ export function stackConfig(stack: string): Record<string, string> {
     f(v);
     config[key(k)] = JSON.stringify(v);
   };
+  edit("cluster", (v) => { v.adminCidrs ??= [SITE_PINS.adminCidr]; });
   edit("aws", (v) => { v.ami ??= SITE_PINS.ami; });
   edit("gcp", (v) => { v.image ??= SITE_PINS.gcpImage; });
   const nodeRouter = config[key("nodeRouter")] ? JSON.parse(config[key("nodeRouter")]) : {};
   nodeRouter.image ??= SITE_PINS.agentImage;
   config[key("nodeRouter")] = JSON.stringify(nodeRouter);
+  // TEST_IMAGE is made up and nothing pulls it: the image check is tested against a registry
+  // stand-in (infra/preflight/registry.test.ts, test/preflight.test.ts), skipped here as an
+  // air-gapped site would.
+  config[key("preflight")] ??= JSON.stringify({ skip: ["imagePull"] });
   return config;
 }
 
@@ -79,13 +87,21 @@ export interface StackRun {
   readonly componentOutputs: RegisteredOutputs[];
 }
 
+/** What a test changes of the world the program runs in. */
+export interface HarnessOptions {
+  /** The clouds' answers to the preflight's reads (default: generous quotas, nothing else allocated). */
+  readonly invokes?: InvokeAnswers;
+  /** The program's test-only options (the registry stand-in's scheme). */
+  readonly program?: ProgramOptions;
+}
+
 /**
  * Runs the program with the given config (default: the stack file's plus the site pins).
  * `previous` makes it a later `pulumi up` of the same stack (see installMocks).
  */
-export async function runProgram(stack: string, config: Record<string, string> = stackConfig(stack), preview = false, previous: readonly Recorded[] = [], tamper?: pulumi.ResourceTransformation): Promise<StackRun> {
+export async function runProgram(stack: string, config: Record<string, string> = stackConfig(stack), preview = false, previous: readonly Recorded[] = [], tamper?: pulumi.ResourceTransformation, harness: HarnessOptions = {}): Promise<StackRun> {
   const componentOutputs: RegisteredOutputs[] = [];
-  const recorded = await installMocks(projectName, stack, preview, previous, componentOutputs);
+  const recorded = await installMocks(projectName, stack, preview, previous, componentOutputs, harness.invokes);
   pulumi.runtime.setAllConfig(config);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { program } = require("../infra/program") as typeof import("../infra/program");
@@ -106,7 +122,7 @@ export async function runProgram(stack: string, config: Record<string, string> =
     });
 
     try {
-      outputs = program() as unknown as Record<string, pulumi.Output<unknown>>;
+      outputs = (await program(harness.program)) as unknown as Record<string, pulumi.Output<unknown>>;
     } catch (e) {
       failure = e;
     }

@@ -24,6 +24,11 @@ export class AwsNetwork extends pulumi.ComponentResource {
   public readonly vpcId: pulumi.Output<string>;
   /** Subnet id per zone. */
   public readonly subnetIds: Record<string, pulumi.Output<string>>;
+  /**
+   * Per zone, what makes the zone's subnet reach the internet (empty in the user's VPC, whose
+   * route is the user's): an Elastic IP association before it gets `Gateway.NotAttached`.
+   */
+  public readonly internetPath: Record<string, pulumi.Resource[]>;
 
   constructor(name: string, args: AwsNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("wg-mesh:aws:Network", name, {}, opts);
@@ -32,14 +37,16 @@ export class AwsNetwork extends pulumi.ComponentResource {
     this.vpcId = args.vpcId !== undefined
       ? pulumi.output(args.vpcId)
       : new aws.ec2.Vpc(`${name}-vpc`, { cidrBlock: args.vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags }, parent).id;
-    const routes = args.vpcId === undefined
+    const igw = args.vpcId === undefined ? new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: this.vpcId, tags }, parent) : undefined;
+    const routes = igw
       ? new aws.ec2.RouteTable(`${name}-routes`, {
         vpcId: this.vpcId,
-        routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: this.vpcId, tags }, parent).id }],
+        routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }],
         tags,
       }, parent)
       : undefined;
     this.subnetIds = {};
+    this.internetPath = {};
     for (const zone of Object.keys(args.subnets).sort()) {
       // Named by zone, so another zone coming or going never touches this one.
       const subnet = new aws.ec2.Subnet(`${name}-subnet-${zone}`, {
@@ -49,8 +56,11 @@ export class AwsNetwork extends pulumi.ComponentResource {
         mapPublicIpOnLaunch: false, // each node's network interface carries its Elastic IP
         tags: { ...tags, Name: `${name}-${zone}` },
       }, parent);
-      if (routes) new aws.ec2.RouteTableAssociation(`${name}-routes-${zone}`, { subnetId: subnet.id, routeTableId: routes.id }, parent);
+      const association = routes && new aws.ec2.RouteTableAssociation(`${name}-routes-${zone}`, { subnetId: subnet.id, routeTableId: routes.id }, parent);
       this.subnetIds[zone] = subnet.id;
+      // The gateway (attached to the VPC when created with its vpcId), the table with the
+      // default route, and the zone's subnet's association with that table.
+      this.internetPath[zone] = igw && routes && association ? [igw, routes, association] : [];
     }
     this.registerOutputs({ vpcId: this.vpcId, subnetIds: this.subnetIds });
   }

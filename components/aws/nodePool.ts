@@ -104,7 +104,8 @@ export class AwsNodePool extends pulumi.ComponentResource {
         // cause. Such a node moves onto the plan when it is rebuilt (cluster.replaceNodes).
         ...(args.rebuild.includes(node.name) ? {} : { ignoreChanges: ["privateIps"] }),
       });
-      const eip = new aws.ec2.EipAssociation(`${name}-${node.name}`, { allocationId: args.allocationIds[node.name], networkInterfaceId: eni.id }, parent);
+      // AWS refuses the association (Gateway.NotAttached) until the VPC's gateway is attached and routed.
+      const eip = new aws.ec2.EipAssociation(`${name}-${node.name}`, { allocationId: args.allocationIds[node.name], networkInterfaceId: eni.id }, { ...parent, dependsOn: network.internetPath[node.zone] });
       const rebuild = args.rebuild.includes(node.name);
       const instance = new aws.ec2.Instance(`${name}-${node.name}`, {
         ami: args.ami,

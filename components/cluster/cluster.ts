@@ -25,6 +25,7 @@ import { nodeTableDocument } from "./nodeTable";
 import { describePlacement, privateAddresses } from "./privateAddresses";
 import type { NodePoolArgs } from "./pool";
 import { deployedAgentOrThrow, guardSettings } from "../nodeRouter/settings";
+import type { NodeInstance } from "./nodesReady";
 
 /** One node of the cluster as the stack output lists it. */
 export interface NodeRow {
@@ -61,6 +62,8 @@ export class Cluster extends pulumi.ComponentResource {
   public readonly joinToken: pulumi.Output<TokenEntry>;
   /** The node table document (JSON): in every new node's boot files, and published as the DaemonSet's ConfigMap. */
   public readonly nodeTableDocument: pulumi.Output<string>;
+  /** Every node's cloud instance and where its serial console is: what NodesReady waits for. */
+  public readonly instances: pulumi.Output<NodeInstance[]>;
 
   /** Exists once the API answers; replaced exactly when the cluster is a new one. */
   get ready(): ApiServerReady {
@@ -167,6 +170,11 @@ export class Cluster extends pulumi.ComponentResource {
       : undefined;
 
     this.caCertPem = pki.caCertPem;
+    const instanceIds: Record<string, pulumi.Output<string>> = { ...awsPool?.instanceIds, ...gcpPool?.instanceIds };
+    this.instances = pulumi.all(nodes.map((n) => instanceIds[n.name])).apply((ids) => nodes.map((n, i): NodeInstance =>
+      n.cloud === "aws"
+        ? { name: n.name, cloud: n.cloud, instanceId: ids[i], region: args.aws!.region }
+        : { name: n.name, cloud: n.cloud, instanceId: ids[i], zone: n.zone, project: args.gcp!.project }));
     const founderInstance = awsPool?.founderInstance ?? gcpPool?.founderInstance;
     if (!founderInstance) throw new Error(`the founder ${founder} is in no node pool`);
     const ready = new ApiServerReady(`${name}-api-ready`, {

@@ -1,7 +1,7 @@
 // Polls the API server's /readyz over TLS, trusting only the cluster CA, until it answers
 // "ok" or the deadline passes. Used before anything talks to the cluster (Helm, kubectl):
 // instances report "running" minutes before kubeadm has brought the API server up.
-import * as https from "node:https";
+import type * as Https from "node:https";
 
 export interface WaitForApiOptions {
   /** `https://<host>:6443` */
@@ -19,6 +19,13 @@ export interface ApiReadiness {
 
 /** One GET: resolves with the HTTP status and body, rejects on network or TLS errors. */
 function get(url: string, caPem: string, timeoutMs: number): Promise<{ status: number; body: string }> {
+  // Required here, not imported at the top: this runs inside the readiness resource's dynamic
+  // provider, which Pulumi serializes. A module-level import compiled by SWC (jest) is an
+  // interop wrapper the serializer copies as a plain object without its functions
+  // (`_nodehttps.get is not a function`); a require in the function body is serialized as
+  // `require("node:https")` and resolved in the provider host (test/serializedProviders.test.ts).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const https = require("node:https") as typeof Https;
   return new Promise((resolve, reject) => {
     const req = https.get(url, { ca: caPem, timeout: timeoutMs }, (res) => {
       let body = "";

@@ -1,0 +1,137 @@
+// Every dynamic provider of the program, as `pulumi up` runs it: the serialized text the
+// program registered (pulumi.runtime.serializeFunction, through pulumi.dynamic.Resource), loaded
+// in a fresh Node process the way the CLI's dynamic-provider host loads it, through its
+// methods, against local stand-ins (a TLS API server with its own CA for the readiness wait).
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:https";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ofType, type Recorded } from "./pulumiMocks";
+import { runProgram } from "./stackHarness";
+import { runSerializedProvider, type CallResult } from "./providerHost";
+import { makeTestPki } from "./standins/tls";
+import { agentsOn, readyNode, startKubeApi, type KubeApiStandIn } from "./standins/kubeApi";
+import { renderKubeconfig } from "../components/cluster/kubeconfig";
+
+let dynamic: Recorded[];
+const dir = mkdtempSync(join(tmpdir(), "serialized-"));
+let ca = "";
+let server: Server;
+let url = "";
+
+beforeAll(async () => {
+  dynamic = ofType((await runProgram("aws")).recorded, "pulumi-nodejs:dynamic:Resource");
+  const sh = (args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  writeFileSync(join(dir, "san.cnf"), "subjectAltName=IP:127.0.0.1\n");
+  sh(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-subj", "/CN=kubernetes", "-days", "1"]);
+  sh(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=kube-apiserver"]);
+  sh(["x509", "-req", "-in", "srv.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "srv.crt", "-days", "1", "-extfile", "san.cnf"]);
+  const read = (f: string) => readFileSync(join(dir, f), "utf8");
+  ca = read("ca.crt");
+  server = createServer({ key: read("srv.key"), cert: read("srv.crt") }, (req, res) => {
+    if (req.url === "/readyz") return void res.writeHead(200).end("ok");
+    if (req.url === "/api/v1/namespaces/kube-public/configmaps/cluster-info") return void res.writeHead(200).end(JSON.stringify({ metadata: { uid: "uid-of-the-stand-in" } }));
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}, 120_000);
+
+afterAll(() => {
+  server?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const named = (suffix: string) => {
+  const r = dynamic.find((d) => d.name.endsWith(suffix));
+  if (!r) throw new Error(`no dynamic resource named *${suffix}`);
+  return { serialized: r.inputs.__provider as string, inputs: Object.fromEntries(Object.entries(r.inputs).filter(([k]) => k !== "__provider")) };
+};
+const value = (r: CallResult) => {
+  if (!("ok" in r)) throw new Error("method absent");
+  if (!r.ok) throw new Error(r.error);
+  return r.value as any;
+};
+
+it("the program registers exactly the dynamic providers tested here, each with its serialized code", () => {
+  expect(dynamic.map((d) => d.name.replace(/^meshaws-/, "")).sort()).toEqual(["api-ready", "join-token", "nodes-ready", "versions"]);
+  for (const d of dynamic) expect(d.inputs.__provider).toMatch(/exports\.handler = /);
+});
+
+it("the readiness wait: create waits for /readyz and reads the identity over TLS with the cluster CA; diff replaces on a new founder", async () => {
+  const { serialized, inputs } = named("-api-ready");
+  const news = { ...inputs, url, caPem: ca, founderId: "i-0founder", timeoutMs: 20_000, intervalMs: 50 };
+  const [create, same, rebuilt, wrongCa] = await runSerializedProvider(serialized, [
+    { method: "create", args: [news] },
+    { method: "diff", args: ["uid-of-the-stand-in", news, { ...news, url: "https://other:6443" }] },
+    { method: "diff", args: ["uid-of-the-stand-in", news, { ...news, founderId: "i-0new" }] },
+    { method: "create", args: [{ ...news, caPem: readFileSync(join(dir, "srv.crt"), "utf8"), timeoutMs: 300 }] },
+  ]);
+  expect(value(create)).toMatchObject({ id: "uid-of-the-stand-in", outs: { clusterId: "uid-of-the-stand-in", attempts: 1 } });
+  expect(value(same)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+  expect(value(rebuilt).replaces).toEqual(["founderId"]);
+  expect(wrongCa).toMatchObject({ ok: false, error: expect.stringMatching(/not ready after .*(certificate|issuer)/i) });
+}, 60_000);
+
+it("the join token: create issues one, diff keeps a fresh one, update rotates it", async () => {
+  const { serialized, inputs } = named("-join-token");
+  const [created] = await runSerializedProvider(serialized, [{ method: "create", args: [inputs] }]);
+  const outs = value(created).outs;
+  expect(outs.token).toMatch(/^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+  const [diff, update, del] = await runSerializedProvider(serialized, [
+    { method: "diff", args: ["join-token", outs, inputs] },
+    { method: "update", args: ["join-token", outs, inputs] },
+    { method: "delete", args: ["join-token", outs] },
+  ]);
+  expect(value(diff)).toEqual({ changes: false });
+  expect(value(update).outs.token).not.toBe(outs.token);
+  expect(del).toEqual({ absent: true }); // nothing to delete in any cloud: the engine drops it from state
+}, 60_000);
+
+it("the version guard: create records the versions, check refuses an unconfirmed change", async () => {
+  const { serialized, inputs } = named("-versions");
+  const [check, create, refused, update] = await runSerializedProvider(serialized, [
+    { method: "check", args: [{}, inputs] },
+    { method: "create", args: [inputs] },
+    { method: "check", args: [inputs, { ...inputs, kubernetesVersion: "1.35.0" }] },
+    { method: "update", args: ["id", inputs, inputs] },
+  ]);
+  expect(value(check)).toEqual({ inputs });
+  expect(value(create)).toEqual({ id: `${inputs.kubernetesVersion}+${inputs.containerdVersion}`, outs: inputs });
+  expect(value(refused).failures[0].reason).toMatch(/refusing to change .*cluster\.kubernetesVersion from 1\.34\.2 to 1\.35\.0/);
+  expect(value(update)).toEqual({ outs: inputs });
+}, 60_000);
+
+describe("the wait for every node", () => {
+  let api: KubeApiStandIn;
+  let kubeconfig = "";
+  beforeAll(async () => {
+    const pki = makeTestPki();
+    api = await startKubeApi(pki, { nodes: [], pods: {} });
+    kubeconfig = renderKubeconfig({ clusterName: "meshaws", server: api.url, caCertPem: pki.caPem, clientCertPem: pki.clientCertPem, clientKeyPem: pki.clientKeyPem });
+  }, 60_000);
+  afterAll(() => api.close());
+
+  it("create returns once every node is Ready with its agents, fails listing a missing one; diff and update follow the nodes", async () => {
+    const { serialized, inputs } = named("-nodes-ready");
+    const nodes = inputs.nodes as { name: string; instanceId: string }[];
+    expect(nodes.map((n) => n.name)).toEqual(["meshaws-aws-cp-0", "meshaws-aws-workers-0", "meshaws-aws-workers-1"]);
+    const news = { ...inputs, kubeconfig, timeoutMs: 5_000, intervalMs: 50 };
+    api.state.nodes = nodes.map((n) => readyNode(n.name));
+    api.state.pods = Object.fromEntries(nodes.map((n) => [n.name, agentsOn(n.name)]));
+    const [create, diff, update] = await runSerializedProvider(serialized, [
+      { method: "create", args: [news] },
+      { method: "diff", args: ["nodes-ready", news, { ...news, nodes: [...nodes, { ...nodes[0], name: "meshaws-aws-workers-2", instanceId: "i-new" }] }] },
+      { method: "update", args: ["nodes-ready", news, news] },
+    ]);
+    expect(value(create)).toMatchObject({ id: "nodes-ready", outs: { attempts: 1 } });
+    expect(value(diff)).toEqual({ changes: true });
+    expect(value(update)).toMatchObject({ outs: { attempts: 1 } });
+    api.state.nodes = api.state.nodes.slice(0, 2);
+    const [failed] = await runSerializedProvider(serialized, [{ method: "create", args: [{ ...news, timeoutMs: 300 }] }]);
+    expect(failed).toMatchObject({ ok: false, error: expect.stringContaining(`meshaws-aws-workers-1 (aws instance ${nodes[2].instanceId}): not registered in the API`) });
+    expect((failed as { error: string }).error).toContain(`aws ec2 get-console-output --instance-id ${nodes[2].instanceId} --region eu-west-1 --output text`);
+  }, 60_000);
+});
