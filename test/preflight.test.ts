@@ -66,6 +66,12 @@ describe("the agent image", () => {
     expect(recorded).toEqual([]);
   });
 
+  it("a private package with nodeRouter.imagePullSecrets passes (the DaemonSet pulls with them; the boot guard needs no image)", async () => {
+    const config = editConfig(withImage("acme/private-agent"), "nodeRouter", (n) => { n.imagePullSecrets = ["agent-pull"]; });
+    const run = await runProgram("aws", config, true, [], undefined, standIn);
+    expect(run.recorded.length).toBeGreaterThan(10);
+  }, 60_000);
+
   it("a public package passes", async () => {
     const run = await runProgram("aws", withImage("acme/public-agent"), true, [], undefined, standIn);
     expect(run.recorded.length).toBeGreaterThan(10);
