@@ -161,6 +161,27 @@ const RELATED_ERRORS = [
   "icmpv6 type { destination-unreachable, packet-too-big, time-exceeded, parameter-problem } ct state related accept",
 ];
 
+/**
+ * Creates `table` if needed and empties it: `flush table` empties chains but not sets and maps, so
+ * they are declared (a no-op when they exist) and flushed. The map elements jump to the verdict
+ * chains, which must exist before the elements are added.
+ */
+function emptied(table: string, verdictChains: string[]): string[] {
+  return [
+    `table ${table} {}`,
+    `flush table ${table}`,
+    `table ${table} {`,
+    ...verdictChains.map((c) => `  chain ${c} {}`),
+    "  set exempt_ports { type inet_service; flags interval; }",
+    "  map nodes4 { type ipv4_addr : verdict; }",
+    "  map nodes6 { type ipv6_addr : verdict; }",
+    "}",
+    `flush set ${table} exempt_ports`,
+    `flush map ${table} nodes4`,
+    `flush map ${table} nodes6`,
+  ];
+}
+
 /** The nft script (for `nft -D UNDERLAY=... -f`): creates both tables if needed, then replaces their whole
  * content (rules, set and map elements; the counters keep their values) in one transaction. */
 export function guardRuleset(input: GuardInput, elementsByFamily: GuardElements = guardElements(input)): string {
@@ -207,25 +228,8 @@ export function guardRuleset(input: GuardInput, elementsByFamily: GuardElements 
   // The netdev chain repeats the judgement without conntrack: what may leave on the underlay to a node.
   const rawDrop = `counter name ${GUARD_REASONS["raw-frame"]} drop`;
   const underlayReply = localIsControlPlane ? ["tcp sport @exempt_ports accept"] : [];
-  return [
-    `# node-router egress guard for node ${input.localNodeName}: generated, do not edit (nft -D '${UNDERLAY_VARIABLE}={ { "eth0" } }' -f)`,
-    `table inet ${GUARD_TABLE} {}`,
-    `flush table inet ${GUARD_TABLE}`,
-    // `flush table` empties chains but not sets and maps: declare them (no-op when they exist), flush
-    // them. The map elements jump to the verdict chains, which must exist before the elements.
-    `table inet ${GUARD_TABLE} {`,
-    "  chain to_node {}",
-    "  chain to_control_plane {}",
-    "  chain to_pod_cidr {}",
-    "  set exempt_ports { type inet_service; flags interval; }",
-    "  map nodes4 { type ipv4_addr : verdict; }",
-    "  map nodes6 { type ipv6_addr : verdict; }",
-    "}",
-    `flush set inet ${GUARD_TABLE} exempt_ports`,
-    `flush map inet ${GUARD_TABLE} nodes4`,
-    `flush map inet ${GUARD_TABLE} nodes6`,
-    `table inet ${GUARD_TABLE} {`,
-    ...Object.entries(GUARD_REASONS).filter(([r]) => !UNDERLAY_REASONS.includes(r as GuardReason)).map(([, c]) => `  counter ${c} {}`),
+  // Both tables hold the same exempt ports and node maps (a netdev table cannot use the inet one's).
+  const contents = [
     "  set exempt_ports {",
     "    type inet_service",
     "    flags interval",
@@ -233,6 +237,13 @@ export function guardRuleset(input: GuardInput, elementsByFamily: GuardElements 
     "  }",
     ...map(4, elements[4]),
     ...map(6, elements[6]),
+  ];
+  return [
+    `# node-router egress guard for node ${input.localNodeName}: generated, do not edit (nft -D '${UNDERLAY_VARIABLE}={ { "eth0" } }' -f)`,
+    ...emptied(`inet ${GUARD_TABLE}`, ["to_node", "to_control_plane", "to_pod_cidr"]),
+    `table inet ${GUARD_TABLE} {`,
+    ...Object.entries(GUARD_REASONS).filter(([r]) => !UNDERLAY_REASONS.includes(r as GuardReason)).map(([, c]) => `  counter ${c} {}`),
+    ...contents,
     ...chain("prerouting", [`iifname ${JSON.stringify(s.device)} ct state new ct label set ${WG_CONNECTION_LABEL}`], hook("filter", "prerouting", "filter")),
     ...chain("output", entry("jump to_metadata"), hook("filter", "output", "filter")),
     ...chain("forward", entry(metadataDrop), hook("filter", "forward", "filter")),
@@ -251,27 +262,10 @@ export function guardRuleset(input: GuardInput, elementsByFamily: GuardElements 
     // The socket's cgroup (resolved by nft under /sys/fs/cgroup when the script loads): the node's services, not pods.
     ...chain("to_metadata", [...(s.metadataCgroups.length > 0 ? [`socket cgroupv2 level 1 { ${quoted(s.metadataCgroups)} } accept`] : []), metadataDrop]),
     "}",
-    `table netdev ${GUARD_UNDERLAY_TABLE} {}`,
-    `flush table netdev ${GUARD_UNDERLAY_TABLE}`,
-    `table netdev ${GUARD_UNDERLAY_TABLE} {`,
-    "  chain to_node {}",
-    "  chain to_control_plane {}",
-    "  set exempt_ports { type inet_service; flags interval; }",
-    "  map nodes4 { type ipv4_addr : verdict; }",
-    "  map nodes6 { type ipv6_addr : verdict; }",
-    "}",
-    `flush set netdev ${GUARD_UNDERLAY_TABLE} exempt_ports`,
-    `flush map netdev ${GUARD_UNDERLAY_TABLE} nodes4`,
-    `flush map netdev ${GUARD_UNDERLAY_TABLE} nodes6`,
+    ...emptied(`netdev ${GUARD_UNDERLAY_TABLE}`, ["to_node", "to_control_plane"]),
     `table netdev ${GUARD_UNDERLAY_TABLE} {`,
     ...UNDERLAY_REASONS.map((r) => `  counter ${GUARD_REASONS[r]} {}`),
-    "  set exempt_ports {",
-    "    type inet_service",
-    "    flags interval",
-    ...(hasExempt ? [`    elements = { ${ports(s.exemptPorts)} }`] : []),
-    "  }",
-    ...map(4, elements[4]),
-    ...map(6, elements[6]),
+    ...contents,
     ...chain("egress", [
       "ip daddr vmap @nodes4",
       ...input.podCidrs.filter((c) => familyOf(c) === 4).map((c) => `ip daddr ${c} ${rawDrop}`),
