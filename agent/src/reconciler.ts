@@ -75,6 +75,12 @@ export interface ReconcileResult {
   nextGraceEnd?: number;
   /** The WireGuard peers could not be read: every departed node was held. */
   peersError?: string;
+  /** Departed nodes held because they are still WireGuard peers (their grace has not begun):
+   * the peers are looked at again soon, since Cilium removes a peer without an event we see. */
+  awaitingPeerRemoval: number;
+  /** The step had the complete cluster view (after the informers' sync): it installed all that
+   * is wanted (this node's pod CIDRs from the API, stale state pruned), not just the table's part. */
+  synced: boolean;
 }
 
 export class Reconciler {
@@ -197,7 +203,9 @@ export class Reconciler {
     if (table && guard && !guard.error) this.tellGuarded(table, nodes);
     const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     const graceEnds = [...this.departed.values()].flatMap((d) => (d.until === undefined ? [] : [d.until]));
+    const awaitingPeerRemoval = [...this.departed.values()].filter((d) => d.until === undefined).length;
     return {
+      synced: prune, awaitingPeerRemoval,
       plan, errors, problems: [...this.parseProblems, ...identity.problems, ...desired.problems], desired, readKernel, deviceUp, durationSeconds, guard,
       departed: this.departed.size, nextGraceEnd: graceEnds.length > 0 ? Math.min(...graceEnds) : undefined,
       ...(departures.peersError ? { peersError: departures.peersError } : {}),
