@@ -279,6 +279,23 @@ describe("Reconciler: departures held while a WireGuard peer", () => {
     expect((await r.step({ readKernel: false }))?.departed).toBe(0);
   });
 
+  it("when the peers cannot release anyone (a grace to run, none ended), guard and routes do not wait for them", async () => {
+    let release: (p: WgPeer[]) => void = () => undefined;
+    const loads: string[] = [];
+    const slowGuard: GuardPort = { apply: async () => void loads.push("apply"), update: async (c) => void loads.push(c.join(";")), remove: async () => true, dropped: async () => undefined };
+    const seedPresent = table.nodes;
+    const port = new FakePort();
+    const r = new Reconciler(port, settings({ NODE_ROUTER_LEAVE_GRACE_SECONDS: "60" }), "local", undefined, {
+      nodeTable: () => without("w3"), guard: slowGuard, seedPresent, peers: () => new Promise((resolve) => (release = resolve)),
+    });
+    const step = r.step({ readKernel: true });
+    for (let i = 0; i < 20 && loads.length === 0; i++) await new Promise((x) => setImmediate(x));
+    expect(loads).toEqual(["apply"]); // loaded (w3 held) while `wg` still runs
+    expect(port.state.routes.some((x) => x.dst === "198.51.100.3/32")).toBe(true);
+    release([]);
+    expect(await step).toMatchObject({ departed: 1, awaitingPeerRemoval: 0, nextGraceEnd: expect.any(Number) });
+  });
+
   it("peers that cannot be read hold every departed node, and say why", async () => {
     let current = table;
     const r = new Reconciler(new FakePort(), settings({ NODE_ROUTER_LEAVE_GRACE_SECONDS: "0" }), "local", undefined, { nodeTable: () => current, guard, peers: async () => { throw new Error("wg: not found"); } });
