@@ -9,6 +9,10 @@ export interface ControllerOptions {
   debounceMs: number;
   resyncMs: number;
   retryMs: number;
+  /** How often the WireGuard peers are looked at again while a departed node is still a peer
+   * (Cilium removes the peer when the CiliumNode goes, with no event of its own): the leave
+   * grace begins at most this late. Default 1000. */
+  peerCheckMs?: number;
 }
 
 export class Controller {
@@ -17,8 +21,11 @@ export class Controller {
   private resyncTimer?: NodeJS.Timeout;
   /** Fires when the first leave grace period ends, so the departed node's routes go on time. */
   private graceTimer?: NodeJS.Timeout;
+  /** Fires to look at the peers again while a departed node is still one. */
+  private peerTimer?: NodeJS.Timeout;
   private running = false;
   private succeededOnce = false;
+  private appliedEarly = false;
   private loggedProblems = new Set<string>();
   private idleWaiters: (() => void)[] = [];
 
@@ -36,6 +43,7 @@ export class Controller {
     clearInterval(this.resyncTimer);
     clearTimeout(this.timer);
     clearTimeout(this.graceTimer);
+    clearTimeout(this.peerTimer);
   }
 
   /** Asks for a step soon; readKernel forces a fresh read of the kernel (drift, link change). */
@@ -87,6 +95,7 @@ export class Controller {
     m.remoteNodes.set(r.desired.remoteNodesCovered);
     m.departedNodes.set(r.departed);
     this.scheduleGraceEnd(r.nextGraceEnd);
+    this.schedulePeerCheck(r.awaitingPeerRemoval > 0);
     this.logProblems(r);
     if (r.peersError) {
       m.errors.inc({ kind: "wireguard" });
@@ -107,8 +116,13 @@ export class Controller {
     m.ownedRules.set(r.desired.rules.length);
     for (const type of ["unicast", "blackhole"]) m.ownedRoutes.set({ type }, r.desired.routes.filter((x) => x.type === type).length);
     m.lastSuccess.set(Date.now() / 1000);
-    if (!this.succeededOnce) this.log.info({ ...changes, deviceUp: r.deviceUp }, "first reconcile applied; ready");
-    this.succeededOnce = true;
+    // Ready once a step with the complete cluster view applied cleanly. A step before the sync
+    // (node-table mode) installs the table's guard and routes but may lack what only the API
+    // tells (this node's pod CIDRs on a first start) and prunes nothing: not yet the agent's state.
+    if (!this.succeededOnce && r.synced) this.log.info({ ...changes, deviceUp: r.deviceUp }, "first reconcile with the complete cluster view applied; ready");
+    else if (!this.succeededOnce && !this.appliedEarly) this.log.info({ ...changes, deviceUp: r.deviceUp }, "node table applied before the cluster view (guard and routes); ready after the sync");
+    this.appliedEarly = true;
+    if (r.synced) this.succeededOnce = true;
     const level = changes.addRules + changes.addRoutes + changes.removeRules + changes.removeRoutes > 0 ? "info" : "debug";
     this.log[level]({ reasons, changes, deviceUp: r.deviceUp, remoteNodes: r.desired.remoteNodesCovered, ms: Math.round(r.durationSeconds * 1000) }, "reconciled");
     return false;
@@ -119,6 +133,12 @@ export class Controller {
     this.graceTimer = undefined;
     if (at === undefined) return;
     this.graceTimer = setTimeout(() => this.request("leave-grace-ended"), Math.max(0, at - Date.now()) + 10);
+  }
+
+  private schedulePeerCheck(waiting: boolean): void {
+    clearTimeout(this.peerTimer);
+    this.peerTimer = undefined;
+    if (waiting) this.peerTimer = setTimeout(() => this.request("departed-peer-check"), this.o.peerCheckMs ?? 500);
   }
 
   /** Each distinct problem is logged once while it persists, not on every resync. */

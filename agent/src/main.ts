@@ -9,7 +9,7 @@ import { GUARD_USAGE, runGuardCommand } from "./guardCommand";
 import { NftGuard } from "./guardKernel";
 import { NodeTableFile } from "./nodeTableFile";
 import { startHttp } from "./http";
-import { loadKubeConfig, startInformers, type ClusterSource } from "./informers";
+import type { ClusterSource } from "./informers";
 import { Iproute2Kernel, ownershipFrom } from "./kernel";
 import { createLogger, type Logger } from "./log";
 import { Metrics } from "./metrics";
@@ -88,6 +88,9 @@ async function runAgent(settings: Settings, log: Logger): Promise<void> {
       log.warn({ message }, "link monitor");
     },
   });
+  // The API client's modules are loaded only now: with a table, after the first step began.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { loadKubeConfig, startInformers } = require("./informers") as typeof import("./informers");
   const informers = await startInformers(loadKubeConfig(settings.kubeconfig), {
     onChange: () => controller.request("cluster"),
     onSynced: () => {

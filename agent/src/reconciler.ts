@@ -75,6 +75,20 @@ export interface ReconcileResult {
   nextGraceEnd?: number;
   /** The WireGuard peers could not be read: every departed node was held. */
   peersError?: string;
+  /** Departed nodes held because they are still WireGuard peers (their grace has not begun):
+   * the peers are looked at again soon, since Cilium removes a peer without an event we see. */
+  awaitingPeerRemoval: number;
+  /** The step had the complete cluster view (after the informers' sync): it installed all that
+   * is wanted (this node's pod CIDRs from the API, stale state pruned), not just the table's part. */
+  synced: boolean;
+}
+
+/** The nodes a step covers (current and held), and the peers' read if it still runs. */
+interface Departures {
+  nodes: ClusterNode[];
+  peersError?: string;
+  /** Resolves (never rejects) when the peers were read and the graces updated; to the read's error. */
+  peersChecked?: Promise<string | undefined>;
 }
 
 export class Reconciler {
@@ -160,7 +174,11 @@ export class Reconciler {
     }
     const identity = table ? this.identity.resolve(table, this.synced ? this.nodes : []) : { nodes: this.nodes, problems: [] };
     const identified = table ? this.localPodCidrs(table, identity.nodes) : identity.nodes;
-    let departures: { nodes: ClusterNode[]; peersError?: string };
+    let departures: Departures;
+    // A whole guard load (at start, on every kernel read, after a failure) needs the underlay
+    // devices: read them while the kernel and the peers are read, not after.
+    const underlay = table && this.options.guard && this.options.underlayDevices && (readKernel || !this.guardLoaded) ? this.options.underlayDevices() : undefined;
+    underlay?.catch(() => undefined); // awaited by the guard load; a failure is its error
     try {
       departures = await this.trackDepartures(identified);
     } catch (e) {
@@ -173,9 +191,10 @@ export class Reconciler {
     // resync is an nft process of its own). A node added to the table is guarded and steered in
     // this step, one whose grace ended leaves both in this step, and every state in between is
     // at least as closed as the one before or after it.
-    const guardDone = table && this.options.guard ? this.applyGuard(table, nodes, readKernel) : undefined;
+    const guardDone = table && this.options.guard ? this.applyGuard(table, nodes, readKernel, underlay) : undefined;
     const [link, current] = reads ? await reads.catch(async (e: unknown) => {
       await guardDone; // a step ends only when its guard change did
+      await departures.peersChecked; // ... and its peers' read
       throw e;
     }) : [undefined, this.known!];
     const deviceUp = link ? link.exists && link.up : this.deviceUp!;
@@ -195,12 +214,15 @@ export class Reconciler {
     // Before the sync nothing was pruned: the kernel may hold more, the next step reads it.
     this.known = errors.length === 0 && prune ? { rules: desired.rules, routes: desired.routes } : undefined;
     if (table && guard && !guard.error) this.tellGuarded(table, nodes);
+    const peersError = departures.peersError ?? (departures.peersChecked ? await departures.peersChecked : undefined);
     const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     const graceEnds = [...this.departed.values()].flatMap((d) => (d.until === undefined ? [] : [d.until]));
+    const awaitingPeerRemoval = [...this.departed.values()].filter((d) => d.until === undefined).length;
     return {
+      synced: prune, awaitingPeerRemoval,
       plan, errors, problems: [...this.parseProblems, ...identity.problems, ...desired.problems], desired, readKernel, deviceUp, durationSeconds, guard,
       departed: this.departed.size, nextGraceEnd: graceEnds.length > 0 ? Math.min(...graceEnds) : undefined,
-      ...(departures.peersError ? { peersError: departures.peersError } : {}),
+      ...(peersError ? { peersError } : {}),
     };
   }
 
@@ -231,8 +253,11 @@ export class Reconciler {
    * Adds the nodes that left and are still held to the current ones: while a node is a WireGuard
    * peer of this one its grace has not begun; from the step that sees it is not, it is held for
    * the leave grace. Peers that cannot be read hold every departed node (fail closed).
+   * When the peers' answer cannot release anyone in this step (a grace to run, none ended: e.g.
+   * every start that finds departed nodes), every departed node is held at once and the peers are
+   * read alongside the guard and route changes (peersChecked), which then do not wait for `wg`.
    */
-  private async trackDepartures(nodes: ClusterNode[]): Promise<{ nodes: ClusterNode[]; peersError?: string }> {
+  private async trackDepartures(nodes: ClusterNode[]): Promise<Departures> {
     const current = new Map(nodes.map((n) => [n.name, n]));
     for (const [name, n] of this.present) {
       if (!current.has(name) && name !== this.localNodeName && !this.departed.has(name)) this.departed.set(name, { node: n });
@@ -240,6 +265,20 @@ export class Reconciler {
     for (const name of this.departed.keys()) if (current.has(name)) this.departed.delete(name);
     this.present = current;
     if (this.departed.size === 0) return { nodes };
+    const now = this.now();
+    const held = () => (this.departed.size === 0 ? nodes : [...nodes, ...[...this.departed.values()].map((d) => d.node)]);
+    const settled = this.settings.leaveGraceSeconds > 0 && [...this.departed.values()].every((d) => d.until === undefined || d.until > now);
+    const checked = this.checkPeers(now);
+    if (settled) {
+      const all = held();
+      return { nodes: all, peersChecked: checked };
+    }
+    const peersError = await checked;
+    return { nodes: held(), peersError };
+  }
+
+  /** Reads the peers and starts, stops or ends each departed node's grace; the read's error, if any. */
+  private async checkPeers(now: number): Promise<string | undefined> {
     let isPeer: (addresses: readonly string[]) => boolean = () => false;
     let peersError: string | undefined;
     if (this.options.peers) {
@@ -250,13 +289,12 @@ export class Reconciler {
         isPeer = () => true;
       }
     }
-    const now = this.now();
     for (const [name, d] of this.departed) {
       if (isPeer(d.node.addresses)) d.until = undefined;
       else d.until ??= now + this.settings.leaveGraceSeconds * 1000;
       if (d.until !== undefined && d.until <= now) this.departed.delete(name);
     }
-    return { nodes: this.departed.size === 0 ? nodes : [...nodes, ...[...this.departed.values()].map((d) => d.node)], peersError };
+    return peersError;
   }
 
   /** Tells onGuarded when the guard now stands for a new table or a new set of held nodes. */
@@ -282,7 +320,7 @@ export class Reconciler {
    * a whole reload when the shape changed, on every kernel read (which repairs a guard changed
    * behind our back), and after any failure.
    */
-  private async applyGuard(table: NodeTable, nodes: ClusterNode[], force: boolean): Promise<GuardResult> {
+  private async applyGuard(table: NodeTable, nodes: ClusterNode[], force: boolean, underlay?: Promise<string[]>): Promise<GuardResult> {
     const port = this.options.guard!;
     const input = this.guardInput(table, nodes);
     const loaded = { shape: guardShape(input), elements: guardElements(input) };
@@ -299,7 +337,7 @@ export class Reconciler {
       // fall through: load it whole
     }
     try {
-      await port.apply(guardRuleset(input, loaded.elements), this.options.underlayDevices ? await this.options.underlayDevices() : this.settings.underlayDevices);
+      await port.apply(guardRuleset(input, loaded.elements), this.options.underlayDevices ? await (underlay ?? this.options.underlayDevices()) : this.settings.underlayDevices);
       this.guardLoaded = loaded;
       return { applied: true };
     } catch (e) {

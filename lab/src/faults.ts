@@ -51,7 +51,10 @@ export async function joinNode(lab: Lab, index: number, withAgent = true): Promi
   return n;
 }
 
-/** The node leaves the cluster's records: its API objects deleted, and it is dropped from the table. */
+/**
+ * The node leaves the cluster's records: its API objects deleted, and it is dropped from the
+ * table. The others' WireGuard peers for it stay (Cilium removes them a moment later, dropPeer).
+ */
 export async function forgetNode(lab: Lab, name: string): Promise<void> {
   await lab.api.delete("nodes", name);
   await lab.api.delete("ciliumnodes", name);
@@ -61,15 +64,24 @@ export async function forgetNode(lab: Lab, name: string): Promise<void> {
   }
 }
 
-/** A node leaves: records forgotten, then peers and routes, its namespaces removed. */
-export async function removeNode(lab: Lab, name: string): Promise<void> {
+/**
+ * What Cilium does on every other node when a CiliumNode is deleted: removes that node's WireGuard
+ * peer and its datapath routes. The node itself (if it still runs) keeps its own configuration.
+ */
+export function dropPeer(lab: Lab, name: string): void {
   const n = lab.node(name);
-  await forgetNode(lab, name);
-  lab.nodes = lab.nodes.filter((x) => x !== n);
   for (const r of lab.nodes) {
-    lab.wireNode(r);
+    if (r === n) continue;
+    lab.wireNode(r, [n]);
     forgetPeers(r, [n]);
   }
+}
+
+/** A node that was forgotten goes for good: its peer dropped everywhere, its agent, WireGuard and namespaces removed. */
+export async function retireNode(lab: Lab, name: string): Promise<void> {
+  const n = lab.node(name);
+  dropPeer(lab, name);
+  lab.nodes = lab.nodes.filter((x) => x !== n);
   await lab.agents.get(n.name)?.kill();
   lab.agents.get(n.name)?.close();
   lab.agents.delete(n.name);
@@ -80,4 +92,10 @@ export async function removeNode(lab: Lab, name: string): Promise<void> {
     lab.helpers.delete(ns);
   }
   deleteNodeNamespaces(n);
+}
+
+/** A node leaves: records forgotten, then (as Cilium does) peers and routes, its namespaces removed. */
+export async function removeNode(lab: Lab, name: string): Promise<void> {
+  await forgetNode(lab, name);
+  await retireNode(lab, name);
 }

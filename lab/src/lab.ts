@@ -181,8 +181,8 @@ export class Lab {
   }
 
   /** What Cilium does for a node: WireGuard peers from published keys, then pod and native routes. */
-  wireNode(n: NodePlan): void {
-    const remotes = this.nodes.filter((r) => r !== n);
+  wireNode(n: NodePlan, without: readonly NodePlan[] = []): void {
+    const remotes = this.nodes.filter((r) => r !== n && !without.includes(r));
     this.wg.get(n.name)!.configure(wgConfig({
       privateKey: this.keys.get(n.name)!.privateKey,
       fwmark: this.plan.wgMark,

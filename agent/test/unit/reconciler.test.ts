@@ -179,6 +179,32 @@ describe("Reconciler with a node table", () => {
     expect(sourceReads).toBe(1);
   });
 
+  it("a restart's early step installs exactly what the synced step installed before it (local.json), and only a synced step says so", async () => {
+    // First start: no local.json. The early step cannot know this node's pod CIDR (only the API
+    // names it), so it has no throw route yet and says it was not synced; the synced step adds it
+    // and tells it for persistence. The next instance's early step, given what was persisted,
+    // installs the same state: adoption changes nothing.
+    const persisted: string[][] = [];
+    const first = new FakePort();
+    const a = new Reconciler(first, settings(), "local", () => ({ nodes: [local], ciliumNodes: [] }), { nodeTable: () => table, guard: new FakeGuard(), onLocalPodCidrs: (c) => persisted.push(c) });
+    const early = await a.step({ readKernel: true });
+    expect(early?.synced).toBe(false);
+    expect(first.state.routes.filter((x) => x.type === "throw")).toEqual([]);
+    a.markSynced();
+    const synced = await a.step({ readKernel: true });
+    expect(synced?.synced).toBe(true);
+    expect(synced?.plan.add.routes.map((x) => `${x.type} ${x.dst}`)).toEqual(["throw 198.18.1.0/24"]);
+    expect(persisted).toEqual([["198.18.1.0/24"]]);
+    const before = JSON.stringify(first.state);
+
+    const b = new Reconciler(first, settings(), "local", () => ({ nodes: [local], ciliumNodes: [] }), { nodeTable: () => table, guard: new FakeGuard(), localPodCidrs: persisted[0] });
+    const restarted = await b.step({ readKernel: true });
+    expect(restarted).toMatchObject({ synced: false, plan: { add: { rules: [], routes: [] }, remove: { rules: [], routes: [] } } });
+    b.markSynced();
+    expect((await b.step({ readKernel: true }))?.plan).toEqual({ add: { rules: [], routes: [] }, remove: { rules: [], routes: [] } });
+    expect(JSON.stringify(first.state)).toBe(before);
+  });
+
   it("without a table nothing happens before the sync (the API is the only identity)", async () => {
     const port = new FakePort();
     const r = new Reconciler(port, settings(), "local", () => ({ nodes: [local], ciliumNodes: [] }));
@@ -230,12 +256,12 @@ describe("Reconciler: departures held while a WireGuard peer", () => {
     expect(peerReads).toBe(0); // nobody left: the peers are not read
     current = without("w3");
     now = 1_000_000;
-    expect(await r.step({ readKernel: false })).toMatchObject({ departed: 1, nextGraceEnd: undefined });
+    expect(await r.step({ readKernel: false })).toMatchObject({ departed: 1, nextGraceEnd: undefined, awaitingPeerRemoval: 1 });
     now += 3_600_000; // an hour later, still a peer: still held, no grace running
     peers = [{ allowedIps: ["2001:db8::3/128", "198.18.3.0/24"] }];
     expect((await r.step({ readKernel: false }))?.plan.remove.routes).toEqual([]);
     peers = [{ endpoint: "198.51.100.2", allowedIps: ["198.51.100.2/32"] }];
-    expect(await r.step({ readKernel: false })).toMatchObject({ departed: 1, nextGraceEnd: now + 60_000 });
+    expect(await r.step({ readKernel: false })).toMatchObject({ departed: 1, nextGraceEnd: now + 60_000, awaitingPeerRemoval: 0 });
     now += 60_000;
     const gone = await r.step({ readKernel: false });
     expect(gone?.departed).toBe(0);
@@ -251,6 +277,23 @@ describe("Reconciler: departures held while a WireGuard peer", () => {
     expect((await r.step({ readKernel: false }))?.departed).toBe(1);
     peers = [];
     expect((await r.step({ readKernel: false }))?.departed).toBe(0);
+  });
+
+  it("when the peers cannot release anyone (a grace to run, none ended), guard and routes do not wait for them", async () => {
+    let release: (p: WgPeer[]) => void = () => undefined;
+    const loads: string[] = [];
+    const slowGuard: GuardPort = { apply: async () => void loads.push("apply"), update: async (c) => void loads.push(c.join(";")), remove: async () => true, dropped: async () => undefined };
+    const seedPresent = table.nodes;
+    const port = new FakePort();
+    const r = new Reconciler(port, settings({ NODE_ROUTER_LEAVE_GRACE_SECONDS: "60" }), "local", undefined, {
+      nodeTable: () => without("w3"), guard: slowGuard, seedPresent, peers: () => new Promise((resolve) => (release = resolve)),
+    });
+    const step = r.step({ readKernel: true });
+    for (let i = 0; i < 20 && loads.length === 0; i++) await new Promise((x) => setImmediate(x));
+    expect(loads).toEqual(["apply"]); // loaded (w3 held) while `wg` still runs
+    expect(port.state.routes.some((x) => x.dst === "198.51.100.3/32")).toBe(true);
+    release([]);
+    expect(await step).toMatchObject({ departed: 1, awaitingPeerRemoval: 0, nextGraceEnd: expect.any(Number) });
   });
 
   it("peers that cannot be read hold every departed node, and say why", async () => {
