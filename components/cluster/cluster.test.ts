@@ -46,7 +46,7 @@ test("without `admission`, every node waits only for its own cloud prerequisites
   const typeOf = (urn: string) => recorded.find((r) => r.urn === urn)?.type ?? `unknown ${urn}`;
   const kinds = (i: Recorded) => [...new Set(i.dependencies.map(typeOf))].sort();
   // Its address, interface and identity, its secrets, and what its user data is made of (addresses, the CA).
-  expect(kinds(instances[0])).toEqual(["aws:ec2/eip:Eip", "aws:ec2/eipAssociation:EipAssociation", "aws:ec2/networkInterface:NetworkInterface", "aws:iam/rolePolicy:RolePolicy",
+  expect(kinds(instances[0])).toEqual(["aws:ec2/eip:Eip", "aws:ec2/eipAssociation:EipAssociation", "aws:ec2/networkInterface:NetworkInterface", "aws:iam/instanceProfile:InstanceProfile", "aws:iam/rolePolicy:RolePolicy",
     "aws:secretsmanager/secretVersion:SecretVersion", "tls:index/selfSignedCert:SelfSignedCert"]);
   for (const i of instances.slice(1)) expect([i.name, kinds(i)]).toEqual([i.name, kinds(instances[0])]);
 });
