@@ -7,6 +7,7 @@
 // last good table. Format (also documented in agent/README.md):
 //   {"podCidrs": ["10.244.0.0/16"],
 //    "nodes": [{"name": "cp-0", "role": "control-plane", "addresses": ["203.0.113.10"]}, ...]}
+import { GUARD_MAP_SIZE } from "./guard";
 import { canonicalAddress, canonicalCidr, familyOf } from "./nodes";
 import { overlaps, parsePrefix } from "./prefix";
 
@@ -93,6 +94,9 @@ function strictKeys(obj: Json, allowed: string[], where: string): void {
   }
 }
 
+/** Node addresses per family a table may list (GUARD_MAP_SIZE: the other half is for departed nodes). */
+export const MAX_ADDRESSES_PER_FAMILY = GUARD_MAP_SIZE / 2;
+
 /**
  * Parses and validates a node table document; throws NodeTableError naming the entry at fault.
  * With `previous` (the last good table), an entry written exactly as that table's entry of the
@@ -168,6 +172,11 @@ export function parseNodeTable(text: string, previous?: NodeTable, options: Pars
     });
     nodes.push({ name, role: raw.role as NodeRole, addresses });
   });
+  // The guard's maps have a fixed size; half of it is for the table, half for nodes held after they leave.
+  for (const family of [4, 6] as const) {
+    const count = [...owners.keys()].filter((a) => familyOf(a) === family).length;
+    if (count > MAX_ADDRESSES_PER_FAMILY) throw new NodeTableError(`nodes: ${count} IPv${family} addresses; the guard holds at most ${MAX_ADDRESSES_PER_FAMILY} per family (about 5,000 nodes with three addresses each): split the cluster`);
+  }
   if (options.localNodeName !== undefined && !names.has(options.localNodeName)) {
     throw new NodeTableError(`nodes: this node "${options.localNodeName}" is not listed; a table without it is not this cluster's (or is older than this node): add its entry`);
   }

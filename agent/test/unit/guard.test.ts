@@ -1,6 +1,6 @@
 // The egress guard's generated ruleset (pure). Loading it into the kernel with the real nft and
 // sending packets through it: agent/test/kernel/guard.kernel.test.ts.
-import { guardElements, guardElementUpdate, guardRemoval, guardRuleset, guardShape, underlayDefine, type GuardInput } from "../../src/guard";
+import { GUARD_MAP_SIZE, guardElements, guardElementUpdate, guardRemoval, guardRuleset, guardShape, underlayDefine, type GuardInput } from "../../src/guard";
 import { settings } from "../fixtures";
 
 const S = settings();
@@ -24,7 +24,7 @@ const chain = (script: string, name: string) => {
 };
 
 describe("guardRuleset", () => {
-  it("replaces the project's table in one transaction (created if missing, rules, set and map elements flushed, refilled)", () => {
+  it("replaces the project's table in one transaction (created if missing, rules and set flushed, maps created again at their fixed size, refilled)", () => {
     expect(lines(guardRuleset(input("w1"))).slice(1, 14)).toEqual([
       "table inet node_router_guard {}",
       "flush table inet node_router_guard",
@@ -37,9 +37,13 @@ describe("guardRuleset", () => {
       "map nodes6 { type ipv6_addr : verdict; }",
       "}",
       "flush set inet node_router_guard exempt_ports",
-      "flush map inet node_router_guard nodes4",
-      "flush map inet node_router_guard nodes6",
+      "delete map inet node_router_guard nodes4",
+      "delete map inet node_router_guard nodes6",
     ]);
+    // Created again with a size: the kernel's fixed-size hash, whatever an older release left.
+    const script = lines(guardRuleset(input("w1")));
+    const declared = script.indexOf("map nodes4 {", script.indexOf("delete map inet node_router_guard nodes6"));
+    expect(script.slice(declared, declared + 3)).toEqual(["map nodes4 {", "type ipv4_addr : verdict", `size ${GUARD_MAP_SIZE}`]);
   });
 
   it("puts every other node's addresses into one hash verdict map per family; not this node's own", () => {
@@ -51,7 +55,7 @@ describe("guardRuleset", () => {
 
   it("hooks output and forward with one map lookup first, then one compare per pod CIDR; misses meet link-local, metadata and WireGuard-reply checks", () => {
     const head = ["ip daddr vmap @nodes4", "ip daddr 198.18.0.0/16 jump to_pod_cidr", "ip6 daddr vmap @nodes6", "ip6 daddr 2001:db8:42::/56 jump to_pod_cidr", "ip6 daddr fe80::/10 jump to_link_local"];
-    const tail = 'ct label 101 ct direction reply oifname != "cilium_wg0" counter name dropped_wireguard_reply drop';
+    const tail = 'ct direction reply ct label 101 oifname != "cilium_wg0" counter name dropped_wireguard_reply drop';
     expect(chain(guardRuleset(input("w1")), "output")).toEqual(["type filter hook output priority filter; policy accept;", ...head,
       "ip daddr 169.254.169.254 tcp dport != 53 jump to_metadata", "ip6 daddr fd00:ec2::254 tcp dport != 53 jump to_metadata", tail]);
     // Forwarded packets come from pods: no cgroup of the node's services to exempt them.
@@ -170,7 +174,7 @@ describe("guardRuleset", () => {
     expect(script.match(/198\.51\.100\.12 :/g)).toHaveLength(2); // once per table
     expect(script).toContain("198.51.100.12 : jump to_node");
     const v4only = guardRuleset(input("w1", { nodes: nodes.map((n) => ({ ...n, addresses: n.addresses.filter((a) => !a.includes(":")) })), podCidrs: ["198.18.0.0/16"] }));
-    const map6 = v4only.slice(v4only.indexOf("map nodes6 {", v4only.indexOf("flush map inet node_router_guard nodes6")), v4only.indexOf("chain prerouting"));
+    const map6 = v4only.slice(v4only.indexOf("map nodes6 {", v4only.indexOf("delete map inet node_router_guard nodes6")), v4only.indexOf("chain prerouting"));
     expect(map6).not.toContain("elements");
   });
 });

@@ -1,6 +1,7 @@
 // The node table's parser: the format other parts produce (INTERFACES.md), strict, with errors
 // that name the entry and the fix.
-import { NodeTableError, parseNodeTable, sameTable } from "../../src/nodeTable";
+import { GUARD_MAP_SIZE } from "../../src/guard";
+import { MAX_ADDRESSES_PER_FAMILY, NodeTableError, parseNodeTable, sameTable } from "../../src/nodeTable";
 
 const valid = {
   podCidrs: ["10.244.0.0/16", "2001:db8:42::/56"],
@@ -78,6 +79,13 @@ describe("parseNodeTable refuses tables that cannot be a cluster's", () => {
   ])("refuses %s", (_what, doc, message) => {
     expect(() => parseNodeTable(doc)).toThrow(NodeTableError);
     expect(() => parseNodeTable(doc)).toThrow(message);
+  });
+
+  it("refuses more addresses of one family than half the guard's map holds, and accepts exactly that many", () => {
+    const many = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `w${i}`, role: "worker", addresses: [`198.18.${i >> 8}.${i & 255}`] }));
+    expect(MAX_ADDRESSES_PER_FAMILY).toBe(GUARD_MAP_SIZE / 2);
+    expect(parseNodeTable(text({ ...valid, nodes: many(MAX_ADDRESSES_PER_FAMILY) })).nodes).toHaveLength(MAX_ADDRESSES_PER_FAMILY);
+    expect(() => parseNodeTable(text({ ...valid, nodes: many(MAX_ADDRESSES_PER_FAMILY + 1) }))).toThrow(new RegExp(`^nodes: ${MAX_ADDRESSES_PER_FAMILY + 1} IPv4 addresses; the guard holds at most ${MAX_ADDRESSES_PER_FAMILY} per family .*split the cluster`));
   });
 
   it("refuses a table without the local node, when its name is given", () => {
