@@ -4,7 +4,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as gcp from "@pulumi/gcp";
-import * as k8s from "@pulumi/kubernetes";
 import { loadConfig } from "./config";
 import { Cluster } from "../components/cluster/cluster";
 import { VersionGuard } from "../components/cluster/versionGuard";
@@ -12,7 +11,7 @@ import { Cilium } from "../components/cilium/cilium";
 import { NodeRouter } from "../components/nodeRouter/nodeRouter";
 import { NodeRouterAlerts } from "../components/monitoring/prometheusRule";
 import { livesInCluster } from "./kubernetesLifecycle";
-import { bootstrapTokenSecret } from "../components/cluster/joinToken";
+import { keepStateOfPublished } from "./movedResources";
 import { runPreflight, type PreflightOptions } from "./preflight/preflight";
 import { NodesReady } from "../components/cluster/nodesReady";
 
@@ -37,31 +36,15 @@ export async function program(o: ProgramOptions = {}) {
     ...(model.providers.gcp ? [new gcp.Provider(`${name}-gcp`, model.providers.gcp, guarded)] : []),
   ];
 
-  // Every node but the founder is created only once the cluster accepts the current join token
-  // and every node's table lists it: the Secret and the ConfigMap below, published through the
-  // Kubernetes provider (which needs the API, which needs the founder, and nothing else). The
-  // promise breaks the construction-order loop, not the dependency graph: it holds resources
-  // created further down.
-  let admit: (published: pulumi.Resource[]) => void = () => undefined;
-  const admission = new Promise<pulumi.Resource[]>((resolve) => { admit = resolve; });
-  const cluster = new Cluster(name, model.cluster, { providers: clouds, admission });
-
-  const k8sProvider = new k8s.Provider(`${name}-k8s`, {
-    kubeconfig: cluster.kubeconfig,
-    enableServerSideApply: true,
-    // Replaced (and with it every Kubernetes resource, installed anew) exactly when the
-    // cluster is a new one; another admin endpoint or rotated credentials are an update.
-    clusterIdentifier: cluster.clusterId,
-    // `pulumi destroy` (or removing a component) still completes when the API is gone.
-    deleteUnreachable: true,
-  }, { dependsOn: [cluster.ready, versions] });
+  // The Cluster publishes the current join token and the node table in the cluster through a
+  // Kubernetes provider of its own, and creates every node but the founder only after both; the
+  // rest of the program uses that provider.
+  const cluster = new Cluster(name, model.cluster, { providers: clouds, transformations: [keepStateOfPublished(name)] });
+  const k8sProvider = cluster.kubernetesProvider!;
   const inCluster = { ...livesInCluster(cluster.ready), provider: k8sProvider };
-  const joinToken = new k8s.core.v1.Secret(`${name}-join-token`, cluster.joinToken.apply(bootstrapTokenSecret), inCluster);
   const cilium = new Cilium(`${name}-cilium`, model.cilium, inCluster);
   // The agent steers into cilium_wg0, which exists only once Cilium runs.
-  const nodeRouter = new NodeRouter(`${name}-node-router`, { ...model.nodeRouter, nodeTable: cluster.nodeTableDocument }, { ...inCluster, dependsOn: [cilium] });
-  // A node added later is in every node's table (the ConfigMap) before its instance exists.
-  admit([joinToken, nodeRouter.nodeTable!]);
+  const nodeRouter = new NodeRouter(`${name}-node-router`, { ...model.nodeRouter, publishedNodeTable: cluster.publishedNodeTable }, { ...inCluster, dependsOn: [cilium] });
   // The run is green only when every node is Ready with Cilium and the node-router on it.
   new NodesReady(`${name}-nodes-ready`, { kubeconfig: cluster.kubeconfig, nodes: cluster.instances, timeoutMinutes: model.nodesReadyTimeoutMinutes }, {
     dependsOn: [cluster.ready, cilium, nodeRouter],

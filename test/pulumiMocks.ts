@@ -22,6 +22,8 @@ export interface RegisteredOptions {
   readonly deletedWith: string;
   /** Provider reference (`<provider URN>::<id>`) the resource is registered with, "" for the default provider. */
   readonly provider: string;
+  /** The URNs the resource was known by before (its aliases, as the SDK computed them). */
+  readonly aliases: string[];
 }
 
 export interface Recorded {
@@ -204,7 +206,7 @@ export async function installMocks(project: string, stack: string, preview = fal
         recorded.push({
           type: args.type, name: args.name, inputs, state, id, urn: "",
           dependencies: registration?.dependencies ?? [], propertyDependencies: registration?.propertyDependencies ?? {},
-          options: registration?.options ?? { ignoreChanges: [], replaceOnChanges: [], deleteBeforeReplace: false, deletedWith: "", provider: "" },
+          options: registration?.options ?? { ignoreChanges: [], replaceOnChanges: [], deleteBeforeReplace: false, deletedWith: "", provider: "", aliases: [] },
           sentInputs: registration?.sentInputs ?? {}, additionalSecretOutputs: registration?.additionalSecretOutputs ?? [],
         });
       }
@@ -238,6 +240,7 @@ export async function installMocks(project: string, stack: string, preview = fal
         deleteBeforeReplace: req.getDeletebeforereplace() as boolean,
         deletedWith: req.getDeletedwith() as string,
         provider: req.getProvider() as string,
+        aliases: aliasUrns(req),
       },
       sentInputs: req.getObject()?.toJavaScript() ?? {},
       additionalSecretOutputs: req.getAdditionalsecretoutputsList() as string[],
@@ -249,6 +252,27 @@ export async function installMocks(project: string, stack: string, preview = fal
     });
   };
   return recorded;
+}
+
+/** A request's aliases as URNs: sent as URNs, or as specs (name, type, parent URN) when the monitor takes those. */
+ 
+function aliasUrns(req: any): string[] {
+  const urns = (req.getAliasurnsList?.() ?? []) as string[];
+   
+  const specs = ((req.getAliasesList?.() ?? []) as any[]).map((a) => {
+    const spec = a.getSpec?.();
+    if (!spec) return a.getUrn?.() as string;
+    const name = spec.getName() || req.getName();
+    const type = spec.getType() || req.getType();
+    // No parent named: the alias keeps the resource's own parent (unless it says it had none).
+    const parent = spec.getNoparent() ? "" : (spec.getParenturn() as string) || (req.getParent() as string);
+    // The root stack's children carry no parent type in their URNs.
+    const parentType = parent && !parent.split("::")[2].startsWith("pulumi:pulumi:Stack") ? parent.split("::")[2] : "";
+    const stack = spec.getStack() || pulumi.getStack();
+    const project = spec.getProject() || pulumi.getProject();
+    return `urn:pulumi:${stack}::${project}::${parentType ? `${parentType}$` : ""}${type}::${name}`;
+  });
+  return [...urns, ...specs];
 }
 
 /** Resolves an Output's value (and whether it is secret) in a test. */

@@ -33,14 +33,17 @@ export interface ClusterArgs {
   readonly gcp?: GcpPlacement;
   /** The node-router agent whose egress guard every node installs at boot, before its kubelet. */
   readonly nodeRouter: NodeRouterAgent;
+  /** Publish the join token (bootstrap-token Secret) and the node table (ConfigMap in kube-system) through a Kubernetes provider of the Cluster's own, creating every node but the founder after both; default true. */
+  readonly publishInCluster?: boolean;
 }
 
 /** The Cluster's resource options, and the one ordering only it can apply. */
 export interface ClusterOptions extends pulumi.ComponentResourceOptions {
   /**
-   * What every node but the founder waits for (its `dependsOn`): the join token and the node table,
-   * once published in the cluster through the Cluster's own kubeconfig. Without it every node is
-   * created at once, and the others retry joining until the token and their table are there.
+   * What every node but the founder waits for (its `dependsOn`) besides what the Cluster publishes
+   * itself: for a caller that publishes the join token and the node table on its own
+   * (publishInCluster false). Without either, every node is created at once, and the others retry
+   * joining until the token and their table are there.
    */
   readonly admission?: pulumi.Input<pulumi.Resource[]>;
 }

@@ -40,8 +40,15 @@ test("the AWS provider from the options reaches every AWS resource", () => {
   for (const r of awsResources) expect([r.name, r.options.provider]).toEqual([r.name, expect.stringMatching(/pulumi:providers:aws::solo-aws::/)]);
 });
 
-test("without `admission`, every node waits only for its own cloud prerequisites, as the founder does", () => {
-  const instances = ofType(recorded, "aws:ec2/instance:Instance");
+test("with publishInCluster false and no `admission`, every node waits only for its own cloud prerequisites, as the founder does", async () => {
+  const provider = new aws.Provider("bare-aws", { region: "eu-west-1" });
+  const bare = new Cluster("bare", { ...args, nodes: expandPools("bare", "aws", [
+    { name: "cp", role: "control-plane", count: 1, machineType: "t3.medium", zone: "eu-west-1a", diskSizeGb: 50 },
+    { name: "w", role: "worker", count: 2, machineType: "t3.large", zone: "eu-west-1a", diskSizeGb: 50 },
+  ]), publishInCluster: false }, { providers: [provider] });
+  await new Promise((resolve) => bare.nodeTableDocument.apply(resolve));
+  await settle();
+  const instances = ofType(recorded, "aws:ec2/instance:Instance").filter((i) => i.name.startsWith("bare-"));
   expect(instances).toHaveLength(3);
   const typeOf = (urn: string) => recorded.find((r) => r.urn === urn)?.type ?? `unknown ${urn}`;
   const kinds = (i: Recorded) => [...new Set(i.dependencies.map(typeOf))].sort();
@@ -49,18 +56,45 @@ test("without `admission`, every node waits only for its own cloud prerequisites
   expect(kinds(instances[0])).toEqual(["aws:ec2/eip:Eip", "aws:ec2/eipAssociation:EipAssociation", "aws:ec2/networkInterface:NetworkInterface", "aws:iam/instanceProfile:InstanceProfile", "aws:iam/rolePolicy:RolePolicy",
     "aws:secretsmanager/secretVersion:SecretVersion", "tls:index/selfSignedCert:SelfSignedCert"]);
   for (const i of instances.slice(1)) expect([i.name, kinds(i)]).toEqual([i.name, kinds(instances[0])]);
+  expect(recorded.filter((r) => r.name.startsWith("bare") && r.type.startsWith("kubernetes:"))).toEqual([]);
+  expect(bare.kubernetesProvider).toBeUndefined();
+  expect(bare.publishedNodeTable).toBeUndefined();
 });
 
-test("control: with `admission`, every node but the founder waits for it", async () => {
+test("by default it publishes the join token and the node table through its own Kubernetes provider, and every node but the founder waits for both", async () => {
+  const mine = (type: string) => recorded.filter((r) => r.type === type && r.name.startsWith("solo-"));
+  const [provider] = mine("pulumi:providers:kubernetes");
+  const [secret] = mine("kubernetes:core/v1:Secret");
+  const [configMap] = mine("kubernetes:core/v1:ConfigMap");
+  const ready = recorded.find((r) => r.name === "solo-api-ready")!;
+  expect([provider.name, secret.name, configMap.name]).toEqual(["solo-k8s", "solo-join-token", "solo-node-table"]);
+  // The provider is the cluster's: its kubeconfig, replaced exactly when the cluster is new, after the API answers.
+  expect(provider.inputs).toEqual(expect.objectContaining({ clusterIdentifier: ready.state.clusterId, deleteUnreachable: "true", enableServerSideApply: "true" }));
+  expect(provider.dependencies).toContain(ready.urn);
+  expect(cluster.kubernetesProvider?.urn).toBeDefined();
+  for (const r of [secret, configMap]) {
+    expect([r.name, r.options.provider, r.options.deletedWith]).toEqual([r.name, expect.stringMatching(/pulumi:providers:kubernetes::solo-k8s::/), ready.urn]);
+  }
+  const token = await new Promise<{ token: string }>((resolve) => cluster.joinToken.apply(resolve));
+  expect(secret.inputs.metadata).toEqual(expect.objectContaining({ name: `bootstrap-token-${token.token.split(".")[0]}`, namespace: "kube-system" }));
+  expect(secret.inputs.type).toBe("bootstrap.kubernetes.io/token");
+  expect(configMap.inputs.metadata).toEqual(expect.objectContaining({ name: "node-router-node-table", namespace: "kube-system" }));
+  expect(configMap.inputs.data["node-table.json"]).toBe(await new Promise<string>((resolve) => cluster.nodeTableDocument.apply(resolve)));
+  expect(await new Promise<string>((resolve) => cluster.publishedNodeTable!.apply(resolve))).toBe("node-router-node-table");
+  const waits = Object.fromEntries(mine("aws:ec2/instance:Instance").map((i) => [i.inputs.tags.Name, [secret.urn, configMap.urn].filter((u) => i.dependencies.includes(u)).length]));
+  expect(waits).toEqual({ "solo-aws-cp-0": 0, "solo-aws-w-0": 2, "solo-aws-w-1": 2 });
+});
+
+test("control: with `admission` too, every node but the founder waits for it and for what the Cluster publishes", async () => {
   const provider = new aws.Provider("gated-aws", { region: "eu-west-1" });
   const gate = new aws.s3.Bucket("gate", {}, { provider });
   const gated = new Cluster("gated", { ...args, nodes: expandPools("gated", "aws", [{ name: "cp", role: "control-plane", count: 1, machineType: "t3.medium", zone: "eu-west-1a", diskSizeGb: 50 }, { name: "w", role: "worker", count: 1, machineType: "t3.large", zone: "eu-west-1a", diskSizeGb: 50 }]) },
     { providers: [provider], admission: Promise.resolve([gate]) });
   await new Promise((resolve) => gated.nodeTableDocument.apply(resolve));
   await settle();
-  const gateUrn = recorded.find((r) => r.name === "gate")!.urn;
-  const waits = Object.fromEntries(ofType(recorded, "aws:ec2/instance:Instance").filter((i) => i.name.startsWith("gated-")).map((i) => [i.inputs.tags.Name, i.dependencies.includes(gateUrn)]));
-  expect(waits).toEqual({ "gated-aws-cp-0": false, "gated-aws-w-0": true });
+  const gates = [recorded.find((r) => r.name === "gate")!.urn, recorded.find((r) => r.name === "gated-node-table")!.urn];
+  const waits = Object.fromEntries(ofType(recorded, "aws:ec2/instance:Instance").filter((i) => i.name.startsWith("gated-")).map((i) => [i.inputs.tags.Name, gates.map((g) => i.dependencies.includes(g))]));
+  expect(waits).toEqual({ "gated-aws-cp-0": [false, false], "gated-aws-w-0": [true, true] });
 });
 
 test("its outputs are data: the join token (secret) and the node table", async () => {

@@ -3,8 +3,9 @@
 // from one set of intents and cloud-init that bootstraps kubeadm, then the wait for the API
 // and the cluster's identity. Order: the founder (the first control plane, the only node
 // that may init) is created first; the readiness wait depends on it alone; every other node
-// waits for `admission` (what the program publishes in the cluster once it answers), so no
-// node is created before the cluster accepts its token and every node's table lists it.
+// waits for what the Cluster then publishes in the cluster (publish.ts: the join token and the
+// node table), so no node is created before the cluster accepts its token and every node's
+// table lists it.
 // Wiring only: the pure modules compute.
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterArgs, ClusterOptions } from "./args";
@@ -26,6 +27,7 @@ import { describePlacement, privateAddresses } from "./privateAddresses";
 import type { NodePoolArgs } from "./pool";
 import { deployedAgentOrThrow, guardSettings } from "../nodeRouter/settings";
 import type { NodeInstance } from "./nodesReady";
+import { publishInCluster, type Published } from "./publish";
 
 /** One node of the cluster as the stack output lists it. */
 export interface NodeRow {
@@ -43,6 +45,8 @@ export interface NodeRow {
 
 /** Each Cluster's readiness resource, for TypeScript callers' ordering (`dependsOn`, `deletedWith`); a resource of this program, so no output. */
 const readiness = new WeakMap<Cluster, ApiServerReady>();
+/** What each Cluster published, for TypeScript callers (its Kubernetes provider); resources, so no output. */
+const publications = new WeakMap<Cluster, Published>();
 
 /** A self-managed kubeadm cluster across AWS and GCP, every node reachable from every other only through WireGuard and the bootstrap ports. */
 export class Cluster extends pulumi.ComponentResource {
@@ -64,10 +68,17 @@ export class Cluster extends pulumi.ComponentResource {
   public readonly nodeTableDocument: pulumi.Output<string>;
   /** Every node's cloud instance and where its serial console is: what NodesReady waits for. */
   public readonly instances: pulumi.Output<NodeInstance[]>;
+  /** Name of the node table ConfigMap published in kube-system (publishInCluster), known once it exists: the NodeRouter's publishedNodeTable. */
+  public readonly publishedNodeTable?: pulumi.Output<string>;
 
   /** Exists once the API answers; replaced exactly when the cluster is a new one. */
   get ready(): ApiServerReady {
     return readiness.get(this)!;
+  }
+
+  /** The Kubernetes provider the Cluster published with (publishInCluster), for the rest of a TypeScript program; undefined otherwise. */
+  get kubernetesProvider(): pulumi.ProviderResource | undefined {
+    return publications.get(this)?.provider;
   }
 
   /**
@@ -75,8 +86,18 @@ export class Cluster extends pulumi.ComponentResource {
    * through the resource options (`providers`), as for any component.
    */
   constructor(name: string, args: ClusterArgs, opts: ClusterOptions = {}) {
-    const { admission, ...options } = opts;
+    const { admission: callersAdmission, ...options } = opts;
     super("wg-mesh:cluster:Cluster", name, {}, options);
+    // The pools need what every node but the founder waits for when they are constructed; what
+    // the Cluster publishes exists only once the API answers, further down. The promise breaks
+    // the construction-order loop, not the dependency graph.
+    const publish = args.publishInCluster ?? true;
+    let admit: (published: pulumi.Resource[]) => void = () => undefined;
+    const published = new Promise<pulumi.Resource[]>((resolve) => { admit = resolve; });
+    // Pulumi gathers `dependsOn` recursively (promises, outputs, nested lists): both lists as one.
+    const admission = publish || callersAdmission !== undefined
+      ? [...(publish ? [published] : []), ...(callersAdmission !== undefined ? [callersAdmission] : [])] as unknown as pulumi.Input<pulumi.Resource[]>
+      : undefined;
     // The agent as the NodeRouter deploys it: every node's boot-time guard is rendered with its
     // settings; refused before any child is registered (the program's validation ran the same check).
     const agent = deployedAgentOrThrow(name, args.nodeRouter);
@@ -189,6 +210,12 @@ export class Cluster extends pulumi.ComponentResource {
         renderKubeconfig({ clusterName: name, server, caCertPem: ca, clientCertPem: cert, clientKeyPem: key }),
       ),
     );
+    if (publish) {
+      const p = publishInCluster(name, { kubeconfig: this.kubeconfig, clusterId: this.clusterId, ready, joinToken: this.joinToken, nodeTable: this.nodeTableDocument }, this);
+      publications.set(this, p);
+      this.publishedNodeTable = p.nodeTable.metadata.name;
+      admit([p.joinToken, p.nodeTable]);
+    }
     this.nodeTable = pulumi.all(nodes.map((n) => addressOf[n.name])).apply((ips) =>
       nodes.map((n, i) => ({ name: n.name, cloud: n.cloud, role: n.role, address: ips[i], privateAddress: privateOf[n.name] })),
     );
@@ -201,6 +228,7 @@ export class Cluster extends pulumi.ComponentResource {
       clusterId: this.clusterId,
       nodeTable: this.nodeTable,
       nodeTableDocument: this.nodeTableDocument,
+      publishedNodeTable: this.publishedNodeTable,
     });
   }
 }

@@ -24,6 +24,8 @@ export const MAX_NODES = 300;
 
 /** The ConfigMap the DaemonSet mounts (as a directory, so the kubelet updates it in place). */
 export const NODE_TABLE_CONFIGMAP = "node-router-node-table";
+/** Where a Cluster publishes it (publishInCluster): the NodeRouter's default namespace, which every cluster has. */
+export const NODE_TABLE_NAMESPACE = "kube-system";
 export const NODE_TABLE_KEY = "node-table.json";
 export const NODE_TABLE_MOUNT_DIR = "/etc/node-router/node-table";
 

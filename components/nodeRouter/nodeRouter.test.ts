@@ -144,6 +144,23 @@ describe("Cilium and NodeRouter under mocks", () => {
     expect(() => new NodeRouter("e-node-router", { image: TEST_IMAGE, imagePullSecrets: ["GHCR_Pull"] }, { provider })).toThrow(/e-node-router: nodeRouter\.imagePullSecrets\[0\]: "GHCR_Pull" is not a Secret name/);
   });
 
+  test("with a Cluster's published table: the DaemonSet mounts it and waits for it; no ConfigMap of its own; misuse refused naming the field", async () => {
+    const provider = new k8s.Provider("p-k8s", { kubeconfig: "x" });
+    const published = new k8s.core.v1.ConfigMap("p-published", { metadata: { name: "node-router-node-table", namespace: "kube-system" }, data: {} }, { provider });
+    const withPublished = new NodeRouter("p-node-router", { image: TEST_IMAGE, publishedNodeTable: published.metadata.name }, { provider });
+    await settle(withPublished.daemonSetName);
+    const ds = byName("p-node-router-daemon-set");
+    expect(ds.dependencies).toContain(byName("p-published").urn);
+    expect(ds.inputs.metadata.annotations).toEqual(expect.objectContaining({ "wg-mesh.dev/node-table": "node-router-node-table" }));
+    expect(ds.inputs.spec.template.spec.volumes).toContainEqual({ name: "node-table", configMap: { name: "node-router-node-table" } });
+    expect(withPublished.nodeTable).toBeUndefined();
+    expect(registered.filter((r) => r.name.startsWith("p-node-router") && r.type === "kubernetes:core/v1:ConfigMap")).toEqual([]);
+    expect(() => new NodeRouter("q-node-router", { image: TEST_IMAGE, publishedNodeTable: "node-router-node-table", nodeTable: "{}" }, { provider }))
+      .toThrow(/q-node-router: nodeTable and publishedNodeTable are both set/);
+    expect(() => new NodeRouter("r-node-router", { image: TEST_IMAGE, publishedNodeTable: "node-router-node-table", namespace: "mesh" }, { provider }))
+      .toThrow(/r-node-router: publishedNodeTable is a ConfigMap in kube-system.*deploy the NodeRouter in kube-system \(namespace\)/);
+  });
+
   test("a bad exempt-port list fails at construction, before anything reaches the cluster", async () => {
     const provider = new k8s.Provider("c-k8s", { kubeconfig: "x" });
     expect(() => new NodeRouter("c-node-router", { image: TEST_IMAGE, settings: { exemptPorts: ["22"] } }, { provider })).toThrow(/c-node-router: nodeRouter\.exemptPorts: 22 outside the bootstrap ports/);

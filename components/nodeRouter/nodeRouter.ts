@@ -7,7 +7,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { daemonSet, type ResourceRequirements } from "./daemonSet";
 import { APP_NAME, clusterRole, clusterRoleBinding, commonLabels, namespaceObject, serviceAccount } from "./rbac";
-import { NODE_TABLE_CONFIGMAP, NODE_TABLE_KEY } from "../cluster/nodeTable";
+import { NODE_TABLE_CONFIGMAP, NODE_TABLE_KEY, NODE_TABLE_NAMESPACE } from "../cluster/nodeTable";
 import { deployedAgentOrThrow, imagePullSecretsProblems, type NodeRouterAgent } from "./settings";
 
 export interface NodeRouterArgs extends NodeRouterAgent {
@@ -17,6 +17,8 @@ export interface NodeRouterArgs extends NodeRouterAgent {
   readonly resources?: ResourceRequirements;
   /** The node table document (JSON), published as the ConfigMap the agent mounts. */
   readonly nodeTable?: pulumi.Input<string>;
+  /** Instead of nodeTable: mount the node table a Cluster published (its publishedNodeTable output); the DaemonSet waits for it. Namespace kube-system only. */
+  readonly publishedNodeTable?: pulumi.Input<string>;
   /** Names of kubernetes.io/dockerconfigjson Secrets in the namespace to pull a private agent image with; default none. */
   readonly imagePullSecrets?: string[];
 }
@@ -46,6 +48,12 @@ export class NodeRouter extends pulumi.ComponentResource {
     const pullSecretProblems = imagePullSecretsProblems(args.imagePullSecrets);
     if (pullSecretProblems.length > 0) throw new Error(`${name}: ${pullSecretProblems.join("; ")}`);
     this.namespace = args.namespace ?? "kube-system";
+    if (args.publishedNodeTable !== undefined && args.nodeTable !== undefined) {
+      throw new Error(`${name}: nodeTable and publishedNodeTable are both set; give publishedNodeTable (the Cluster's output) when the Cluster publishes the table, nodeTable otherwise`);
+    }
+    if (args.publishedNodeTable !== undefined && this.namespace !== NODE_TABLE_NAMESPACE) {
+      throw new Error(`${name}: publishedNodeTable is a ConfigMap in ${NODE_TABLE_NAMESPACE}, where the Cluster publishes it, and a pod mounts ConfigMaps of its own namespace only; deploy the NodeRouter in ${NODE_TABLE_NAMESPACE} (namespace) or publish the table yourself (nodeTable, with the Cluster's publishInCluster false)`);
+    }
     const childOpts = { parent: this };
 
     const namespace =
@@ -65,9 +73,11 @@ export class NodeRouter extends pulumi.ComponentResource {
       clusterRoleBinding(APP_NAME, APP_NAME, APP_NAME, this.namespace),
       { ...childOpts, dependsOn: [this.clusterRole, this.serviceAccount] },
     );
+    const withTable = this.nodeTable !== undefined || args.publishedNodeTable !== undefined;
+    const spec = daemonSet({ name: APP_NAME, namespace: this.namespace, serviceAccountName: APP_NAME, image: args.image, agent, resources: args.resources, nodeTable: withTable, imagePullSecrets: args.imagePullSecrets });
     this.daemonSet = new k8s.apps.v1.DaemonSet(
       `${name}-daemon-set`,
-      daemonSet({ name: APP_NAME, namespace: this.namespace, serviceAccountName: APP_NAME, image: args.image, agent, resources: args.resources, nodeTable: this.nodeTable !== undefined, imagePullSecrets: args.imagePullSecrets }),
+      args.publishedNodeTable === undefined ? spec : { ...spec, metadata: { ...spec.metadata, annotations: { ...spec.metadata.annotations, [PUBLISHED_TABLE_ANNOTATION]: publishedTableName(name, args.publishedNodeTable) } } },
       // After what the component depends on (Cilium: cilium_wg0 exists only once Cilium runs),
       // and after its RBAC so the first list/watch does not fail.
       { ...childOpts, dependsOn: [...dependencies(opts), this.clusterRoleBinding, ...(namespace ? [namespace] : []), ...(this.nodeTable ? [this.nodeTable] : [])] },
@@ -84,6 +94,20 @@ export class NodeRouter extends pulumi.ComponentResource {
       nodeTable: this.nodeTable,
     });
   }
+}
+
+/**
+ * Records the published ConfigMap's name on the DaemonSet: the Cluster's output is known only once
+ * the ConfigMap exists, so the DaemonSet waits for it in any language, while its spec stays known
+ * at preview (the policy pack judges it). The mount itself is by the fixed name.
+ */
+export const PUBLISHED_TABLE_ANNOTATION = "wg-mesh.dev/node-table";
+
+function publishedTableName(name: string, published: pulumi.Input<string>): pulumi.Output<string> {
+  return pulumi.output(published).apply((cm) => {
+    if (cm !== NODE_TABLE_CONFIGMAP) throw new Error(`${name}: publishedNodeTable is ${JSON.stringify(cm)}, not the ConfigMap a Cluster publishes (${NODE_TABLE_CONFIGMAP}); pass the Cluster's publishedNodeTable output`);
+    return cm;
+  });
 }
 
 /** The component's own `dependsOn`, which Pulumi does not pass on to children. */
