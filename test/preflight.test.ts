@@ -85,7 +85,7 @@ describe("the agent image", () => {
 
 describe("quotas", () => {
   /** An account with `eips` Elastic IPs of which `elsewhere` are allocated outside the stack, `vcpus` vCPUs, and a GCP project with `addresses` static addresses. */
-  const world = (o: { eips?: number; elsewhere?: number; vcpus?: number; addresses?: number; deny?: string[] }): InvokeAnswers => {
+  const world = (o: { eips?: number; elsewhere?: number; vcpus?: number; addresses?: number; running?: { id: string; type: string; name: string }[]; deny?: string[] }): InvokeAnswers => {
     const denied = (token: string, f: (a: any) => Record<string, any>) => (a: any) => {
       if (o.deny?.includes(token)) throw new Error(`AccessDeniedException: User is not authorized to perform ${token}\n  at retry 1`);
       return f(a);
@@ -97,6 +97,12 @@ describe("quotas", () => {
         const own = a.filters ? [] : Array.from({ length: o.elsewhere ?? 0 }, (_, i) => `eipalloc-other${i}`);
         return { allocationIds: own, publicIps: own.map(() => "192.0.2.1") };
       },
+      "aws:ec2/getInstances:getInstances": () => ({ ids: (o.running ?? []).map((i) => i.id) }),
+      "aws:ec2/getInstance:getInstance": (a) => {
+        const i = o.running!.find((r) => r.id === a.instanceId)!;
+        return { instanceType: i.type, tags: { Name: i.name } };
+      },
+      "aws:ec2/getInstanceType:getInstanceType": (a) => ({ instanceType: a.instanceType, defaultVcpus: ({ "t3.medium": 2, "t3.large": 2, "m6i.4xlarge": 16, "p4d.24xlarge": 96 } as Record<string, number>)[a.instanceType] }),
       "gcp:cloudquota/getSQuotaInfo:getSQuotaInfo": (a) => gcpQuotaInfo(a.quotaId, a.quotaId.startsWith("STATIC") ? (o.addresses ?? 8) : 100, a.quotaId.endsWith("-region") ? "europe-west1" : undefined),
     };
     return Object.fromEntries(Object.entries(answers).map(([t, f]) => [t, denied(t, f)]));
@@ -117,6 +123,19 @@ describe("quotas", () => {
     expect(message).toContain("or skip this check with preflight.skip: [quotas]");
     expect(recorded).toEqual([]);
   });
+
+  it("vCPUs of standard instances running outside the stack are subtracted; its own nodes and other families are not", async () => {
+    const running = [
+      { id: "i-other", type: "m6i.4xlarge", name: "someone-elses" },
+      { id: "i-gpu", type: "p4d.24xlarge", name: "training" },
+      { id: "i-own", type: "t3.large", name: "meshmc-aws-workers-0" },
+    ];
+    // 32 vCPUs, 16 elsewhere (the GPU instance counts in another quota, the stack's own node is not elsewhere): 16 free, 10 needed.
+    await expect(runProgram("multicloud", undefined, true, [], undefined, { invokes: world({ running }) })).resolves.toBeDefined();
+    const message = await refusal(runProgram("multicloud", undefined, true, [], undefined, { invokes: world({ vcpus: 24, running }) }));
+    expect(message).toContain(`${key("aws.pools")}: this run needs 10 of the quota "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances" vCPUs (ec2, L-1216C47A) in eu-west-1, which is 24 of which 16 already used outside this stack, so 8 free;`);
+    expect(message).toContain("--quota-code L-1216C47A --desired-value 26 --region eu-west-1");
+  }, 60_000);
 
   it("not enough is skipped by preflight.skip: [quotas]", async () => {
     const config = skipping(stackConfig("multicloud"), ["quotas", "imagePull"]);

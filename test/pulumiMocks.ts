@@ -165,6 +165,7 @@ export const DEFAULT_INVOKES: InvokeAnswers = {
   "aws:servicequotas/getServiceQuota:getServiceQuota": (a) => ({ value: 1000, quotaCode: a.quotaCode, serviceCode: a.serviceCode }),
   "aws:ec2/getEips:getEips": () => ({ allocationIds: [], publicIps: [] }),
   "aws:ec2/getInstanceType:getInstanceType": (a) => ({ instanceType: a.instanceType, defaultVcpus: 2 }),
+  "aws:ec2/getInstances:getInstances": () => ({ ids: [], privateIps: [], publicIps: [] }),
   "gcp:cloudquota/getSQuotaInfo:getSQuotaInfo": (a) => gcpQuotaInfo(a.quotaId, 1000),
   "gcp:compute/getAddresses:getAddresses": () => ({ addresses: [] }),
   "gcp:compute/getMachineTypes:getMachineTypes": (a) => ({ machineTypes: [{ name: /name = "([^"]+)"/.exec(a.filter ?? "")?.[1] ?? "e2-standard-4", guestCpus: 4 }] }),

@@ -84,7 +84,8 @@ async function awsChecks(model: StackModel, key: (k: string) => string): Promise
     return all.allocationIds.length - own.allocationIds.length;
   });
   const vcpus = read(() => perType(nodes, async (n) => (await aws.ec2.getInstanceType({ instanceType: n.machineType, region })).defaultVcpus));
-  const [eipLimit, eipUsed, vcpuLimit, vcpuNeed] = await Promise.all([quota("L-0263D0A3"), elsewhere, quota("L-1216C47A"), vcpus]);
+  const vcpusElsewhere = read(() => standardVcpusElsewhere(region, new Set(names)));
+  const [eipLimit, eipUsed, vcpuLimit, vcpuNeed, vcpuUsed] = await Promise.all([quota("L-0263D0A3"), elsewhere, quota("L-1216C47A"), vcpus, vcpusElsewhere]);
   const checks: QuotaCheck[] = [{
     key: key("aws.quotas.elasticIps"), quota: `"EC2-VPC Elastic IPs" (ec2, L-0263D0A3)`, where: `in ${region}`, need: nodes.length,
     limit: eipLimit, usedElsewhere: eipUsed, fallback: "aws.quotas.elasticIps",
@@ -93,13 +94,37 @@ async function awsChecks(model: StackModel, key: (k: string) => string): Promise
   if (vcpuNeed.ok) {
     checks.push({
       key: key("aws.pools"), quota: `"Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances" vCPUs (ec2, L-1216C47A)`, where: `in ${region}`, need: vcpuNeed.value,
-      limit: vcpuLimit,
-      request: `request more (\`aws service-quotas request-service-quota-increase --service-code ec2 --quota-code L-1216C47A --desired-value <running vCPUs + ${vcpuNeed.value}> --region ${region}\`) or choose smaller machine types`,
+      limit: vcpuLimit, usedElsewhere: vcpuUsed,
+      request: `request more (\`aws service-quotas request-service-quota-increase --service-code ec2 --quota-code L-1216C47A --desired-value ${vcpuUsed.ok ? vcpuUsed.value + vcpuNeed.value : `<running vCPUs + ${vcpuNeed.value}>`} --region ${region}\`) or choose smaller machine types`,
     });
   } else {
     checks.push({ key: key("aws.pools"), quota: "vCPUs per machine type (ec2 DescribeInstanceTypes)", where: `in ${region}`, need: 0, limit: vcpuNeed, request: "" });
   }
   return checks;
+}
+
+/**
+ * Instance families the "Running On-Demand Standard" vCPU quota (L-1216C47A) counts: A, C, D, H, I,
+ * M, R, T, Z (im4gn and is4gen are I); not Inferentia (inf), Trainium (trn), DL, HPC or Mac,
+ * which have quotas of their own.
+ */
+export const STANDARD_FAMILY = /^(a|c|d|h|i|im|is|m|r|t|z)\d/;
+/** Running instances the preflight reads one by one; an account with more is compared with the whole quota (warned). */
+export const MAX_INSTANCES_READ = 200;
+
+/** vCPUs of the region's pending and running standard instances that are not this stack's nodes (by their Name tag). */
+async function standardVcpusElsewhere(region: string, ownNames: ReadonlySet<string>): Promise<number> {
+  const { ids } = await aws.ec2.getInstances({ region, instanceStateNames: ["pending", "running"] });
+  if (ids.length > MAX_INSTANCES_READ) throw new Error(`${ids.length} running instances, more than the ${MAX_INSTANCES_READ} the preflight reads one by one`);
+  const instances = await Promise.all(ids.map((instanceId) => aws.ec2.getInstance({ instanceId, region })));
+  const counted = instances.filter((i) => !ownNames.has(i.tags?.Name ?? "") && STANDARD_FAMILY.test(i.instanceType));
+  // The quota counts default vCPUs (a type's, whatever its CPU options): one read per type.
+  const perType = new Map<string, Promise<number>>();
+  const vcpusOf = (instanceType: string) => {
+    if (!perType.has(instanceType)) perType.set(instanceType, aws.ec2.getInstanceType({ instanceType, region }).then((t) => t.defaultVcpus));
+    return perType.get(instanceType)!;
+  };
+  return (await Promise.all(counted.map((i) => vcpusOf(i.instanceType)))).reduce((a, b) => a + b, 0);
 }
 
 /** GCP's quota value for a region (or the project-wide one), from a Cloud Quotas QuotaInfo. */
