@@ -1,6 +1,7 @@
 // Every policy of the pack: Cilium, the node-router agent, the underlay firewalls.
 import type { Policies } from "@pulumi/policy";
 import { apiServerNotPublic } from "./api-server-not-public";
+import { ciliumChartOrigin } from "./cilium-chart-origin";
 import { ciliumHostLegacyRouting } from "./cilium-host-legacy-routing";
 import { ciliumNativeRouting } from "./cilium-native-routing";
 import { ciliumNoXdpAcceleration } from "./cilium-no-xdp-acceleration";
@@ -30,7 +31,7 @@ import { wireguardPortFromNodesOnly } from "./wireguard-port-from-nodes-only";
 export const policies: Policies = [
   // Cilium encrypts pod traffic with WireGuard, natively routed, with no override undoing it.
   ciliumWireguardEncryption, ciliumRequiredWithNodes, ciliumNativeRouting, nativeRoutingCidrCoversPods, ciliumHostLegacyRouting, ciliumNoXdpAcceleration,
-  helmPostrenderForbidden, ciliumValuesReadable, ciliumVersionFloor, ciliumStrictMode, ciliumValuesTypes, wireguardKeepalive,
+  helmPostrenderForbidden, ciliumValuesReadable, ciliumChartOrigin, ciliumVersionFloor, ciliumStrictMode, ciliumValuesTypes, wireguardKeepalive,
   // The node-router agent steers node traffic into WireGuard on every node.
   nodeRouterPresent, nodeRouterDaemonSet, nodeRouterCommand, nodeRouterIndirectSettings, nodeRouterNodeTable, nodeRouterToleratesNodeTaints, nodeRouterHardening,
   // The underlay admits nothing in the clear between nodes, and WireGuard between all of them.
