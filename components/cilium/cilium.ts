@@ -25,7 +25,7 @@ export class Cilium extends pulumi.ComponentResource {
   public readonly release: k8s.helm.v3.Release;
   /** Exact chart version installed. */
   public readonly chartVersion: string;
-  /** MTU pods get on cross-node routes (smallest underlay MTU - WireGuard overhead). */
+  /** MTU pods get on cross-node routes, and cilium_wg0's (smallest underlay MTU - the chart version's WireGuard overhead). */
   public readonly podMtu: number;
   /** Helm release name. */
   public readonly releaseName: pulumi.Output<string>;
@@ -40,7 +40,7 @@ export class Cilium extends pulumi.ComponentResource {
     this.chartVersion = resolveChartVersion(args.chartVersion).version;
     // Plain, known data (a policy pack reads it at preview); in state as the component's output.
     const values = buildCiliumValues(args);
-    this.podMtu = planMtu(args.underlayMtus, "cilium.underlayMtus").podMtu;
+    this.podMtu = planMtu(args.underlayMtus, "cilium.underlayMtus", this.chartVersion).podMtu;
 
     this.release = new k8s.helm.v3.Release(
       `${name}-release`,

@@ -1,5 +1,6 @@
 import { DEFAULT_CHART_VERSION, resolveChartVersion, SUPPORTED } from "./chartVersions";
-import { planMtu, WIREGUARD_OVERHEAD } from "./mtu";
+import { planMtu, wireguardOverhead } from "./mtu";
+import { SUPPORTED_CHART_VERSIONS } from "./chartVersions";
 import { buildCiliumValues, ciliumProblems, type CiliumValuesInput } from "./values";
 
 const base: CiliumValuesInput = {
@@ -54,16 +55,24 @@ describe("strict mode keys per chart line", () => {
 });
 
 describe("MTU", () => {
-  test("chart MTU is the smallest underlay MTU; Cilium subtracts WireGuard once", () => {
-    expect(planMtu({ aws: 1500, gcp: 1460 }, "f")).toEqual({ ciliumMtu: 1460, podMtu: 1380, limitedBy: "gcp" });
+  test("chart MTU is the smallest underlay MTU; Cilium subtracts WireGuard once, by the chart version's overhead", () => {
+    expect(planMtu({ aws: 1500, gcp: 1460 }, "f", "1.18.12")).toEqual({ ciliumMtu: 1460, podMtu: 1380, overhead: 80, limitedBy: "gcp" });
+    expect(planMtu({ aws: 1500, gcp: 1460 }, "f", "1.20.0")).toEqual({ ciliumMtu: 1460, podMtu: 1365, overhead: 95, limitedBy: "gcp" });
     expect(buildCiliumValues({ ...base, underlayMtus: { aws: 9001, gcp: 8896 } }).MTU).toBe(8896);
     expect(buildCiliumValues({ ...base, underlayMtus: { aws: 1500 } }).MTU).toBe(1500);
-    expect(WIREGUARD_OVERHEAD).toBe(80);
   });
 
-  test("bad or missing MTUs are config errors", () => {
+  test("the overhead per chart version: 80 up to 1.19.4, 95 from 1.19.5 (cilium/cilium#45940); every supported pin", () => {
+    expect(["1.17.18", "1.18.12", "1.19.0", "1.19.4", "1.19.5", "1.19.6", "1.20.0", "v1.21.3"].map(wireguardOverhead)).toEqual([80, 80, 80, 80, 95, 95, 95, 95]);
+    expect(Object.fromEntries(Object.entries(SUPPORTED_CHART_VERSIONS).map(([line, v]) => [line, wireguardOverhead(v)]))).toEqual({ "1.17": 80, "1.18": 80, "1.19": 95, "1.20": 95 });
+    expect(() => wireguardOverhead("1.19")).toThrow(/not an exact chart version/);
+  });
+
+  test("bad or missing MTUs are config errors; the floor is 1280 plus the chart's overhead", () => {
     expect(() => buildCiliumValues({ ...base, underlayMtus: {} })).toThrow(/cilium\.underlayMtus/);
     expect(() => buildCiliumValues({ ...base, underlayMtus: { gcp: 1300 } })).toThrow(/cilium\.underlayMtus\.gcp: 1300/);
+    expect(() => buildCiliumValues({ ...base, chartVersion: "1.20", underlayMtus: { gcp: 1370 } })).toThrow(/cilium\.underlayMtus\.gcp: 1370 must be an integer in 1375\.\.9216 \(pods get the underlay MTU minus 95 bytes of WireGuard with chart 1\.20\.0/);
+    expect(buildCiliumValues({ ...base, chartVersion: "1.18", underlayMtus: { gcp: 1370 } }).MTU).toBe(1370);
     expect(() => buildCiliumValues({ ...base, underlayMtus: { aws: 1500.5 } })).toThrow(/cilium\.underlayMtus\.aws/);
   });
 });

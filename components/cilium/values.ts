@@ -170,7 +170,7 @@ function resolve(input: CiliumValuesInput): Resolved {
       ipam.operator.clusterPoolIPv6MaskSize = clusterPoolMaskSize(podV6, input.clusterPoolMaskSizeV6 ?? 120, "cilium.clusterPoolMaskSizeV6");
     }
   }
-  const mtu = planMtu(input.underlayMtus, "cilium.underlayMtus").ciliumMtu;
+  const mtu = planMtu(input.underlayMtus, "cilium.underlayMtus", chart.version).ciliumMtu;
   return { chart, podV4, nativeV4, podV6, nativeV6, ipam, mtu, port: servicePort(input.k8sServicePort), keepalive: keepalive(input), hubble: hubble(input) };
 }
 

@@ -102,7 +102,7 @@ describe("Cilium and NodeRouter under mocks", () => {
       },
       hubble: { enabled: true, relay: { enabled: true } },
     });
-    expect(cilium.podMtu).toBe(1380);
+    expect(cilium.podMtu).toBe(1365); // chart 1.19.6: Cilium subtracts 95 bytes for WireGuard
   });
 
   test("children are parented to their component, named with its prefix, and use the k8s provider", () => {
