@@ -163,7 +163,7 @@ describe("Construct", () => {
       expect({ component, types: [...new Set(children.map((r) => r.type))].sort() }).toEqual({ component, types: expected[component] });
       expect({ component, providers: [...new Set(children.map((r) => r.provider))] }).toEqual({ component, providers: [providerRefs.kubernetes] });
     }
-    expect(unwrapSecrets(built.Cilium.state).podMtu).toBe(1460 - 80);
+    expect(unwrapSecrets(built.Cilium.state).podMtu).toBe(1460 - 95); // the default chart (1.20): Cilium subtracts 95 bytes for WireGuard
     // The agent steers into cilium_wg0: its DaemonSet waits for Cilium, passed across the language boundary.
     const daemonSet = engine.registrations.find((r) => r.type === "kubernetes:apps/v1:DaemonSet" && r.urn.includes("mesh-noderouter"));
     expect(daemonSet?.dependencies).toContain(built.Cilium.urn);
@@ -186,7 +186,7 @@ describe("README's Python program", () => {
     expect(blocks.length).toBe(1);
     const usage = pythonUsage(blocks[0], PACKAGE_NAME);
     expect(usage.calls.map((c) => c.call)).toEqual(expect.arrayContaining(["Cluster", "Cilium", "NodeRouter", "NodeSpecArgs"]));
-    expect(usage.reads.map((r) => r.attr)).toEqual(expect.arrayContaining(["kubeconfig", "join_token", "node_table_document"]));
+    expect(usage.reads.map((r) => r.attr)).toEqual(expect.arrayContaining(["kubeconfig", "cluster_id", "published_node_table"]));
     expect(checkAgainstSchema(usage, schema)).toEqual([]);
   });
 });
