@@ -9,4 +9,10 @@ module.exports = {
   testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } }] },
   testTimeout: 60000,
+  // One test file at a time (the lab and kernel tests share the machine's CPU, netns and nft, and
+  // time what they do), in a worker process that is replaced once it holds more than this after a
+  // file: in the main process, memory that test files leave behind (modules, Pulumi's runtime
+  // state) added up to 24 GB over the whole suite and the kernel killed the run.
+  maxWorkers: 1,
+  workerIdleMemoryLimit: "1GB",
 };

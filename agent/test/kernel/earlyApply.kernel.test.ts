@@ -79,6 +79,10 @@ describe("the agent with a node table and no API", () => {
     while (!done() && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 10));
     const elapsed = Date.now() - started;
     expect([done(), output]).toEqual([true, output]);
+    // The agent's log line may still be in the pipe when its routes are already in the kernel
+    // (its writes are asynchronous and this loop blocks in spawnSync): wait for the whole line.
+    for (let i = 0; i < 500 && !output.includes("\n"); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(output).toContain("\n");
     // From the agent's first log line (its modules loaded, the table read): under 1 s whatever the
     // machine's load; from the process spawn it is reported (module loading alone took 0.4-0.8 s on
     // a 2-core machine at load 13, ~0.25 s idle).
