@@ -143,7 +143,7 @@ export function describeStack(stack: string): void {
       for (const u of userData) {
         expect(cloudInitSchema(u)).toMatchObject({ status: 0 });
         const scripts = parseCloudConfig(u).write_files.filter((f) => f.content.startsWith("#!") || f.content.startsWith("# shellcheck shell=bash"));
-        expect(scripts.length).toBe(6);
+        expect(scripts.length).toBe(7); // bootstrap, its four libraries, the guard, the API proxy sync
         for (const script of scripts) expect({ path: script.path, ...shellcheck(script.content) }).toEqual({ path: script.path, status: 0, output: "" });
       }
     });

@@ -17,6 +17,7 @@ import { underlayDevices } from "./underlay";
 import { WireGuardPeers } from "./wireguardPeers";
 import { Reconciler, uninstall } from "./reconciler";
 import { guardRuleset } from "./guard";
+import { proxyConfigOf } from "./apiserverProxy";
 import { loadStartTable, readPreviousNodes, TableStore } from "./tableStore";
 import { OWNED_PRIORITY_SPAN, parseSettings, requireNodeName, SETTINGS, SettingsError, type Settings } from "./settings";
 
@@ -63,7 +64,7 @@ async function runAgent(settings: Settings, log: Logger): Promise<void> {
     seedPresent: await readPreviousNodes({ stateDir: settings.stateDir, bootTable: settings.bootNodeTable }),
     peers: () => wireguard.peers(settings.device),
     // What the boot unit loads next time: the guard just loaded, for the table and the nodes still held.
-    onGuarded: (g) => void store?.saveGuarded({ table: g.table, departed: g.departed, guardScript: guardRuleset(g.input) }),
+    onGuarded: (g) => void store?.saveGuarded({ table: g.table, departed: g.departed, guardScript: guardRuleset(g.input), proxyConfig: proxyConfigOf(g.table) }),
     onLocalPodCidrs: (podCidrs) => void store?.saveLocalPodCidrs(podCidrs),
     underlayDevices: () => underlayDevices(settings, table.current()?.nodes.find((n) => n.name === nodeName)?.addresses ?? []),
   } : {});

@@ -11,8 +11,11 @@
 //   guard.nft        guardRuleset() of it for this node, nodes still held included (parametric in $UNDERLAY)
 //   departed.json    nodes that left the table and are still guarded (a restart keeps holding them)
 //   local.json       this node's pod CIDRs as the API last said ({"podCidrs": [...]}): throw routes before sync
+//   apiserver-proxy.cfg  the local API proxy's configuration for the table's control planes
+//                    (apiserverProxy.ts; the host's wg-mesh-apiserver-proxy-sync installs it)
 import { open, readFile, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { PROXY_STATE_FILE } from "./apiserverProxy";
 import { canonicalAddress, canonicalCidr } from "./nodes";
 import { NodeTableError, parseNodeTable, type NodeRole, type NodeTable, type TableNode } from "./nodeTable";
 
@@ -68,6 +71,7 @@ export interface StatePaths {
   guard: string;
   departed: string;
   local: string;
+  proxy: string;
 }
 
 export const statePaths = (stateDir: string): StatePaths => ({
@@ -75,6 +79,7 @@ export const statePaths = (stateDir: string): StatePaths => ({
   guard: join(stateDir, "guard.nft"),
   departed: join(stateDir, "departed.json"),
   local: join(stateDir, "local.json"),
+  proxy: join(stateDir, PROXY_STATE_FILE),
 });
 
 async function readCandidate(source: TableSourceName, path: string): Promise<Candidate> {
@@ -158,6 +163,8 @@ export interface GuardedSnapshot {
   departed: HeldNode[];
   /** guardRuleset() for this node, departed nodes included. */
   guardScript: string;
+  /** The local API proxy's configuration for the table's control planes (none: left as it is). */
+  proxyConfig?: string;
 }
 
 /**
@@ -167,7 +174,7 @@ export interface GuardedSnapshot {
  */
 export class TableStore {
   readonly paths: StatePaths;
-  private written: { table?: NodeTable; tableText?: string; guard?: string; departed?: string; local?: string } = {};
+  private written: { table?: NodeTable; tableText?: string; guard?: string; departed?: string; local?: string; proxy?: string } = {};
   private next?: () => Promise<void>;
   private writing?: Promise<void>;
 
@@ -185,7 +192,7 @@ export class TableStore {
     return parseLocal(await readFile(this.paths.local, "utf8").catch(() => ""));
   }
 
-  /** Persists the table, its guard and the held nodes (each file only when it changed). */
+  /** Persists the table, its guard, the held nodes and the proxy's configuration (each file only when it changed). */
   saveGuarded(s: GuardedSnapshot): Promise<void> {
     const departed = JSON.stringify({ nodes: s.departed.map(({ name, role, addresses }) => ({ name, role, addresses })) }) + "\n";
     return this.enqueue(async () => {
@@ -202,6 +209,10 @@ export class TableStore {
       if (this.written.departed !== departed) {
         await atomicWrite(this.paths.departed, departed);
         this.written.departed = departed;
+      }
+      if (s.proxyConfig !== undefined && this.written.proxy !== s.proxyConfig) {
+        await atomicWrite(this.paths.proxy, s.proxyConfig);
+        this.written.proxy = s.proxyConfig;
       }
     });
   }

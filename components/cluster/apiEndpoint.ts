@@ -6,11 +6,10 @@
 // kubeconfig points at one host: cluster.apiEndpoint, or the first control plane.
 // README, "Design choices: the API endpoint", weighs this against DNS and cloud load balancers.
 
-/** The API server's own port on every control plane (the firewall's bootstrap port). */
-export const API_SERVER_PORT = 6443;
-/** The node-local proxy: the cluster's controlPlaneEndpoint and Cilium's k8sServiceHost. */
-export const API_PROXY_HOST = "127.0.0.1";
-export const API_PROXY_PORT = 7445;
+import { API_PROXY_HOST, API_PROXY_PORT, API_SERVER_PORT } from "../../agent/src/apiserverProxy";
+
+// Declared beside the proxy's renderer, which the agent shares.
+export { API_PROXY_HOST, API_PROXY_PORT, API_SERVER_PORT } from "../../agent/src/apiserverProxy";
 export const API_PROXY_ENDPOINT = `${API_PROXY_HOST}:${API_PROXY_PORT}`;
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;

@@ -1,7 +1,7 @@
 // The start table's sources in precedence order, and the host copy: real files in a temporary
 // directory, a real crash (SIGKILL of a child process between the write and the rename).
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseNodeTable } from "../../src/nodeTable";
@@ -85,6 +85,20 @@ describe("files on the host", () => {
     expect(await store.readLocalPodCidrs()).toEqual(["10.244.1.0/24"]);
     expect(readdirSync(dir).sort()).toEqual(["departed.json", "guard.nft", "local.json", "node-table.json"]);
     expect(errors).toEqual([]);
+  });
+
+  it("saveGuarded writes the proxy's configuration when given, and only when it changed", async () => {
+    const store = new TableStore(dir, () => undefined);
+    const table = parseNodeTable(doc("w1"));
+    await store.saveGuarded({ table, departed: [], guardScript: "", proxyConfig: "cfg 1\n" });
+    expect(readFileSync(store.paths.proxy, "utf8")).toBe("cfg 1\n");
+    const before = statSync(store.paths.proxy).ino; // atomicWrite renames a new file: a new inode
+    await store.saveGuarded({ table, departed: [], guardScript: "", proxyConfig: "cfg 1\n" });
+    expect(statSync(store.paths.proxy).ino).toBe(before);
+    await store.saveGuarded({ table, departed: [], guardScript: "" }); // no control plane: left as it is
+    expect(readFileSync(store.paths.proxy, "utf8")).toBe("cfg 1\n");
+    await store.saveGuarded({ table, departed: [], guardScript: "", proxyConfig: "cfg 2\n" });
+    expect(readFileSync(store.paths.proxy, "utf8")).toBe("cfg 2\n");
   });
 
   it("writes are serialised: the last one asked for is what stays", async () => {

@@ -6,14 +6,15 @@ import { MESH_INTERFACE } from "./networkUnits";
 import type { NodeBootstrap } from "./types";
 import { API_PROXY_ENDPOINT } from "../apiEndpoint";
 import { guardEnv } from "./bootGuard";
+import { CLUSTER_CA_FILE } from "../../../agent/src/apiserverProxy";
 
 export const ENV_FILE = "/etc/wg-mesh/bootstrap.env";
 /** Every node: kubeadm join (a replaced first control plane joins too). A token placeholder, no token. */
 export const KUBEADM_JOIN_FILE = "/etc/wg-mesh/kubeadm-join.yaml";
 /** Only a control plane that may init: kubeadm init. A token placeholder, no token. */
 export const KUBEADM_INIT_FILE = "/etc/wg-mesh/kubeadm-init.yaml";
-/** The cluster CA certificate (public): probes and the local API proxy trust only it. */
-export const CA_CERT_FILE = "/etc/wg-mesh/cluster-ca.crt";
+/** The cluster CA certificate (public): probes and the local API proxy trust only it (declared beside the proxy's renderer). */
+export const CA_CERT_FILE = CLUSTER_CA_FILE;
 /** Shell libraries bootstrap.sh sources (it reads them from here unless WG_MESH_LIB_DIR says otherwise). */
 export const LIB_DIR = "/usr/local/lib/wg-mesh";
 

@@ -9,7 +9,10 @@ import { Document } from "yaml";
 import { CA_CERT_FILE, ENV_FILE, KUBEADM_INIT_FILE, KUBEADM_JOIN_FILE, LIB_DIR, renderBootstrapEnv } from "./bootstrapEnv";
 import { renderInitConfig, renderJoinConfig } from "./kubeadmConfig";
 import { networkUnits } from "./networkUnits";
-import { PROXY_CONFIG_FILE, PROXY_UNIT, PROXY_UNIT_CONTENT, renderProxyConfig } from "./apiserverProxy";
+import {
+  PROXY_CONFIG_FILE, PROXY_SYNC_PATH_UNIT, PROXY_SYNC_PATH_UNIT_CONTENT, PROXY_SYNC_SCRIPT_PATH, PROXY_SYNC_UNIT, PROXY_SYNC_UNIT_CONTENT, PROXY_UNIT, PROXY_UNIT_CONTENT,
+  renderProxyConfig,
+} from "./apiserverProxy";
 import type { NodeBootstrap } from "./types";
 import { validateBootstrap } from "./validate";
 import { GUARD_SCRIPT_PATH, GUARD_UNIT, GUARD_UNIT_CONTENT, KUBELET_DROP_IN, KUBELET_DROP_IN_PATH, NETWORKD_DROP_IN, NETWORKD_DROP_IN_PATH } from "./guardUnits";
@@ -39,6 +42,7 @@ const source = (file: string): string => shippedScript(readFileSync(join(__dirna
 export const bootstrapScriptSource = (): string => source("bootstrap.sh");
 /** The boot-time egress guard (guard.sh), likewise. */
 export const guardScriptSource = (): string => source("guard.sh");
+export const proxySyncScriptSource = (): string => source("proxySync.sh");
 
 // A oneshot unit rather than a bare runcmd: output goes to the journal and the console; a
 // transient failure (no egress yet, a package mirror down, the API not up) is retried by
@@ -88,6 +92,9 @@ export function cloudConfig(b: NodeBootstrap) {
       file(CA_CERT_FILE, b.caCertPem.endsWith("\n") ? b.caCertPem : `${b.caCertPem}\n`, "0644"),
       file(PROXY_CONFIG_FILE, renderProxyConfig(b.controlPlanes), "0644"),
       file(`/etc/systemd/system/${PROXY_UNIT}`, PROXY_UNIT_CONTENT, "0644"),
+      file(PROXY_SYNC_SCRIPT_PATH, proxySyncScriptSource(), "0755"),
+      file(`/etc/systemd/system/${PROXY_SYNC_UNIT}`, PROXY_SYNC_UNIT_CONTENT, "0644"),
+      file(`/etc/systemd/system/${PROXY_SYNC_PATH_UNIT}`, PROXY_SYNC_PATH_UNIT_CONTENT, "0644"),
       ...networkUnits(b.nodeIp).map((u) => file(u.path, u.content, "0644")),
       file(NETWORKD_DROP_IN_PATH, NETWORKD_DROP_IN, "0644"),
       file(GUARD_BOOT_RULESET_FILE, bootGuardRuleset(b), "0644"), // public: addresses, ports and marks

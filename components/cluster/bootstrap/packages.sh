@@ -119,6 +119,8 @@ start_apiserver_proxy() {
   systemctl disable --now haproxy.service >/dev/null 2>&1 || true
   systemctl daemon-reload
   systemctl enable --now wg-mesh-apiserver-proxy.service
+  # From now on the proxy follows the node table the agent persists (wg-mesh-apiserver-proxy-sync).
+  systemctl enable --now wg-mesh-apiserver-proxy-sync.path
 }
 
 # Pull the node-router image now, so the DaemonSet starts without a registry round trip and

@@ -7,7 +7,7 @@ import { parseCloudConfig, requireTool, shellcheck, writtenFile } from "../../..
 
 beforeAll(() => requireTool("shellcheck", "shellcheck"));
 
-const shipped = ["bootstrap.sh", "guard.sh", ...BOOTSTRAP_LIBRARIES];
+const shipped = ["bootstrap.sh", "guard.sh", "proxySync.sh", ...BOOTSTRAP_LIBRARIES];
 
 it.each(shipped)("the static %s passes real shellcheck", (file) => {
   const r = shellcheck(readFileSync(join(__dirname, file), "utf8"));
@@ -25,7 +25,7 @@ describe.each(Object.entries(exampleNodes))("shell in the user data of %s", (_na
   it("every shell file in write_files passes shellcheck", () => {
     const scripts = shellFiles(config);
     expect(scripts.map((f) => f.path).sort()).toEqual([
-      "/usr/local/lib/wg-mesh/decide.sh", "/usr/local/lib/wg-mesh/etcd.sh", "/usr/local/lib/wg-mesh/packages.sh", "/usr/local/lib/wg-mesh/secrets.sh", "/usr/local/sbin/wg-mesh-bootstrap", "/usr/local/sbin/wg-mesh-guard",
+      "/usr/local/lib/wg-mesh/decide.sh", "/usr/local/lib/wg-mesh/etcd.sh", "/usr/local/lib/wg-mesh/packages.sh", "/usr/local/lib/wg-mesh/secrets.sh", "/usr/local/sbin/wg-mesh-apiserver-proxy-sync", "/usr/local/sbin/wg-mesh-bootstrap", "/usr/local/sbin/wg-mesh-guard",
     ]);
     for (const s of scripts) {
       const r = shellcheck(s.content);
