@@ -16,7 +16,7 @@
 //     to the WireGuard port;
 //   - TCP to a control plane's exempt ports; on a control plane, TCP from them only as the reply
 //     direction of a connection a peer opened (conntrack; a bound free port or a raw segment is
-//     the original direction, or invalid);
+//     the original direction, or invalid); their SYNs get an MSS every path carries (EXEMPT_TCP_MSS);
 //   - ICMP/ICMPv6 errors only when conntrack relates them to a connection; neighbour discovery
 //     only with hop limit 255 and a payload no longer than ND needs.
 // Everything else is counted per reason and dropped. Link-local destinations (other nodes'
@@ -31,6 +31,16 @@
 // as the hash map and compares, measured.)
 import { portRangeText, type PortRange } from "./model";
 import { familyOf } from "./nodes";
+
+/**
+ * The MSS the guard writes into the SYN and SYN-ACK of exempt TCP (the control planes' bootstrap
+ * ports, which cross the underlay in the clear and so outside WireGuard's MTU): that of a 1280-byte
+ * packet, IPv6's minimum link MTU, which every path between the clouds carries. Without it the
+ * MSS comes from the interface (8961 on AWS's 9001-byte interfaces) and etcd and API traffic
+ * between clouds depends on path-MTU discovery, which paths that drop large packets without an
+ * ICMP error (cilium/cilium#47176) break. Only lowered, never raised.
+ */
+export const EXEMPT_TCP_MSS = { 4: 1280 - 20 - 20, 6: 1280 - 40 - 20 } as const;
 
 /** The project's nftables tables: inet (output, forward, route) and netdev (egress on the underlay). `uninstall` deletes both; nothing else touches them. */
 export const GUARD_TABLE = "node_router_guard";
@@ -214,6 +224,8 @@ export function guardRuleset(input: GuardInput, elementsByFamily: GuardElements 
   const wgMarked = `meta mark & ${hex(s.wgMask)} == ${hex(s.wgMark)} ${wireguard} accept`;
   const hasExempt = s.exemptPorts.length > 0;
   const localIsControlPlane = (local?.controlPlane ?? false) && hasExempt;
+  // The exempt TCP that leaves in the clear opens with an MSS every path carries (EXEMPT_TCP_MSS).
+  const clamp = hasExempt ? ([4, 6] as const).map((f) => `meta nfproto ipv${f} tcp flags syn tcp option maxseg size > ${EXEMPT_TCP_MSS[f]} tcp option maxseg size set ${EXEMPT_TCP_MSS[f]}`) : [];
   const replyExempt = localIsControlPlane ? ["ct direction reply tcp sport @exempt_ports accept"] : [];
   const requestExempt = hasExempt ? ["tcp dport @exempt_ports accept"] : [];
   const pods = (family: 4 | 6) => input.podCidrs.filter((c) => familyOf(c) === family).map((c) => `${ipOf(family)} daddr ${c} jump to_pod_cidr`);
@@ -269,8 +281,8 @@ export function guardRuleset(input: GuardInput, elementsByFamily: GuardElements 
       ...chain("exempt_reply_mark", [`meta mark set meta mark & ${notR}`, `ct direction reply meta mark set meta mark | ${R}`]),
       ...chain("route_marks", ["tcp sport @exempt_ports jump exempt_reply_mark"], hook("route", "output", "mangle")),
     ] : []),
-    ...chain("to_node", [...inside, wgMarked, wgReplyDrop, ...replyExempt, ...RELATED_ERRORS, ND, `counter name ${GUARD_REASONS["node-address"]} drop`]),
-    ...chain("to_control_plane", [...inside, wgMarked, wgReplyDrop, ...requestExempt, ...replyExempt, ...RELATED_ERRORS, ND, `counter name ${GUARD_REASONS["node-address"]} drop`]),
+    ...chain("to_node", [...inside, wgMarked, wgReplyDrop, ...(localIsControlPlane ? clamp : []), ...replyExempt, ...RELATED_ERRORS, ND, `counter name ${GUARD_REASONS["node-address"]} drop`]),
+    ...chain("to_control_plane", [...inside, wgMarked, wgReplyDrop, ...clamp, ...requestExempt, ...replyExempt, ...RELATED_ERRORS, ND, `counter name ${GUARD_REASONS["node-address"]} drop`]),
     ...chain("to_pod_cidr", [...inside, wgReplyDrop, ...RELATED_ERRORS, ND, `counter name ${GUARD_REASONS["pod-cidr"]} drop`]),
     // Other nodes' link-local addresses are in no table: only what the link itself needs.
     ...chain("to_link_local", [...inside, ND, RELATED_ERRORS[1], "udp sport 546 udp dport 547 accept", `counter name ${GUARD_REASONS["link-local"]} drop`]),

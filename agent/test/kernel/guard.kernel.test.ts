@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { computeDesired } from "../../src/desired";
 import { diff } from "../../src/diff";
-import { GUARD_TABLE, GUARD_UNDERLAY_TABLE, guardElements, guardElementUpdate } from "../../src/guard";
+import { EXEMPT_TCP_MSS, GUARD_TABLE, GUARD_UNDERLAY_TABLE, guardElements, guardElementUpdate } from "../../src/guard";
 import { NftGuard } from "../../src/guardKernel";
 import { Iproute2Kernel, ownershipFrom } from "../../src/kernel";
 import { uninstall } from "../../src/reconciler";
@@ -75,6 +75,29 @@ function seen(ns: string, iface: string, marker: string, send: () => unknown): P
       }
     });
     sniffer.on("close", (code) => (code === 0 && sent ? resolve(Number(out.split("\n")[1])) : reject(new Error(`sniffer: ${code} ${out}`))));
+  });
+}
+
+/** The MSS option of the first SYN to port 6443 the peer's underlay receives while `send` runs (real tcpdump). */
+function synMss(send: () => unknown): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const dump = spawn("ip", ["netns", "exec", bench.peer, "tcpdump", "-l", "-nn", "-c", "1", "-i", UNDERLAY, "tcp[tcpflags] & tcp-syn != 0 and tcp dst port 6443"], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let sent = false;
+    const timer = setTimeout(() => dump.kill("SIGTERM"), 5000);
+    dump.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    dump.stderr.on("data", (d: Buffer) => {
+      if (!sent && d.toString().includes("listening on")) {
+        sent = true;
+        send();
+      }
+    });
+    dump.on("close", () => {
+      clearTimeout(timer);
+      const mss = /mss (\d+)/.exec(out);
+      if (mss) resolve(Number(mss[1]));
+      else reject(new Error(`no SYN to 6443 seen (sent: ${sent}): ${out}`));
+    });
   });
 }
 
@@ -157,6 +180,17 @@ describe("egress guard with the real nft", () => {
     expect(await seen(bench.peer, UNDERLAY, "MARKPOD", () => probe(bench.node, ["udp", "198.18.7.7", 51871, 51871, 0xe00, "MARKPOD"]))).toBe(0);
     expect(await seen(bench.peer, UNDERLAY, "NOMARKWG", () => probe(bench.node, ["udp", "198.51.100.2", 51871, 51871, 0, "NOMARKWG"]))).toBe(0);
     expect(await seen(bench.peer, UNDERLAY, "WGSHAPED", () => probe(bench.node, ["udp", "198.51.100.2", 51871, 51871, 0xe00, "WGSHAPED"]))).toBe(3);
+  });
+
+  it("exempt TCP opens with the MSS every path carries (1240), not the interface's: the SYN as the peer receives it", async () => {
+    expect(await synMss(() => tcp("198.51.100.3", 6443))).toBe(EXEMPT_TCP_MSS[4]);
+    // Control: without the guard the SYN carries the interface's MSS (veth MTU 1500 - 40).
+    expect(await guard.remove()).toBe(true);
+    try {
+      expect(await synMss(() => tcp("198.51.100.3", 6443))).toBe(1460);
+    } finally {
+      expect(guardCli(["apply", "--node-name", "local"]).status).toBe(0);
+    }
   });
 
   it("drops ICMP errors no connection relates to, raw segments from an exempt port and AF_PACKET frames (netdev chain)", async () => {

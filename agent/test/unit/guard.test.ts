@@ -72,6 +72,8 @@ describe("guardRuleset", () => {
       'oifname "lxc*" accept',
       "meta mark & 0xf00 == 0xe00 udp sport 51871 udp dport 51871 accept",
       "ct label 101 ct direction reply counter name dropped_wireguard_reply drop",
+      "meta nfproto ipv4 tcp flags syn tcp option maxseg size > 1240 tcp option maxseg size set 1240",
+      "meta nfproto ipv6 tcp flags syn tcp option maxseg size > 1220 tcp option maxseg size set 1220",
       "tcp dport @exempt_ports accept",
       "icmp type { destination-unreachable, time-exceeded, parameter-problem } ct state related accept",
       "icmpv6 type { destination-unreachable, packet-too-big, time-exceeded, parameter-problem } ct state related accept",
@@ -87,6 +89,13 @@ describe("guardRuleset", () => {
   it("on a control plane: only conntrack replies from its exempt ports may leave in the clear, towards any node; the route chain marks exactly those", () => {
     const script = guardRuleset(input("cp"));
     expect(chain(script, "to_node")).toContain("ct direction reply tcp sport @exempt_ports accept");
+    expect(lines(script).filter((l) => l.includes("maxseg size set"))).toHaveLength(4); // once in to_node, once in to_control_plane
+    // Its SYN-ACKs get the same MSS clamp as the workers' SYNs, just before its reply exemption.
+    const toNode = chain(script, "to_node");
+    expect(toNode.slice(toNode.indexOf("ct direction reply tcp sport @exempt_ports accept") - 2, toNode.indexOf("ct direction reply tcp sport @exempt_ports accept"))).toEqual([
+      "meta nfproto ipv4 tcp flags syn tcp option maxseg size > 1240 tcp option maxseg size set 1240",
+      "meta nfproto ipv6 tcp flags syn tcp option maxseg size > 1220 tcp option maxseg size set 1220",
+    ]);
     expect(lines(script).filter((l) => l.includes("sport @exempt_ports accept"))).toEqual(["ct direction reply tcp sport @exempt_ports accept", "ct direction reply tcp sport @exempt_ports accept", "tcp sport @exempt_ports accept", "tcp sport @exempt_ports accept"]);
     expect(chain(script, "to_pod_cidr").join("\n")).not.toContain("sport @exempt_ports");
     expect(chain(script, "to_pod_cidr").at(-1)).toBe("counter name dropped_pod_cidr drop");
