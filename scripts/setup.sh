@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one set-up step every entry point shares (npm test, npm run lab, npm run bench:agent):
 # installs the Debian tools the tests and the lab run for real (shellcheck, cloud-init,
-# WireGuard, iproute2, nftables, tcpdump; HAProxy and etcd for the boot script's API proxy
+# WireGuard, iproute2, nftables, tcpdump, ethtool (the MTU lab turns offloads off); HAProxy and etcd for the boot script's API proxy
 # and etcd steps; gpg and curl for its repository keys; promtool for the alert rules, ...) when missing, then the npm packages exactly as
 # the lockfiles pin them, Node 22 (the `node` package) included.
 set -euo pipefail
@@ -11,7 +11,7 @@ need=()
 for pair in shellcheck:shellcheck cloud-init:cloud-init wireguard-go:wireguard-go wg:wireguard-tools \
             ip:iproute2 nft:nftables tcpdump:tcpdump ping:iputils-ping unshare:util-linux \
             jq:jq openssl:openssl haproxy:haproxy etcd:etcd-server gpg:gnupg curl:curl promtool:prometheus \
-            python3:python3; do
+            python3:python3 ethtool:ethtool; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 if [ "${#need[@]}" -gt 0 ]; then
