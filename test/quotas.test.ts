@@ -1,5 +1,5 @@
-// Resource counts at 3, 30 and 50 nodes per cloud (50 + 50: the node table's MAX_NODES), through the real program under mocks:
-// firewall rules stay flat (prefix lists on AWS, many source ranges per GCP rule), and a
+// Resource counts at 3, 30, 50 and 150 nodes per cloud (150 + 150: the node table's MAX_NODES), through the real program under mocks:
+// firewall rules stay flat (prefix lists on AWS, one more rule per hundred nodes; many source ranges per GCP rule), and a
 // stack that would exceed a quota is rejected before anything is registered, with the
 // exact quota to request.
 import { installMocks, ofType } from "./pulumiMocks";
@@ -46,6 +46,34 @@ describe.each([3, 30, 50])("%i nodes per cloud", (perCloud) => {
     expect(Math.max(...gcp.map((f) => f.inputs.sourceRanges.length))).toBe(2 * perCloud);
     expect(ofType(run.recorded, "aws:ec2/instance:Instance")).toHaveLength(perCloud);
   }, 120_000);
+});
+
+describe("150 nodes per cloud (the most the node table takes)", () => {
+  it("every AWS prefix list holds at most 100 entries (what EC2 takes per request), and together they admit every node", async () => {
+    // A pool holds at most 100 nodes: two worker pools per cloud.
+    const c = config(150, { aws: { rulesPerSecurityGroup: 603, elasticIps: 150 }, gcp: { staticAddresses: 150 } });
+    const split = (key: string, zone: string, machineType: string, workers: number, subnet: object) => {
+      const cloud = JSON.parse(c[key]) as { pools: object[] };
+      cloud.pools = [...cloud.pools.slice(0, -1), { name: "w", role: "worker", count: 100, machineType, zone }, { name: "v", role: "worker", count: workers - 100, machineType, zone }];
+      c[key] = JSON.stringify({ ...cloud, ...subnet });
+    };
+    split(`${projectName}:aws`, "eu-west-1b", "t3.large", 149, { subnetCidrs: { "eu-west-1b": "10.10.4.0/22" } });
+    split(`${projectName}:gcp`, "europe-west1-b", "e2-standard-4", 150, { subnetCidr: "10.20.4.0/22" });
+    const run = await runProgram("scale", c);
+    const lists = ofType(run.recorded, "aws:ec2/managedPrefixList:ManagedPrefixList");
+    expect(lists.map((l) => [l.name, l.inputs.entries.length, l.inputs.maxEntries]).sort()).toEqual([
+      ["scale-aws-control-planes", 1, 1], ["scale-aws-nodes", 100, 100], ["scale-aws-nodes-part2", 100, 100], ["scale-aws-nodes-part3", 100, 100],
+    ]);
+    const admitted = lists.filter((l) => l.name.startsWith("scale-aws-nodes")).flatMap((l) => l.inputs.entries.map((e: { description: string }) => e.description));
+    const instances = [...ofType(run.recorded, "aws:ec2/instance:Instance"), ...ofType(run.recorded, "gcp:compute/instance:Instance")];
+    expect(instances).toHaveLength(300);
+    expect(new Set(admitted).size).toBe(300);
+    // WireGuard on every group, and the API on the control planes, from each part.
+    const rules = ofType(run.recorded, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => r.name.replace(/^scale-aws-/, ""));
+    for (const rule of ["control-plane-wireguard", "control-plane-apiserver", "worker-wireguard"]) {
+      expect(rules.filter((r) => r === rule || r.startsWith(`${rule}-part`)).sort()).toEqual([rule, `${rule}-part2`, `${rule}-part3`]);
+    }
+  }, 300_000);
 });
 
 describe("with the clouds' default quotas", () => {

@@ -1,7 +1,8 @@
-// The AWS firewall of the nodes, rendered from the cluster's intents: one managed prefix
-// list per set of nodes an intent admits (their /32s, in either cloud), and one security
-// group per role whose ingress rules reference those lists. Adding a node edits the lists'
-// entries (and max entries), never the groups: the rule count is flat in the node count.
+// The AWS firewall of the nodes, rendered from the cluster's intents: managed prefix lists for
+// each set of nodes an intent admits (their /32s, in either cloud; a list per hundred nodes,
+// securityRules.ts says why), and one security group per role whose ingress rules reference those
+// lists. Adding a node edits a list's entries (and max entries), and adds a rule per group only
+// when it starts a new hundred.
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { intentsFor, type FirewallIntent } from "../cluster/firewallIntents";

@@ -15,7 +15,19 @@ const lists = nodeLists(intents, all, controlPlanes);
 
 describe("nodeLists", () => {
   it("one list per distinct set of source nodes, named after what it holds", () => {
-    expect(lists).toEqual([{ key: "nodes", nodes: all }, { key: "control-planes", nodes: controlPlanes }]);
+    expect(lists).toEqual([{ key: "nodes", set: "nodes", nodes: all }, { key: "control-planes", set: "control-planes", nodes: controlPlanes }]);
+  });
+
+  it("splits a set into lists of at most 100 nodes in the cluster's order; the first keeps the set's name", () => {
+    const many = expandPools("c", "aws", [{ name: "w", role: "worker", count: 250, machineType: "m", zone: "z", diskSizeGb: 50 }]);
+    const names = [...nodes, ...many].map((n) => n.name);
+    const split = nodeLists(computeFirewallIntents([...nodes, ...many], []), names, controlPlanes);
+    expect(split.map((l) => [l.key, l.set, l.nodes.length])).toEqual([["nodes", "nodes", 100], ["nodes-part2", "nodes", 100], ["nodes-part3", "nodes", 57], ["control-planes", "control-planes", 3]]);
+    expect(split.filter((l) => l.set === "nodes").flatMap((l) => l.nodes)).toEqual(names);
+    // Every group that admits all nodes gets one rule per part, each within the list it names.
+    const rules = renderAwsIngress(intentsFor(computeFirewallIntents([...nodes, ...many], []), ["c-aws-w-0"]), split).filter((r) => r.source.kind === "prefixList");
+    expect(rules.map((r) => r.key)).toEqual(["wireguard", "wireguard-part2", "wireguard-part3"]);
+    expect(ruleWeight(rules)).toBe(257);
   });
 
   it("names any other set by its position", () => {
@@ -57,7 +69,7 @@ describe("ruleWeight", () => {
   });
 
   it("sizes a list at exactly its nodes, never below one", () => {
-    expect(maxEntries({ key: "nodes", nodes: all })).toBe(7);
-    expect(maxEntries({ key: "set-0", nodes: [] })).toBe(1);
+    expect(maxEntries({ key: "nodes", set: "nodes", nodes: all })).toBe(7);
+    expect(maxEntries({ key: "set-0", set: "set-0", nodes: [] })).toBe(1);
   });
 });
