@@ -5,7 +5,7 @@
 // mount namespace of its own with cgroup2 at /sys/fs/cgroup (`ip netns exec` remounts /sys, which
 // hides the host's cgroup mount, and nft resolves the metadata rule's cgroup paths there).
 import { spawn } from "node:child_process";
-import { GUARD_REASONS, GUARD_TABLE, GUARD_UNDERLAY_TABLE, guardRemoval, underlayDefine, type GuardReason } from "./guard";
+import { GUARD_REASONS, GUARD_TABLE, GUARD_UNDERLAY_TABLE, guardRemoval, underlayDefine, type GuardElements, type GuardReason } from "./guard";
 import { NftSession } from "./nftSession";
 
 export interface GuardPort {
@@ -70,6 +70,23 @@ export class NftGuard implements GuardPort {
     const r = await this.run(["-f", "-"], guardRemoval());
     if (r.code !== 0) throw new Error(`nft could not delete the guard's tables (inet ${GUARD_TABLE}, netdev ${GUARD_UNDERLAY_TABLE}): ${r.stderr.trim()}`);
     return existed;
+  }
+
+  /** The node maps of the inet table (address -> chain); undefined when the table is absent. */
+  async elements(): Promise<GuardElements | undefined> {
+    const out: GuardElements = { 4: new Map(), 6: new Map() };
+    for (const family of [4, 6] as const) {
+      const r = await this.run(["-j", "list", "map", "inet", GUARD_TABLE, `nodes${family}`]);
+      if (r.code !== 0) {
+        if (/No such file or directory|does not exist/.test(r.stderr)) return undefined;
+        throw new Error(`nft list map inet ${GUARD_TABLE} nodes${family}: ${r.stderr.trim()}`);
+      }
+      const doc = JSON.parse(r.stdout) as { nftables: { map?: { elem?: [unknown, { jump?: { target: string } }][] } }[] };
+      for (const x of doc.nftables) {
+        for (const [key, verdict] of x.map?.elem ?? []) if (typeof key === "string" && verdict.jump) out[family].set(key, verdict.jump.target);
+      }
+    }
+    return out;
   }
 
   /** Both tables' counters (their names differ); undefined when the inet table is absent. */

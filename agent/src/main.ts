@@ -6,6 +6,7 @@
 import type { Server } from "node:http";
 import { Controller } from "./controller";
 import { GUARD_USAGE, runGuardCommand } from "./guardCommand";
+import { runStatusCommand, STATUS_USAGE } from "./statusCommand";
 import { NftGuard } from "./guardKernel";
 import { NodeTableFile } from "./nodeTableFile";
 import { startHttp } from "./http";
@@ -21,7 +22,7 @@ import { proxyConfigOf } from "./apiserverProxy";
 import { loadStartTable, readPreviousNodes, TableStore } from "./tableStore";
 import { OWNED_PRIORITY_SPAN, parseSettings, requireNodeName, SETTINGS, SettingsError, type Settings } from "./settings";
 
-const USAGE = `usage: node main.js [run|uninstall] [--flag value ...]\n       node main.js ${GUARD_USAGE}\n\n${Object.values(SETTINGS)
+const USAGE = `usage: node main.js [run|uninstall] [--flag value ...]\n       node main.js ${GUARD_USAGE}\n       node main.js ${STATUS_USAGE}\n\n${Object.values(SETTINGS)
   .map((s) => `  --${s.flag.padEnd(24)} ${s.env.padEnd(36)} default ${JSON.stringify(s.default)}\n      ${s.help}`)
   .join("\n")}\n`;
 
@@ -149,6 +150,9 @@ async function main(argv: string[]): Promise<number> {
   let rest = argv[0] === command ? argv.slice(1) : argv;
   const action = command === "guard" && rest[0] && !rest[0].startsWith("-") ? rest[0] : undefined;
   if (action) rest = rest.slice(1);
+  // `status --json`: a switch of the command, not a setting.
+  const json = command === "status" && rest.includes("--json");
+  if (json) rest = rest.filter((a) => a !== "--json");
   if (rest.includes("--help") || rest.includes("-h") || command === "help") {
     process.stdout.write(USAGE);
     return 0;
@@ -163,6 +167,15 @@ async function main(argv: string[]): Promise<number> {
   }
   const log = createLogger(settings.logLevel);
   if (command === "uninstall") return runUninstall(settings, log);
+  if (command === "status") {
+    try {
+      return await runStatusCommand(settings, json);
+    } catch (e) {
+      if (!(e instanceof SettingsError)) throw e;
+      process.stderr.write(`node-router: ${e.message}\n`);
+      return 2;
+    }
+  }
   if (command === "guard") {
     try {
       return await runGuardCommand(action, settings, log);

@@ -26,6 +26,8 @@ export function tableNodesWithoutPeer(table: NodeTable, localNodeName: string, a
 export interface WgPeer {
   endpoint?: string;
   allowedIps: string[];
+  /** Seconds since the epoch of the latest handshake; 0 = none yet (absent when the dump has no such field). */
+  latestHandshake?: number;
 }
 
 /**
@@ -41,7 +43,8 @@ export function parseWgDump(text: string): WgPeer[] {
     const m = /^\[?(.*?)\]?:\d+$/.exec(f[2]);
     const endpoint = m ? canonicalAddress(m[1]) : undefined;
     const allowedIps = f[3] === "(none)" ? [] : f[3].split(",").map((p) => p.trim()).filter(Boolean);
-    return [{ ...(endpoint ? { endpoint } : {}), allowedIps }];
+    const handshake = f[4] !== undefined && /^\d+$/.test(f[4]) ? { latestHandshake: Number(f[4]) } : {};
+    return [{ ...(endpoint ? { endpoint } : {}), allowedIps, ...handshake }];
   });
 }
 

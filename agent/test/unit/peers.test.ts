@@ -55,9 +55,9 @@ describe("parseWgDump and peerMatcher (departed nodes held while a peer)", () =>
 
   it("reads every peer's endpoint address and allowed IPs, skipping the device line", () => {
     expect(parseWgDump(dump)).toEqual([
-      { endpoint: "198.51.100.11", allowedIps: ["198.51.100.11/32", "198.18.1.0/24"] },
-      { endpoint: "2001:db8::12", allowedIps: [] },
-      { allowedIps: ["2001:db8::13/128"] },
+      { endpoint: "198.51.100.11", allowedIps: ["198.51.100.11/32", "198.18.1.0/24"], latestHandshake: 1700000000 },
+      { endpoint: "2001:db8::12", allowedIps: [], latestHandshake: 0 },
+      { allowedIps: ["2001:db8::13/128"], latestHandshake: 0 },
     ]);
     expect(parseWgDump("")).toEqual([]);
   });
