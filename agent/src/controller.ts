@@ -101,6 +101,7 @@ export class Controller {
       m.errors.inc({ kind: "wireguard" });
       this.log.warn({ err: r.peersError, departed: r.departed }, "cannot read the WireGuard peers: every node that left the table stays guarded and steered");
     }
+    if (r.guard) m.guardLoaded.set(r.guard.error ? 0 : 1);
     if (r.guard?.error) {
       m.errors.inc({ kind: "guard" });
       this.log.error({ reasons, err: r.guard.error }, "egress guard could not be loaded; the installed guard stays; retrying");

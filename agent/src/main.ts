@@ -130,6 +130,7 @@ function watchTableMetrics(metrics: Metrics, table: NodeTableFile, nodeName: str
     localNodeName: nodeName,
     table: () => table.current(),
     allowedIps: () => peers.allowedIps(device),
+    peers: () => peers.peers(device),
     onWithoutPeer: (names) => once(names.join(","), () => {
       if (names.length > 0) log.warn({ device, nodes: names.slice(0, 50), count: names.length }, "node-table nodes without a WireGuard peer on the device: traffic to them is dropped");
       else if (last !== "") log.info({ device }, "every node-table node has a WireGuard peer");

@@ -2,7 +2,7 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { GUARD_REASONS, type GuardReason } from "./guard";
 import type { NodeTable } from "./nodeTable";
-import { tableNodesWithoutPeer } from "./peers";
+import { HANDSHAKE_STALE_SECONDS as HANDSHAKE_STALE, tableHandshakes, tableNodesWithoutPeer, type WgPeer } from "./peers";
 
 export type ErrorKind = "apply" | "kernel-read" | "api" | "input" | "link-monitor" | "claim" | "node-table" | "guard" | "wireguard";
 const ERROR_KINDS: ErrorKind[] = ["apply", "kernel-read", "api", "input", "link-monitor", "claim", "node-table", "guard", "wireguard"];
@@ -12,6 +12,8 @@ export interface TableSource {
   localNodeName: string;
   table(): NodeTable | undefined;
   allowedIps(): Promise<string[]>;
+  /** The device's peers with their latest handshakes (`wg show <device> dump`). */
+  peers(): Promise<WgPeer[]>;
   /** Told the names behind node_router_table_nodes_without_peer after each read (for the log). */
   onWithoutPeer?(names: string[]): void;
   /** Told why the device's peers could not be read (counted as errors{kind="wireguard"}). */
@@ -34,6 +36,7 @@ export class Metrics {
   readonly errors = new Counter({ name: "node_router_errors_total", help: "Errors by kind", labelNames: ["kind"], registers: [this.registry] });
   readonly lastSuccess = new Gauge({ name: "node_router_last_successful_reconcile_timestamp_seconds", help: "Unix time of the last reconcile that applied without error", registers: [this.registry] });
 
+  readonly guardLoaded = new Gauge({ name: "node_router_guard_loaded_for_table", help: "Node-table mode: 1 when the last step left the egress guard loaded for the table in use, 0 when loading it failed", registers: [this.registry] });
   readonly departedNodes = new Gauge({ name: "node_router_departed_nodes", help: "Nodes that left and are still steered and guarded (leave grace period)", registers: [this.registry] });
   /** Where the guard's kernel counters are read at scrape time (set when a guard is in use). */
   guardSource?: () => Promise<Record<GuardReason, number> | undefined>;
@@ -88,6 +91,30 @@ export class Metrics {
           source.onReadError?.((e as Error).message);
           this.set(NaN);
         }
+      },
+    });
+    // Per node, not per peer: a series per peer would be N x (N - 1) cluster-wide (25 million at
+    // 5,000 nodes). `main.js status` lists every peer's age on one node.
+    const handshakes = async () => {
+      const table = source.table();
+      return table ? tableHandshakes(table, source.localNodeName, await source.peers(), Date.now() / 1000) : undefined;
+    };
+    new Gauge({
+      name: "node_router_table_nodes_stale_handshake",
+      help: `Other nodes of the node table whose WireGuard peer has had no handshake within ${HANDSHAKE_STALE}s, or none yet (traffic to them is dropped until one succeeds)`,
+      registers: [this.registry],
+      async collect() {
+        const h = await handshakes().catch(() => undefined);
+        this.set(h ? h.stale.length : NaN);
+      },
+    });
+    new Gauge({
+      name: "node_router_peer_handshake_age_max_seconds",
+      help: "The oldest latest-handshake among the WireGuard peers of the node table's other nodes, in seconds",
+      registers: [this.registry],
+      async collect() {
+        const h = await handshakes().catch(() => undefined);
+        this.set(h?.maxAgeSeconds ?? NaN);
       },
     });
   }

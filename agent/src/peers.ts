@@ -75,3 +75,30 @@ function allowedBy(allowedIps: readonly string[]): (address: string) => boolean 
   return (address: string) =>
     hosts.has(address) || (wider.length > 0 && wider.some((w) => contains(w, parsePrefix(`${address}/${address.includes(":") ? 128 : 32}`))));
 }
+
+/** A peer whose last handshake is older than this cannot send: WireGuard rejects its keys after 180 s (REJECT_AFTER_TIME); with traffic or a keepalive it renews them every 120 s. */
+export const HANDSHAKE_STALE_SECONDS = 180;
+
+export interface Handshakes {
+  /** "<node> <age>s" (or "never") for every other table node that has a peer, in table order. */
+  ages: string[];
+  /** Those with no handshake yet, or none within HANDSHAKE_STALE_SECONDS, and why. */
+  stale: string[];
+  /** The oldest handshake among them, in seconds (undefined: none has one). */
+  maxAgeSeconds?: number;
+}
+
+/** The handshake of every other table node's peer (nodes without a peer are tableNodesWithoutPeer's). */
+export function tableHandshakes(table: NodeTable, localNodeName: string, peers: readonly WgPeer[], nowSeconds: number): Handshakes {
+  const out: Handshakes = { ages: [], stale: [] };
+  const withoutPeer = new Set(tableNodesWithoutPeer(table, localNodeName, peers.flatMap((p) => p.allowedIps)));
+  for (const n of table.nodes) {
+    if (n.name === localNodeName || withoutPeer.has(n.name)) continue;
+    const at = peers.find((p) => peerMatcher([p])(n.addresses))?.latestHandshake ?? 0;
+    const age = at > 0 ? Math.max(0, Math.round(nowSeconds - at)) : undefined;
+    out.ages.push(`${n.name} ${age === undefined ? "never" : `${age}s`}`);
+    if (age === undefined || age > HANDSHAKE_STALE_SECONDS) out.stale.push(`${n.name} (${age === undefined ? "no handshake yet" : `last handshake ${age}s ago`})`);
+    if (age !== undefined) out.maxAgeSeconds = Math.max(out.maxAgeSeconds ?? 0, age);
+  }
+  return out;
+}

@@ -12,11 +12,10 @@ import { diff, planSize } from "./diff";
 import { guardElements, type GuardElements, type GuardReason } from "./guard";
 import type { KernelState } from "./model";
 import type { NodeTable, TableNode } from "./nodeTable";
-import { peerMatcher, tableNodesWithoutPeer, type WgPeer } from "./peers";
+import { HANDSHAKE_STALE_SECONDS, tableHandshakes, tableNodesWithoutPeer, type WgPeer } from "./peers";
 import type { Settings } from "./settings";
 
-/** A peer whose last handshake is older than this cannot send: WireGuard rejects its keys after 180 s (REJECT_AFTER_TIME); with traffic or a keepalive it renews them every 120 s. */
-export const HANDSHAKE_STALE_SECONDS = 180;
+export { HANDSHAKE_STALE_SECONDS };
 
 export interface TableFact {
   path: string;
@@ -140,16 +139,7 @@ function peersCheck(f: StatusFacts): Check {
   const peers = f.peers;
   const remotes = f.inUse.table.nodes.filter((n) => n.name !== f.nodeName);
   const withoutPeer = tableNodesWithoutPeer(f.inUse.table, f.nodeName, peers.flatMap((p) => p.allowedIps));
-  const ages: string[] = [];
-  const stale: string[] = [];
-  for (const n of remotes) {
-    if (withoutPeer.includes(n.name)) continue;
-    const peer = peers.find((p) => peerMatcher([p])(n.addresses));
-    const at = peer?.latestHandshake ?? 0;
-    const age = at > 0 ? Math.max(0, Math.round(f.now / 1000 - at)) : undefined;
-    ages.push(`${n.name} ${age === undefined ? "never" : `${age}s`}`);
-    if (age === undefined || age > HANDSHAKE_STALE_SECONDS) stale.push(`${n.name} (${age === undefined ? "no handshake yet" : `last handshake ${age}s ago`})`);
-  }
+  const { ages, stale } = tableHandshakes(f.inUse.table, f.nodeName, peers, f.now / 1000);
   if (withoutPeer.length + stale.length === 0) return { name, ok: true, detail: `${remotes.length} nodes, each a peer with a handshake within ${HANDSHAKE_STALE_SECONDS}s: ${some(ages, 8)}` };
   const parts = [
     ...(withoutPeer.length ? [`no peer for ${some(withoutPeer)} (their traffic is dropped, not sent in the clear)`] : []),

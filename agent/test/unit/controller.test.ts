@@ -40,6 +40,23 @@ describe("Controller", () => {
     c.stop();
   });
 
+  it("node_router_guard_loaded_for_table: 1 after a step that loaded the guard, 0 after one where loading it failed", async () => {
+    const r = new FakeReconciler();
+    r.next = [{ guard: { applied: true } }, { guard: { applied: false, error: "nft: syntax error" } }];
+    const metrics = new Metrics();
+    const c = new Controller(r as unknown as Reconciler, metrics, createLogger("silent"), { debounceMs: 1, resyncMs: 3_600_000, retryMs: 3_600_000 });
+    const value = async () => Number(/^node_router_guard_loaded_for_table (\S+)$/m.exec(await metrics.registry.metrics())?.[1]);
+    c.request("start", true, 0);
+    await c.whenIdle();
+    expect(await value()).toBe(1);
+    c.request("again", true, 0);
+    // A failed step schedules its retry, so the controller is not idle: wait for the step itself.
+    for (let i = 0; i < 100 && r.steps.length < 2; i++) await sleep(10);
+    await sleep(10);
+    expect(await value()).toBe(0);
+    c.stop();
+  });
+
   it("looks at the peers again while a departed node is still one, and stops when none is", async () => {
     const r = new FakeReconciler();
     r.next = [{ departed: 1, awaitingPeerRemoval: 1 }, { departed: 1, awaitingPeerRemoval: 1 }, { departed: 1, awaitingPeerRemoval: 0 }];
