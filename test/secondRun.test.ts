@@ -113,10 +113,10 @@ describe.each(stackNames())("stack %s, second run", (stack) => {
       }
     });
 
-    it("renders current boot files for the nodes it adds", () => {
-      for (const i of instances(second.recorded).filter((x) => !first.recorded.some((f) => f.type === x.type && f.name === x.name))) {
-        expect(userDataOf(i)).toMatch(/^#cloud-config\n/);
-      }
+    it("renders current boot files for the nodes it adds (and adds none where the change adds none)", () => {
+      const added = instances(second.recorded).filter((x) => !first.recorded.some((f) => f.type === x.type && f.name === x.name));
+      expect(added.length).toBe(/grows|added/.test(change) ? 1 : 0);
+      for (const i of added) expect(userDataOf(i)).toMatch(/^#cloud-config\n/);
     });
   });
 

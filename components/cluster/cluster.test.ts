@@ -71,7 +71,7 @@ test("by default it publishes the join token and the node table through its own 
   // The provider is the cluster's: its kubeconfig, replaced exactly when the cluster is new, after the API answers.
   expect(provider.inputs).toEqual(expect.objectContaining({ clusterIdentifier: ready.state.clusterId, deleteUnreachable: "true", enableServerSideApply: "true" }));
   expect(provider.dependencies).toContain(ready.urn);
-  expect(cluster.kubernetesProvider?.urn).toBeDefined();
+  expect(await new Promise<string>((resolve) => cluster.kubernetesProvider!.urn.apply(resolve))).toBe(provider.urn);
   for (const r of [secret, configMap]) {
     expect([r.name, r.options.provider, r.options.deletedWith]).toEqual([r.name, expect.stringMatching(/pulumi:providers:kubernetes::solo-k8s::/), ready.urn]);
   }
@@ -103,7 +103,7 @@ test("its outputs are data: the join token (secret) and the node table", async (
   expect(Date.parse(token.expires)).toBeGreaterThan(Date.now());
   const rows = await new Promise<{ name: string; role: string }[]>((resolve) => cluster.nodeTable.apply(resolve));
   expect(rows.map((r) => `${r.name}/${r.role}`)).toEqual(["solo-aws-cp-0/control-plane", "solo-aws-w-0/worker", "solo-aws-w-1/worker"]);
-  expect(cluster.ready.urn).toBeDefined();
+  expect(await new Promise<string>((resolve) => cluster.ready.urn.apply(resolve))).toBe(recorded.find((r) => r.name === "solo-api-ready")!.urn);
 });
 
 /** Every node's table entry: its addresses by name. */

@@ -12,22 +12,25 @@ const json = (res: ServerResponse, code: number, body: unknown): void => {
 const kindOfPath = (path: string): Kind | undefined =>
   (Object.keys(API_PATHS) as Kind[]).find((k) => API_PATHS[k].path === path);
 
-/** Open watch responses, so the stand-in can end them all (as an API server restart would). */
-export const openWatches = new Set<ServerResponse>();
+/** Open watch responses of one stand-in, so its control API can end them all (as an API server restart would). */
+export type OpenWatches = Set<ServerResponse>;
 
 export interface KubeHandlerOptions {
   /** With allowWatchBookmarks=true, a BOOKMARK carrying the current resourceVersion this often. */
   bookmarkMs?: number;
+  /** Where the handler keeps its open watches (share it with controlHandler); its own set by default. */
+  watches?: OpenWatches;
 }
 
 export function kubeHandler(store: ApiStore, o: KubeHandlerOptions = {}) {
+  const watches = o.watches ?? new Set<ServerResponse>();
   return (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? "/", "http://stand-in");
     if (url.pathname === "/healthz" || url.pathname === "/readyz") return void res.end("ok");
     const kind = kindOfPath(url.pathname);
     if (!kind || req.method !== "GET") return json(res, 404, { kind: "Status", apiVersion: "v1", status: "Failure", code: 404, reason: "NotFound", message: `${req.method} ${url.pathname} is not served by the lab API stand-in` });
     if (url.searchParams.get("watch") !== "true") return list(store, kind, url.searchParams, res);
-    watch(store, kind, url.searchParams, res, o.bookmarkMs ?? 5000);
+    watch(store, kind, url.searchParams, res, o.bookmarkMs ?? 5000, watches);
   };
 }
 
@@ -56,7 +59,7 @@ function list(store: ApiStore, kind: Kind, q: URLSearchParams, res: ServerRespon
   json(res, 200, { apiVersion: API_PATHS[kind].apiVersion, kind: API_PATHS[kind].listKind, metadata: { resourceVersion: String(token.rv), ...(next ? { continue: next } : {}) }, items });
 }
 
-function watch(store: ApiStore, kind: Kind, q: URLSearchParams, res: ServerResponse, bookmarkMs: number): void {
+function watch(store: ApiStore, kind: Kind, q: URLSearchParams, res: ServerResponse, bookmarkMs: number, openWatches: OpenWatches): void {
   const rvParam = q.get("resourceVersion") ?? "";
   res.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked" });
   // Headers go out now, as the real API server sends them: clients wait for them before watching.
@@ -98,7 +101,7 @@ async function body(req: IncomingMessage): Promise<unknown> {
 }
 
 /** PUT/DELETE /lab/objects/<kind>/<name>, GET /lab/state, POST /lab/end-watches. */
-export function controlHandler(store: ApiStore) {
+export function controlHandler(store: ApiStore, openWatches: OpenWatches) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? "/", "http://control");
     const m = /^\/lab\/objects\/(nodes|ciliumnodes)\/([^/]+)$/.exec(url.pathname);

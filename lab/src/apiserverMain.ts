@@ -6,7 +6,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { parseArgs } from "node:util";
 import { ApiStore } from "./apistore";
-import { controlHandler, kubeHandler } from "./apiserver";
+import { controlHandler, kubeHandler, type OpenWatches } from "./apiserver";
 import type { Kind, KubeObject } from "./objects";
 
 const { values } = parseArgs({ options: { listen: { type: "string" }, control: { type: "string" }, state: { type: "string" } } });
@@ -19,8 +19,10 @@ const store = new ApiStore(state.resourceVersion, state.objects);
 const [host, port] = [values.listen.replace(/:\d+$/, ""), Number(/:(\d+)$/.exec(values.listen)?.[1])];
 const control = values.control;
 rmSync(control, { force: true });
-const api = createServer(kubeHandler(store));
-const ctl = createServer(controlHandler(store));
+// The watches the control API can end are this stand-in's own.
+const watches: OpenWatches = new Set();
+const api = createServer(kubeHandler(store, { watches }));
+const ctl = createServer(controlHandler(store, watches));
 api.listen(port, host, () => {
   ctl.listen(control, () => process.stdout.write(`listening ${values.listen} control ${control}\n`));
 });
