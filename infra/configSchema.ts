@@ -83,9 +83,15 @@ const clusterSchema = z
     /** Cluster name: prefix of every cloud resource, lower case. */
     name: z.string().regex(/^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$/, "lower-case letters, digits and '-', at most 20 characters"),
     /** Kubernetes version (kubeadm, kubelet, kubectl packages from pkgs.k8s.io). */
-    kubernetesVersion: z.string().regex(/^1\.\d+\.\d+$/, "a full version such as 1.34.2").default("1.34.2"),
+    kubernetesVersion: z
+      .string()
+      .regex(/^1\.\d+\.\d+$/, "a full version such as 1.34.2")
+      .default("1.34.2"),
     /** Debian-package version of containerd installed on every node. */
-    containerdVersion: z.string().regex(/^\d+\.\d+\.\d+/, "a version such as 1.7.28").default("1.7.28"),
+    containerdVersion: z
+      .string()
+      .regex(/^\d+\.\d+\.\d+/, "a version such as 1.7.28")
+      .default("1.7.28"),
     /** Cluster pod CIDR (IPv4). */
     podCidr: cidr.default("10.244.0.0/16"),
     /** Cluster service CIDR (IPv4). */
@@ -105,10 +111,7 @@ const clusterSchema = z
     /** Nodes to rebuild on this run with the current image and boot files (at most one control plane). */
     replaceNodes: z.array(z.string()).default([]),
     /** After upgrading the nodes in place (README, "Upgrading"), the versions that are now running. */
-    upgradeConfirmed: z
-      .object({ kubernetesVersion: z.string(), containerdVersion: z.string() })
-      .strict()
-      .optional(),
+    upgradeConfirmed: z.object({ kubernetesVersion: z.string(), containerdVersion: z.string() }).strict().optional(),
   })
   .strict();
 
@@ -166,14 +169,23 @@ const alertsSchema = z
     /** Create the node-router alerts as a PrometheusRule (needs the Prometheus Operator's CRDs); default false. */
     prometheusRule: z.boolean().default(false),
     /** Namespace of the PrometheusRule; default kube-system. */
-    namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "a Kubernetes namespace name (lower-case letters, digits and '-')").default("kube-system"),
+    namespace: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "a Kubernetes namespace name (lower-case letters, digits and '-')")
+      .default("kube-system"),
     /** Labels on the PrometheusRule, e.g. {release: kube-prometheus-stack} for that chart's ruleSelector. */
     labels: z
       .record(z.string(), z.string())
       .superRefine((labels, ctx) => {
         for (const [k, v] of Object.entries(labels)) {
-          if (!labelName.test(k)) ctx.addIssue({ code: "custom", path: [k], message: `"${k}" is not a Kubernetes label name; use e.g. release or example.com/team` });
-          else if (!labelValue.test(v)) ctx.addIssue({ code: "custom", path: [k], message: `"${v}" is not a Kubernetes label value (at most 63 letters, digits, '-', '_' or '.', starting and ending alphanumeric)` });
+          if (!labelName.test(k))
+            ctx.addIssue({ code: "custom", path: [k], message: `"${k}" is not a Kubernetes label name; use e.g. release or example.com/team` });
+          else if (!labelValue.test(v))
+            ctx.addIssue({
+              code: "custom",
+              path: [k],
+              message: `"${v}" is not a Kubernetes label value (at most 63 letters, digits, '-', '_' or '.', starting and ending alphanumeric)`,
+            });
         }
       })
       .default({}),

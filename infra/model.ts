@@ -96,7 +96,13 @@ export function stackModel(config: StackConfig, nodes: NodeSpec[]): StackModel {
         ami: aws.ami,
         vpcCidr: aws.vpcCidr,
         vpcId: aws.vpcId,
-        subnets: Object.fromEntries(zoneSubnets(aws.vpcCidr, aws.pools.map((p) => p.zone), aws.subnetCidrs).map((s) => [s.zone, s.cidr])),
+        subnets: Object.fromEntries(
+          zoneSubnets(
+            aws.vpcCidr,
+            aws.pools.map((p) => p.zone),
+            aws.subnetCidrs,
+          ).map((s) => [s.zone, s.cidr]),
+        ),
       },
       gcp: gcp && { project: gcp.project, region: gcp.region, subnetCidr: gcp.subnetCidr, image: gcp.image },
       // The same agent, image and settings, that the NodeRouter deploys: the boot-time guard shares them.

@@ -79,7 +79,15 @@ function checkAwsSubnets(config: StackConfig, key: KeyFn, add: (path: PropertyKe
  * cloud's pools (too many pools in one subnet). Run once the networks parse.
  */
 export function checkPrivateAddresses(config: StackConfig, key: KeyFn): string[] {
-  const subnets = config.aws ? Object.fromEntries(zoneSubnets(config.aws.vpcCidr, config.aws.pools.map((p) => p.zone), config.aws.subnetCidrs).map((s) => [s.zone, s.cidr])) : undefined;
+  const subnets = config.aws
+    ? Object.fromEntries(
+        zoneSubnets(
+          config.aws.vpcCidr,
+          config.aws.pools.map((p) => p.zone),
+          config.aws.subnetCidrs,
+        ).map((s) => [s.zone, s.cidr]),
+      )
+    : undefined;
   const problems: string[] = [];
   for (const cloud of ["aws", "gcp"] as const satisfies readonly Cloud[]) {
     const c = config[cloud];

@@ -7,7 +7,7 @@ import { IMAGE_HELP } from "../components/nodeRouter/settings";
 const AMI = /^ami-([0-9a-f]{8}|[0-9a-f]{17})$/;
 const GCP_IMAGE = /^projects\/[a-z][-a-z0-9]{4,28}[a-z0-9]\/global\/images\/[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
-export const PIN_HELP = "record the current Ubuntu 24.04 LTS image with `scripts/pin-images.sh <stack>` (README, \"Pinned images\")";
+export const PIN_HELP = 'record the current Ubuntu 24.04 LTS image with `scripts/pin-images.sh <stack>` (README, "Pinned images")';
 
 /** Messages for required keys that have no default, by dotted path. */
 export const REQUIRED_HINTS: Readonly<Record<string, string>> = {
@@ -19,10 +19,11 @@ export const REQUIRED_HINTS: Readonly<Record<string, string>> = {
 
 /** Keys earlier versions accepted, by dotted path, and what replaced them. */
 export const RENAMED_KEYS: Readonly<Record<string, string>> = {
-  "aws.subnetCidr": "replaced by aws.subnetCidrs, one node subnet per zone, e.g. {\"eu-west-1a\": \"10.10.1.0/24\"} (zones without an entry get a derived /24)",
+  "aws.subnetCidr": 'replaced by aws.subnetCidrs, one node subnet per zone, e.g. {"eu-west-1a": "10.10.1.0/24"} (zones without an entry get a derived /24)',
   "aws.amiNameFilter": `replaced by aws.ami, a pinned AMI id; ${PIN_HELP}`,
   "aws.amiOwner": `replaced by aws.ami, a pinned AMI id; ${PIN_HELP}`,
-  "nodeRouter.metricsPort": "replaced by nodeRouter.metricsAddress (host:port, default 127.0.0.1:9872, loopback only); to let Prometheus scrape the node, set it to \"0.0.0.0:<port>\"",
+  "nodeRouter.metricsPort":
+    'replaced by nodeRouter.metricsAddress (host:port, default 127.0.0.1:9872, loopback only); to let Prometheus scrape the node, set it to "0.0.0.0:<port>"',
   // The agent's settings go by the agent's own names (components/nodeRouter/settings.ts).
   "nodeRouter.table": "replaced by nodeRouter.steeringTable, the agent's name for it (same value)",
   "nodeRouter.priority": "replaced by nodeRouter.rulePriority, the agent's name for it (same value)",

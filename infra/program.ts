@@ -44,11 +44,19 @@ export async function program(o: ProgramOptions = {}) {
   const inCluster = { ...livesInCluster(cluster.ready), provider: k8sProvider };
   const cilium = new Cilium(`${name}-cilium`, model.cilium, inCluster);
   // The agent steers into cilium_wg0, which exists only once Cilium runs.
-  const nodeRouter = new NodeRouter(`${name}-node-router`, { ...model.nodeRouter, publishedNodeTable: cluster.publishedNodeTable }, { ...inCluster, dependsOn: [cilium] });
+  const nodeRouter = new NodeRouter(
+    `${name}-node-router`,
+    { ...model.nodeRouter, publishedNodeTable: cluster.publishedNodeTable },
+    { ...inCluster, dependsOn: [cilium] },
+  );
   // The run is green only when every node is Ready with Cilium and the node-router on it.
-  new NodesReady(`${name}-nodes-ready`, { kubeconfig: cluster.kubeconfig, nodes: cluster.instances, timeoutMinutes: model.nodesReadyTimeoutMinutes }, {
-    dependsOn: [cluster.ready, cilium, nodeRouter],
-  });
+  new NodesReady(
+    `${name}-nodes-ready`,
+    { kubeconfig: cluster.kubeconfig, nodes: cluster.instances, timeoutMinutes: model.nodesReadyTimeoutMinutes },
+    {
+      dependsOn: [cluster.ready, cilium, nodeRouter],
+    },
+  );
   // The agent's alerts for the Prometheus Operator (its CRDs must exist: stack config `alerts`).
   if (model.alerts) new NodeRouterAlerts(`${name}-alerts`, model.alerts, inCluster);
 

@@ -28,7 +28,13 @@ function awsGroupWeights(intents: readonly FirewallIntent[], nodes: readonly Nod
   const lists = nodeLists(intents, all, controlPlanes);
   const awsNodes = nodes.filter((n) => n.cloud === "aws");
   return [...new Set(awsNodes.map((n) => n.role))].map((role) => {
-    const rules = renderAwsIngress(intentsFor(intents, awsNodes.filter((n) => n.role === role).map((n) => n.name)), lists);
+    const rules = renderAwsIngress(
+      intentsFor(
+        intents,
+        awsNodes.filter((n) => n.role === role).map((n) => n.name),
+      ),
+      lists,
+    );
     const breakdown = rules.map((r) => `${r.key} ${r.source.kind === "prefixList" ? ruleWeight([r]) : 1}`).join(", ");
     return { role, weight: ruleWeight(rules), breakdown };
   });
@@ -46,17 +52,23 @@ function checkAws(config: StackConfig, intents: readonly FirewallIntent[], nodes
   const quotaKey = key(["aws", "quotas", "rulesPerSecurityGroup"]);
   for (const g of awsGroupWeights(intents, nodes)) {
     if (g.weight > AWS_MAX_RULES_PER_INTERFACE) {
-      problems.push(`${quotaKey}: the ${g.role} security group needs ${g.weight} inbound rules (${g.breakdown}; a prefix list counts as its max entries), more than AWS allows on one network interface (${AWS_MAX_RULES_PER_INTERFACE}, not adjustable); use fewer nodes`);
+      problems.push(
+        `${quotaKey}: the ${g.role} security group needs ${g.weight} inbound rules (${g.breakdown}; a prefix list counts as its max entries), more than AWS allows on one network interface (${AWS_MAX_RULES_PER_INTERFACE}, not adjustable); use fewer nodes`,
+      );
     } else if (g.weight > aws.quotas.rulesPerSecurityGroup) {
-      problems.push(`${quotaKey}: the ${g.role} security group needs ${g.weight} inbound rules (${g.breakdown}; a prefix list counts as its max entries), more than the ${aws.quotas.rulesPerSecurityGroup} this stack may use; ` +
-        `request the AWS quota "Inbound or outbound rules per security group" (Service Quotas, service code vpc, quota code L-0EA8095F) of at least ${g.weight} in ${aws.region}, then set ${quotaKey}: ${g.weight}`);
+      problems.push(
+        `${quotaKey}: the ${g.role} security group needs ${g.weight} inbound rules (${g.breakdown}; a prefix list counts as its max entries), more than the ${aws.quotas.rulesPerSecurityGroup} this stack may use; ` +
+          `request the AWS quota "Inbound or outbound rules per security group" (Service Quotas, service code vpc, quota code L-0EA8095F) of at least ${g.weight} in ${aws.region}, then set ${quotaKey}: ${g.weight}`,
+      );
     }
   }
   const eips = nodes.filter((n) => n.cloud === "aws").length;
   if (eips > aws.quotas.elasticIps) {
     const eipKey = key(["aws", "quotas", "elasticIps"]);
-    problems.push(`${eipKey}: ${eips} AWS nodes need ${eips} Elastic IPs, more than the ${aws.quotas.elasticIps} this stack may use; ` +
-      `request the AWS quota "EC2-VPC Elastic IPs" (Service Quotas, service code ec2, quota code L-0263D0A3) of at least ${eips} plus what the account already uses in ${aws.region}, then set ${eipKey}: ${eips}`);
+    problems.push(
+      `${eipKey}: ${eips} AWS nodes need ${eips} Elastic IPs, more than the ${aws.quotas.elasticIps} this stack may use; ` +
+        `request the AWS quota "EC2-VPC Elastic IPs" (Service Quotas, service code ec2, quota code L-0263D0A3) of at least ${eips} plus what the account already uses in ${aws.region}, then set ${eipKey}: ${eips}`,
+    );
   }
   return problems;
 }
@@ -65,20 +77,31 @@ function checkGcp(config: StackConfig, intents: readonly FirewallIntent[], nodes
   const gcp = config.gcp!;
   const problems: string[] = [];
   const gcpNodes = nodes.filter((n) => n.cloud === "gcp");
-  const rules = [...new Set(gcpNodes.map((n) => n.role))].flatMap((role) => intentsFor(intents, gcpNodes.filter((n) => n.role === role).map((n) => n.name)));
+  const rules = [...new Set(gcpNodes.map((n) => n.role))].flatMap((role) =>
+    intentsFor(
+      intents,
+      gcpNodes.filter((n) => n.role === role).map((n) => n.name),
+    ),
+  );
   if (rules.length > gcp.quotas.firewallRules) {
     const k = key(["gcp", "quotas", "firewallRules"]);
-    problems.push(`${k}: the stack needs ${rules.length} VPC firewall rules, more than the ${gcp.quotas.firewallRules} it may use; request the Compute Engine quota "Firewall rules" (FIREWALLS) for project ${gcp.project} of at least ${rules.length} plus what the project already uses, then set ${k}: ${rules.length}`);
+    problems.push(
+      `${k}: the stack needs ${rules.length} VPC firewall rules, more than the ${gcp.quotas.firewallRules} it may use; request the Compute Engine quota "Firewall rules" (FIREWALLS) for project ${gcp.project} of at least ${rules.length} plus what the project already uses, then set ${k}: ${rules.length}`,
+    );
   }
   for (const intent of rules) {
     const ranges = intent.source.kind === "nodes" ? intent.source.nodes.length : intent.source.cidrs.length;
     if (ranges > GCP_MAX_SOURCE_RANGES) {
-      problems.push(`${key(["gcp", "pools"])}: the ${intent.id} firewall rule would need ${ranges} source ranges, more than a GCP firewall rule may hold (${GCP_MAX_SOURCE_RANGES}, a system limit that cannot be raised); use fewer nodes`);
+      problems.push(
+        `${key(["gcp", "pools"])}: the ${intent.id} firewall rule would need ${ranges} source ranges, more than a GCP firewall rule may hold (${GCP_MAX_SOURCE_RANGES}, a system limit that cannot be raised); use fewer nodes`,
+      );
     }
   }
   if (gcpNodes.length > gcp.quotas.staticAddresses) {
     const k = key(["gcp", "quotas", "staticAddresses"]);
-    problems.push(`${k}: ${gcpNodes.length} GCP nodes need ${gcpNodes.length} static external addresses, more than the ${gcp.quotas.staticAddresses} this stack may use; request the Compute Engine quota "Static IP addresses" (STATIC_ADDRESSES) in ${gcp.region} for project ${gcp.project} of at least ${gcpNodes.length} plus what the project already uses, then set ${k}: ${gcpNodes.length}`);
+    problems.push(
+      `${k}: ${gcpNodes.length} GCP nodes need ${gcpNodes.length} static external addresses, more than the ${gcp.quotas.staticAddresses} this stack may use; request the Compute Engine quota "Static IP addresses" (STATIC_ADDRESSES) in ${gcp.region} for project ${gcp.project} of at least ${gcpNodes.length} plus what the project already uses, then set ${k}: ${gcpNodes.length}`,
+    );
   }
   return problems;
 }

@@ -36,41 +36,262 @@ describe("validateStackConfig", () => {
   });
 
   const cases: [string, (c: any) => void, RegExp][] = [
-    ["no control-plane node", (c) => { c.aws.pools[0].role = "worker"; }, /no control-plane node; add a pool with role "control-plane"/],
-    ["no cloud", (c) => { delete c.aws; }, /proj:aws \/ proj:gcp: no cloud configured/],
-    ["unknown cloud", (c) => { c.azure = { region: "westeurope" }; }, /proj:azure: unknown key \(an unknown cloud\?\); supported clouds are aws, gcp/],
-    ["unknown role", (c) => { c.aws.pools[1].role = "etcd"; }, /proj:aws\.pools\.1\.role:/],
-    ["pod CIDR overlaps service CIDR", (c) => { c.cluster.serviceCidr = "10.244.128.0/20"; }, /proj:cluster\.serviceCidr: 10\.244\.128\.0\/20 overlaps proj:cluster\.podCidr/],
-    ["pod CIDR overlaps the VPC", (c) => { c.cluster.podCidr = "10.10.0.0/17"; }, /proj:aws\.vpcCidr: 10\.10\.0\.0\/16 overlaps proj:cluster\.podCidr/],
-    ["subnet outside its VPC", (c) => { c.aws.subnetCidrs["eu-west-1a"] = "10.11.1.0/24"; }, /proj:aws\.subnetCidrs\.eu-west-1a: 10\.11\.1\.0\/24 is not inside the VPC CIDR 10\.10\.0\.0\/16/],
-    ["subnet for a zone no pool uses", (c) => { c.aws.subnetCidrs["eu-west-1c"] = "10.10.3.0/24"; }, /proj:aws\.subnetCidrs\.eu-west-1c: no pool uses zone "eu-west-1c"/],
-    ["two zones' subnets overlapping", (c) => { c.aws.pools[1].zone = "eu-west-1b"; c.aws.subnetCidrs["eu-west-1b"] = "10.10.1.128/25"; }, /proj:aws\.subnetCidrs\.eu-west-1b: 10\.10\.1\.128\/25 overlaps proj:aws\.subnetCidrs\.eu-west-1a/],
-    ["the old single subnet key", (c) => { c.aws.subnetCidr = "10.10.1.0/24"; }, /proj:aws\.subnetCidr: replaced by aws\.subnetCidrs, one node subnet per zone/],
-    ["the old name of the steering table", (c) => { c.nodeRouter.table = 100; }, /proj:nodeRouter\.table: replaced by nodeRouter\.steeringTable/],
-    ["the old names of the mark and mask", (c) => { c.nodeRouter.mark = "0xe00"; c.nodeRouter.mask = "0xf00"; }, /proj:nodeRouter\.mark: replaced by nodeRouter\.wgMark[\s\S]*proj:nodeRouter\.mask: replaced by nodeRouter\.wgMask/],
-    ["the old name of the rule priority", (c) => { c.nodeRouter.priority = 2000; }, /proj:nodeRouter\.priority: replaced by nodeRouter\.rulePriority/],
-    ["the old AMI lookup", (c) => { c.aws.amiNameFilter = "ubuntu/*"; }, /proj:aws\.amiNameFilter: replaced by aws\.ami, a pinned AMI id; record the current Ubuntu 24\.04 LTS image with `scripts\/pin-images\.sh <stack>`/],
-    ["no AMI", (c) => { delete c.aws.ami; }, /proj:aws\.ami: required: the AMI new AWS nodes boot, pinned \(ami-\.\.\.\); record the current Ubuntu 24\.04 LTS image with `scripts\/pin-images\.sh <stack>`/],
-    ["a malformed AMI", (c) => { c.aws.ami = "ubuntu-24.04"; }, /proj:aws\.ami: "ubuntu-24\.04" is not an AMI id/],
-    ["no agent image", (c) => { delete c.nodeRouter; }, /proj:nodeRouter: required: set nodeRouter\.image, the node-router agent image pinned by digest; build and push the agent from agent\/Dockerfile .*agent-image.*linux\/amd64 and linux\/arm64/],
-    ["a pull Secret that is not a Secret name", (c) => { c.nodeRouter.imagePullSecrets = ["ghcr_pull"]; }, /proj:nodeRouter\.imagePullSecrets\[0\]: "ghcr_pull" is not a Secret name/],
-    ["pull Secrets that are not a list of names", (c) => { c.nodeRouter.imagePullSecrets = "ghcr-pull"; }, /proj:nodeRouter\.imagePullSecrets: /],
-    ["an agent image without a digest", (c) => { c.nodeRouter.image = "ghcr.io/wg-mesh/node-router:0.1.0"; }, /proj:nodeRouter\.image: "ghcr\.io\/wg-mesh\/node-router:0\.1\.0" is not pinned by digest.*agent\/Dockerfile/],
-    ["a control plane replaced with another", (c) => { c.aws.pools[0].count = 3; c.cluster.replaceNodes = ["demo-aws-cp-0", "demo-aws-cp-2"]; }, /proj:cluster\.replaceNodes: demo-aws-cp-0, demo-aws-cp-2 are control planes; replace one control plane per `pulumi up`/],
-    ["an unknown node to replace", (c) => { c.cluster.replaceNodes = ["demo-aws-w-7"]; }, /proj:cluster\.replaceNodes\.0: "demo-aws-w-7" is not a node of this stack/],
-    ["an API endpoint with a scheme", (c) => { c.cluster.apiEndpoint = "https://api.example.com:6443"; }, /proj:cluster\.apiEndpoint: .* give only the host \(no scheme, no port/],
-    ["malformed CIDR", (c) => { c.cluster.podCidr = "10.244.0.0/33"; }, /proj:cluster\.podCidr: "10\.244\.0\.0\/33" is not a CIDR/],
-    ["short IPv4 form", (c) => { c.cluster.podCidr = "10.244/16"; }, /proj:cluster\.podCidr: "10\.244\/16" is not a CIDR \(write IPv4 as four dotted numbers/],
-    ["host bits set", (c) => { c.cluster.podCidr = "10.244.1.0/16"; }, /did you mean 10\.244\.0\.0\/16\?/],
-    ["zone outside region", (c) => { c.aws.pools[0].zone = "us-east-1a"; }, /proj:aws\.pools\.0\.zone: zone "us-east-1a" is not in region "eu-west-1"/],
-    ["duplicate pool names", (c) => { c.aws.pools[1].name = "cp"; }, /proj:aws\.pools\.1\.name: duplicate pool name "cp"/],
-    ["more nodes than the boot files' guard holds", (c) => { c.aws.pools.push(...[2, 3, 4, 5, 6].map((i) => ({ name: `w${i}`, role: "worker", count: 60, machineType: "t3.large", zone: "eu-west-1b" }))); c.aws.quotas = { elasticIps: 400, rulesPerSecurityGroup: 1000 }; }, /proj:aws\|gcp\.pools: 30\d nodes; at most 300: every node's boot files carry the boot guard's ruleset/],
-    ["a pool with more nodes than its block of the zone's subnet", (c) => { c.aws.pools[1].count = 63; c.aws.quotas = { elasticIps: 100, rulesPerSecurityGroup: 1000 }; }, /proj:aws\.pools\.1\.count: 63 nodes, but a pool's block of zone eu-west-1a's subnet 10\.10\.1\.0\/24 holds 62 .*give the zone a larger subnet in aws\.subnetCidrs\.eu-west-1a/],
-    ["more pools in one zone than its subnet has blocks", (c) => { c.aws.pools.push(...["x", "y", "z"].map((name) => ({ name, role: "worker", count: 1, machineType: "t3.large", zone: "eu-west-1a" }))); }, /proj:aws\.pools: 5 pools share zone eu-west-1a's subnet 10\.10\.1\.0\/24, at most 4 can .*merge pools or place some in another zone/],
-    ["GCP nodes beyond the subnet's block", (c) => { c.gcp = { project: "demo-project-123", region: "europe-west1", subnetCidr: "10.20.1.0/28", image: "projects/ubuntu-os-cloud/global/images/ubuntu-2404-noble-amd64-v20260101", pools: [{ name: "w", role: "worker", count: 4, machineType: "e2-standard-2", zone: "europe-west1-b" }] }; }, /proj:gcp\.pools\.0\.count: 4 nodes, but a pool's block of the GCP subnet 10\.20\.1\.0\/28 holds 3 .*set gcp\.subnetCidr to a larger range/],
-    ["misspelled key", (c) => { c.cluster.podCIDR = "10.0.0.0/8"; }, /proj:cluster: unknown key\(s\) podCIDR; remove them or fix the spelling/],
-    ["missing cluster", (c) => { delete c.cluster; }, /proj:cluster: required/],
-    ["bad admin CIDR", (c) => { c.cluster.adminCidrs = ["everyone"]; }, /proj:cluster\.adminCidrs\.0: "everyone" is not a CIDR/],
+    [
+      "no control-plane node",
+      (c) => {
+        c.aws.pools[0].role = "worker";
+      },
+      /no control-plane node; add a pool with role "control-plane"/,
+    ],
+    [
+      "no cloud",
+      (c) => {
+        delete c.aws;
+      },
+      /proj:aws \/ proj:gcp: no cloud configured/,
+    ],
+    [
+      "unknown cloud",
+      (c) => {
+        c.azure = { region: "westeurope" };
+      },
+      /proj:azure: unknown key \(an unknown cloud\?\); supported clouds are aws, gcp/,
+    ],
+    [
+      "unknown role",
+      (c) => {
+        c.aws.pools[1].role = "etcd";
+      },
+      /proj:aws\.pools\.1\.role:/,
+    ],
+    [
+      "pod CIDR overlaps service CIDR",
+      (c) => {
+        c.cluster.serviceCidr = "10.244.128.0/20";
+      },
+      /proj:cluster\.serviceCidr: 10\.244\.128\.0\/20 overlaps proj:cluster\.podCidr/,
+    ],
+    [
+      "pod CIDR overlaps the VPC",
+      (c) => {
+        c.cluster.podCidr = "10.10.0.0/17";
+      },
+      /proj:aws\.vpcCidr: 10\.10\.0\.0\/16 overlaps proj:cluster\.podCidr/,
+    ],
+    [
+      "subnet outside its VPC",
+      (c) => {
+        c.aws.subnetCidrs["eu-west-1a"] = "10.11.1.0/24";
+      },
+      /proj:aws\.subnetCidrs\.eu-west-1a: 10\.11\.1\.0\/24 is not inside the VPC CIDR 10\.10\.0\.0\/16/,
+    ],
+    [
+      "subnet for a zone no pool uses",
+      (c) => {
+        c.aws.subnetCidrs["eu-west-1c"] = "10.10.3.0/24";
+      },
+      /proj:aws\.subnetCidrs\.eu-west-1c: no pool uses zone "eu-west-1c"/,
+    ],
+    [
+      "two zones' subnets overlapping",
+      (c) => {
+        c.aws.pools[1].zone = "eu-west-1b";
+        c.aws.subnetCidrs["eu-west-1b"] = "10.10.1.128/25";
+      },
+      /proj:aws\.subnetCidrs\.eu-west-1b: 10\.10\.1\.128\/25 overlaps proj:aws\.subnetCidrs\.eu-west-1a/,
+    ],
+    [
+      "the old single subnet key",
+      (c) => {
+        c.aws.subnetCidr = "10.10.1.0/24";
+      },
+      /proj:aws\.subnetCidr: replaced by aws\.subnetCidrs, one node subnet per zone/,
+    ],
+    [
+      "the old name of the steering table",
+      (c) => {
+        c.nodeRouter.table = 100;
+      },
+      /proj:nodeRouter\.table: replaced by nodeRouter\.steeringTable/,
+    ],
+    [
+      "the old names of the mark and mask",
+      (c) => {
+        c.nodeRouter.mark = "0xe00";
+        c.nodeRouter.mask = "0xf00";
+      },
+      /proj:nodeRouter\.mark: replaced by nodeRouter\.wgMark[\s\S]*proj:nodeRouter\.mask: replaced by nodeRouter\.wgMask/,
+    ],
+    [
+      "the old name of the rule priority",
+      (c) => {
+        c.nodeRouter.priority = 2000;
+      },
+      /proj:nodeRouter\.priority: replaced by nodeRouter\.rulePriority/,
+    ],
+    [
+      "the old AMI lookup",
+      (c) => {
+        c.aws.amiNameFilter = "ubuntu/*";
+      },
+      /proj:aws\.amiNameFilter: replaced by aws\.ami, a pinned AMI id; record the current Ubuntu 24\.04 LTS image with `scripts\/pin-images\.sh <stack>`/,
+    ],
+    [
+      "no AMI",
+      (c) => {
+        delete c.aws.ami;
+      },
+      /proj:aws\.ami: required: the AMI new AWS nodes boot, pinned \(ami-\.\.\.\); record the current Ubuntu 24\.04 LTS image with `scripts\/pin-images\.sh <stack>`/,
+    ],
+    [
+      "a malformed AMI",
+      (c) => {
+        c.aws.ami = "ubuntu-24.04";
+      },
+      /proj:aws\.ami: "ubuntu-24\.04" is not an AMI id/,
+    ],
+    [
+      "no agent image",
+      (c) => {
+        delete c.nodeRouter;
+      },
+      /proj:nodeRouter: required: set nodeRouter\.image, the node-router agent image pinned by digest; build and push the agent from agent\/Dockerfile .*agent-image.*linux\/amd64 and linux\/arm64/,
+    ],
+    [
+      "a pull Secret that is not a Secret name",
+      (c) => {
+        c.nodeRouter.imagePullSecrets = ["ghcr_pull"];
+      },
+      /proj:nodeRouter\.imagePullSecrets\[0\]: "ghcr_pull" is not a Secret name/,
+    ],
+    [
+      "pull Secrets that are not a list of names",
+      (c) => {
+        c.nodeRouter.imagePullSecrets = "ghcr-pull";
+      },
+      /proj:nodeRouter\.imagePullSecrets: /,
+    ],
+    [
+      "an agent image without a digest",
+      (c) => {
+        c.nodeRouter.image = "ghcr.io/wg-mesh/node-router:0.1.0";
+      },
+      /proj:nodeRouter\.image: "ghcr\.io\/wg-mesh\/node-router:0\.1\.0" is not pinned by digest.*agent\/Dockerfile/,
+    ],
+    [
+      "a control plane replaced with another",
+      (c) => {
+        c.aws.pools[0].count = 3;
+        c.cluster.replaceNodes = ["demo-aws-cp-0", "demo-aws-cp-2"];
+      },
+      /proj:cluster\.replaceNodes: demo-aws-cp-0, demo-aws-cp-2 are control planes; replace one control plane per `pulumi up`/,
+    ],
+    [
+      "an unknown node to replace",
+      (c) => {
+        c.cluster.replaceNodes = ["demo-aws-w-7"];
+      },
+      /proj:cluster\.replaceNodes\.0: "demo-aws-w-7" is not a node of this stack/,
+    ],
+    [
+      "an API endpoint with a scheme",
+      (c) => {
+        c.cluster.apiEndpoint = "https://api.example.com:6443";
+      },
+      /proj:cluster\.apiEndpoint: .* give only the host \(no scheme, no port/,
+    ],
+    [
+      "malformed CIDR",
+      (c) => {
+        c.cluster.podCidr = "10.244.0.0/33";
+      },
+      /proj:cluster\.podCidr: "10\.244\.0\.0\/33" is not a CIDR/,
+    ],
+    [
+      "short IPv4 form",
+      (c) => {
+        c.cluster.podCidr = "10.244/16";
+      },
+      /proj:cluster\.podCidr: "10\.244\/16" is not a CIDR \(write IPv4 as four dotted numbers/,
+    ],
+    [
+      "host bits set",
+      (c) => {
+        c.cluster.podCidr = "10.244.1.0/16";
+      },
+      /did you mean 10\.244\.0\.0\/16\?/,
+    ],
+    [
+      "zone outside region",
+      (c) => {
+        c.aws.pools[0].zone = "us-east-1a";
+      },
+      /proj:aws\.pools\.0\.zone: zone "us-east-1a" is not in region "eu-west-1"/,
+    ],
+    [
+      "duplicate pool names",
+      (c) => {
+        c.aws.pools[1].name = "cp";
+      },
+      /proj:aws\.pools\.1\.name: duplicate pool name "cp"/,
+    ],
+    [
+      "more nodes than the boot files' guard holds",
+      (c) => {
+        c.aws.pools.push(...[2, 3, 4, 5, 6].map((i) => ({ name: `w${i}`, role: "worker", count: 60, machineType: "t3.large", zone: "eu-west-1b" })));
+        c.aws.quotas = { elasticIps: 400, rulesPerSecurityGroup: 1000 };
+      },
+      /proj:aws\|gcp\.pools: 30\d nodes; at most 300: every node's boot files carry the boot guard's ruleset/,
+    ],
+    [
+      "a pool with more nodes than its block of the zone's subnet",
+      (c) => {
+        c.aws.pools[1].count = 63;
+        c.aws.quotas = { elasticIps: 100, rulesPerSecurityGroup: 1000 };
+      },
+      /proj:aws\.pools\.1\.count: 63 nodes, but a pool's block of zone eu-west-1a's subnet 10\.10\.1\.0\/24 holds 62 .*give the zone a larger subnet in aws\.subnetCidrs\.eu-west-1a/,
+    ],
+    [
+      "more pools in one zone than its subnet has blocks",
+      (c) => {
+        c.aws.pools.push(...["x", "y", "z"].map((name) => ({ name, role: "worker", count: 1, machineType: "t3.large", zone: "eu-west-1a" })));
+      },
+      /proj:aws\.pools: 5 pools share zone eu-west-1a's subnet 10\.10\.1\.0\/24, at most 4 can .*merge pools or place some in another zone/,
+    ],
+    [
+      "GCP nodes beyond the subnet's block",
+      (c) => {
+        c.gcp = {
+          project: "demo-project-123",
+          region: "europe-west1",
+          subnetCidr: "10.20.1.0/28",
+          image: "projects/ubuntu-os-cloud/global/images/ubuntu-2404-noble-amd64-v20260101",
+          pools: [{ name: "w", role: "worker", count: 4, machineType: "e2-standard-2", zone: "europe-west1-b" }],
+        };
+      },
+      /proj:gcp\.pools\.0\.count: 4 nodes, but a pool's block of the GCP subnet 10\.20\.1\.0\/28 holds 3 .*set gcp\.subnetCidr to a larger range/,
+    ],
+    [
+      "misspelled key",
+      (c) => {
+        c.cluster.podCIDR = "10.0.0.0/8";
+      },
+      /proj:cluster: unknown key\(s\) podCIDR; remove them or fix the spelling/,
+    ],
+    [
+      "missing cluster",
+      (c) => {
+        delete c.cluster;
+      },
+      /proj:cluster: required/,
+    ],
+    [
+      "bad admin CIDR",
+      (c) => {
+        c.cluster.adminCidrs = ["everyone"];
+      },
+      /proj:cluster\.adminCidrs\.0: "everyone" is not a CIDR/,
+    ],
   ];
   it.each(cases)("rejects %s with a message naming the key and the fix", (_what, mutate, message) => {
     const c = base();
@@ -80,11 +301,17 @@ describe("validateStackConfig", () => {
   });
 
   it("accepts a pinned GCP image and rejects a family, which moves", () => {
-    const gcp = { project: "demo-project-123", region: "europe-west1", pools: [{ name: "w", role: "worker", count: 1, machineType: "e2-standard-2", zone: "europe-west1-b" }] };
+    const gcp = {
+      project: "demo-project-123",
+      region: "europe-west1",
+      pools: [{ name: "w", role: "worker", count: 1, machineType: "e2-standard-2", zone: "europe-west1-b" }],
+    };
     const ok = { ...base(), gcp: { ...gcp, image: "projects/ubuntu-os-cloud/global/images/ubuntu-2404-noble-amd64-v20260101" } };
     expect(() => validateStackConfig(ok, "proj")).not.toThrow();
     for (const image of ["ubuntu-os-cloud/ubuntu-2404-lts-amd64", "projects/ubuntu-os-cloud/global/images/family/ubuntu-2404-lts-amd64"]) {
-      expect(problemsOf({ ...base(), gcp: { ...gcp, image } }).join("\n")).toMatch(/proj:gcp\.image: .* image family .* pin one image, projects\/<project>\/global\/images\/<image>; record the current Ubuntu 24\.04 LTS image with `scripts\/pin-images\.sh <stack>`/);
+      expect(problemsOf({ ...base(), gcp: { ...gcp, image } }).join("\n")).toMatch(
+        /proj:gcp\.image: .* image family .* pin one image, projects\/<project>\/global\/images\/<image>; record the current Ubuntu 24\.04 LTS image with `scripts\/pin-images\.sh <stack>`/,
+      );
     }
     expect(problemsOf({ ...base(), gcp }).join("\n")).toMatch(/proj:gcp\.image: required: the image new GCP nodes boot, pinned/);
   });
@@ -113,13 +340,55 @@ describe("validateStackConfig", () => {
 
 describe("validateStackConfig: what runs on the cluster", () => {
   const cases: [string, (c: any) => void, RegExp][] = [
-    ["unsupported Cilium chart version", (c) => { c.cilium = { version: "1.16.3" }; }, /proj:cilium\.version/],
-    ["exempt port outside the bootstrap set", (c) => { c.nodeRouter = { ...c.nodeRouter, exemptPorts: [6443, 10250] }; }, /proj:nodeRouter\.exemptPorts: 10250 outside the bootstrap ports/],
-    ["a reserved routing table", (c) => { c.nodeRouter = { ...c.nodeRouter, steeringTable: 254 }; }, /proj:nodeRouter\.steeringTable = "254": must not be a reserved table/],
-    ["a mark outside its mask", (c) => { c.nodeRouter = { ...c.nodeRouter, wgMark: 0x1e00 }; }, /proj:nodeRouter\.wgMark 0x1e00 has bits outside proj:nodeRouter\.wgMask 0xf00/],
-    ["metrics on the health port, off loopback", (c) => { c.nodeRouter = { ...c.nodeRouter, metricsAddress: "0.0.0.0:9871" }; }, /proj:nodeRouter\.metricsAddress: port 9871 is the health port/],
-    ["native routing CIDR not covering the pod CIDR", (c) => { c.cilium = { nativeRoutingCidr: "10.244.0.0/24" }; }, /proj:cilium\.nativeRoutingCidr: 10\.244\.0\.0\/24 does not cover the pod CIDR/],
-    ["a malformed native routing CIDR", (c) => { c.cilium = { nativeRoutingCidr: "10.244/16" }; }, /proj:cilium\.nativeRoutingCidr: "10\.244\/16" is not an IPv4 CIDR/],
+    [
+      "unsupported Cilium chart version",
+      (c) => {
+        c.cilium = { version: "1.16.3" };
+      },
+      /proj:cilium\.version/,
+    ],
+    [
+      "exempt port outside the bootstrap set",
+      (c) => {
+        c.nodeRouter = { ...c.nodeRouter, exemptPorts: [6443, 10250] };
+      },
+      /proj:nodeRouter\.exemptPorts: 10250 outside the bootstrap ports/,
+    ],
+    [
+      "a reserved routing table",
+      (c) => {
+        c.nodeRouter = { ...c.nodeRouter, steeringTable: 254 };
+      },
+      /proj:nodeRouter\.steeringTable = "254": must not be a reserved table/,
+    ],
+    [
+      "a mark outside its mask",
+      (c) => {
+        c.nodeRouter = { ...c.nodeRouter, wgMark: 0x1e00 };
+      },
+      /proj:nodeRouter\.wgMark 0x1e00 has bits outside proj:nodeRouter\.wgMask 0xf00/,
+    ],
+    [
+      "metrics on the health port, off loopback",
+      (c) => {
+        c.nodeRouter = { ...c.nodeRouter, metricsAddress: "0.0.0.0:9871" };
+      },
+      /proj:nodeRouter\.metricsAddress: port 9871 is the health port/,
+    ],
+    [
+      "native routing CIDR not covering the pod CIDR",
+      (c) => {
+        c.cilium = { nativeRoutingCidr: "10.244.0.0/24" };
+      },
+      /proj:cilium\.nativeRoutingCidr: 10\.244\.0\.0\/24 does not cover the pod CIDR/,
+    ],
+    [
+      "a malformed native routing CIDR",
+      (c) => {
+        c.cilium = { nativeRoutingCidr: "10.244/16" };
+      },
+      /proj:cilium\.nativeRoutingCidr: "10\.244\/16" is not an IPv4 CIDR/,
+    ],
   ];
   it.each(cases)("rejects %s", (_what, mutate, message) => {
     const c = base();

@@ -34,7 +34,10 @@ export function validateStackConfig(raw: Record<string, unknown>, project: strin
   const key: KeyFn = (path) => `${project}:${path.map(String).join(".")}`;
   const unknownTopLevel = Object.keys(raw).filter((k) => !(k in stackConfigSchema.shape));
   const problems: string[] = unknownTopLevel.map(
-    (k) => `${key([k])}: unknown key (an unknown cloud?); supported clouds are ${CLOUDS.join(", ")} and the other keys are ${Object.keys(stackConfigSchema.shape).filter((s) => !(CLOUDS as readonly string[]).includes(s)).join(", ")}`,
+    (k) =>
+      `${key([k])}: unknown key (an unknown cloud?); supported clouds are ${CLOUDS.join(", ")} and the other keys are ${Object.keys(stackConfigSchema.shape)
+        .filter((s) => !(CLOUDS as readonly string[]).includes(s))
+        .join(", ")}`,
   );
   const known = Object.fromEntries(Object.entries(raw).filter(([k]) => !unknownTopLevel.includes(k)));
   // reportInput: a value of the wrong type is told apart from a missing one (describeIssue).
@@ -98,10 +101,14 @@ function checkCloudsAndNodes(config: StackConfig, nodes: readonly NodeSpec[], ke
     problems.push(`${key(["aws|gcp", "pools"])}: no control-plane node; add a pool with role "control-plane" and count >= 1 (1 or 3 recommended)`);
   }
   if (controlPlanes.length > 0 && controlPlanes.length % 2 === 0 && !config.cluster.allowEvenEtcdMembers) {
-    warnings.push(`${key(["aws|gcp", "pools"])}: ${controlPlanes.length} control-plane nodes make an even number of etcd members, which tolerates no more failures than ${controlPlanes.length - 1}; use an odd count or set ${key(["cluster", "allowEvenEtcdMembers"])} to true`);
+    warnings.push(
+      `${key(["aws|gcp", "pools"])}: ${controlPlanes.length} control-plane nodes make an even number of etcd members, which tolerates no more failures than ${controlPlanes.length - 1}; use an odd count or set ${key(["cluster", "allowEvenEtcdMembers"])} to true`,
+    );
   }
   if (nodes.length > MAX_NODES) {
-    problems.push(`${key(["aws|gcp", "pools"])}: ${nodes.length} nodes; at most ${MAX_NODES}: every node's boot files carry the boot guard's ruleset, every node's public address in it, within EC2's 16 KiB of user data; split the cluster or shrink the pools`);
+    problems.push(
+      `${key(["aws|gcp", "pools"])}: ${nodes.length} nodes; at most ${MAX_NODES}: every node's boot files carry the boot guard's ruleset, every node's public address in it, within EC2's 16 KiB of user data; split the cluster or shrink the pools`,
+    );
   }
   problems.push(...checkReplaceNodes(config, nodes, key, warnings));
   if (config.cluster.apiEndpoint !== undefined) {
@@ -116,14 +123,24 @@ function checkReplaceNodes(config: StackConfig, nodes: readonly NodeSpec[], key:
   const problems: string[] = [];
   const names = config.cluster.replaceNodes;
   names.forEach((n, i) => {
-    if (!nodes.some((x) => x.name === n)) problems.push(`${key(["cluster", "replaceNodes", i])}: "${n}" is not a node of this stack; use a name from the stack output \`nodes\` (${nodes.slice(0, 3).map((x) => x.name).join(", ")}, ...)`);
+    if (!nodes.some((x) => x.name === n))
+      problems.push(
+        `${key(["cluster", "replaceNodes", i])}: "${n}" is not a node of this stack; use a name from the stack output \`nodes\` (${nodes
+          .slice(0, 3)
+          .map((x) => x.name)
+          .join(", ")}, ...)`,
+      );
   });
   const cps = nodes.filter(isControlPlane);
   const cpsToReplace = cps.filter((n) => names.includes(n.name));
   if (cpsToReplace.length > 1) {
-    problems.push(`${key(["cluster", "replaceNodes"])}: ${cpsToReplace.map((n) => n.name).join(", ")} are control planes; replace one control plane per \`pulumi up\` and wait until it is a healthy etcd member (kubectl get nodes) before the next, or etcd may lose quorum`);
+    problems.push(
+      `${key(["cluster", "replaceNodes"])}: ${cpsToReplace.map((n) => n.name).join(", ")} are control planes; replace one control plane per \`pulumi up\` and wait until it is a healthy etcd member (kubectl get nodes) before the next, or etcd may lose quorum`,
+    );
   } else if (cpsToReplace.length === 1 && cps.length === 1) {
-    warnings.push(`${key(["cluster", "replaceNodes"])}: ${cpsToReplace[0].name} is the only control plane: replacing it creates a new, empty cluster (etcd lives on its disk); the program then re-applies Cilium and the node-router, and every other node must be replaced too to join it`);
+    warnings.push(
+      `${key(["cluster", "replaceNodes"])}: ${cpsToReplace[0].name} is the only control plane: replacing it creates a new, empty cluster (etcd lives on its disk); the program then re-applies Cilium and the node-router, and every other node must be replaced too to join it`,
+    );
   }
   return problems;
 }

@@ -7,8 +7,13 @@
 /** Component class name -> names of its outputs that are secret. */
 export type SecretOutputs = Readonly<Record<string, readonly string[]>>;
 
-interface SchemaResource { properties?: Record<string, { secret?: boolean }> }
-interface Schema { name: string; resources: Record<string, SchemaResource> }
+interface SchemaResource {
+  properties?: Record<string, { secret?: boolean }>;
+}
+interface Schema {
+  name: string;
+  resources: Record<string, SchemaResource>;
+}
 
 /** The schema (JSON text, as GetSchema returns it) with `secret: true` on the listed outputs. */
 export function markSecretOutputs(schemaJson: string, secrets: SecretOutputs): string {

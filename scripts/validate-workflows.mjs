@@ -20,10 +20,12 @@ import { parse as parseYaml } from "yaml";
 
 // The parser imports its JSON schemas without `with { type: "json" }` (it is written for
 // bundlers); this resolve hook supplies the attribute so Node loads it as published.
-register(`data:text/javascript,${encodeURIComponent(
-  "export async function resolve(s, c, next) { const r = await next(s, c);" +
-  " return r.url.endsWith('.json') ? { ...r, importAttributes: { ...c.importAttributes, type: 'json' } } : r; }",
-)}`);
+register(
+  `data:text/javascript,${encodeURIComponent(
+    "export async function resolve(s, c, next) { const r = await next(s, c);" +
+      " return r.url.endsWith('.json') ? { ...r, importAttributes: { ...c.importAttributes, type: 'json' } } : r; }",
+  )}`,
+);
 const { parseWorkflow, convertWorkflowTemplate, NoOperationTraceWriter } = await import("@actions/workflow-parser");
 
 const { values, positionals } = parseArgs({ options: { root: { type: "string", default: process.cwd() } }, allowPositionals: true });
@@ -31,7 +33,9 @@ const root = values.root;
 
 function workflowFiles() {
   const dir = join(root, ".github", "workflows");
-  return readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).map((f) => join(dir, f));
+  return readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .map((f) => join(dir, f));
 }
 
 /** Every file of the repository (relative paths), for the "named paths exist" rule. */

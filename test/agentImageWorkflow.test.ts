@@ -28,9 +28,21 @@ it("builds agent/Dockerfile from the repository root for linux/amd64 and linux/a
 it("names the image with a lower-case owner and a valid tag", () => {
   requireTool("bash", "bash");
   const names = steps.find((s) => s.id === "names").run as string;
-  const out = run("bash", ["-c", `GITHUB_OUTPUT=$(mktemp)\n${names}\ncat "$GITHUB_OUTPUT"; rm -f "$GITHUB_OUTPUT"`], undefined, { ...process.env, GITHUB_REPOSITORY_OWNER: "Acme-Corp", INPUT_TAG: "", REF_NAME: "node-router-v1.2.3" });
+  const out = run("bash", ["-c", `GITHUB_OUTPUT=$(mktemp)\n${names}\ncat "$GITHUB_OUTPUT"; rm -f "$GITHUB_OUTPUT"`], undefined, {
+    ...process.env,
+    GITHUB_REPOSITORY_OWNER: "Acme-Corp",
+    INPUT_TAG: "",
+    REF_NAME: "node-router-v1.2.3",
+  });
   expect(out).toEqual({ status: 0, output: "repo=ghcr.io/acme-corp/node-router\ntag=1.2.3\n" });
-  expect(run("bash", ["-c", `GITHUB_OUTPUT=/dev/null\n${names}`], undefined, { ...process.env, GITHUB_REPOSITORY_OWNER: "acme", INPUT_TAG: "bad tag;rm", REF_NAME: "main" }).status).not.toBe(0);
+  expect(
+    run("bash", ["-c", `GITHUB_OUTPUT=/dev/null\n${names}`], undefined, {
+      ...process.env,
+      GITHUB_REPOSITORY_OWNER: "acme",
+      INPUT_TAG: "bad tag;rm",
+      REF_NAME: "main",
+    }).status,
+  ).not.toBe(0);
 });
 
 it("prints a pulumi config line whose image the program accepts, and fails without a digest", () => {
@@ -38,11 +50,17 @@ it("prints a pulumi config line whose image the program accepts, and fails witho
   const printStep = steps[steps.length - 1];
   expect(shellcheck(`#!/usr/bin/env bash\n${printStep.run}`)).toEqual({ status: 0, output: "" });
   const digest = `sha256:${"ab".repeat(32)}`;
-  const out = run("bash", ["-c", `GITHUB_STEP_SUMMARY=/dev/null\n${printStep.run}`], undefined, { ...process.env, REPO: "ghcr.io/acme/node-router", DIGEST: digest });
+  const out = run("bash", ["-c", `GITHUB_STEP_SUMMARY=/dev/null\n${printStep.run}`], undefined, {
+    ...process.env,
+    REPO: "ghcr.io/acme/node-router",
+    DIGEST: digest,
+  });
   expect(out.status).toBe(0);
   const image = /nodeRouter\.image' (\S+)/.exec(out.output)![1];
   expect(image).toBe(`ghcr.io/acme/node-router@${digest}`);
   expect(IMAGE_PATTERN.test(image)).toBe(true);
   expect(imageProblem(image)).toBeUndefined();
-  expect(run("bash", ["-c", `GITHUB_STEP_SUMMARY=/dev/null\n${printStep.run}`], undefined, { ...process.env, REPO: "ghcr.io/acme/node-router", DIGEST: "" }).status).not.toBe(0);
+  expect(
+    run("bash", ["-c", `GITHUB_STEP_SUMMARY=/dev/null\n${printStep.run}`], undefined, { ...process.env, REPO: "ghcr.io/acme/node-router", DIGEST: "" }).status,
+  ).not.toBe(0);
 });

@@ -23,7 +23,11 @@ describe("stack config alerts", () => {
     const { recorded } = await runProgram("aws", withAlerts({ prometheusRule: true, namespace: "monitoring", labels: { release: "kube-prometheus-stack" } }));
     const [rule] = ofType(recorded, RULE);
     expect(rule.inputs).toMatchObject({ apiVersion: "monitoring.coreos.com/v1", kind: "PrometheusRule" });
-    expect(rule.inputs.metadata).toMatchObject({ name: "node-router", namespace: "monitoring", labels: { release: "kube-prometheus-stack", "app.kubernetes.io/name": "node-router" } });
+    expect(rule.inputs.metadata).toMatchObject({
+      name: "node-router",
+      namespace: "monitoring",
+      labels: { release: "kube-prometheus-stack", "app.kubernetes.io/name": "node-router" },
+    });
     expect(rule.inputs.spec.groups).toEqual(loadRuleGroups());
     const [daemonSet] = ofType(recorded, "kubernetes:apps/v1:DaemonSet");
     expect(rule.options.deletedWith).not.toBe("");
@@ -37,7 +41,10 @@ describe("stack config alerts", () => {
   it.each([
     [{ prometheusRule: "true" }, /alerts\.prometheusRule: Invalid input: expected boolean, received string/],
     [{ prometheusRule: true, namespace: "Monitoring" }, /alerts\.namespace: a Kubernetes namespace name/],
-    [{ prometheusRule: true, labels: { "release name": "x" } }, /alerts\.labels\.release name: "release name" is not a Kubernetes label name; use e\.g\. release/],
+    [
+      { prometheusRule: true, labels: { "release name": "x" } },
+      /alerts\.labels\.release name: "release name" is not a Kubernetes label name; use e\.g\. release/,
+    ],
     [{ prometheusRule: true, labels: { release: "kube prometheus" } }, /alerts\.labels\.release: "kube prometheus" is not a Kubernetes label value/],
     [{ promethusRule: true }, /alerts: unknown key\(s\) promethusRule; remove them or fix the spelling/],
   ])("rejects %j before registering anything", async (alerts, message) => {
@@ -64,7 +71,9 @@ describe("stack config alerts", () => {
 describe("prometheusRule", () => {
   it("carries the rules file's groups unless given others", () => {
     expect(prometheusRule({ namespace: "kube-system" }).spec.groups.map((g) => g.name)).toEqual(["node-router"]);
-    expect(prometheusRule({ namespace: "kube-system", groups: [{ name: "x", rules: [{ alert: "A", expr: "vector(1)" }] }] }).spec.groups).toEqual([{ name: "x", rules: [{ alert: "A", expr: "vector(1)" }] }]);
+    expect(prometheusRule({ namespace: "kube-system", groups: [{ name: "x", rules: [{ alert: "A", expr: "vector(1)" }] }] }).spec.groups).toEqual([
+      { name: "x", rules: [{ alert: "A", expr: "vector(1)" }] },
+    ]);
   });
 
   it("refuses a rules file that is not one, naming the stack config key", () => {

@@ -9,9 +9,17 @@ import { ComponentProvider } from "@pulumi/pulumi/provider/experimental/provider
 
 const COMPONENTS = { Cluster: "components/cluster/cluster", Cilium: "components/cilium/cilium", NodeRouter: "components/nodeRouter/nodeRouter" };
 
-interface Property { type?: string; $ref?: string; description?: string; plain?: boolean }
+interface Property {
+  type?: string;
+  $ref?: string;
+  description?: string;
+  plain?: boolean;
+}
 interface Schema {
-  resources: Record<string, { description?: string; inputProperties: Record<string, Property>; requiredInputs: string[]; properties: Record<string, Property> }>;
+  resources: Record<
+    string,
+    { description?: string; inputProperties: Record<string, Property>; requiredInputs: string[]; properties: Record<string, Property> }
+  >;
   types: Record<string, { properties?: Record<string, Property>; enum?: { value: string }[] }>;
 }
 
@@ -21,9 +29,22 @@ beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), "wg-mesh-schema-"));
   try {
     writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "wg-mesh", version: "0.0.0", main: "index.ts" }));
-    writeFileSync(join(dir, "index.ts"), Object.entries(COMPONENTS).map(([name, file]) => `export { ${name} } from "${relative(dir, join(__dirname, "..", file))}";\n`).join(""));
+    writeFileSync(
+      join(dir, "index.ts"),
+      Object.entries(COMPONENTS)
+        .map(([name, file]) => `export { ${name} } from "${relative(dir, join(__dirname, "..", file))}";\n`)
+        .join(""),
+    );
     // The host finds each component by its class's name.
-    const classes = Object.keys(COMPONENTS).map((name) => Object.defineProperty(function () { /* stand-in */ }, "name", { value: name }));
+    const classes = Object.keys(COMPONENTS).map((name) =>
+      Object.defineProperty(
+        function () {
+          /* stand-in */
+        },
+        "name",
+        { value: name },
+      ),
+    );
     schema = JSON.parse(await new ComponentProvider({ dirname: dir, name: "wg-mesh", components: classes as never }).getSchema()) as Schema;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -33,7 +54,16 @@ beforeAll(async () => {
 it("accepts the three components, with their Args as plain, typed inputs", () => {
   expect(Object.keys(schema.resources).sort()).toEqual(["wg-mesh:index:Cilium", "wg-mesh:index:Cluster", "wg-mesh:index:NodeRouter"]);
   const cluster = schema.resources["wg-mesh:index:Cluster"];
-  expect(cluster.requiredInputs.sort()).toEqual(["adminCertValidityHours", "containerdVersion", "joinTokenTtlHours", "kubernetesVersion", "nodeRouter", "nodes", "podCidr", "serviceCidr"]);
+  expect(cluster.requiredInputs.sort()).toEqual([
+    "adminCertValidityHours",
+    "containerdVersion",
+    "joinTokenTtlHours",
+    "kubernetesVersion",
+    "nodeRouter",
+    "nodes",
+    "podCidr",
+    "serviceCidr",
+  ]);
   expect(cluster.inputProperties.nodeRouter.$ref).toBe("#/types/wg-mesh:index:NodeRouterAgent");
   expect(schema.resources["wg-mesh:index:NodeRouter"].inputProperties.settings.$ref).toBe("#/types/wg-mesh:index:AgentSettings");
   expect(schema.types["wg-mesh:index:NodeRole"].enum?.map((e) => e.value)).toEqual(["control-plane", "worker"]);
@@ -52,7 +82,8 @@ it("documents every resource, input, output and nested field", () => {
     if (!r.description) missing.push(token);
     for (const [k, p] of [...Object.entries(r.inputProperties), ...Object.entries(r.properties)]) if (!p.description) missing.push(`${token}.${k}`);
   }
-  for (const [token, t] of Object.entries(schema.types)) for (const [k, p] of Object.entries(t.properties ?? {})) if (!p.description) missing.push(`${token}.${k}`);
+  for (const [token, t] of Object.entries(schema.types))
+    for (const [k, p] of Object.entries(t.properties ?? {})) if (!p.description) missing.push(`${token}.${k}`);
   expect(Object.keys(schema.types).length).toBeGreaterThan(8);
   expect(missing).toEqual([]);
 });

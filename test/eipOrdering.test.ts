@@ -21,13 +21,17 @@ it("every EIP association depends on the gateway, the default route and its zone
   const zones = new Set<string>();
   for (const a of associations) {
     const node = a.name.replace(/^meshmc-aws-/, "");
-    const zone = instances.find((i) => i.name.endsWith(node))!.inputs.availabilityZone
-      ?? ofType(run.recorded, "aws:ec2/subnet:Subnet").find((s) => s.id === ofType(run.recorded, "aws:ec2/networkInterface:NetworkInterface").find((e) => e.name === a.name)!.inputs.subnetId)!.inputs.availabilityZone;
+    const zone =
+      instances.find((i) => i.name.endsWith(node))!.inputs.availabilityZone ??
+      ofType(run.recorded, "aws:ec2/subnet:Subnet").find(
+        (s) => s.id === ofType(run.recorded, "aws:ec2/networkInterface:NetworkInterface").find((e) => e.name === a.name)!.inputs.subnetId,
+      )!.inputs.availabilityZone;
     zones.add(zone);
     const subnetRoute = one("aws:ec2/routeTableAssociation:RouteTableAssociation", new RegExp(`-routes-${zone}$`));
     expect(a.dependencies).toEqual(expect.arrayContaining([igw.urn, routes.urn, subnetRoute.urn]));
     // and not through the association of another zone
-    for (const other of ofType(run.recorded, "aws:ec2/routeTableAssociation:RouteTableAssociation").filter((r) => r !== subnetRoute)) expect(a.dependencies).not.toContain(other.urn);
+    for (const other of ofType(run.recorded, "aws:ec2/routeTableAssociation:RouteTableAssociation").filter((r) => r !== subnetRoute))
+      expect(a.dependencies).not.toContain(other.urn);
   }
   expect([...zones].sort()).toEqual(["eu-west-1a", "eu-west-1b"]);
 }, 120_000);

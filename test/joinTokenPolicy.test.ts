@@ -16,9 +16,12 @@ beforeAll(async () => {
   pack = await startPack(join(__dirname, "..", "policy"));
   shipped = fromRecorded((await runProgram("multicloud")).recorded, "up");
 }, 180_000);
-afterAll(async () => { await pack?.stop(); });
+afterAll(async () => {
+  await pack?.stop();
+});
 
-const hits = async (stack: PhasedResource[]) => (await previewLike(pack.client, stack)).filter((d: Diagnostic) => d.policy === POLICY && d.level === "mandatory");
+const hits = async (stack: PhasedResource[]) =>
+  (await previewLike(pack.client, stack)).filter((d: Diagnostic) => d.policy === POLICY && d.level === "mandatory");
 /** Changes a property in both what the engine analyzes before a create (inputs) and after it (props). */
 const edit = (f: (props: Record<string, unknown>, r: PhasedResource) => Record<string, unknown> | undefined) =>
   shipped.map((r) => {
@@ -33,7 +36,9 @@ it("passes the shipped stack", async () => {
 it("rejects a join token put back into an AWS node's (gzipped) user data", async () => {
   const leaked = edit((props, r) => {
     if (r.type !== "aws:ec2/instance:Instance") return undefined;
-    const text = gunzipSync(Buffer.from(props.userDataBase64 as string, "base64")).toString().replace(/@@WG_MESH_JOIN_TOKEN@@/g, "abcdef.0123456789abcdef");
+    const text = gunzipSync(Buffer.from(props.userDataBase64 as string, "base64"))
+      .toString()
+      .replace(/@@WG_MESH_JOIN_TOKEN@@/g, "abcdef.0123456789abcdef");
     return { userDataBase64: gzipSync(text).toString("base64") };
   });
   const found = await hits(leaked);

@@ -9,9 +9,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
 const root = join(__dirname, "..");
-const lockfiles = execFileSync("git", ["ls-files", "--", "*package-lock.json"], { cwd: root, encoding: "utf8" })
-  .split("\n")
-  .filter(Boolean);
+const lockfiles = execFileSync("git", ["ls-files", "--", "*package-lock.json"], { cwd: root, encoding: "utf8" }).split("\n").filter(Boolean);
 
 /** `npm ci --dry-run` on a copy of the folder's package.json and lockfile (optionally edited). */
 function npmCiDryRun(folder: string, editLock: (lock: any) => void = () => undefined) {
@@ -21,7 +19,10 @@ function npmCiDryRun(folder: string, editLock: (lock: any) => void = () => undef
     const lock = JSON.parse(readFileSync(join(root, folder, "package-lock.json"), "utf8"));
     editLock(lock);
     writeFileSync(join(dir, "package-lock.json"), JSON.stringify(lock, null, 2));
-    const r = spawnSync("npm", ["ci", "--dry-run", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error", "--engine-strict=false"], { cwd: dir, encoding: "utf8" });
+    const r = spawnSync("npm", ["ci", "--dry-run", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error", "--engine-strict=false"], {
+      cwd: dir,
+      encoding: "utf8",
+    });
     return { status: r.status, output: `${r.stdout}${r.stderr}` };
   } finally {
     rmSync(dir, { recursive: true, force: true });

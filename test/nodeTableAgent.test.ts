@@ -18,7 +18,11 @@ describe.each(stackNames())("stack %s", (stack) => {
     expect(table.nodes.length).toBe(instances(run.recorded).length);
 
     const ds = ofType(run.recorded, "kubernetes:apps/v1:DaemonSet").find((d) => d.inputs.metadata.name === "node-router")!;
-    const env = Object.fromEntries((ds.inputs.spec.template.spec.containers[0].env as { name: string; value?: string }[]).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
+    const env = Object.fromEntries(
+      (ds.inputs.spec.template.spec.containers[0].env as { name: string; value?: string }[])
+        .filter((e) => e.value !== undefined)
+        .map((e) => [e.name, e.value!]),
+    );
     const inPod = parseSettings([], { ...env, NODE_NAME: table.nodes[0].name });
     expect(inPod.nodeTable).toBe("/etc/node-router/node-table/node-table.json");
 

@@ -5,7 +5,12 @@ import { editConfig, runProgram, stackConfig } from "./stackHarness";
 import { dependsTransitively } from "./ordering";
 
 it("NodesReady waits for every node's instance, after Cilium and the node-router, with cluster.nodesReadyTimeoutMinutes", async () => {
-  const run = await runProgram("multicloud", editConfig(stackConfig("multicloud"), "cluster", (c) => { c.nodesReadyTimeoutMinutes = 35; }));
+  const run = await runProgram(
+    "multicloud",
+    editConfig(stackConfig("multicloud"), "cluster", (c) => {
+      c.nodesReadyTimeoutMinutes = 35;
+    }),
+  );
   const wait = ofType(run.recorded, "pulumi-nodejs:dynamic:Resource").find((r) => r.name === "meshmc-nodes-ready")!;
   expect(wait).toBeDefined();
   expect(wait.inputs.timeoutMs).toBe(35 * 60_000);

@@ -7,12 +7,21 @@ describe("packagePins", () => {
     const lock = { packages: { "node_modules/a": { version: "1.0.0" }, "node_modules/b": { version: "2.0.1" } } };
     expect(pinProblems({ a: "1.0.0", b: "2.0.0" }, root, lock)).toEqual(["b: 2.0.0, the lockfile installs 2.0.1"]);
     expect(pinProblems({ a: "^1.0.0", c: "3.0.0" }, root, lock)).toEqual([
-      "a: ^1.0.0, the root pins 1.0.0", "a: ^1.0.0, the lockfile installs 1.0.0", "c: 3.0.0, the root pins nothing", "c: 3.0.0, the lockfile installs nothing",
+      "a: ^1.0.0, the root pins 1.0.0",
+      "a: ^1.0.0, the lockfile installs 1.0.0",
+      "c: 3.0.0, the root pins nothing",
+      "c: 3.0.0, the lockfile installs nothing",
     ]);
     expect(() => pinProblems({}, root, lock)).toThrow(/no dependencies/);
   });
 
   it("reads the package a specifier names", () => {
-    expect(["@pulumi/pulumi/runtime", "yaml", "./x", "node:fs", "prom-client/lib"].map(packageOf)).toEqual(["@pulumi/pulumi", "yaml", undefined, undefined, "prom-client"]);
+    expect(["@pulumi/pulumi/runtime", "yaml", "./x", "node:fs", "prom-client/lib"].map(packageOf)).toEqual([
+      "@pulumi/pulumi",
+      "yaml",
+      undefined,
+      undefined,
+      "prom-client",
+    ]);
   });
 });

@@ -48,7 +48,11 @@ type Lock = { packages: Record<string, { version?: string }> };
  * Each dependency whose version differs from the root's pin (dependencies or devDependencies) or
  * from what the lockfile installs, as "<name>: ..."; throws on an empty list (nothing to check).
  */
-export function pinProblems(dependencies: Record<string, string>, root: { dependencies: Record<string, string>; devDependencies?: Record<string, string> }, lock: Lock): string[] {
+export function pinProblems(
+  dependencies: Record<string, string>,
+  root: { dependencies: Record<string, string>; devDependencies?: Record<string, string> },
+  lock: Lock,
+): string[] {
   const entries = Object.entries(dependencies);
   if (entries.length === 0) throw new Error("no dependencies to check");
   return entries.flatMap(([name, version]) => {

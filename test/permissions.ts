@@ -13,11 +13,15 @@ export interface PermissionRow {
 
 /** Resource types a node identity is made of; anything else IAM-like is a finding. */
 export const IDENTITY_TYPES = [
-  "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:iam/instanceProfile:InstanceProfile",
-  "gcp:serviceaccount/account:Account", "gcp:secretmanager/secretIamMember:SecretIamMember",
+  "aws:iam/role:Role",
+  "aws:iam/rolePolicy:RolePolicy",
+  "aws:iam/instanceProfile:InstanceProfile",
+  "gcp:serviceaccount/account:Account",
+  "gcp:secretmanager/secretIamMember:SecretIamMember",
 ];
 
-const clusterOf = (rs: readonly Recorded[]) => rs.find((r) => r.type === "pulumi-nodejs:dynamic:Resource" && r.name.endsWith("-join-token"))!.name.replace(/-join-token$/, "");
+const clusterOf = (rs: readonly Recorded[]) =>
+  rs.find((r) => r.type === "pulumi-nodejs:dynamic:Resource" && r.name.endsWith("-join-token"))!.name.replace(/-join-token$/, "");
 const generic = (s: string, cluster: string) => s.split(cluster).join("<cluster>");
 
 export function permissionRows(rs: readonly Recorded[]): PermissionRow[] {
@@ -33,7 +37,13 @@ export function permissionRows(rs: readonly Recorded[]): PermissionRow[] {
       for (const action of [st.Action].flat()) {
         for (const arn of [st.Resource].flat()) {
           const secret = awsSecrets.find((s) => s.state.arn === arn);
-          rows.push({ role: nodeRole, cloud: "aws", permission: action, on: generic(secret?.inputs.name ?? arn, cluster), until: window(st.Condition?.DateLessThan?.["aws:CurrentTime"]) });
+          rows.push({
+            role: nodeRole,
+            cloud: "aws",
+            permission: action,
+            on: generic(secret?.inputs.name ?? arn, cluster),
+            until: window(st.Condition?.DateLessThan?.["aws:CurrentTime"]),
+          });
         }
       }
     }
@@ -49,7 +59,8 @@ export function permissionRows(rs: readonly Recorded[]): PermissionRow[] {
   }
   for (const i of ofType(rs, "gcp:compute/instance:Instance")) {
     const nodeRole = (i.inputs.tags as string[]).some((t) => t.endsWith("-control-plane")) ? "control-plane" : "worker";
-    for (const scope of i.inputs.serviceAccount.scopes) rows.push({ role: nodeRole, cloud: "gcp", permission: "access scope", on: scope.replace("https://www.googleapis.com/auth/", ""), until: "—" });
+    for (const scope of i.inputs.serviceAccount.scopes)
+      rows.push({ role: nodeRole, cloud: "gcp", permission: "access scope", on: scope.replace("https://www.googleapis.com/auth/", ""), until: "—" });
   }
   return rows;
 }
@@ -60,6 +71,14 @@ export const rowKey = (r: PermissionRow) => `${r.role} | ${r.cloud} | ${r.permis
 export function readmeRows(readme: string): string[] {
   const m = /<!-- node-permissions:begin -->([\s\S]*?)<!-- node-permissions:end -->/.exec(readme);
   if (!m) throw new Error("README.md has no <!-- node-permissions:begin --> ... <!-- node-permissions:end --> table");
-  return m[1].split("\n").filter((l) => l.startsWith("|") && !/^\|\s*-/.test(l) && !/^\|\s*role\s*\|/.test(l))
-    .map((l) => l.split("|").slice(1, -1).map((c) => c.trim().replace(/`/g, "")).join(" | "));
+  return m[1]
+    .split("\n")
+    .filter((l) => l.startsWith("|") && !/^\|\s*-/.test(l) && !/^\|\s*role\s*\|/.test(l))
+    .map((l) =>
+      l
+        .split("|")
+        .slice(1, -1)
+        .map((c) => c.trim().replace(/`/g, ""))
+        .join(" | "),
+    );
 }

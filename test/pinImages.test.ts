@@ -21,7 +21,9 @@ function stub(dir: string, name: string, body: string) {
 /** Runs the script with stubs: the stack config holds `config` (key -> value). */
 function pin(config: Record<string, string>, args: string[], clouds: { ami?: string; image?: string } = {}) {
   return withTempDir((dir) => {
-    const cases = Object.entries(config).map(([k, v]) => `  *"wg-mesh-cluster:${k}"*) echo '${v}' ;;`).join("\n");
+    const cases = Object.entries(config)
+      .map(([k, v]) => `  *"wg-mesh-cluster:${k}"*) echo '${v}' ;;`)
+      .join("\n");
     stub(dir, "pulumi", `if [[ "$2" == get ]]; then case "$*" in\n${cases}\n  *) exit 1 ;;\nesac; fi`);
     stub(dir, "aws", `echo '${clouds.ami ?? "ami-0abcdef1234567890"}'`);
     stub(dir, "gcloud", `echo '${clouds.image ?? "ubuntu-2404-noble-amd64-v20261120"}'`);
@@ -45,7 +47,9 @@ it("looks up the newest Canonical Ubuntu 24.04 image of each cloud and sets it i
   expect(aws).toContain("sort_by(Images, &CreationDate)[-1].ImageId");
   expect(r.calls).toContain("gcloud compute images describe-from-family ubuntu-2404-lts-amd64 --project ubuntu-os-cloud --format value(name)");
   expect(r.calls).toContain("pulumi config set --stack multicloud --path wg-mesh-cluster:aws.ami ami-0abcdef1234567890");
-  expect(r.calls).toContain("pulumi config set --stack multicloud --path wg-mesh-cluster:gcp.image projects/ubuntu-os-cloud/global/images/ubuntu-2404-noble-amd64-v20261120");
+  expect(r.calls).toContain(
+    "pulumi config set --stack multicloud --path wg-mesh-cluster:gcp.image projects/ubuntu-os-cloud/global/images/ubuntu-2404-noble-amd64-v20261120",
+  );
 });
 
 it("--print only prints, and what it prints passes the program's validation", () => {

@@ -11,7 +11,8 @@ const chartKeys = (version: string): Set<string> =>
 
 export function platformChecks(getRecorded: () => Recorded[], podCidr: string): void {
   const release = () => ofType(getRecorded(), "kubernetes:helm.sh/v3:Release").find((r) => r.inputs.chart === "cilium")!;
-  const daemonSet = () => ofType(getRecorded(), "kubernetes:apps/v1:DaemonSet").find((d) => d.inputs.metadata.labels?.["app.kubernetes.io/name"] === "node-router")!;
+  const daemonSet = () =>
+    ofType(getRecorded(), "kubernetes:apps/v1:DaemonSet").find((d) => d.inputs.metadata.labels?.["app.kubernetes.io/name"] === "node-router")!;
 
   it("installs Cilium in native routing with WireGuard, without Cilium's node encryption", () => {
     const v = release().inputs.values;

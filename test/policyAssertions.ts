@@ -10,6 +10,14 @@ import { describePolicyPhase, fromRecorded } from "./policyPhases";
 const stackOf = (recorded: readonly Recorded[]) => recorded[0].urn.split("::")[0].replace(/^urn:pulumi:/, "");
 
 export function policyChecks(getRecorded: () => Recorded[]): void {
-  describePolicyPhase("up", () => stackOf(getRecorded()), (change) => fromRecorded(getRecorded(), "up", change));
-  describePolicyPhase("later-preview", () => stackOf(getRecorded()), (change) => fromRecorded(getRecorded(), "later-preview", change));
+  describePolicyPhase(
+    "up",
+    () => stackOf(getRecorded()),
+    (change) => fromRecorded(getRecorded(), "up", change),
+  );
+  describePolicyPhase(
+    "later-preview",
+    () => stackOf(getRecorded()),
+    (change) => fromRecorded(getRecorded(), "later-preview", change),
+  );
 }

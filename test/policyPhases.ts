@@ -22,8 +22,12 @@ type Change = (s: PhasedResource[]) => PhasedResource[];
 /** `up` and later-preview presentations of a run under the post-create mocks (a variant's change deployed before the refresh). */
 export function fromRecorded(recorded: readonly Recorded[], phase: "up" | "later-preview", change: Change = (s) => s): PhasedResource[] {
   const up = recorded.map((r): PhasedResource => ({
-    type: r.type, name: r.name, urn: r.urn, inputs: structuredClone(r.inputs),
-    props: { ...structuredClone(r.state), ...(hasId(r.type) ? { id: r.id } : {}) }, propertyDependencies: r.propertyDependencies,
+    type: r.type,
+    name: r.name,
+    urn: r.urn,
+    inputs: structuredClone(r.inputs),
+    props: { ...structuredClone(r.state), ...(hasId(r.type) ? { id: r.id } : {}) },
+    propertyDependencies: r.propertyDependencies,
   }));
   return phase === "up" ? change(up) : refreshed(change(up));
 }
@@ -31,30 +35,45 @@ export function fromRecorded(recorded: readonly Recorded[], phase: "up" | "later
 /** Runs the program as `pulumi preview` of a new stack does, and returns what the analyzer would get. */
 export async function firstPreview(stack: string): Promise<PhasedResource[]> {
   const seen: PhasedResource[] = [];
-  await pulumi.runtime.setMocks({
-    // A create being planned: the provider knows no id and no outputs yet.
-    newResource: () => ({ id: undefined as unknown as string, state: {} }),
-    call: (args) => {
-      if (args.token === "aws:ec2/getAmi:getAmi") return { id: "ami-0123456789abcdef0", name: "ubuntu-noble-24.04-amd64-server-20260101" };
-      // The preflight's quota reads, as an account with room answers them.
-      const answer = DEFAULT_INVOKES[args.token];
-      if (answer) return answer(args.inputs);
-      throw new Error(`unexpected invoke ${args.token}`);
+  await pulumi.runtime.setMocks(
+    {
+      // A create being planned: the provider knows no id and no outputs yet.
+      newResource: () => ({ id: undefined as unknown as string, state: {} }),
+      call: (args) => {
+        if (args.token === "aws:ec2/getAmi:getAmi") return { id: "ami-0123456789abcdef0", name: "ubuntu-noble-24.04-amd64-server-20260101" };
+        // The preflight's quota reads, as an account with room answers them.
+        const answer = DEFAULT_INVOKES[args.token];
+        if (answer) return answer(args.inputs);
+        throw new Error(`unexpected invoke ${args.token}`);
+      },
     },
-  }, projectName, stack, true);
+    projectName,
+    stack,
+    true,
+  );
   const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource: (req: any, cb: any) => void };
   const original = monitor.registerResource.bind(monitor);
-  monitor.registerResource = (req, callback) => original(req, (err: unknown, resp: { getUrn(): string } | undefined) => {
-    const deps: Record<string, string[]> = {};
-    req.getPropertydependenciesMap().forEach((d: { getUrnsList(): string[] }, k: string) => { deps[k] = d.getUrnsList(); });
-    const inputs = (req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
-    const type = req.getType() as string;
-    if (resp) {
-      seen.push({ type, name: req.getName(), urn: resp.getUrn(), parent: req.getParent() || undefined, inputs,
-        props: req.getCustom() ? plannedOutputs(type, inputs) : inputs, propertyDependencies: deps });
-    }
-    callback(err, resp);
-  });
+  monitor.registerResource = (req, callback) =>
+    original(req, (err: unknown, resp: { getUrn(): string } | undefined) => {
+      const deps: Record<string, string[]> = {};
+      req.getPropertydependenciesMap().forEach((d: { getUrnsList(): string[] }, k: string) => {
+        deps[k] = d.getUrnsList();
+      });
+      const inputs = (req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
+      const type = req.getType() as string;
+      if (resp) {
+        seen.push({
+          type,
+          name: req.getName(),
+          urn: resp.getUrn(),
+          parent: req.getParent() || undefined,
+          inputs,
+          props: req.getCustom() ? plannedOutputs(type, inputs) : inputs,
+          propertyDependencies: deps,
+        });
+      }
+      callback(err, resp);
+    });
   pulumi.runtime.setAllConfig(stackConfig(stack));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { program } = require("../infra/program") as typeof import("../infra/program");
@@ -83,7 +102,9 @@ export function describePolicyPhase(phase: Phase, stack: () => string, present: 
       levels = configuredLevels(config);
       await configureFromFile(pack.client, config);
     }, 120_000);
-    afterAll(async () => { await pack?.stop(); });
+    afterAll(async () => {
+      await pack?.stop();
+    });
 
     it("finds no mandatory violation in the stack as shipped", async () => {
       expect(compliantProblems(await previewLike(pack.client, present()))).toEqual([]);
@@ -99,7 +120,9 @@ export function describePolicyPhase(phase: Phase, stack: () => string, present: 
 export function describeFirstPreview(stack: string): void {
   describe(`stack ${stack}: first preview under mocks`, () => {
     let presented: PhasedResource[];
-    beforeAll(async () => { presented = await firstPreview(stack); });
+    beforeAll(async () => {
+      presented = await firstPreview(stack);
+    });
 
     it("presents what a first preview knows: ids, node addresses and the rules and prefix lists built from them are unknown", () => {
       const holdsAddresses = (r: PhasedResource) =>
@@ -112,6 +135,10 @@ export function describeFirstPreview(stack: string): void {
       expect(presented.filter((r) => hasId(r.type)).every((r) => r.props.id === UNKNOWN_SENTINEL)).toBe(true);
     });
 
-    describePolicyPhase("first-preview", () => stack, (change = (s) => s) => change(structuredClone(presented)));
+    describePolicyPhase(
+      "first-preview",
+      () => stack,
+      (change = (s) => s) => change(structuredClone(presented)),
+    );
   });
 }

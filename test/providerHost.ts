@@ -42,9 +42,14 @@ export function runSerializedProvider(serialized: string, calls: readonly Provid
   writeFileSync(join(dir, "provider.js"), serialized);
   writeFileSync(join(dir, "calls.json"), JSON.stringify(calls));
   return new Promise<CallResult[]>((resolve, reject) => {
-    execFile(process.execPath, ["-e", HOST, join(dir, "provider.js"), join(dir, "calls.json")], { cwd, timeout: 60_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`the serialized provider failed to load or run: ${stderr || err.message}`));
-      else resolve(JSON.parse(stdout) as CallResult[]);
-    });
+    execFile(
+      process.execPath,
+      ["-e", HOST, join(dir, "provider.js"), join(dir, "calls.json")],
+      { cwd, timeout: 60_000, maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`the serialized provider failed to load or run: ${stderr || err.message}`));
+        else resolve(JSON.parse(stdout) as CallResult[]);
+      },
+    );
   }).finally(() => rmSync(dir, { recursive: true, force: true }));
 }

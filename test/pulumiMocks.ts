@@ -128,15 +128,34 @@ function outputsFor(type: string, name: string, inputs: Record<string, any>): Re
     }
     case "tls:index/selfSignedCert:SelfSignedCert":
       return {
-        certPem: openssl(["req", "-x509", "-new", "-key", "key.pem", "-subj", subjectArg(inputs.subject), "-days", "1",
-          "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign,digitalSignature"], { "key.pem": inputs.privateKeyPem }),
+        certPem: openssl(
+          [
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            "key.pem",
+            "-subj",
+            subjectArg(inputs.subject),
+            "-days",
+            "1",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign,digitalSignature",
+          ],
+          { "key.pem": inputs.privateKeyPem },
+        ),
       };
     case "tls:index/certRequest:CertRequest":
       return { certRequestPem: openssl(["req", "-new", "-key", "key.pem", "-subj", subjectArg(inputs.subject)], { "key.pem": inputs.privateKeyPem }) };
     case "tls:index/locallySignedCert:LocallySignedCert":
       return {
-        certPem: openssl(["x509", "-req", "-in", "csr.pem", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "1"],
-          { "csr.pem": inputs.certRequestPem, "ca.pem": inputs.caCertPem, "ca.key": inputs.caPrivateKeyPem }),
+        certPem: openssl(["x509", "-req", "-in", "csr.pem", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "1"], {
+          "csr.pem": inputs.certRequestPem,
+          "ca.pem": inputs.caCertPem,
+          "ca.key": inputs.caPrivateKeyPem,
+        }),
       };
     case "random:index/randomString:RandomString": {
       const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -152,7 +171,8 @@ export type InvokeAnswers = Readonly<Record<string, (args: any) => Record<string
 
 /** A Cloud Quotas QuotaInfo as gcp.cloudquota.getSQuotaInfo returns it: one value per region, or project-wide. */
 export const gcpQuotaInfo = (quotaId: string, value: number, region?: string) => ({
-  quotaId, dimensionsInfos: [{ applicableLocations: region ? [region] : ["global"], details: [{ value: String(value) }], dimensions: region ? { region } : {} }],
+  quotaId,
+  dimensionsInfos: [{ applicableLocations: region ? [region] : ["global"], details: [{ value: String(value) }], dimensions: region ? { region } : {} }],
 });
 
 /**
@@ -168,7 +188,9 @@ export const DEFAULT_INVOKES: InvokeAnswers = {
   "aws:ec2/getInstances:getInstances": () => ({ ids: [], privateIps: [], publicIps: [] }),
   "gcp:cloudquota/getSQuotaInfo:getSQuotaInfo": (a) => gcpQuotaInfo(a.quotaId, 1000),
   "gcp:compute/getAddresses:getAddresses": () => ({ addresses: [] }),
-  "gcp:compute/getMachineTypes:getMachineTypes": (a) => ({ machineTypes: [{ name: /name = "([^"]+)"/.exec(a.filter ?? "")?.[1] ?? "e2-standard-4", guestCpus: 4 }] }),
+  "gcp:compute/getMachineTypes:getMachineTypes": (a) => ({
+    machineTypes: [{ name: /name = "([^"]+)"/.exec(a.filter ?? "")?.[1] ?? "e2-standard-4", guestCpus: 4 }],
+  }),
 };
 
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -192,36 +214,65 @@ const comparable = (inputs: Record<string, any>) => Object.fromEntries(Object.en
  * (a first run's resources), a resource registered again keeps its id, and keeps its
  * outputs when its inputs are unchanged, as `pulumi up` does from state.
  */
-export async function installMocks(project: string, stack: string, preview = false, previous: readonly Recorded[] = [], componentOutputs: RegisteredOutputs[] = [], invokes: InvokeAnswers = DEFAULT_INVOKES): Promise<Recorded[]> {
+export async function installMocks(
+  project: string,
+  stack: string,
+  preview = false,
+  previous: readonly Recorded[] = [],
+  componentOutputs: RegisteredOutputs[] = [],
+  invokes: InvokeAnswers = DEFAULT_INVOKES,
+): Promise<Recorded[]> {
   const recorded: Recorded[] = [];
   const registrations = new Map<string, Pick<Recorded, "dependencies" | "propertyDependencies" | "options" | "sentInputs" | "additionalSecretOutputs">>();
-  await pulumi.runtime.setMocks({
-    newResource(args: pulumi.runtime.MockResourceArgs) {
-      const inputs = unwrapSecrets(args.inputs);
-      const before = previous.find((p) => p.type === args.type && p.name === args.name);
-      const same = before !== undefined && isDeepStrictEqual(comparable(before.inputs), comparable(inputs));
-      const state = same ? before.state : { ...(before ? before.state : outputsFor(args.type, args.name, inputs)), ...inputs };
-      const id = before?.id ?? idFor(args.type, args.name, state);
-      const registration = registrations.get(`${args.type}::${args.name}`);
-      if (args.type !== "pulumi:pulumi:Stack") {
-        recorded.push({
-          type: args.type, name: args.name, inputs, state, id, urn: "",
-          dependencies: registration?.dependencies ?? [], propertyDependencies: registration?.propertyDependencies ?? {},
-          options: registration?.options ?? { ignoreChanges: [], replaceOnChanges: [], deleteBeforeReplace: false, deletedWith: "", provider: "", aliases: [] },
-          sentInputs: registration?.sentInputs ?? {}, additionalSecretOutputs: registration?.additionalSecretOutputs ?? [],
-        });
-      }
-      return { id, state };
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args: pulumi.runtime.MockResourceArgs) {
+        const inputs = unwrapSecrets(args.inputs);
+        const before = previous.find((p) => p.type === args.type && p.name === args.name);
+        const same = before !== undefined && isDeepStrictEqual(comparable(before.inputs), comparable(inputs));
+        const state = same ? before.state : { ...(before ? before.state : outputsFor(args.type, args.name, inputs)), ...inputs };
+        const id = before?.id ?? idFor(args.type, args.name, state);
+        const registration = registrations.get(`${args.type}::${args.name}`);
+        if (args.type !== "pulumi:pulumi:Stack") {
+          recorded.push({
+            type: args.type,
+            name: args.name,
+            inputs,
+            state,
+            id,
+            urn: "",
+            dependencies: registration?.dependencies ?? [],
+            propertyDependencies: registration?.propertyDependencies ?? {},
+            options: registration?.options ?? {
+              ignoreChanges: [],
+              replaceOnChanges: [],
+              deleteBeforeReplace: false,
+              deletedWith: "",
+              provider: "",
+              aliases: [],
+            },
+            sentInputs: registration?.sentInputs ?? {},
+            additionalSecretOutputs: registration?.additionalSecretOutputs ?? [],
+          });
+        }
+        return { id, state };
+      },
+      call(args: pulumi.runtime.MockCallArgs) {
+        const f = invokes[args.token];
+        if (!f) throw new Error(`unexpected invoke ${args.token}(${JSON.stringify(args.inputs)})`);
+        return f(args.inputs);
+      },
     },
-    call(args: pulumi.runtime.MockCallArgs) {
-      const f = invokes[args.token];
-      if (!f) throw new Error(`unexpected invoke ${args.token}(${JSON.stringify(args.inputs)})`);
-      return f(args.inputs);
-    },
-  }, project, stack, preview);
+    project,
+    stack,
+    preview,
+  );
   // Mocks do not show dependencies, options or URNs; the RegisterResource request and
   // response do. Wrap the mock monitor to keep them.
-  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource: (req: any, cb: any) => void; registerResourceOutputs: (req: any, cb: any) => void };
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource: (req: any, cb: any) => void;
+    registerResourceOutputs: (req: any, cb: any) => void;
+  };
   const originalOutputs = monitor.registerResourceOutputs.bind(monitor);
   monitor.registerResourceOutputs = (req, callback) => {
     componentOutputs.push({ urn: req.getUrn(), outputs: req.getOutputs()?.toJavaScript() ?? {} });
@@ -231,7 +282,9 @@ export async function installMocks(project: string, stack: string, preview = fal
   monitor.registerResource = (req, callback) => {
     const key = `${req.getType()}::${req.getName()}`;
     const propertyDependencies: Record<string, string[]> = {};
-    req.getPropertydependenciesMap().forEach((deps: { getUrnsList(): string[] }, prop: string) => { propertyDependencies[prop] = deps.getUrnsList(); });
+    req.getPropertydependenciesMap().forEach((deps: { getUrnsList(): string[] }, prop: string) => {
+      propertyDependencies[prop] = deps.getUrnsList();
+    });
     registrations.set(key, {
       dependencies: req.getDependenciesList() as string[],
       propertyDependencies,
@@ -256,10 +309,10 @@ export async function installMocks(project: string, stack: string, preview = fal
 }
 
 /** A request's aliases as URNs: sent as URNs, or as specs (name, type, parent URN) when the monitor takes those. */
- 
+
 function aliasUrns(req: any): string[] {
   const urns = (req.getAliasurnsList?.() ?? []) as string[];
-   
+
   const specs = ((req.getAliasesList?.() ?? []) as any[]).map((a) => {
     const spec = a.getSpec?.();
     if (!spec) return a.getUrn?.() as string;
@@ -278,7 +331,12 @@ function aliasUrns(req: any): string[] {
 
 /** Resolves an Output's value (and whether it is secret) in a test. */
 export async function resolve<T>(o: pulumi.Output<T>): Promise<T> {
-  return new Promise((res) => o.apply((v) => { res(v); return v; }));
+  return new Promise((res) =>
+    o.apply((v) => {
+      res(v);
+      return v;
+    }),
+  );
 }
 
 /** Waits until every registration RPC has completed. */

@@ -7,14 +7,19 @@ import { projectName, runProgram, SITE_PINS } from "./stackHarness";
 
 function config(perCloud: number, quotas?: { aws: object; gcp: object }): Record<string, string> {
   const aws = {
-    region: "eu-west-1", ami: SITE_PINS.ami, ...(quotas ? { quotas: quotas.aws } : {}),
+    region: "eu-west-1",
+    ami: SITE_PINS.ami,
+    ...(quotas ? { quotas: quotas.aws } : {}),
     pools: [
       { name: "cp", role: "control-plane", count: 1, machineType: "t3.medium", zone: "eu-west-1a" },
       { name: "w", role: "worker", count: perCloud - 1, machineType: "t3.large", zone: "eu-west-1b" },
     ],
   };
   const gcp = {
-    project: "demo-project-123", region: "europe-west1", image: SITE_PINS.gcpImage, ...(quotas ? { quotas: quotas.gcp } : {}),
+    project: "demo-project-123",
+    region: "europe-west1",
+    image: SITE_PINS.gcpImage,
+    ...(quotas ? { quotas: quotas.gcp } : {}),
     pools: [{ name: "w", role: "worker", count: perCloud, machineType: "e2-standard-4", zone: "europe-west1-b" }],
   };
   return {
@@ -36,7 +41,13 @@ describe.each([3, 30, 50])("%i nodes per cloud", (perCloud) => {
     const gcp = ofType(run.recorded, "gcp:compute/firewall:Firewall");
     // control plane: wireguard, apiserver, etcd, pmtu, admin; worker: wireguard, pmtu.
     expect(aws.map((r) => r.name.replace(/^scale-aws-/, "")).sort()).toEqual([
-      "control-plane-admin-apiserver-cidr0", "control-plane-apiserver", "control-plane-etcd", "control-plane-pmtu-cidr0", "control-plane-wireguard", "worker-pmtu-cidr0", "worker-wireguard",
+      "control-plane-admin-apiserver-cidr0",
+      "control-plane-apiserver",
+      "control-plane-etcd",
+      "control-plane-pmtu-cidr0",
+      "control-plane-wireguard",
+      "worker-pmtu-cidr0",
+      "worker-wireguard",
     ]);
     expect(gcp).toHaveLength(2);
     const lists = Object.fromEntries(ofType(run.recorded, "aws:ec2/managedPrefixList:ManagedPrefixList").map((l) => [l.name, l.inputs]));
@@ -54,7 +65,11 @@ describe("150 nodes per cloud (the most the node table takes)", () => {
     const c = config(150, { aws: { rulesPerSecurityGroup: 603, elasticIps: 150 }, gcp: { staticAddresses: 150 } });
     const split = (key: string, zone: string, machineType: string, workers: number, subnet: object) => {
       const cloud = JSON.parse(c[key]) as { pools: object[] };
-      cloud.pools = [...cloud.pools.slice(0, -1), { name: "w", role: "worker", count: 100, machineType, zone }, { name: "v", role: "worker", count: workers - 100, machineType, zone }];
+      cloud.pools = [
+        ...cloud.pools.slice(0, -1),
+        { name: "w", role: "worker", count: 100, machineType, zone },
+        { name: "v", role: "worker", count: workers - 100, machineType, zone },
+      ];
       c[key] = JSON.stringify({ ...cloud, ...subnet });
     };
     split(`${projectName}:aws`, "eu-west-1b", "t3.large", 149, { subnetCidrs: { "eu-west-1b": "10.10.4.0/22" } });
@@ -62,9 +77,14 @@ describe("150 nodes per cloud (the most the node table takes)", () => {
     const run = await runProgram("scale", c);
     const lists = ofType(run.recorded, "aws:ec2/managedPrefixList:ManagedPrefixList");
     expect(lists.map((l) => [l.name, l.inputs.entries.length, l.inputs.maxEntries]).sort()).toEqual([
-      ["scale-aws-control-planes", 1, 1], ["scale-aws-nodes", 100, 100], ["scale-aws-nodes-part2", 100, 100], ["scale-aws-nodes-part3", 100, 100],
+      ["scale-aws-control-planes", 1, 1],
+      ["scale-aws-nodes", 100, 100],
+      ["scale-aws-nodes-part2", 100, 100],
+      ["scale-aws-nodes-part3", 100, 100],
     ]);
-    const admitted = lists.filter((l) => l.name.startsWith("scale-aws-nodes")).flatMap((l) => l.inputs.entries.map((e: { description: string }) => e.description));
+    const admitted = lists
+      .filter((l) => l.name.startsWith("scale-aws-nodes"))
+      .flatMap((l) => l.inputs.entries.map((e: { description: string }) => e.description));
     const instances = [...ofType(run.recorded, "aws:ec2/instance:Instance"), ...ofType(run.recorded, "gcp:compute/instance:Instance")];
     expect(instances).toHaveLength(300);
     expect(new Set(admitted).size).toBe(300);
@@ -93,9 +113,13 @@ describe("with the clouds' default quotas", () => {
       message = (e as Error).message;
     }
     expect(message).toContain(`${projectName}:aws.quotas.rulesPerSecurityGroup: the control-plane security group needs ${rules} inbound rules`);
-    expect(message).toContain(`request the AWS quota "Inbound or outbound rules per security group" (Service Quotas, service code vpc, quota code L-0EA8095F) of at least ${rules} in eu-west-1, then set ${projectName}:aws.quotas.rulesPerSecurityGroup: ${rules}`);
+    expect(message).toContain(
+      `request the AWS quota "Inbound or outbound rules per security group" (Service Quotas, service code vpc, quota code L-0EA8095F) of at least ${rules} in eu-west-1, then set ${projectName}:aws.quotas.rulesPerSecurityGroup: ${rules}`,
+    );
     expect(message).toContain(`request the AWS quota "EC2-VPC Elastic IPs" (Service Quotas, service code ec2, quota code L-0263D0A3) of at least ${perCloud}`);
-    expect(message).toContain(`request the Compute Engine quota "Static IP addresses" (STATIC_ADDRESSES) in europe-west1 for project demo-project-123 of at least ${addresses}`);
+    expect(message).toContain(
+      `request the Compute Engine quota "Static IP addresses" (STATIC_ADDRESSES) in europe-west1 for project demo-project-123 of at least ${addresses}`,
+    );
     expect(recorded).toEqual([]);
   });
 
@@ -108,6 +132,8 @@ describe("with the clouds' default quotas", () => {
     }
     // 60 nodes in the list WireGuard admits, plus the ICMP rule.
     expect(message).toContain("the worker security group needs 61 inbound rules (wireguard 60, pmtu-cidr0 1;");
-    expect(message).toContain("the control-plane security group needs 123 inbound rules (wireguard 60, apiserver 60, etcd 1, pmtu-cidr0 1, admin-apiserver-cidr0 1;");
+    expect(message).toContain(
+      "the control-plane security group needs 123 inbound rules (wireguard 60, apiserver 60, etcd 1, pmtu-cidr0 1, admin-apiserver-cidr0 1;",
+    );
   });
 });

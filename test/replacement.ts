@@ -6,11 +6,27 @@ import type { CapturedOptions } from "./stackHarness";
 
 /** Property paths whose change makes the cloud provider replace the resource. */
 export const REPLACEMENT_INPUTS: Readonly<Record<string, readonly string[]>> = {
-  "aws:ec2/instance:Instance": ["ami", "userDataBase64", "userData", "primaryNetworkInterface", "availabilityZone", "subnetId", "rootBlockDevice.encrypted", "rootBlockDevice.volumeType"],
+  "aws:ec2/instance:Instance": [
+    "ami",
+    "userDataBase64",
+    "userData",
+    "primaryNetworkInterface",
+    "availabilityZone",
+    "subnetId",
+    "rootBlockDevice.encrypted",
+    "rootBlockDevice.volumeType",
+  ],
   "aws:ec2/networkInterface:NetworkInterface": ["subnetId", "privateIp", "privateIps"],
   "aws:ec2/subnet:Subnet": ["vpcId", "cidrBlock", "availabilityZone"],
   "aws:ec2/eip:Eip": ["domain", "address"],
-  "gcp:compute/instance:Instance": ["name", "zone", "bootDisk.initializeParams.image", 'metadata["user-data"]', "bootDisk.initializeParams.type", "networkInterfaces"],
+  "gcp:compute/instance:Instance": [
+    "name",
+    "zone",
+    "bootDisk.initializeParams.image",
+    'metadata["user-data"]',
+    "bootDisk.initializeParams.type",
+    "networkInterfaces",
+  ],
   "gcp:compute/address:Address": ["name", "region", "addressType", "networkTier", "address", "subnetwork", "purpose"],
   "gcp:compute/subnetwork:Subnetwork": ["name", "network", "region"],
 };

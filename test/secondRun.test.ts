@@ -16,32 +16,50 @@ type Config = Record<string, string>;
 type Change = (c: Config) => Config;
 
 const cloudWith = (c: Config, role: string): "aws" | "gcp" =>
-  (["aws", "gcp"] as const).find((k) => c[`wg-mesh-cluster:${k}`] !== undefined && JSON.parse(c[`wg-mesh-cluster:${k}`]).pools.some((p: any) => p.role === role))!;
+  (["aws", "gcp"] as const).find(
+    (k) => c[`wg-mesh-cluster:${k}`] !== undefined && JSON.parse(c[`wg-mesh-cluster:${k}`]).pools.some((p: any) => p.role === role),
+  )!;
 
-const growPool = (role: string): Change => (c) => editConfig(c, cloudWith(c, role), (v) => {
-  v.pools.find((p: any) => p.role === role).count += 1;
-  // One more static address: the quota check asks for it first (infra/quotas.ts).
-  const total = v.pools.reduce((n: number, p: any) => n + p.count, 0);
-  v.quotas = { ...v.quotas, ...(v.ami ? { elasticIps: Math.max(5, total) } : { staticAddresses: Math.max(8, total) }) };
-});
+const growPool =
+  (role: string): Change =>
+  (c) =>
+    editConfig(c, cloudWith(c, role), (v) => {
+      v.pools.find((p: any) => p.role === role).count += 1;
+      // One more static address: the quota check asks for it first (infra/quotas.ts).
+      const total = v.pools.reduce((n: number, p: any) => n + p.count, 0);
+      v.quotas = { ...v.quotas, ...(v.ami ? { elasticIps: Math.max(5, total) } : { staticAddresses: Math.max(8, total) }) };
+    });
 
 const dayTwo: Record<string, Change> = {
   // Nothing is looked up at deploy time; "a newer image appears" reaches a stack when its
   // owner pins it (scripts/pin-images.sh).
   "a newer image is pinned": (c) => {
     let out = c;
-    if (c["wg-mesh-cluster:aws"]) out = editConfig(out, "aws", (v) => { v.ami = "ami-0fedcba9876543210"; });
-    if (c["wg-mesh-cluster:gcp"]) out = editConfig(out, "gcp", (v) => { v.image = "projects/ubuntu-os-cloud/global/images/ubuntu-2404-noble-amd64-v20270101"; });
+    if (c["wg-mesh-cluster:aws"])
+      out = editConfig(out, "aws", (v) => {
+        v.ami = "ami-0fedcba9876543210";
+      });
+    if (c["wg-mesh-cluster:gcp"])
+      out = editConfig(out, "gcp", (v) => {
+        v.image = "projects/ubuntu-os-cloud/global/images/ubuntu-2404-noble-amd64-v20270101";
+      });
     return out;
   },
   "a worker pool grows by one": growPool("worker"),
-  "a control plane is added": (c) => editConfig(growPool("control-plane")(c), "cluster", (v) => { v.allowEvenEtcdMembers = true; }),
+  "a control plane is added": (c) =>
+    editConfig(growPool("control-plane")(c), "cluster", (v) => {
+      v.allowEvenEtcdMembers = true;
+    }),
   // Upgraded in place first, then confirmed (README, "Upgrading"): the guard lets it through.
-  "the Kubernetes version changes": (c) => editConfig(c, "cluster", (v) => {
-    v.kubernetesVersion = "1.35.0";
-    v.upgradeConfirmed = { kubernetesVersion: "1.35.0", containerdVersion: v.containerdVersion };
-  }),
-  "the node-router image changes": (c) => editConfig(c, "nodeRouter", (v) => { v.image = `ghcr.io/example/node-router@sha256:${"7a".repeat(32)}`; }),
+  "the Kubernetes version changes": (c) =>
+    editConfig(c, "cluster", (v) => {
+      v.kubernetesVersion = "1.35.0";
+      v.upgradeConfirmed = { kubernetesVersion: "1.35.0", containerdVersion: v.containerdVersion };
+    }),
+  "the node-router image changes": (c) =>
+    editConfig(c, "nodeRouter", (v) => {
+      v.image = `ghcr.io/example/node-router@sha256:${"7a".repeat(32)}`;
+    }),
 };
 
 const ready = (rs: readonly Recorded[]) => rs.find((r) => r.type === "pulumi-nodejs:dynamic:Resource" && r.name.endsWith("-api-ready"))!;
@@ -75,9 +93,28 @@ describe.each(stackNames())("stack %s, second run", (stack) => {
     it("freezes every instance's image and user data, deletes before replacing, and asks to replace on nothing", () => {
       for (const i of instances(second.recorded)) {
         const o = second.options.find((x) => x.type === i.type && x.name === i.name)!;
-        const frozen = i.type === "aws:ec2/instance:Instance" ? ["ami", "userDataBase64"] : ["bootDisk.initializeParams.image", 'metadata["user-data"]', "networkInterfaces[0].networkIp"];
-        expect({ node: nodeNameOf(i), ...o, deletedWith: undefined, dependsOn: undefined, type: undefined, name: undefined, additionalSecretOutputs: undefined }).toEqual({
-          node: nodeNameOf(i), ignoreChanges: frozen, replaceOnChanges: [], deleteBeforeReplace: true, deletedWith: undefined, dependsOn: undefined, type: undefined, name: undefined, additionalSecretOutputs: undefined,
+        const frozen =
+          i.type === "aws:ec2/instance:Instance"
+            ? ["ami", "userDataBase64"]
+            : ["bootDisk.initializeParams.image", 'metadata["user-data"]', "networkInterfaces[0].networkIp"];
+        expect({
+          node: nodeNameOf(i),
+          ...o,
+          deletedWith: undefined,
+          dependsOn: undefined,
+          type: undefined,
+          name: undefined,
+          additionalSecretOutputs: undefined,
+        }).toEqual({
+          node: nodeNameOf(i),
+          ignoreChanges: frozen,
+          replaceOnChanges: [],
+          deleteBeforeReplace: true,
+          deletedWith: undefined,
+          dependsOn: undefined,
+          type: undefined,
+          name: undefined,
+          additionalSecretOutputs: undefined,
         });
         // ... and the engine received exactly what the program set.
         expect(i.options).toMatchObject({ ignoreChanges: frozen, replaceOnChanges: [], deleteBeforeReplace: true });
@@ -95,7 +132,9 @@ describe.each(stackNames())("stack %s, second run", (stack) => {
       for (const i of instances(first.recorded)) {
         const now = second.recorded.find((r) => r.type === i.type && r.name === i.name)!;
         const o = second.options.find((x) => x.type === i.type && x.name === i.name)!;
-        const changed = Object.keys({ ...i.inputs, ...now.inputs }).filter((k) => k !== "__provider" && JSON.stringify(i.inputs[k]) !== JSON.stringify(now.inputs[k]));
+        const changed = Object.keys({ ...i.inputs, ...now.inputs }).filter(
+          (k) => k !== "__provider" && JSON.stringify(i.inputs[k]) !== JSON.stringify(now.inputs[k]),
+        );
         const frozenTop = o.ignoreChanges.map((p) => p.split(/[.[]/)[0]);
         expect({ node: nodeNameOf(i), unfrozen: changed.filter((k) => !frozenTop.includes(k)) }).toEqual({ node: nodeNameOf(i), unfrozen: [] });
       }
@@ -123,11 +162,15 @@ describe.each(stackNames())("stack %s, second run", (stack) => {
   it("the comparison can fail: a node listed in cluster.replaceNodes, with a newer image, is rebuilt (and only it)", async () => {
     const config = stackConfig(stack);
     const worker = instances(first.recorded).find((i) => nodeNameOf(i).includes("-workers-"))!;
-    const changed = editConfig(dayTwo["a newer image is pinned"](config), "cluster", (v) => { v.replaceNodes = [nodeNameOf(worker)]; });
+    const changed = editConfig(dayTwo["a newer image is pinned"](config), "cluster", (v) => {
+      v.replaceNodes = [nodeNameOf(worker)];
+    });
     const second = await runProgram(stack, changed, false, first.recorded);
     const replaced = replacements(first.recorded, second.recorded, second.options);
     expect([...new Set(replaced.map((r) => r.resource))]).toEqual([worker.name]);
-    expect(replaced.map((r) => r.input)).toEqual(expect.arrayContaining([worker.type === "aws:ec2/instance:Instance" ? "ami" : "bootDisk.initializeParams.image"]));
+    expect(replaced.map((r) => r.input)).toEqual(
+      expect.arrayContaining([worker.type === "aws:ec2/instance:Instance" ? "ami" : "bootDisk.initializeParams.image"]),
+    );
     const o = second.options.find((x) => x.type === worker.type && x.name === worker.name)!;
     expect(o.ignoreChanges).toEqual([]);
     expect(o.replaceOnChanges.length).toBeGreaterThan(0);

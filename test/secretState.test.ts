@@ -21,7 +21,9 @@ it("the check can fail: private keys stripped of their secret outputs are report
     args.type === "tls:index/privateKey:PrivateKey" ? { props: args.props, opts: { ...args.opts, additionalSecretOutputs: [] } } : undefined;
   const run = await runProgram("aws", stackConfig("aws"), false, [], strip);
   const findings = plainCredentialFindings(run.recorded, run.options, run.componentOutputs);
-  expect(findings).toEqual(expect.arrayContaining([expect.stringMatching(/tls:index\/privateKey:PrivateKey \S+-pki-ca-key: output privateKeyPem is not in additionalSecretOutputs/)]));
+  expect(findings).toEqual(
+    expect.arrayContaining([expect.stringMatching(/tls:index\/privateKey:PrivateKey \S+-pki-ca-key: output privateKeyPem is not in additionalSecretOutputs/)]),
+  );
 }, 120_000);
 
 it("finds a credential outside a secret envelope, and none inside one", () => {

@@ -34,16 +34,22 @@ export function plainCredentials(value: any, path = ""): string[] {
 }
 
 const credentialKey = (r: { type: string; name: string }) =>
-  r.type === "pulumi-nodejs:dynamic:Resource" ? Object.keys(CREDENTIAL_OUTPUTS).find((k) => k.startsWith(`${r.type}/`) && r.name.endsWith(k.split("/").pop()!)) : r.type;
+  r.type === "pulumi-nodejs:dynamic:Resource"
+    ? Object.keys(CREDENTIAL_OUTPUTS).find((k) => k.startsWith(`${r.type}/`) && r.name.endsWith(k.split("/").pop()!))
+    : r.type;
 
 /** Every way a credential is left plain in state: a finding names the resource and the property. */
-export function plainCredentialFindings(recorded: readonly Recorded[], options: readonly CapturedOptions[], components: readonly RegisteredOutputs[]): string[] {
+export function plainCredentialFindings(
+  recorded: readonly Recorded[],
+  options: readonly CapturedOptions[],
+  components: readonly RegisteredOutputs[],
+): string[] {
   const findings: string[] = [];
   for (const r of recorded) {
     const opts = options.find((o) => o.type === r.type && o.name === r.name);
     const secretOutputs = new Set(opts?.additionalSecretOutputs ?? []);
     const key = credentialKey(r);
-    for (const out of key ? CREDENTIAL_OUTPUTS[key] ?? [] : []) {
+    for (const out of key ? (CREDENTIAL_OUTPUTS[key] ?? []) : []) {
       if (!secretOutputs.has(out)) findings.push(`${r.type} ${r.name}: output ${out} is not in additionalSecretOutputs`);
     }
     for (const p of plainCredentials(r.sentInputs)) findings.push(`${r.type} ${r.name}: input ${p} holds a credential in plain text`);

@@ -32,7 +32,8 @@ beforeAll(async () => {
   ca = read("ca.crt");
   server = createServer({ key: read("srv.key"), cert: read("srv.crt") }, (req, res) => {
     if (req.url === "/readyz") return void res.writeHead(200).end("ok");
-    if (req.url === "/api/v1/namespaces/kube-public/configmaps/cluster-info") return void res.writeHead(200).end(JSON.stringify({ metadata: { uid: "uid-of-the-stand-in" } }));
+    if (req.url === "/api/v1/namespaces/kube-public/configmaps/cluster-info")
+      return void res.writeHead(200).end(JSON.stringify({ metadata: { uid: "uid-of-the-stand-in" } }));
     res.writeHead(404).end();
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -110,7 +111,13 @@ describe("the wait for every node", () => {
   beforeAll(async () => {
     const pki = makeTestPki();
     api = await startKubeApi(pki, { nodes: [], pods: {} });
-    kubeconfig = renderKubeconfig({ clusterName: "meshaws", server: api.url, caCertPem: pki.caPem, clientCertPem: pki.clientCertPem, clientKeyPem: pki.clientKeyPem });
+    kubeconfig = renderKubeconfig({
+      clusterName: "meshaws",
+      server: api.url,
+      caCertPem: pki.caPem,
+      clientCertPem: pki.clientCertPem,
+      clientKeyPem: pki.clientKeyPem,
+    });
   }, 60_000);
   afterAll(() => api.close());
 
@@ -131,7 +138,10 @@ describe("the wait for every node", () => {
     expect(value(update)).toMatchObject({ outs: { attempts: 1 } });
     api.state.nodes = api.state.nodes.slice(0, 2);
     const [failed] = await runSerializedProvider(serialized, [{ method: "create", args: [{ ...news, timeoutMs: 300 }] }]);
-    expect(failed).toMatchObject({ ok: false, error: expect.stringContaining(`meshaws-aws-workers-1 (aws instance ${nodes[2].instanceId}): not registered in the API`) });
+    expect(failed).toMatchObject({
+      ok: false,
+      error: expect.stringContaining(`meshaws-aws-workers-1 (aws instance ${nodes[2].instanceId}): not registered in the API`),
+    });
     expect((failed as { error: string }).error).toContain(`aws ec2 get-console-output --instance-id ${nodes[2].instanceId} --region eu-west-1 --output text`);
   }, 60_000);
 });

@@ -19,10 +19,16 @@ const isBootstrapPort = (p: number) => p === 6443 || p === 2379 || p === 2380;
 /** How many nodes of each cloud and role the stack file asks for: the count every loop below is held to. */
 function expectedNodes(stack: string): { aws: number; gcp: number; controlPlanes: number; workers: number } {
   const config = stackConfig(stack);
-  const pools = (cloud: string): { role: string; count: number }[] => (config[`wg-mesh-cluster:${cloud}`] ? JSON.parse(config[`wg-mesh-cluster:${cloud}`]).pools : []);
+  const pools = (cloud: string): { role: string; count: number }[] =>
+    config[`wg-mesh-cluster:${cloud}`] ? JSON.parse(config[`wg-mesh-cluster:${cloud}`]).pools : [];
   const count = (ps: { count: number }[]) => ps.reduce((n, p) => n + p.count, 0);
   const all = [...pools("aws"), ...pools("gcp")];
-  return { aws: count(pools("aws")), gcp: count(pools("gcp")), controlPlanes: count(all.filter((p) => p.role === "control-plane")), workers: count(all.filter((p) => p.role === "worker")) };
+  return {
+    aws: count(pools("aws")),
+    gcp: count(pools("gcp")),
+    controlPlanes: count(all.filter((p) => p.role === "control-plane")),
+    workers: count(all.filter((p) => p.role === "worker")),
+  };
 }
 
 export function describeStack(stack: string): void {
@@ -36,7 +42,10 @@ export function describeStack(stack: string): void {
       const nodes = underlayNodes(run.recorded);
       const expected = expectedNodes(stack);
       expect(nodes.length).toBeGreaterThan(1);
-      expect({ aws: nodes.filter((n) => n.cloud === "aws").length, gcp: nodes.filter((n) => n.cloud === "gcp").length }).toEqual({ aws: expected.aws, gcp: expected.gcp });
+      expect({ aws: nodes.filter((n) => n.cloud === "aws").length, gcp: nodes.filter((n) => n.cloud === "gcp").length }).toEqual({
+        aws: expected.aws,
+        gcp: expected.gcp,
+      });
       expect(nodes.some((n) => n.role === "control-plane")).toBe(true);
       for (const n of nodes) expect(n.address).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     });
@@ -113,7 +122,9 @@ export function describeStack(stack: string): void {
         expect(u).not.toMatch(/client-key-data|kind: Config/);
       }
       // ... and the check would see one: the token the stores hold is shaped like that.
-      expect(ofType(run.recorded, "pulumi-nodejs:dynamic:Resource").find((r) => r.name.endsWith("-join-token"))!.state.token).toMatch(/^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+      expect(ofType(run.recorded, "pulumi-nodejs:dynamic:Resource").find((r) => r.name.endsWith("-join-token"))!.state.token).toMatch(
+        /^[a-z0-9]{6}\.[a-z0-9]{16}$/,
+      );
     });
 
     it("publishes one node table, the DaemonSet's ConfigMap, listing every node with its role, its public address and its private one; every node's boot guard covers every other node's public address", () => {
@@ -173,7 +184,11 @@ export function describeStack(stack: string): void {
       expect(k8sProvider.inputs.clusterIdentifier).toBe(ready.state.clusterId);
       expect(String(k8sProvider.inputs.deleteUnreachable)).toBe("true"); // provider config arrives as strings
       // ... and the wait depends on the founder's instance alone (the only node that may init),
-      expect(instances(run.recorded).filter((i) => ready.dependencies.includes(i.urn)).map(nodeNameOf)).toEqual([founderOf(run.recorded)]);
+      expect(
+        instances(run.recorded)
+          .filter((i) => ready.dependencies.includes(i.urn))
+          .map(nodeNameOf),
+      ).toEqual([founderOf(run.recorded)]);
       expect(ready.inputs.founderId).toBe(instances(run.recorded).find((i) => nodeNameOf(i) === founderOf(run.recorded))!.id);
     });
 
@@ -224,7 +239,8 @@ export function describeStack(stack: string): void {
       expect(services.map((s) => s.inputs.service).sort()).toEqual(["compute.googleapis.com", "iam.googleapis.com", "secretmanager.googleapis.com"]);
       for (const s of services) expect(s.inputs.disableOnDestroy).toBe(false);
       for (const r of gcpResources) {
-        for (const s of services) expect({ resource: r.name, after: s.name, ok: r.dependencies.includes(s.urn) }).toEqual({ resource: r.name, after: s.name, ok: true });
+        for (const s of services)
+          expect({ resource: r.name, after: s.name, ok: r.dependencies.includes(s.urn) }).toEqual({ resource: r.name, after: s.name, ok: true });
       }
     });
 

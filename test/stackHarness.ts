@@ -10,8 +10,7 @@ import { installMocks, settle, type InvokeAnswers, type Recorded, type Registere
 import type { ProgramOptions } from "../infra/program";
 
 export const projectName = (parse(readFileSync(join(__dirname, "..", "Pulumi.yaml"), "utf8")) as { name: string }).name;
-export const stackNames = (): string[] =>
-  readdirSync(join(__dirname, "..", "stacks")).flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1] ?? []);
+export const stackNames = (): string[] => readdirSync(join(__dirname, "..", "stacks")).flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1] ?? []);
 
 /**
  * What a user adds to a shipped stack before the first `pulumi up` (README, Quickstart):
@@ -44,9 +43,15 @@ export function stackConfig(stack: string): Record<string, string> {
     f(v);
     config[key(k)] = JSON.stringify(v);
   };
-  edit("cluster", (v) => { v.adminCidrs ??= [SITE_PINS.adminCidr]; });
-  edit("aws", (v) => { v.ami ??= SITE_PINS.ami; });
-  edit("gcp", (v) => { v.image ??= SITE_PINS.gcpImage; });
+  edit("cluster", (v) => {
+    v.adminCidrs ??= [SITE_PINS.adminCidr];
+  });
+  edit("aws", (v) => {
+    v.ami ??= SITE_PINS.ami;
+  });
+  edit("gcp", (v) => {
+    v.image ??= SITE_PINS.gcpImage;
+  });
   const nodeRouter = config[key("nodeRouter")] ? JSON.parse(config[key("nodeRouter")]) : {};
   nodeRouter.image ??= SITE_PINS.agentImage;
   config[key("nodeRouter")] = JSON.stringify(nodeRouter);
@@ -99,7 +104,14 @@ export interface HarnessOptions {
  * Runs the program with the given config (default: the stack file's plus the site pins).
  * `previous` makes it a later `pulumi up` of the same stack (see installMocks).
  */
-export async function runProgram(stack: string, config: Record<string, string> = stackConfig(stack), preview = false, previous: readonly Recorded[] = [], tamper?: pulumi.ResourceTransformation, harness: HarnessOptions = {}): Promise<StackRun> {
+export async function runProgram(
+  stack: string,
+  config: Record<string, string> = stackConfig(stack),
+  preview = false,
+  previous: readonly Recorded[] = [],
+  tamper?: pulumi.ResourceTransformation,
+  harness: HarnessOptions = {},
+): Promise<StackRun> {
   const componentOutputs: RegisteredOutputs[] = [];
   const recorded = await installMocks(projectName, stack, preview, previous, componentOutputs, harness.invokes);
   pulumi.runtime.setAllConfig(config);
@@ -114,8 +126,13 @@ export async function runProgram(stack: string, config: Record<string, string> =
     pulumi.runtime.registerStackTransformation((args) => {
       const o = args.opts as pulumi.CustomResourceOptions;
       options.push({
-        type: args.type, name: args.name, ignoreChanges: [...(o.ignoreChanges ?? [])], replaceOnChanges: [...(o.replaceOnChanges ?? [])],
-        deleteBeforeReplace: o.deleteBeforeReplace === true, deletedWith: o.deletedWith, dependsOn: o.dependsOn,
+        type: args.type,
+        name: args.name,
+        ignoreChanges: [...(o.ignoreChanges ?? [])],
+        replaceOnChanges: [...(o.replaceOnChanges ?? [])],
+        deleteBeforeReplace: o.deleteBeforeReplace === true,
+        deletedWith: o.deletedWith,
+        dependsOn: o.dependsOn,
         additionalSecretOutputs: [...(o.additionalSecretOutputs ?? [])],
       });
       return undefined;

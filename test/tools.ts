@@ -12,7 +12,9 @@ export const BOOTSTRAP_DIR = join(__dirname, "..", "components", "cluster", "boo
 export function requireTool(tool: string, debianPackage: string): void {
   const found = spawnSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" });
   if (found.status !== 0)
-    throw new Error(`'${tool}' is not installed: this test runs the real tool. Install it with: apt-get install -y ${debianPackage} (scripts/setup.sh does this)`);
+    throw new Error(
+      `'${tool}' is not installed: this test runs the real tool. Install it with: apt-get install -y ${debianPackage} (scripts/setup.sh does this)`,
+    );
 }
 
 export interface RunResult {

@@ -5,8 +5,19 @@ import * as ipaddr from "ipaddr.js";
 import type { Recorded } from "./pulumiMocks";
 import { ofType } from "./pulumiMocks";
 
-export interface UnderlayNode { readonly name: string; readonly cloud: "aws" | "gcp"; readonly address: string; readonly role: string }
-export interface Admission { readonly protocol: string; readonly from: number; readonly to: number; readonly sources: readonly string[]; readonly rule: string }
+export interface UnderlayNode {
+  readonly name: string;
+  readonly cloud: "aws" | "gcp";
+  readonly address: string;
+  readonly role: string;
+}
+export interface Admission {
+  readonly protocol: string;
+  readonly from: number;
+  readonly to: number;
+  readonly sources: readonly string[];
+  readonly rule: string;
+}
 
 /** The network interface an AWS instance boots with (its primary interface, created before it). */
 export function primaryInterface(rs: readonly Recorded[], instance: Recorded): Recorded | undefined {
@@ -36,15 +47,22 @@ export function admissionsTo(rs: readonly Recorded[], node: UnderlayNode): Admis
     const groups = new Set<string>(primaryInterface(rs, instance)?.inputs.securityGroups ?? instance.inputs.vpcSecurityGroupIds ?? []);
     // A managed prefix list admits each of its entries.
     const listEntries = (id: string | undefined): string[] =>
-      ofType(rs, "aws:ec2/managedPrefixList:ManagedPrefixList").find((l) => l.id === id)?.inputs.entries.map((e: { cidr: string }) => e.cidr) ?? [];
+      ofType(rs, "aws:ec2/managedPrefixList:ManagedPrefixList")
+        .find((l) => l.id === id)
+        ?.inputs.entries.map((e: { cidr: string }) => e.cidr) ?? [];
     const inline = ofType(rs, "aws:ec2/securityGroup:SecurityGroup")
       .filter((g) => groups.has(g.id))
-      .flatMap((g) => (g.inputs.ingress ?? []).map((r: any) => ({ protocol: String(r.protocol), from: r.fromPort, to: r.toPort, sources: r.cidrBlocks ?? [], rule: g.name })));
+      .flatMap((g) =>
+        (g.inputs.ingress ?? []).map((r: any) => ({ protocol: String(r.protocol), from: r.fromPort, to: r.toPort, sources: r.cidrBlocks ?? [], rule: g.name })),
+      );
     const separate = ofType(rs, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
       .filter((r) => groups.has(r.inputs.securityGroupId))
       .map((r) => ({
-        protocol: String(r.inputs.ipProtocol), from: r.inputs.fromPort ?? 0, to: r.inputs.toPort ?? 65535,
-        sources: r.inputs.prefixListId !== undefined ? listEntries(r.inputs.prefixListId) : [r.inputs.cidrIpv4], rule: r.name,
+        protocol: String(r.inputs.ipProtocol),
+        from: r.inputs.fromPort ?? 0,
+        to: r.inputs.toPort ?? 65535,
+        sources: r.inputs.prefixListId !== undefined ? listEntries(r.inputs.prefixListId) : [r.inputs.cidrIpv4],
+        rule: r.name,
       }));
     return [...inline, ...separate];
   }
@@ -52,13 +70,15 @@ export function admissionsTo(rs: readonly Recorded[], node: UnderlayNode): Admis
   const tags = new Set<string>(instance.inputs.tags);
   return ofType(rs, "gcp:compute/firewall:Firewall")
     .filter((f) => (f.inputs.direction ?? "INGRESS") === "INGRESS" && (!f.inputs.targetTags || f.inputs.targetTags.some((t: string) => tags.has(t))))
-    .flatMap((f) => (f.inputs.allows ?? []).flatMap((a: any) => {
-      const ranges: string[] = a.ports ?? (a.protocol === "icmp" ? ["-1"] : ["0-65535"]);
-      return ranges.map((p) => {
-        const [from, to] = p.includes("-") && p !== "-1" ? p.split("-").map(Number) : [Number(p), Number(p)];
-        return { protocol: a.protocol, from, to, sources: f.inputs.sourceRanges ?? [], rule: f.name };
-      });
-    }));
+    .flatMap((f) =>
+      (f.inputs.allows ?? []).flatMap((a: any) => {
+        const ranges: string[] = a.ports ?? (a.protocol === "icmp" ? ["-1"] : ["0-65535"]);
+        return ranges.map((p) => {
+          const [from, to] = p.includes("-") && p !== "-1" ? p.split("-").map(Number) : [Number(p), Number(p)];
+          return { protocol: a.protocol, from, to, sources: f.inputs.sourceRanges ?? [], rule: f.name };
+        });
+      }),
+    );
 }
 
 const inCidr = (address: string, cidr: string): boolean => {

@@ -9,10 +9,7 @@ export function userDataOf(instance: Recorded): string {
   return instance.inputs.metadata["user-data"];
 }
 
-export const instances = (rs: readonly Recorded[]): Recorded[] => [
-  ...ofType(rs, "aws:ec2/instance:Instance"),
-  ...ofType(rs, "gcp:compute/instance:Instance"),
-];
+export const instances = (rs: readonly Recorded[]): Recorded[] => [...ofType(rs, "aws:ec2/instance:Instance"), ...ofType(rs, "gcp:compute/instance:Instance")];
 
 /** An instance's node name (AWS: its Name tag; GCP: its name). */
 export const nodeNameOf = (instance: Recorded): string => instance.inputs.tags?.Name ?? instance.inputs.name;

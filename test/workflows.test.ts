@@ -21,9 +21,15 @@ function validate(files: string[] = []): { status: number | null; report: Report
 
 describe("GitHub workflows", () => {
   it("finds every workflow file of the repository", () => {
-    const onDisk = readdirSync(join(root, ".github", "workflows")).filter((f) => /\.ya?ml$/.test(f)).sort();
+    const onDisk = readdirSync(join(root, ".github", "workflows"))
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort();
     expect(onDisk).toContain("preview.yml");
-    expect(validate().report.files.map((f) => f.file.replace(".github/workflows/", "")).sort()).toEqual(onDisk);
+    expect(
+      validate()
+        .report.files.map((f) => f.file.replace(".github/workflows/", ""))
+        .sort(),
+    ).toEqual(onDisk);
   });
 
   it("passes GitHub's workflow parser and the repository's rules", () => {
@@ -33,7 +39,9 @@ describe("GitHub workflows", () => {
   });
 
   it("names a policy-pack configuration for every shipped stack", () => {
-    const stacks = readdirSync(join(root, "stacks")).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter(Boolean);
+    const stacks = readdirSync(join(root, "stacks"))
+      .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+      .filter(Boolean);
     const configs = readdirSync(join(root, "policy", "config")).map((f) => f.replace(/\.json$/, ""));
     expect(stacks.length).toBeGreaterThan(0);
     expect(configs).toEqual(expect.arrayContaining(stacks as string[]));
@@ -63,9 +71,17 @@ jobs:
       ["a key GitHub does not know", good.replace("runs-on:", "runs_on:"), /^schema: /m],
       ["an action pinned by tag", good.replace("@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1", "@v4"), /^pinning: actions\/checkout@v4 is not pinned/m],
       ["a SHA without the release it stands for", good.replace(" # v7.0.1", ""), /^pinning: .* has no "# vX\.Y\.Z" comment/m],
-      ["write access for the whole workflow", good.replace("permissions: {}", "permissions:\n  contents: write"), /^permissions: the workflow-level block grants/m],
+      [
+        "write access for the whole workflow",
+        good.replace("permissions: {}", "permissions:\n  contents: write"),
+        /^permissions: the workflow-level block grants/m,
+      ],
       ["no workflow-level permissions", good.replace("permissions: {}\n", ""), /^permissions: no workflow-level permissions block/m],
-      ["a path that does not exist", good.replace("stacks/Pulumi.*.yaml", "policy/config/${{ matrix.stack }}.yml"), /^paths: policy\/config\/\*\.yml names nothing/m],
+      [
+        "a path that does not exist",
+        good.replace("stacks/Pulumi.*.yaml", "policy/config/${{ matrix.stack }}.yml"),
+        /^paths: policy\/config\/\*\.yml names nothing/m,
+      ],
     ];
     it.each(cases)("%s", (_what, content, expected) => {
       const file = join(dir, `case-${cases.findIndex((c) => c[1] === content)}.yml`);

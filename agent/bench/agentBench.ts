@@ -32,7 +32,10 @@ const PROCESS_TIMING: ProcessTiming = {
   resyncSeconds: Number(arg("--resync-seconds") ?? DEFAULT_PROCESS_TIMING.resyncSeconds),
   settleSeconds: Number(arg("--settle-seconds") ?? DEFAULT_PROCESS_TIMING.settleSeconds),
 };
-for (const [flag, v] of [["--resync-seconds", PROCESS_TIMING.resyncSeconds], ["--settle-seconds", PROCESS_TIMING.settleSeconds]] as const) {
+for (const [flag, v] of [
+  ["--resync-seconds", PROCESS_TIMING.resyncSeconds],
+  ["--settle-seconds", PROCESS_TIMING.settleSeconds],
+] as const) {
   if (!Number.isInteger(v) || v < 1) throw new Error(`${flag}: must be a whole number of seconds >= 1`);
 }
 const SIZES = (arg("--sizes") ?? "100,1000,5000").split(",").map(Number);
@@ -60,7 +63,8 @@ function builds(): Build[] {
   const baseline = arg("--baseline");
   if (baseline) {
     const dist = join(resolve(baseline), "dist");
-    if (!existsSync(join(dist, "agent", "bench", "agentBench.js"))) throw new Error(`--baseline ${baseline}: no dist/agent/bench/agentBench.js (see agent/bench/prepareBaseline.sh)`);
+    if (!existsSync(join(dist, "agent", "bench", "agentBench.js")))
+      throw new Error(`--baseline ${baseline}: no dist/agent/bench/agentBench.js (see agent/bench/prepareBaseline.sh)`);
     list.push({ label: "baseline", dist, nodeFlags: imageNodeFlags(resolve(baseline)) });
   }
   list.push(here);
@@ -71,7 +75,15 @@ function builds(): Build[] {
 
 /** Runs one size in a fresh process of the given build (its agentBench.js --child) and returns its row. */
 function reconcileInChild(b: Build, n: number, dual: boolean, mode: Mode): ReconcileRow {
-  const args = [...b.nodeFlags, join(b.dist, "agent", "bench", "agentBench.js"), "--child", String(n), dual ? "dual" : "ipv4", mode, ...(QUICK ? ["--quick"] : [])];
+  const args = [
+    ...b.nodeFlags,
+    join(b.dist, "agent", "bench", "agentBench.js"),
+    "--child",
+    String(n),
+    dual ? "dual" : "ipv4",
+    mode,
+    ...(QUICK ? ["--quick"] : []),
+  ];
   const r = spawnSync(process.execPath, args, { encoding: "utf8", maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`benchmark child (${b.label}, ${mode}) for ${n} nodes failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split("\n").pop()!) as ReconcileRow;
@@ -82,11 +94,17 @@ type Row = ReconcileRow & { label: string; mode: Mode };
 function printReconcile(rows: Row[]): void {
   console.log("\nnode-router reconcile (medians of %d; each row a fresh process; builds interleaved size by size)", REPEATS);
   console.log('"node table": the shipped configuration (table file, whole pod CIDRs, egress guard loaded in the same step); "no table": identity from the API');
-  console.log("join = re-read of the table file (shown in brackets) + the step; full and adoption include loading the whole guard (guard-load: that load alone)");
-  console.log("build            mode        nodes  family  ip-rules  routes  full-from-empty-ms (first)  adopt-restart-ms  one-node-join-ms (table re-read)  guard-load-ms  rss-MB (modules loaded)");
+  console.log(
+    "join = re-read of the table file (shown in brackets) + the step; full and adoption include loading the whole guard (guard-load: that load alone)",
+  );
+  console.log(
+    "build            mode        nodes  family  ip-rules  routes  full-from-empty-ms (first)  adopt-restart-ms  one-node-join-ms (table re-read)  guard-load-ms  rss-MB (modules loaded)",
+  );
   for (const r of rows) {
     const read = r.tableReadMs === undefined ? "" : `(${fmt(r.tableReadMs, 4, 1)})`;
-    console.log(`${r.label.padEnd(15)}  ${MODE_LABEL[r.mode].padEnd(10)}  ${String(r.nodes).padStart(5)}  ${r.family.padEnd(6)}  ${String(r.rules).padStart(8)}  ${String(r.routes).padStart(6)}  ${fmt(r.fullMs, 18, 1)} (${fmt(r.firstFullMs, 4)})  ${fmt(r.adoptMs, 16, 1)}  ${fmt(r.joinMs, 16, 1)} ${read.padEnd(15)}  ${fmt(r.guardLoadMs, 13, 1)}  ${fmt(r.rssMB)} (${fmt(r.runtimeRssMB, 3)})`);
+    console.log(
+      `${r.label.padEnd(15)}  ${MODE_LABEL[r.mode].padEnd(10)}  ${String(r.nodes).padStart(5)}  ${r.family.padEnd(6)}  ${String(r.rules).padStart(8)}  ${String(r.routes).padStart(6)}  ${fmt(r.fullMs, 18, 1)} (${fmt(r.firstFullMs, 4)})  ${fmt(r.adoptMs, 16, 1)}  ${fmt(r.joinMs, 16, 1)} ${read.padEnd(15)}  ${fmt(r.guardLoadMs, 13, 1)}  ${fmt(r.rssMB)} (${fmt(r.runtimeRssMB, 3)})`,
+    );
   }
   const phased = rows.filter((r) => r.phases && r.nodes === TARGET_NODES);
   if (phased.length === 0) return;
@@ -94,23 +112,31 @@ function printReconcile(rows: Row[]): void {
   console.log("build            mode        family  phase     rss   anon   file  heap-total  heap-used  external");
   for (const r of phased) {
     for (const [phase, m] of Object.entries(r.phases!)) {
-      console.log(`${r.label.padEnd(15)}  ${MODE_LABEL[r.mode].padEnd(10)}  ${r.family.padEnd(6)}  ${phase.padEnd(8)} ${fmt(m.rssMB, 4)} ${fmt(m.anonMB)} ${fmt(m.fileMB)} ${fmt(m.heapTotalMB, 11)} ${fmt(m.heapUsedMB, 10)} ${fmt(m.externalMB, 9)}`);
+      console.log(
+        `${r.label.padEnd(15)}  ${MODE_LABEL[r.mode].padEnd(10)}  ${r.family.padEnd(6)}  ${phase.padEnd(8)} ${fmt(m.rssMB, 4)} ${fmt(m.anonMB)} ${fmt(m.fileMB)} ${fmt(m.heapTotalMB, 11)} ${fmt(m.heapUsedMB, 10)} ${fmt(m.externalMB, 9)}`,
+      );
     }
   }
 }
 
 function printProcess(rows: ProcessRow[]): void {
-  console.log(`\nthe real agent process against the API stand-in (5,000 realistic Nodes + CiliumNodes; resync every ${PROCESS_TIMING.resyncSeconds} s; with a node table: the table file too)`);
+  console.log(
+    `\nthe real agent process against the API stand-in (5,000 realistic Nodes + CiliumNodes; resync every ${PROCESS_TIMING.resyncSeconds} s; with a node table: the table file too)`,
+  );
   console.log("children = the agent's long-running ip and nft children together (not in the agent's RSS)");
   console.log(`settled = rss-MB ${PROCESS_TIMING.settleSeconds} s after the join, resyncs continuing (RSS that keeps growing would show here)`);
-  console.log("build            mode        family  routes  start-to-applied-ms  rss-MB after apply+2 resyncs+join (anon/file)  settled-rss-MB  peak-rss-MB  children-rss-MB");
+  console.log(
+    "build            mode        family  routes  start-to-applied-ms  rss-MB after apply+2 resyncs+join (anon/file)  settled-rss-MB  peak-rss-MB  children-rss-MB",
+  );
   for (const r of rows) {
-    console.log(`${r.label.padEnd(15)}  ${MODE_LABEL[r.mode ?? "no-table"].padEnd(10)}  ${r.family.padEnd(6)}  ${String(r.routes).padStart(6)}  ${fmt(r.startToAppliedMs, 19)}  ${fmt(r.joined.rssMB, 6)} (${fmt(r.joined.anonMB, 3)}/${fmt(r.joined.fileMB, 3)})${" ".repeat(30)}${fmt(r.settled.rssMB, 14)}  ${fmt(r.settled.peakMB, 11)}  ${fmt(r.childrenRssMB, 15)}`);
+    console.log(
+      `${r.label.padEnd(15)}  ${MODE_LABEL[r.mode ?? "no-table"].padEnd(10)}  ${r.family.padEnd(6)}  ${String(r.routes).padStart(6)}  ${fmt(r.startToAppliedMs, 19)}  ${fmt(r.joined.rssMB, 6)} (${fmt(r.joined.anonMB, 3)}/${fmt(r.joined.fileMB, 3)})${" ".repeat(30)}${fmt(r.settled.rssMB, 14)}  ${fmt(r.settled.peakMB, 11)}  ${fmt(r.childrenRssMB, 15)}`,
+    );
   }
 }
 
 function printTargets(rows: Row[], proc: ProcessRow[]): void {
-  console.log("\ntargets at %d remote nodes (this build; \"process\" is the real agent)", TARGET_NODES);
+  console.log('\ntargets at %d remote nodes (this build; "process" is the real agent)', TARGET_NODES);
   const check = (what: string, value: number | undefined, limit: number) =>
     value !== undefined && console.log(`  ${what.padEnd(56)} ${fmt(value, 7, 1)} < ${String(limit).padEnd(4)} ${value < limit ? "met" : "NOT MET"}`);
   for (const mode of MODES) {
@@ -136,8 +162,10 @@ function runtimeBaseline(list: Build[]): Record<string, number> {
     if (r.status !== 0) throw new Error(`runtime baseline failed: ${r.stderr}`);
     return Number(r.stdout.trim());
   };
-  const modules = (dist: string) => ["informers", "controller", "http", "kernel", "linkMonitor", "log", "metrics", "reconciler", "settings"]
-    .map((m) => `require(${JSON.stringify(join(dist, "agent", "src", `${m}.js`))})`).join(";");
+  const modules = (dist: string) =>
+    ["informers", "controller", "http", "kernel", "linkMonitor", "log", "metrics", "reconciler", "settings"]
+      .map((m) => `require(${JSON.stringify(join(dist, "agent", "src", `${m}.js`))})`)
+      .join(";");
   const out: Record<string, number> = { "bare node": rss([], "") };
   for (const b of list) out[`${b.label}: agent modules`] = rss(b.nodeFlags, modules(b.dist));
   return out;
@@ -157,21 +185,30 @@ async function main(): Promise<void> {
   console.log(`builds: ${list.map((b) => `${b.label} = ${b.dist} [${b.nodeFlags.join(" ") || "no node flags"}]`).join("; ")}`);
   const rows: Row[] = [];
   if (ONLY.includes("reconcile")) {
-    for (const dual of [false, true]) for (const n of SIZES) for (const mode of MODES) for (const b of list) {
-      rows.push({ ...reconcileInChild(b, n, dual, mode), label: b.label, mode });
-    }
+    for (const dual of [false, true])
+      for (const n of SIZES)
+        for (const mode of MODES)
+          for (const b of list) {
+            rows.push({ ...reconcileInChild(b, n, dual, mode), label: b.label, mode });
+          }
   }
   const proc: ProcessRow[] = [];
   if (ONLY.includes("process")) {
-    for (const dual of [false, true]) for (const mode of MODES) for (const b of list.filter((x) => x.label !== "this, no flags")) {
-      const variant: AgentVariant = { label: b.label, mainJs: join(b.dist, "agent", "src", "main.js"), nodeFlags: b.nodeFlags };
-      proc.push(await processBench(variant, TARGET_NODES, dual, mode === "table", PROCESS_TIMING));
-    }
+    for (const dual of [false, true])
+      for (const mode of MODES)
+        for (const b of list.filter((x) => x.label !== "this, no flags")) {
+          const variant: AgentVariant = { label: b.label, mainJs: join(b.dist, "agent", "src", "main.js"), nodeFlags: b.nodeFlags };
+          proc.push(await processBench(variant, TARGET_NODES, dual, mode === "table", PROCESS_TIMING));
+        }
   }
   const runtime = runtimeBaseline(list);
   const packets = ONLY.includes("packets") ? await packetBench(TARGET_NODES, QUICK, settings) : undefined;
   if (rows.length > 0) printReconcile(rows);
-  console.log(`\nRSS right after start, MB: ${Object.entries(runtime).map(([k, v]) => `${k} ${v.toFixed(0)}`).join("; ")}`);
+  console.log(
+    `\nRSS right after start, MB: ${Object.entries(runtime)
+      .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+      .join("; ")}`,
+  );
   if (proc.length > 0) printProcess(proc);
   printTargets(rows, proc);
   if (packets) printPackets(packets);

@@ -30,7 +30,10 @@ export function cleanupNamespaces(): void {
  * refuses a path that does not exist). A host with systemd has it; a bare container may not.
  */
 export function ensureCgroup(name: string): void {
-  const mount = readFileSync("/proc/self/mounts", "utf8").split("\n").map((l) => l.split(" ")).find((f) => f[2] === "cgroup2")?.[1];
+  const mount = readFileSync("/proc/self/mounts", "utf8")
+    .split("\n")
+    .map((l) => l.split(" "))
+    .find((f) => f[2] === "cgroup2")?.[1];
   if (!mount) throw new Error("no cgroup2 mount in /proc/self/mounts: the guard's metadata rule needs cgroup v2");
   mkdirSync(`${mount}/${name}`, { recursive: true });
 }
@@ -57,7 +60,7 @@ export function localNode(address4: string, dual: boolean): Record<string, unkno
 /** A table node for remote node i, as the program would list it (same addresses as remoteNode). */
 export function tableEntry(i: number, dual: boolean): NodeTable["nodes"][number] {
   const obj = remoteNode(i, dual) as { metadata: { name: string; labels: Record<string, string> }; status: { addresses: { address: string }[] } };
-  const role = "node-role.kubernetes.io/control-plane" in obj.metadata.labels ? "control-plane" as const : "worker" as const;
+  const role = "node-role.kubernetes.io/control-plane" in obj.metadata.labels ? ("control-plane" as const) : ("worker" as const);
   return { name: obj.metadata.name, role, addresses: obj.status.addresses.map((a) => a.address) };
 }
 

@@ -65,7 +65,8 @@ async function install(ns: string, n: number, local: string, settings: Settings,
     const r = new Reconciler(port, settings, "local", () => ({ nodes: objects, ciliumNodes: [] }), table ? { nodeTable: () => table, guard } : {});
     r.markSynced();
     const result = await r.step({ readKernel: true });
-    if (!result || result.errors.length > 0 || result.guard?.error) throw new Error(`installing our state failed: ${JSON.stringify(result?.errors.slice(0, 3) ?? result?.guard)}`);
+    if (!result || result.errors.length > 0 || result.guard?.error)
+      throw new Error(`installing our state failed: ${JSON.stringify(result?.errors.slice(0, 3) ?? result?.guard)}`);
     if (!o.routes) {
       // The guard alone: take the rules and routes away again, keep the table.
       const gone = await port.readOwned();
@@ -117,9 +118,15 @@ export async function packetBench(n: number, quick: boolean, agentSettings: Sett
   nft(senders.ciliumFullInet.ns, `delete table netdev ${GUARD_UNDERLAY_TABLE}\n`);
   await install(senders.ciliumGuard.ns, n, senders.ciliumGuard.local, settings, { table: true, routes: false });
   // The floor: chains hooked where the guard hooks, with nothing in them.
-  nft(senders.ciliumEmpty.ns, `table inet ${GUARD_TABLE} {\n chain output { type filter hook output priority filter; policy accept; }\n chain prerouting { type filter hook prerouting priority filter; policy accept; }\n chain forward { type filter hook forward priority filter; policy accept; }\n}\n`);
+  nft(
+    senders.ciliumEmpty.ns,
+    `table inet ${GUARD_TABLE} {\n chain output { type filter hook output priority filter; policy accept; }\n chain prerouting { type filter hook prerouting priority filter; policy accept; }\n chain forward { type filter hook forward priority filter; policy accept; }\n}\n`,
+  );
   // Conntrack on, as on a real node, through a hook that is not on the flood's path (input of a never-matching port).
-  nft(senders.ciliumCt.ns, "table inet conntrack_on {\n chain input { type filter hook input priority filter; policy accept;\n  tcp dport 1 ct state invalid drop\n }\n}\n");
+  nft(
+    senders.ciliumCt.ns,
+    "table inet conntrack_on {\n chain input { type filter hook input priority filter; policy accept;\n  tcp dport 1 ct state invalid drop\n }\n}\n",
+  );
   // One rule per remote node address and per remote pod CIDR, as in the proof of concept.
   const lines: string[] = [];
   for (let i = 0; i < n; i++) {
@@ -157,7 +164,12 @@ export async function packetBench(n: number, quick: boolean, agentSettings: Sett
     ipRules: Object.fromEntries(SENDERS.map((s) => [s, ruleCount(s)])) as Record<Sender, number>,
     cost: Object.fromEntries(Object.keys(COMPARISONS).map((c) => [c, median(ratios[c as Comparison])])) as Record<Comparison, number>,
     costSpread: Object.fromEntries(Object.keys(COMPARISONS).map((c) => [c, spread(ratios[c as Comparison])])) as Record<Comparison, string>,
-    bestCost: Object.fromEntries((Object.entries(COMPARISONS) as [Comparison, readonly [Sender, Sender]][]).map(([c, [base, state]]) => [c, Math.max(...samples[base]) / Math.max(...samples[state])])) as Record<Comparison, number>,
+    bestCost: Object.fromEntries(
+      (Object.entries(COMPARISONS) as [Comparison, readonly [Sender, Sender]][]).map(([c, [base, state]]) => [
+        c,
+        Math.max(...samples[base]) / Math.max(...samples[state]),
+      ]),
+    ) as Record<Comparison, number>,
   };
   cleanupNamespaces();
   return result;
@@ -165,7 +177,10 @@ export async function packetBench(n: number, quick: boolean, agentSettings: Sett
 
 export function printPackets(p: PacketResult): void {
   console.log("\nper-packet cost, ping flood to a NON-cluster address, %d remote nodes, pinned to CPU %d", p.nodes, p.cpu);
-  console.log("%d rounds; in each, the two sides of every comparison run back to back (order alternating); cost = median of per-round ratios; best-of = best baseline run / best run with the state", p.rounds);
+  console.log(
+    "%d rounds; in each, the two sides of every comparison run back to back (order alternating); cost = median of per-round ratios; best-of = best baseline run / best run with the state",
+    p.rounds,
+  );
   const label: Record<Comparison, string> = {
     full: "rules + routes + full guard (node table) vs Cilium's rules",
     fullInetOnly: "rules + routes + guard without netdev vs Cilium's rules",
@@ -178,7 +193,9 @@ export function printPackets(p: PacketResult): void {
     rulePerDest: "one rule per destination vs no state",
   };
   for (const [c, [base, state]] of Object.entries(COMPARISONS) as [Comparison, readonly [Sender, Sender]][]) {
-    console.log(`${label[c].padEnd(60)} ${String(p.packetsPerSecond[base]).padStart(7)} -> ${String(p.packetsPerSecond[state]).padStart(7)} packets/s  ip rules ${p.ipRules[base]} -> ${p.ipRules[state]}  cost x${p.cost[c].toFixed(3)}  best-of x${p.bestCost[c].toFixed(3)}  (${p.costSpread[c]})`);
+    console.log(
+      `${label[c].padEnd(60)} ${String(p.packetsPerSecond[base]).padStart(7)} -> ${String(p.packetsPerSecond[state]).padStart(7)} packets/s  ip rules ${p.ipRules[base]} -> ${p.ipRules[state]}  cost x${p.cost[c].toFixed(3)}  best-of x${p.bestCost[c].toFixed(3)}  (${p.costSpread[c]})`,
+    );
   }
 }
 

@@ -26,8 +26,13 @@ export interface AgentVariant {
 }
 
 export interface ProcessRow {
-  label: string; family: string; nodes: number; routes: number; mode?: "table" | "no-table";
-  startToAppliedMs: number; joined: MemorySample;
+  label: string;
+  family: string;
+  nodes: number;
+  routes: number;
+  mode?: "table" | "no-table";
+  startToAppliedMs: number;
+  joined: MemorySample;
   /** settleSeconds after `joined`, resyncs continuing: shows whether RSS keeps growing. */
   settled: MemorySample;
   /** RSS of the agent's child processes together (long-running ip and nft), after the join. */
@@ -47,7 +52,10 @@ function descendantsRss(pid: number): number {
       // gone meanwhile
     }
   }
-  const isDescendant = (p: number): boolean => { for (let q = parent.get(p); q !== undefined && q > 1; q = parent.get(q)) if (q === pid) return true; return false; };
+  const isDescendant = (p: number): boolean => {
+    for (let q = parent.get(p); q !== undefined && q > 1; q = parent.get(q)) if (q === pid) return true;
+    return false;
+  };
   let total = 0;
   for (const p of parent.keys()) {
     if (!isDescendant(p)) continue;
@@ -71,15 +79,22 @@ export const DEFAULT_PROCESS_TIMING: ProcessTiming = { resyncSeconds: 2, settleS
 
 function ownedRoutes(ns: string): number {
   let n = 0;
-  for (const f of ["-4", "-6"]) for (const table of ["51871", "51872"]) {
-    // A table that never held a route does not exist yet ("FIB table does not exist"): none.
-    const r = spawnSync("ip", ["-n", ns, f, "route", "show", "table", table, "proto", "211"], { encoding: "utf8", maxBuffer: 1 << 28 });
-    n += r.status === 0 ? r.stdout.split("\n").filter(Boolean).length : 0;
-  }
+  for (const f of ["-4", "-6"])
+    for (const table of ["51871", "51872"]) {
+      // A table that never held a route does not exist yet ("FIB table does not exist"): none.
+      const r = spawnSync("ip", ["-n", ns, f, "route", "show", "table", table, "proto", "211"], { encoding: "utf8", maxBuffer: 1 << 28 });
+      n += r.status === 0 ? r.stdout.split("\n").filter(Boolean).length : 0;
+    }
   return n;
 }
 
-export async function processBench(variant: AgentVariant, nodes: number, dual: boolean, withTable: boolean, timing = DEFAULT_PROCESS_TIMING): Promise<ProcessRow> {
+export async function processBench(
+  variant: AgentVariant,
+  nodes: number,
+  dual: boolean,
+  withTable: boolean,
+  timing = DEFAULT_PROCESS_TIMING,
+): Promise<ProcessRow> {
   const ns = nodeNamespace(`p${dual ? "d" : "4"}${withTable ? "t" : "n"}${variant.label.length}`, "198.51.100.1");
   const dir = mkdtempSync(join(tmpdir(), "nr-bench-"));
   const api = new ApiServerProcess(ns, "127.0.0.1:6443", dir);
@@ -99,9 +114,25 @@ export async function processBench(variant: AgentVariant, nodes: number, dual: b
       writeTable(tablePath, benchTable(nodes, "198.51.100.1", dual));
     }
     const started = Date.now();
-    agent = spawnInNs(ns, [nodeBinary(), ...variant.nodeFlags, variant.mainJs, "run", "--node-name", "local", "--kubeconfig", kubeconfig,
-      "--health-address", "127.0.0.1:9871", "--metrics-address", "127.0.0.1:9871", "--resync-seconds", String(timing.resyncSeconds), "--log-level", "warn",
-      ...(withTable ? ["--node-table", tablePath] : [])]);
+    agent = spawnInNs(ns, [
+      nodeBinary(),
+      ...variant.nodeFlags,
+      variant.mainJs,
+      "run",
+      "--node-name",
+      "local",
+      "--kubeconfig",
+      kubeconfig,
+      "--health-address",
+      "127.0.0.1:9871",
+      "--metrics-address",
+      "127.0.0.1:9871",
+      "--resync-seconds",
+      String(timing.resyncSeconds),
+      "--log-level",
+      "warn",
+      ...(withTable ? ["--node-table", tablePath] : []),
+    ]);
     let output = "";
     agent.stdout?.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
     agent.stderr?.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
@@ -109,10 +140,15 @@ export async function processBench(variant: AgentVariant, nodes: number, dual: b
     // Per remote node: its addresses and (no table) its pod CIDRs, each a device route and a blackhole.
     const perNode = (dual ? 2 : 1) * (withTable ? 2 : 4);
     // Applied: every remote node has its routes (the local node has none), and the count is stable.
-    await waitFor("the full apply", () => {
-      if (child.exitCode !== null) throw new Error(`agent exited: ${output}`);
-      return ownedRoutes(ns) >= nodes * perNode;
-    }, 120_000, 200);
+    await waitFor(
+      "the full apply",
+      () => {
+        if (child.exitCode !== null) throw new Error(`agent exited: ${output}`);
+        return ownedRoutes(ns) >= nodes * perNode;
+      },
+      120_000,
+      200,
+    );
     const startToAppliedMs = Date.now() - started;
     await sleep(timing.resyncSeconds * 2000 + 500); // two resyncs: full kernel reads
     const joiner = nodes + 1000;
@@ -126,7 +162,17 @@ export async function processBench(variant: AgentVariant, nodes: number, dual: b
     const childrenRssMB = descendantsRss(child.pid!);
     await sleep(timing.settleSeconds * 1000);
     const settled = procMemory(child.pid!);
-    return { label: variant.label, family: dual ? "dual" : "ipv4", mode: withTable ? "table" : "no-table", nodes, routes: ownedRoutes(ns), startToAppliedMs, joined, settled, childrenRssMB };
+    return {
+      label: variant.label,
+      family: dual ? "dual" : "ipv4",
+      mode: withTable ? "table" : "no-table",
+      nodes,
+      routes: ownedRoutes(ns),
+      startToAppliedMs,
+      joined,
+      settled,
+      childrenRssMB,
+    };
   } finally {
     if (agent) await stopChild(agent, "SIGTERM", 5000);
     await api.stop();

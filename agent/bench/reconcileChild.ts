@@ -27,13 +27,22 @@ import { selfMemory, type MemorySample } from "./memory";
 export type Mode = "table" | "no-table";
 
 export interface ReconcileRow {
-  nodes: number; family: string; mode?: Mode; rules: number; routes: number;
-  firstFullMs: number; fullMs: number; adoptMs: number; joinMs: number;
+  nodes: number;
+  family: string;
+  mode?: Mode;
+  rules: number;
+  routes: number;
+  firstFullMs: number;
+  fullMs: number;
+  adoptMs: number;
+  joinMs: number;
   /** Table mode: the part of a join spent re-reading and parsing the table file. */
   tableReadMs?: number;
   /** Table mode: loading the whole guard alone (part of every full reconcile and adoption). */
   guardLoadMs?: number;
-  rssMB: number; heapMB: number; runtimeRssMB: number;
+  rssMB: number;
+  heapMB: number;
+  runtimeRssMB: number;
   /** Memory after: loading the agent's modules, the first full apply, a resync, one join. */
   phases?: Record<"loaded" | "applied" | "resynced" | "joined", MemorySample>;
   nodeFlags?: string[];
@@ -70,7 +79,15 @@ export async function reconcileChild(n: number, dual: boolean, mode: Mode, repea
     let joined: number[] = [];
     writeTable(tablePath, benchTable(n, "198.51.100.1", dual));
     // As main.ts builds it. The file is re-read explicitly (no watch), so every read is timed.
-    const tableFile = () => new NodeTableFile({ path: tablePath, rereadMs: 3_600_000, onChange: () => undefined, onError: (m) => { throw new Error(m); } });
+    const tableFile = () =>
+      new NodeTableFile({
+        path: tablePath,
+        rereadMs: 3_600_000,
+        onChange: () => undefined,
+        onError: (m) => {
+          throw new Error(m);
+        },
+      });
     const fresh = async () => {
       const table = guard ? tableFile() : undefined;
       await table?.reload();
@@ -79,7 +96,8 @@ export async function reconcileChild(n: number, dual: boolean, mode: Mode, repea
       return { r, table };
     };
     const check = (result: Awaited<ReturnType<Reconciler["step"]>>, what: string) => {
-      if (!result || result.errors.length > 0 || result.guard?.error) throw new Error(`${what} failed: ${JSON.stringify(result?.errors.slice(0, 3) ?? "not synced")} ${result?.guard?.error ?? ""}`);
+      if (!result || result.errors.length > 0 || result.guard?.error)
+        throw new Error(`${what} failed: ${JSON.stringify(result?.errors.slice(0, 3) ?? "not synced")} ${result?.guard?.error ?? ""}`);
       return result;
     };
     /** A node joining: its objects appear in the API and, with a table, it is added to the table file. */
@@ -129,7 +147,12 @@ export async function reconcileChild(n: number, dual: boolean, mode: Mode, repea
     let guardLoadMs: number | undefined;
     if (guard && agent.table) {
       const t = agent.table.current()!;
-      const script = guardRuleset({ localNodeName: "local", nodes: t.nodes.map((x) => ({ name: x.name, addresses: x.addresses, controlPlane: x.role === "control-plane" })), podCidrs: t.podCidrs, settings });
+      const script = guardRuleset({
+        localNodeName: "local",
+        nodes: t.nodes.map((x) => ({ name: x.name, addresses: x.addresses, controlPlane: x.role === "control-plane" })),
+        podCidrs: t.podCidrs,
+        settings,
+      });
       const loads: number[] = [];
       for (let rep = 0; rep < repeats; rep++) {
         const t0 = process.hrtime.bigint();
@@ -141,11 +164,22 @@ export async function reconcileChild(n: number, dual: boolean, mode: Mode, repea
     const rules = ip(ns, "-4 rule show").trim().split("\n").length + ip(ns, "-6 rule show").trim().split("\n").length - 5; // minus the 5 default rules
     const owned = await port.readOwned();
     return {
-      nodes: n, family: dual ? "dual" : "ipv4", mode, rules, routes: owned.routes.length,
-      firstFullMs: full[0], fullMs: median(full), adoptMs: median(adopt), joinMs: median(joins.map((j) => j.ms)),
-      tableReadMs: guard ? median(joins.map((j) => j.readMs)) : undefined, guardLoadMs,
-      rssMB: joinedMemory.rssMB, heapMB: joinedMemory.heapUsedMB ?? 0, runtimeRssMB: loaded.rssMB,
-      phases: { loaded, applied, resynced, joined: joinedMemory }, nodeFlags: process.execArgv,
+      nodes: n,
+      family: dual ? "dual" : "ipv4",
+      mode,
+      rules,
+      routes: owned.routes.length,
+      firstFullMs: full[0],
+      fullMs: median(full),
+      adoptMs: median(adopt),
+      joinMs: median(joins.map((j) => j.ms)),
+      tableReadMs: guard ? median(joins.map((j) => j.readMs)) : undefined,
+      guardLoadMs,
+      rssMB: joinedMemory.rssMB,
+      heapMB: joinedMemory.heapUsedMB ?? 0,
+      runtimeRssMB: loaded.rssMB,
+      phases: { loaded, applied, resynced, joined: joinedMemory },
+      nodeFlags: process.execArgv,
     };
   } finally {
     close(port);

@@ -42,7 +42,11 @@ export abstract class ChildSession<Req, Res> {
   private current?: InFlight<Res>;
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly name: string, private readonly recycleAfter: number, private readonly timeoutMs = 30_000) {}
+  constructor(
+    private readonly name: string,
+    private readonly recycleAfter: number,
+    private readonly timeoutMs = 30_000,
+  ) {}
 
   /** The child to start (called for every new child). */
   protected abstract command(): ChildCommand;

@@ -29,7 +29,12 @@ export class Controller {
   private loggedProblems = new Set<string>();
   private idleWaiters: (() => void)[] = [];
 
-  constructor(private readonly reconciler: Reconciler, private readonly metrics: Metrics, private readonly log: Logger, private readonly o: ControllerOptions) {}
+  constructor(
+    private readonly reconciler: Reconciler,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+    private readonly o: ControllerOptions,
+  ) {}
 
   ready(): boolean {
     return this.succeededOnce;
@@ -108,7 +113,12 @@ export class Controller {
     } else if (r.guard?.applied) {
       this.log.debug({ reasons }, "egress guard loaded");
     }
-    const changes = { addRules: r.plan.add.rules.length, addRoutes: r.plan.add.routes.length, removeRules: r.plan.remove.rules.length, removeRoutes: r.plan.remove.routes.length };
+    const changes = {
+      addRules: r.plan.add.rules.length,
+      addRoutes: r.plan.add.routes.length,
+      removeRules: r.plan.remove.rules.length,
+      removeRoutes: r.plan.remove.routes.length,
+    };
     if (r.errors.length > 0 || r.guard?.error) {
       m.errors.inc({ kind: "apply" }, r.errors.length);
       this.log.error({ reasons, changes, failed: r.errors.length, errors: r.errors.slice(0, 20) }, "some kernel changes failed; will re-read and retry");
@@ -121,11 +131,15 @@ export class Controller {
     // (node-table mode) installs the table's guard and routes but may lack what only the API
     // tells (this node's pod CIDRs on a first start) and prunes nothing: not yet the agent's state.
     if (!this.succeededOnce && r.synced) this.log.info({ ...changes, deviceUp: r.deviceUp }, "first reconcile with the complete cluster view applied; ready");
-    else if (!this.succeededOnce && !this.appliedEarly) this.log.info({ ...changes, deviceUp: r.deviceUp }, "node table applied before the cluster view (guard and routes); ready after the sync");
+    else if (!this.succeededOnce && !this.appliedEarly)
+      this.log.info({ ...changes, deviceUp: r.deviceUp }, "node table applied before the cluster view (guard and routes); ready after the sync");
     this.appliedEarly = true;
     if (r.synced) this.succeededOnce = true;
     const level = changes.addRules + changes.addRoutes + changes.removeRules + changes.removeRoutes > 0 ? "info" : "debug";
-    this.log[level]({ reasons, changes, deviceUp: r.deviceUp, remoteNodes: r.desired.remoteNodesCovered, ms: Math.round(r.durationSeconds * 1000) }, "reconciled");
+    this.log[level](
+      { reasons, changes, deviceUp: r.deviceUp, remoteNodes: r.desired.remoteNodesCovered, ms: Math.round(r.durationSeconds * 1000) },
+      "reconciled",
+    );
     return false;
   }
 

@@ -78,7 +78,11 @@ export function computeDesired(input: DesiredInput, memo: DesiredMemo = new Desi
   const problems: Problem[] = [];
   const local = input.nodes.find((n) => n.name === localNodeName);
   if (!local) {
-    problems.push({ object: `Node/${localNodeName}`, kind: "local-node", message: "local node not found: steering all remote nodes without a source-address hint and without control-plane reply exemptions" });
+    problems.push({
+      object: `Node/${localNodeName}`,
+      kind: "local-node",
+      message: "local node not found: steering all remote nodes without a source-address hint and without control-plane reply exemptions",
+    });
   }
   const tableMode = input.clusterPodCidrs !== undefined;
   const parts = partsFor(memo, local, tableMode);
@@ -163,7 +167,10 @@ function partsFor(memo: DesiredMemo, local: ClusterNode | undefined, tableMode: 
     // With a node table, pod CIDRs are covered by the cluster-wide routes, not per node.
     for (const c of tableMode ? [] : n.podCidrs) {
       if (overlapsLocal(c)) {
-        part.problems = [...part.problems, { object: `Node/${n.name}`, kind: "overlap", message: `pod CIDR ${c} overlaps this node's own addresses or pod CIDRs; not steered` }];
+        part.problems = [
+          ...part.problems,
+          { object: `Node/${n.name}`, kind: "overlap", message: `pod CIDR ${c} overlaps this node's own addresses or pod CIDRs; not steered` },
+        ];
         continue;
       }
       part.podCidrs.push(c);
@@ -194,7 +201,9 @@ function rulesFor(family: Family, localIsControlPlane: boolean, s: Settings): Ru
   const base = { family, protocol: s.routeProtocol };
   const p = s.rulePriority;
   const wgPort = { start: s.wgPort, end: s.wgPort };
-  const rules: Rule[] = [{ ...base, priority: p + SLOT.wgMark, fwmark: s.wgMark, fwmask: s.wgMask, ipproto: "udp", sport: wgPort, dport: wgPort, table: "main" }];
+  const rules: Rule[] = [
+    { ...base, priority: p + SLOT.wgMark, fwmark: s.wgMark, fwmask: s.wgMask, ipproto: "udp", sport: wgPort, dport: wgPort, table: "main" },
+  ];
   if (localIsControlPlane) {
     const reply = { fwmark: s.exemptReplyMark, fwmask: s.exemptReplyMark };
     s.exemptPorts.forEach((r, i) => rules.push({ ...base, priority: p + SLOT.exemptReply + i, ...reply, ipproto: "tcp", sport: r, table: "main" }));
@@ -205,7 +214,17 @@ function rulesFor(family: Family, localIsControlPlane: boolean, s: Settings): Ru
   return rules;
 }
 
-function routesFor(out: Route[], used: Map<string, Map<string, Route>>, m: DesiredMemo, family: Family, table: number, prefixes: string[], src: string | undefined, deviceUp: boolean, s: Settings): void {
+function routesFor(
+  out: Route[],
+  used: Map<string, Map<string, Route>>,
+  m: DesiredMemo,
+  family: Family,
+  table: number,
+  prefixes: string[],
+  src: string | undefined,
+  deviceUp: boolean,
+  s: Settings,
+): void {
   const memo = (variant: string) => {
     let byDst = used.get(variant) ?? m.routes.get(variant) ?? new Map<string, Route>();
     // Prefixes of departed nodes stay in the map; start over once they dominate it.
@@ -218,7 +237,11 @@ function routesFor(out: Route[], used: Map<string, Map<string, Route>>, m: Desir
   for (const dst of prefixes) {
     if (deviceUp) {
       let r = device.get(dst);
-      if (!r) device.set(dst, (r = { family, table, dst, type: "unicast", metric: DEVICE_METRIC, protocol: s.routeProtocol, dev: s.device, ...(src ? { src } : {}) }));
+      if (!r)
+        device.set(
+          dst,
+          (r = { family, table, dst, type: "unicast", metric: DEVICE_METRIC, protocol: s.routeProtocol, dev: s.device, ...(src ? { src } : {}) }),
+        );
       out.push(r);
     }
     let b = fallback.get(dst);
@@ -244,7 +267,11 @@ function reportShadowedControlPlane(cp: string[], steered: string[], problems: P
   for (const c of cp) {
     const addr = prefixes.parse(c);
     if (parsed.some((p) => contains(p, addr))) {
-      problems.push({ object: `prefix/${c}`, kind: "overlap", message: `control-plane address ${c} lies inside a steered pod CIDR: its exempt ports stay encrypted` });
+      problems.push({
+        object: `prefix/${c}`,
+        kind: "overlap",
+        message: `control-plane address ${c} lies inside a steered pod CIDR: its exempt ports stay encrypted`,
+      });
     }
   }
 }

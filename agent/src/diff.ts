@@ -12,8 +12,16 @@ export function ruleKey(r: Rule): string {
 
 /** Same route: every field that is part of a route's identity is equal. */
 export function sameRoute(a: Route, b: Route): boolean {
-  return a.dst === b.dst && a.table === b.table && a.family === b.family && a.type === b.type && a.metric === b.metric &&
-    a.protocol === b.protocol && (a.dev ?? "") === (b.dev ?? "") && (a.src ?? "") === (b.src ?? "");
+  return (
+    a.dst === b.dst &&
+    a.table === b.table &&
+    a.family === b.family &&
+    a.type === b.type &&
+    a.metric === b.metric &&
+    a.protocol === b.protocol &&
+    (a.dev ?? "") === (b.dev ?? "") &&
+    (a.src ?? "") === (b.src ?? "")
+  );
 }
 
 /** What the kernel treats as the same route: `ip route replace` overwrites this slot. */
@@ -29,7 +37,10 @@ export function sameSlot(a: Route, b: Route): boolean {
 export class RouteSet {
   private readonly byDst = new Map<string, Route[]>();
 
-  constructor(routes: Iterable<Route> = [], private readonly same: (a: Route, b: Route) => boolean = sameRoute) {
+  constructor(
+    routes: Iterable<Route> = [],
+    private readonly same: (a: Route, b: Route) => boolean = sameRoute,
+  ) {
     for (const r of routes) this.add(r);
   }
 
@@ -69,7 +80,10 @@ export function diff(desired: KernelState, current: KernelState, options: DiffOp
   }
   const currentRules = new Set(current.rules.map(ruleKey));
   const desiredRules = new Set(desired.rules.map(ruleKey));
-  const addRules = dedupe(desired.rules.filter((r) => !currentRules.has(ruleKey(r))), ruleKey);
+  const addRules = dedupe(
+    desired.rules.filter((r) => !currentRules.has(ruleKey(r))),
+    ruleKey,
+  );
   if (!options.prune) return { add: { rules: addRules, routes: addRoutes }, remove: { rules: [], routes: [] } };
   const removeRules = current.rules.filter((r) => !desiredRules.has(ruleKey(r)));
   if (unmatchedCurrent.length === 0) return { add: { rules: addRules, routes: addRoutes }, remove: { rules: removeRules, routes: [] } };

@@ -157,12 +157,7 @@ export function guardElementUpdate(prev: GuardElements, next: GuardElements): st
   return lines.length > 0 ? lines : undefined;
 }
 
-const chain = (name: string, lines: string[], hook?: string) => [
-  `  chain ${name} {`,
-  ...(hook ? [`    ${hook}`] : []),
-  ...lines.map((l) => `    ${l}`),
-  "  }",
-];
+const chain = (name: string, lines: string[], hook?: string) => [`  chain ${name} {`, ...(hook ? [`    ${hook}`] : []), ...lines.map((l) => `    ${l}`), "  }"];
 
 const mapType = (family: 4 | 6) => `type ${family === 4 ? "ipv4_addr" : "ipv6_addr"} : verdict`;
 const map = (family: 4 | 6, elements: string[]) => [
@@ -225,18 +220,23 @@ export function guardRuleset(input: GuardInput, elementsByFamily: GuardElements 
   const hasExempt = s.exemptPorts.length > 0;
   const localIsControlPlane = (local?.controlPlane ?? false) && hasExempt;
   // The exempt TCP that leaves in the clear opens with an MSS every path carries (EXEMPT_TCP_MSS).
-  const clamp = hasExempt ? ([4, 6] as const).map((f) => `meta nfproto ipv${f} tcp flags syn tcp option maxseg size > ${EXEMPT_TCP_MSS[f]} tcp option maxseg size set ${EXEMPT_TCP_MSS[f]}`) : [];
+  const clamp = hasExempt
+    ? ([4, 6] as const).map(
+        (f) => `meta nfproto ipv${f} tcp flags syn tcp option maxseg size > ${EXEMPT_TCP_MSS[f]} tcp option maxseg size set ${EXEMPT_TCP_MSS[f]}`,
+      )
+    : [];
   const replyExempt = localIsControlPlane ? ["ct direction reply tcp sport @exempt_ports accept"] : [];
   const requestExempt = hasExempt ? ["tcp dport @exempt_ports accept"] : [];
   const pods = (family: 4 | 6) => input.podCidrs.filter((c) => familyOf(c) === family).map((c) => `${ipOf(family)} daddr ${c} jump to_pod_cidr`);
   const metadata = (family: 4 | 6) => s.metadataAddresses.filter((a) => familyOf(a) === family);
-  const toMetadata = (verdict: string) => ([4, 6] as const).flatMap((family) => {
-    const m = metadata(family);
-    // DNS stays open: on GCP the metadata address is also the VPC's resolver.
-    // One address (the usual case) is a plain compare, cheaper per packet than a set lookup.
-    const daddr = m.length === 1 ? m[0] : `{ ${m.join(", ")} }`;
-    return m.length > 0 ? [`${ipOf(family)} daddr ${daddr} tcp dport != 53 ${verdict}`] : [];
-  });
+  const toMetadata = (verdict: string) =>
+    ([4, 6] as const).flatMap((family) => {
+      const m = metadata(family);
+      // DNS stays open: on GCP the metadata address is also the VPC's resolver.
+      // One address (the usual case) is a plain compare, cheaper per packet than a set lookup.
+      const daddr = m.length === 1 ? m[0] : `{ ${m.join(", ")} }`;
+      return m.length > 0 ? [`${ipOf(family)} daddr ${daddr} tcp dport != 53 ${verdict}`] : [];
+    });
   const entry = (metadataVerdict: string) => [
     "ip daddr vmap @nodes4",
     ...pods(4),
@@ -269,7 +269,9 @@ export function guardRuleset(input: GuardInput, elementsByFamily: GuardElements 
     `# node-router egress guard for node ${input.localNodeName}: generated, do not edit (nft -D '${UNDERLAY_VARIABLE}={ { "eth0" } }' -f)`,
     ...emptied(`inet ${GUARD_TABLE}`, ["to_node", "to_control_plane", "to_pod_cidr"]),
     `table inet ${GUARD_TABLE} {`,
-    ...Object.entries(GUARD_REASONS).filter(([r]) => !UNDERLAY_REASONS.includes(r as GuardReason)).map(([, c]) => `  counter ${c} {}`),
+    ...Object.entries(GUARD_REASONS)
+      .filter(([r]) => !UNDERLAY_REASONS.includes(r as GuardReason))
+      .map(([, c]) => `  counter ${c} {}`),
     ...contents,
     ...chain("prerouting", [`iifname ${JSON.stringify(s.device)} ct state new ct label set ${WG_CONNECTION_LABEL}`], hook("filter", "prerouting", "filter")),
     ...chain("output", entry("jump to_metadata"), hook("filter", "output", "filter")),
@@ -277,12 +279,33 @@ export function guardRuleset(input: GuardInput, elementsByFamily: GuardElements 
     // Control planes only (only they have the reply rules that match R): before the filter chains
     // (mangle), and a route chain, so a changed mark re-routes the packet. One set lookup per TCP
     // packet; a forged R is wiped first, then set again only on a reply.
-    ...(localIsControlPlane ? [
-      ...chain("exempt_reply_mark", [`meta mark set meta mark & ${notR}`, `ct direction reply meta mark set meta mark | ${R}`]),
-      ...chain("route_marks", ["tcp sport @exempt_ports jump exempt_reply_mark"], hook("route", "output", "mangle")),
-    ] : []),
-    ...chain("to_node", [...inside, wgMarked, wgReplyDrop, ...(localIsControlPlane ? clamp : []), ...replyExempt, ...RELATED_ERRORS, ND, `counter name ${GUARD_REASONS["node-address"]} drop`]),
-    ...chain("to_control_plane", [...inside, wgMarked, wgReplyDrop, ...clamp, ...requestExempt, ...replyExempt, ...RELATED_ERRORS, ND, `counter name ${GUARD_REASONS["node-address"]} drop`]),
+    ...(localIsControlPlane
+      ? [
+          ...chain("exempt_reply_mark", [`meta mark set meta mark & ${notR}`, `ct direction reply meta mark set meta mark | ${R}`]),
+          ...chain("route_marks", ["tcp sport @exempt_ports jump exempt_reply_mark"], hook("route", "output", "mangle")),
+        ]
+      : []),
+    ...chain("to_node", [
+      ...inside,
+      wgMarked,
+      wgReplyDrop,
+      ...(localIsControlPlane ? clamp : []),
+      ...replyExempt,
+      ...RELATED_ERRORS,
+      ND,
+      `counter name ${GUARD_REASONS["node-address"]} drop`,
+    ]),
+    ...chain("to_control_plane", [
+      ...inside,
+      wgMarked,
+      wgReplyDrop,
+      ...clamp,
+      ...requestExempt,
+      ...replyExempt,
+      ...RELATED_ERRORS,
+      ND,
+      `counter name ${GUARD_REASONS["node-address"]} drop`,
+    ]),
     ...chain("to_pod_cidr", [...inside, wgReplyDrop, ...RELATED_ERRORS, ND, `counter name ${GUARD_REASONS["pod-cidr"]} drop`]),
     // Other nodes' link-local addresses are in no table: only what the link itself needs.
     ...chain("to_link_local", [...inside, ND, RELATED_ERRORS[1], "udp sport 546 udp dport 547 accept", `counter name ${GUARD_REASONS["link-local"]} drop`]),
@@ -293,13 +316,17 @@ export function guardRuleset(input: GuardInput, elementsByFamily: GuardElements 
     `table netdev ${GUARD_UNDERLAY_TABLE} {`,
     ...UNDERLAY_REASONS.map((r) => `  counter ${GUARD_REASONS[r]} {}`),
     ...contents,
-    ...chain("egress", [
-      "ip daddr vmap @nodes4",
-      ...input.podCidrs.filter((c) => familyOf(c) === 4).map((c) => `ip daddr ${c} ${rawDrop}`),
-      "ip6 daddr vmap @nodes6",
-      ...input.podCidrs.filter((c) => familyOf(c) === 6).map((c) => `ip6 daddr ${c} ${rawDrop}`),
-      "ip6 daddr fe80::/10 jump to_link_local",
-    ], `type filter hook egress devices = $${UNDERLAY_VARIABLE} priority filter; policy accept;`),
+    ...chain(
+      "egress",
+      [
+        "ip daddr vmap @nodes4",
+        ...input.podCidrs.filter((c) => familyOf(c) === 4).map((c) => `ip daddr ${c} ${rawDrop}`),
+        "ip6 daddr vmap @nodes6",
+        ...input.podCidrs.filter((c) => familyOf(c) === 6).map((c) => `ip6 daddr ${c} ${rawDrop}`),
+        "ip6 daddr fe80::/10 jump to_link_local",
+      ],
+      `type filter hook egress devices = $${UNDERLAY_VARIABLE} priority filter; policy accept;`,
+    ),
     ...chain("to_node", [`${wireguard} accept`, ...underlayReply, ND, rawDrop]),
     ...chain("to_control_plane", [`${wireguard} accept`, ...requestExempt, ...underlayReply, ND, rawDrop]),
     ...chain("to_link_local", [ND, "udp sport 546 udp dport 547 accept", rawDrop]),

@@ -10,7 +10,8 @@ import { NodeTableError, parseNodeTable } from "./nodeTable";
 import { requireNodeName, SettingsError, type Settings } from "./settings";
 import { UnderlayError, underlayDevices } from "./underlay";
 
-export const GUARD_USAGE = "guard apply|print --node-table FILE --node-name NAME [--underlay-devices --device --wg-mark --wg-mask --wg-port --exempt-ports --exempt-reply-mark --metadata-addresses --metadata-cgroups --local-interfaces]";
+export const GUARD_USAGE =
+  "guard apply|print --node-table FILE --node-name NAME [--underlay-devices --device --wg-mark --wg-mask --wg-port --exempt-ports --exempt-reply-mark --metadata-addresses --metadata-cgroups --local-interfaces]";
 
 /** Exit code: 0 done, 1 nft refused, 2 bad settings or table. */
 export async function runGuardCommand(action: string | undefined, settings: Settings, log: Logger): Promise<number> {
@@ -25,7 +26,11 @@ export async function runGuardCommand(action: string | undefined, settings: Sett
     throw e;
   }
   const local = table.nodes.find((n) => n.name === nodeName);
-  if (!local) log.warn({ nodeName, nodeTable: settings.nodeTable }, "this node is not in the node table: guarding every listed node, without control-plane reply exemptions");
+  if (!local)
+    log.warn(
+      { nodeName, nodeTable: settings.nodeTable },
+      "this node is not in the node table: guarding every listed node, without control-plane reply exemptions",
+    );
   const nodes = table.nodes.map((n) => ({ name: n.name, addresses: n.addresses, controlPlane: n.role === "control-plane" }));
   const script = guardRuleset({ localNodeName: nodeName, nodes, podCidrs: table.podCidrs, settings });
   if (action === "print") {

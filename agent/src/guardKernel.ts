@@ -23,11 +23,29 @@ export class NftGuard implements GuardPort {
   /** Started by the first update(); the one-shot commands (guard apply, uninstall) never need it. */
   private session?: NftSession;
 
-  constructor(private readonly netns?: string, private readonly nftBinary = "nft") {}
+  constructor(
+    private readonly netns?: string,
+    private readonly nftBinary = "nft",
+  ) {}
 
   private run(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
     const [cmd, full] = this.netns
-      ? ["ip", ["netns", "exec", this.netns, "unshare", "--mount", "sh", "-c", 'mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null; exec "$@"', "sh", this.nftBinary, ...args]]
+      ? [
+          "ip",
+          [
+            "netns",
+            "exec",
+            this.netns,
+            "unshare",
+            "--mount",
+            "sh",
+            "-c",
+            'mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null; exec "$@"',
+            "sh",
+            this.nftBinary,
+            ...args,
+          ],
+        ]
       : [this.nftBinary, args];
     return new Promise((resolve, reject) => {
       const child = spawn(cmd, full, { stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
@@ -60,7 +78,12 @@ export class NftGuard implements GuardPort {
   async remove(): Promise<boolean> {
     let existed: boolean;
     try {
-      const found = await Promise.all([["inet", GUARD_TABLE], ["netdev", GUARD_UNDERLAY_TABLE]].map(async ([family, name]) => (await this.run(["list", "table", family, name])).code === 0));
+      const found = await Promise.all(
+        [
+          ["inet", GUARD_TABLE],
+          ["netdev", GUARD_UNDERLAY_TABLE],
+        ].map(async ([family, name]) => (await this.run(["list", "table", family, name])).code === 0),
+      );
       existed = found.some(Boolean);
     } catch (e) {
       if (/ENOENT/.test((e as Error).message)) return false; // no nft on this host: no guard either
@@ -92,7 +115,10 @@ export class NftGuard implements GuardPort {
   /** Both tables' counters (their names differ); undefined when the inet table is absent. */
   async dropped(): Promise<Record<GuardReason, number> | undefined> {
     const byName = new Map<string, number>();
-    for (const [family, table] of [["inet", GUARD_TABLE], ["netdev", GUARD_UNDERLAY_TABLE]]) {
+    for (const [family, table] of [
+      ["inet", GUARD_TABLE],
+      ["netdev", GUARD_UNDERLAY_TABLE],
+    ]) {
       const r = await this.run(["-j", "list", "counters", "table", family, table]);
       if (r.code !== 0) {
         if (/No such file or directory|does not exist/.test(r.stderr)) {
@@ -104,6 +130,9 @@ export class NftGuard implements GuardPort {
       const doc = JSON.parse(r.stdout) as { nftables: { counter?: { name: string; packets: number } }[] };
       for (const x of doc.nftables) if (x.counter) byName.set(x.counter.name, x.counter.packets);
     }
-    return Object.fromEntries((Object.entries(GUARD_REASONS) as [GuardReason, string][]).map(([reason, name]) => [reason, byName.get(name) ?? 0])) as Record<GuardReason, number>;
+    return Object.fromEntries((Object.entries(GUARD_REASONS) as [GuardReason, string][]).map(([reason, name]) => [reason, byName.get(name) ?? 0])) as Record<
+      GuardReason,
+      number
+    >;
   }
 }

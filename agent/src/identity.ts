@@ -75,7 +75,11 @@ export class IdentityResolver {
 
 const sameStrings = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
-interface Claim { p: PodCidr; name: string; c: string }
+interface Claim {
+  p: PodCidr;
+  name: string;
+  c: string;
+}
 
 export interface ResolveCaches {
   podCidrOf?: (cidr: string) => PodCidr;
@@ -86,10 +90,12 @@ export interface ResolveCaches {
 
 export function resolveIdentity(table: NodeTable, apiNodes: ClusterNode[], caches: ResolveCaches = {}): Identity & { sorted: number } {
   const established = caches.established ?? new Map<string, string>();
-  const podCidrOf = caches.podCidrOf ?? ((c: string) => {
-    const p = parsePrefix(c);
-    return { ...span(c), usable: table.podCidrs.some((cp) => contains(parsePrefix(cp), p)) && !table.podCidrs.includes(c) };
-  });
+  const podCidrOf =
+    caches.podCidrOf ??
+    ((c: string) => {
+      const p = parsePrefix(c);
+      return { ...span(c), usable: table.podCidrs.some((cp) => contains(parsePrefix(cp), p)) && !table.podCidrs.includes(c) };
+    });
   const problems: Problem[] = [];
   const claim = (object: string, message: string) => problems.push({ object, kind: "claim", message });
   // Who owns an address is needed only for an address outside its node's own entry (rare).
@@ -141,14 +147,17 @@ export function resolveIdentity(table: NodeTable, apiNodes: ClusterNode[], cache
   // first put in last step's order, so the (stable, run-aware) sort has little left to do.
   const contested = new Set<string>();
   const all = inPreviousOrder(claims, caches.sorted ?? 0);
-  all.sort((a, b) => (a.p.family - b.p.family) || (a.p.start < b.p.start ? -1 : a.p.start > b.p.start ? 1 : 0));
+  all.sort((a, b) => a.p.family - b.p.family || (a.p.start < b.p.start ? -1 : a.p.start > b.p.start ? 1 : 0));
   all.forEach((x, i) => (x.p.rank = i));
   let widest: Claim | undefined;
   for (const { p: x, name, c } of all) {
     if (widest && widest.p.family === x.family && x.start <= widest.p.end && widest.name !== name) {
       contested.add(widest.c);
       contested.add(c);
-      claim(sourceOf.get(name) ?? `Node/${name}`, `pod CIDR ${c} overlaps ${widest.c} of ${sourceOf.get(widest.name) ?? widest.name}; neither is trusted as a node's own`);
+      claim(
+        sourceOf.get(name) ?? `Node/${name}`,
+        `pod CIDR ${c} overlaps ${widest.c} of ${sourceOf.get(widest.name) ?? widest.name}; neither is trusted as a node's own`,
+      );
     }
     if (!widest || widest.p.family !== x.family || x.end > widest.p.end) widest = { p: x, name, c };
   }
@@ -177,7 +186,11 @@ function inPreviousOrder(claims: Claim[], sorted: number): Claim[] {
   return rest.length > 0 ? ordered.concat(rest) : ordered;
 }
 
-interface Span { family: number; start: bigint | number; end: bigint | number }
+interface Span {
+  family: number;
+  start: bigint | number;
+  end: bigint | number;
+}
 
 /** First and last address of a prefix as integers, for ordering (numbers for IPv4). */
 function span(cidr: string): Span {

@@ -54,7 +54,11 @@ function pick(o: unknown, keys: readonly string[]): Record<string, unknown> | un
 
 function keptMetadata(o: KubeObject, withLabels: boolean): KubeObject["metadata"] {
   const m = o.metadata;
-  return { name: m.name, ...(m.resourceVersion !== undefined ? { resourceVersion: m.resourceVersion } : {}), ...(withLabels && m.labels !== undefined ? { labels: m.labels } : {}) };
+  return {
+    name: m.name,
+    ...(m.resourceVersion !== undefined ? { resourceVersion: m.resourceVersion } : {}),
+    ...(withLabels && m.labels !== undefined ? { labels: m.labels } : {}),
+  };
 }
 
 export function trimNode(o: KubeObject): KubeObject {
@@ -69,7 +73,13 @@ export function trimCiliumNode(o: KubeObject): KubeObject {
   return { metadata: keptMetadata(o, false), ...(spec ? { spec } : {}) };
 }
 
-export async function startInformers(source: KubeConfigSource, cb: InformerCallbacks, log: Logger, metrics: Metrics, tuning: InformerTuning = {}): Promise<ClusterSource & { stop(): Promise<void> }> {
+export async function startInformers(
+  source: KubeConfigSource,
+  cb: InformerCallbacks,
+  log: Logger,
+  metrics: Metrics,
+  tuning: InformerTuning = {},
+): Promise<ClusterSource & { stop(): Promise<void> }> {
   const transport = new KubeTransport(await resolveTarget(source));
   const synced = { nodes: false, cilium: false };
   const markSynced = (which: keyof typeof synced) => {
@@ -79,28 +89,31 @@ export async function startInformers(source: KubeConfigSource, cb: InformerCallb
   };
   let crdMissing = false;
 
-  const informer = (name: keyof typeof synced, path: string, trim: (o: KubeObject) => KubeObject) => new ListWatch(transport, {
-    path, trim, ...tuning,
-    onChange: () => cb.onChange(),
-    onListed: () => {
-      if (name === "cilium") crdMissing = false;
-      markSynced(name);
-    },
-    onError: (err, phase, retryMs) => {
-      metrics.errors.inc({ kind: "api" });
-      if (name === "cilium" && phase === "list" && err instanceof ApiError && err.status === 404) {
-        if (!crdMissing) log.warn({ informer: name }, "CiliumNode CRD not found; using Node.spec.podCIDRs; retrying");
-        crdMissing = true;
-        markSynced(name); // no CRD: no CiliumNodes; pod CIDRs come from Node.spec.podCIDRs
-        return;
-      }
-      log.warn({ informer: name, phase, err: err.message, retryMs }, "list/watch failed; keeping last known state");
-    },
-    onBadObject: (message) => {
-      metrics.errors.inc({ kind: "api" });
-      log.warn({ informer: name }, message);
-    },
-  });
+  const informer = (name: keyof typeof synced, path: string, trim: (o: KubeObject) => KubeObject) =>
+    new ListWatch(transport, {
+      path,
+      trim,
+      ...tuning,
+      onChange: () => cb.onChange(),
+      onListed: () => {
+        if (name === "cilium") crdMissing = false;
+        markSynced(name);
+      },
+      onError: (err, phase, retryMs) => {
+        metrics.errors.inc({ kind: "api" });
+        if (name === "cilium" && phase === "list" && err instanceof ApiError && err.status === 404) {
+          if (!crdMissing) log.warn({ informer: name }, "CiliumNode CRD not found; using Node.spec.podCIDRs; retrying");
+          crdMissing = true;
+          markSynced(name); // no CRD: no CiliumNodes; pod CIDRs come from Node.spec.podCIDRs
+          return;
+        }
+        log.warn({ informer: name, phase, err: err.message, retryMs }, "list/watch failed; keeping last known state");
+      },
+      onBadObject: (message) => {
+        metrics.errors.inc({ kind: "api" });
+        log.warn({ informer: name }, message);
+      },
+    });
   const nodes = informer("nodes", "/api/v1/nodes", trimNode);
   const cilium = informer("cilium", "/apis/cilium.io/v2/ciliumnodes", trimCiliumNode);
   nodes.start();

@@ -18,7 +18,10 @@ export class IpBatchWorker extends ChildSession<string[], Map<number, string>> {
   private linesSent = 0;
   private errors = new BatchErrorReader();
 
-  constructor(private readonly args: string[], private readonly ipBinary = "ip") {
+  constructor(
+    private readonly args: string[],
+    private readonly ipBinary = "ip",
+  ) {
     super("ip batch child", RECYCLE_AFTER_LINES);
   }
 

@@ -77,7 +77,22 @@ export function parseBatchErrors(stderr: string): Map<number, string> {
 }
 
 type Json = Record<string, unknown>;
-const KNOWN_RULE_KEYS = new Set(["priority", "src", "table", "protocol", "fwmark", "fwmask", "ipproto", "sport", "sport_start", "sport_end", "dport", "dport_start", "dport_end", "flags"]);
+const KNOWN_RULE_KEYS = new Set([
+  "priority",
+  "src",
+  "table",
+  "protocol",
+  "fwmark",
+  "fwmask",
+  "ipproto",
+  "sport",
+  "sport_start",
+  "sport_end",
+  "dport",
+  "dport_start",
+  "dport_end",
+  "flags",
+]);
 
 function portRange(j: Json, name: "sport" | "dport"): PortRange | undefined {
   if (typeof j[name] === "number") return { start: j[name] as number, end: j[name] as number };
@@ -92,7 +107,9 @@ export function parseRule(j: Json, family: Family, own: Ownership): Rule | undef
   const priority = j.priority;
   if (typeof priority !== "number" || priority < own.firstPriority || priority >= own.endPriority) return undefined;
   if (numeric(j.protocol) !== own.protocol) return undefined;
-  const extras = Object.keys(j).filter((k) => !KNOWN_RULE_KEYS.has(k) || (k === "src" && j.src !== "all")).sort();
+  const extras = Object.keys(j)
+    .filter((k) => !KNOWN_RULE_KEYS.has(k) || (k === "src" && j.src !== "all"))
+    .sort();
   const table = j.table === "main" ? "main" : numeric(j.table);
   if (table === undefined) extras.push(`table=${String(j.table)}`);
   if (j.ipproto !== undefined && j.ipproto !== "tcp" && j.ipproto !== "udp") extras.push(`ipproto=${String(j.ipproto)}`);

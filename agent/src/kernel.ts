@@ -6,9 +6,7 @@
 // production drives the host.
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Family, KernelState, Plan } from "./model";
-import {
-  addRouteLine, addRuleLine, delRouteLine, delRuleLine, isBenignError, parseBatchErrors, parseRoute, parseRule, type Ownership,
-} from "./iproute2";
+import { addRouteLine, addRuleLine, delRouteLine, delRuleLine, isBenignError, parseBatchErrors, parseRoute, parseRule, type Ownership } from "./iproute2";
 import { IpBatchWorker, MARKER } from "./ipBatch";
 import { startLinkMonitor, type LinkMonitorOptions } from "./linkMonitor";
 
@@ -107,7 +105,8 @@ export class Iproute2Kernel implements KernelPort {
             const route = parseRoute(row, family, table, own);
             if (route) state.routes.push(route);
           }
-        })),
+        }),
+      ),
     ]);
     await Promise.all(reads);
     return state;
@@ -140,7 +139,12 @@ export class Iproute2Kernel implements KernelPort {
     // their routes. Adds in ascending priority: exempt-port rules before the control-plane table rule.
     const phases = [
       mine(plan.add.routes).map(addRouteLine),
-      [...mine(plan.add.rules).sort((a, b) => a.priority - b.priority).map(addRuleLine), ...mine(plan.remove.rules).map(delRuleLine)],
+      [
+        ...mine(plan.add.rules)
+          .sort((a, b) => a.priority - b.priority)
+          .map(addRuleLine),
+        ...mine(plan.remove.rules).map(delRuleLine),
+      ],
       mine(plan.remove.routes).map(delRouteLine),
     ];
     const total = phases.reduce((n, p) => n + p.length, 0);
@@ -185,7 +189,8 @@ export class Iproute2Kernel implements KernelPort {
     const failed = new Map([...parseBatchErrors(r.stderr)].map(([lineNo, message]) => [lineNo - 1, message]));
     const completed = failed.delete(lines.length);
     const errors = attribute(family, lines, failed);
-    if (!completed) errors.push({ family, line: "(batch)", message: `ip stopped before the end of the batch (exit ${r.code}): ${r.stderr.trim().slice(-500)}` });
+    if (!completed)
+      errors.push({ family, line: "(batch)", message: `ip stopped before the end of the batch (exit ${r.code}): ${r.stderr.trim().slice(-500)}` });
     return errors;
   }
 

@@ -22,7 +22,9 @@ import { proxyConfigOf } from "./apiserverProxy";
 import { loadStartTable, readPreviousNodes, TableStore } from "./tableStore";
 import { OWNED_PRIORITY_SPAN, parseSettings, requireNodeName, SETTINGS, SettingsError, type Settings } from "./settings";
 
-const USAGE = `usage: node main.js [run|uninstall] [--flag value ...]\n       node main.js ${GUARD_USAGE}\n       node main.js ${STATUS_USAGE}\n\n${Object.values(SETTINGS)
+const USAGE = `usage: node main.js [run|uninstall] [--flag value ...]\n       node main.js ${GUARD_USAGE}\n       node main.js ${STATUS_USAGE}\n\n${Object.values(
+  SETTINGS,
+)
   .map((s) => `  --${s.flag.padEnd(24)} ${s.env.padEnd(36)} default ${JSON.stringify(s.default)}\n      ${s.help}`)
   .join("\n")}\n`;
 
@@ -36,39 +38,60 @@ async function runAgent(settings: Settings, log: Logger): Promise<void> {
     log.error(message);
   };
   // Node-table mode: the table is on the host before the API answers (tableStore.ts).
-  const start = settings.nodeTable ? await loadStartTable({ configMap: settings.nodeTable, stateDir: settings.stateDir, bootTable: settings.bootNodeTable, localNodeName: nodeName }) : undefined;
+  const start = settings.nodeTable
+    ? await loadStartTable({ configMap: settings.nodeTable, stateDir: settings.stateDir, bootTable: settings.bootNodeTable, localNodeName: nodeName })
+    : undefined;
   // The ConfigMap file's own refusal is reported by its watcher below; the fallbacks' here.
   for (const r of start?.refused ?? []) if (r.source !== "config-map" && !r.unread) tableError(`${r.source} node table ${r.path} not used: ${r.message}`);
-  if (start?.table) log.info({ source: start.source, path: start.path, nodes: start.table.nodes.length, podCidrs: start.table.podCidrs }, "node table in use from start");
-  else if (start) log.error({ tried: start.refused }, "no valid node table (ConfigMap file, persisted copy, boot table): changing nothing, the guard loaded at boot stays, until one is read");
+  if (start?.table)
+    log.info({ source: start.source, path: start.path, nodes: start.table.nodes.length, podCidrs: start.table.podCidrs }, "node table in use from start");
+  else if (start)
+    log.error(
+      { tried: start.refused },
+      "no valid node table (ConfigMap file, persisted copy, boot table): changing nothing, the guard loaded at boot stays, until one is read",
+    );
   const store = settings.nodeTable && settings.stateDir ? new TableStore(settings.stateDir, tableError) : undefined;
-  const table = settings.nodeTable ? new NodeTableFile({
-    path: settings.nodeTable,
-    localNodeName: nodeName,
-    initial: start?.table ? { table: start.table, text: start.source === "config-map" ? start.text : undefined } : undefined,
-    rereadMs: Math.min(settings.resyncSeconds * 1000, 30_000),
-    onChange: (t) => {
-      log.info({ nodes: t.nodes.length, podCidrs: t.podCidrs }, "node table read");
-      controller.request("node-table");
-    },
-    onError: tableError,
-  }) : undefined;
+  const table = settings.nodeTable
+    ? new NodeTableFile({
+        path: settings.nodeTable,
+        localNodeName: nodeName,
+        initial: start?.table ? { table: start.table, text: start.source === "config-map" ? start.text : undefined } : undefined,
+        rereadMs: Math.min(settings.resyncSeconds * 1000, 30_000),
+        onChange: (t) => {
+          log.info({ nodes: t.nodes.length, podCidrs: t.podCidrs }, "node table read");
+          controller.request("node-table");
+        },
+        onError: tableError,
+      })
+    : undefined;
   const guard = table ? new NftGuard() : undefined;
   if (guard) metrics.guardSource = () => guard.dropped();
   if (table) watchTableMetrics(metrics, table, nodeName, settings.device, log);
-  if (!table) log.warn("no node table (--node-table / NODE_ROUTER_NODE_TABLE): node identity comes from Node and CiliumNode objects and no egress guard is kept; use a table where the cluster's builder publishes one");
+  if (!table)
+    log.warn(
+      "no node table (--node-table / NODE_ROUTER_NODE_TABLE): node identity comes from Node and CiliumNode objects and no egress guard is kept; use a table where the cluster's builder publishes one",
+    );
   const wireguard = new WireGuardPeers();
-  const reconciler = new Reconciler(port, settings, nodeName, () => ({ nodes: view.source?.nodes() ?? [], ciliumNodes: view.source?.ciliumNodes() ?? [] }), table ? {
-    nodeTable: () => table.current(),
-    guard,
-    localPodCidrs: store ? await store.readLocalPodCidrs() : undefined,
-    seedPresent: await readPreviousNodes({ stateDir: settings.stateDir, bootTable: settings.bootNodeTable }),
-    peers: () => wireguard.peers(settings.device),
-    // What the boot unit loads next time: the guard just loaded, for the table and the nodes still held.
-    onGuarded: (g) => void store?.saveGuarded({ table: g.table, departed: g.departed, guardScript: guardRuleset(g.input), proxyConfig: proxyConfigOf(g.table) }),
-    onLocalPodCidrs: (podCidrs) => void store?.saveLocalPodCidrs(podCidrs),
-    underlayDevices: () => underlayDevices(settings, table.current()?.nodes.find((n) => n.name === nodeName)?.addresses ?? []),
-  } : {});
+  const reconciler = new Reconciler(
+    port,
+    settings,
+    nodeName,
+    () => ({ nodes: view.source?.nodes() ?? [], ciliumNodes: view.source?.ciliumNodes() ?? [] }),
+    table
+      ? {
+          nodeTable: () => table.current(),
+          guard,
+          localPodCidrs: store ? await store.readLocalPodCidrs() : undefined,
+          seedPresent: await readPreviousNodes({ stateDir: settings.stateDir, bootTable: settings.bootNodeTable }),
+          peers: () => wireguard.peers(settings.device),
+          // What the boot unit loads next time: the guard just loaded, for the table and the nodes still held.
+          onGuarded: (g) =>
+            void store?.saveGuarded({ table: g.table, departed: g.departed, guardScript: guardRuleset(g.input), proxyConfig: proxyConfigOf(g.table) }),
+          onLocalPodCidrs: (podCidrs) => void store?.saveLocalPodCidrs(podCidrs),
+          underlayDevices: () => underlayDevices(settings, table.current()?.nodes.find((n) => n.name === nodeName)?.addresses ?? []),
+        }
+      : {},
+  );
   const controller = new Controller(reconciler, metrics, log, { debounceMs: 200, resyncMs: settings.resyncSeconds * 1000, retryMs: 5000 });
   await table?.start();
   controller.start();
@@ -93,16 +116,29 @@ async function runAgent(settings: Settings, log: Logger): Promise<void> {
   // The API client's modules are loaded only now: with a table, after the first step began.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { loadKubeConfig, startInformers } = require("./informers") as typeof import("./informers");
-  const informers = await startInformers(loadKubeConfig(settings.kubeconfig), {
-    onChange: () => controller.request("cluster"),
-    onSynced: () => {
-      log.info("cluster view complete; reconciling");
-      reconciler.markSynced();
-      controller.request("synced", true);
+  const informers = await startInformers(
+    loadKubeConfig(settings.kubeconfig),
+    {
+      onChange: () => controller.request("cluster"),
+      onSynced: () => {
+        log.info("cluster view complete; reconciling");
+        reconciler.markSynced();
+        controller.request("synced", true);
+      },
     },
-  }, log, metrics);
+    log,
+    metrics,
+  );
   view.source = informers;
-  log.info({ nodeName, device: settings.device, tables: [settings.steeringTable, settings.controlPlaneTable], priorities: `${settings.rulePriority}-${settings.rulePriority + OWNED_PRIORITY_SPAN - 1}` }, "node-router started");
+  log.info(
+    {
+      nodeName,
+      device: settings.device,
+      tables: [settings.steeringTable, settings.controlPlaneTable],
+      priorities: `${settings.rulePriority}-${settings.rulePriority + OWNED_PRIORITY_SPAN - 1}`,
+    },
+    "node-router started",
+  );
 
   const shutdown = async (signal: string) => {
     log.info({ signal }, "stopping; kernel state left in place for the next instance");
@@ -131,10 +167,15 @@ function watchTableMetrics(metrics: Metrics, table: NodeTableFile, nodeName: str
     table: () => table.current(),
     allowedIps: () => peers.allowedIps(device),
     peers: () => peers.peers(device),
-    onWithoutPeer: (names) => once(names.join(","), () => {
-      if (names.length > 0) log.warn({ device, nodes: names.slice(0, 50), count: names.length }, "node-table nodes without a WireGuard peer on the device: traffic to them is dropped");
-      else if (last !== "") log.info({ device }, "every node-table node has a WireGuard peer");
-    }),
+    onWithoutPeer: (names) =>
+      once(names.join(","), () => {
+        if (names.length > 0)
+          log.warn(
+            { device, nodes: names.slice(0, 50), count: names.length },
+            "node-table nodes without a WireGuard peer on the device: traffic to them is dropped",
+          );
+        else if (last !== "") log.info({ device }, "every node-table node has a WireGuard peer");
+      }),
     onReadError: (message) => once(`error:${message}`, () => log.warn({ device, err: message }, "cannot read the WireGuard device's peers")),
   });
 }

@@ -30,14 +30,35 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly ownedRules = new Gauge({ name: "node_router_owned_rules", help: "ip rules the agent owns (both families)", registers: [this.registry] });
-  readonly ownedRoutes = new Gauge({ name: "node_router_owned_routes", help: "Routes the agent owns in its tables", labelNames: ["type"], registers: [this.registry] });
-  readonly remoteNodes = new Gauge({ name: "node_router_remote_nodes_covered", help: "Remote nodes with at least one steered prefix", registers: [this.registry] });
+  readonly ownedRoutes = new Gauge({
+    name: "node_router_owned_routes",
+    help: "Routes the agent owns in its tables",
+    labelNames: ["type"],
+    registers: [this.registry],
+  });
+  readonly remoteNodes = new Gauge({
+    name: "node_router_remote_nodes_covered",
+    help: "Remote nodes with at least one steered prefix",
+    registers: [this.registry],
+  });
   readonly deviceUp = new Gauge({ name: "node_router_device_up", help: "1 when the WireGuard device exists and is up", registers: [this.registry] });
   readonly errors = new Counter({ name: "node_router_errors_total", help: "Errors by kind", labelNames: ["kind"], registers: [this.registry] });
-  readonly lastSuccess = new Gauge({ name: "node_router_last_successful_reconcile_timestamp_seconds", help: "Unix time of the last reconcile that applied without error", registers: [this.registry] });
+  readonly lastSuccess = new Gauge({
+    name: "node_router_last_successful_reconcile_timestamp_seconds",
+    help: "Unix time of the last reconcile that applied without error",
+    registers: [this.registry],
+  });
 
-  readonly guardLoaded = new Gauge({ name: "node_router_guard_loaded_for_table", help: "Node-table mode: 1 when the last step left the egress guard loaded for the table in use, 0 when loading it failed", registers: [this.registry] });
-  readonly departedNodes = new Gauge({ name: "node_router_departed_nodes", help: "Nodes that left and are still steered and guarded (leave grace period)", registers: [this.registry] });
+  readonly guardLoaded = new Gauge({
+    name: "node_router_guard_loaded_for_table",
+    help: "Node-table mode: 1 when the last step left the egress guard loaded for the table in use, 0 when loading it failed",
+    registers: [this.registry],
+  });
+  readonly departedNodes = new Gauge({
+    name: "node_router_departed_nodes",
+    help: "Nodes that left and are still steered and guarded (leave grace period)",
+    registers: [this.registry],
+  });
   /** Where the guard's kernel counters are read at scrape time (set when a guard is in use). */
   guardSource?: () => Promise<Record<GuardReason, number> | undefined>;
   readonly guardDropped: Counter<"reason">;

@@ -21,7 +21,12 @@ export class NftSession extends ChildSession<string[], string> {
   private skipCaret = false;
 
   /** `prefix`: what runs nft (e.g. ["ip", "netns", "exec", NS]); empty on the host. */
-  constructor(private readonly prefix: string[] = [], private readonly nftBinary = "nft", timeoutMs?: number, recycleAfter = RECYCLE_AFTER) {
+  constructor(
+    private readonly prefix: string[] = [],
+    private readonly nftBinary = "nft",
+    timeoutMs?: number,
+    recycleAfter = RECYCLE_AFTER,
+  ) {
     super("nft session", recycleAfter, timeoutMs);
   }
 

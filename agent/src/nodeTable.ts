@@ -114,7 +114,8 @@ export function parseNodeTable(text: string, previous?: NodeTable, options: Pars
   if (!isObject(doc)) throw new NodeTableError(`the document must be an object {"podCidrs": [...], "nodes": [...]}`);
   strictKeys(doc, TOP_KEYS, "node table");
 
-  if (!Array.isArray(doc.podCidrs) || doc.podCidrs.length === 0) throw new NodeTableError(`podCidrs: must be a non-empty list of CIDRs such as "10.244.0.0/16"`);
+  if (!Array.isArray(doc.podCidrs) || doc.podCidrs.length === 0)
+    throw new NodeTableError(`podCidrs: must be a non-empty list of CIDRs such as "10.244.0.0/16"`);
   const podCidrs: string[] = [];
   doc.podCidrs.forEach((raw, i) => {
     const c = canonicalCidr(raw);
@@ -131,7 +132,8 @@ export function parseNodeTable(text: string, previous?: NodeTable, options: Pars
 
   if (!Array.isArray(doc.nodes)) throw new NodeTableError(`nodes: must be a list of {"name", "role", "addresses"}`);
   // An empty table would empty the guard on every node at once: never a real cluster's table.
-  if (doc.nodes.length === 0) throw new NodeTableError(`nodes: the list is empty; a cluster has at least the node reading it: list every node (a table cannot switch the guard off)`);
+  if (doc.nodes.length === 0)
+    throw new NodeTableError(`nodes: the list is empty; a cluster has at least the node reading it: list every node (a table cannot switch the guard off)`);
   const nodes: TableNode[] = [];
   const names = new Set<string>();
   const owners = new Map<string, string>();
@@ -141,14 +143,16 @@ export function parseNodeTable(text: string, previous?: NodeTable, options: Pars
     if (!isObject(raw)) throw new NodeTableError(`${label}: must be an object {"name", "role", "addresses"}`);
     strictKeys(raw, NODE_KEYS, label);
     const name = raw.name;
-    if (typeof name !== "string" || name.length > 253 || !NODE_NAME.test(name)) throw new NodeTableError(`${label}.name: must be a Kubernetes node name (lower-case DNS subdomain)`);
+    if (typeof name !== "string" || name.length > 253 || !NODE_NAME.test(name))
+      throw new NodeTableError(`${label}.name: must be a Kubernetes node name (lower-case DNS subdomain)`);
     if (names.has(name)) throw new NodeTableError(`${label}.name: node "${name}" is listed twice`);
     names.add(name);
     const old = before?.get(name);
     if (old && raw.role === old.role && sameStrings(raw.addresses, old.addresses)) {
       old.addresses.forEach((addr, j) => {
         const owner = owners.get(addr);
-        if (owner !== undefined) throw new NodeTableError(`${label}.addresses[${j}]: ${addr} is also an address of ${owner}; every address belongs to one node`);
+        if (owner !== undefined)
+          throw new NodeTableError(`${label}.addresses[${j}]: ${addr} is also an address of ${owner}; every address belongs to one node`);
         owners.set(addr, `node "${name}"`);
       });
       nodes.push(old);
@@ -159,14 +163,21 @@ export function parseNodeTable(text: string, previous?: NodeTable, options: Pars
     const addresses: string[] = [];
     raw.addresses.forEach((a, j) => {
       const addr = canonicalAddress(a);
-      if (!addr || (typeof a === "string" && a.includes("/"))) throw new NodeTableError(`${label}.addresses[${j}]: ${JSON.stringify(a)} is not a host address (no prefix length), e.g. "203.0.113.10" or "2001:db8::10"`);
+      if (!addr || (typeof a === "string" && a.includes("/")))
+        throw new NodeTableError(
+          `${label}.addresses[${j}]: ${JSON.stringify(a)} is not a host address (no prefix length), e.g. "203.0.113.10" or "2001:db8::10"`,
+        );
       const owner = owners.get(addr);
       if (owner !== undefined) throw new NodeTableError(`${label}.addresses[${j}]: ${addr} is also an address of ${owner}; every address belongs to one node`);
       const host = parsePrefix(addr.includes(":") ? `${addr}/128` : `${addr}/32`);
       const inside = podCidrs.find((_, k) => overlaps(pods[k], host));
-      if (inside) throw new NodeTableError(`${label}.addresses[${j}]: ${addr} lies inside the pod CIDR ${inside}; node addresses and pod CIDRs must not overlap`);
+      if (inside)
+        throw new NodeTableError(`${label}.addresses[${j}]: ${addr} lies inside the pod CIDR ${inside}; node addresses and pod CIDRs must not overlap`);
       const reserved = reservedIn(host);
-      if (reserved) throw new NodeTableError(`${label}.addresses[${j}]: ${addr} lies in ${reserved.what}, never a node's address to guard; list the node's public and private unicast addresses`);
+      if (reserved)
+        throw new NodeTableError(
+          `${label}.addresses[${j}]: ${addr} lies in ${reserved.what}, never a node's address to guard; list the node's public and private unicast addresses`,
+        );
       owners.set(addr, `node "${name}"`);
       if (!addresses.includes(addr)) addresses.push(addr);
     });
@@ -175,10 +186,15 @@ export function parseNodeTable(text: string, previous?: NodeTable, options: Pars
   // The guard's maps have a fixed size; half of it is for the table, half for nodes held after they leave.
   for (const family of [4, 6] as const) {
     const count = [...owners.keys()].filter((a) => familyOf(a) === family).length;
-    if (count > MAX_ADDRESSES_PER_FAMILY) throw new NodeTableError(`nodes: ${count} IPv${family} addresses; the guard holds at most ${MAX_ADDRESSES_PER_FAMILY} per family (about 5,000 nodes with three addresses each): split the cluster`);
+    if (count > MAX_ADDRESSES_PER_FAMILY)
+      throw new NodeTableError(
+        `nodes: ${count} IPv${family} addresses; the guard holds at most ${MAX_ADDRESSES_PER_FAMILY} per family (about 5,000 nodes with three addresses each): split the cluster`,
+      );
   }
   if (options.localNodeName !== undefined && !names.has(options.localNodeName)) {
-    throw new NodeTableError(`nodes: this node "${options.localNodeName}" is not listed; a table without it is not this cluster's (or is older than this node): add its entry`);
+    throw new NodeTableError(
+      `nodes: this node "${options.localNodeName}" is not listed; a table without it is not this cluster's (or is older than this node): add its entry`,
+    );
   }
   return { podCidrs: samePods ? previous.podCidrs : podCidrs, nodes };
 }

@@ -109,6 +109,10 @@ export class NodeTableFile {
   private report(message: string): void {
     if (message === this.lastError) return;
     this.lastError = message;
-    this.o.onError(this.table ? `${message}; keeping the last good table (${this.table.nodes.length} nodes)` : `${message}; no table yet: changing nothing until one is read`);
+    this.o.onError(
+      this.table
+        ? `${message}; keeping the last good table (${this.table.nodes.length} nodes)`
+        : `${message}; no table yet: changing nothing until one is read`,
+    );
   }
 }

@@ -27,9 +27,7 @@ export function canonicalCidr(text: unknown): string | undefined {
   if (parseCanonicalIPv4Prefix(text)) return text; // already canonical
   try {
     const [addr, len] = ipaddr.parseCIDR(text.trim());
-    const network = addr.kind() === "ipv4"
-      ? ipaddr.IPv4.networkAddressFromCIDR(text.trim())
-      : ipaddr.IPv6.networkAddressFromCIDR(text.trim());
+    const network = addr.kind() === "ipv4" ? ipaddr.IPv4.networkAddressFromCIDR(text.trim()) : ipaddr.IPv6.networkAddressFromCIDR(text.trim());
     if (network.toString() !== addr.toString()) return undefined;
     return `${addr.toString()}/${len}`;
   } catch {
@@ -81,11 +79,13 @@ export function parseClusterNodes(
     }
     seen.add(name);
     const cilium = ciliumByName.get(name);
-    nodes.push(cached(cache, obj, cilium, controlPlaneSelector, problems, () => {
-      const metadata = obj.metadata as Json;
-      const labels = isObject(metadata.labels) ? (metadata.labels as Record<string, string>) : undefined;
-      return buildNode(name, obj, cilium, matchesSelector(controlPlaneSelector, labels), problems);
-    }));
+    nodes.push(
+      cached(cache, obj, cilium, controlPlaneSelector, problems, () => {
+        const metadata = obj.metadata as Json;
+        const labels = isObject(metadata.labels) ? (metadata.labels as Record<string, string>) : undefined;
+        return buildNode(name, obj, cilium, matchesSelector(controlPlaneSelector, labels), problems);
+      }),
+    );
   }
   // A CiliumNode without its Node (e.g. the Node watch lags) still gets encrypted; its
   // labels are unknown, so it is never treated as control plane (the only clear path).

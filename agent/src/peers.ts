@@ -37,15 +37,24 @@ export interface WgPeer {
  * "(none)"), latest handshake, bytes received, bytes sent, keepalive.
  */
 export function parseWgDump(text: string): WgPeer[] {
-  return text.split("\n").slice(1).flatMap((line): WgPeer[] => {
-    const f = line.split("\t");
-    if (f.length < 4) return [];
-    const m = /^\[?(.*?)\]?:\d+$/.exec(f[2]);
-    const endpoint = m ? canonicalAddress(m[1]) : undefined;
-    const allowedIps = f[3] === "(none)" ? [] : f[3].split(",").map((p) => p.trim()).filter(Boolean);
-    const handshake = f[4] !== undefined && /^\d+$/.test(f[4]) ? { latestHandshake: Number(f[4]) } : {};
-    return [{ ...(endpoint ? { endpoint } : {}), allowedIps, ...handshake }];
-  });
+  return text
+    .split("\n")
+    .slice(1)
+    .flatMap((line): WgPeer[] => {
+      const f = line.split("\t");
+      if (f.length < 4) return [];
+      const m = /^\[?(.*?)\]?:\d+$/.exec(f[2]);
+      const endpoint = m ? canonicalAddress(m[1]) : undefined;
+      const allowedIps =
+        f[3] === "(none)"
+          ? []
+          : f[3]
+              .split(",")
+              .map((p) => p.trim())
+              .filter(Boolean);
+      const handshake = f[4] !== undefined && /^\d+$/.test(f[4]) ? { latestHandshake: Number(f[4]) } : {};
+      return [{ ...(endpoint ? { endpoint } : {}), allowedIps, ...handshake }];
+    });
 }
 
 /**
@@ -91,13 +100,20 @@ export interface Handshakes {
 /** The handshake of every other table node's peer (nodes without a peer are tableNodesWithoutPeer's). */
 export function tableHandshakes(table: NodeTable, localNodeName: string, peers: readonly WgPeer[], nowSeconds: number): Handshakes {
   const out: Handshakes = { ages: [], stale: [] };
-  const withoutPeer = new Set(tableNodesWithoutPeer(table, localNodeName, peers.flatMap((p) => p.allowedIps)));
+  const withoutPeer = new Set(
+    tableNodesWithoutPeer(
+      table,
+      localNodeName,
+      peers.flatMap((p) => p.allowedIps),
+    ),
+  );
   for (const n of table.nodes) {
     if (n.name === localNodeName || withoutPeer.has(n.name)) continue;
     const at = peers.find((p) => peerMatcher([p])(n.addresses))?.latestHandshake ?? 0;
     const age = at > 0 ? Math.max(0, Math.round(nowSeconds - at)) : undefined;
     out.ages.push(`${n.name} ${age === undefined ? "never" : `${age}s`}`);
-    if (age === undefined || age > HANDSHAKE_STALE_SECONDS) out.stale.push(`${n.name} (${age === undefined ? "no handshake yet" : `last handshake ${age}s ago`})`);
+    if (age === undefined || age > HANDSHAKE_STALE_SECONDS)
+      out.stale.push(`${n.name} (${age === undefined ? "no handshake yet" : `last handshake ${age}s ago`})`);
     if (age !== undefined) out.maxAgeSeconds = Math.max(out.maxAgeSeconds ?? 0, age);
   }
   return out;

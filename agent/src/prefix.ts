@@ -13,7 +13,8 @@ export function canonicalIPv4ToInt(text: string): number | undefined {
   let dots = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c === 46) { // "."
+    if (c === 46) {
+      // "."
       if (digits === 0 || dots === 3) return undefined;
       n = n * 256 + octet;
       octet = 0;
@@ -34,7 +35,10 @@ export function canonicalIPv4ToInt(text: string): number | undefined {
 /** Network bits of a /len IPv4 prefix, as an unsigned integer (0 for /0). */
 const networkOf = (n: number, len: number) => (len === 0 ? 0 : (n >>> (32 - len)) >>> 0);
 
-interface V4Prefix { n: number; len: number }
+interface V4Prefix {
+  n: number;
+  len: number;
+}
 
 /** Canonical IPv4 "a.b.c.d/len" (host bits clear), parsed; undefined for anything else. */
 export function parseCanonicalIPv4Prefix(text: string): V4Prefix | undefined {

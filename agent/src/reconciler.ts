@@ -126,7 +126,6 @@ export class Reconciler {
     }
   }
 
-
   /** Replaces the cluster view with the informers' current caches. */
   setCluster(nodeObjects: unknown[], ciliumNodeObjects: unknown[]): void {
     const parsed = parseClusterNodes(nodeObjects, ciliumNodeObjects, this.settings.controlPlaneSelector, this.parsed);
@@ -177,7 +176,8 @@ export class Reconciler {
     let departures: Departures;
     // A whole guard load (at start, on every kernel read, after a failure) needs the underlay
     // devices: read them while the kernel and the peers are read, not after.
-    const underlay = table && this.options.guard && this.options.underlayDevices && (readKernel || !this.guardLoaded) ? this.options.underlayDevices() : undefined;
+    const underlay =
+      table && this.options.guard && this.options.underlayDevices && (readKernel || !this.guardLoaded) ? this.options.underlayDevices() : undefined;
     underlay?.catch(() => undefined); // awaited by the guard load; a failure is its error
     try {
       departures = await this.trackDepartures(identified);
@@ -192,14 +192,19 @@ export class Reconciler {
     // this step, one whose grace ended leaves both in this step, and every state in between is
     // at least as closed as the one before or after it.
     const guardDone = table && this.options.guard ? this.applyGuard(table, nodes, readKernel, underlay) : undefined;
-    const [link, current] = reads ? await reads.catch(async (e: unknown) => {
-      await guardDone; // a step ends only when its guard change did
-      await departures.peersChecked; // ... and its peers' read
-      throw e;
-    }) : [undefined, this.known!];
+    const [link, current] = reads
+      ? await reads.catch(async (e: unknown) => {
+          await guardDone; // a step ends only when its guard change did
+          await departures.peersChecked; // ... and its peers' read
+          throw e;
+        })
+      : [undefined, this.known!];
     const deviceUp = link ? link.exists && link.up : this.deviceUp!;
     this.deviceUp = deviceUp;
-    const desired = computeDesired({ localNodeName: this.localNodeName, nodes, deviceUp, settings: this.settings, clusterPodCidrs: table?.podCidrs }, this.memo);
+    const desired = computeDesired(
+      { localNodeName: this.localNodeName, nodes, deviceUp, settings: this.settings, clusterPodCidrs: table?.podCidrs },
+      this.memo,
+    );
     const prune = this.synced;
     const plan = diff(desired, current, { prune });
     let errors: ApplyError[] = [];
@@ -219,9 +224,18 @@ export class Reconciler {
     const graceEnds = [...this.departed.values()].flatMap((d) => (d.until === undefined ? [] : [d.until]));
     const awaitingPeerRemoval = [...this.departed.values()].filter((d) => d.until === undefined).length;
     return {
-      synced: prune, awaitingPeerRemoval,
-      plan, errors, problems: [...this.parseProblems, ...identity.problems, ...desired.problems], desired, readKernel, deviceUp, durationSeconds, guard,
-      departed: this.departed.size, nextGraceEnd: graceEnds.length > 0 ? Math.min(...graceEnds) : undefined,
+      synced: prune,
+      awaitingPeerRemoval,
+      plan,
+      errors,
+      problems: [...this.parseProblems, ...identity.problems, ...desired.problems],
+      desired,
+      readKernel,
+      deviceUp,
+      durationSeconds,
+      guard,
+      departed: this.departed.size,
+      nextGraceEnd: graceEnds.length > 0 ? Math.min(...graceEnds) : undefined,
       ...(peersError ? { peersError } : {}),
     };
   }
@@ -337,7 +351,10 @@ export class Reconciler {
       // fall through: load it whole
     }
     try {
-      await port.apply(guardRuleset(input, loaded.elements), this.options.underlayDevices ? await (underlay ?? this.options.underlayDevices()) : this.settings.underlayDevices);
+      await port.apply(
+        guardRuleset(input, loaded.elements),
+        this.options.underlayDevices ? await (underlay ?? this.options.underlayDevices()) : this.settings.underlayDevices,
+      );
       this.guardLoaded = loaded;
       return { applied: true };
     } catch (e) {

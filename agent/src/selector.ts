@@ -18,7 +18,10 @@ const KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Z
 const VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
 
 export function parseSelector(text: string): LabelSelector {
-  const parts = text.split(",").map((p) => p.trim()).filter(Boolean);
+  const parts = text
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean);
   if (parts.length === 0) {
     throw new Error(`empty selector: give a label key such as node-role.kubernetes.io/control-plane`);
   }
@@ -43,10 +46,14 @@ export function matchesSelector(selector: LabelSelector, labels: Record<string, 
   return selector.requirements.every((r) => {
     const has = Object.prototype.hasOwnProperty.call(l, r.key);
     switch (r.op) {
-      case "exists": return has;
-      case "absent": return !has;
-      case "equals": return has && l[r.key] === r.value;
-      case "notEquals": return !has || l[r.key] !== r.value;
+      case "exists":
+        return has;
+      case "absent":
+        return !has;
+      case "equals":
+        return has && l[r.key] === r.value;
+      case "notEquals":
+        return !has || l[r.key] !== r.value;
     }
   });
 }

@@ -67,16 +67,31 @@ const some = (xs: readonly string[], n = 5) => (xs.length <= n ? xs.join(", ") :
 function tableCheck(f: StatusFacts): Check {
   const name = "node-table";
   if (!f.inUse.table) {
-    return { name, ok: false, detail: `no table in use: ${f.inUse.error ?? "none persisted"} (${f.inUse.path})`, fix: "the agent persists the table once it has guarded it: is it running on this node with --state-dir, and what does its log say about the node table?" };
+    return {
+      name,
+      ok: false,
+      detail: `no table in use: ${f.inUse.error ?? "none persisted"} (${f.inUse.path})`,
+      fix: "the agent persists the table once it has guarded it: is it running on this node with --state-dir, and what does its log say about the node table?",
+    };
   }
   const inUse = `${tableHash(f.inUse.table)}, ${f.inUse.table.nodes.length} nodes`;
   if (!f.configMap) return { name, ok: true, detail: `${inUse} (no ConfigMap mounted)` };
   if (!f.configMap.table) {
-    return { name, ok: false, detail: `in use ${inUse}; the ConfigMap's ${f.configMap.path} is not usable: ${f.configMap.error}`, fix: "fix the node-router-node-table ConfigMap (the agent keeps the last good table meanwhile; node_router_errors_total{kind=\"node-table\"} counts the refusals)" };
+    return {
+      name,
+      ok: false,
+      detail: `in use ${inUse}; the ConfigMap's ${f.configMap.path} is not usable: ${f.configMap.error}`,
+      fix: 'fix the node-router-node-table ConfigMap (the agent keeps the last good table meanwhile; node_router_errors_total{kind="node-table"} counts the refusals)',
+    };
   }
   const cm = tableHash(f.configMap.table);
   if (cm !== tableHash(f.inUse.table)) {
-    return { name, ok: false, detail: `in use ${inUse}; the ConfigMap holds ${cm} (${f.configMap.table.nodes.length} nodes)`, fix: "the agent has not applied the ConfigMap's table yet or refused it: its log says which (\"node table\"); it re-reads the file at least every 30 s" };
+    return {
+      name,
+      ok: false,
+      detail: `in use ${inUse}; the ConfigMap holds ${cm} (${f.configMap.table.nodes.length} nodes)`,
+      fix: 'the agent has not applied the ConfigMap\'s table yet or refused it: its log says which ("node table"); it re-reads the file at least every 30 s',
+    };
   }
   return { name, ok: true, detail: `${inUse}, the ConfigMap's` };
 }
@@ -84,12 +99,17 @@ function tableCheck(f: StatusFacts): Check {
 /** The guard's input as the agent builds it: the table's nodes and the held ones. */
 function guardNodes(table: NodeTable, departed: TableNode[]) {
   const names = new Set(table.nodes.map((n) => n.name));
-  return [...table.nodes, ...departed.filter((d) => !names.has(d.name))].map((n) => ({ name: n.name, addresses: n.addresses, controlPlane: n.role === "control-plane" }));
+  return [...table.nodes, ...departed.filter((d) => !names.has(d.name))].map((n) => ({
+    name: n.name,
+    addresses: n.addresses,
+    controlPlane: n.role === "control-plane",
+  }));
 }
 
 function guardCheck(f: StatusFacts, settings: Settings): Check {
   const name = "guard";
-  const fix = "the agent reloads the guard at its next resync; to restore it now, restart the node-router pod of this node (or run `main.js guard apply` with the table)";
+  const fix =
+    "the agent reloads the guard at its next resync; to restore it now, restart the node-router pod of this node (or run `main.js guard apply` with the table)";
   if (!f.guard) return { name, ok: false, detail: "the guard's nftables table (inet node_router_guard) is not loaded", fix };
   if (!f.inUse.table) return { name, ok: false, detail: "loaded, but there is no table in use to compare it with", fix };
   const want = guardElements({ localNodeName: f.nodeName, nodes: guardNodes(f.inUse.table, f.departed), podCidrs: f.inUse.table.podCidrs, settings });
@@ -120,7 +140,12 @@ function routesCheck(f: StatusFacts, settings: Settings): Check {
   const nodes = guardNodes(f.inUse.table, f.departed).map((n) => ({ ...n, podCidrs: n.name === f.nodeName ? f.localPodCidrs : [] }));
   const desired = computeDesired({ localNodeName: f.nodeName, nodes, deviceUp: f.deviceUp, settings, clusterPodCidrs: f.inUse.table.podCidrs });
   const plan = diff(desired, f.kernel, { prune: true });
-  if (planSize(plan) === 0) return { name, ok: true, detail: `${desired.rules.length} rules and ${desired.routes.length} routes, as the table says${f.deviceUp ? "" : " (device down: blackholes)"}` };
+  if (planSize(plan) === 0)
+    return {
+      name,
+      ok: true,
+      detail: `${desired.rules.length} rules and ${desired.routes.length} routes, as the table says${f.deviceUp ? "" : " (device down: blackholes)"}`,
+    };
   const describeRule = (r: (typeof plan.add.rules)[number]) => `rule ${r.priority}${r.ipproto ? ` ${r.ipproto}` : ""}`;
   const describeRoute = (r: (typeof plan.add.routes)[number]) => `${r.type} ${r.dst} table ${r.table}`;
   const parts = [
@@ -129,29 +154,51 @@ function routesCheck(f: StatusFacts, settings: Settings): Check {
     ...(plan.remove.rules.length ? [`rules not wanted: ${some(plan.remove.rules.map(describeRule))}`] : []),
     ...(plan.remove.routes.length ? [`routes not wanted: ${some(plan.remove.routes.map(describeRoute))}`] : []),
   ];
-  return { name, ok: false, detail: parts.join("; "), fix: "the agent repairs its rules and routes on the next link event or resync; if this stays, its log and node_router_errors_total say why" };
+  return {
+    name,
+    ok: false,
+    detail: parts.join("; "),
+    fix: "the agent repairs its rules and routes on the next link event or resync; if this stays, its log and node_router_errors_total say why",
+  };
 }
 
 function peersCheck(f: StatusFacts): Check {
   const name = "wireguard-peers";
-  if ("error" in f.peers) return { name, ok: false, detail: `cannot read the WireGuard peers: ${f.peers.error}`, fix: "run status where `wg` can read the device (the node-router pod has NET_ADMIN)" };
+  if ("error" in f.peers)
+    return {
+      name,
+      ok: false,
+      detail: `cannot read the WireGuard peers: ${f.peers.error}`,
+      fix: "run status where `wg` can read the device (the node-router pod has NET_ADMIN)",
+    };
   if (!f.inUse.table) return { name, ok: false, detail: "no table in use: nothing to compare the peers with", fix: "see node-table" };
   const peers = f.peers;
   const remotes = f.inUse.table.nodes.filter((n) => n.name !== f.nodeName);
-  const withoutPeer = tableNodesWithoutPeer(f.inUse.table, f.nodeName, peers.flatMap((p) => p.allowedIps));
+  const withoutPeer = tableNodesWithoutPeer(
+    f.inUse.table,
+    f.nodeName,
+    peers.flatMap((p) => p.allowedIps),
+  );
   const { ages, stale } = tableHandshakes(f.inUse.table, f.nodeName, peers, f.now / 1000);
-  if (withoutPeer.length + stale.length === 0) return { name, ok: true, detail: `${remotes.length} nodes, each a peer with a handshake within ${HANDSHAKE_STALE_SECONDS}s: ${some(ages, 8)}` };
+  if (withoutPeer.length + stale.length === 0)
+    return { name, ok: true, detail: `${remotes.length} nodes, each a peer with a handshake within ${HANDSHAKE_STALE_SECONDS}s: ${some(ages, 8)}` };
   const parts = [
     ...(withoutPeer.length ? [`no peer for ${some(withoutPeer)} (their traffic is dropped, not sent in the clear)`] : []),
     ...(stale.length ? [`stale: ${some(stale)}`] : []),
   ];
-  return { name, ok: false, detail: parts.join("; "), fix: "Cilium manages the peers: check the CiliumNode of each node named (its WireGuard public key) and `cilium-dbg encrypt status`; a peer that never completes a handshake usually means UDP 51871 is blocked between the two nodes" };
+  return {
+    name,
+    ok: false,
+    detail: parts.join("; "),
+    fix: "Cilium manages the peers: check the CiliumNode of each node named (its WireGuard public key) and `cilium-dbg encrypt status`; a peer that never completes a handshake usually means UDP 51871 is blocked between the two nodes",
+  };
 }
 
 function reconcileCheck(f: StatusFacts, settings: Settings): Check {
   const name = "reconcile";
   const fix = "the agent's log says why its steps fail (kubectl -n kube-system logs on this node's node-router pod)";
-  if (typeof f.lastSuccess !== "number") return { name, ok: false, detail: `unknown: ${f.lastSuccess.error}`, fix: "is the agent running? status reads its /metrics (--metrics-address)" };
+  if (typeof f.lastSuccess !== "number")
+    return { name, ok: false, detail: `unknown: ${f.lastSuccess.error}`, fix: "is the agent running? status reads its /metrics (--metrics-address)" };
   if (f.lastSuccess === 0) return { name, ok: false, detail: "no successful reconcile yet", fix };
   const age = Math.max(0, Math.round(f.now / 1000 - f.lastSuccess));
   const bound = 3 * settings.resyncSeconds;
@@ -160,7 +207,11 @@ function reconcileCheck(f: StatusFacts, settings: Settings): Check {
 }
 
 function dropsCheck(f: StatusFacts): Check {
-  const counts = f.dropped ? Object.entries(f.dropped).map(([reason, n]) => `${reason} ${n}`).join(", ") : "no guard";
+  const counts = f.dropped
+    ? Object.entries(f.dropped)
+        .map(([reason, n]) => `${reason} ${n}`)
+        .join(", ")
+    : "no guard";
   return { name: "guard-drops", ok: true, detail: `packets the guard dropped since it was loaded: ${counts}` };
 }
 

@@ -66,8 +66,18 @@ export async function gatherStatus(settings: Settings, netns?: string): Promise<
       lastSuccess(settings),
     ]);
     return {
-      nodeName, now: Date.now(), configMap, inUse, departed, localPodCidrs: local, deviceUp: link.exists && link.up, kernel,
-      guard: elements, dropped, peers, lastSuccess: success,
+      nodeName,
+      now: Date.now(),
+      configMap,
+      inUse,
+      departed,
+      localPodCidrs: local,
+      deviceUp: link.exists && link.up,
+      kernel,
+      guard: elements,
+      dropped,
+      peers,
+      lastSuccess: success,
     };
   } finally {
     port.close();
@@ -77,6 +87,8 @@ export async function gatherStatus(settings: Settings, netns?: string): Promise<
 export async function runStatusCommand(settings: Settings, json: boolean): Promise<number> {
   const facts = await gatherStatus(settings);
   const checks = statusChecks(facts, settings);
-  process.stdout.write(json ? `${JSON.stringify({ node: facts.nodeName, ok: checks.every((c) => c.ok), checks }, null, 2)}\n` : renderStatus(facts.nodeName, checks));
+  process.stdout.write(
+    json ? `${JSON.stringify({ node: facts.nodeName, ok: checks.every((c) => c.ok), checks }, null, 2)}\n` : renderStatus(facts.nodeName, checks),
+  );
   return checks.every((c) => c.ok) ? 0 : 1;
 }

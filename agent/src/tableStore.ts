@@ -178,7 +178,10 @@ export class TableStore {
   private next?: () => Promise<void>;
   private writing?: Promise<void>;
 
-  constructor(stateDir: string, private readonly onError: (message: string) => void) {
+  constructor(
+    stateDir: string,
+    private readonly onError: (message: string) => void,
+  ) {
     this.paths = statePaths(stateDir);
   }
 
@@ -197,7 +200,8 @@ export class TableStore {
     const departed = JSON.stringify({ nodes: s.departed.map(({ name, role, addresses }) => ({ name, role, addresses })) }) + "\n";
     return this.enqueue(async () => {
       if (this.written.table !== s.table) {
-        const text = JSON.stringify({ podCidrs: s.table.podCidrs, nodes: s.table.nodes.map(({ name, role, addresses }) => ({ name, role, addresses })) }) + "\n";
+        const text =
+          JSON.stringify({ podCidrs: s.table.podCidrs, nodes: s.table.nodes.map(({ name, role, addresses }) => ({ name, role, addresses })) }) + "\n";
         if (text !== this.written.tableText) await atomicWrite(this.paths.table, text);
         this.written.table = s.table;
         this.written.tableText = text;

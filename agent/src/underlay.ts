@@ -37,7 +37,9 @@ export function underlayFrom(facts: UnderlayFacts, localAddresses: string[], s: 
   for (const d of facts.physical) found.add(d);
   const devices = [...found].filter((d) => !excluded(d, s)).sort();
   if (devices.length === 0) {
-    throw new UnderlayError("no underlay device found (no default route, no device holding this node's addresses, no physical device): set --underlay-devices / NODE_ROUTER_UNDERLAY_DEVICES, e.g. eth0");
+    throw new UnderlayError(
+      "no underlay device found (no default route, no device holding this node's addresses, no physical device): set --underlay-devices / NODE_ROUTER_UNDERLAY_DEVICES, e.g. eth0",
+    );
   }
   return devices;
 }
@@ -50,7 +52,9 @@ function run(cmd: string, args: string[]): Promise<string> {
     child.stdout.on("data", (d: Buffer) => out.push(d));
     child.stderr.on("data", (d: Buffer) => err.push(d));
     child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve(Buffer.concat(out).toString()) : reject(new Error(`${cmd} ${args.join(" ")}: ${Buffer.concat(err).toString().trim()}`))));
+    child.on("close", (code) =>
+      code === 0 ? resolve(Buffer.concat(out).toString()) : reject(new Error(`${cmd} ${args.join(" ")}: ${Buffer.concat(err).toString().trim()}`)),
+    );
   });
 }
 
@@ -62,7 +66,9 @@ export async function readUnderlayFacts(netns?: string): Promise<UnderlayFacts> 
   const [v4, v6, addresses] = await Promise.all([ip(["-4", "route", "show", "default"]), ip(["-6", "route", "show", "default"]), ip(["addr", "show"])]);
   // In a namespace, /sys shows its devices only under `ip netns exec` (which remounts /sys).
   const physical = netns
-    ? (await run("ip", ["netns", "exec", netns, "sh", "-c", "for d in /sys/class/net/*; do [ -e \"$d/device\" ] && echo \"${d##*/}\"; done; true"])).split("\n").filter(Boolean)
+    ? (await run("ip", ["netns", "exec", netns, "sh", "-c", 'for d in /sys/class/net/*; do [ -e "$d/device" ] && echo "${d##*/}"; done; true']))
+        .split("\n")
+        .filter(Boolean)
     : readdirSync("/sys/class/net").filter((d) => existsSync(`/sys/class/net/${d}/device`));
   return { defaultRoutes: [...v4, ...v6], addresses, physical };
 }

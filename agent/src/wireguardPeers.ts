@@ -6,7 +6,10 @@ import { spawn } from "node:child_process";
 import { parseAllowedIps, parseWgDump, type WgPeer } from "./peers";
 
 export class WireGuardPeers {
-  constructor(private readonly netns?: string, private readonly wgBinary = "wg") {}
+  constructor(
+    private readonly netns?: string,
+    private readonly wgBinary = "wg",
+  ) {}
 
   /** Every allowed-IP prefix of every peer; empty when the device does not exist. */
   async allowedIps(device: string): Promise<string[]> {

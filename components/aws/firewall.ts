@@ -33,38 +33,58 @@ export class AwsFirewall extends pulumi.ComponentResource {
     super("wg-mesh:aws:Firewall", name, {}, opts);
     const parent = { parent: this };
     const tags = { ...args.tags };
-    const lists = nodeLists(args.intents, args.allNodes.map((n) => n.name), args.allNodes.filter(isControlPlane).map((n) => n.name));
+    const lists = nodeLists(
+      args.intents,
+      args.allNodes.map((n) => n.name),
+      args.allNodes.filter(isControlPlane).map((n) => n.name),
+    );
     this.prefixListIds = {};
     for (const list of lists) {
-      this.prefixListIds[list.key] = new aws.ec2.ManagedPrefixList(`${name}-${list.key}`, {
-        name: `${args.clusterName}-${list.key}`,
-        addressFamily: "IPv4",
-        maxEntries: maxEntries(list),
-        entries: list.nodes.map((n) => ({ cidr: pulumi.interpolate`${args.addresses[n]}/32`, description: n })),
-        tags: { ...tags, Name: `${args.clusterName}-${list.key}` },
-      }, parent).id;
+      this.prefixListIds[list.key] = new aws.ec2.ManagedPrefixList(
+        `${name}-${list.key}`,
+        {
+          name: `${args.clusterName}-${list.key}`,
+          addressFamily: "IPv4",
+          maxEntries: maxEntries(list),
+          entries: list.nodes.map((n) => ({ cidr: pulumi.interpolate`${args.addresses[n]}/32`, description: n })),
+          tags: { ...tags, Name: `${args.clusterName}-${list.key}` },
+        },
+        parent,
+      ).id;
     }
     this.securityGroupIds = {};
     for (const role of [...new Set(args.nodes.map((n) => n.role))]) {
       const groupName = `${name}-${role}`;
-      const sg = new aws.ec2.SecurityGroup(groupName, {
-        vpcId: args.vpcId,
-        description: `${args.clusterName} ${role} nodes: WireGuard and control-plane bootstrap only`,
-        tags: { ...tags, Name: groupName, [roleTagKey]: role },
-      }, parent);
+      const sg = new aws.ec2.SecurityGroup(
+        groupName,
+        {
+          vpcId: args.vpcId,
+          description: `${args.clusterName} ${role} nodes: WireGuard and control-plane bootstrap only`,
+          tags: { ...tags, Name: groupName, [roleTagKey]: role },
+        },
+        parent,
+      );
       // Egress stays open: nodes fetch packages and images, and reach cloud APIs.
-      new aws.vpc.SecurityGroupEgressRule(`${groupName}-egress`, { securityGroupId: sg.id, ipProtocol: "-1", cidrIpv4: "0.0.0.0/0", description: "all egress" }, parent);
+      new aws.vpc.SecurityGroupEgressRule(
+        `${groupName}-egress`,
+        { securityGroupId: sg.id, ipProtocol: "-1", cidrIpv4: "0.0.0.0/0", description: "all egress" },
+        parent,
+      );
       const ofRole = args.nodes.filter((n) => n.role === role).map((n) => n.name);
       for (const rule of renderAwsIngress(intentsFor(args.intents, ofRole), lists)) {
-        new aws.vpc.SecurityGroupIngressRule(`${groupName}-${rule.key}`, {
-          securityGroupId: sg.id,
-          description: rule.description,
-          ipProtocol: rule.ipProtocol,
-          fromPort: rule.fromPort,
-          toPort: rule.toPort,
-          ...(rule.source.kind === "prefixList" ? { prefixListId: this.prefixListIds[rule.source.list.key] } : { cidrIpv4: rule.source.cidr }),
-          tags,
-        }, parent);
+        new aws.vpc.SecurityGroupIngressRule(
+          `${groupName}-${rule.key}`,
+          {
+            securityGroupId: sg.id,
+            description: rule.description,
+            ipProtocol: rule.ipProtocol,
+            fromPort: rule.fromPort,
+            toPort: rule.toPort,
+            ...(rule.source.kind === "prefixList" ? { prefixListId: this.prefixListIds[rule.source.list.key] } : { cidrIpv4: rule.source.cidr }),
+            tags,
+          },
+          parent,
+        );
       }
       this.securityGroupIds[role] = sg.id;
     }

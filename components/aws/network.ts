@@ -34,28 +34,37 @@ export class AwsNetwork extends pulumi.ComponentResource {
     super("wg-mesh:aws:Network", name, {}, opts);
     const parent = { parent: this };
     const tags = { ...args.tags };
-    this.vpcId = args.vpcId !== undefined
-      ? pulumi.output(args.vpcId)
-      : new aws.ec2.Vpc(`${name}-vpc`, { cidrBlock: args.vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags }, parent).id;
+    this.vpcId =
+      args.vpcId !== undefined
+        ? pulumi.output(args.vpcId)
+        : new aws.ec2.Vpc(`${name}-vpc`, { cidrBlock: args.vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags }, parent).id;
     const igw = args.vpcId === undefined ? new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: this.vpcId, tags }, parent) : undefined;
     const routes = igw
-      ? new aws.ec2.RouteTable(`${name}-routes`, {
-        vpcId: this.vpcId,
-        routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }],
-        tags,
-      }, parent)
+      ? new aws.ec2.RouteTable(
+          `${name}-routes`,
+          {
+            vpcId: this.vpcId,
+            routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }],
+            tags,
+          },
+          parent,
+        )
       : undefined;
     this.subnetIds = {};
     this.internetPath = {};
     for (const zone of Object.keys(args.subnets).sort()) {
       // Named by zone, so another zone coming or going never touches this one.
-      const subnet = new aws.ec2.Subnet(`${name}-subnet-${zone}`, {
-        vpcId: this.vpcId,
-        cidrBlock: args.subnets[zone],
-        availabilityZone: zone,
-        mapPublicIpOnLaunch: false, // each node's network interface carries its Elastic IP
-        tags: { ...tags, Name: `${name}-${zone}` },
-      }, parent);
+      const subnet = new aws.ec2.Subnet(
+        `${name}-subnet-${zone}`,
+        {
+          vpcId: this.vpcId,
+          cidrBlock: args.subnets[zone],
+          availabilityZone: zone,
+          mapPublicIpOnLaunch: false, // each node's network interface carries its Elastic IP
+          tags: { ...tags, Name: `${name}-${zone}` },
+        },
+        parent,
+      );
       const association = routes && new aws.ec2.RouteTableAssociation(`${name}-routes-${zone}`, { subnetId: subnet.id, routeTableId: routes.id }, parent);
       this.subnetIds[zone] = subnet.id;
       // The gateway (attached to the VPC when created with its vpcId), the table with the

@@ -60,7 +60,19 @@ export class AwsNodePool extends pulumi.ComponentResource {
     const tags = clusterTags(args.clusterName);
 
     const network = new AwsNetwork(`${name}-net`, { vpcCidr: args.vpcCidr, vpcId: args.vpcId, subnets: args.subnets, tags }, parent);
-    const firewall = new AwsFirewall(name, { clusterName: args.clusterName, vpcId: network.vpcId, allNodes: args.allNodes, nodes: args.nodes, addresses: args.addresses, intents: args.intents, tags }, parent);
+    const firewall = new AwsFirewall(
+      name,
+      {
+        clusterName: args.clusterName,
+        vpcId: network.vpcId,
+        allNodes: args.allNodes,
+        nodes: args.nodes,
+        addresses: args.addresses,
+        intents: args.intents,
+        tags,
+      },
+      parent,
+    );
     this.vpcId = network.vpcId;
     this.subnetIds = network.subnetIds;
     this.securityGroupIds = firewall.securityGroupIds;
@@ -75,55 +87,85 @@ export class AwsNodePool extends pulumi.ComponentResource {
       return { secret, version, ref: { aws: { region: args.region, secretId: secretName } } };
     };
     const stored: Partial<Record<NodeSecret, ReturnType<typeof store>>> = {
-      "join-token": store("join-token", `${args.clusterName}/join-token`, `kubeadm join tokens of ${args.clusterName}; readable only by its node roles during the join window`, args.joinTokens),
+      "join-token": store(
+        "join-token",
+        `${args.clusterName}/join-token`,
+        `kubeadm join tokens of ${args.clusterName}; readable only by its node roles during the join window`,
+        args.joinTokens,
+      ),
     };
     if (roles.includes("control-plane")) {
-      stored.pki = store("pki", `${args.clusterName}/control-plane-pki`, `Kubernetes control-plane PKI of ${args.clusterName}; readable only by its control-plane role during the join window`, args.controlPlaneBundle);
+      stored.pki = store(
+        "pki",
+        `${args.clusterName}/control-plane-pki`,
+        `Kubernetes control-plane PKI of ${args.clusterName}; readable only by its control-plane role during the join window`,
+        args.controlPlaneBundle,
+      );
       this.pkiSecretArn = stored.pki.secret.arn;
     }
     const identities: Partial<Record<NodeRole, ReturnType<typeof nodeProfile>>> = {};
     for (const role of roles) {
-      identities[role] = nodeProfile(this, `${name}-${role}`, tags, SECRETS_BY_ROLE[role].map((k) => stored[k]!.secret.arn), args.joinWindowEnds);
+      identities[role] = nodeProfile(
+        this,
+        `${name}-${role}`,
+        tags,
+        SECRETS_BY_ROLE[role].map((k) => stored[k]!.secret.arn),
+        args.joinWindowEnds,
+      );
     }
 
     this.instanceIds = {};
     this.controlPlaneInstanceIds = [];
     for (const node of args.nodes) {
       const nodeTags = { ...tags, Name: node.name, [roleTagKey]: node.role };
-      const eni = new aws.ec2.NetworkInterface(`${name}-${node.name}`, {
-        subnetId: network.subnetIds[node.zone],
-        // The address the node table lists (computed before any interface exists), not one EC2 picks.
-        privateIps: [privateAddressOf(args, node.name)],
-        securityGroups: [this.securityGroupIds[node.role]!],
-        description: `${node.name} primary interface (carries its Elastic IP)`,
-        tags: nodeTags,
-      }, {
-        parent: this,
-        // An interface created before the subnet plan keeps the address EC2 picked: a new primary
-        // address means a new interface and so a new instance, which a program upgrade must never
-        // cause. Such a node moves onto the plan when it is rebuilt (cluster.replaceNodes).
-        ...(args.rebuild.includes(node.name) ? {} : { ignoreChanges: ["privateIps"] }),
-      });
+      const eni = new aws.ec2.NetworkInterface(
+        `${name}-${node.name}`,
+        {
+          subnetId: network.subnetIds[node.zone],
+          // The address the node table lists (computed before any interface exists), not one EC2 picks.
+          privateIps: [privateAddressOf(args, node.name)],
+          securityGroups: [this.securityGroupIds[node.role]!],
+          description: `${node.name} primary interface (carries its Elastic IP)`,
+          tags: nodeTags,
+        },
+        {
+          parent: this,
+          // An interface created before the subnet plan keeps the address EC2 picked: a new primary
+          // address means a new interface and so a new instance, which a program upgrade must never
+          // cause. Such a node moves onto the plan when it is rebuilt (cluster.replaceNodes).
+          ...(args.rebuild.includes(node.name) ? {} : { ignoreChanges: ["privateIps"] }),
+        },
+      );
       // AWS refuses the association (Gateway.NotAttached) until the VPC's gateway is attached and routed.
-      const eip = new aws.ec2.EipAssociation(`${name}-${node.name}`, { allocationId: args.allocationIds[node.name], networkInterfaceId: eni.id }, { ...parent, dependsOn: network.internetPath[node.zone] });
+      const eip = new aws.ec2.EipAssociation(
+        `${name}-${node.name}`,
+        { allocationId: args.allocationIds[node.name], networkInterfaceId: eni.id },
+        { ...parent, dependsOn: network.internetPath[node.zone] },
+      );
       const rebuild = args.rebuild.includes(node.name);
-      const instance = new aws.ec2.Instance(`${name}-${node.name}`, {
-        ami: args.ami,
-        instanceType: node.machineType,
-        primaryNetworkInterface: { networkInterfaceId: eni.id },
-        iamInstanceProfile: identities[node.role]!.profile.name,
-        metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
-        rootBlockDevice: { encrypted: true, volumeType: "gp3", volumeSize: node.diskSizeGb, deleteOnTermination: true },
-        userDataBase64: nodeUserData(args, node, { pki: isControlPlane(node) ? stored.pki!.ref : undefined, joinToken: stored["join-token"]!.ref }).apply(gzipUserData),
-        tags: rebuild ? { ...nodeTags, "wg-mesh/rebuild": REBUILD_MARKER } : nodeTags,
-      }, {
-        parent: this,
-        // Booted only once its address is on its interface (egress from the first second),
-        // the secrets it reads exist and it may read them; every node but the founder also
-        // once the cluster accepts the current token and every node's table lists it.
-        dependsOn: admittedAfter(args, node, [eip, identities[node.role]!.grant, ...SECRETS_BY_ROLE[node.role].map((k) => stored[k]!.version)]),
-        ...instanceLifecycle(AWS_INSTANCE, rebuild),
-      });
+      const instance = new aws.ec2.Instance(
+        `${name}-${node.name}`,
+        {
+          ami: args.ami,
+          instanceType: node.machineType,
+          primaryNetworkInterface: { networkInterfaceId: eni.id },
+          iamInstanceProfile: identities[node.role]!.profile.name,
+          metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
+          rootBlockDevice: { encrypted: true, volumeType: "gp3", volumeSize: node.diskSizeGb, deleteOnTermination: true },
+          userDataBase64: nodeUserData(args, node, { pki: isControlPlane(node) ? stored.pki!.ref : undefined, joinToken: stored["join-token"]!.ref }).apply(
+            gzipUserData,
+          ),
+          tags: rebuild ? { ...nodeTags, "wg-mesh/rebuild": REBUILD_MARKER } : nodeTags,
+        },
+        {
+          parent: this,
+          // Booted only once its address is on its interface (egress from the first second),
+          // the secrets it reads exist and it may read them; every node but the founder also
+          // once the cluster accepts the current token and every node's table lists it.
+          dependsOn: admittedAfter(args, node, [eip, identities[node.role]!.grant, ...SECRETS_BY_ROLE[node.role].map((k) => stored[k]!.version)]),
+          ...instanceLifecycle(AWS_INSTANCE, rebuild),
+        },
+      );
       this.instanceIds[node.name] = instance.id;
       if (isControlPlane(node)) this.controlPlaneInstanceIds.push(instance.id);
       if (node.name === args.founder) this.founderInstance = instance;

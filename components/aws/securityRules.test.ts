@@ -15,23 +15,40 @@ const lists = nodeLists(intents, all, controlPlanes);
 
 describe("nodeLists", () => {
   it("one list per distinct set of source nodes, named after what it holds", () => {
-    expect(lists).toEqual([{ key: "nodes", set: "nodes", nodes: all }, { key: "control-planes", set: "control-planes", nodes: controlPlanes }]);
+    expect(lists).toEqual([
+      { key: "nodes", set: "nodes", nodes: all },
+      { key: "control-planes", set: "control-planes", nodes: controlPlanes },
+    ]);
   });
 
   it("splits a set into lists of at most 100 nodes in the cluster's order; the first keeps the set's name", () => {
     const many = expandPools("c", "aws", [{ name: "w", role: "worker", count: 250, machineType: "m", zone: "z", diskSizeGb: 50 }]);
     const names = [...nodes, ...many].map((n) => n.name);
     const split = nodeLists(computeFirewallIntents([...nodes, ...many], []), names, controlPlanes);
-    expect(split.map((l) => [l.key, l.set, l.nodes.length])).toEqual([["nodes", "nodes", 100], ["nodes-part2", "nodes", 100], ["nodes-part3", "nodes", 57], ["control-planes", "control-planes", 3]]);
+    expect(split.map((l) => [l.key, l.set, l.nodes.length])).toEqual([
+      ["nodes", "nodes", 100],
+      ["nodes-part2", "nodes", 100],
+      ["nodes-part3", "nodes", 57],
+      ["control-planes", "control-planes", 3],
+    ]);
     expect(split.filter((l) => l.set === "nodes").flatMap((l) => l.nodes)).toEqual(names);
     // Every group that admits all nodes gets one rule per part, each within the list it names.
-    const rules = renderAwsIngress(intentsFor(computeFirewallIntents([...nodes, ...many], []), ["c-aws-w-0"]), split).filter((r) => r.source.kind === "prefixList");
+    const rules = renderAwsIngress(intentsFor(computeFirewallIntents([...nodes, ...many], []), ["c-aws-w-0"]), split).filter(
+      (r) => r.source.kind === "prefixList",
+    );
     expect(rules.map((r) => r.key)).toEqual(["wireguard", "wireguard-part2", "wireguard-part3"]);
     expect(ruleWeight(rules)).toBe(257);
   });
 
   it("names any other set by its position", () => {
-    const odd: FirewallIntent = { id: "x", description: "x", protocol: "tcp", ports: { start: 1, end: 1 }, source: { kind: "nodes", nodes: ["c-aws-w-0"] }, targets: all };
+    const odd: FirewallIntent = {
+      id: "x",
+      description: "x",
+      protocol: "tcp",
+      ports: { start: 1, end: 1 },
+      source: { kind: "nodes", nodes: ["c-aws-w-0"] },
+      targets: all,
+    };
     expect(nodeLists([...intents, odd], all, controlPlanes).map((l) => l.key)).toEqual(["nodes", "control-planes", "set-2"]);
   });
 });
@@ -44,15 +61,29 @@ describe("renderAwsIngress", () => {
     expect(Object.keys(rules).sort()).toEqual(["admin-apiserver-cidr0", "admin-apiserver-cidr1", "apiserver", "etcd", "pmtu-cidr0", "wireguard"]);
     expect(rules.wireguard).toMatchObject({ ipProtocol: "udp", fromPort: 51871, toPort: 51871, source: { kind: "prefixList", list: { key: "nodes" } } });
     expect(rules.etcd).toMatchObject({ ipProtocol: "tcp", fromPort: 2379, toPort: 2380, source: { kind: "prefixList", list: { key: "control-planes" } } });
-    expect(rules["admin-apiserver-cidr1"]).toMatchObject({ ipProtocol: "tcp", fromPort: 6443, toPort: 6443, source: { kind: "cidr", cidr: "198.51.100.7/32" } });
+    expect(rules["admin-apiserver-cidr1"]).toMatchObject({
+      ipProtocol: "tcp",
+      fromPort: 6443,
+      toPort: 6443,
+      source: { kind: "cidr", cidr: "198.51.100.7/32" },
+    });
   });
 
   it("gives ICMP's type and code as AWS reads them: fromPort = type, toPort = code", () => {
-    expect(byKey(renderAwsIngress(intents, lists))["pmtu-cidr0"]).toMatchObject({ ipProtocol: "icmp", fromPort: 3, toPort: 4, source: { kind: "cidr", cidr: "0.0.0.0/0" } });
+    expect(byKey(renderAwsIngress(intents, lists))["pmtu-cidr0"]).toMatchObject({
+      ipProtocol: "icmp",
+      fromPort: 3,
+      toPort: 4,
+      source: { kind: "cidr", cidr: "0.0.0.0/0" },
+    });
   });
 
   it("a worker group admits only WireGuard and ICMP", () => {
-    expect(renderAwsIngress(intentsFor(intents, ["c-aws-w-0"]), lists).map((r) => r.key).sort()).toEqual(["pmtu-cidr0", "wireguard"]);
+    expect(
+      renderAwsIngress(intentsFor(intents, ["c-aws-w-0"]), lists)
+        .map((r) => r.key)
+        .sort(),
+    ).toEqual(["pmtu-cidr0", "wireguard"]);
   });
 
   it("refuses an intent whose sources no list holds", () => {

@@ -51,27 +51,33 @@ export function nodeLists(intents: readonly FirewallIntent[], allNodes: readonly
     const key = sameSet(nodes, allNodes) ? "nodes" : sameSet(nodes, controlPlanes) ? "control-planes" : `set-${sets.length}`;
     sets.push({ key, nodes: [...nodes] });
   }
-  return sets.flatMap(({ key, nodes }) => Array.from({ length: Math.max(1, Math.ceil(nodes.length / PREFIX_LIST_MAX_ENTRIES)) }, (_, i) => ({
-    key: i === 0 ? key : `${key}-part${i + 1}`,
-    set: key,
-    nodes: nodes.slice(i * PREFIX_LIST_MAX_ENTRIES, (i + 1) * PREFIX_LIST_MAX_ENTRIES),
-  })));
+  return sets.flatMap(({ key, nodes }) =>
+    Array.from({ length: Math.max(1, Math.ceil(nodes.length / PREFIX_LIST_MAX_ENTRIES)) }, (_, i) => ({
+      key: i === 0 ? key : `${key}-part${i + 1}`,
+      set: key,
+      nodes: nodes.slice(i * PREFIX_LIST_MAX_ENTRIES, (i + 1) * PREFIX_LIST_MAX_ENTRIES),
+    })),
+  );
 }
 
 /** The parts of the set that holds exactly these nodes. */
 function partsOf(lists: readonly NodeList[], nodes: readonly string[]): NodeList[] {
   for (const set of new Set(lists.map((l) => l.set))) {
     const parts = lists.filter((l) => l.set === set);
-    if (sameSet(parts.flatMap((l) => l.nodes), nodes)) return parts;
+    if (
+      sameSet(
+        parts.flatMap((l) => l.nodes),
+        nodes,
+      )
+    )
+      return parts;
   }
   return [];
 }
 
 export function renderAwsIngress(intents: readonly FirewallIntent[], lists: readonly NodeList[]): AwsIngressRule[] {
   return intents.flatMap((intent): AwsIngressRule[] => {
-    const [fromPort, toPort] = intent.protocol === "icmp"
-      ? [intent.icmp?.type ?? -1, intent.icmp?.code ?? -1]
-      : [intent.ports!.start, intent.ports!.end];
+    const [fromPort, toPort] = intent.protocol === "icmp" ? [intent.icmp?.type ?? -1, intent.icmp?.code ?? -1] : [intent.ports!.start, intent.ports!.end];
     const base = { description: intent.description, ipProtocol: intent.protocol, fromPort, toPort };
     if (intent.source.kind === "nodes") {
       const parts = partsOf(lists, intent.source.nodes);

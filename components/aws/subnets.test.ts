@@ -12,7 +12,9 @@ describe("per-zone subnets", () => {
   });
 
   it("takes an explicit CIDR from aws.subnetCidrs over the derived one", () => {
-    expect(zoneSubnets("10.10.0.0/16", ["eu-west-1a"], { "eu-west-1a": "10.10.64.0/20" })).toEqual([{ zone: "eu-west-1a", cidr: "10.10.64.0/20", explicit: true }]);
+    expect(zoneSubnets("10.10.0.0/16", ["eu-west-1a"], { "eu-west-1a": "10.10.64.0/20" })).toEqual([
+      { zone: "eu-west-1a", cidr: "10.10.64.0/20", explicit: true },
+    ]);
   });
 
   it("refuses what it cannot derive, pointing at aws.subnetCidrs", () => {

@@ -34,9 +34,9 @@ export function derivedSubnetCidr(vpcCidr: string, zone: string): string {
 
 /** The subnet of every zone the pools use, sorted by zone. */
 export function zoneSubnets(vpcCidr: string, zones: readonly string[], explicit: Readonly<Record<string, string>>): ZoneSubnet[] {
-  return [...new Set(zones)].sort().map((zone) =>
-    explicit[zone] !== undefined
-      ? { zone, cidr: explicit[zone], explicit: true }
-      : { zone, cidr: derivedSubnetCidr(vpcCidr, zone), explicit: false },
-  );
+  return [...new Set(zones)]
+    .sort()
+    .map((zone) =>
+      explicit[zone] !== undefined ? { zone, cidr: explicit[zone], explicit: true } : { zone, cidr: derivedSubnetCidr(vpcCidr, zone), explicit: false },
+    );
 }

@@ -12,7 +12,10 @@ export type IpFamily = "ipv4" | "ipv6";
  */
 export function parseNetworkCidr(text: string, family: IpFamily, field: string): Cidr {
   const valid = family === "ipv4" ? ipaddr.IPv4.isValidCIDRFourPartDecimal(text) : ipaddr.IPv6.isValidCIDR(text);
-  if (!valid) throw new Error(`${field}: "${text}" is not an ${family === "ipv4" ? "IPv4" : "IPv6"} CIDR such as ${family === "ipv4" ? "10.244.0.0/16" : "fd00:10:244::/56"}`);
+  if (!valid)
+    throw new Error(
+      `${field}: "${text}" is not an ${family === "ipv4" ? "IPv4" : "IPv6"} CIDR such as ${family === "ipv4" ? "10.244.0.0/16" : "fd00:10:244::/56"}`,
+    );
   let cidr: Cidr;
   try {
     cidr = parseCidr(text);

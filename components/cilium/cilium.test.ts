@@ -37,7 +37,11 @@ function unknownPaths(value: unknown, path = "values"): string[] {
 
 test("at preview every release value is known, and the provider from the options reaches every child", async () => {
   const provider = new k8s.Provider("k8s", { kubeconfig: "apiVersion: v1\nkind: Config\n" });
-  const cilium = new Cilium("cilium", { podCidrV4: "10.244.0.0/16", k8sServiceHost: "127.0.0.1", k8sServicePort: 7445, underlayMtus: { aws: 1500 }, behindNat: true }, { provider });
+  const cilium = new Cilium(
+    "cilium",
+    { podCidrV4: "10.244.0.0/16", k8sServiceHost: "127.0.0.1", k8sServicePort: 7445, underlayMtus: { aws: 1500 }, behindNat: true },
+    { provider },
+  );
   await new Promise((resolve) => cilium.release.urn.apply(resolve));
   await settle();
 
@@ -55,13 +59,20 @@ test("at preview every release value is known, and the provider from the options
   expect(Object.keys(values).length).toBeGreaterThan(10);
   expect(unknownPaths(values)).toEqual([]);
   expect(inputs.get("cilium-release")?.version).toBe("1.20.0");
-  for (const child of ["cilium-release", "cilium-deny-cloud-metadata"]) expect([child, providers.get(child)]).toEqual([child, expect.stringMatching(/pulumi:providers:kubernetes::k8s::/)]);
+  for (const child of ["cilium-release", "cilium-deny-cloud-metadata"])
+    expect([child, providers.get(child)]).toEqual([child, expect.stringMatching(/pulumi:providers:kubernetes::k8s::/)]);
 });
 
 test("bad inputs are refused at construction, naming the key, before any child is registered", () => {
   const provider = new k8s.Provider("k8s-bad", { kubeconfig: "apiVersion: v1\nkind: Config\n" });
   const before = inputs.size;
-  expect(() => new Cilium("bad", { podCidrV4: "10.244.0.0/16", nativeRoutingCidrV4: "10.244.0.0/24", k8sServiceHost: "127.0.0.1", underlayMtus: { aws: 1500 } }, { provider }))
-    .toThrow(/bad: cilium\.nativeRoutingCidr: 10\.244\.0\.0\/24 does not cover the pod CIDR/);
+  expect(
+    () =>
+      new Cilium(
+        "bad",
+        { podCidrV4: "10.244.0.0/16", nativeRoutingCidrV4: "10.244.0.0/24", k8sServiceHost: "127.0.0.1", underlayMtus: { aws: 1500 } },
+        { provider },
+      ),
+  ).toThrow(/bad: cilium\.nativeRoutingCidr: 10\.244\.0\.0\/24 does not cover the pod CIDR/);
   expect([...inputs.keys()].slice(before).filter((n) => n.startsWith("bad-"))).toEqual([]);
 });

@@ -7,12 +7,23 @@ import { SUPPORTED } from "./chartVersions";
 import { METADATA_CIDRS, metadataPolicy } from "./metadataPolicy";
 
 const facts = JSON.parse(readFileSync(join(__dirname, "crdFacts", "ciliumclusterwidenetworkpolicies.json"), "utf8")) as {
-  apiVersion: string; kind: string; versions: Record<string, Record<string, string>>; enums: Record<string, string[]>;
+  apiVersion: string;
+  kind: string;
+  versions: Record<string, Record<string, string>>;
+  enums: Record<string, string[]>;
 };
 
 /** Every value's schema path (`a.b[].c`) and JSON schema type (integer for whole numbers, as the CRD's int32 fields). */
 function typedPaths(value: unknown, path = ""): [string, string][] {
-  const type = Array.isArray(value) ? "array" : value === null ? "null" : typeof value === "number" && Number.isInteger(value) ? "integer" : typeof value === "object" ? "object" : typeof value;
+  const type = Array.isArray(value)
+    ? "array"
+    : value === null
+      ? "null"
+      : typeof value === "number" && Number.isInteger(value)
+        ? "integer"
+        : typeof value === "object"
+          ? "object"
+          : typeof value;
   const here: [string, string][] = path ? [[path, type]] : [];
   if (Array.isArray(value)) return [...here, ...value.flatMap((v) => typedPaths(v, `${path}[]`))];
   if (value && typeof value === "object") return [...here, ...Object.entries(value).flatMap(([k, v]) => typedPaths(v, path ? `${path}.${k}` : k))];
@@ -43,24 +54,38 @@ describe.each(SUPPORTED.map((s) => s.version))("CiliumClusterwideNetworkPolicy o
 
 it("the check can fail: a misspelt field, a wrong type or an unknown enum value is reported", () => {
   const schema = facts.versions["1.20.0"];
-  expect(unknownPaths({ spec: { egressDeny: [{ toCIDRs: ["169.254.169.254/32"] }] } }, schema)).toEqual([["spec.egressDeny[].toCIDRs", "array"], ["spec.egressDeny[].toCIDRs[]", "string"]]);
+  expect(unknownPaths({ spec: { egressDeny: [{ toCIDRs: ["169.254.169.254/32"] }] } }, schema)).toEqual([
+    ["spec.egressDeny[].toCIDRs", "array"],
+    ["spec.egressDeny[].toCIDRs[]", "string"],
+  ]);
   expect(unknownPaths({ spec: { enableDefaultDeny: { egress: "false" } } }, schema)).toEqual([["spec.enableDefaultDeny.egress", "string"]]);
   expect(unknownPaths({ spec: { egressDeny: [{ toPorts: [{ ports: [{ port: 80, endPort: "90" }] }] }] } }, schema)).toEqual([
-    ["spec.egressDeny[].toPorts[].ports[].port", "integer"], ["spec.egressDeny[].toPorts[].ports[].endPort", "string"],
+    ["spec.egressDeny[].toPorts[].ports[].port", "integer"],
+    ["spec.egressDeny[].toPorts[].ports[].endPort", "string"],
   ]);
-  expect(badEnumValues({ spec: { egressDeny: [{ toPorts: [{ ports: [{ port: "80", protocol: "tcp" }] }] }] } })).toEqual([["spec.egressDeny[].toPorts[].ports[].protocol", "tcp"]]);
+  expect(badEnumValues({ spec: { egressDeny: [{ toPorts: [{ ports: [{ port: "80", protocol: "tcp" }] }] }] } })).toEqual([
+    ["spec.egressDeny[].toPorts[].ports[].protocol", "tcp"],
+  ]);
 });
 
-interface DenyRule { toCIDR: readonly string[]; toPorts?: { ports: { port: string; endPort?: number; protocol?: string }[] }[] }
+interface DenyRule {
+  toCIDR: readonly string[];
+  toPorts?: { ports: { port: string; endPort?: number; protocol?: string }[] }[];
+}
 
 /** Whether deny rules deny a pod `protocol` to `cidr` port `port`: toCIDR, and toPorts when given (none = every port, every protocol). */
 function denies(rules: readonly DenyRule[], protocol: "TCP" | "UDP", cidr: string, port: number): boolean {
-  return rules.some((rule) =>
-    rule.toCIDR.includes(cidr) &&
-    (rule.toPorts === undefined ||
-      rule.toPorts.some((pr) => pr.ports.some((p) => [protocol, "ANY", undefined].includes(p.protocol) && Number(p.port) <= port && port <= (p.endPort ?? Number(p.port))))));
+  return rules.some(
+    (rule) =>
+      rule.toCIDR.includes(cidr) &&
+      (rule.toPorts === undefined ||
+        rule.toPorts.some((pr) =>
+          pr.ports.some((p) => [protocol, "ANY", undefined].includes(p.protocol) && Number(p.port) <= port && port <= (p.endPort ?? Number(p.port))),
+        )),
+  );
 }
-const shipped = (): DenyRule[] => metadataPolicy().spec.egressDeny.map((r) => ({ toCIDR: r.toCIDR, toPorts: r.toPorts.map((pr) => ({ ports: pr.ports.map((p) => ({ ...p })) })) }));
+const shipped = (): DenyRule[] =>
+  metadataPolicy().spec.egressDeny.map((r) => ({ toCIDR: r.toCIDR, toPorts: r.toPorts.map((pr) => ({ ports: pr.ports.map((p) => ({ ...p })) })) }));
 
 it("selects every pod, denies only the metadata addresses, and puts no pod into default-deny", () => {
   const { spec } = metadataPolicy();
@@ -80,7 +105,10 @@ it.each([...METADATA_CIDRS])("to %s: every TCP port but 53 denied (credentials o
   expect(denies(shipped(), "UDP", cidr, 80)).toBe(false); // only DNS speaks UDP there
   // The ranges meet 53 exactly: nothing else slips between them.
   const tcp = metadataPolicy().spec.egressDeny[0].toPorts[0].ports;
-  expect(tcp.map((p) => [p.protocol, Number(p.port), p.endPort])).toEqual([["TCP", 1, 52], ["TCP", 54, 65535]]);
+  expect(tcp.map((p) => [p.protocol, Number(p.port), p.endPort])).toEqual([
+    ["TCP", 1, 52],
+    ["TCP", 54, 65535],
+  ]);
 });
 
 it("control: the previous policy (toCIDR alone) denied DNS too, and the same check sees it", () => {

@@ -34,7 +34,8 @@ export function metadataPolicy() {
     kind: "CiliumClusterwideNetworkPolicy" as const,
     metadata: { name: METADATA_POLICY_NAME, labels: { "app.kubernetes.io/part-of": "wg-mesh" } },
     spec: {
-      description: "Pods may not open TCP to the cloud metadata services (node credentials, user data); DNS (UDP and TCP 53) stays open, GCP's resolver shares the address",
+      description:
+        "Pods may not open TCP to the cloud metadata services (node credentials, user data); DNS (UDP and TCP 53) stays open, GCP's resolver shares the address",
       endpointSelector: {},
       enableDefaultDeny: { egress: false, ingress: false },
       egressDeny: [{ toCIDR: [...METADATA_CIDRS], toPorts: [{ ports: DENIED_TCP_PORTS.map((p) => ({ ...p })) }] }],

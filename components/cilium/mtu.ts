@@ -15,16 +15,15 @@
 /** Cilium's WireguardOverhead before any change in WIREGUARD_OVERHEAD_SINCE. */
 export const WIREGUARD_OVERHEAD_BEFORE = 80;
 /** Chart versions from which Cilium subtracts a different WireGuard overhead, oldest first. */
-export const WIREGUARD_OVERHEAD_SINCE: readonly { readonly version: readonly [number, number, number]; readonly overhead: number; readonly source: string }[] = [
-  { version: [1, 19, 5], overhead: 95, source: "cilium/cilium#45940" },
-];
+export const WIREGUARD_OVERHEAD_SINCE: readonly { readonly version: readonly [number, number, number]; readonly overhead: number; readonly source: string }[] =
+  [{ version: [1, 19, 5], overhead: 95, source: "cilium/cilium#45940" }];
 
 /** Bytes Cilium subtracts for WireGuard at an exact chart version such as "1.20.0". */
 export function wireguardOverhead(chartVersion: string): number {
   const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(chartVersion);
   if (!m) throw new Error(`wireguardOverhead: "${chartVersion}" is not an exact chart version`);
   const v = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const atLeast = (w: readonly number[]) => v[0] !== w[0] ? v[0] > w[0] : v[1] !== w[1] ? v[1] > w[1] : v[2] >= w[2];
+  const atLeast = (w: readonly number[]) => (v[0] !== w[0] ? v[0] > w[0] : v[1] !== w[1] ? v[1] > w[1] : v[2] >= w[2]);
   return WIREGUARD_OVERHEAD_SINCE.filter((c) => atLeast(c.version)).at(-1)?.overhead ?? WIREGUARD_OVERHEAD_BEFORE;
 }
 

@@ -63,15 +63,24 @@ describe("MTU", () => {
   });
 
   test("the overhead per chart version: 80 up to 1.19.4, 95 from 1.19.5 (cilium/cilium#45940); every supported pin", () => {
-    expect(["1.17.18", "1.18.12", "1.19.0", "1.19.4", "1.19.5", "1.19.6", "1.20.0", "v1.21.3"].map(wireguardOverhead)).toEqual([80, 80, 80, 80, 95, 95, 95, 95]);
-    expect(Object.fromEntries(Object.entries(SUPPORTED_CHART_VERSIONS).map(([line, v]) => [line, wireguardOverhead(v)]))).toEqual({ "1.17": 80, "1.18": 80, "1.19": 95, "1.20": 95 });
+    expect(["1.17.18", "1.18.12", "1.19.0", "1.19.4", "1.19.5", "1.19.6", "1.20.0", "v1.21.3"].map(wireguardOverhead)).toEqual([
+      80, 80, 80, 80, 95, 95, 95, 95,
+    ]);
+    expect(Object.fromEntries(Object.entries(SUPPORTED_CHART_VERSIONS).map(([line, v]) => [line, wireguardOverhead(v)]))).toEqual({
+      "1.17": 80,
+      "1.18": 80,
+      "1.19": 95,
+      "1.20": 95,
+    });
     expect(() => wireguardOverhead("1.19")).toThrow(/not an exact chart version/);
   });
 
   test("bad or missing MTUs are config errors; the floor is 1280 plus the chart's overhead", () => {
     expect(() => buildCiliumValues({ ...base, underlayMtus: {} })).toThrow(/cilium\.underlayMtus/);
     expect(() => buildCiliumValues({ ...base, underlayMtus: { gcp: 1300 } })).toThrow(/cilium\.underlayMtus\.gcp: 1300/);
-    expect(() => buildCiliumValues({ ...base, chartVersion: "1.20", underlayMtus: { gcp: 1370 } })).toThrow(/cilium\.underlayMtus\.gcp: 1370 must be an integer in 1375\.\.9216 \(pods get the underlay MTU minus 95 bytes of WireGuard with chart 1\.20\.0/);
+    expect(() => buildCiliumValues({ ...base, chartVersion: "1.20", underlayMtus: { gcp: 1370 } })).toThrow(
+      /cilium\.underlayMtus\.gcp: 1370 must be an integer in 1375\.\.9216 \(pods get the underlay MTU minus 95 bytes of WireGuard with chart 1\.20\.0/,
+    );
     expect(buildCiliumValues({ ...base, chartVersion: "1.18", underlayMtus: { gcp: 1370 } }).MTU).toBe(1370);
     expect(() => buildCiliumValues({ ...base, underlayMtus: { aws: 1500.5 } })).toThrow(/cilium\.underlayMtus\.aws/);
   });
@@ -83,7 +92,9 @@ describe("CIDRs and IPAM", () => {
   });
 
   test.each(["10.245.0.0/16", "10.244.0.0/17", "192.0.2.0/24"])("native-routing CIDR %s not covering the pod CIDR is an error", (cidr) => {
-    expect(() => buildCiliumValues({ ...base, nativeRoutingCidrV4: cidr })).toThrow(/cilium\.nativeRoutingCidr: .*does not cover the pod CIDR 10\.244\.0\.0\/16/);
+    expect(() => buildCiliumValues({ ...base, nativeRoutingCidrV4: cidr })).toThrow(
+      /cilium\.nativeRoutingCidr: .*does not cover the pod CIDR 10\.244\.0\.0\/16/,
+    );
   });
 
   test("malformed CIDRs name their field", () => {
@@ -119,7 +130,11 @@ describe("keepalive, Hubble, API endpoint", () => {
 
   test("Hubble UI optional; relay/ui without Hubble is an error", () => {
     const cp = [{ key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" }];
-    expect(buildCiliumValues({ ...base, hubble: { ui: true } }).hubble).toEqual({ enabled: true, relay: { enabled: true, tolerations: cp }, ui: { enabled: true, tolerations: cp } });
+    expect(buildCiliumValues({ ...base, hubble: { ui: true } }).hubble).toEqual({
+      enabled: true,
+      relay: { enabled: true, tolerations: cp },
+      ui: { enabled: true, tolerations: cp },
+    });
     expect(buildCiliumValues({ ...base, hubble: { enabled: false } }).hubble.relay.enabled).toBe(false);
     expect(() => buildCiliumValues({ ...base, hubble: { enabled: false, ui: true } })).toThrow(/cilium\.hubble/);
   });

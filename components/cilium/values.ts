@@ -106,9 +106,7 @@ export interface HubbleComponent {
  * control-plane node, so a stack with no worker (or whose workers are not Ready yet) still
  * finishes the atomic Helm install instead of rolling back.
  */
-export const CONTROL_PLANE_TOLERATIONS: readonly Toleration[] = [
-  { key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" },
-];
+export const CONTROL_PLANE_TOLERATIONS: readonly Toleration[] = [{ key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" }];
 
 const hubbleComponent = (enabled: boolean): HubbleComponent =>
   enabled ? { enabled, tolerations: CONTROL_PLANE_TOLERATIONS.map((t) => ({ ...t })) } : { enabled };

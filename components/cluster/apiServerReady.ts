@@ -60,13 +60,18 @@ export class ApiServerReady extends pulumi.dynamic.Resource {
   declare public readonly clusterId: pulumi.Output<string>;
 
   constructor(name: string, args: ApiServerReadyArgs, opts?: pulumi.CustomResourceOptions) {
-    super(provider, name, {
-      url: args.url,
-      caPem: args.caPem,
-      founderId: args.founderId,
-      timeoutMs: (args.timeoutMinutes ?? 30) * 60_000,
-      intervalMs: 10_000,
-      clusterId: undefined,
-    }, opts);
+    super(
+      provider,
+      name,
+      {
+        url: args.url,
+        caPem: args.caPem,
+        founderId: args.founderId,
+        timeoutMs: (args.timeoutMinutes ?? 30) * 60_000,
+        intervalMs: 10_000,
+        clusterId: undefined,
+      },
+      opts,
+    );
   }
 }

@@ -23,9 +23,7 @@ export function parseCidr(text: string): Cidr {
   if (family === 4 && !ipaddr.IPv4.isValidFourPartDecimal(text.split("/")[0])) {
     throw new Error(`"${text}" is not a CIDR (write IPv4 as four dotted numbers, e.g. 10.244.0.0/16)`);
   }
-  const network = family === 4
-    ? ipaddr.IPv4.networkAddressFromCIDR(text)
-    : ipaddr.IPv6.networkAddressFromCIDR(text);
+  const network = family === 4 ? ipaddr.IPv4.networkAddressFromCIDR(text) : ipaddr.IPv6.networkAddressFromCIDR(text);
   if (network.toString() !== address.toString()) {
     throw new Error(`"${text}" has host bits set; did you mean ${network.toString()}/${prefix}?`);
   }

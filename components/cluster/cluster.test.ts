@@ -42,10 +42,18 @@ test("the AWS provider from the options reaches every AWS resource", () => {
 
 test("with publishInCluster false and no `admission`, every node waits only for its own cloud prerequisites, as the founder does", async () => {
   const provider = new aws.Provider("bare-aws", { region: "eu-west-1" });
-  const bare = new Cluster("bare", { ...args, nodes: expandPools("bare", "aws", [
-    { name: "cp", role: "control-plane", count: 1, machineType: "t3.medium", zone: "eu-west-1a", diskSizeGb: 50 },
-    { name: "w", role: "worker", count: 2, machineType: "t3.large", zone: "eu-west-1a", diskSizeGb: 50 },
-  ]), publishInCluster: false }, { providers: [provider] });
+  const bare = new Cluster(
+    "bare",
+    {
+      ...args,
+      nodes: expandPools("bare", "aws", [
+        { name: "cp", role: "control-plane", count: 1, machineType: "t3.medium", zone: "eu-west-1a", diskSizeGb: 50 },
+        { name: "w", role: "worker", count: 2, machineType: "t3.large", zone: "eu-west-1a", diskSizeGb: 50 },
+      ]),
+      publishInCluster: false,
+    },
+    { providers: [provider] },
+  );
   await new Promise((resolve) => bare.nodeTableDocument.apply(resolve));
   await settle();
   const instances = ofType(recorded, "aws:ec2/instance:Instance").filter((i) => i.name.startsWith("bare-"));
@@ -53,8 +61,15 @@ test("with publishInCluster false and no `admission`, every node waits only for 
   const typeOf = (urn: string) => recorded.find((r) => r.urn === urn)?.type ?? `unknown ${urn}`;
   const kinds = (i: Recorded) => [...new Set(i.dependencies.map(typeOf))].sort();
   // Its address, interface and identity, its secrets, and what its user data is made of (addresses, the CA).
-  expect(kinds(instances[0])).toEqual(["aws:ec2/eip:Eip", "aws:ec2/eipAssociation:EipAssociation", "aws:ec2/networkInterface:NetworkInterface", "aws:iam/instanceProfile:InstanceProfile", "aws:iam/rolePolicy:RolePolicy",
-    "aws:secretsmanager/secretVersion:SecretVersion", "tls:index/selfSignedCert:SelfSignedCert"]);
+  expect(kinds(instances[0])).toEqual([
+    "aws:ec2/eip:Eip",
+    "aws:ec2/eipAssociation:EipAssociation",
+    "aws:ec2/networkInterface:NetworkInterface",
+    "aws:iam/instanceProfile:InstanceProfile",
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:secretsmanager/secretVersion:SecretVersion",
+    "tls:index/selfSignedCert:SelfSignedCert",
+  ]);
   for (const i of instances.slice(1)) expect([i.name, kinds(i)]).toEqual([i.name, kinds(instances[0])]);
   expect(recorded.filter((r) => r.name.startsWith("bare") && r.type.startsWith("kubernetes:"))).toEqual([]);
   expect(bare.kubernetesProvider).toBeUndefined();
@@ -69,7 +84,9 @@ test("by default it publishes the join token and the node table through its own 
   const ready = recorded.find((r) => r.name === "solo-api-ready")!;
   expect([provider.name, secret.name, configMap.name]).toEqual(["solo-k8s", "solo-join-token", "solo-node-table"]);
   // The provider is the cluster's: its kubeconfig, replaced exactly when the cluster is new, after the API answers.
-  expect(provider.inputs).toEqual(expect.objectContaining({ clusterIdentifier: ready.state.clusterId, deleteUnreachable: "true", enableServerSideApply: "true" }));
+  expect(provider.inputs).toEqual(
+    expect.objectContaining({ clusterIdentifier: ready.state.clusterId, deleteUnreachable: "true", enableServerSideApply: "true" }),
+  );
   expect(provider.dependencies).toContain(ready.urn);
   expect(await new Promise<string>((resolve) => cluster.kubernetesProvider!.urn.apply(resolve))).toBe(provider.urn);
   for (const r of [secret, configMap]) {
@@ -81,19 +98,34 @@ test("by default it publishes the join token and the node table through its own 
   expect(configMap.inputs.metadata).toEqual(expect.objectContaining({ name: "node-router-node-table", namespace: "kube-system" }));
   expect(configMap.inputs.data["node-table.json"]).toBe(await new Promise<string>((resolve) => cluster.nodeTableDocument.apply(resolve)));
   expect(await new Promise<string>((resolve) => cluster.publishedNodeTable!.apply(resolve))).toBe("node-router-node-table");
-  const waits = Object.fromEntries(mine("aws:ec2/instance:Instance").map((i) => [i.inputs.tags.Name, [secret.urn, configMap.urn].filter((u) => i.dependencies.includes(u)).length]));
+  const waits = Object.fromEntries(
+    mine("aws:ec2/instance:Instance").map((i) => [i.inputs.tags.Name, [secret.urn, configMap.urn].filter((u) => i.dependencies.includes(u)).length]),
+  );
   expect(waits).toEqual({ "solo-aws-cp-0": 0, "solo-aws-w-0": 2, "solo-aws-w-1": 2 });
 });
 
 test("control: with `admission` too, every node but the founder waits for it and for what the Cluster publishes", async () => {
   const provider = new aws.Provider("gated-aws", { region: "eu-west-1" });
   const gate = new aws.s3.Bucket("gate", {}, { provider });
-  const gated = new Cluster("gated", { ...args, nodes: expandPools("gated", "aws", [{ name: "cp", role: "control-plane", count: 1, machineType: "t3.medium", zone: "eu-west-1a", diskSizeGb: 50 }, { name: "w", role: "worker", count: 1, machineType: "t3.large", zone: "eu-west-1a", diskSizeGb: 50 }]) },
-    { providers: [provider], admission: Promise.resolve([gate]) });
+  const gated = new Cluster(
+    "gated",
+    {
+      ...args,
+      nodes: expandPools("gated", "aws", [
+        { name: "cp", role: "control-plane", count: 1, machineType: "t3.medium", zone: "eu-west-1a", diskSizeGb: 50 },
+        { name: "w", role: "worker", count: 1, machineType: "t3.large", zone: "eu-west-1a", diskSizeGb: 50 },
+      ]),
+    },
+    { providers: [provider], admission: Promise.resolve([gate]) },
+  );
   await new Promise((resolve) => gated.nodeTableDocument.apply(resolve));
   await settle();
   const gates = [recorded.find((r) => r.name === "gate")!.urn, recorded.find((r) => r.name === "gated-node-table")!.urn];
-  const waits = Object.fromEntries(ofType(recorded, "aws:ec2/instance:Instance").filter((i) => i.name.startsWith("gated-")).map((i) => [i.inputs.tags.Name, gates.map((g) => i.dependencies.includes(g))]));
+  const waits = Object.fromEntries(
+    ofType(recorded, "aws:ec2/instance:Instance")
+      .filter((i) => i.name.startsWith("gated-"))
+      .map((i) => [i.inputs.tags.Name, gates.map((g) => i.dependencies.includes(g))]),
+  );
   expect(waits).toEqual({ "gated-aws-cp-0": [false, false], "gated-aws-w-0": [true, true] });
 });
 
@@ -114,8 +146,16 @@ const tableOf = async (c: Cluster) => {
 
 test("AWS: every node's table entry lists its public address first and its private one, the ENI's, from the subnet plan", async () => {
   const table = await tableOf(cluster);
-  const enis = Object.fromEntries(ofType(recorded, "aws:ec2/networkInterface:NetworkInterface").filter((e) => e.name.startsWith("solo-")).map((e) => [e.inputs.tags.Name, e.inputs.privateIps]));
-  const eips = Object.fromEntries(ofType(recorded, "aws:ec2/eip:Eip").filter((e) => e.name.startsWith("solo-")).map((e) => [e.inputs.tags.Name, e.state.publicIp]));
+  const enis = Object.fromEntries(
+    ofType(recorded, "aws:ec2/networkInterface:NetworkInterface")
+      .filter((e) => e.name.startsWith("solo-"))
+      .map((e) => [e.inputs.tags.Name, e.inputs.privateIps]),
+  );
+  const eips = Object.fromEntries(
+    ofType(recorded, "aws:ec2/eip:Eip")
+      .filter((e) => e.name.startsWith("solo-"))
+      .map((e) => [e.inputs.tags.Name, e.state.publicIp]),
+  );
   expect(Object.keys(table)).toEqual(["solo-aws-cp-0", "solo-aws-w-0", "solo-aws-w-1"]);
   for (const [name, addresses] of Object.entries(table)) {
     expect([name, addresses]).toEqual([name, [eips[name], enis[name][0]]]);
@@ -125,7 +165,9 @@ test("AWS: every node's table entry lists its public address first and its priva
   expect(Object.values(table).map((a) => a[1])).toEqual(["10.10.1.4", "10.10.1.66", "10.10.1.67"]);
   // An interface keeps its address once created: a program upgrade never replaces an interface
   // (and so its instance) that EC2 addressed before the plan existed.
-  const eniOptions = ofType(recorded, "aws:ec2/networkInterface:NetworkInterface").filter((e) => e.name.startsWith("solo-")).map((e) => [e.inputs.tags.Name, e.options.ignoreChanges]);
+  const eniOptions = ofType(recorded, "aws:ec2/networkInterface:NetworkInterface")
+    .filter((e) => e.name.startsWith("solo-"))
+    .map((e) => [e.inputs.tags.Name, e.options.ignoreChanges]);
   expect(eniOptions).toEqual(Object.keys(table).map((name) => [name, ["privateIps"]]));
   const rows = await new Promise<{ name: string; address: string; privateAddress: string }[]>((resolve) => cluster.nodeTable.apply(resolve));
   expect(rows.map((r) => [r.name, r.address, r.privateAddress])).toEqual(Object.entries(table).map(([name, a]) => [name, ...a]));
@@ -133,25 +175,41 @@ test("AWS: every node's table entry lists its public address first and its priva
 
 test("GCP: every node's table entry lists its private address, reserved as a static INTERNAL address that is the instance's networkIp", async () => {
   const provider = new gcp.Provider("g-gcp", { project: "demo-project-123", region: "europe-west1" });
-  const g = new Cluster("g", {
-    ...args,
-    nodes: expandPools("g", "gcp", [
-      { name: "cp", role: "control-plane", count: 1, machineType: "e2-standard-2", zone: "europe-west1-b", diskSizeGb: 50 },
-      { name: "w", role: "worker", count: 2, machineType: "e2-standard-2", zone: "europe-west1-b", diskSizeGb: 50 },
-    ]),
-    aws: undefined,
-    gcp: { project: "demo-project-123", region: "europe-west1", subnetCidr: "10.20.1.0/24", image: "projects/ubuntu-os-cloud/global/images/ubuntu-2404-noble-amd64-v20260101" },
-  }, { providers: [provider] });
+  const g = new Cluster(
+    "g",
+    {
+      ...args,
+      nodes: expandPools("g", "gcp", [
+        { name: "cp", role: "control-plane", count: 1, machineType: "e2-standard-2", zone: "europe-west1-b", diskSizeGb: 50 },
+        { name: "w", role: "worker", count: 2, machineType: "e2-standard-2", zone: "europe-west1-b", diskSizeGb: 50 },
+      ]),
+      aws: undefined,
+      gcp: {
+        project: "demo-project-123",
+        region: "europe-west1",
+        subnetCidr: "10.20.1.0/24",
+        image: "projects/ubuntu-os-cloud/global/images/ubuntu-2404-noble-amd64-v20260101",
+      },
+    },
+    { providers: [provider] },
+  );
   const table = await tableOf(g);
   await settle();
   const addresses = ofType(recorded, "gcp:compute/address:Address").filter((a) => a.name.startsWith("g-"));
   const internal = Object.fromEntries(addresses.filter((a) => a.inputs.addressType === "INTERNAL").map((a) => [a.inputs.name.replace(/-internal$/, ""), a]));
   const external = Object.fromEntries(addresses.filter((a) => a.inputs.addressType === "EXTERNAL").map((a) => [a.inputs.name, a.state.address]));
-  const instances = Object.fromEntries(ofType(recorded, "gcp:compute/instance:Instance").filter((i) => i.name.startsWith("g-")).map((i) => [i.inputs.name, i.inputs.networkInterfaces[0]]));
+  const instances = Object.fromEntries(
+    ofType(recorded, "gcp:compute/instance:Instance")
+      .filter((i) => i.name.startsWith("g-"))
+      .map((i) => [i.inputs.name, i.inputs.networkInterfaces[0]]),
+  );
   expect(Object.keys(table)).toEqual(["g-gcp-cp-0", "g-gcp-w-0", "g-gcp-w-1"]);
   for (const [name, [pub, priv]] of Object.entries(table)) {
     expect([name, pub]).toEqual([name, external[name]]);
-    expect([name, internal[name].inputs]).toEqual([name, expect.objectContaining({ address: priv, addressType: "INTERNAL", purpose: "GCE_ENDPOINT", subnetwork: expect.any(String) })]);
+    expect([name, internal[name].inputs]).toEqual([
+      name,
+      expect.objectContaining({ address: priv, addressType: "INTERNAL", purpose: "GCE_ENDPOINT", subnetwork: expect.any(String) }),
+    ]);
     expect([name, instances[name].networkIp, instances[name].accessConfigs[0].natIp]).toEqual([name, priv, pub]);
   }
   // GCP keeps .0, .1 and the last two: the first pool starts at .2.
@@ -161,19 +219,32 @@ test("GCP: every node's table entry lists its private address, reserved as a sta
 test("nodes that do not fit their subnet are refused at construction, naming the subnet and the fix", () => {
   const before = recorded.length;
   const many = expandPools("crowded", "aws", [{ name: "w", role: "control-plane", count: 63, machineType: "t3.large", zone: "eu-west-1a", diskSizeGb: 50 }]);
-  expect(() => new Cluster("crowded", { ...args, nodes: many })).toThrow(/crowded: the nodes do not fit their subnets: 63 nodes, but a pool's block of zone eu-west-1a's subnet 10\.10\.1\.0\/24 holds 62 .*aws\.subnetCidrs\.eu-west-1a/);
+  expect(() => new Cluster("crowded", { ...args, nodes: many })).toThrow(
+    /crowded: the nodes do not fit their subnets: 63 nodes, but a pool's block of zone eu-west-1a's subnet 10\.10\.1\.0\/24 holds 62 .*aws\.subnetCidrs\.eu-west-1a/,
+  );
   expect(recorded.slice(before).filter((r) => r.name.startsWith("crowded"))).toEqual([]);
 });
 
 test("a node-router agent it cannot boot safely is refused at construction, naming the field", () => {
   const before = recorded.length;
-  expect(() => new Cluster("bad", { ...args, nodeRouter: { image: TEST_IMAGE, settings: { exemptPorts: ["22"] } } }))
-    .toThrow(/bad: nodeRouter\.exemptPorts: 22 outside the bootstrap ports 6443,2379-2380/);
-  expect(() => new Cluster("bad2", { ...args, nodeRouter: { image: "ghcr.io/acme/node-router:latest" } })).toThrow(/bad2: nodeRouter\.image: .*not pinned by digest/);
+  expect(() => new Cluster("bad", { ...args, nodeRouter: { image: TEST_IMAGE, settings: { exemptPorts: ["22"] } } })).toThrow(
+    /bad: nodeRouter\.exemptPorts: 22 outside the bootstrap ports 6443,2379-2380/,
+  );
+  expect(() => new Cluster("bad2", { ...args, nodeRouter: { image: "ghcr.io/acme/node-router:latest" } })).toThrow(
+    /bad2: nodeRouter\.image: .*not pinned by digest/,
+  );
   expect(recorded.slice(before).filter((r) => r.name.startsWith("bad"))).toEqual([]);
 });
 
 test("nodes in a cloud without its placement are refused", () => {
-  expect(() => new Cluster("nogcp", { ...args, nodes: [...args.nodes, ...expandPools("nogcp", "gcp", [{ name: "w", role: "worker", count: 1, machineType: "e2", zone: "europe-west1-b", diskSizeGb: 50 }])] }))
-    .toThrow(/nogcp: 1 nodes are in GCP but args\.gcp is not set/);
+  expect(
+    () =>
+      new Cluster("nogcp", {
+        ...args,
+        nodes: [
+          ...args.nodes,
+          ...expandPools("nogcp", "gcp", [{ name: "w", role: "worker", count: 1, machineType: "e2", zone: "europe-west1-b", diskSizeGb: 50 }]),
+        ],
+      }),
+  ).toThrow(/nogcp: 1 nodes are in GCP but args\.gcp is not set/);
 });

@@ -93,11 +93,14 @@ export class Cluster extends pulumi.ComponentResource {
     // the construction-order loop, not the dependency graph.
     const publish = args.publishInCluster ?? true;
     let admit: (published: pulumi.Resource[]) => void = () => undefined;
-    const published = new Promise<pulumi.Resource[]>((resolve) => { admit = resolve; });
+    const published = new Promise<pulumi.Resource[]>((resolve) => {
+      admit = resolve;
+    });
     // Pulumi gathers `dependsOn` recursively (promises, outputs, nested lists): both lists as one.
-    const admission = publish || callersAdmission !== undefined
-      ? [...(publish ? [published] : []), ...(callersAdmission !== undefined ? [callersAdmission] : [])] as unknown as pulumi.Input<pulumi.Resource[]>
-      : undefined;
+    const admission =
+      publish || callersAdmission !== undefined
+        ? ([...(publish ? [published] : []), ...(callersAdmission !== undefined ? [callersAdmission] : [])] as unknown as pulumi.Input<pulumi.Resource[]>)
+        : undefined;
     // The agent as the NodeRouter deploys it: every node's boot-time guard is rendered with its
     // settings; refused before any child is registered (the program's validation ran the same check).
     const agent = deployedAgentOrThrow(name, args.nodeRouter);
@@ -116,7 +119,10 @@ export class Cluster extends pulumi.ComponentResource {
 
     const gcpApis = args.gcp && gcpNodes.length > 0 ? new GcpApis(`${name}-gcp-apis`, { project: args.gcp.project }, { parent: this }) : undefined;
     const awsIps = awsNodes.length > 0 ? new AwsNodeAddresses(`${name}-aws-ips`, { nodes: awsNodes }, { parent: this }) : undefined;
-    const gcpIps = args.gcp && gcpApis ? new GcpNodeAddresses(`${name}-gcp-ips`, { nodes: gcpNodes, region: args.gcp.region, apis: gcpApis.services }, { parent: this }) : undefined;
+    const gcpIps =
+      args.gcp && gcpApis
+        ? new GcpNodeAddresses(`${name}-gcp-ips`, { nodes: gcpNodes, region: args.gcp.region, apis: gcpApis.services }, { parent: this })
+        : undefined;
     const addressOf: Record<string, pulumi.Output<string>> = { ...awsIps?.addresses, ...gcpIps?.addresses };
 
     const pki = new ClusterPki(`${name}-pki`, { clusterName: name, adminValidityHours: args.adminCertValidityHours }, { parent: this });
@@ -128,7 +134,11 @@ export class Cluster extends pulumi.ComponentResource {
     // Every address of a node, so the guard covers each: the public one first (its InternalIP,
     // what kubelet and the agent use), then the private one.
     this.nodeTableDocument = pulumi.all(nodes.map((n) => addressOf[n.name])).apply((ips) =>
-      nodeTableDocument(nodes.map((n, i) => ({ name: n.name, role: n.role, addresses: [ips[i], privateOf[n.name]] })), [args.podCidr]));
+      nodeTableDocument(
+        nodes.map((n, i) => ({ name: n.name, role: n.role, addresses: [ips[i], privateOf[n.name]] })),
+        [args.podCidr],
+      ),
+    );
     const replaceNodes = args.replaceNodes ?? [];
     this.apiHost = args.apiEndpoint !== undefined ? pulumi.output(args.apiEndpoint) : addressOf[founder];
     this.apiEndpoint = pulumi.interpolate`https://${this.apiHost}:${API_SERVER_PORT}`;
@@ -163,62 +173,85 @@ export class Cluster extends pulumi.ComponentResource {
       bootstrap,
     };
 
-    const awsPool = args.aws && awsIps
-      ? new AwsNodePool(`${name}-aws`, {
-        ...pool,
-        region: args.aws.region,
-        nodes: awsNodes,
-        allNodes: nodes,
-        vpcCidr: args.aws.vpcCidr,
-        subnets: args.aws.subnets,
-        vpcId: args.aws.vpcId,
-        ami: args.aws.ami,
-        allocationIds: awsIps.allocationIds,
-        privateAddresses: privateOf,
-      }, { parent: this })
-      : undefined;
-    const gcpPool = args.gcp && gcpIps && gcpApis
-      ? new GcpNodePool(`${name}-gcp`, {
-        ...pool,
-        region: args.gcp.region,
-        nodes: gcpNodes,
-        project: args.gcp.project,
-        subnetCidr: args.gcp.subnetCidr,
-        image: args.gcp.image,
-        apis: gcpApis.services,
-        privateAddresses: privateOf,
-      }, { parent: this })
-      : undefined;
+    const awsPool =
+      args.aws && awsIps
+        ? new AwsNodePool(
+            `${name}-aws`,
+            {
+              ...pool,
+              region: args.aws.region,
+              nodes: awsNodes,
+              allNodes: nodes,
+              vpcCidr: args.aws.vpcCidr,
+              subnets: args.aws.subnets,
+              vpcId: args.aws.vpcId,
+              ami: args.aws.ami,
+              allocationIds: awsIps.allocationIds,
+              privateAddresses: privateOf,
+            },
+            { parent: this },
+          )
+        : undefined;
+    const gcpPool =
+      args.gcp && gcpIps && gcpApis
+        ? new GcpNodePool(
+            `${name}-gcp`,
+            {
+              ...pool,
+              region: args.gcp.region,
+              nodes: gcpNodes,
+              project: args.gcp.project,
+              subnetCidr: args.gcp.subnetCidr,
+              image: args.gcp.image,
+              apis: gcpApis.services,
+              privateAddresses: privateOf,
+            },
+            { parent: this },
+          )
+        : undefined;
 
     this.caCertPem = pki.caCertPem;
     const instanceIds: Record<string, pulumi.Output<string>> = { ...awsPool?.instanceIds, ...gcpPool?.instanceIds };
-    this.instances = pulumi.all(nodes.map((n) => instanceIds[n.name])).apply((ids) => nodes.map((n, i): NodeInstance =>
-      n.cloud === "aws"
-        ? { name: n.name, cloud: n.cloud, instanceId: ids[i], region: args.aws!.region }
-        : { name: n.name, cloud: n.cloud, instanceId: ids[i], zone: n.zone, project: args.gcp!.project }));
+    this.instances = pulumi
+      .all(nodes.map((n) => instanceIds[n.name]))
+      .apply((ids) =>
+        nodes.map((n, i): NodeInstance =>
+          n.cloud === "aws"
+            ? { name: n.name, cloud: n.cloud, instanceId: ids[i], region: args.aws!.region }
+            : { name: n.name, cloud: n.cloud, instanceId: ids[i], zone: n.zone, project: args.gcp!.project },
+        ),
+      );
     const founderInstance = awsPool?.founderInstance ?? gcpPool?.founderInstance;
     if (!founderInstance) throw new Error(`the founder ${founder} is in no node pool`);
-    const ready = new ApiServerReady(`${name}-api-ready`, {
-      url: this.apiEndpoint,
-      caPem: pki.caCertPem,
-      founderId: founderInstance.id,
-    }, { parent: this, dependsOn: [founderInstance] });
+    const ready = new ApiServerReady(
+      `${name}-api-ready`,
+      {
+        url: this.apiEndpoint,
+        caPem: pki.caCertPem,
+        founderId: founderInstance.id,
+      },
+      { parent: this, dependsOn: [founderInstance] },
+    );
     readiness.set(this, ready);
     this.clusterId = ready.clusterId;
     this.kubeconfig = pulumi.secret(
-      pulumi.all([this.apiEndpoint, pki.caCertPem, pki.adminCertPem, pki.adminKeyPem]).apply(([server, ca, cert, key]) =>
-        renderKubeconfig({ clusterName: name, server, caCertPem: ca, clientCertPem: cert, clientKeyPem: key }),
-      ),
+      pulumi
+        .all([this.apiEndpoint, pki.caCertPem, pki.adminCertPem, pki.adminKeyPem])
+        .apply(([server, ca, cert, key]) => renderKubeconfig({ clusterName: name, server, caCertPem: ca, clientCertPem: cert, clientKeyPem: key })),
     );
     if (publish) {
-      const p = publishInCluster(name, { kubeconfig: this.kubeconfig, clusterId: this.clusterId, ready, joinToken: this.joinToken, nodeTable: this.nodeTableDocument }, this);
+      const p = publishInCluster(
+        name,
+        { kubeconfig: this.kubeconfig, clusterId: this.clusterId, ready, joinToken: this.joinToken, nodeTable: this.nodeTableDocument },
+        this,
+      );
       publications.set(this, p);
       this.publishedNodeTable = p.nodeTable.metadata.name;
       admit([p.joinToken, p.nodeTable]);
     }
-    this.nodeTable = pulumi.all(nodes.map((n) => addressOf[n.name])).apply((ips) =>
-      nodes.map((n, i) => ({ name: n.name, cloud: n.cloud, role: n.role, address: ips[i], privateAddress: privateOf[n.name] })),
-    );
+    this.nodeTable = pulumi
+      .all(nodes.map((n) => addressOf[n.name]))
+      .apply((ips) => nodes.map((n, i) => ({ name: n.name, cloud: n.cloud, role: n.role, address: ips[i], privateAddress: privateOf[n.name] })));
 
     this.registerOutputs({
       apiHost: this.apiHost,

@@ -30,6 +30,10 @@ describe("computeFirewallIntents", () => {
   it("omits the admin rule without admin CIDRs, and gives workers only WireGuard and ICMP", () => {
     const noAdmin = computeFirewallIntents(nodes, []);
     expect(noAdmin.some((i) => i.id === "admin-apiserver")).toBe(false);
-    expect(intentsFor(noAdmin, ["c-gcp-w-0"]).map((i) => i.id).sort()).toEqual(["pmtu", "wireguard"]);
+    expect(
+      intentsFor(noAdmin, ["c-gcp-w-0"])
+        .map((i) => i.id)
+        .sort(),
+    ).toEqual(["pmtu", "wireguard"]);
   });
 });

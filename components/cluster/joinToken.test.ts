@@ -37,8 +37,11 @@ describe("join token", () => {
     expect(s.type).toBe("bootstrap.kubernetes.io/token");
     expect(s.metadata).toMatchObject({ name: `bootstrap-token-${t.tokenId}`, namespace: "kube-system" });
     expect(s.stringData).toMatchObject({
-      "token-id": t.tokenId, "token-secret": t.token.slice(7), expiration: t.expires,
-      "usage-bootstrap-authentication": "true", "usage-bootstrap-signing": "true",
+      "token-id": t.tokenId,
+      "token-secret": t.token.slice(7),
+      expiration: t.expires,
+      "usage-bootstrap-authentication": "true",
+      "usage-bootstrap-signing": "true",
       "auth-extra-groups": "system:bootstrappers:kubeadm:default-node-token",
     });
   });

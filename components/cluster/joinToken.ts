@@ -129,12 +129,18 @@ export class JoinToken extends pulumi.dynamic.Resource {
   declare public readonly previous: pulumi.Output<TokenEntry | undefined>;
 
   constructor(name: string, args: JoinTokenArgs, opts?: pulumi.CustomResourceOptions) {
-    super(provider, name, { ttlHours: args.ttlHours, token: undefined, tokenId: undefined, expires: undefined, previous: undefined },
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: JOIN_TOKEN_SECRET_OUTPUTS }));
+    super(
+      provider,
+      name,
+      { ttlHours: args.ttlHours, token: undefined, tokenId: undefined, expires: undefined, previous: undefined },
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: JOIN_TOKEN_SECRET_OUTPUTS }),
+    );
   }
 
   /** The stores' document (secret). */
   storeDocument(): pulumi.Output<string> {
-    return pulumi.secret(pulumi.all([this.token, this.expires, this.previous]).apply(([token, expires, previous]) => storeDocument({ token, expires, previous })));
+    return pulumi.secret(
+      pulumi.all([this.token, this.expires, this.previous]).apply(([token, expires, previous]) => storeDocument({ token, expires, previous })),
+    );
   }
 }

@@ -25,7 +25,10 @@ export interface FrozenInputs {
 export const AWS_INSTANCE: FrozenInputs = { frozen: ["ami", "userDataBase64"], marker: 'tags["wg-mesh/rebuild"]' };
 /** gcp.compute.Instance: the boot image, the user data in the metadata, and the private address (an
  * instance created before the subnet plan keeps the one GCP picked until it is rebuilt). */
-export const GCP_INSTANCE: FrozenInputs = { frozen: ["bootDisk.initializeParams.image", 'metadata["user-data"]', "networkInterfaces[0].networkIp"], marker: 'labels["wg-mesh-rebuild"]' };
+export const GCP_INSTANCE: FrozenInputs = {
+  frozen: ["bootDisk.initializeParams.image", 'metadata["user-data"]', "networkInterfaces[0].networkIp"],
+  marker: 'labels["wg-mesh-rebuild"]',
+};
 
 /** The marker's value while a node is listed in cluster.replaceNodes. */
 export const REBUILD_MARKER = "requested";

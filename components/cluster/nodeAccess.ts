@@ -37,13 +37,15 @@ export const GCP_READ_ROLE = "roles/secretmanager.secretAccessor";
 export function awsReadPolicy(secretArns: readonly string[], until: string): string {
   return JSON.stringify({
     Version: "2012-10-17",
-    Statement: [{
-      Sid: "ReadJoinSecretsDuringTheJoinWindow",
-      Effect: "Allow",
-      Action: [AWS_READ_ACTION],
-      Resource: [...secretArns],
-      Condition: { DateLessThan: { "aws:CurrentTime": until } },
-    }],
+    Statement: [
+      {
+        Sid: "ReadJoinSecretsDuringTheJoinWindow",
+        Effect: "Allow",
+        Action: [AWS_READ_ACTION],
+        Resource: [...secretArns],
+        Condition: { DateLessThan: { "aws:CurrentTime": until } },
+      },
+    ],
   });
 }
 

@@ -1,7 +1,10 @@
 import { expandPools, firstControlPlane, mayInit } from "./nodes";
 
 const pool = (name: string, role: "control-plane" | "worker", count: number) => ({ name, role, count, machineType: "m", zone: "z", diskSizeGb: 50 });
-const nodes = [...expandPools("c", "aws", [pool("cp", "control-plane", 3), pool("w", "worker", 2)]), ...expandPools("c", "gcp", [pool("cp", "control-plane", 1)])];
+const nodes = [
+  ...expandPools("c", "aws", [pool("cp", "control-plane", 3), pool("w", "worker", 2)]),
+  ...expandPools("c", "gcp", [pool("cp", "control-plane", 1)]),
+];
 
 describe("who may start a cluster", () => {
   it("only the first control plane in the stable order (AWS, then GCP, then pool order)", () => {

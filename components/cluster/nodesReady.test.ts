@@ -8,7 +8,13 @@ import { agentsOn, pod, readyNode, startKubeApi, type KubeApiStandIn } from "../
 const nodes: NodeInstance[] = [
   { name: "demo-aws-cp-0", cloud: "aws", instanceId: "i-0123456789abcdef0", region: "eu-west-1" },
   { name: "demo-aws-workers-0", cloud: "aws", instanceId: "i-0fedcba9876543210", region: "eu-west-1" },
-  { name: "demo-gcp-workers-0", cloud: "gcp", instanceId: "projects/p/zones/europe-west1-b/instances/demo-gcp-workers-0", zone: "europe-west1-b", project: "demo-project-123" },
+  {
+    name: "demo-gcp-workers-0",
+    cloud: "gcp",
+    instanceId: "projects/p/zones/europe-west1-b/instances/demo-gcp-workers-0",
+    zone: "europe-west1-b",
+    project: "demo-project-123",
+  },
 ];
 
 let pki: TestPki;
@@ -17,14 +23,22 @@ let kubeconfig: string;
 beforeAll(async () => {
   pki = makeTestPki();
   api = await startKubeApi(pki, { nodes: [], pods: {} });
-  kubeconfig = renderKubeconfig({ clusterName: "demo", server: api.url, caCertPem: pki.caPem, clientCertPem: pki.clientCertPem, clientKeyPem: pki.clientKeyPem });
+  kubeconfig = renderKubeconfig({
+    clusterName: "demo",
+    server: api.url,
+    caCertPem: pki.caPem,
+    clientCertPem: pki.clientCertPem,
+    clientKeyPem: pki.clientKeyPem,
+  });
 }, 60_000);
 afterAll(() => api.close());
 
 describe("consoleCommand", () => {
   it("is the exact command that prints the node's serial console", () => {
     expect(consoleCommand(nodes[0])).toBe("aws ec2 get-console-output --instance-id i-0123456789abcdef0 --region eu-west-1 --output text");
-    expect(consoleCommand(nodes[2])).toBe("gcloud compute instances get-serial-port-output demo-gcp-workers-0 --zone europe-west1-b --project demo-project-123");
+    expect(consoleCommand(nodes[2])).toBe(
+      "gcloud compute instances get-serial-port-output demo-gcp-workers-0 --zone europe-west1-b --project demo-project-123",
+    );
   });
 });
 
@@ -36,7 +50,9 @@ describe("nodeProblems", () => {
   it("names what is missing: registration, readiness, each agent", () => {
     expect(nodeProblems(undefined, [])).toEqual(["not registered in the API (kubelet never joined)"]);
     expect(nodeProblems(readyNode("n", false), [pod("cilium-x", { "k8s-app": "cilium" }, "Pending")])).toEqual([
-      "not Ready (Ready=False)", "Cilium's agent not Running (cilium-x: Pending)", "the node-router not Running (no pod)",
+      "not Ready (Ready=False)",
+      "Cilium's agent not Running (cilium-x: Pending)",
+      "the node-router not Running (no pod)",
     ]);
   });
 });
@@ -69,16 +85,28 @@ describe("waitForNodes", () => {
       message = (e as Error).message;
     }
     expect(message).toMatch(/^2 node\(s\) not Ready with Cilium and the node-router running within 0 min \(cluster\.nodesReadyTimeoutMinutes\):/);
-    expect(message).toContain("  - demo-aws-workers-0 (aws instance i-0fedcba9876543210): not Ready (Ready=False); the node-router not Running (no pod)\n      serial console: aws ec2 get-console-output --instance-id i-0fedcba9876543210 --region eu-west-1 --output text");
-    expect(message).toContain("  - demo-gcp-workers-0 (gcp instance projects/p/zones/europe-west1-b/instances/demo-gcp-workers-0): not registered in the API (kubelet never joined)\n      serial console: gcloud compute instances get-serial-port-output demo-gcp-workers-0 --zone europe-west1-b --project demo-project-123");
+    expect(message).toContain(
+      "  - demo-aws-workers-0 (aws instance i-0fedcba9876543210): not Ready (Ready=False); the node-router not Running (no pod)\n      serial console: aws ec2 get-console-output --instance-id i-0fedcba9876543210 --region eu-west-1 --output text",
+    );
+    expect(message).toContain(
+      "  - demo-gcp-workers-0 (gcp instance projects/p/zones/europe-west1-b/instances/demo-gcp-workers-0): not registered in the API (kubelet never joined)\n      serial console: gcloud compute instances get-serial-port-output demo-gcp-workers-0 --zone europe-west1-b --project demo-project-123",
+    );
     expect(message).not.toContain("demo-aws-cp-0 (");
     expect(message).toContain("journal+console");
   });
 
   it("an API it cannot talk to (another CA) fails listing every node and the last error", async () => {
     const other = makeTestPki();
-    const wrong = renderKubeconfig({ clusterName: "demo", server: api.url, caCertPem: other.caPem, clientCertPem: pki.clientCertPem, clientKeyPem: pki.clientKeyPem });
-    await expect(waitForNodes(kubeconfigGet(wrong), { nodes, timeoutMs: 200, intervalMs: 50 })).rejects.toThrow(/^3 node\(s\)[\s\S]*Last API error: .*(certificate|self.signed|issuer)/i);
+    const wrong = renderKubeconfig({
+      clusterName: "demo",
+      server: api.url,
+      caCertPem: other.caPem,
+      clientCertPem: pki.clientCertPem,
+      clientKeyPem: pki.clientKeyPem,
+    });
+    await expect(waitForNodes(kubeconfigGet(wrong), { nodes, timeoutMs: 200, intervalMs: 50 })).rejects.toThrow(
+      /^3 node\(s\)[\s\S]*Last API error: .*(certificate|self.signed|issuer)/i,
+    );
   });
 });
 

@@ -35,8 +35,14 @@ export function consoleCommand(n: NodeInstance): string {
 }
 
 /** The parts of the API objects the wait reads. */
-export interface ApiNode { readonly metadata: { readonly name: string }; readonly status?: { readonly conditions?: readonly { readonly type: string; readonly status: string }[] } }
-export interface ApiPod { readonly metadata: { readonly name: string; readonly namespace?: string; readonly labels?: Record<string, string> }; readonly status?: { readonly phase?: string; readonly containerStatuses?: readonly { readonly ready?: boolean }[] } }
+export interface ApiNode {
+  readonly metadata: { readonly name: string };
+  readonly status?: { readonly conditions?: readonly { readonly type: string; readonly status: string }[] };
+}
+export interface ApiPod {
+  readonly metadata: { readonly name: string; readonly namespace?: string; readonly labels?: Record<string, string> };
+  readonly status?: { readonly phase?: string; readonly containerStatuses?: readonly { readonly ready?: boolean }[] };
+}
 
 /** Which pods must run on every node: label key and value. */
 export interface AgentSelector {
@@ -59,17 +65,25 @@ export function nodeProblems(node: ApiNode | undefined, pods: readonly ApiPod[],
   for (const a of agents) {
     const mine = pods.filter((p) => p.metadata.labels?.[a.label] === a.value);
     const running = mine.some((p) => p.status?.phase === "Running");
-    if (!running) problems.push(`${a.what} not Running${mine.length > 0 ? ` (${mine.map((p) => `${p.metadata.name}: ${p.status?.phase ?? "unknown"}`).join(", ")})` : " (no pod)"}`);
+    if (!running)
+      problems.push(
+        `${a.what} not Running${mine.length > 0 ? ` (${mine.map((p) => `${p.metadata.name}: ${p.status?.phase ?? "unknown"}`).join(", ")})` : " (no pod)"}`,
+      );
   }
   return problems;
 }
 
 /** The failure: every missing node with its instance, console command and what is missing. */
 export function missingReport(missing: readonly { node: NodeInstance; problems: readonly string[] }[], timeoutMs: number, lastError?: string): string {
-  const lines = missing.map(({ node, problems }) => `  - ${node.name} (${node.cloud} instance ${node.instanceId}): ${problems.join("; ")}\n      serial console: ${consoleCommand(node)}`);
-  return `${missing.length} node(s) not Ready with Cilium and the node-router running within ${Math.round(timeoutMs / 60_000)} min (cluster.nodesReadyTimeoutMinutes):\n${lines.join("\n")}\n` +
+  const lines = missing.map(
+    ({ node, problems }) =>
+      `  - ${node.name} (${node.cloud} instance ${node.instanceId}): ${problems.join("; ")}\n      serial console: ${consoleCommand(node)}`,
+  );
+  return (
+    `${missing.length} node(s) not Ready with Cilium and the node-router running within ${Math.round(timeoutMs / 60_000)} min (cluster.nodesReadyTimeoutMinutes):\n${lines.join("\n")}\n` +
     `The boot scripts write their progress and failures to the serial console (their units log to journal+console), so each command above shows where that node stopped.` +
-    (lastError ? `\nLast API error: ${lastError}` : "");
+    (lastError ? `\nLast API error: ${lastError}` : "")
+  );
 }
 
 /** How the wait reaches the API: GET a path, resolve with the parsed JSON. */
@@ -95,7 +109,9 @@ export async function waitForNodes(get: ApiGet, o: WaitForNodesOptions): Promise
       const next: typeof missing = [];
       for (const node of o.nodes) {
         const apiNode = list.items.find((n) => n.metadata.name === node.name);
-        const pods = apiNode ? ((await get(`/api/v1/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${node.name}`)}`)) as { items: ApiPod[] }).items : [];
+        const pods = apiNode
+          ? ((await get(`/api/v1/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${node.name}`)}`)) as { items: ApiPod[] }).items
+          : [];
         const problems = nodeProblems(apiNode, pods, o.agents);
         if (problems.length > 0) next.push({ node, problems });
       }
@@ -114,7 +130,10 @@ export async function waitForNodes(get: ApiGet, o: WaitForNodesOptions): Promise
 export function kubeconfigGet(kubeconfig: string, timeoutMs = 10_000): ApiGet {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { parse } = require("yaml") as typeof import("yaml");
-  const k = parse(kubeconfig) as { clusters: { cluster: { server: string; "certificate-authority-data": string } }[]; users: { user: Record<string, string> }[] };
+  const k = parse(kubeconfig) as {
+    clusters: { cluster: { server: string; "certificate-authority-data": string } }[];
+    users: { user: Record<string, string> }[];
+  };
   const b64 = (s: string) => Buffer.from(s, "base64").toString("utf8");
   const { server } = k.clusters[0].cluster;
   const ca = b64(k.clusters[0].cluster["certificate-authority-data"]);
@@ -129,7 +148,9 @@ export function kubeconfigGet(kubeconfig: string, timeoutMs = 10_000): ApiGet {
       const req = https.get(`${server}${path}`, { ca, cert, key, timeout: timeoutMs, headers: { accept: "application/json" } }, (res) => {
         let body = "";
         res.setEncoding("utf8");
-        res.on("data", (c: string) => { body += c; });
+        res.on("data", (c: string) => {
+          body += c;
+        });
         res.on("end", () => {
           if (res.statusCode !== 200) return reject(new Error(`GET ${path}: HTTP ${res.statusCode}: ${body.slice(0, 200)}`));
           try {
@@ -185,12 +206,17 @@ export interface NodesReadyArgs {
 /** Exists once every node is Ready with its agents; waits again when nodes come or are rebuilt. */
 export class NodesReady extends pulumi.dynamic.Resource {
   constructor(name: string, args: NodesReadyArgs, opts?: pulumi.CustomResourceOptions) {
-    super(provider, name, {
-      kubeconfig: pulumi.secret(args.kubeconfig),
-      nodes: args.nodes,
-      timeoutMs: (args.timeoutMinutes ?? 20) * 60_000,
-      intervalMs: 10_000,
-      attempts: undefined,
-    }, opts);
+    super(
+      provider,
+      name,
+      {
+        kubeconfig: pulumi.secret(args.kubeconfig),
+        nodes: args.nodes,
+        timeoutMs: (args.timeoutMinutes ?? 20) * 60_000,
+        intervalMs: 10_000,
+        attempts: undefined,
+      },
+      opts,
+    );
   }
 }

@@ -43,13 +43,17 @@ export class ClusterPki extends pulumi.ComponentResource {
 
     const ca = (suffix: string, commonName: string) => {
       const key = new tls.PrivateKey(`${name}-${suffix}-key`, { algorithm: "RSA", rsaBits: 2048 }, parent);
-      const cert = new tls.SelfSignedCert(`${name}-${suffix}`, {
-        privateKeyPem: key.privateKeyPem,
-        isCaCertificate: true,
-        validityPeriodHours: caValidity,
-        allowedUses: caUses,
-        subject: { commonName, organization: args.clusterName },
-      }, parent);
+      const cert = new tls.SelfSignedCert(
+        `${name}-${suffix}`,
+        {
+          privateKeyPem: key.privateKeyPem,
+          isCaCertificate: true,
+          validityPeriodHours: caValidity,
+          allowedUses: caUses,
+          subject: { commonName, organization: args.clusterName },
+        },
+        parent,
+      );
       return { key, cert };
     };
     const cluster = ca("ca", "kubernetes");
@@ -58,39 +62,57 @@ export class ClusterPki extends pulumi.ComponentResource {
     const serviceAccount = new tls.PrivateKey(`${name}-sa`, { algorithm: "RSA", rsaBits: 2048 }, parent);
 
     const adminKey = new tls.PrivateKey(`${name}-admin-key`, { algorithm: "RSA", rsaBits: 2048 }, parent);
-    const adminCsr = new tls.CertRequest(`${name}-admin-csr`, {
-      privateKeyPem: adminKey.privateKeyPem,
-      subject: { commonName: "kubernetes-admin", organization: ADMIN_GROUP },
-    }, parent);
+    const adminCsr = new tls.CertRequest(
+      `${name}-admin-csr`,
+      {
+        privateKeyPem: adminKey.privateKeyPem,
+        subject: { commonName: "kubernetes-admin", organization: ADMIN_GROUP },
+      },
+      parent,
+    );
     const adminHours = args.adminValidityHours ?? 720;
-    const admin = new tls.LocallySignedCert(`${name}-admin`, {
-      certRequestPem: adminCsr.certRequestPem,
-      caCertPem: cluster.cert.certPem,
-      caPrivateKeyPem: cluster.key.privateKeyPem,
-      validityPeriodHours: adminHours,
-      // Any `pulumi up` in the last third of its validity issues a new certificate (and so a
-      // new kubeconfig) before the old one expires; an expired one is replaced before the
-      // Kubernetes provider, which uses it, is touched.
-      earlyRenewalHours: Math.floor(adminHours / 3),
-      allowedUses: ["client_auth", "digital_signature", "key_encipherment"],
-    }, parent);
+    const admin = new tls.LocallySignedCert(
+      `${name}-admin`,
+      {
+        certRequestPem: adminCsr.certRequestPem,
+        caCertPem: cluster.cert.certPem,
+        caPrivateKeyPem: cluster.key.privateKeyPem,
+        validityPeriodHours: adminHours,
+        // Any `pulumi up` in the last third of its validity issues a new certificate (and so a
+        // new kubeconfig) before the old one expires; an expired one is replaced before the
+        // Kubernetes provider, which uses it, is touched.
+        earlyRenewalHours: Math.floor(adminHours / 3),
+        allowedUses: ["client_auth", "digital_signature", "key_encipherment"],
+      },
+      parent,
+    );
 
     this.caCertPem = cluster.cert.certPem;
     this.discoveryHash = cluster.cert.certPem.apply(discoveryTokenCaCertHash);
     this.controlPlaneBundle = pulumi.secret(
-      pulumi.all([
-        cluster.cert.certPem, cluster.key.privateKeyPem,
-        etcd.cert.certPem, etcd.key.privateKeyPem,
-        frontProxy.cert.certPem, frontProxy.key.privateKeyPem,
-        serviceAccount.privateKeyPem, serviceAccount.publicKeyPem,
-      ]).apply(([caCrt, caKey, etcdCrt, etcdKey, fpCrt, fpKey, saKey, saPub]) =>
-        JSON.stringify({
-          "ca.crt": caCrt, "ca.key": caKey,
-          "etcd/ca.crt": etcdCrt, "etcd/ca.key": etcdKey,
-          "front-proxy-ca.crt": fpCrt, "front-proxy-ca.key": fpKey,
-          "sa.key": saKey, "sa.pub": saPub,
-        }),
-      ),
+      pulumi
+        .all([
+          cluster.cert.certPem,
+          cluster.key.privateKeyPem,
+          etcd.cert.certPem,
+          etcd.key.privateKeyPem,
+          frontProxy.cert.certPem,
+          frontProxy.key.privateKeyPem,
+          serviceAccount.privateKeyPem,
+          serviceAccount.publicKeyPem,
+        ])
+        .apply(([caCrt, caKey, etcdCrt, etcdKey, fpCrt, fpKey, saKey, saPub]) =>
+          JSON.stringify({
+            "ca.crt": caCrt,
+            "ca.key": caKey,
+            "etcd/ca.crt": etcdCrt,
+            "etcd/ca.key": etcdKey,
+            "front-proxy-ca.crt": fpCrt,
+            "front-proxy-ca.key": fpKey,
+            "sa.key": saKey,
+            "sa.pub": saPub,
+          }),
+        ),
     );
     this.adminCertPem = admin.certPem;
     this.adminKeyPem = pulumi.secret(adminKey.privateKeyPem);

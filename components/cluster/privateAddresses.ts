@@ -62,7 +62,10 @@ export function subnetAddresses(cloud: Cloud, cidr: string, nodeNames: readonly 
   return { addresses, problems };
 }
 
-const toNumber = (ip: string): number => ipaddr.IPv4.parse(ip).toByteArray().reduce((n, b) => n * 256 + b, 0);
+const toNumber = (ip: string): number =>
+  ipaddr.IPv4.parse(ip)
+    .toByteArray()
+    .reduce((n, b) => n * 256 + b, 0);
 const fromNumber = (n: number): string => [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
 
 /** The node subnets: AWS one per zone, GCP one for the region. */
@@ -82,11 +85,15 @@ export interface SubnetProblem {
 }
 
 /** Every node's private address by name, subnet by subnet, or every subnet's problems. */
-export function privateAddresses(nodes: readonly { name: string; cloud: Cloud; zone: string }[], plan: SubnetPlan): { addresses: Record<string, string>; problems: SubnetProblem[] } {
+export function privateAddresses(
+  nodes: readonly { name: string; cloud: Cloud; zone: string }[],
+  plan: SubnetPlan,
+): { addresses: Record<string, string>; problems: SubnetProblem[] } {
   const subnets = new Map<string, { cloud: Cloud; zone?: string; cidr: string; names: string[] }>();
   for (const node of nodes) {
     const cidr = node.cloud === "aws" ? plan.aws?.[node.zone] : plan.gcp;
-    if (cidr === undefined) throw new Error(`node ${node.name}: no ${node.cloud} subnet${node.cloud === "aws" ? ` for zone ${node.zone}` : ""} in the subnet plan`);
+    if (cidr === undefined)
+      throw new Error(`node ${node.name}: no ${node.cloud} subnet${node.cloud === "aws" ? ` for zone ${node.zone}` : ""} in the subnet plan`);
     const key = `${node.cloud} ${cidr}`;
     if (!subnets.has(key)) subnets.set(key, { cloud: node.cloud, zone: node.cloud === "aws" ? node.zone : undefined, cidr, names: [] });
     subnets.get(key)!.names.push(node.name);

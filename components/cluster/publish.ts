@@ -31,22 +31,30 @@ export interface Published {
 
 /** The provider and the two objects, children of `parent`, named from `name`. */
 export function publishInCluster(name: string, args: PublishArgs, parent: pulumi.Resource): Published {
-  const provider = new k8s.Provider(`${name}-k8s`, {
-    kubeconfig: args.kubeconfig,
-    enableServerSideApply: true,
-    // Replaced (and with it every Kubernetes resource, installed anew) exactly when the cluster
-    // is a new one; another admin endpoint or rotated credentials are an update.
-    clusterIdentifier: args.clusterId,
-    // `pulumi destroy` (or removing a component) still completes when the API is gone.
-    deleteUnreachable: true,
-  }, { parent, dependsOn: [args.ready] });
+  const provider = new k8s.Provider(
+    `${name}-k8s`,
+    {
+      kubeconfig: args.kubeconfig,
+      enableServerSideApply: true,
+      // Replaced (and with it every Kubernetes resource, installed anew) exactly when the cluster
+      // is a new one; another admin endpoint or rotated credentials are an update.
+      clusterIdentifier: args.clusterId,
+      // `pulumi destroy` (or removing a component) still completes when the API is gone.
+      deleteUnreachable: true,
+    },
+    { parent, dependsOn: [args.ready] },
+  );
   // They live inside the cluster: when it goes (destroyed, or replaced by a new one), Pulumi does
   // not call Delete on them (see infra/kubernetesLifecycle.ts).
   const inCluster = { parent, provider, deletedWith: args.ready };
   const joinToken = new k8s.core.v1.Secret(`${name}-join-token`, pulumi.output(args.joinToken).apply(bootstrapTokenSecret), inCluster);
-  const nodeTable = new k8s.core.v1.ConfigMap(`${name}-node-table`, {
-    metadata: { name: NODE_TABLE_CONFIGMAP, namespace: NODE_TABLE_NAMESPACE, labels: commonLabels() },
-    data: pulumi.output(args.nodeTable).apply((doc) => ({ [NODE_TABLE_KEY]: doc })),
-  }, inCluster);
+  const nodeTable = new k8s.core.v1.ConfigMap(
+    `${name}-node-table`,
+    {
+      metadata: { name: NODE_TABLE_CONFIGMAP, namespace: NODE_TABLE_NAMESPACE, labels: commonLabels() },
+      data: pulumi.output(args.nodeTable).apply((doc) => ({ [NODE_TABLE_KEY]: doc })),
+    },
+    inCluster,
+  );
   return { provider, joinToken, nodeTable };
 }

@@ -20,7 +20,7 @@ interface GuardInputs extends Versions {
   readonly confirmed?: Versions;
 }
 
-export const UPGRADE_DOC = "README.md, \"Upgrading Kubernetes and containerd\"";
+export const UPGRADE_DOC = 'README.md, "Upgrading Kubernetes and containerd"';
 
 /** Why the change from `olds` to `news` is refused, or undefined when it may proceed. */
 export function versionChangeProblem(olds: Partial<GuardInputs>, news: GuardInputs, project = "wg-mesh-cluster"): string | undefined {
@@ -30,10 +30,12 @@ export function versionChangeProblem(olds: Partial<GuardInputs>, news: GuardInpu
   const confirmed = news.confirmed;
   if (confirmed && confirmed.kubernetesVersion === news.kubernetesVersion && confirmed.containerdVersion === news.containerdVersion) return undefined;
   const what = changed.map((k) => `${project}:cluster.${k} from ${olds[k]} to ${news[k]}`).join(" and ");
-  return `refusing to change ${what} on a running cluster: running nodes are never rebuilt for it, and new nodes with other versions than the control plane break kubeadm's version-skew rules. ` +
+  return (
+    `refusing to change ${what} on a running cluster: running nodes are never rebuilt for it, and new nodes with other versions than the control plane break kubeadm's version-skew rules. ` +
     `Upgrade the running nodes in place, one at a time, with kubeadm as ${UPGRADE_DOC} describes; then confirm what now runs with ` +
     `\`pulumi config set --path '${project}:cluster.upgradeConfirmed.kubernetesVersion' ${news.kubernetesVersion}\` and ` +
-    `\`pulumi config set --path '${project}:cluster.upgradeConfirmed.containerdVersion' ${news.containerdVersion}\`, and run pulumi up again`;
+    `\`pulumi config set --path '${project}:cluster.upgradeConfirmed.containerdVersion' ${news.containerdVersion}\`, and run pulumi up again`
+  );
 }
 
 const provider: pulumi.dynamic.ResourceProvider = {

@@ -49,7 +49,9 @@ describe("waitForApiServer", () => {
   it("trusts only the cluster CA", async () => {
     const { server, url } = await serve(() => ({ status: 200, body: "ok" }));
     try {
-      await expect(waitForApiServer({ url, caPem: otherCaPem, timeoutMs: 300, intervalMs: 50 })).rejects.toThrow(/not ready after .*last: .*(certificate|self.signed|issuer)/i);
+      await expect(waitForApiServer({ url, caPem: otherCaPem, timeoutMs: 300, intervalMs: 50 })).rejects.toThrow(
+        /not ready after .*last: .*(certificate|self.signed|issuer)/i,
+      );
     } finally {
       server.close();
     }
@@ -64,7 +66,11 @@ describe("the cluster's identity", () => {
   const clusterInfo = (uid: string) => JSON.stringify({ kind: "ConfigMap", metadata: { name: "cluster-info", namespace: "kube-public", uid } });
 
   it("is kube-public/cluster-info's UID, read with the cluster CA only", async () => {
-    const { server, url } = await serve((_n, path) => (path === "/api/v1/namespaces/kube-public/configmaps/cluster-info" ? { status: 200, body: clusterInfo("1b4e28ba-2fa1-11d2-883f-0016d3cca427") } : { status: 404, body: "" }));
+    const { server, url } = await serve((_n, path) =>
+      path === "/api/v1/namespaces/kube-public/configmaps/cluster-info"
+        ? { status: 200, body: clusterInfo("1b4e28ba-2fa1-11d2-883f-0016d3cca427") }
+        : { status: 404, body: "" },
+    );
     try {
       expect(await readClusterId(url, caPem)).toBe("1b4e28ba-2fa1-11d2-883f-0016d3cca427");
       await expect(readClusterId(url, otherCaPem)).rejects.toThrow(/certificate|self.signed|issuer/i);

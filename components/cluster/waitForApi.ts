@@ -30,7 +30,9 @@ function get(url: string, caPem: string, timeoutMs: number): Promise<{ status: n
     const req = https.get(url, { ca: caPem, timeout: timeoutMs }, (res) => {
       let body = "";
       res.setEncoding("utf8");
-      res.on("data", (chunk: string) => { body += chunk; });
+      res.on("data", (chunk: string) => {
+        body += chunk;
+      });
       res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
     });
     req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
@@ -53,7 +55,9 @@ export async function waitForApiServer(o: WaitForApiOptions): Promise<ApiReadine
     }
     await new Promise((r) => setTimeout(r, o.intervalMs));
   }
-  throw new Error(`API server ${o.url} not ready after ${Math.round(o.timeoutMs / 1000)} s (${attempts} attempts; last: ${last}); check the first control plane's serial console (journal unit wg-mesh-bootstrap)`);
+  throw new Error(
+    `API server ${o.url} not ready after ${Math.round(o.timeoutMs / 1000)} s (${attempts} attempts; last: ${last}); check the first control plane's serial console (journal unit wg-mesh-bootstrap)`,
+  );
 }
 
 /**
@@ -71,7 +75,9 @@ export async function readClusterId(url: string, caPem: string, timeoutMs = 10_0
     uid = undefined;
   }
   if (r.status !== 200 || typeof uid !== "string" || uid === "") {
-    throw new Error(`${url} did not serve kube-public/cluster-info (HTTP ${r.status}: ${r.body.slice(0, 200)}); kubeadm creates it, readable without credentials, when it initialises the cluster`);
+    throw new Error(
+      `${url} did not serve kube-public/cluster-info (HTTP ${r.status}: ${r.body.slice(0, 200)}); kubeadm creates it, readable without credentials, when it initialises the cluster`,
+    );
   }
   return uid;
 }

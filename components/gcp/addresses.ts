@@ -21,12 +21,16 @@ export class GcpNodeAddresses extends pulumi.ComponentResource {
     super("wg-mesh:gcp:NodeAddresses", name, {}, opts);
     this.addresses = {};
     for (const node of args.nodes) {
-      const address = new gcp.compute.Address(`${name}-${node.name}`, {
-        name: node.name,
-        region: args.region,
-        addressType: "EXTERNAL",
-        networkTier: "PREMIUM",
-      }, { parent: this, dependsOn: [...args.apis] });
+      const address = new gcp.compute.Address(
+        `${name}-${node.name}`,
+        {
+          name: node.name,
+          region: args.region,
+          addressType: "EXTERNAL",
+          networkTier: "PREMIUM",
+        },
+        { parent: this, dependsOn: [...args.apis] },
+      );
       this.addresses[node.name] = address.address;
     }
     this.registerOutputs({ addresses: this.addresses });

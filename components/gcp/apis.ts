@@ -20,8 +20,13 @@ export class GcpApis extends pulumi.ComponentResource {
 
   constructor(name: string, args: GcpApisArgs, opts?: pulumi.ComponentResourceOptions) {
     super("wg-mesh:gcp:Apis", name, {}, opts);
-    this.services = REQUIRED_APIS.map((service) =>
-      new gcp.projects.Service(`${name}-${service.split(".")[0]}`, { project: args.project, service, disableOnDestroy: false, disableDependentServices: false }, { parent: this }),
+    this.services = REQUIRED_APIS.map(
+      (service) =>
+        new gcp.projects.Service(
+          `${name}-${service.split(".")[0]}`,
+          { project: args.project, service, disableOnDestroy: false, disableDependentServices: false },
+          { parent: this },
+        ),
     );
     this.registerOutputs({ services: this.services.map((s) => s.service) });
   }

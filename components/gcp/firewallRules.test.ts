@@ -11,13 +11,34 @@ const nodes = [
 const addressOf = Object.fromEntries(nodes.map((n, i) => [n.name, `198.51.100.${i + 1}`]));
 const intents = computeFirewallIntents(nodes, ["203.0.113.0/24"]);
 const render = (role: "control-plane" | "worker") =>
-  Object.fromEntries(renderGcpFirewall("c", role, intentsFor(intents, nodes.filter((n) => n.role === role).map((n) => n.name)), addressOf, (a) => `${a}/32`).map((r) => [r.key, r]));
+  Object.fromEntries(
+    renderGcpFirewall(
+      "c",
+      role,
+      intentsFor(
+        intents,
+        nodes.filter((n) => n.role === role).map((n) => n.name),
+      ),
+      addressOf,
+      (a) => `${a}/32`,
+    ).map((r) => [r.key, r]),
+  );
 
 describe("renderGcpFirewall", () => {
   it("control planes: WireGuard and 6443 from every node's /32, etcd from control planes', the admin range, ICMP", () => {
     const rules = render("control-plane");
-    expect(Object.keys(rules).sort()).toEqual(["control-plane-admin-apiserver", "control-plane-apiserver", "control-plane-etcd", "control-plane-pmtu", "control-plane-wireguard"]);
-    expect(rules["control-plane-wireguard"]).toMatchObject({ allow: { protocol: "udp", ports: ["51871"] }, sourceRanges: ["198.51.100.1/32", "198.51.100.2/32", "198.51.100.3/32"], targetTag: "c-control-plane" });
+    expect(Object.keys(rules).sort()).toEqual([
+      "control-plane-admin-apiserver",
+      "control-plane-apiserver",
+      "control-plane-etcd",
+      "control-plane-pmtu",
+      "control-plane-wireguard",
+    ]);
+    expect(rules["control-plane-wireguard"]).toMatchObject({
+      allow: { protocol: "udp", ports: ["51871"] },
+      sourceRanges: ["198.51.100.1/32", "198.51.100.2/32", "198.51.100.3/32"],
+      targetTag: "c-control-plane",
+    });
     expect(rules["control-plane-etcd"]).toMatchObject({ allow: { protocol: "tcp", ports: ["2379-2380"] }, sourceRanges: ["198.51.100.1/32"] });
     expect(rules["control-plane-admin-apiserver"]).toMatchObject({ allow: { protocol: "tcp", ports: ["6443"] }, sourceRanges: ["203.0.113.0/24"] });
   });

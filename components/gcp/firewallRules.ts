@@ -26,9 +26,7 @@ export function renderGcpFirewall(
     key: `${role}-${intent.id}`,
     description: intent.description,
     // GCP firewalls cannot filter ICMP by type: ICMP as a whole is admitted for PMTU.
-    allow: intent.protocol === "icmp"
-      ? { protocol: "icmp" }
-      : { protocol: intent.protocol, ports: [formatPorts([intent.ports!])] },
+    allow: intent.protocol === "icmp" ? { protocol: "icmp" } : { protocol: intent.protocol, ports: [formatPorts([intent.ports!])] },
     sourceRanges: intent.source.kind === "nodes" ? intent.source.nodes.map((n) => toCidr(addressOf[n])) : [...intent.source.cidrs],
     targetTag: roleTag(clusterName, role),
   }));

@@ -46,18 +46,26 @@ export class GcpNodePool extends pulumi.ComponentResource {
     super("wg-mesh:gcp:NodePool", name, {}, opts);
     const parent = { parent: this, dependsOn: [...args.apis] };
 
-    const network = new gcp.compute.Network(`${name}-net`, {
-      name: `${args.clusterName}-net`,
-      autoCreateSubnetworks: false,
-      mtu: GCP_NETWORK_MTU,
-    }, parent);
-    const subnet = new gcp.compute.Subnetwork(`${name}-subnet`, {
-      name: `${args.clusterName}-nodes`,
-      network: network.id,
-      region: args.region,
-      ipCidrRange: args.subnetCidr,
-      privateIpGoogleAccess: true,
-    }, parent);
+    const network = new gcp.compute.Network(
+      `${name}-net`,
+      {
+        name: `${args.clusterName}-net`,
+        autoCreateSubnetworks: false,
+        mtu: GCP_NETWORK_MTU,
+      },
+      parent,
+    );
+    const subnet = new gcp.compute.Subnetwork(
+      `${name}-subnet`,
+      {
+        name: `${args.clusterName}-nodes`,
+        network: network.id,
+        region: args.region,
+        ipCidrRange: args.subnetCidr,
+        privateIpGoogleAccess: true,
+      },
+      parent,
+    );
     this.networkId = network.id;
     this.subnetworkId = subnet.id;
 
@@ -66,15 +74,19 @@ export class GcpNodePool extends pulumi.ComponentResource {
       const ofRole = args.nodes.filter((n) => n.role === role).map((n) => n.name);
       const rules = renderGcpFirewall(args.clusterName, role, intentsFor(args.intents, ofRole), args.addresses, (a) => pulumi.interpolate`${a}/32`);
       for (const rule of rules) {
-        new gcp.compute.Firewall(`${name}-${rule.key}`, {
-          name: `${args.clusterName}-${rule.key}`,
-          network: network.id,
-          direction: "INGRESS",
-          description: rule.description,
-          allows: [rule.allow],
-          sourceRanges: rule.sourceRanges,
-          targetTags: [rule.targetTag],
-        }, parent);
+        new gcp.compute.Firewall(
+          `${name}-${rule.key}`,
+          {
+            name: `${args.clusterName}-${rule.key}`,
+            network: network.id,
+            direction: "INGRESS",
+            description: rule.description,
+            allows: [rule.allow],
+            sourceRanges: rule.sourceRanges,
+            targetTags: [rule.targetTag],
+          },
+          parent,
+        );
       }
     }
 
@@ -82,10 +94,14 @@ export class GcpNodePool extends pulumi.ComponentResource {
     for (const role of roles) {
       // No project roles at all: the nodes need no GCP API but reading their join secrets,
       // granted below on the secrets themselves.
-      accounts[role] = new gcp.serviceaccount.Account(`${name}-${role}`, {
-        accountId: `${args.clusterName}-${role === "control-plane" ? "cp" : "worker"}`.slice(0, 30),
-        displayName: `${args.clusterName} ${role} nodes`,
-      }, parent);
+      accounts[role] = new gcp.serviceaccount.Account(
+        `${name}-${role}`,
+        {
+          accountId: `${args.clusterName}-${role === "control-plane" ? "cp" : "worker"}`.slice(0, 30),
+          displayName: `${args.clusterName} ${role} nodes`,
+        },
+        parent,
+      );
     }
 
     const store = (kind: NodeSecret, secretId: string, value: pulumi.Output<string>) => {
@@ -102,13 +118,19 @@ export class GcpNodePool extends pulumi.ComponentResource {
     }
     const grants: Partial<Record<NodeRole, gcp.secretmanager.SecretIamMember[]>> = {};
     for (const role of roles) {
-      grants[role] = SECRETS_BY_ROLE[role].map((kind) =>
-        new gcp.secretmanager.SecretIamMember(`${name}-${kind}-${role === "control-plane" ? "cp" : "worker"}-reader`, {
-          secretId: stored[kind]!.secret.id,
-          role: GCP_READ_ROLE,
-          member: pulumi.interpolate`serviceAccount:${accounts[role]!.email}`,
-          condition: args.joinWindowEnds.apply(gcpWindowCondition),
-        }, parent));
+      grants[role] = SECRETS_BY_ROLE[role].map(
+        (kind) =>
+          new gcp.secretmanager.SecretIamMember(
+            `${name}-${kind}-${role === "control-plane" ? "cp" : "worker"}-reader`,
+            {
+              secretId: stored[kind]!.secret.id,
+              role: GCP_READ_ROLE,
+              member: pulumi.interpolate`serviceAccount:${accounts[role]!.email}`,
+              condition: args.joinWindowEnds.apply(gcpWindowCondition),
+            },
+            parent,
+          ),
+      );
     }
 
     this.instanceIds = {};
@@ -119,37 +141,45 @@ export class GcpNodePool extends pulumi.ComponentResource {
       if (privateAddress === undefined) throw new Error(`${node.name}: no private address in the subnet plan`);
       // The address the node table lists, reserved (computed before any instance exists): no
       // other VM of the subnet can take it, and it outlives a rebuild of this node.
-      const internal = new gcp.compute.Address(`${name}-${node.name}-internal`, {
-        name: `${node.name}-internal`,
-        region: args.region,
-        subnetwork: subnet.id,
-        addressType: "INTERNAL",
-        purpose: "GCE_ENDPOINT",
-        address: privateAddress,
-      }, parent);
-      const instance = new gcp.compute.Instance(`${name}-${node.name}`, {
-        name: node.name,
-        machineType: node.machineType,
-        zone: node.zone,
-        tags: [roleTag(args.clusterName, node.role)],
-        labels: rebuild ? { "wg-mesh-rebuild": REBUILD_MARKER } : {},
-        bootDisk: { initializeParams: { image: args.image, size: node.diskSizeGb, type: "pd-balanced" } },
-        // The static address is attached at creation: the VM has egress from the first boot.
-        networkInterfaces: [{ subnetwork: subnet.id, networkIp: internal.address, accessConfigs: [{ natIp: args.addresses[node.name] }] }],
-        shieldedInstanceConfig: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true },
-        serviceAccount: { email: accounts[node.role]!.email, scopes: [...GCP_SCOPES[node.role]] },
-        metadata: {
-          "user-data": nodeUserData(args, node, { pki: isControlPlane(node) ? stored.pki!.ref : undefined, joinToken: stored["join-token"]!.ref }),
-          "block-project-ssh-keys": "true",
+      const internal = new gcp.compute.Address(
+        `${name}-${node.name}-internal`,
+        {
+          name: `${node.name}-internal`,
+          region: args.region,
+          subnetwork: subnet.id,
+          addressType: "INTERNAL",
+          purpose: "GCE_ENDPOINT",
+          address: privateAddress,
         },
-        allowStoppingForUpdate: true,
-      }, {
-        parent: this,
-        // After the secrets it reads and its grants exist; every node but the founder also
-        // once the cluster accepts the current token and every node's table lists it.
-        dependsOn: admittedAfter(args, node, [...args.apis, ...grants[node.role]!, ...SECRETS_BY_ROLE[node.role].map((k) => stored[k]!.version)]),
-        ...instanceLifecycle(GCP_INSTANCE, rebuild),
-      });
+        parent,
+      );
+      const instance = new gcp.compute.Instance(
+        `${name}-${node.name}`,
+        {
+          name: node.name,
+          machineType: node.machineType,
+          zone: node.zone,
+          tags: [roleTag(args.clusterName, node.role)],
+          labels: rebuild ? { "wg-mesh-rebuild": REBUILD_MARKER } : {},
+          bootDisk: { initializeParams: { image: args.image, size: node.diskSizeGb, type: "pd-balanced" } },
+          // The static address is attached at creation: the VM has egress from the first boot.
+          networkInterfaces: [{ subnetwork: subnet.id, networkIp: internal.address, accessConfigs: [{ natIp: args.addresses[node.name] }] }],
+          shieldedInstanceConfig: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true },
+          serviceAccount: { email: accounts[node.role]!.email, scopes: [...GCP_SCOPES[node.role]] },
+          metadata: {
+            "user-data": nodeUserData(args, node, { pki: isControlPlane(node) ? stored.pki!.ref : undefined, joinToken: stored["join-token"]!.ref }),
+            "block-project-ssh-keys": "true",
+          },
+          allowStoppingForUpdate: true,
+        },
+        {
+          parent: this,
+          // After the secrets it reads and its grants exist; every node but the founder also
+          // once the cluster accepts the current token and every node's table lists it.
+          dependsOn: admittedAfter(args, node, [...args.apis, ...grants[node.role]!, ...SECRETS_BY_ROLE[node.role].map((k) => stored[k]!.version)]),
+          ...instanceLifecycle(GCP_INSTANCE, rebuild),
+        },
+      );
       this.instanceIds[node.name] = instance.id;
       if (isControlPlane(node)) this.controlPlaneInstanceIds.push(instance.id);
       if (node.name === args.founder) this.founderInstance = instance;

@@ -32,7 +32,10 @@ describe("node-router dashboard", () => {
   });
 
   it.each([
-    ["Protection status per node", /node_router_device_up[\s\S]*node_router_last_successful_reconcile_timestamp_seconds[\s\S]*node_router_table_nodes_without_peer[\s\S]*node_router_table_nodes_stale_handshake[\s\S]*node_router_guard_loaded_for_table[\s\S]*node_router_peer_handshake_age_max_seconds/],
+    [
+      "Protection status per node",
+      /node_router_device_up[\s\S]*node_router_last_successful_reconcile_timestamp_seconds[\s\S]*node_router_table_nodes_without_peer[\s\S]*node_router_table_nodes_stale_handshake[\s\S]*node_router_guard_loaded_for_table[\s\S]*node_router_peer_handshake_age_max_seconds/,
+    ],
     ["Guard drops by reason", /sum by \(reason\) \(rate\(node_router_guard_dropped_packets_total/],
     ["Reconcile duration", /histogram_quantile\(0\.99, sum by \(le, kernel_read\) \(rate\(node_router_reconcile_duration_seconds_bucket/],
     ["Errors by kind", /sum by \(kind\) \(increase\(node_router_errors_total/],

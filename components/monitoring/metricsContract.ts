@@ -68,11 +68,13 @@ function literalValues(op: string, value: string): string[] | undefined {
 
 /** Every expression of a rules file. */
 export function usesOfRules(groups: RuleGroup[]): Use[] {
-  return groups.flatMap((g) => g.rules.flatMap((r) => {
-    const name = String(r.alert ?? r.record);
-    const annotations = Object.values((r.annotations ?? {}) as Record<string, string>);
-    return usesOf(String(r.expr), `rule ${name}`, annotations);
-  }));
+  return groups.flatMap((g) =>
+    g.rules.flatMap((r) => {
+      const name = String(r.alert ?? r.record);
+      const annotations = Object.values((r.annotations ?? {}) as Record<string, string>);
+      return usesOf(String(r.expr), `rule ${name}`, annotations);
+    }),
+  );
 }
 
 /** Every input series of a promtool test file (series notation is a selector with = matchers). */
@@ -83,11 +85,13 @@ export function usesOfRuleTests(doc: { tests: { input_series?: { series: string 
 /** Every query of a Grafana dashboard: panel targets and template variables. */
 export function usesOfDashboard(dashboard: GrafanaDashboard): Use[] {
   const panels = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ where: `panel "${p.title}" ${t.refId}`, expr: t.expr })));
-  const variables = (dashboard.templating?.list ?? []).filter((v) => v.type === "query").map((v) => {
-    const query = typeof v.query === "string" ? v.query : v.query?.query ?? "";
-    const inner = /^label_values\((.+),\s*(\w+)\)$/.exec(query);
-    return { where: `variable ${v.name}`, expr: inner ? `group by (${inner[2]}) (${inner[1]})` : query };
-  });
+  const variables = (dashboard.templating?.list ?? [])
+    .filter((v) => v.type === "query")
+    .map((v) => {
+      const query = typeof v.query === "string" ? v.query : (v.query?.query ?? "");
+      const inner = /^label_values\((.+),\s*(\w+)\)$/.exec(query);
+      return { where: `variable ${v.name}`, expr: inner ? `group by (${inner[2]}) (${inner[1]})` : query };
+    });
   return [...panels, ...variables].flatMap((q) => usesOf(withoutGrafanaVariables(q.expr), q.where));
 }
 
@@ -129,7 +133,8 @@ export function missingFromScrape(uses: Use[], scrape: ScrapeIndex): string[] {
       continue;
     }
     for (const v of u.values ?? []) {
-      if (!carrying.some((m) => scrape.get(m)!.get(u.label!)!.has(v))) problems.add(`${u.where}: ${u.label}="${v}" never appears on ${carrying.join(", ")} in the agent's /metrics`);
+      if (!carrying.some((m) => scrape.get(m)!.get(u.label!)!.has(v)))
+        problems.add(`${u.where}: ${u.label}="${v}" never appears on ${carrying.join(", ")} in the agent's /metrics`);
     }
   }
   return [...problems];

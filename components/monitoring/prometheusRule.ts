@@ -27,8 +27,7 @@ export function loadRuleGroups(file: string = RULES_FILE): RuleGroup[] {
     throw new Error(`alerts.prometheusRule: cannot read the rules file: ${(e as Error).message}; restore it from the repository`);
   }
   const groups = doc?.groups;
-  const ok = Array.isArray(groups) && groups.length > 0 &&
-    groups.every((g) => typeof g?.name === "string" && Array.isArray(g?.rules) && g.rules.length > 0);
+  const ok = Array.isArray(groups) && groups.length > 0 && groups.every((g) => typeof g?.name === "string" && Array.isArray(g?.rules) && g.rules.length > 0);
   if (!ok) throw new Error(`alerts.prometheusRule: ${file} is not a rules file ("groups:", each with a name and rules); restore it from the repository`);
   return groups as RuleGroup[];
 }
@@ -76,7 +75,9 @@ export class NodeRouterAlerts extends pulumi.ComponentResource {
 
   constructor(name: string, args: NodeRouterAlertsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("wg-mesh:monitoring:NodeRouterAlerts", name, {}, opts);
-    this.prometheusRule = new k8s.apiextensions.CustomResource(`${name}-prometheus-rule`, prometheusRule({ namespace: args.namespace, labels: args.labels }), { parent: this });
+    this.prometheusRule = new k8s.apiextensions.CustomResource(`${name}-prometheus-rule`, prometheusRule({ namespace: args.namespace, labels: args.labels }), {
+      parent: this,
+    });
     this.registerOutputs({ prometheusRule: this.prometheusRule });
   }
 }

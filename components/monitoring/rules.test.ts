@@ -10,7 +10,13 @@ import { loadRuleGroups, RULES_FILE } from "./prometheusRule";
 import { promtool } from "./promtool";
 
 const TESTS_FILE = join(__dirname, "node-router.rules.test.yaml");
-const alerts = loadRuleGroups().flatMap((g) => g.rules) as { alert: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }[];
+const alerts = loadRuleGroups().flatMap((g) => g.rules) as {
+  alert: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}[];
 /** Alerts on an event (a counter increased within a window) rather than a state that lasts. */
 const EVENT_ALERTS = ["NodeRouterIdentityClaim"];
 

@@ -6,7 +6,15 @@ import { deployedAgentOrThrow, type AgentSettings } from "./settings";
 
 const deployed = (settings?: AgentSettings) => deployedAgentOrThrow("test", { image: TEST_IMAGE, settings });
 const build = (settings?: AgentSettings, nodeTable?: boolean, imagePullSecrets?: string[]) =>
-  daemonSet({ name: "node-router", namespace: "kube-system", serviceAccountName: "node-router", image: TEST_IMAGE, agent: deployed(settings), nodeTable, imagePullSecrets });
+  daemonSet({
+    name: "node-router",
+    namespace: "kube-system",
+    serviceAccountName: "node-router",
+    image: TEST_IMAGE,
+    agent: deployed(settings),
+    nodeTable,
+    imagePullSecrets,
+  });
 const ds = build();
 const pod = ds.spec.template.spec;
 const container = pod.containers[0];
@@ -65,12 +73,29 @@ describe("DaemonSet", () => {
 
 describe("agent environment", () => {
   // The real agent parser reads the env the DaemonSet carries: names and formats must agree.
-  const parsedFrom = (d: ReturnType<typeof build>) => parseSettings([], Object.fromEntries(d.spec.template.spec.containers[0].env.map((e) => [e.name, e.value ?? "node-a"])));
+  const parsedFrom = (d: ReturnType<typeof build>) =>
+    parseSettings([], Object.fromEntries(d.spec.template.spec.containers[0].env.map((e) => [e.name, e.value ?? "node-a"])));
 
   test("the agent parses exactly the settings we deploy", () => {
-    const custom: AgentSettings = { exemptPorts: ["6443"], steeringTable: 100, controlPlaneTable: 101, rulePriority: 2000, wgMark: "0x1e00", wgMask: "0xff00", resyncSeconds: 10, metricsAddress: "0.0.0.0:9872", controlPlaneSelector: "role=cp", logLevel: "debug" };
+    const custom: AgentSettings = {
+      exemptPorts: ["6443"],
+      steeringTable: 100,
+      controlPlaneTable: 101,
+      rulePriority: 2000,
+      wgMark: "0x1e00",
+      wgMask: "0xff00",
+      resyncSeconds: 10,
+      metricsAddress: "0.0.0.0:9872",
+      controlPlaneSelector: "role=cp",
+      logLevel: "debug",
+    };
     expect(parsedFrom(build(custom))).toEqual({ ...deployed(custom).settings, nodeName: "node-a" });
-    expect(parsedFrom(build(custom))).toMatchObject({ steeringTable: 100, wgMark: 0x1e00, exemptPorts: [{ start: 6443, end: 6443 }], metricsAddress: { host: "0.0.0.0", port: 9872 } });
+    expect(parsedFrom(build(custom))).toMatchObject({
+      steeringTable: 100,
+      wgMark: 0x1e00,
+      exemptPorts: [{ start: 6443, end: 6443 }],
+      metricsAddress: { host: "0.0.0.0", port: 9872 },
+    });
   });
 
   test("unset settings reach the agent as its own defaults", () => {
@@ -111,7 +136,9 @@ describe("node table", () => {
 
 describe("image pull Secrets", () => {
   it("are referenced by name in the pod spec, in the given order", () => {
-    expect(build(undefined, false, ["ghcr-pull", "mirror.example"]).spec.template.spec).toMatchObject({ imagePullSecrets: [{ name: "ghcr-pull" }, { name: "mirror.example" }] });
+    expect(build(undefined, false, ["ghcr-pull", "mirror.example"]).spec.template.spec).toMatchObject({
+      imagePullSecrets: [{ name: "ghcr-pull" }, { name: "mirror.example" }],
+    });
   });
 
   it("none given: no imagePullSecrets field at all (the node's own registry credentials, if any, apply)", () => {

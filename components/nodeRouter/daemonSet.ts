@@ -71,7 +71,8 @@ export const SELECTOR_LABELS = { "app.kubernetes.io/name": APP_NAME };
 // pod whose ports another host-network pod already holds on that node.
 function ports(settings: Settings) {
   const list = [{ name: "health", containerPort: settings.healthAddress.port, protocol: "TCP" }];
-  if (settings.metricsAddress.port !== settings.healthAddress.port) list.push({ name: "metrics", containerPort: settings.metricsAddress.port, protocol: "TCP" });
+  if (settings.metricsAddress.port !== settings.healthAddress.port)
+    list.push({ name: "metrics", containerPort: settings.metricsAddress.port, protocol: "TCP" });
   return list;
 }
 

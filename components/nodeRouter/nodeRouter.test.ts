@@ -46,7 +46,13 @@ beforeAll(async () => {
   const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource: (req: any, cb: any) => void };
   const original = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, callback) => {
-    const entry = { type: req.getType(), name: req.getName(), inputs: {}, dependencies: req.getDependenciesList() as string[], provider: req.getProvider() as string };
+    const entry = {
+      type: req.getType(),
+      name: req.getName(),
+      inputs: {},
+      dependencies: req.getDependenciesList() as string[],
+      provider: req.getProvider() as string,
+    };
     registered.push(entry);
     original(req, (err: unknown, response: { getUrn(): string } | undefined) => {
       if (response) (entry as Registered).urn = response.getUrn();
@@ -58,14 +64,18 @@ beforeAll(async () => {
 function deploy(prefix: string, wireOrdering: boolean) {
   // The provider and the ordering come as resource options, as for any component.
   const provider = new k8s.Provider(`${prefix}-k8s`, { kubeconfig: "apiVersion: v1\nkind: Config\n" });
-  const cilium = new Cilium(`${prefix}-cilium`, {
-    podCidrV4: "10.244.0.0/16",
-    k8sServiceHost: "api.cluster.internal",
-    k8sServicePort: 6443,
-    underlayMtus: { aws: 1500, gcp: 1460 },
-    multiCloud: true,
-    chartVersion: "1.19",
-  }, { provider });
+  const cilium = new Cilium(
+    `${prefix}-cilium`,
+    {
+      podCidrV4: "10.244.0.0/16",
+      k8sServiceHost: "api.cluster.internal",
+      k8sServicePort: 6443,
+      underlayMtus: { aws: 1500, gcp: 1460 },
+      multiCloud: true,
+      chartVersion: "1.19",
+    },
+    { provider },
+  );
   const router = new NodeRouter(`${prefix}-node-router`, { image: TEST_IMAGE }, { provider, dependsOn: wireOrdering ? [cilium] : undefined });
   return { cilium, router };
 }
@@ -83,7 +93,13 @@ describe("Cilium and NodeRouter under mocks", () => {
   test("the Helm release carries the values, pinned chart and repository", () => {
     const release = byName("a-cilium-release");
     expect(release.type).toBe("kubernetes:helm.sh/v3:Release");
-    expect(release.inputs).toMatchObject({ chart: "cilium", version: "1.19.6", namespace: "kube-system", atomic: true, repositoryOpts: { repo: "https://helm.cilium.io" } });
+    expect(release.inputs).toMatchObject({
+      chart: "cilium",
+      version: "1.19.6",
+      namespace: "kube-system",
+      atomic: true,
+      repositoryOpts: { repo: "https://helm.cilium.io" },
+    });
     expect(release.inputs.values).toMatchObject({
       routingMode: "native",
       ipv4NativeRoutingCIDR: "10.244.0.0/16",
@@ -116,7 +132,14 @@ describe("Cilium and NodeRouter under mocks", () => {
   });
 
   test("RBAC and DaemonSet objects are created from the builders", () => {
-    expect(byName("a-node-router-cluster-role").inputs.rules.flatMap((r: { verbs: string[] }) => r.verbs)).toEqual(["get", "list", "watch", "get", "list", "watch"]);
+    expect(byName("a-node-router-cluster-role").inputs.rules.flatMap((r: { verbs: string[] }) => r.verbs)).toEqual([
+      "get",
+      "list",
+      "watch",
+      "get",
+      "list",
+      "watch",
+    ]);
     const ds = byName("a-node-router-daemon-set").inputs;
     expect(ds.metadata).toMatchObject({ name: "node-router", namespace: "kube-system" });
     expect(ds.spec.template.spec).toMatchObject({ hostNetwork: true, priorityClassName: "system-node-critical", tolerations: [{ operator: "Exists" }] });
@@ -141,12 +164,18 @@ describe("Cilium and NodeRouter under mocks", () => {
     await settle(withSecrets.daemonSetName);
     expect(byName("d-node-router-daemon-set").inputs.spec.template.spec.imagePullSecrets).toEqual([{ name: "ghcr-pull" }]);
     expect(byName("a-node-router-daemon-set").inputs.spec.template.spec).not.toHaveProperty("imagePullSecrets");
-    expect(() => new NodeRouter("e-node-router", { image: TEST_IMAGE, imagePullSecrets: ["GHCR_Pull"] }, { provider })).toThrow(/e-node-router: nodeRouter\.imagePullSecrets\[0\]: "GHCR_Pull" is not a Secret name/);
+    expect(() => new NodeRouter("e-node-router", { image: TEST_IMAGE, imagePullSecrets: ["GHCR_Pull"] }, { provider })).toThrow(
+      /e-node-router: nodeRouter\.imagePullSecrets\[0\]: "GHCR_Pull" is not a Secret name/,
+    );
   });
 
   test("with a Cluster's published table: the DaemonSet mounts it and waits for it; no ConfigMap of its own; misuse refused naming the field", async () => {
     const provider = new k8s.Provider("p-k8s", { kubeconfig: "x" });
-    const published = new k8s.core.v1.ConfigMap("p-published", { metadata: { name: "node-router-node-table", namespace: "kube-system" }, data: {} }, { provider });
+    const published = new k8s.core.v1.ConfigMap(
+      "p-published",
+      { metadata: { name: "node-router-node-table", namespace: "kube-system" }, data: {} },
+      { provider },
+    );
     const withPublished = new NodeRouter("p-node-router", { image: TEST_IMAGE, publishedNodeTable: published.metadata.name }, { provider });
     await settle(withPublished.daemonSetName);
     const ds = byName("p-node-router-daemon-set");
@@ -155,15 +184,19 @@ describe("Cilium and NodeRouter under mocks", () => {
     expect(ds.inputs.spec.template.spec.volumes).toContainEqual({ name: "node-table", configMap: { name: "node-router-node-table" } });
     expect(withPublished.nodeTable).toBeUndefined();
     expect(registered.filter((r) => r.name.startsWith("p-node-router") && r.type === "kubernetes:core/v1:ConfigMap")).toEqual([]);
-    expect(() => new NodeRouter("q-node-router", { image: TEST_IMAGE, publishedNodeTable: "node-router-node-table", nodeTable: "{}" }, { provider }))
-      .toThrow(/q-node-router: nodeTable and publishedNodeTable are both set/);
-    expect(() => new NodeRouter("r-node-router", { image: TEST_IMAGE, publishedNodeTable: "node-router-node-table", namespace: "mesh" }, { provider }))
-      .toThrow(/r-node-router: publishedNodeTable is a ConfigMap in kube-system.*deploy the NodeRouter in kube-system \(namespace\)/);
+    expect(() => new NodeRouter("q-node-router", { image: TEST_IMAGE, publishedNodeTable: "node-router-node-table", nodeTable: "{}" }, { provider })).toThrow(
+      /q-node-router: nodeTable and publishedNodeTable are both set/,
+    );
+    expect(() => new NodeRouter("r-node-router", { image: TEST_IMAGE, publishedNodeTable: "node-router-node-table", namespace: "mesh" }, { provider })).toThrow(
+      /r-node-router: publishedNodeTable is a ConfigMap in kube-system.*deploy the NodeRouter in kube-system \(namespace\)/,
+    );
   });
 
   test("a bad exempt-port list fails at construction, before anything reaches the cluster", async () => {
     const provider = new k8s.Provider("c-k8s", { kubeconfig: "x" });
-    expect(() => new NodeRouter("c-node-router", { image: TEST_IMAGE, settings: { exemptPorts: ["22"] } }, { provider })).toThrow(/c-node-router: nodeRouter\.exemptPorts: 22 outside the bootstrap ports/);
+    expect(() => new NodeRouter("c-node-router", { image: TEST_IMAGE, settings: { exemptPorts: ["22"] } }, { provider })).toThrow(
+      /c-node-router: nodeRouter\.exemptPorts: 22 outside the bootstrap ports/,
+    );
     await settle(router.daemonSetName);
     expect(registered.filter((r) => r.name.startsWith("c-node-router-"))).toEqual([]);
   });

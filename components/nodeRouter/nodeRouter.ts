@@ -49,22 +49,29 @@ export class NodeRouter extends pulumi.ComponentResource {
     if (pullSecretProblems.length > 0) throw new Error(`${name}: ${pullSecretProblems.join("; ")}`);
     this.namespace = args.namespace ?? "kube-system";
     if (args.publishedNodeTable !== undefined && args.nodeTable !== undefined) {
-      throw new Error(`${name}: nodeTable and publishedNodeTable are both set; give publishedNodeTable (the Cluster's output) when the Cluster publishes the table, nodeTable otherwise`);
+      throw new Error(
+        `${name}: nodeTable and publishedNodeTable are both set; give publishedNodeTable (the Cluster's output) when the Cluster publishes the table, nodeTable otherwise`,
+      );
     }
     if (args.publishedNodeTable !== undefined && this.namespace !== NODE_TABLE_NAMESPACE) {
-      throw new Error(`${name}: publishedNodeTable is a ConfigMap in ${NODE_TABLE_NAMESPACE}, where the Cluster publishes it, and a pod mounts ConfigMaps of its own namespace only; deploy the NodeRouter in ${NODE_TABLE_NAMESPACE} (namespace) or publish the table yourself (nodeTable, with the Cluster's publishInCluster false)`);
+      throw new Error(
+        `${name}: publishedNodeTable is a ConfigMap in ${NODE_TABLE_NAMESPACE}, where the Cluster publishes it, and a pod mounts ConfigMaps of its own namespace only; deploy the NodeRouter in ${NODE_TABLE_NAMESPACE} (namespace) or publish the table yourself (nodeTable, with the Cluster's publishInCluster false)`,
+      );
     }
     const childOpts = { parent: this };
 
-    const namespace =
-      this.namespace === "kube-system" ? undefined : new k8s.core.v1.Namespace(`${name}-namespace`, namespaceObject(this.namespace), childOpts);
+    const namespace = this.namespace === "kube-system" ? undefined : new k8s.core.v1.Namespace(`${name}-namespace`, namespaceObject(this.namespace), childOpts);
     const inNamespace = namespace ? { ...childOpts, dependsOn: [namespace] } : childOpts;
 
     if (args.nodeTable !== undefined) {
-      this.nodeTable = new k8s.core.v1.ConfigMap(`${name}-node-table`, {
-        metadata: { name: NODE_TABLE_CONFIGMAP, namespace: this.namespace, labels: commonLabels() },
-        data: pulumi.output(args.nodeTable).apply((doc) => ({ [NODE_TABLE_KEY]: doc })),
-      }, inNamespace);
+      this.nodeTable = new k8s.core.v1.ConfigMap(
+        `${name}-node-table`,
+        {
+          metadata: { name: NODE_TABLE_CONFIGMAP, namespace: this.namespace, labels: commonLabels() },
+          data: pulumi.output(args.nodeTable).apply((doc) => ({ [NODE_TABLE_KEY]: doc })),
+        },
+        inNamespace,
+      );
     }
     this.serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-service-account`, serviceAccount(APP_NAME, this.namespace), inNamespace);
     this.clusterRole = new k8s.rbac.v1.ClusterRole(`${name}-cluster-role`, clusterRole(APP_NAME), childOpts);
@@ -74,13 +81,33 @@ export class NodeRouter extends pulumi.ComponentResource {
       { ...childOpts, dependsOn: [this.clusterRole, this.serviceAccount] },
     );
     const withTable = this.nodeTable !== undefined || args.publishedNodeTable !== undefined;
-    const spec = daemonSet({ name: APP_NAME, namespace: this.namespace, serviceAccountName: APP_NAME, image: args.image, agent, resources: args.resources, nodeTable: withTable, imagePullSecrets: args.imagePullSecrets });
+    const spec = daemonSet({
+      name: APP_NAME,
+      namespace: this.namespace,
+      serviceAccountName: APP_NAME,
+      image: args.image,
+      agent,
+      resources: args.resources,
+      nodeTable: withTable,
+      imagePullSecrets: args.imagePullSecrets,
+    });
     this.daemonSet = new k8s.apps.v1.DaemonSet(
       `${name}-daemon-set`,
-      args.publishedNodeTable === undefined ? spec : { ...spec, metadata: { ...spec.metadata, annotations: { ...spec.metadata.annotations, [PUBLISHED_TABLE_ANNOTATION]: publishedTableName(name, args.publishedNodeTable) } } },
+      args.publishedNodeTable === undefined
+        ? spec
+        : {
+            ...spec,
+            metadata: {
+              ...spec.metadata,
+              annotations: { ...spec.metadata.annotations, [PUBLISHED_TABLE_ANNOTATION]: publishedTableName(name, args.publishedNodeTable) },
+            },
+          },
       // After what the component depends on (Cilium: cilium_wg0 exists only once Cilium runs),
       // and after its RBAC so the first list/watch does not fail.
-      { ...childOpts, dependsOn: [...dependencies(opts), this.clusterRoleBinding, ...(namespace ? [namespace] : []), ...(this.nodeTable ? [this.nodeTable] : [])] },
+      {
+        ...childOpts,
+        dependsOn: [...dependencies(opts), this.clusterRoleBinding, ...(namespace ? [namespace] : []), ...(this.nodeTable ? [this.nodeTable] : [])],
+      },
     );
     this.daemonSetName = this.daemonSet.metadata.name;
 
@@ -105,7 +132,10 @@ export const PUBLISHED_TABLE_ANNOTATION = "wg-mesh.dev/node-table";
 
 function publishedTableName(name: string, published: pulumi.Input<string>): pulumi.Output<string> {
   return pulumi.output(published).apply((cm) => {
-    if (cm !== NODE_TABLE_CONFIGMAP) throw new Error(`${name}: publishedNodeTable is ${JSON.stringify(cm)}, not the ConfigMap a Cluster publishes (${NODE_TABLE_CONFIGMAP}); pass the Cluster's publishedNodeTable output`);
+    if (cm !== NODE_TABLE_CONFIGMAP)
+      throw new Error(
+        `${name}: publishedNodeTable is ${JSON.stringify(cm)}, not the ConfigMap a Cluster publishes (${NODE_TABLE_CONFIGMAP}); pass the Cluster's publishedNodeTable output`,
+      );
     return cm;
   });
 }

@@ -36,7 +36,12 @@ export function clusterRoleRules(): PolicyRule[] {
 }
 
 export function clusterRole(name: string) {
-  return { apiVersion: "rbac.authorization.k8s.io/v1" as const, kind: "ClusterRole" as const, metadata: { name, labels: commonLabels() }, rules: clusterRoleRules() };
+  return {
+    apiVersion: "rbac.authorization.k8s.io/v1" as const,
+    kind: "ClusterRole" as const,
+    metadata: { name, labels: commonLabels() },
+    rules: clusterRoleRules(),
+  };
 }
 
 export function clusterRoleBinding(name: string, roleName: string, serviceAccountName: string, namespace: string) {

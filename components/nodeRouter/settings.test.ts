@@ -1,8 +1,17 @@
 import { parseSettings, SETTINGS } from "../../agent/src/settings";
 import { TEST_IMAGE } from "../../test/fixtures/images";
-import { agentSettingValues, deployedAgentOrThrow, guardSettings, imagePullSecretsProblems, imageProblem, nodeRouterProblems, type AgentSettings } from "./settings";
+import {
+  agentSettingValues,
+  deployedAgentOrThrow,
+  guardSettings,
+  imagePullSecretsProblems,
+  imageProblem,
+  nodeRouterProblems,
+  type AgentSettings,
+} from "./settings";
 
-const problems = (settings: AgentSettings, allowExtraExemptPorts?: boolean) => nodeRouterProblems({ image: TEST_IMAGE, settings, allowExtraExemptPorts }).join("\n");
+const problems = (settings: AgentSettings, allowExtraExemptPorts?: boolean) =>
+  nodeRouterProblems({ image: TEST_IMAGE, settings, allowExtraExemptPorts }).join("\n");
 /** The settings as deployed, parsed by the agent (extra exempt ports allowed: their parse is what is looked at). */
 const deployedSettings = (settings: AgentSettings) => deployedAgentOrThrow("test", { image: TEST_IMAGE, settings, allowExtraExemptPorts: true }).settings;
 
@@ -11,17 +20,38 @@ describe("node-router settings", () => {
     const values = agentSettingValues({});
     expect(Object.keys(values).length).toBeGreaterThan(10);
     for (const [name, value] of Object.entries(values)) expect([name, value]).toEqual([name, SETTINGS[name as keyof typeof SETTINGS].default]);
-    expect(agentSettingValues({ exemptPorts: ["6443", "2379-2380"], steeringTable: 100, wgMark: "0x1e00", healthPort: 9000 }))
-      .toMatchObject({ exemptPorts: "6443,2379-2380", steeringTable: "100", wgMark: "0x1e00", healthAddress: "127.0.0.1:9000" });
+    expect(agentSettingValues({ exemptPorts: ["6443", "2379-2380"], steeringTable: 100, wgMark: "0x1e00", healthPort: 9000 })).toMatchObject({
+      exemptPorts: "6443,2379-2380",
+      steeringTable: "100",
+      wgMark: "0x1e00",
+      healthAddress: "127.0.0.1:9000",
+    });
   });
 
   test("the boot-time guard gets every value the DaemonSet sets, the guard's new settings included", () => {
-    const s: AgentSettings = { device: "wg9", wgMark: "0x1e00", wgMask: "0xff00", exemptPorts: ["6443"], steeringTable: 7, exemptReplyMark: "0x8000000", metadataCgroups: ["system.slice", "host.slice"], underlayDevices: ["ens5"] };
+    const s: AgentSettings = {
+      device: "wg9",
+      wgMark: "0x1e00",
+      wgMask: "0xff00",
+      exemptPorts: ["6443"],
+      steeringTable: 7,
+      exemptReplyMark: "0x8000000",
+      metadataCgroups: ["system.slice", "host.slice"],
+      underlayDevices: ["ens5"],
+    };
     const agent = deployedAgentOrThrow("test", { image: TEST_IMAGE, settings: s });
     const values = agentSettingValues(s);
     expect(agent.values).toEqual(values);
     expect(guardSettings(agent)).toEqual(values);
-    expect(guardSettings(agent)).toMatchObject({ device: "wg9", wgMark: "0x1e00", wgMask: "0xff00", exemptPorts: "6443", exemptReplyMark: "0x8000000", metadataCgroups: "system.slice,host.slice", underlayDevices: "ens5" });
+    expect(guardSettings(agent)).toMatchObject({
+      device: "wg9",
+      wgMark: "0x1e00",
+      wgMask: "0xff00",
+      exemptPorts: "6443",
+      exemptReplyMark: "0x8000000",
+      metadataCgroups: "system.slice,host.slice",
+      underlayDevices: "ens5",
+    });
     expect(agent.settings).toMatchObject({ exemptReplyMark: 0x8000000, metadataCgroups: ["system.slice", "host.slice"], underlayDevices: ["ens5"] });
   });
 
@@ -36,18 +66,26 @@ describe("node-router settings", () => {
 
   test("subsets of the bootstrap ports are fine", () => {
     expect(problems({ exemptPorts: ["2379", "6443"] })).toBe("");
-    expect(deployedSettings({ exemptPorts: ["2379", "6443"] }).exemptPorts).toEqual([{ start: 2379, end: 2379 }, { start: 6443, end: 6443 }]);
+    expect(deployedSettings({ exemptPorts: ["2379", "6443"] }).exemptPorts).toEqual([
+      { start: 2379, end: 2379 },
+      { start: 6443, end: 6443 },
+    ]);
     expect(problems({ exemptPorts: [] })).toBe("");
     expect(deployedSettings({ exemptPorts: [] }).exemptPorts).toEqual([]);
   });
 
   test.each([[["6443", "22"]], [["2379-2381"]], [["10250"]], [["6443-6444"]]])("exempt ports %j outside the bootstrap set are an error", (ports) => {
-    expect(problems({ exemptPorts: ports })).toMatch(/nodeRouter\.exemptPorts: .*outside the bootstrap ports 6443,2379-2380.*nodeRouter\.allowExtraExemptPorts: true/);
+    expect(problems({ exemptPorts: ports })).toMatch(
+      /nodeRouter\.exemptPorts: .*outside the bootstrap ports 6443,2379-2380.*nodeRouter\.allowExtraExemptPorts: true/,
+    );
   });
 
   test("the explicit opt-in accepts extra exempt ports", () => {
     expect(problems({ exemptPorts: ["6443", "10250"] }, true)).toBe("");
-    expect(deployedSettings({ exemptPorts: ["6443", "10250"] }).exemptPorts).toEqual([{ start: 6443, end: 6443 }, { start: 10250, end: 10250 }]);
+    expect(deployedSettings({ exemptPorts: ["6443", "10250"] }).exemptPorts).toEqual([
+      { start: 6443, end: 6443 },
+      { start: 10250, end: 10250 },
+    ]);
   });
 
   test("malformed port entries name the field", () => {
@@ -73,7 +111,18 @@ describe("node-router settings", () => {
   });
 
   test("what the program deploys is exactly what the agent parses from the DaemonSet's environment", () => {
-    const s: AgentSettings = { exemptPorts: ["6443"], steeringTable: 100, controlPlaneTable: 101, rulePriority: 2000, wgMark: "0x1e00", wgMask: "0xff00", resyncSeconds: 10, metricsAddress: "0.0.0.0:9872", controlPlaneSelector: "role=cp", logLevel: "debug" };
+    const s: AgentSettings = {
+      exemptPorts: ["6443"],
+      steeringTable: 100,
+      controlPlaneTable: 101,
+      rulePriority: 2000,
+      wgMark: "0x1e00",
+      wgMask: "0xff00",
+      resyncSeconds: 10,
+      metricsAddress: "0.0.0.0:9872",
+      controlPlaneSelector: "role=cp",
+      logLevel: "debug",
+    };
     const env = Object.fromEntries(Object.entries(agentSettingValues(s)).map(([k, v]) => [SETTINGS[k as keyof typeof SETTINGS].env, v]));
     expect(parseSettings([], env)).toEqual(deployedSettings(s));
   });
@@ -111,8 +160,16 @@ describe("nodeRouter.imagePullSecrets: Secret names", () => {
     expect(imagePullSecretsProblems(undefined)).toEqual([]);
     expect(imagePullSecretsProblems([])).toEqual([]);
   });
-  test.each([["upper case", "Ghcr"], ["underscore", "ghcr_pull"], ["leading dash", "-ghcr"], ["empty", ""], ["too long", "a".repeat(254)]])("%s is refused, naming the entry and the fix", (_what, name) => {
-    expect(imagePullSecretsProblems(["ok", name], "proj:nodeRouter.imagePullSecrets").join("\n")).toMatch(/^proj:nodeRouter\.imagePullSecrets\[1\]: ".*" is not a Secret name .*dockerconfigjson Secret in the agent's namespace$/);
+  test.each([
+    ["upper case", "Ghcr"],
+    ["underscore", "ghcr_pull"],
+    ["leading dash", "-ghcr"],
+    ["empty", ""],
+    ["too long", "a".repeat(254)],
+  ])("%s is refused, naming the entry and the fix", (_what, name) => {
+    expect(imagePullSecretsProblems(["ok", name], "proj:nodeRouter.imagePullSecrets").join("\n")).toMatch(
+      /^proj:nodeRouter\.imagePullSecrets\[1\]: ".*" is not a Secret name .*dockerconfigjson Secret in the agent's namespace$/,
+    );
   });
   test("a Secret listed twice is refused", () => {
     expect(imagePullSecretsProblems(["a", "a"])).toEqual([`nodeRouter.imagePullSecrets: "a" is listed twice; list each Secret once`]);

@@ -62,9 +62,22 @@ export interface AgentSettings {
  * set by the pod or keep the agent's defaults.
  */
 const DEPLOYED = [
-  "device", "steeringTable", "controlPlaneTable", "rulePriority", "wgMark", "wgMask", "exemptPorts",
-  "controlPlaneSelector", "resyncSeconds", "healthAddress", "metricsAddress", "logLevel",
-  "exemptReplyMark", "metadataAddresses", "metadataCgroups", "underlayDevices",
+  "device",
+  "steeringTable",
+  "controlPlaneTable",
+  "rulePriority",
+  "wgMark",
+  "wgMask",
+  "exemptPorts",
+  "controlPlaneSelector",
+  "resyncSeconds",
+  "healthAddress",
+  "metricsAddress",
+  "logLevel",
+  "exemptReplyMark",
+  "metadataAddresses",
+  "metadataCgroups",
+  "underlayDevices",
 ] as const satisfies readonly SettingName[];
 export type DeployedSetting = (typeof DEPLOYED)[number];
 
@@ -79,10 +92,12 @@ const asAgentReadsIt = (value: string | number | readonly string[]): string => (
 /** Every deployed setting's value as the agent reads it: the stack's, or the agent's default. */
 export function agentSettingValues(s: AgentSettings = {}): Record<DeployedSetting, string> {
   const chosen = (k: DeployedSetting) => (k === "healthAddress" ? (s.healthPort === undefined ? undefined : `${HEALTH_HOST}:${s.healthPort}`) : s[k]);
-  return Object.fromEntries(DEPLOYED.map((k) => {
-    const value = chosen(k);
-    return [k, value === undefined ? SETTINGS[k].default : asAgentReadsIt(value)];
-  })) as Record<DeployedSetting, string>;
+  return Object.fromEntries(
+    DEPLOYED.map((k) => {
+      const value = chosen(k);
+      return [k, value === undefined ? SETTINGS[k].default : asAgentReadsIt(value)];
+    }),
+  ) as Record<DeployedSetting, string>;
 }
 
 /** The agent as deployed: every deployed setting as the agent reads it, and as it parses them (its defaults for the rest). */
@@ -119,7 +134,9 @@ export const IMAGE_HELP =
 export function imageProblem(image: string): string | undefined {
   if (image.trim() === "") return `required: the node-router agent image, pinned by digest; ${IMAGE_HELP}`;
   if (IMAGE_PATTERN.test(image)) return undefined;
-  const why = /@sha256:/.test(image) ? "is not a valid image reference with a sha256 digest of 64 lower-case hex digits" : "is not pinned by digest (a tag can change under a running DaemonSet)";
+  const why = /@sha256:/.test(image)
+    ? "is not a valid image reference with a sha256 digest of 64 lower-case hex digits"
+    : "is not pinned by digest (a tag can change under a running DaemonSet)";
   return `"${image}" ${why}; use <registry>/<repo>@sha256:<digest>; ${IMAGE_HELP}`;
 }
 
@@ -130,7 +147,10 @@ const SECRET_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9
 export function imagePullSecretsProblems(names: readonly string[] | undefined, key = "nodeRouter.imagePullSecrets"): string[] {
   const problems: string[] = [];
   (names ?? []).forEach((name, i) => {
-    if (name.length > 253 || !SECRET_NAME.test(name)) problems.push(`${key}[${i}]: "${name}" is not a Secret name (lower-case letters, digits, '-' and '.', at most 253, starting and ending alphanumeric); give the name of a kubernetes.io/dockerconfigjson Secret in the agent's namespace`);
+    if (name.length > 253 || !SECRET_NAME.test(name))
+      problems.push(
+        `${key}[${i}]: "${name}" is not a Secret name (lower-case letters, digits, '-' and '.', at most 253, starting and ending alphanumeric); give the name of a kubernetes.io/dockerconfigjson Secret in the agent's namespace`,
+      );
   });
   const dup = (names ?? []).find((n, i, all) => all.indexOf(n) !== i);
   if (dup !== undefined) problems.push(`${key}: "${dup}" is listed twice; list each Secret once`);
@@ -157,11 +177,15 @@ export function deployAgent(args: NodeRouterAgent, prefix = "nodeRouter."): { pr
   const { exemptPorts, healthAddress, metricsAddress } = checked.settings;
   const extra = exemptPorts.filter((range) => !insideBootstrap(range));
   if (extra.length > 0 && args.allowExtraExemptPorts !== true) {
-    problems.push(`${key("exemptPorts")}: ${formatPorts(extra)} outside the bootstrap ports ${formatPorts(BOOTSTRAP_PORTS)} would leave that traffic unencrypted; remove them, or set ${key("allowExtraExemptPorts")}: true to accept that`);
+    problems.push(
+      `${key("exemptPorts")}: ${formatPorts(extra)} outside the bootstrap ports ${formatPorts(BOOTSTRAP_PORTS)} would leave that traffic unencrypted; remove them, or set ${key("allowExtraExemptPorts")}: true to accept that`,
+    );
   }
   // One port cannot be bound on loopback (health) and on every address (metrics) at once.
   if (metricsAddress.port === healthAddress.port && metricsAddress.host !== HEALTH_HOST) {
-    problems.push(`${key("metricsAddress")}: port ${healthAddress.port} is the health port (served on ${HEALTH_HOST}); choose another port for metrics, e.g. ${metricsAddress.host}:${healthAddress.port + 1}`);
+    problems.push(
+      `${key("metricsAddress")}: port ${healthAddress.port} is the health port (served on ${HEALTH_HOST}); choose another port for metrics, e.g. ${metricsAddress.host}:${healthAddress.port + 1}`,
+    );
   }
   return problems.length > 0 ? { problems } : { problems, agent: { values, settings: checked.settings } };
 }

@@ -6,7 +6,8 @@ import * as ipaddr from "ipaddr.js";
 /** RFC 5737 and RFC 3849: ranges reserved for examples, never anyone's egress. */
 export const DOCUMENTATION_RANGES = ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"] as const;
 
-const FIX = "set your operators' / CI's egress range: `pulumi config set --path 'wg-mesh-cluster:cluster.adminCidrs[0]' <your-ip>/32` (`curl -s https://checkip.amazonaws.com` prints it)";
+const FIX =
+  "set your operators' / CI's egress range: `pulumi config set --path 'wg-mesh-cluster:cluster.adminCidrs[0]' <your-ip>/32` (`curl -s https://checkip.amazonaws.com` prints it)";
 
 /** The documentation range `cidr` lies inside, if any (an invalid CIDR is validation's to report). */
 export function documentationRangeOf(cidr: string): string | undefined {
@@ -29,6 +30,10 @@ export function adminCidrProblems(cidrs: readonly string[], key: string): string
   }
   return cidrs.flatMap((c, i) => {
     const range = documentationRangeOf(c);
-    return range === undefined ? [] : [`${key}[${i}]: ${c} is inside the documentation range ${range}, nobody's egress, so this run's readiness check could never reach the API server; ${FIX}`];
+    return range === undefined
+      ? []
+      : [
+          `${key}[${i}]: ${c} is inside the documentation range ${range}, nobody's egress, so this run's readiness check could never reach the API server; ${FIX}`,
+        ];
   });
 }

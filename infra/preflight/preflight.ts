@@ -41,7 +41,8 @@ export async function preflight(model: StackModel, project: string, o: Preflight
     // With pull Secrets the DaemonSet, the only puller (the boot-time guard needs no image), has
     // credentials: an anonymous refusal is then expected and only said, not refused.
     const withSecrets = (model.nodeRouter.imagePullSecrets ?? []).length > 0;
-    if (m.problem && withSecrets) warnings.push(`${m.problem} (not refused: ${project}:nodeRouter.imagePullSecrets is set, so the DaemonSet pulls with credentials)`);
+    if (m.problem && withSecrets)
+      warnings.push(`${m.problem} (not refused: ${project}:nodeRouter.imagePullSecrets is set, so the DaemonSet pulls with credentials)`);
     else if (m.problem) problems.push(m.problem);
     if (m.warning) warnings.push(m.warning);
   }

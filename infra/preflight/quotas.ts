@@ -36,12 +36,17 @@ export interface QuotaCheck {
 export function quotaVerdict(c: QuotaCheck): { problem?: string; warning?: string } {
   const skip = "or skip this check with preflight.skip: [quotas]";
   if (!c.limit.ok) {
-    return { warning: `${c.key}: could not read the quota ${c.quota} ${c.where} (${c.limit.error}); ${c.fallback ? `relying on the configured ${c.fallback}` : "not checked"}` };
+    return {
+      warning: `${c.key}: could not read the quota ${c.quota} ${c.where} (${c.limit.error}); ${c.fallback ? `relying on the configured ${c.fallback}` : "not checked"}`,
+    };
   }
   if (c.limit.value < 0) return {};
   const used = c.usedElsewhere?.ok ? c.usedElsewhere.value : 0;
   const free = c.limit.value - used;
-  const warning = c.usedElsewhere && !c.usedElsewhere.ok ? `${c.key}: could not read what already uses ${c.quota} ${c.where} (${c.usedElsewhere.error}); compared with the whole quota` : undefined;
+  const warning =
+    c.usedElsewhere && !c.usedElsewhere.ok
+      ? `${c.key}: could not read what already uses ${c.quota} ${c.where} (${c.usedElsewhere.error}); compared with the whole quota`
+      : undefined;
   if (c.need <= free) return { warning };
   const usedText = used > 0 ? ` of which ${used} already used outside this stack, so ${free} free` : "";
   return {
@@ -55,7 +60,14 @@ async function read(f: () => Promise<number>): Promise<Read> {
     return { ok: true, value: await f() };
   } catch (e) {
     // The provider's error, first line (the rest is its stack of retries).
-    return { ok: false, error: String((e as Error).message ?? e).split("\n").find((l) => l.trim() !== "")?.trim() ?? "the read failed" };
+    return {
+      ok: false,
+      error:
+        String((e as Error).message ?? e)
+          .split("\n")
+          .find((l) => l.trim() !== "")
+          ?.trim() ?? "the read failed",
+    };
   }
 }
 
@@ -86,19 +98,37 @@ async function awsChecks(model: StackModel, key: (k: string) => string): Promise
   const vcpus = read(() => perType(nodes, async (n) => (await aws.ec2.getInstanceType({ instanceType: n.machineType, region })).defaultVcpus));
   const vcpusElsewhere = read(() => standardVcpusElsewhere(region, new Set(names)));
   const [eipLimit, eipUsed, vcpuLimit, vcpuNeed, vcpuUsed] = await Promise.all([quota("L-0263D0A3"), elsewhere, quota("L-1216C47A"), vcpus, vcpusElsewhere]);
-  const checks: QuotaCheck[] = [{
-    key: key("aws.quotas.elasticIps"), quota: `"EC2-VPC Elastic IPs" (ec2, L-0263D0A3)`, where: `in ${region}`, need: nodes.length,
-    limit: eipLimit, usedElsewhere: eipUsed, fallback: "aws.quotas.elasticIps",
-    request: `release unused Elastic IPs (\`aws ec2 describe-addresses --region ${region}\`) or request more in Service Quotas (\`aws service-quotas request-service-quota-increase --service-code ec2 --quota-code L-0263D0A3 --desired-value ${nodes.length + (eipUsed.ok ? eipUsed.value : 0)} --region ${region}\`)`,
-  }];
+  const checks: QuotaCheck[] = [
+    {
+      key: key("aws.quotas.elasticIps"),
+      quota: `"EC2-VPC Elastic IPs" (ec2, L-0263D0A3)`,
+      where: `in ${region}`,
+      need: nodes.length,
+      limit: eipLimit,
+      usedElsewhere: eipUsed,
+      fallback: "aws.quotas.elasticIps",
+      request: `release unused Elastic IPs (\`aws ec2 describe-addresses --region ${region}\`) or request more in Service Quotas (\`aws service-quotas request-service-quota-increase --service-code ec2 --quota-code L-0263D0A3 --desired-value ${nodes.length + (eipUsed.ok ? eipUsed.value : 0)} --region ${region}\`)`,
+    },
+  ];
   if (vcpuNeed.ok) {
     checks.push({
-      key: key("aws.pools"), quota: `"Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances" vCPUs (ec2, L-1216C47A)`, where: `in ${region}`, need: vcpuNeed.value,
-      limit: vcpuLimit, usedElsewhere: vcpuUsed,
+      key: key("aws.pools"),
+      quota: `"Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances" vCPUs (ec2, L-1216C47A)`,
+      where: `in ${region}`,
+      need: vcpuNeed.value,
+      limit: vcpuLimit,
+      usedElsewhere: vcpuUsed,
       request: `request more (\`aws service-quotas request-service-quota-increase --service-code ec2 --quota-code L-1216C47A --desired-value ${vcpuUsed.ok ? vcpuUsed.value + vcpuNeed.value : `<running vCPUs + ${vcpuNeed.value}>`} --region ${region}\`) or choose smaller machine types`,
     });
   } else {
-    checks.push({ key: key("aws.pools"), quota: "vCPUs per machine type (ec2 DescribeInstanceTypes)", where: `in ${region}`, need: 0, limit: vcpuNeed, request: "" });
+    checks.push({
+      key: key("aws.pools"),
+      quota: "vCPUs per machine type (ec2 DescribeInstanceTypes)",
+      where: `in ${region}`,
+      need: 0,
+      limit: vcpuNeed,
+      request: "",
+    });
   }
   return checks;
 }
@@ -121,7 +151,11 @@ async function standardVcpusElsewhere(region: string, ownNames: ReadonlySet<stri
   // The quota counts default vCPUs (a type's, whatever its CPU options): one read per type.
   const perType = new Map<string, Promise<number>>();
   const vcpusOf = (instanceType: string) => {
-    if (!perType.has(instanceType)) perType.set(instanceType, aws.ec2.getInstanceType({ instanceType, region }).then((t) => t.defaultVcpus));
+    if (!perType.has(instanceType))
+      perType.set(
+        instanceType,
+        aws.ec2.getInstanceType({ instanceType, region }).then((t) => t.defaultVcpus),
+      );
     return perType.get(instanceType)!;
   };
   return (await Promise.all(counted.map((i) => vcpusOf(i.instanceType)))).reduce((a, b) => a + b, 0);
@@ -130,7 +164,8 @@ async function standardVcpusElsewhere(region: string, ownNames: ReadonlySet<stri
 /** GCP's quota value for a region (or the project-wide one), from a Cloud Quotas QuotaInfo. */
 export function gcpQuotaValue(info: gcp.cloudquota.GetSQuotaInfoResult, region?: string): number {
   const infos = info.dimensionsInfos ?? [];
-  const match = infos.find((d) => region !== undefined && d.dimensions?.region === region) ?? infos.find((d) => !d.dimensions || Object.keys(d.dimensions).length === 0);
+  const match =
+    infos.find((d) => region !== undefined && d.dimensions?.region === region) ?? infos.find((d) => !d.dimensions || Object.keys(d.dimensions).length === 0);
   const value = match?.details?.[0]?.value;
   if (value === undefined) throw new Error(`no value for ${region ?? "the project"} in ${info.quotaId}`);
   return Number(value);
@@ -145,30 +180,58 @@ async function gcpChecks(model: StackModel, key: (k: string) => string): Promise
     read(async () => gcpQuotaValue(await gcp.cloudquota.getSQuotaInfo({ parent: `projects/${project}`, service: "compute.googleapis.com", quotaId }), r));
   const names = new Set(nodes.map((n) => n.name));
   const elsewhere = read(async () => (await gcp.compute.getAddresses({ project, region })).addresses.filter((a) => !names.has(a.name)).length);
-  const cpus = read(() => perType(nodes, async (n) => {
-    const types = await gcp.compute.getMachineTypes({ project, zone: n.zone, filter: `name = "${n.machineType}"` });
-    const t = types.machineTypes.find((m) => m.name === n.machineType);
-    if (!t) throw new Error(`machine type ${n.machineType} not offered in ${n.zone}`);
-    return t.guestCpus;
-  }));
+  const cpus = read(() =>
+    perType(nodes, async (n) => {
+      const types = await gcp.compute.getMachineTypes({ project, zone: n.zone, filter: `name = "${n.machineType}"` });
+      const t = types.machineTypes.find((m) => m.name === n.machineType);
+      if (!t) throw new Error(`machine type ${n.machineType} not offered in ${n.zone}`);
+      return t.guestCpus;
+    }),
+  );
   const intents = computeFirewallIntents(all, model.cluster.adminCidrs ?? []);
-  const rules = [...new Set(nodes.map((n) => n.role))].flatMap((role) => intentsFor(intents, nodes.filter((n) => n.role === role).map((n) => n.name))).length;
+  const rules = [...new Set(nodes.map((n) => n.role))].flatMap((role) =>
+    intentsFor(
+      intents,
+      nodes.filter((n) => n.role === role).map((n) => n.name),
+    ),
+  ).length;
   const [addrLimit, addrUsed, cpuLimit, cpuNeed, fwLimit] = await Promise.all([
-    quota("STATIC-ADDRESSES-per-project-region", region), elsewhere, quota("CPUS-per-project-region", region), cpus, quota("FIREWALLS-per-project"),
+    quota("STATIC-ADDRESSES-per-project-region", region),
+    elsewhere,
+    quota("CPUS-per-project-region", region),
+    cpus,
+    quota("FIREWALLS-per-project"),
   ]);
   const where = `in ${region} for project ${project}`;
   const console = `https://console.cloud.google.com/iam-admin/quotas?project=${project}`;
   return [
     {
-      key: key("gcp.quotas.staticAddresses"), quota: `"Static IP addresses" (STATIC_ADDRESSES)`, where, need: nodes.length, limit: addrLimit, usedElsewhere: addrUsed,
+      key: key("gcp.quotas.staticAddresses"),
+      quota: `"Static IP addresses" (STATIC_ADDRESSES)`,
+      where,
+      need: nodes.length,
+      limit: addrLimit,
+      usedElsewhere: addrUsed,
       fallback: "gcp.quotas.staticAddresses",
       request: `release unused addresses (\`gcloud compute addresses list --project ${project} --filter region:${region}\`) or request more at ${console}`,
     },
     cpuNeed.ok
-      ? { key: key("gcp.pools"), quota: `"CPUs" (CPUS)`, where, need: cpuNeed.value, limit: cpuLimit, request: `request more at ${console} or choose smaller machine types` }
+      ? {
+          key: key("gcp.pools"),
+          quota: `"CPUs" (CPUS)`,
+          where,
+          need: cpuNeed.value,
+          limit: cpuLimit,
+          request: `request more at ${console} or choose smaller machine types`,
+        }
       : { key: key("gcp.pools"), quota: "vCPUs per machine type (compute machineTypes.list)", where, need: 0, limit: cpuNeed, request: "" },
     {
-      key: key("gcp.quotas.firewallRules"), quota: `"Firewall rules" (FIREWALLS)`, where: `for project ${project}`, need: rules, limit: fwLimit, fallback: "gcp.quotas.firewallRules",
+      key: key("gcp.quotas.firewallRules"),
+      quota: `"Firewall rules" (FIREWALLS)`,
+      where: `for project ${project}`,
+      need: rules,
+      limit: fwLimit,
+      fallback: "gcp.quotas.firewallRules",
       request: `request more at ${console}`,
     },
   ];

@@ -3,7 +3,9 @@ import { checkAnonymousPull, parseBearerChallenge, parseImageRef, pullCheckMessa
 import { DIGEST, startRegistry, type RegistryStandIn } from "../../test/standins/registry";
 
 let registry: RegistryStandIn;
-beforeAll(async () => { registry = await startRegistry({ "acme/public-agent": 200, "acme/private-agent": 401, "acme/hidden-agent": 404, "acme/forbidden": 403 }); });
+beforeAll(async () => {
+  registry = await startRegistry({ "acme/public-agent": 200, "acme/private-agent": 401, "acme/hidden-agent": 404, "acme/forbidden": 403 });
+});
 afterAll(() => registry.close());
 const http = { scheme: "http" as const, timeoutMs: 2_000 };
 
@@ -16,7 +18,11 @@ describe("parseImageRef", () => {
   });
 
   it("reads a Bearer challenge", () => {
-    expect(parseBearerChallenge('Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:a/b:pull"')).toEqual({ realm: "https://ghcr.io/token", service: "ghcr.io", scope: "repository:a/b:pull" });
+    expect(parseBearerChallenge('Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:a/b:pull"')).toEqual({
+      realm: "https://ghcr.io/token",
+      service: "ghcr.io",
+      scope: "repository:a/b:pull",
+    });
     expect(parseBearerChallenge('Basic realm="x"')).toBeUndefined();
   });
 });
@@ -32,17 +38,26 @@ describe("checkAnonymousPull", () => {
     ]);
   });
 
-  it.each([["private-agent", 401], ["hidden-agent", 404], ["forbidden", 403]])("a %s repository (HTTP %i with the anonymous token) is refused, naming the fix", async (repo, status) => {
+  it.each([
+    ["private-agent", 401],
+    ["hidden-agent", 404],
+    ["forbidden", 403],
+  ])("a %s repository (HTTP %i with the anonymous token) is refused, naming the fix", async (repo, status) => {
     const image = `${registry.host}/acme/${repo}@${DIGEST}`;
     const check = await checkAnonymousPull(image, http);
     expect(check).toMatchObject({ kind: "denied", status });
     const { problem, warning } = pullCheckMessage(check, image, "wg-mesh-cluster:nodeRouter.image");
-    expect(problem).toMatch(/^wg-mesh-cluster:nodeRouter\.image: .* is not pullable anonymously .*make the package public .*or set `nodeRouter\.imagePullSecrets`.*preflight\.skip: \[imagePull\]/);
+    expect(problem).toMatch(
+      /^wg-mesh-cluster:nodeRouter\.image: .* is not pullable anonymously .*make the package public .*or set `nodeRouter\.imagePullSecrets`.*preflight\.skip: \[imagePull\]/,
+    );
     expect(warning).toBeUndefined();
   });
 
   it("another digest of the public repository is not there", async () => {
-    await expect(checkAnonymousPull(`${registry.host}/acme/public-agent@sha256:${"cd".repeat(32)}`, http)).resolves.toMatchObject({ kind: "denied", status: 404 });
+    await expect(checkAnonymousPull(`${registry.host}/acme/public-agent@sha256:${"cd".repeat(32)}`, http)).resolves.toMatchObject({
+      kind: "denied",
+      status: 404,
+    });
   });
 
   it("an unreachable registry is a warning, not a refusal", async () => {

@@ -62,11 +62,12 @@ export async function checkAnonymousPull(image: string, o: RegistryClientOptions
   const scheme = o.scheme ?? "https";
   const timeoutMs = o.timeoutMs ?? 10_000;
   const url = `${scheme}://${ref.registry}/v2/${ref.repository}/manifests/${ref.digest}`;
-  const head = (token?: string) => fetch(url, {
-    method: "HEAD",
-    headers: { accept: ACCEPT, ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    signal: AbortSignal.timeout(timeoutMs),
-  });
+  const head = (token?: string) =>
+    fetch(url, {
+      method: "HEAD",
+      headers: { accept: ACCEPT, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
   try {
     let res = await head();
     if (res.status === 401) {
@@ -76,7 +77,12 @@ export async function checkAnonymousPull(image: string, o: RegistryClientOptions
       if (challenge.service) tokenUrl.searchParams.set("service", challenge.service);
       tokenUrl.searchParams.set("scope", challenge.scope ?? `repository:${ref.repository}:pull`);
       const t = await fetch(tokenUrl, { signal: AbortSignal.timeout(timeoutMs) });
-      if (!t.ok) return { kind: "denied", status: t.status, detail: `the token endpoint ${tokenUrl.origin}${tokenUrl.pathname} refused an anonymous token (HTTP ${t.status})` };
+      if (!t.ok)
+        return {
+          kind: "denied",
+          status: t.status,
+          detail: `the token endpoint ${tokenUrl.origin}${tokenUrl.pathname} refused an anonymous token (HTTP ${t.status})`,
+        };
       const body = (await t.json()) as { token?: string; access_token?: string };
       const token = body.token ?? body.access_token;
       if (!token) return { kind: "denied", status: 401, detail: "the token endpoint gave no token" };
@@ -97,8 +103,12 @@ export function pullCheckMessage(check: PullCheck, image: string, key: string): 
     case "pullable":
       return {};
     case "denied":
-      return { problem: `${key}: ${image} is not pullable anonymously (${check.detail}), and the nodes pull it without credentials at boot; make the package public (GitHub: the package's settings, "Change visibility") or set \`nodeRouter.imagePullSecrets\`, or skip this check with preflight.skip: [imagePull]` };
+      return {
+        problem: `${key}: ${image} is not pullable anonymously (${check.detail}), and the nodes pull it without credentials at boot; make the package public (GitHub: the package's settings, "Change visibility") or set \`nodeRouter.imagePullSecrets\`, or skip this check with preflight.skip: [imagePull]`,
+      };
     case "unreachable":
-      return { warning: `${key}: could not ask the registry whether ${image} is pullable anonymously (${check.detail}); not refused, since the nodes may reach it; if they cannot, the nodes never start (the boot-time guard runs that image)` };
+      return {
+        warning: `${key}: could not ask the registry whether ${image} is pullable anonymously (${check.detail}); not refused, since the nodes may reach it; if they cannot, the nodes never start (the boot-time guard runs that image)`,
+      };
   }
 }

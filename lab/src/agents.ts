@@ -14,15 +14,22 @@ import { WITH_RUN_DIR, wireGuardRunDir } from "./wireguard";
 /** A kubeconfig (JSON is YAML) for the API stand-in: plain HTTP, no credentials. */
 export function writeKubeconfig(dir: string, server: string): string {
   const file = join(dir, "kubeconfig");
-  writeFileSync(file, JSON.stringify({
-    apiVersion: "v1",
-    kind: "Config",
-    // client-node refuses plain http unless TLS verification is off; the stand-in speaks http.
-    clusters: [{ name: "lab", cluster: { server, "insecure-skip-tls-verify": true } }],
-    users: [{ name: "lab", user: {} }],
-    contexts: [{ name: "lab", context: { cluster: "lab", user: "lab" } }],
-    "current-context": "lab",
-  }, null, 2));
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        apiVersion: "v1",
+        kind: "Config",
+        // client-node refuses plain http unless TLS verification is off; the stand-in speaks http.
+        clusters: [{ name: "lab", cluster: { server, "insecure-skip-tls-verify": true } }],
+        users: [{ name: "lab", user: {} }],
+        contexts: [{ name: "lab", context: { cluster: "lab", user: "lab" } }],
+        "current-context": "lab",
+      },
+      null,
+      2,
+    ),
+  );
   return file;
 }
 
@@ -37,13 +44,31 @@ export function labGuardArgs(metadataCgroup: string): string[] {
 
 /** What the boot script did before kubelet starts in the previous round: the agent's own `guard apply` from the table file. */
 export function bootGuard(node: NodePlan, tableFile: string, guardArgs: string[] = []): void {
-  inNs(node.ns, ["unshare", "--mount", "--propagation", "private", "sh", "-c", GUARD_MOUNTS, "sh",
-    nodeBinary(), distFile("agent/src/main.js"), "guard", "apply", "--node-table", tableFile, "--node-name", node.name, ...guardArgs]);
+  inNs(node.ns, [
+    "unshare",
+    "--mount",
+    "--propagation",
+    "private",
+    "sh",
+    "-c",
+    GUARD_MOUNTS,
+    "sh",
+    nodeBinary(),
+    distFile("agent/src/main.js"),
+    "guard",
+    "apply",
+    "--node-table",
+    tableFile,
+    "--node-name",
+    node.name,
+    ...guardArgs,
+  ]);
 }
 
 /** The ruleset the program renders into a node's boot files (`guard print`, the same renderer). */
 export function renderGuard(node: NodePlan, tableFile: string, guardArgs: string[] = []): string {
-  return inNs(node.ns, [nodeBinary(), distFile("agent/src/main.js"), "guard", "print", "--node-table", tableFile, "--node-name", node.name, ...guardArgs]).stdout;
+  return inNs(node.ns, [nodeBinary(), distFile("agent/src/main.js"), "guard", "print", "--node-table", tableFile, "--node-name", node.name, ...guardArgs])
+    .stdout;
 }
 
 export class AgentProcess {
@@ -54,7 +79,13 @@ export class AgentProcess {
 
   private readonly runDir: string;
 
-  constructor(readonly node: NodePlan, private readonly kubeconfig: string, dir: string, private readonly helper: NsHelper, private readonly extraArgs: string[] = []) {
+  constructor(
+    readonly node: NodePlan,
+    private readonly kubeconfig: string,
+    dir: string,
+    private readonly helper: NsHelper,
+    private readonly extraArgs: string[] = [],
+  ) {
     this.logFile = join(dir, `agent-${node.name}.log`);
     this.runDir = wireGuardRunDir(dir, node.ns);
   }
@@ -73,9 +104,28 @@ export class AgentProcess {
     this.log ??= createWriteStream(this.logFile, { flags: "a" });
     // The node's /run/wireguard (wireguard-go's socket) where `wg` looks, as on a host with a
     // userspace WireGuard, and cgroup v2 on /sys/fs/cgroup (see GUARD_MOUNTS); `unshare` and `sh -c exec` keep the pid: child.pid is the agent.
-    const child = spawnInNs(this.node.ns, ["unshare", "--mount", "--propagation", "private", "sh", "-c", `${CGROUP2_MOUNT} && ${WITH_RUN_DIR}`, this.runDir,
-      nodeBinary(), distFile("agent/src/main.js"), "run",
-      "--node-name", this.node.name, "--kubeconfig", this.kubeconfig, "--health-address", address, "--metrics-address", address, ...this.extraArgs]);
+    const child = spawnInNs(this.node.ns, [
+      "unshare",
+      "--mount",
+      "--propagation",
+      "private",
+      "sh",
+      "-c",
+      `${CGROUP2_MOUNT} && ${WITH_RUN_DIR}`,
+      this.runDir,
+      nodeBinary(),
+      distFile("agent/src/main.js"),
+      "run",
+      "--node-name",
+      this.node.name,
+      "--kubeconfig",
+      this.kubeconfig,
+      "--health-address",
+      address,
+      "--metrics-address",
+      address,
+      ...this.extraArgs,
+    ]);
     child.stdout?.pipe(this.log, { end: false });
     child.stderr?.pipe(this.log, { end: false });
     this.child = child;

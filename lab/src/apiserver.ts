@@ -9,8 +9,7 @@ const json = (res: ServerResponse, code: number, body: unknown): void => {
   res.writeHead(code, { "content-type": "application/json" }).end(JSON.stringify(body));
 };
 
-const kindOfPath = (path: string): Kind | undefined =>
-  (Object.keys(API_PATHS) as Kind[]).find((k) => API_PATHS[k].path === path);
+const kindOfPath = (path: string): Kind | undefined => (Object.keys(API_PATHS) as Kind[]).find((k) => API_PATHS[k].path === path);
 
 /** Open watch responses of one stand-in, so its control API can end them all (as an API server restart would). */
 export type OpenWatches = Set<ServerResponse>;
@@ -28,7 +27,15 @@ export function kubeHandler(store: ApiStore, o: KubeHandlerOptions = {}) {
     const url = new URL(req.url ?? "/", "http://stand-in");
     if (url.pathname === "/healthz" || url.pathname === "/readyz") return void res.end("ok");
     const kind = kindOfPath(url.pathname);
-    if (!kind || req.method !== "GET") return json(res, 404, { kind: "Status", apiVersion: "v1", status: "Failure", code: 404, reason: "NotFound", message: `${req.method} ${url.pathname} is not served by the lab API stand-in` });
+    if (!kind || req.method !== "GET")
+      return json(res, 404, {
+        kind: "Status",
+        apiVersion: "v1",
+        status: "Failure",
+        code: 404,
+        reason: "NotFound",
+        message: `${req.method} ${url.pathname} is not served by the lab API stand-in`,
+      });
     if (url.searchParams.get("watch") !== "true") return list(store, kind, url.searchParams, res);
     watch(store, kind, url.searchParams, res, o.bookmarkMs ?? 5000, watches);
   };
@@ -52,11 +59,19 @@ function list(store: ApiStore, kind: Kind, q: URLSearchParams, res: ServerRespon
     }
     if (token.rv < store.oldestRv) return json(res, 410, expired("The provided continue parameter is too old to display a consistent list result."));
   }
-  const all = store.list(kind).filter((o) => o.metadata.name > token.after).sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
+  const all = store
+    .list(kind)
+    .filter((o) => o.metadata.name > token.after)
+    .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
   const items = limit > 0 ? all.slice(0, limit) : all;
   const more = items.length < all.length;
   const next = more ? Buffer.from(JSON.stringify({ rv: token.rv, after: items[items.length - 1].metadata.name })).toString("base64url") : undefined;
-  json(res, 200, { apiVersion: API_PATHS[kind].apiVersion, kind: API_PATHS[kind].listKind, metadata: { resourceVersion: String(token.rv), ...(next ? { continue: next } : {}) }, items });
+  json(res, 200, {
+    apiVersion: API_PATHS[kind].apiVersion,
+    kind: API_PATHS[kind].listKind,
+    metadata: { resourceVersion: String(token.rv), ...(next ? { continue: next } : {}) },
+    items,
+  });
 }
 
 function watch(store: ApiStore, kind: Kind, q: URLSearchParams, res: ServerResponse, bookmarkMs: number, openWatches: OpenWatches): void {
@@ -67,9 +82,10 @@ function watch(store: ApiStore, kind: Kind, q: URLSearchParams, res: ServerRespo
   const send = (type: string, object: unknown) => res.write(JSON.stringify({ type, object }) + "\n");
   const rv = Number(rvParam);
   // No (or "0") resourceVersion: synthetic ADDED for everything, then live events.
-  const backlog: WatchEvent[] | "gone" = !rvParam || rvParam === "0" || !Number.isFinite(rv)
-    ? store.list(kind).map((object) => ({ kind, type: "ADDED" as const, object, rv: store.resourceVersion }))
-    : store.since(kind, rv);
+  const backlog: WatchEvent[] | "gone" =
+    !rvParam || rvParam === "0" || !Number.isFinite(rv)
+      ? store.list(kind).map((object) => ({ kind, type: "ADDED" as const, object, rv: store.resourceVersion }))
+      : store.since(kind, rv);
   if (backlog === "gone") {
     send("ERROR", expired(`too old resource version: ${rvParam} (${store.oldestRv})`));
     return void res.end();
@@ -80,9 +96,18 @@ function watch(store: ApiStore, kind: Kind, q: URLSearchParams, res: ServerRespo
   });
   // A bookmark says "you have seen everything up to here": a quiet kind's watch can then resume
   // after the history moved on (other kinds changing, compaction) without a 410 and a relist.
-  const bookmarks = q.get("allowWatchBookmarks") === "true"
-    ? setInterval(() => send("BOOKMARK", { kind: API_PATHS[kind].objectKind, apiVersion: API_PATHS[kind].apiVersion, metadata: { resourceVersion: String(store.resourceVersion) } }), bookmarkMs)
-    : undefined;
+  const bookmarks =
+    q.get("allowWatchBookmarks") === "true"
+      ? setInterval(
+          () =>
+            send("BOOKMARK", {
+              kind: API_PATHS[kind].objectKind,
+              apiVersion: API_PATHS[kind].apiVersion,
+              metadata: { resourceVersion: String(store.resourceVersion) },
+            }),
+          bookmarkMs,
+        )
+      : undefined;
   const timeoutSeconds = Number(q.get("timeoutSeconds") ?? 0);
   const timeout = timeoutSeconds > 0 ? setTimeout(() => res.end(), timeoutSeconds * 1000) : undefined;
   openWatches.add(res);
@@ -113,7 +138,10 @@ export function controlHandler(store: ApiStore, openWatches: OpenWatches) {
       }
     };
     if (m && req.method === "PUT") {
-      body(req).then((obj) => reply(() => ({ resourceVersion: store.put(m[1] as Kind, obj as KubeObject) })), (e: Error) => json(res, 400, { error: e.message }));
+      body(req).then(
+        (obj) => reply(() => ({ resourceVersion: store.put(m[1] as Kind, obj as KubeObject) })),
+        (e: Error) => json(res, 400, { error: e.message }),
+      );
     } else if (m && req.method === "DELETE") {
       reply(() => ({ resourceVersion: store.delete(m[1] as Kind, decodeURIComponent(m[2])) }));
     } else if (url.pathname === "/lab/state") {

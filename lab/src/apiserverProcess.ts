@@ -15,7 +15,11 @@ export class ApiServerProcess {
   private rv = 1;
   readonly socket: string;
 
-  constructor(private readonly ns: string, private readonly listen: string, private readonly dir: string) {
+  constructor(
+    private readonly ns: string,
+    private readonly listen: string,
+    private readonly dir: string,
+  ) {
     this.socket = join(dir, "api.sock");
   }
 
@@ -28,14 +32,28 @@ export class ApiServerProcess {
     const stateFile = join(this.dir, "api-state.json");
     writeFileSync(stateFile, JSON.stringify({ resourceVersion: this.rv + 1000, objects: [...this.mirror.values()] }));
     this.rv += 1000;
-    const child = spawnInNs(this.ns, [nodeBinary(), distFile("lab/src/apiserverMain.js"), "--listen", this.listen, "--control", this.socket, "--state", stateFile]);
+    const child = spawnInNs(this.ns, [
+      nodeBinary(),
+      distFile("lab/src/apiserverMain.js"),
+      "--listen",
+      this.listen,
+      "--control",
+      this.socket,
+      "--state",
+      stateFile,
+    ]);
     this.child = child;
     child.stdout?.on("data", (d: Buffer) => (this.output += d.toString()));
     child.stderr?.on("data", (d: Buffer) => (this.output += d.toString()));
-    await waitFor("API stand-in to listen", () => {
-      if (!this.running) throw new Error(`API stand-in exited: ${this.output}`);
-      return this.output.includes("listening");
-    }, 10_000, 50);
+    await waitFor(
+      "API stand-in to listen",
+      () => {
+        if (!this.running) throw new Error(`API stand-in exited: ${this.output}`);
+        return this.output.includes("listening");
+      },
+      10_000,
+      50,
+    );
   }
 
   /** The stand-in disappears abruptly (connections reset), like a crashed API server. */

@@ -15,7 +15,20 @@ export type Privilege = "root" | "nobody" | "net-raw";
  * cut to it, so nothing can be regained). */
 const SETPRIV: Record<Exclude<Privilege, "root">, string[]> = {
   nobody: ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", "--inh-caps", "-all", "--ambient-caps", "-all", "--bounding-set", "-all"],
-  "net-raw": ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", "--inh-caps", "-all,+net_raw", "--ambient-caps", "-all,+net_raw", "--bounding-set", "-all,+net_raw"],
+  "net-raw": [
+    "setpriv",
+    "--reuid",
+    "65534",
+    "--regid",
+    "65534",
+    "--clear-groups",
+    "--inh-caps",
+    "-all,+net_raw",
+    "--ambient-caps",
+    "-all,+net_raw",
+    "--bounding-set",
+    "-all,+net_raw",
+  ],
 };
 
 export type Probe = "tcp" | "udp" | "dns" | "raw-tcp" | "icmp-error" | "frame";
@@ -60,9 +73,24 @@ const script = () => readFileSync(join(repoRoot(__dirname), "lab", "scripts", "a
 
 function argv(probe: Probe, a: AttackArgs): string[] {
   const opt = (name: string, v: string | number | undefined) => (v === undefined ? [] : [`--${name}`, String(v)]);
-  return [probe, "--host", a.host, "--marker", a.marker, ...opt("port", a.port), ...opt("mark", a.mark === undefined ? undefined : "0x" + a.mark.toString(16)),
-    ...opt("bind-dev", a.bindDev), ...opt("src", a.src), ...opt("sport", a.sport), ...opt("count", a.count), ...(a.wait ? ["--wait"] : []),
-    ...opt("size", a.size), ...opt("src-mac", a.srcMac), ...opt("dst-mac", a.dstMac), ...opt("timeout", a.timeoutS)];
+  return [
+    probe,
+    "--host",
+    a.host,
+    "--marker",
+    a.marker,
+    ...opt("port", a.port),
+    ...opt("mark", a.mark === undefined ? undefined : "0x" + a.mark.toString(16)),
+    ...opt("bind-dev", a.bindDev),
+    ...opt("src", a.src),
+    ...opt("sport", a.sport),
+    ...opt("count", a.count),
+    ...(a.wait ? ["--wait"] : []),
+    ...opt("size", a.size),
+    ...opt("src-mac", a.srcMac),
+    ...opt("dst-mac", a.dstMac),
+    ...opt("timeout", a.timeoutS),
+  ];
 }
 
 /** The system's python3: a per-user one (pyenv under /root) is not executable by nobody. */

@@ -34,7 +34,8 @@ export function parseTcpdumpLine(line: string): Packet | undefined {
   const m = LINE.exec(line.trim());
   if (!m) return undefined;
   const rest = m[7];
-  const proto = /^Flags \[/.test(rest) || /^tcp\b/.test(rest) ? "tcp" : /^UDP\b/.test(rest) || /^udp\b/i.test(rest) ? "udp" : /^ICMP\b/.test(rest) ? "icmp" : "other";
+  const proto =
+    /^Flags \[/.test(rest) || /^tcp\b/.test(rest) ? "tcp" : /^UDP\b/.test(rest) || /^udp\b/i.test(rest) ? "udp" : /^ICMP\b/.test(rest) ? "icmp" : "other";
   const port = (s: string | undefined) => (s === undefined ? undefined : Number(s));
   return { t: Number(m[1]), iface: m[2], proto, src: m[3], sport: port(m[4]), dst: m[5], dport: port(m[6]), line };
 }
@@ -44,17 +45,25 @@ class Tcpdump {
   child?: ChildProcess;
   stderr = "";
 
-  constructor(private readonly ns: string, private readonly args: string[]) {}
+  constructor(
+    private readonly ns: string,
+    private readonly args: string[],
+  ) {}
 
   async start(onLine?: (line: string) => void): Promise<void> {
     const child = spawnInNs(this.ns, ["tcpdump", "-i", "any", "-Q", "in", "-B", "65536", "-n", ...this.args, CLEARTEXT_FILTER]);
     this.child = child;
     child.stderr?.on("data", (d: Buffer) => (this.stderr += d.toString()));
     if (onLine) createInterface({ input: child.stdout! }).on("line", onLine);
-    await waitFor(`tcpdump in ${this.ns}`, () => {
-      if (child.exitCode !== null) throw new Error(`tcpdump exited: ${this.stderr}`);
-      return this.stderr.includes("listening on");
-    }, 10_000, 50);
+    await waitFor(
+      `tcpdump in ${this.ns}`,
+      () => {
+        if (child.exitCode !== null) throw new Error(`tcpdump exited: ${this.stderr}`);
+        return this.stderr.includes("listening on");
+      },
+      10_000,
+      50,
+    );
   }
 
   /** Packets the kernel dropped before tcpdump saw them (SIGUSR1 makes tcpdump print its counters). */

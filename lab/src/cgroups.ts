@@ -12,7 +12,9 @@ export const CGROUP2_MOUNT = "mount -t cgroup2 none /sys/fs/cgroup";
 
 /** Where cgroup v2 is mounted on this host: /sys/fs/cgroup (unified) or /sys/fs/cgroup/unified (hybrid). */
 export function cgroup2Root(): string {
-  const mounts = readFileSync("/proc/self/mounts", "utf8").split("\n").map((l) => l.split(" "));
+  const mounts = readFileSync("/proc/self/mounts", "utf8")
+    .split("\n")
+    .map((l) => l.split(" "));
   const found = mounts.find((m) => m[2] === "cgroup2")?.[1];
   if (!found) throw new Error("no cgroup v2 mount in /proc/self/mounts: the metadata guard needs cgroup v2 (mount -t cgroup2 none /sys/fs/cgroup/unified)");
   return found;
@@ -60,7 +62,9 @@ export function removeCgroup(path: string): void {
 export function cgroupsNamed(prefix: string): string[] {
   try {
     const root = cgroup2Root();
-    return readdirSync(root).filter((n) => n.startsWith(prefix)).map((n) => join(root, n));
+    return readdirSync(root)
+      .filter((n) => n.startsWith(prefix))
+      .map((n) => join(root, n));
   } catch {
     return [];
   }

@@ -57,7 +57,12 @@ export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = "S
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls until check() returns a truthy value or the deadline passes (then throws `what`). */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, everyMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 10_000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -89,7 +94,9 @@ export function nodeBinary(): string {
   if (major >= 22) return process.execPath;
   const pinned = join(repoRoot(), "node_modules", "node", "bin", "node");
   if (existsSync(pinned)) return pinned;
-  throw new Error(`Node ${process.versions.node} is too old for the agent: run it through npm (npm run lab / npm test), which puts the repository's node_modules/.bin (Node 22) first on PATH`);
+  throw new Error(
+    `Node ${process.versions.node} is too old for the agent: run it through npm (npm run lab / npm test), which puts the repository's node_modules/.bin (Node 22) first on PATH`,
+  );
 }
 
 /** A compiled file under dist/, with a clear error when the build is missing. */

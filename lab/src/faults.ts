@@ -85,7 +85,10 @@ export async function retireNode(lab: Lab, name: string): Promise<void> {
   await lab.agents.get(n.name)?.kill();
   lab.agents.get(n.name)?.close();
   lab.agents.delete(n.name);
-  await lab.wg.get(n.name)?.kill().catch(() => undefined);
+  await lab.wg
+    .get(n.name)
+    ?.kill()
+    .catch(() => undefined);
   lab.wg.delete(n.name);
   for (const ns of [n.ns, n.podNs]) {
     await lab.helpers.get(ns)?.stop();

@@ -8,12 +8,24 @@ export const ECHO_PORT = 5000;
 export const NODE_PORTS = [ECHO_PORT, 2379, 10250, 6443];
 
 export type FlowClass =
-  | "pod->remote-pod" | "pod->remote-node" | "node->remote-node" | "node->remote-pod"
-  | "worker->cp:6443" | "worker->cp:2379" | "cp->worker:10250" | "worker->worker:6443";
+  | "pod->remote-pod"
+  | "pod->remote-node"
+  | "node->remote-node"
+  | "node->remote-pod"
+  | "worker->cp:6443"
+  | "worker->cp:2379"
+  | "cp->worker:10250"
+  | "worker->worker:6443";
 
 export const FLOW_CLASSES: FlowClass[] = [
-  "pod->remote-pod", "pod->remote-node", "node->remote-node", "node->remote-pod",
-  "worker->cp:6443", "worker->cp:2379", "cp->worker:10250", "worker->worker:6443",
+  "pod->remote-pod",
+  "pod->remote-node",
+  "node->remote-node",
+  "node->remote-pod",
+  "worker->cp:6443",
+  "worker->cp:2379",
+  "cp->worker:10250",
+  "worker->worker:6443",
 ];
 
 export interface Flow {
@@ -38,7 +50,16 @@ export function planFlows(nodes: NodePlan[]): Flow[] {
       const add = (cls: FlowClass, fromPod: boolean, toPod: boolean, port: number) => {
         const srcIp = fromPod ? from.podIp : from.underlayIp;
         const dstIp = toPod ? to.podIp : to.underlayIp;
-        flows.push({ cls, from, to, clientNs: fromPod ? from.podNs : from.ns, srcIp, dstIp, port, exempt: isExemptTcp({ nodes }, { proto: "tcp", src: srcIp, dst: dstIp, dport: port }) });
+        flows.push({
+          cls,
+          from,
+          to,
+          clientNs: fromPod ? from.podNs : from.ns,
+          srcIp,
+          dstIp,
+          port,
+          exempt: isExemptTcp({ nodes }, { proto: "tcp", src: srcIp, dst: dstIp, dport: port }),
+        });
       };
       add("pod->remote-pod", true, true, ECHO_PORT);
       add("pod->remote-node", true, false, ECHO_PORT);

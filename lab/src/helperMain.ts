@@ -64,33 +64,40 @@ const ports = (values.tcp ?? "").split(",").filter(Boolean).map(Number);
 const control = values.control;
 
 /** A port already taken (the API stand-in's 6443 on the control plane) is skipped, not fatal. */
-const listenAll = () => Promise.all(ports.map((port) => new Promise<void>((resolve) => {
-  const server = createTcpServer((s) => {
-    s.on("error", () => s.destroy());
-    s.pipe(s);
-  });
-  server.once("error", (e: NodeJS.ErrnoException) => {
-    skipped.push(`${port}: ${e.code}`);
-    resolve();
-  });
-  server.listen(port, "0.0.0.0", () => {
-    listening.push(port);
-    resolve();
-  });
-})));
+const listenAll = () =>
+  Promise.all(
+    ports.map(
+      (port) =>
+        new Promise<void>((resolve) => {
+          const server = createTcpServer((s) => {
+            s.on("error", () => s.destroy());
+            s.pipe(s);
+          });
+          server.once("error", (e: NodeJS.ErrnoException) => {
+            skipped.push(`${port}: ${e.code}`);
+            resolve();
+          });
+          server.listen(port, "0.0.0.0", () => {
+            listening.push(port);
+            resolve();
+          });
+        }),
+    ),
+  );
 
-const serveControl = () => createServer((req, res) => {
-  const chunks: Buffer[] = [];
-  req.on("data", (c: Buffer) => chunks.push(c));
-  req.on("end", () => {
-    const body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString()) : {};
-    const reply = (v: unknown) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(v));
-    if (req.url === "/probes") void Promise.all((body.probes as ProbeRequest[]).map(probe)).then(reply);
-    else if (req.url === "/http-get") void httpGet(body.url, body.timeoutMs ?? 1000).then(reply);
-    else if (req.url === "/status") reply({ listening, skipped });
-    else res.writeHead(404).end("{}");
-  });
-}).listen(control, () => process.stdout.write(`ready ${JSON.stringify({ listening, skipped })}\n`));
+const serveControl = () =>
+  createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString()) : {};
+      const reply = (v: unknown) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(v));
+      if (req.url === "/probes") void Promise.all((body.probes as ProbeRequest[]).map(probe)).then(reply);
+      else if (req.url === "/http-get") void httpGet(body.url, body.timeoutMs ?? 1000).then(reply);
+      else if (req.url === "/status") reply({ listening, skipped });
+      else res.writeHead(404).end("{}");
+    });
+  }).listen(control, () => process.stdout.write(`ready ${JSON.stringify({ listening, skipped })}\n`));
 
 rmSync(control, { force: true });
 void listenAll().then(serveControl);

@@ -21,7 +21,11 @@ export class NsHelper {
   private output = "";
   readonly socket: string;
 
-  constructor(readonly ns: string, dir: string, private readonly ports: number[]) {
+  constructor(
+    readonly ns: string,
+    dir: string,
+    private readonly ports: number[],
+  ) {
     this.socket = join(dir, `${ns}.sock`);
   }
 
@@ -30,10 +34,15 @@ export class NsHelper {
     this.child = child;
     child.stdout?.on("data", (d: Buffer) => (this.output += d.toString()));
     child.stderr?.on("data", (d: Buffer) => (this.output += d.toString()));
-    await waitFor(`helper in ${this.ns}`, () => {
-      if (child.exitCode !== null) throw new Error(`helper in ${this.ns} exited: ${this.output}`);
-      return this.output.includes("ready");
-    }, 10_000, 50);
+    await waitFor(
+      `helper in ${this.ns}`,
+      () => {
+        if (child.exitCode !== null) throw new Error(`helper in ${this.ns} exited: ${this.output}`);
+        return this.output.includes("ready");
+      },
+      10_000,
+      50,
+    );
   }
 
   probes(probes: Probe[]): Promise<ProbeResult[]> {

@@ -183,11 +183,13 @@ export class Lab {
   /** What Cilium does for a node: WireGuard peers from published keys, then pod and native routes. */
   wireNode(n: NodePlan, without: readonly NodePlan[] = []): void {
     const remotes = this.nodes.filter((r) => r !== n && !without.includes(r));
-    this.wg.get(n.name)!.configure(wgConfig({
-      privateKey: this.keys.get(n.name)!.privateKey,
-      fwmark: this.plan.wgMark,
-      peers: remotes.map((r) => ({ node: r, publicKey: this.publishedKey.get(r.name)! })),
-    }));
+    this.wg.get(n.name)!.configure(
+      wgConfig({
+        privateKey: this.keys.get(n.name)!.privateKey,
+        fwmark: this.plan.wgMark,
+        peers: remotes.map((r) => ({ node: r, publicKey: this.publishedKey.get(r.name)! })),
+      }),
+    );
     syncPeers(n, remotes, true);
   }
 
@@ -201,7 +203,13 @@ export class Lab {
     for (const n of nodes) {
       let agent = this.agents.get(n.name);
       if (!agent) {
-        const args = [...(this.table ? ["--node-table", this.table.file] : []), "--leave-grace-seconds", String(this.leaveGraceSeconds), ...this.agentFileArgs(n), ...this.guardArgs];
+        const args = [
+          ...(this.table ? ["--node-table", this.table.file] : []),
+          "--leave-grace-seconds",
+          String(this.leaveGraceSeconds),
+          ...this.agentFileArgs(n),
+          ...this.guardArgs,
+        ];
         agent = new AgentProcess(n, this.kubeconfig, this.dir, this.helper(n.ns), args);
         this.agents.set(n.name, agent);
       }
@@ -220,8 +228,9 @@ export class Lab {
   }
 
   async waitAgentsReady(nodes = this.nodes, timeoutMs = 20_000): Promise<void> {
-    await Promise.all(nodes.map((n) => waitFor(`agent on ${n.name} ready (log: ${this.agents.get(n.name)?.logFile})`,
-      () => this.agents.get(n.name)!.ready(), timeoutMs, 100)));
+    await Promise.all(
+      nodes.map((n) => waitFor(`agent on ${n.name} ready (log: ${this.agents.get(n.name)?.logFile})`, () => this.agents.get(n.name)!.ready(), timeoutMs, 100)),
+    );
   }
 
   agent(name: string): AgentProcess {

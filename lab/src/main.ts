@@ -9,7 +9,16 @@ import { formatMatrix, runMatrix } from "./matrix";
 import { cleanupLeftovers } from "./netns";
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { nodes: { type: "string", default: "3" }, mark: { type: "string", default: "0xe00" }, json: { type: "boolean", default: false }, "no-table": { type: "boolean", default: false }, cleanup: { type: "boolean", default: false }, help: { type: "boolean", default: false } } });
+  const { values } = parseArgs({
+    options: {
+      nodes: { type: "string", default: "3" },
+      mark: { type: "string", default: "0xe00" },
+      json: { type: "boolean", default: false },
+      "no-table": { type: "boolean", default: false },
+      cleanup: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  });
   if (values.help) {
     process.stdout.write("usage: npm run lab -- [--nodes N] [--mark 0xe00|0x1e00] [--no-table] [--json] [--cleanup]\n");
     return 0;
@@ -39,7 +48,19 @@ async function main(): Promise<number> {
     say(`agents ready in ${Date.now() - started} ms`);
     const after = await runMatrix(lab);
     if (values.json) {
-      process.stdout.write(JSON.stringify({ id: lab.plan.id, wgMark: lab.plan.wgMark, nodes: lab.nodes.map((n) => ({ name: n.name, ip: n.underlayIp, podCidr: n.podCidr, controlPlane: n.controlPlane })), before, after }, null, 2) + "\n");
+      process.stdout.write(
+        JSON.stringify(
+          {
+            id: lab.plan.id,
+            wgMark: lab.plan.wgMark,
+            nodes: lab.nodes.map((n) => ({ name: n.name, ip: n.underlayIp, podCidr: n.podCidr, controlPlane: n.controlPlane })),
+            before,
+            after,
+          },
+          null,
+          2,
+        ) + "\n",
+      );
     } else {
       say(formatMatrix("after the agents", after));
     }
@@ -49,7 +70,10 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => process.exit(code), (e: Error) => {
-  process.stderr.write(`lab: ${process.env.NRLAB_DEBUG ? e.stack : e.message}\n`);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (e: Error) => {
+    process.stderr.write(`lab: ${process.env.NRLAB_DEBUG ? e.stack : e.message}\n`);
+    process.exit(1);
+  },
+);

@@ -35,25 +35,45 @@ export async function runMatrix(lab: Lab, timeoutMs = 1500): Promise<MatrixRepor
   const byNs = new Map<string, Flow[]>();
   for (const f of flows) byNs.set(f.clientNs, [...(byNs.get(f.clientNs) ?? []), f]);
   const outcomes = new Map<Flow, { ok: boolean; error?: string; localPort?: number }>();
-  await Promise.all([...byNs].map(async ([ns, fs]) => {
-    const res = await lab.helper(ns).probes(fs.map((f) => ({ host: f.dstIp, port: f.port, timeoutMs })));
-    fs.forEach((f, i) => outcomes.set(f, res[i]));
-  }));
+  await Promise.all(
+    [...byNs].map(async ([ns, fs]) => {
+      const res = await lab.helper(ns).probes(fs.map((f) => ({ host: f.dstIp, port: f.port, timeoutMs })));
+      fs.forEach((f, i) => outcomes.set(f, res[i]));
+    }),
+  );
   await lab.capture.settle();
   return { ...attribute(flows, outcomes, lab.capture.since(mark), lab), captureDrops: await lab.capture.droppedByKernel() };
 }
 
-function attribute(flows: Flow[], outcomes: Map<Flow, { ok: boolean; error?: string; localPort?: number }>, packets: Packet[], lab: Lab): Omit<MatrixReport, "captureDrops"> {
+function attribute(
+  flows: Flow[],
+  outcomes: Map<Flow, { ok: boolean; error?: string; localPort?: number }>,
+  packets: Packet[],
+  lab: Lab,
+): Omit<MatrixReport, "captureDrops"> {
   const claimed = new Set<Packet>();
   const results = flows.map((f): FlowResult => {
     const o = outcomes.get(f)!;
     const mine = packets.filter((p) => packetOfFlow(p, f, o.localPort));
     mine.forEach((p) => claimed.add(p));
-    return { cls: f.cls, from: f.from.name, to: f.to.name, src: f.srcIp, dst: f.dstIp, port: f.port, ok: o.ok, ...(o.error ? { error: o.error } : {}), cleartext: mine.length, exempt: f.exempt };
+    return {
+      cls: f.cls,
+      from: f.from.name,
+      to: f.to.name,
+      src: f.srcIp,
+      dst: f.dstIp,
+      port: f.port,
+      ok: o.ok,
+      ...(o.error ? { error: o.error } : {}),
+      cleartext: mine.length,
+      exempt: f.exempt,
+    };
   });
   const rest = packets.filter((p) => !claimed.has(p));
   const cp = new Set(lab.nodes.filter((n) => n.controlPlane).map((n) => n.underlayIp));
-  const restExempt = rest.filter((p) => p.proto === "tcp" && ((cp.has(p.dst) && [6443, 2379, 2380].includes(p.dport ?? 0)) || (cp.has(p.src) && [6443, 2379, 2380].includes(p.sport ?? 0)))).length;
+  const restExempt = rest.filter(
+    (p) => p.proto === "tcp" && ((cp.has(p.dst) && [6443, 2379, 2380].includes(p.dport ?? 0)) || (cp.has(p.src) && [6443, 2379, 2380].includes(p.sport ?? 0))),
+  ).length;
   return {
     results,
     leakedPackets: results.filter((r) => !r.exempt).reduce((s, r) => s + r.cleartext, 0),
@@ -75,7 +95,11 @@ export function formatMatrix(title: string, report: MatrixReport): string {
   const header = ["from -> to", ...FLOW_CLASSES];
   const rows = pairs.map((pair) => [pair, ...FLOW_CLASSES.map((c) => cell(report.results.find((r) => `${r.from} -> ${r.to}` === pair && r.cls === c)))]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cols: string[]) => cols.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
+  const line = (cols: string[]) =>
+    cols
+      .map((c, i) => c.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd();
   return [
     `== ${title}`,
     line(header),

@@ -95,7 +95,8 @@ except OSError:
 
 /** Turns segmentation and receive offloads off on a device (each feature alone: a veth lacks some). */
 function noOffloads(ns: string, dev: string): void {
-  for (const feature of ["tso", "gso", "gro", "tx-udp-segmentation", "tx-gso-partial"]) inNs(ns, ["ethtool", "-K", dev, feature, "off"], { allowFailure: true });
+  for (const feature of ["tso", "gso", "gro", "tx-udp-segmentation", "tx-gso-partial"])
+    inNs(ns, ["ethtool", "-K", dev, feature, "off"], { allowFailure: true });
   const off = inNs(ns, ["ethtool", "-k", dev]).stdout;
   for (const f of ["tcp-segmentation-offload", "generic-segmentation-offload"]) {
     if (!new RegExp(`^${f}: off`, "m").test(off)) throw new Error(`${ns} ${dev}: ${f} is still on`);
@@ -114,8 +115,28 @@ export class MtuPath {
   private readonly servers: ReturnType<typeof spawnInNs>[] = [];
 
   constructor(readonly o: MtuPathOptions) {
-    this.a = { name: "node-a", role: "worker", ns: `${this.id}-a`, podNs: `${this.id}-pa`, ip: "198.51.100.10", gateway: "198.51.100.1", mtu: 9001, podCidr: "198.18.1.0/24", podIp: "198.18.1.10" };
-    this.b = { name: "node-b", role: "control-plane", ns: `${this.id}-b`, podNs: `${this.id}-pb`, ip: "203.0.113.10", gateway: "203.0.113.1", mtu: 1460, podCidr: "198.18.2.0/24", podIp: "198.18.2.10" };
+    this.a = {
+      name: "node-a",
+      role: "worker",
+      ns: `${this.id}-a`,
+      podNs: `${this.id}-pa`,
+      ip: "198.51.100.10",
+      gateway: "198.51.100.1",
+      mtu: 9001,
+      podCidr: "198.18.1.0/24",
+      podIp: "198.18.1.10",
+    };
+    this.b = {
+      name: "node-b",
+      role: "control-plane",
+      ns: `${this.id}-b`,
+      podNs: `${this.id}-pb`,
+      ip: "203.0.113.10",
+      gateway: "203.0.113.1",
+      mtu: 1460,
+      podCidr: "198.18.2.0/24",
+      podIp: "198.18.2.10",
+    };
   }
 
   get namespaces(): string[] {
@@ -139,11 +160,20 @@ export class MtuPath {
     for (const ns of this.namespaces) {
       run("ip", ["netns", "add", ns]);
       ipIn(ns, "link set lo up");
-      sysctl(ns, { "net.ipv4.ip_forward": 1, "net.ipv4.conf.all.rp_filter": 0, "net.ipv4.conf.default.rp_filter": 0, "net.ipv6.conf.all.disable_ipv6": 1, "net.ipv6.conf.default.disable_ipv6": 1 });
+      sysctl(ns, {
+        "net.ipv4.ip_forward": 1,
+        "net.ipv4.conf.all.rp_filter": 0,
+        "net.ipv4.conf.default.rp_filter": 0,
+        "net.ipv6.conf.all.disable_ipv6": 1,
+        "net.ipv6.conf.default.disable_ipv6": 1,
+      });
     }
     // The router: one leg per cloud, each as wide as that side's interface; the path is narrowed by a drop, not an MTU, so nothing answers.
     sysctl(this.router, { "net.ipv4.icmp_ratelimit": 0 });
-    for (const [n, leg] of [[this.a, "ra"], [this.b, "rb"]] as const) {
+    for (const [n, leg] of [
+      [this.a, "ra"],
+      [this.b, "rb"],
+    ] as const) {
       ipIn(this.router, `link add ${leg} type veth peer name ${IFACE.underlay} netns ${n.ns}`);
       ipIn(this.router, `link set ${leg} mtu ${n.mtu}`);
       ipIn(n.ns, `link set ${IFACE.underlay} mtu ${n.mtu}`);
@@ -155,7 +185,13 @@ export class MtuPath {
     }
     // Every packet at its size on the wire: with segmentation offloads a veth carries 64 KB
     // super-packets that are split only later, and the router's length check would judge those.
-    for (const [ns, dev] of [[this.router, "ra"], [this.router, "rb"], [this.a.ns, IFACE.underlay], [this.b.ns, IFACE.underlay]]) noOffloads(ns, dev);
+    for (const [ns, dev] of [
+      [this.router, "ra"],
+      [this.router, "rb"],
+      [this.a.ns, IFACE.underlay],
+      [this.b.ns, IFACE.underlay],
+    ])
+      noOffloads(ns, dev);
     inNs(this.router, ["nft", "-f", "-"], {
       input: [
         "table inet mtu_path {",
@@ -167,9 +203,19 @@ export class MtuPath {
     });
     for (const n of [this.a, this.b]) this.buildPod(n);
     await this.startWireGuard();
-    for (const [n, other] of [[this.a, this.b], [this.b, this.a]] as const) this.route(n, other);
+    for (const [n, other] of [
+      [this.a, this.b],
+      [this.b, this.a],
+    ] as const)
+      this.route(n, other);
     if (o.guard) for (const n of [this.a, this.b]) this.loadGuard(n);
-    for (const [ns, host] of [[this.a.ns, this.a.ip], [this.b.ns, this.b.ip], [this.a.podNs, this.a.podIp], [this.b.podNs, this.b.podIp]]) await this.serve(ns, host, BULK_PORT);
+    for (const [ns, host] of [
+      [this.a.ns, this.a.ip],
+      [this.b.ns, this.b.ip],
+      [this.a.podNs, this.a.podIp],
+      [this.b.podNs, this.b.podIp],
+    ])
+      await this.serve(ns, host, BULK_PORT);
     await this.serve(this.b.ns, this.b.ip, API_PORT);
   }
 
@@ -177,7 +223,11 @@ export class MtuPath {
     const gw = n.podCidr.replace(/\.0\/24$/, ".1");
     ipIn(n.ns, `link add ${IFACE.podVeth} type veth peer name ${IFACE.podEth} netns ${n.podNs}`);
     // Cilium gives a pod's interface the route MTU of traffic to other nodes: cilium_wg0's.
-    for (const [ns, dev] of [[n.ns, IFACE.podVeth], [n.podNs, IFACE.podEth]]) ipIn(ns, `link set ${dev} mtu ${this.o.wgMtu} up`);
+    for (const [ns, dev] of [
+      [n.ns, IFACE.podVeth],
+      [n.podNs, IFACE.podEth],
+    ])
+      ipIn(ns, `link set ${dev} mtu ${this.o.wgMtu} up`);
     ipIn(n.ns, `addr add ${gw}/32 dev ${IFACE.podVeth}`);
     ipIn(n.ns, `route add ${n.podIp}/32 dev ${IFACE.podVeth}`);
     ipIn(n.podNs, `addr add ${n.podIp}/32 dev ${IFACE.podEth}`);
@@ -186,15 +236,31 @@ export class MtuPath {
   }
 
   private async startWireGuard(): Promise<void> {
-    const keys = new Map([[this.a.name, generateKeyPair()], [this.b.name, generateKeyPair()]]);
-    for (const [n, other] of [[this.a, this.b], [this.b, this.a]] as const) {
+    const keys = new Map([
+      [this.a.name, generateKeyPair()],
+      [this.b.name, generateKeyPair()],
+    ]);
+    for (const [n, other] of [
+      [this.a, this.b],
+      [this.b, this.a],
+    ] as const) {
       const dev = new WireGuardDevice(n.ns, this.dir);
       this.wg.set(n.name, dev);
       await dev.start();
-      dev.configure([
-        "[Interface]", `PrivateKey = ${keys.get(n.name)!.privateKey}`, `ListenPort = ${WG_PORT}`, `FwMark = 0x${WG_MARK.toString(16)}`, "",
-        "[Peer]", `PublicKey = ${keys.get(other.name)!.publicKey}`, `Endpoint = ${other.ip}:${WG_PORT}`, `AllowedIPs = ${other.ip}/32, ${other.podCidr}`, "",
-      ].join("\n"));
+      dev.configure(
+        [
+          "[Interface]",
+          `PrivateKey = ${keys.get(n.name)!.privateKey}`,
+          `ListenPort = ${WG_PORT}`,
+          `FwMark = 0x${WG_MARK.toString(16)}`,
+          "",
+          "[Peer]",
+          `PublicKey = ${keys.get(other.name)!.publicKey}`,
+          `Endpoint = ${other.ip}:${WG_PORT}`,
+          `AllowedIPs = ${other.ip}/32, ${other.podCidr}`,
+          "",
+        ].join("\n"),
+      );
       ipIn(n.ns, `link set ${IFACE.wg} mtu ${this.o.wgMtu}`);
     }
   }
@@ -212,14 +278,43 @@ export class MtuPath {
   /** The agent's own `guard apply` from a two-node table (no metadata rules: nothing here plays the metadata service). */
   private loadGuard(n: PathNode): void {
     const table = join(this.dir, "node-table.json");
-    writeFileSync(table, JSON.stringify({
-      podCidrs: ["198.18.0.0/16"],
-      nodes: [this.a, this.b].map((x) => ({ name: x.name, role: x.role, addresses: [x.ip] })),
-    }));
-    const r = spawnSync("ip", ["netns", "exec", n.ns, "unshare", "--mount", "--propagation", "private", "sh", "-c", GUARD_MOUNTS, "sh",
-      nodeBinary(), distFile("agent/src/main.js"), "guard", "apply", "--node-table", table, "--node-name", n.name, "--device", IFACE.wg], {
-      encoding: "utf8", env: { ...process.env, NODE_ROUTER_METADATA_CGROUPS: "", NODE_ROUTER_METADATA_ADDRESSES: "" },
-    });
+    writeFileSync(
+      table,
+      JSON.stringify({
+        podCidrs: ["198.18.0.0/16"],
+        nodes: [this.a, this.b].map((x) => ({ name: x.name, role: x.role, addresses: [x.ip] })),
+      }),
+    );
+    const r = spawnSync(
+      "ip",
+      [
+        "netns",
+        "exec",
+        n.ns,
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        GUARD_MOUNTS,
+        "sh",
+        nodeBinary(),
+        distFile("agent/src/main.js"),
+        "guard",
+        "apply",
+        "--node-table",
+        table,
+        "--node-name",
+        n.name,
+        "--device",
+        IFACE.wg,
+      ],
+      {
+        encoding: "utf8",
+        env: { ...process.env, NODE_ROUTER_METADATA_CGROUPS: "", NODE_ROUTER_METADATA_ADDRESSES: "" },
+      },
+    );
     if (r.status !== 0) throw new Error(`guard apply on ${n.name}: ${r.stderr}`);
   }
 

@@ -75,7 +75,11 @@ export function linkLocalAddress(node: NodePlan): string {
 /** Process ids living in a namespace (all started by this lab). */
 export function pidsIn(ns: string): number[] {
   const r = run("ip", ["netns", "pids", ns], { allowFailure: true });
-  return r.stdout.split(/\s+/).filter(Boolean).map(Number).filter((n) => n > 0 && n !== process.pid);
+  return r.stdout
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number)
+    .filter((n) => n > 0 && n !== process.pid);
 }
 
 /** Kills what runs in the namespaces (by pid), then deletes them. Never throws. */

@@ -17,7 +17,12 @@ export function nodeObject(n: NodePlan): KubeObject {
       labels: { "kubernetes.io/hostname": n.name, "kubernetes.io/os": "linux", ...(n.controlPlane ? { [CONTROL_PLANE_LABEL]: "" } : {}) },
     },
     spec: { podCIDR: n.podCidr, podCIDRs: [n.podCidr] },
-    status: { addresses: [{ type: "InternalIP", address: n.underlayIp }, { type: "Hostname", address: n.name }] },
+    status: {
+      addresses: [
+        { type: "InternalIP", address: n.underlayIp },
+        { type: "Hostname", address: n.name },
+      ],
+    },
   };
 }
 
@@ -27,7 +32,10 @@ export function ciliumNodeObject(n: NodePlan, publicKey: string): KubeObject {
     kind: "CiliumNode",
     metadata: { name: n.name, annotations: { [WG_PUBKEY_ANNOTATION]: publicKey } },
     spec: {
-      addresses: [{ type: "InternalIP", ip: n.underlayIp }, { type: "CiliumInternalIP", ip: n.podGateway }],
+      addresses: [
+        { type: "InternalIP", ip: n.underlayIp },
+        { type: "CiliumInternalIP", ip: n.podGateway },
+      ],
       ipam: { podCIDRs: [n.podCidr] },
     },
   };

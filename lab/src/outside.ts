@@ -31,10 +31,15 @@ export class Outside {
     this.child = child;
     child.stdout?.on("data", (d: Buffer) => (this.output += d.toString()));
     child.stderr?.on("data", (d: Buffer) => (this.output += d.toString()));
-    await waitFor("the outside stand-in (metadata, DNS, internet)", () => {
-      if (child.exitCode !== null) throw new Error(`outside.py exited: ${this.output}`);
-      return this.output.includes("ready");
-    }, 10_000, 50);
+    await waitFor(
+      "the outside stand-in (metadata, DNS, internet)",
+      () => {
+        if (child.exitCode !== null) throw new Error(`outside.py exited: ${this.output}`);
+        return this.output.includes("ready");
+      },
+      10_000,
+      50,
+    );
   }
 
   /** A node's routes out (metadata on-link, as on a cloud VM; default via the gateway) and its pods' way back. */

@@ -36,13 +36,17 @@ function network(linktype: number, frame: Buffer): { offset: number; ethertype: 
   }
 }
 
-const ipv6Text = (b: Buffer) => Array.from({ length: 8 }, (_, i) => b.readUInt16BE(i * 2).toString(16)).join(":").replace(/(^|:)0(:0)+(:|$)/, "::");
+const ipv6Text = (b: Buffer) =>
+  Array.from({ length: 8 }, (_, i) => b.readUInt16BE(i * 2).toString(16))
+    .join(":")
+    .replace(/(^|:)0(:0)+(:|$)/, "::");
 
 function describe(linktype: number, frame: Buffer): Omit<PcapPacket, "t" | "data"> {
   const n = network(linktype, frame);
   if (!n) return { kind: "other" };
   const ip = frame.subarray(n.offset);
-  const ports = (at: number, proto: number) => (proto === 6 || proto === 17) && ip.length >= at + 4 ? { sport: ip.readUInt16BE(at), dport: ip.readUInt16BE(at + 2) } : {};
+  const ports = (at: number, proto: number) =>
+    (proto === 6 || proto === 17) && ip.length >= at + 4 ? { sport: ip.readUInt16BE(at), dport: ip.readUInt16BE(at + 2) } : {};
   if (n.ethertype === 0x0800 && ip.length >= 20) {
     const proto = ip[9];
     return { kind: "ip", src: [...ip.subarray(12, 16)].join("."), dst: [...ip.subarray(16, 20)].join("."), proto, ...ports((ip[0] & 0xf) * 4, proto) };

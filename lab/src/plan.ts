@@ -104,7 +104,11 @@ export const CLUSTER_POD_CIDR = "198.18.0.0/16";
 export function nodeTableFor(nodes: NodePlan[], withPrivate = false): { podCidrs: string[]; nodes: { name: string; role: string; addresses: string[] }[] } {
   return {
     podCidrs: [CLUSTER_POD_CIDR],
-    nodes: nodes.map((n) => ({ name: n.name, role: n.controlPlane ? "control-plane" : "worker", addresses: withPrivate ? [n.underlayIp, n.privateIp] : [n.underlayIp] })),
+    nodes: nodes.map((n) => ({
+      name: n.name,
+      role: n.controlPlane ? "control-plane" : "worker",
+      addresses: withPrivate ? [n.underlayIp, n.privateIp] : [n.underlayIp],
+    })),
   };
 }
 

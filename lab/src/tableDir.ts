@@ -13,7 +13,11 @@ export class TableDir {
   readonly file: string;
 
   /** `nodes`: what the program has declared (the lab's nodes, plus joined, minus left). */
-  constructor(readonly dir: string, public nodes: NodePlan[], private readonly withPrivate = false) {
+  constructor(
+    readonly dir: string,
+    public nodes: NodePlan[],
+    private readonly withPrivate = false,
+  ) {
     mkdirSync(dir, { recursive: true });
     this.file = join(dir, TABLE_FILE_NAME);
   }

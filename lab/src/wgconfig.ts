@@ -26,7 +26,13 @@ export interface PeerView {
 export function wgConfig(o: { privateKey: string; fwmark: number; peers: PeerView[] }): string {
   const lines = ["[Interface]", `PrivateKey = ${o.privateKey}`, `ListenPort = ${WG_PORT}`, `FwMark = 0x${o.fwmark.toString(16)}`];
   for (const p of o.peers) {
-    lines.push("", "[Peer]", `PublicKey = ${p.publicKey}`, `Endpoint = ${p.node.underlayIp}:${WG_PORT}`, `AllowedIPs = ${p.node.underlayIp}/32, ${p.node.podCidr}`);
+    lines.push(
+      "",
+      "[Peer]",
+      `PublicKey = ${p.publicKey}`,
+      `Endpoint = ${p.node.underlayIp}:${WG_PORT}`,
+      `AllowedIPs = ${p.node.underlayIp}/32, ${p.node.podCidr}`,
+    );
   }
   return lines.join("\n") + "\n";
 }

@@ -25,7 +25,10 @@ export class WireGuardDevice {
   private log = "";
 
   /** `dir` holds the configuration file `wg setconf` reads (its stdin cannot be a node pipe). */
-  constructor(private readonly ns: string, private readonly dir: string) {}
+  constructor(
+    private readonly ns: string,
+    private readonly dir: string,
+  ) {}
 
   get running(): boolean {
     return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
@@ -35,17 +38,25 @@ export class WireGuardDevice {
   async start(): Promise<void> {
     if (this.running) throw new Error(`wireguard-go already runs in ${this.ns}`);
     // `ip netns exec`, `unshare` (no --fork) and `exec` all keep the pid: child.pid is wireguard-go.
-    const child = spawnInNs(this.ns, ["unshare", "--mount", "--propagation", "private", "sh", "-c", WITH_RUN_DIR,
-      wireGuardRunDir(this.dir, this.ns), "wireguard-go", "-f", IFACE.wg], { WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD: "1" });
+    const child = spawnInNs(
+      this.ns,
+      ["unshare", "--mount", "--propagation", "private", "sh", "-c", WITH_RUN_DIR, wireGuardRunDir(this.dir, this.ns), "wireguard-go", "-f", IFACE.wg],
+      { WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD: "1" },
+    );
     this.child = child;
     this.log = "";
     child.stdout?.on("data", (d: Buffer) => (this.log += d.toString()));
     child.stderr?.on("data", (d: Buffer) => (this.log += d.toString()));
-    await waitFor(`wireguard-go in ${this.ns} (${this.log.slice(-300)})`, () => {
-      if (!this.running) throw new Error(`wireguard-go exited: ${this.log.slice(-500)}`);
-      const comm = readFileSync(`/proc/${child.pid}/comm`, "utf8").trim();
-      return comm === "wireguard-go" && this.wg(["show", IFACE.wg], true).code === 0;
-    }, 10_000, 50);
+    await waitFor(
+      `wireguard-go in ${this.ns} (${this.log.slice(-300)})`,
+      () => {
+        if (!this.running) throw new Error(`wireguard-go exited: ${this.log.slice(-500)}`);
+        const comm = readFileSync(`/proc/${child.pid}/comm`, "utf8").trim();
+        return comm === "wireguard-go" && this.wg(["show", IFACE.wg], true).code === 0;
+      },
+      10_000,
+      50,
+    );
   }
 
   /** Applies a full configuration (wg setconf) and brings the device up. */

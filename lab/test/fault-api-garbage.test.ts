@@ -24,7 +24,10 @@ describe("fault: garbage in the API", () => {
 
     const garbage: [Kind, KubeObject][] = [
       // Usable address, unusable CIDRs (out of range, host bits set) on both objects.
-      ["nodes", node("garbage-bad-cidr", { podCIDRs: ["198.18.300.0/24", "198.18.70.5/24"] }, { addresses: [{ type: "InternalIP", address: "198.51.100.50" }] })],
+      [
+        "nodes",
+        node("garbage-bad-cidr", { podCIDRs: ["198.18.300.0/24", "198.18.70.5/24"] }, { addresses: [{ type: "InternalIP", address: "198.51.100.50" }] }),
+      ],
       ["ciliumnodes", ciliumNode("garbage-bad-cidr", { ipam: { podCIDRs: ["not-a-cidr"] } })],
       // No address at all, a valid pod CIDR.
       ["nodes", node("garbage-no-address", { podCIDRs: ["198.18.60.0/24"] }, {})],
@@ -38,8 +41,12 @@ describe("fault: garbage in the API", () => {
     for (const [kind, obj] of garbage) await l.api.put(kind, obj);
 
     // The usable parts are applied on every real node...
-    await waitFor("usable parts of the garbage applied", () => l.nodes.every((n) =>
-      ["198.51.100.50", "198.18.60.10", "198.18.61.10", "198.18.62.10"].every((a) => coverage(n.ns, a) === "device")), 10_000, 100);
+    await waitFor(
+      "usable parts of the garbage applied",
+      () => l.nodes.every((n) => ["198.51.100.50", "198.18.60.10", "198.18.61.10", "198.18.62.10"].every((a) => coverage(n.ns, a) === "device")),
+      10_000,
+      100,
+    );
     // ...and the duplicated address stays encrypted wherever it is remote.
     for (const n of l.nodes.filter((x) => x !== worker)) expect(coverage(n.ns, worker.underlayIp)).toBe("device");
     await traffic.waitFor("every flow with garbage present", (r) => r.ok, 10_000);

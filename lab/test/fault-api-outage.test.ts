@@ -34,17 +34,31 @@ describe("fault: the API goes away and comes back changed", () => {
     // Two watch reconnect attempts fail meanwhile; nothing is removed, traffic stays encrypted.
     await waitFor("the outage to last 2.5 s", () => Date.now() - downAt > 2500, 5000, 100);
     expect(watchers.map((n) => ownedState(n.ns))).toEqual(stateBefore);
-    expect(traffic.resultsSince(downAt).filter((r) => !r.ok && !r.flow.exempt).map((r) => `${r.flow.cls} ${r.flow.from.name}->${r.flow.to.name}`)).toEqual([]);
+    expect(
+      traffic
+        .resultsSince(downAt)
+        .filter((r) => !r.ok && !r.flow.exempt)
+        .map((r) => `${r.flow.cls} ${r.flow.from.name}->${r.flow.to.name}`),
+    ).toEqual([]);
     await traffic.stop();
 
     await l.api.start();
     const upAt = Date.now();
-    const caughtUpMs = await waitFor("agents to apply the changes made during the outage", () => {
-      const done = watchers.every((n) =>
-        coverage(n.ns, newcomer.underlayIp) === "device" && coverage(n.ns, newcomer.podIp) === "device" &&
-        coverage(n.ns, departed.underlayIp) === "none" && coverage(n.ns, departed.podIp) === "none");
-      return done ? Date.now() - upAt : undefined;
-    }, CATCH_UP_LIMIT_MS, 100);
+    const caughtUpMs = await waitFor(
+      "agents to apply the changes made during the outage",
+      () => {
+        const done = watchers.every(
+          (n) =>
+            coverage(n.ns, newcomer.underlayIp) === "device" &&
+            coverage(n.ns, newcomer.podIp) === "device" &&
+            coverage(n.ns, departed.underlayIp) === "none" &&
+            coverage(n.ns, departed.podIp) === "none",
+        );
+        return done ? Date.now() - upAt : undefined;
+      },
+      CATCH_UP_LIMIT_MS,
+      100,
+    );
     console.log(`[lab] api-outage: API down ${upAt - downAt} ms with rules untouched; agents caught up ${caughtUpMs} ms after it returned`);
 
     // The remaining nodes still talk, encrypted.

@@ -17,10 +17,16 @@ import { fire, markerReport, reportLeaks, useFaultLab, type Shot } from "./harne
 
 const HOLD_MS = 3500; // > the lab's 2 s leave grace
 
-const toward = (to: NodePlan): Shot[] => [to.underlayIp, to.podIp].flatMap((host, i) => [
-  { label: `tcp-${to.name}-${i ? "pod" : "node"}`, probe: "tcp" as const, args: { host, port: ECHO_PORT, timeoutS: 0.3 }, options: { as: "nobody" as const } },
-  { label: `udp-${to.name}-${i ? "pod" : "node"}`, probe: "udp" as const, args: { host, port: ECHO_PORT }, options: { as: "nobody" as const } },
-]);
+const toward = (to: NodePlan): Shot[] =>
+  [to.underlayIp, to.podIp].flatMap((host, i) => [
+    {
+      label: `tcp-${to.name}-${i ? "pod" : "node"}`,
+      probe: "tcp" as const,
+      args: { host, port: ECHO_PORT, timeoutS: 0.3 },
+      options: { as: "nobody" as const },
+    },
+    { label: `udp-${to.name}-${i ? "pod" : "node"}`, probe: "udp" as const, args: { host, port: ECHO_PORT }, options: { as: "nobody" as const } },
+  ]);
 
 /** node_router_errors_total{kind="node-table"}, 0 while the series does not exist yet. */
 const tableErrors = (text: string) => Number(/^node_router_errors_total\{kind="node-table"\} (\d+)/m.exec(text)?.[1] ?? 0);
@@ -50,11 +56,15 @@ describe("fault: tables that would switch the guard off", () => {
         await Promise.all([fire(n1.ns, toward(n2), marker), fire(n2.ns, toward(n1), marker), sleep(300)]);
       }
       // Still held: the node's own services reach the metadata service, DNS and the internet.
-      const [meta, dns, internet] = await fire(n1.ns, [
-        { label: "meta", probe: "tcp", args: { host: METADATA, port: 80 }, options: { as: "nobody", cgroup: system } },
-        { label: "dns", probe: "dns", args: { host: METADATA, port: 53 }, options: { as: "nobody", cgroup: system } },
-        { label: "internet", probe: "tcp", args: { host: INTERNET, port: 80 }, options: { as: "nobody", cgroup: system } },
-      ], newMarker());
+      const [meta, dns, internet] = await fire(
+        n1.ns,
+        [
+          { label: "meta", probe: "tcp", args: { host: METADATA, port: 80 }, options: { as: "nobody", cgroup: system } },
+          { label: "dns", probe: "dns", args: { host: METADATA, port: 53 }, options: { as: "nobody", cgroup: system } },
+          { label: "internet", probe: "tcp", args: { host: INTERNET, port: 80 }, options: { as: "nobody", cgroup: system } },
+        ],
+        newMarker(),
+      );
       outside.push({ name, meta: meta.ok, dns: dns.ok, internet: internet.ok });
     }
     l.table!.publish();
@@ -62,13 +72,19 @@ describe("fault: tables that would switch the guard off", () => {
     const errorsAfter = await Promise.all(l.nodes.map(async (n) => tableErrors(await l.agent(n.name).metrics())));
     const attacked = await markerReport(l, "bad-tables (three bad tables, guard and agent)", marker);
     const leaked = await reportLeaks(l, "bad-tables", mark);
-    console.log(`[lab] bad-tables: outside reachability ${JSON.stringify(outside)}; errors_total{kind="node-table"} ${l.nodes.map((n, i) => `${n.name} ${errorsBefore[i]}->${errorsAfter[i]}`).join(", ")}`);
+    console.log(
+      `[lab] bad-tables: outside reachability ${JSON.stringify(outside)}; errors_total{kind="node-table"} ${l.nodes.map((n, i) => `${n.name} ${errorsBefore[i]}->${errorsAfter[i]}`).join(", ")}`,
+    );
 
     const control = newMarker();
     await crash(l, n1.name);
     await fire(n1.ns, toward(n2), control);
     const seen = await markerReport(l, "bad-tables sanity control (node-1 without agent state or guard)", control);
-    expect(Object.keys(seen.byProbe).sort()).toEqual(toward(n2).map((s) => s.label).sort());
+    expect(Object.keys(seen.byProbe).sort()).toEqual(
+      toward(n2)
+        .map((s) => s.label)
+        .sort(),
+    );
 
     expect(attacked.count).toBe(0);
     expect(leaked).toEqual([]);

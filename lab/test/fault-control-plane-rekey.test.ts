@@ -22,8 +22,11 @@ describe("fault: control plane comes back with a new WireGuard key", () => {
     const rekeyedAt = Date.now();
     // While the keys disagree: the API stays reachable from every worker...
     const cpApi = (r: { flow: { cls: string } }) => r.flow.cls === "worker->cp:6443";
-    await traffic.waitFor("encrypted flows with the control plane to stop", (r) =>
-      (r.flow.from === cp || r.flow.to === cp) && !r.flow.exempt ? !r.ok : r.ok, 10_000);
+    await traffic.waitFor(
+      "encrypted flows with the control plane to stop",
+      (r) => ((r.flow.from === cp || r.flow.to === cp) && !r.flow.exempt ? !r.ok : r.ok),
+      10_000,
+    );
     await traffic.waitFor("another round while keys disagree", () => true);
     const during = traffic.resultsSince(rekeyedAt);
     expect(during.filter(cpApi).length).toBeGreaterThan(0);

@@ -11,9 +11,22 @@ import { attackWithControl, useFaultLab, type Shot } from "./harness";
 
 function shots(cp: NodePlan, to: NodePlan): Shot[] {
   const list: Shot[] = [];
-  for (const [where, host] of [["node", to.underlayIp], ["pod", to.podIp]]) {
-    list.push({ label: `tcp-2380-${where}`, probe: "tcp", args: { host, port: ECHO_PORT, src: cp.underlayIp, sport: 2380, timeoutS: 0.5 }, options: { as: "nobody" } });
-    list.push({ label: `raw-6443-${where}`, probe: "raw-tcp", args: { host, port: ECHO_PORT, src: cp.underlayIp, sport: 6443, count: 3 }, options: { as: "net-raw" } });
+  for (const [where, host] of [
+    ["node", to.underlayIp],
+    ["pod", to.podIp],
+  ]) {
+    list.push({
+      label: `tcp-2380-${where}`,
+      probe: "tcp",
+      args: { host, port: ECHO_PORT, src: cp.underlayIp, sport: 2380, timeoutS: 0.5 },
+      options: { as: "nobody" },
+    });
+    list.push({
+      label: `raw-6443-${where}`,
+      probe: "raw-tcp",
+      args: { host, port: ECHO_PORT, src: cp.underlayIp, sport: 6443, count: 3 },
+      options: { as: "net-raw" },
+    });
   }
   return list;
 }

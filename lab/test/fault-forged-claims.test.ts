@@ -28,10 +28,15 @@ describe("fault: forged claims against the node table", () => {
     await l.api.put("nodes", forgedNode);
     await l.api.put("ciliumnodes", forgedCilium);
 
-    await waitFor("every agent to count the claims", async () => {
-      const now = await Promise.all(l.nodes.map(async (n) => metric(await l.agent(n.name).metrics(), 'node_router_errors_total{kind="claim"}')));
-      return now.every((c, i) => c >= claimsBefore[i] + 3);
-    }, 10_000, 200);
+    await waitFor(
+      "every agent to count the claims",
+      async () => {
+        const now = await Promise.all(l.nodes.map(async (n) => metric(await l.agent(n.name).metrics(), 'node_router_errors_total{kind="claim"}')));
+        return now.every((c, i) => c >= claimsBefore[i] + 3);
+      },
+      10_000,
+      200,
+    );
     // Give a wrong reaction time to happen, with traffic running, then compare.
     await traffic.waitFor("every flow with the forgeries present", (r) => r.ok, 10_000);
     await traffic.waitFor("still every flow", (r) => r.ok, 10_000);
@@ -41,7 +46,9 @@ describe("fault: forged claims against the node table", () => {
     expect(bootstrap.filter((r) => !r.ok)).toEqual([]);
     await traffic.stop();
 
-    console.log(`[lab] forged-claims: Node/${w1.name} claimed ${cp.underlayIp} and the control-plane label, CiliumNode/${w2.name} claimed 0.0.0.0/1 and ${w1.podCidr}: counted as claims on every agent, kernel state unchanged, all flows kept working`);
+    console.log(
+      `[lab] forged-claims: Node/${w1.name} claimed ${cp.underlayIp} and the control-plane label, CiliumNode/${w2.name} claimed 0.0.0.0/1 and ${w1.podCidr}: counted as claims on every agent, kernel state unchanged, all flows kept working`,
+    );
     expect(await reportLeaks(l, "forged-claims", mark)).toEqual([]);
   }, 60_000);
 });

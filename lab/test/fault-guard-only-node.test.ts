@@ -41,7 +41,9 @@ describe("fault: a node whose agent never starts", () => {
     const after = await guardDrops(lone.ns);
     await l.capture.settle();
     const seen = l.capture.since(icmpMark).filter((p) => p.src === lone.underlayIp && p.dst === target.underlayIp);
-    console.log(`[lab] guard-only-node: ${nodeFlows.length} node flows failed closed, ${exempt.length} exempt flows worked; ${PINGS} pings: guard counted ${after["node-address"] - before["node-address"]}, capture saw ${seen.length}; counters ${JSON.stringify(after)}`);
+    console.log(
+      `[lab] guard-only-node: ${nodeFlows.length} node flows failed closed, ${exempt.length} exempt flows worked; ${PINGS} pings: guard counted ${after["node-address"] - before["node-address"]}, capture saw ${seen.length}; counters ${JSON.stringify(after)}`,
+    );
     expect(after["node-address"] - before["node-address"]).toBe(PINGS);
     expect(seen).toEqual([]);
     expect(after["node-address"]).toBeGreaterThan(PINGS);

@@ -12,7 +12,10 @@ function shots(to: NodePlan): Shot[] {
   const list: Shot[] = [];
   const options = { as: "net-raw" as const };
   for (const mark of [0xe00, 0x1e00]) {
-    for (const [where, host] of [["node", to.underlayIp], ["pod", to.podIp]]) {
+    for (const [where, host] of [
+      ["node", to.underlayIp],
+      ["pod", to.podIp],
+    ]) {
       list.push({ label: `tcp-${where}-${mark.toString(16)}`, probe: "tcp", args: { host, port: ECHO_PORT, mark, timeoutS: 0.5 }, options });
       list.push({ label: `udp-${where}-${mark.toString(16)}`, probe: "udp", args: { host, port: ECHO_PORT, mark }, options });
     }

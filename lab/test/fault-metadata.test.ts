@@ -25,10 +25,15 @@ describe("fault: host-network pods and pods reach the instance metadata service"
       { label: "system-http", probe: "tcp", args: http, options: { as: "nobody", cgroup: system } },
     ];
     // The pod: its own namespace (forwarded by the node), no cgroup of the node applies.
-    const podShots: Shot[] = [{ label: "pod-http", probe: "tcp", args: http }, { label: "pod-dns", probe: "dns", args: { host: METADATA, port: 53 } }];
+    const podShots: Shot[] = [
+      { label: "pod-http", probe: "tcp", args: http },
+      { label: "pod-dns", probe: "dns", args: { host: METADATA, port: 53 } },
+    ];
     const r = await attackWithControl(l, "metadata", from, shots, { ns: from.podNs, shots: podShots });
     const result = (set: typeof r.results, i: number) => ({ ok: set[i].ok, error: set[i].error });
-    console.log(`[lab] metadata: with the guard ${JSON.stringify(r.results.map((x) => x.ok))}, without ${JSON.stringify(r.controlResults.map((x) => x.ok))} (kubepods-http, kubepods-dns, system-http, pod-http, pod-dns)`);
+    console.log(
+      `[lab] metadata: with the guard ${JSON.stringify(r.results.map((x) => x.ok))}, without ${JSON.stringify(r.controlResults.map((x) => x.ok))} (kubepods-http, kubepods-dns, system-http, pod-http, pod-dns)`,
+    );
     // With the guard: DNS answers both, the credential only for the allowlisted cgroup.
     expect(result(r.results, 1).ok).toBe(true);
     expect(result(r.results, 4).ok).toBe(true);

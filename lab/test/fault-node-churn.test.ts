@@ -29,11 +29,17 @@ describe("fault: a node joins and a node leaves", () => {
     const joined = await joinNode(l, 3, false);
     const joinedAt = Date.now();
     // Coverage: every existing agent steers the newcomer's address and pod CIDR.
-    const coveredMs = await waitFor("existing agents to cover the new node", () => {
-      const ok = l.nodes.filter((n) => n !== joined).every((n) =>
-        coverage(n.ns, joined.underlayIp) === "device" && coverage(n.ns, joined.podIp) === "device");
-      return ok ? Date.now() - joinedAt : undefined;
-    }, COVERAGE_LIMIT_MS, 50);
+    const coveredMs = await waitFor(
+      "existing agents to cover the new node",
+      () => {
+        const ok = l.nodes
+          .filter((n) => n !== joined)
+          .every((n) => coverage(n.ns, joined.underlayIp) === "device" && coverage(n.ns, joined.podIp) === "device");
+        return ok ? Date.now() - joinedAt : undefined;
+      },
+      COVERAGE_LIMIT_MS,
+      50,
+    );
     await l.startAgents([joined]);
     await l.warmUp([...l.nodes.filter((n) => n !== joined), joined]);
     await traffic.stop();
@@ -56,10 +62,15 @@ describe("fault: a node joins and a node leaves", () => {
     const duringGrace = l.nodes.map((n) => coverage(n.ns, leaving.underlayIp));
     const graceLeftMs = l.leaveGraceSeconds * 1000 - (Date.now() - leftAt);
     traffic = fault.startTraffic();
-    const removedMs = await waitFor("remaining agents to drop the departed node's routes", () => {
-      const gone = l.nodes.every((n) => coverage(n.ns, leaving.underlayIp) === "none" && !guards(n, leaving.underlayIp));
-      return gone ? Date.now() - leftAt : undefined;
-    }, COVERAGE_LIMIT_MS, 50);
+    const removedMs = await waitFor(
+      "remaining agents to drop the departed node's routes",
+      () => {
+        const gone = l.nodes.every((n) => coverage(n.ns, leaving.underlayIp) === "none" && !guards(n, leaving.underlayIp));
+        return gone ? Date.now() - leftAt : undefined;
+      },
+      COVERAGE_LIMIT_MS,
+      50,
+    );
     expect(whilePeer).toEqual(remaining.map((n) => `${n.name}: device guarded=true`));
     if (graceLeftMs > 0) expect(duringGrace).toEqual(l.nodes.map(() => "device"));
     expect(removedMs).toBeGreaterThanOrEqual(l.leaveGraceSeconds * 1000);
@@ -68,7 +79,9 @@ describe("fault: a node joins and a node leaves", () => {
     await traffic.waitFor("every flow among the remaining nodes", (r) => r.ok, 15_000);
     await traffic.stop();
 
-    console.log(`[lab] node-churn: ${joined.name} covered by every existing agent ${coveredMs} ms after its Node/CiliumNode objects appeared; ${leaving.name} guarded and steered while still a peer (${peerHeldMs} ms after its records went), then for its ${l.leaveGraceSeconds} s grace period: routes and guard entries removed ${removedMs} ms after its peer was dropped`);
+    console.log(
+      `[lab] node-churn: ${joined.name} covered by every existing agent ${coveredMs} ms after its Node/CiliumNode objects appeared; ${leaving.name} guarded and steered while still a peer (${peerHeldMs} ms after its records went), then for its ${l.leaveGraceSeconds} s grace period: routes and guard entries removed ${removedMs} ms after its peer was dropped`,
+    );
     expect(coveredMs).toBeLessThan(COVERAGE_LIMIT_MS);
     expect(removedMs).toBeLessThan(COVERAGE_LIMIT_MS);
     expect(l.nodes.map((n) => n.name)).toEqual(["node-0-cp", "node-1", "node-3"]);

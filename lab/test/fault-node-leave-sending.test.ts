@@ -33,8 +33,12 @@ describe("fault: a node leaves while it still sends", () => {
     // Cilium drops its peer on the others: the grace starts now.
     const droppedAt = Date.now();
     dropPeer(l, leaving.name);
-    const removedMs = await waitFor("the others to stop steering the departed address", () =>
-      others.every((n) => coverage(n.ns, leaving.underlayIp) === "none") ? Date.now() - droppedAt : undefined, GRACE_S * 1000 + 5000, 50);
+    const removedMs = await waitFor(
+      "the others to stop steering the departed address",
+      () => (others.every((n) => coverage(n.ns, leaving.underlayIp) === "none") ? Date.now() - droppedAt : undefined),
+      GRACE_S * 1000 + 5000,
+      50,
+    );
 
     // The departed node keeps sending to everyone for a while.
     traffic = new Traffic(l, () => planFlows(l.nodes).filter((f) => f.from === leaving)).start();
@@ -49,7 +53,9 @@ describe("fault: a node leaves while it still sends", () => {
     expect(encryptedToNodes.length).toBeGreaterThan(0);
     expect(encryptedToNodes.filter((r) => r.ok)).toEqual([]); // no peer takes it, no answer leaves in the clear
 
-    console.log(`[lab] node-leave-sending: ${leaving.name} stayed steered ${GRACE_S + 1.5} s after its records went (grace ${GRACE_S} s) while still a peer; after its peer was dropped, steered until ${removedMs} ms; afterwards ${encryptedToNodes.length} of its flows got no answer`);
+    console.log(
+      `[lab] node-leave-sending: ${leaving.name} stayed steered ${GRACE_S + 1.5} s after its records went (grace ${GRACE_S} s) while still a peer; after its peer was dropped, steered until ${removedMs} ms; afterwards ${encryptedToNodes.length} of its flows got no answer`,
+    );
     expect(removedMs).toBeGreaterThanOrEqual(GRACE_S * 1000);
     expect(await reportLeaks(l, "node-leave-sending", mark)).toEqual([]);
   }, 60_000);

@@ -25,10 +25,14 @@ const API_DOWN_MS = 30_000;
 const STEER_TARGET_MS = 1000;
 const STEER_BOUND_MS = 10_000;
 
-const toward = (to: NodePlan): Shot[] => [["node", to.underlayIp], ["pod", to.podIp]].flatMap(([where, host]) => [
-  { label: `tcp-${where}`, probe: "tcp" as const, args: { host, port: ECHO_PORT, timeoutS: 0.3 }, options: { as: "nobody" as const } },
-  { label: `udp-${where}`, probe: "udp" as const, args: { host, port: ECHO_PORT }, options: { as: "nobody" as const } },
-]);
+const toward = (to: NodePlan): Shot[] =>
+  [
+    ["node", to.underlayIp],
+    ["pod", to.podIp],
+  ].flatMap(([where, host]) => [
+    { label: `tcp-${where}`, probe: "tcp" as const, args: { host, port: ECHO_PORT, timeoutS: 0.3 }, options: { as: "nobody" as const } },
+    { label: `udp-${where}`, probe: "udp" as const, args: { host, port: ECHO_PORT }, options: { as: "nobody" as const } },
+  ]);
 
 describe("fault: reboot with a newer node and no API", () => {
   const fault = useFaultLab();
@@ -39,7 +43,13 @@ describe("fault: reboot with a newer node and no API", () => {
     const n3 = await joinNode(l, 3);
     await waitFor("node-1's agent to steer node-3", () => coverage(n1.ns, n3.underlayIp) === "device", 10_000, 50);
     const persisted = join(l.stateDir(n1), "node-table.json");
-    if (agentHasFlag("state-dir")) await waitFor("node-1's agent to persist the table with node-3", () => existsSync(persisted) && readFileSync(persisted, "utf8").includes(n3.name), 10_000, 50);
+    if (agentHasFlag("state-dir"))
+      await waitFor(
+        "node-1's agent to persist the table with node-3",
+        () => existsSync(persisted) && readFileSync(persisted, "utf8").includes(n3.name),
+        10_000,
+        50,
+      );
     expect(readFileSync(join(l.bootDir(n1), "node-table.json"), "utf8")).not.toContain(n3.name);
 
     await l.api.stop();
@@ -60,25 +70,37 @@ describe("fault: reboot with a newer node and no API", () => {
     const logOffset = statSync(l.agent(n1.name).logFile).size;
     const startedAt = Date.now();
     l.agent(n1.name).start();
-    const steeredMs = await waitFor("node-3 guarded and steered on node-1", () =>
-      // One cheap process per round until the route is there (polling competes with the agent
-      // for the CPU, as in the kernel test), then the pod route and the guard (nft lists it all).
-      coverage(n1.ns, n3.underlayIp) === "device" && coverage(n1.ns, n3.podIp) === "device" && guards(n1, n3.underlayIp) ? Date.now() - startedAt : undefined,
-    10_000, 10).catch(() => Infinity);
+    const steeredMs = await waitFor(
+      "node-3 guarded and steered on node-1",
+      () =>
+        // One cheap process per round until the route is there (polling competes with the agent
+        // for the CPU, as in the kernel test), then the pod route and the guard (nft lists it all).
+        coverage(n1.ns, n3.underlayIp) === "device" && coverage(n1.ns, n3.podIp) === "device" && guards(n1, n3.underlayIp) ? Date.now() - startedAt : undefined,
+      10_000,
+      10,
+    ).catch(() => Infinity);
     const steeredAt = startedAt + steeredMs;
     // As the kernel test (agent/test/kernel/earlyApply) measures: from the agent's first log line
     // (its process and modules loaded, the table read), with the time from the spawn reported too.
-    const lines = readFileSync(l.agent(n1.name).logFile, "utf8").slice(logOffset).split("\n").flatMap((x) => {
-      try {
-        const j = JSON.parse(x) as { time: string; msg: string };
-        return [{ at: Date.parse(j.time), msg: j.msg }];
-      } catch {
-        return [];
-      }
-    });
+    const lines = readFileSync(l.agent(n1.name).logFile, "utf8")
+      .slice(logOffset)
+      .split("\n")
+      .flatMap((x) => {
+        try {
+          const j = JSON.parse(x) as { time: string; msg: string };
+          return [{ at: Date.parse(j.time), msg: j.msg }];
+        } catch {
+          return [];
+        }
+      });
     const firstLogAt = lines[0]?.at ?? Infinity;
     const fromFirstLogMs = steeredAt - firstLogAt;
-    console.log(`[lab] reboot-newer-node timeline (ms from the spawn): ${lines.slice(0, 8).map((x) => `${x.at - startedAt} ${x.msg}`).join("; ")}; guarded and steered ${steeredMs}`);
+    console.log(
+      `[lab] reboot-newer-node timeline (ms from the spawn): ${lines
+        .slice(0, 8)
+        .map((x) => `${x.at - startedAt} ${x.msg}`)
+        .join("; ")}; guarded and steered ${steeredMs}`,
+    );
     await sleep(Math.max(0, apiDownAt + API_DOWN_MS - Date.now()));
     firing = false;
     await attacker;
@@ -86,10 +108,20 @@ describe("fault: reboot with a newer node and no API", () => {
     // Ready means synced with the API: after 30 s of refused connections the informers' next
     // retry can be up to 32 s away (exponential backoff), so wait for longer than that.
     await l.waitAgentsReady(l.nodes, 60_000);
-    const attacked = await markerReport(l, `reboot-newer-node (boot step: ${booted}, then the agent; API down ${Math.round((Date.now() - apiDownAt) / 1000)} s)`, marker);
-    console.log(`[lab] reboot-newer-node: boot step ${booted}; node-3 guarded right after it: ${guardedAtBoot}; guarded and steered ${fromFirstLogMs} ms after the agent's first log line (target ${STEER_TARGET_MS}), ${steeredMs} ms after its process was spawned`);
+    const attacked = await markerReport(
+      l,
+      `reboot-newer-node (boot step: ${booted}, then the agent; API down ${Math.round((Date.now() - apiDownAt) / 1000)} s)`,
+      marker,
+    );
+    console.log(
+      `[lab] reboot-newer-node: boot step ${booted}; node-3 guarded right after it: ${guardedAtBoot}; guarded and steered ${fromFirstLogMs} ms after the agent's first log line (target ${STEER_TARGET_MS}), ${steeredMs} ms after its process was spawned`,
+    );
 
-    expect(Object.keys(seen.byProbe).sort()).toEqual(toward(n3).map((s) => s.label).sort());
+    expect(Object.keys(seen.byProbe).sort()).toEqual(
+      toward(n3)
+        .map((s) => s.label)
+        .sort(),
+    );
     expect(attacked.count).toBe(0);
     expect(guardedAtBoot).toBe(true);
     expect(fromFirstLogMs).toBeLessThan(STEER_BOUND_MS);

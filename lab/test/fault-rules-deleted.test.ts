@@ -25,13 +25,17 @@ describe("fault: rules and routes deleted behind the agent's back", () => {
         if (r.protocol === "211") ipIn(n.ns, `rule del priority ${r.priority}`);
       }
       for (const t of ["51871", "51872"]) ipIn(n.ns, `route flush table ${t}`, { allowFailure: true }); // the control plane has no control-plane table entries
-      repairMs.push(await waitFor(`${n.name}'s rules and routes repaired`, () => (ownedState(n.ns) === before[i] ? Date.now() - deletedAt : undefined), 10_000, 20));
+      repairMs.push(
+        await waitFor(`${n.name}'s rules and routes repaired`, () => (ownedState(n.ns) === before[i] ? Date.now() - deletedAt : undefined), 10_000, 20),
+      );
     }
     await traffic.waitFor("every flow after the repairs", (r) => r.ok, 10_000);
     await traffic.stop();
     const dropsAfter = await Promise.all(victims.map((n) => guardDrops(n.ns)));
 
-    console.log(`[lab] rules-deleted: repaired in ${repairMs.join(" / ")} ms (${victims.map((n) => n.name).join(" / ")}); guard drops meanwhile: ${victims.map((_, i) => dropsAfter[i]["node-address"] + dropsAfter[i]["pod-cidr"] - drops[i]["node-address"] - drops[i]["pod-cidr"]).join(" / ")}`);
+    console.log(
+      `[lab] rules-deleted: repaired in ${repairMs.join(" / ")} ms (${victims.map((n) => n.name).join(" / ")}); guard drops meanwhile: ${victims.map((_, i) => dropsAfter[i]["node-address"] + dropsAfter[i]["pod-cidr"] - drops[i]["node-address"] - drops[i]["pod-cidr"]).join(" / ")}`,
+    );
     for (const ms of repairMs) expect(ms).toBeLessThan(5000); // the resync period is 30 s
     expect(await reportLeaks(l, "rules-deleted", mark)).toEqual([]);
   }, 60_000);

@@ -12,7 +12,10 @@ import { attackWithControl, useFaultLab, type Shot } from "./harness";
 
 function shots(to: NodePlan): Shot[] {
   const list: Shot[] = [];
-  for (const [where, host] of [["private", to.privateIp], ["link-local", `${linkLocalAddress(to)}%${IFACE.underlay}`]]) {
+  for (const [where, host] of [
+    ["private", to.privateIp],
+    ["link-local", `${linkLocalAddress(to)}%${IFACE.underlay}`],
+  ]) {
     list.push({ label: `tcp-${where}`, probe: "tcp", args: { host, port: ECHO_PORT, timeoutS: 0.5 }, options: { as: "nobody" } });
     list.push({ label: `udp-${where}`, probe: "udp", args: { host, port: ECHO_PORT, count: 3 }, options: { as: "nobody" } });
   }

@@ -26,11 +26,15 @@ describe("fault: WireGuard device of one node disappears", () => {
     await traffic.waitFor("a few rounds with the device gone", () => true);
     await traffic.waitFor("another round with the device gone", () => true);
     const whileDown = traffic.resultsSince(downAt);
-    const touchesVictim = whileDown.filter((r) => (r.flow.from === victim || r.flow.to === victim));
+    const touchesVictim = whileDown.filter((r) => r.flow.from === victim || r.flow.to === victim);
     const exempt = touchesVictim.filter((r) => r.flow.exempt);
     const others = whileDown.filter((r) => r.flow.from !== victim && r.flow.to !== victim);
     // Every kind of flow was tried while the device was gone (none of the checks below passes on nothing).
-    expect({ encrypted: touchesVictim.length - exempt.length > 0, exempt: exempt.length > 0, others: others.length > 0 }).toEqual({ encrypted: true, exempt: true, others: true });
+    expect({ encrypted: touchesVictim.length - exempt.length > 0, exempt: exempt.length > 0, others: others.length > 0 }).toEqual({
+      encrypted: true,
+      exempt: true,
+      others: true,
+    });
     // Encrypted flows to or from the victim cannot work without its device...
     expect(touchesVictim.filter((r) => !r.flow.exempt && r.ok).map((r) => `${r.flow.cls} ${r.flow.from.name}->${r.flow.to.name}`)).toEqual([]);
     // ...while the bootstrap path (clear by design) and flows between the other nodes keep working.

@@ -39,7 +39,11 @@ export class Traffic {
   private loop?: Promise<void>;
   private failure?: Error;
 
-  constructor(private readonly lab: Lab, private readonly flows: () => Flow[], private readonly timeoutMs = 1000) {}
+  constructor(
+    private readonly lab: Lab,
+    private readonly flows: () => Flow[],
+    private readonly timeoutMs = 1000,
+  ) {}
 
   start(): this {
     this.loop = (async () => {
@@ -63,20 +67,27 @@ export class Traffic {
     const byNs = new Map<string, Flow[]>();
     for (const f of flows) byNs.set(f.clientNs, [...(byNs.get(f.clientNs) ?? []), f]);
     const results: Round["results"] = [];
-    await Promise.all([...byNs].map(async ([ns, fs]) => {
-      const res = await this.lab.helper(ns).probes(fs.map((f) => ({ host: f.dstIp, port: f.port, timeoutMs: this.timeoutMs })));
-      fs.forEach((flow, i) => results.push({ flow, ok: res[i].ok, error: res[i].error }));
-    }));
+    await Promise.all(
+      [...byNs].map(async ([ns, fs]) => {
+        const res = await this.lab.helper(ns).probes(fs.map((f) => ({ host: f.dstIp, port: f.port, timeoutMs: this.timeoutMs })));
+        fs.forEach((flow, i) => results.push({ flow, ok: res[i].ok, error: res[i].error }));
+      }),
+    );
     return { t, end: Date.now(), results };
   }
 
   /** Waits for a round that starts after now in which `pred` holds for every result; returns ms until it ended. */
   async waitFor(what: string, pred: (r: Round["results"][number]) => boolean, timeoutMs = 15_000): Promise<number> {
     const since = Date.now();
-    const r = await waitFor(what, () => {
-      if (this.failure) throw this.failure;
-      return this.rounds.find((x) => x.t >= since && x.results.length > 0 && x.results.every(pred));
-    }, timeoutMs, 50);
+    const r = await waitFor(
+      what,
+      () => {
+        if (this.failure) throw this.failure;
+        return this.rounds.find((x) => x.t >= since && x.results.length > 0 && x.results.every(pred));
+      },
+      timeoutMs,
+      50,
+    );
     return r.end - since;
   }
 
@@ -143,16 +154,30 @@ export async function reportLeaks(lab: Lab, test: string, mark: number): Promise
   const all = lab.capture.since(mark).filter((p) => !outside.has(p.src) && !outside.has(p.dst));
   const leaked = leaks(all, lab.nodes);
   const dropped = await lab.capture.droppedByKernel();
-  console.log(`[lab] ${test}: ${leaked.length} cleartext packets outside the exempt ports (${all.length - leaked.length} exempt API/etcd packets; capture drops: ${dropped})` +
-    (leaked.length ? `\n  first: ${leaked.slice(0, 5).map((p) => p.line).join("\n  ")}` : ""));
+  console.log(
+    `[lab] ${test}: ${leaked.length} cleartext packets outside the exempt ports (${all.length - leaked.length} exempt API/etcd packets; capture drops: ${dropped})` +
+      (leaked.length
+        ? `\n  first: ${leaked
+            .slice(0, 5)
+            .map((p) => p.line)
+            .join("\n  ")}`
+        : ""),
+  );
   if (dropped > 0) throw new Error(`tcpdump lost ${dropped} packets: the leak count cannot be trusted`);
   return leaked;
 }
 
 /** The agent's rules and routes on a node, as text (for "unchanged" comparisons). */
 export function ownedState(ns: string): string {
-  const rules = ipIn(ns, "rule show").stdout.split("\n").filter((l) => l.includes("proto 211"));
-  const routes = ["51871", "51872"].flatMap((t) => ipIn(ns, `route show table ${t}`, { allowFailure: true }).stdout.split("\n").filter(Boolean).map((l) => `table ${t}: ${l.trim()}`));
+  const rules = ipIn(ns, "rule show")
+    .stdout.split("\n")
+    .filter((l) => l.includes("proto 211"));
+  const routes = ["51871", "51872"].flatMap((t) =>
+    ipIn(ns, `route show table ${t}`, { allowFailure: true })
+      .stdout.split("\n")
+      .filter(Boolean)
+      .map((l) => `table ${t}: ${l.trim()}`),
+  );
   return [...rules, ...routes].join("\n");
 }
 
@@ -206,8 +231,10 @@ export async function markerReport(lab: Lab, test: string, marker: string): Prom
     byProbe[label] = (byProbe[label] ?? 0) + 1;
   }
   const dropped = await lab.capture.droppedByKernel();
-  console.log(`[lab] ${test}: ${found.length} packets carrying the marker ${marker} on the underlay (by probe: ${JSON.stringify(byProbe)}; capture drops: ${dropped})` +
-    (found.length ? `\n  first: ${found.slice(0, 5).map(packetText).join("\n  ")}` : ""));
+  console.log(
+    `[lab] ${test}: ${found.length} packets carrying the marker ${marker} on the underlay (by probe: ${JSON.stringify(byProbe)}; capture drops: ${dropped})` +
+      (found.length ? `\n  first: ${found.slice(0, 5).map(packetText).join("\n  ")}` : ""),
+  );
   if (dropped > 0) throw new Error(`tcpdump lost ${dropped} packets: the marker count cannot be trusted`);
   return { count: found.length, byProbe };
 }

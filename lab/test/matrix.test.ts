@@ -35,27 +35,36 @@ describe.each([
     await lab?.destroy();
   }, 30_000);
 
-  test(nodeTable
-    ? "before, boot guard only: every node-originated flow outside the exemption fails closed, nothing leaks; exempt and pod->pod flows work"
-    : "before, no table: node->remote node and node->remote pod leak for every ordered pair; pod->pod is encrypted", () => {
-    expect(cells(before, "pod->remote-pod").map((r) => [r.ok, r.cleartext])).toEqual(Array(6).fill([true, 0]));
-    if (!nodeTable) {
-      for (const cls of ["node->remote-node", "node->remote-pod"]) {
-        const rows = cells(before, cls);
-        expect(rows).toHaveLength(6);
-        for (const r of rows) expect({ flow: `${cls} ${r.from}->${r.to}`, leaked: r.cleartext > 0 }).toEqual({ flow: `${cls} ${r.from}->${r.to}`, leaked: true });
+  test(
+    nodeTable
+      ? "before, boot guard only: every node-originated flow outside the exemption fails closed, nothing leaks; exempt and pod->pod flows work"
+      : "before, no table: node->remote node and node->remote pod leak for every ordered pair; pod->pod is encrypted",
+    () => {
+      expect(cells(before, "pod->remote-pod").map((r) => [r.ok, r.cleartext])).toEqual(Array(6).fill([true, 0]));
+      if (!nodeTable) {
+        for (const cls of ["node->remote-node", "node->remote-pod"]) {
+          const rows = cells(before, cls);
+          expect(rows).toHaveLength(6);
+          for (const r of rows)
+            expect({ flow: `${cls} ${r.from}->${r.to}`, leaked: r.cleartext > 0 }).toEqual({ flow: `${cls} ${r.from}->${r.to}`, leaked: true });
+        }
+        expect(before.leakedPackets).toBeGreaterThan(0);
+        return;
       }
-      expect(before.leakedPackets).toBeGreaterThan(0);
-      return;
-    }
-    for (const cls of ["node->remote-node", "node->remote-pod", "pod->remote-node", "cp->worker:10250", "worker->worker:6443"]) {
-      const rows = cells(before, cls);
-      for (const r of rows) expect({ flow: `${cls} ${r.from}->${r.to}`, ok: r.ok, cleartext: r.cleartext }).toEqual({ flow: `${cls} ${r.from}->${r.to}`, ok: false, cleartext: 0 });
-    }
-    for (const cls of ["worker->cp:6443", "worker->cp:2379"]) for (const r of cells(before, cls)) expect(r).toMatchObject({ ok: true, exempt: true });
-    expect(before.leakedPackets).toBe(0);
-    expect(before.other.leaked).toBe(0);
-  });
+      for (const cls of ["node->remote-node", "node->remote-pod", "pod->remote-node", "cp->worker:10250", "worker->worker:6443"]) {
+        const rows = cells(before, cls);
+        for (const r of rows)
+          expect({ flow: `${cls} ${r.from}->${r.to}`, ok: r.ok, cleartext: r.cleartext }).toEqual({
+            flow: `${cls} ${r.from}->${r.to}`,
+            ok: false,
+            cleartext: 0,
+          });
+      }
+      for (const cls of ["worker->cp:6443", "worker->cp:2379"]) for (const r of cells(before, cls)) expect(r).toMatchObject({ ok: true, exempt: true });
+      expect(before.leakedPackets).toBe(0);
+      expect(before.other.leaked).toBe(0);
+    },
+  );
 
   test("after: every flow succeeds and nothing but exempt control-plane ports is in the clear", () => {
     expect(after.results.length).toBeGreaterThan(0);

@@ -20,17 +20,23 @@ describe("metrics contract: the alerts and the dashboard against a real agent's 
   const fault = useFaultLab();
 
   /** `wg` on a node, in a mount namespace that sees its wireguard-go the way its agent does. */
-  const wg = (ns: string, args: string[]) => inNs(ns, ["unshare", "--mount", "--propagation", "private", "sh", "-c", WITH_RUN_DIR, wireGuardRunDir(fault.lab.dir, ns), "wg", ...args]).stdout;
+  const wg = (ns: string, args: string[]) =>
+    inNs(ns, ["unshare", "--mount", "--propagation", "private", "sh", "-c", WITH_RUN_DIR, wireGuardRunDir(fault.lab.dir, ns), "wg", ...args]).stdout;
 
   test("every metric, label and value the rules, their tests and the dashboard use is in the scrape", async () => {
     const l = fault.lab;
     const node = l.node("node-1");
     // A cluster-only step (an API object changed, no kernel read): kernel_read="false" appears too.
     await l.publish(l.node("node-2"));
-    const scrape = await waitFor("both kinds of reconcile observed", async () => {
-      const text = await l.agent(node.name).metrics();
-      return /kernel_read="false"/.test(text) && /kernel_read="true"/.test(text) ? text : undefined;
-    }, 10_000, 200);
+    const scrape = await waitFor(
+      "both kinds of reconcile observed",
+      async () => {
+        const text = await l.agent(node.name).metrics();
+        return /kernel_read="false"/.test(text) && /kernel_read="true"/.test(text) ? text : undefined;
+      },
+      10_000,
+      200,
+    );
 
     const uses = [
       ...usesOfRules(loadRuleGroups()),
@@ -54,13 +60,16 @@ describe("metrics contract: the alerts and the dashboard against a real agent's 
     const l = fault.lab;
     const node = l.node("node-1");
     const gone = l.node("node-2");
-    const peerLine = wg(node.ns, ["show", "cilium_wg0", "allowed-ips"]).split("\n").find((line) => line.includes(`${gone.underlayIp}/32`));
+    const peerLine = wg(node.ns, ["show", "cilium_wg0", "allowed-ips"])
+      .split("\n")
+      .find((line) => line.includes(`${gone.underlayIp}/32`));
     expect(peerLine).toBeDefined();
     wg(node.ns, ["set", "cilium_wg0", "peer", peerLine!.split("\t")[0], "remove"]);
     try {
       expect(metric(await l.agent(node.name).metrics(), "node_router_table_nodes_without_peer")).toBe(1);
       // Only node-1 lost the peer: the others still have one for every table node.
-      for (const other of l.nodes.filter((n) => n !== node)) expect(metric(await l.agent(other.name).metrics(), "node_router_table_nodes_without_peer")).toBe(0);
+      for (const other of l.nodes.filter((n) => n !== node))
+        expect(metric(await l.agent(other.name).metrics(), "node_router_table_nodes_without_peer")).toBe(0);
       // The agent's log names the node (the runbook's first step).
       const named = new RegExp(`"nodes":\\["${gone.name}"\\].*without a WireGuard peer`);
       await waitFor("the agent's log to name the node", () => named.test(readFileSync(l.agent(node.name).logFile, "utf8")), 5000, 100);

@@ -60,7 +60,8 @@ describe.each(PATHS)("a $pathMtu-byte path between the clouds that drops what is
 describe("controls: the same lab stalls when a size does not fit the path", () => {
   test("a WireGuard MTU larger than the path (1420 on 1460: the AWS-only plan of chart 1.18) stalls encrypted transfers", async () => {
     const { transfers, dropped } = await withPath({ pathMtu: 1460, wgMtu: 1420, guard: true }, (p) => ({
-      transfers: [p.transfer("host a -> host b (WireGuard)", p.a.ns, p.b.ip, BULK_PORT, BYTES, 5)], dropped: p.droppedForSize(),
+      transfers: [p.transfer("host a -> host b (WireGuard)", p.a.ns, p.b.ip, BULK_PORT, BYTES, 5)],
+      dropped: p.droppedForSize(),
     }));
     report("path 1460, cilium_wg0 1420, guard", transfers);
     expect(transfers[0].completed).toBe(false);
@@ -70,7 +71,8 @@ describe("controls: the same lab stalls when a size does not fit the path", () =
   test("exempt TCP without the guard's MSS clamp stalls on a 1300-byte path (both sides offer more)", async () => {
     const wgMtu = PATHS[1].wgMtu;
     const { transfers, dropped } = await withPath({ pathMtu: 1300, wgMtu, guard: false }, (p) => ({
-      transfers: [p.transfer("host a -> control plane b:6443 (exempt, clear)", p.a.ns, p.b.ip, API_PORT, BYTES, 5)], dropped: p.droppedForSize(),
+      transfers: [p.transfer("host a -> control plane b:6443 (exempt, clear)", p.a.ns, p.b.ip, API_PORT, BYTES, 5)],
+      dropped: p.droppedForSize(),
     }));
     report(`path 1300, cilium_wg0 ${wgMtu}, no guard`, transfers);
     expect(transfers[0].completed).toBe(false);

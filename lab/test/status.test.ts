@@ -22,9 +22,35 @@ interface Report {
 
 /** status on a node, in its namespace with its /run/wireguard, as `kubectl exec` into its node-router pod would. */
 function status(l: Lab, node: NodePlan, json = true): Report {
-  const r = spawnSync("ip", ["netns", "exec", node.ns, "unshare", "--mount", "--propagation", "private", "sh", "-c", WITH_RUN_DIR, wireGuardRunDir(l.dir, node.ns),
-    nodeBinary(), distFile("agent/src/main.js"), "status", ...(json ? ["--json"] : []), "--node-name", node.name, "--node-table", l.table!.file,
-    "--state-dir", l.stateDir(node), "--metrics-address", `127.0.0.1:${node.agentHealthPort}`], { encoding: "utf8", timeout: 30_000 });
+  const r = spawnSync(
+    "ip",
+    [
+      "netns",
+      "exec",
+      node.ns,
+      "unshare",
+      "--mount",
+      "--propagation",
+      "private",
+      "sh",
+      "-c",
+      WITH_RUN_DIR,
+      wireGuardRunDir(l.dir, node.ns),
+      nodeBinary(),
+      distFile("agent/src/main.js"),
+      "status",
+      ...(json ? ["--json"] : []),
+      "--node-name",
+      node.name,
+      "--node-table",
+      l.table!.file,
+      "--state-dir",
+      l.stateDir(node),
+      "--metrics-address",
+      `127.0.0.1:${node.agentHealthPort}`,
+    ],
+    { encoding: "utf8", timeout: 30_000 },
+  );
   if (!json) return { code: r.status, ok: r.status === 0, checks: [], text: r.stdout };
   const doc = JSON.parse(r.stdout) as { ok: boolean; checks: Check[] };
   return { code: r.status, ok: doc.ok, checks: doc.checks, text: r.stdout };
@@ -32,7 +58,8 @@ function status(l: Lab, node: NodePlan, json = true): Report {
 
 const failing = (r: Report) => r.checks.filter((c) => !c.ok).map((c) => c.name);
 const check = (r: Report, name: Check["name"]) => r.checks.find((c) => c.name === name)!;
-const wg = (l: Lab, ns: string, args: string[]) => inNs(ns, ["unshare", "--mount", "--propagation", "private", "sh", "-c", WITH_RUN_DIR, wireGuardRunDir(l.dir, ns), "wg", ...args]).stdout;
+const wg = (l: Lab, ns: string, args: string[]) =>
+  inNs(ns, ["unshare", "--mount", "--propagation", "private", "sh", "-c", WITH_RUN_DIR, wireGuardRunDir(l.dir, ns), "wg", ...args]).stdout;
 
 describe("main.js status on a lab node", () => {
   test("a healthy node: every check holds, exit 0; the report a person reads", () => {
@@ -64,7 +91,9 @@ describe("main.js status on a lab node", () => {
     const l = fault.lab;
     const node = l.node("node-1");
     const agent = l.agent(node.name);
-    const steering = ipIn(node.ns, "rule show").stdout.split("\n").find((line) => line.includes("proto 211") && /lookup 51871/.test(line));
+    const steering = ipIn(node.ns, "rule show")
+      .stdout.split("\n")
+      .find((line) => line.includes("proto 211") && /lookup 51871/.test(line));
     expect(steering).toBeDefined();
     const pref = steering!.split(":")[0];
     process.kill(agent.pid!, "SIGSTOP");
@@ -85,7 +114,9 @@ describe("main.js status on a lab node", () => {
     const l = fault.lab;
     const node = l.node("node-1");
     const gone = l.node("node-2");
-    const peerLine = wg(l, node.ns, ["show", "cilium_wg0", "allowed-ips"]).split("\n").find((line) => line.includes(`${gone.underlayIp}/32`));
+    const peerLine = wg(l, node.ns, ["show", "cilium_wg0", "allowed-ips"])
+      .split("\n")
+      .find((line) => line.includes(`${gone.underlayIp}/32`));
     wg(l, node.ns, ["set", "cilium_wg0", "peer", peerLine!.split("\t")[0], "remove"]);
     try {
       const r = status(l, node);

@@ -45,7 +45,16 @@ async function main(): Promise<void> {
       times.push(r.ms);
       diagnostics = r.diagnostics;
     }
-    console.log(JSON.stringify({ pack: packDir, resources: stack.length, rounds, msPerRound: times.map((t) => Math.round(t)), medianMs: Math.round(median(times)), diagnostics }));
+    console.log(
+      JSON.stringify({
+        pack: packDir,
+        resources: stack.length,
+        rounds,
+        msPerRound: times.map((t) => Math.round(t)),
+        medianMs: Math.round(median(times)),
+        diagnostics,
+      }),
+    );
   } finally {
     await pack.stop();
   }

@@ -20,8 +20,7 @@ export function chartPodSpec(values: unknown): ChartPod {
   const tolerations = at(values, "tolerations");
   if (tolerations === undefined) return { spec: undefined };
   const settings = asRecord(at(values, "settings"));
-  const flags: unknown[] = isUnknown(settings) ? [UNKNOWN]
-    : Object.entries(settings).map(([k, v]) => (isUnknown(v) ? UNKNOWN : `--${k}=${String(v)}`));
+  const flags: unknown[] = isUnknown(settings) ? [UNKNOWN] : Object.entries(settings).map(([k, v]) => (isUnknown(v) ? UNKNOWN : `--${k}=${String(v)}`));
   const extra = at(values, "extraArgs");
   const image = at(values, "image");
   return {
@@ -30,14 +29,16 @@ export function chartPodSpec(values: unknown): ChartPod {
       tolerations,
       nodeSelector: at(values, "nodeSelector"),
       affinity: at(values, "affinity"),
-      containers: [{
-        name: "node-router",
-        image: typeof image === "string" || isUnknown(image) ? image : imageRef(image),
-        args: isUnknown(extra) ? UNKNOWN : [...flags, ...(Array.isArray(extra) ? extra : [])],
-        env: at(values, "env"),
-        envFrom: at(values, "envFrom"),
-        securityContext: at(values, "securityContext") ?? { capabilities: { add: ["NET_ADMIN"] } },
-      }],
+      containers: [
+        {
+          name: "node-router",
+          image: typeof image === "string" || isUnknown(image) ? image : imageRef(image),
+          args: isUnknown(extra) ? UNKNOWN : [...flags, ...(Array.isArray(extra) ? extra : [])],
+          env: at(values, "env"),
+          envFrom: at(values, "envFrom"),
+          securityContext: at(values, "securityContext") ?? { capabilities: { add: ["NET_ADMIN"] } },
+        },
+      ],
     },
   };
 }

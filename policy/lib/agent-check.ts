@@ -8,11 +8,21 @@ import { isUnknown, type UnknownNotes } from "./unknowns";
 
 export type Judged = Occurrence & { resolved?: boolean };
 
-export function judgeSettings(occs: readonly Judged[], who: string, limits: AgentLimits, report: (m: string) => void, notes: UnknownNotes, onlyResolved: boolean): void {
+export function judgeSettings(
+  occs: readonly Judged[],
+  who: string,
+  limits: AgentLimits,
+  report: (m: string) => void,
+  notes: UnknownNotes,
+  onlyResolved: boolean,
+): void {
   const mine = (o: Judged) => (onlyResolved ? o.resolved === true : !o.resolved);
   for (const o of occs) {
     if (!mine(o)) continue;
-    if (isUnknown(o.value)) { notes.add(`${o.field} of ${who}`); continue; }
+    if (isUnknown(o.value)) {
+      notes.add(`${o.field} of ${who}`);
+      continue;
+    }
     if (isIndirect(o.value)) {
       if (o.value.from === "runtime") notes.notVisible(`${o.field} of ${who}: ${o.value.what} is computed when the container starts`);
       continue;
@@ -33,7 +43,10 @@ export function judgeSettings(occs: readonly Judged[], who: string, limits: Agen
     // Unknown or indirect: noted above, or judged by the stack policy once resolved.
     if (typeof markValue !== "string" || typeof maskValue !== "string") continue;
     const why = judgeMark(markValue, maskValue, limits);
-    const where = [mark, mask].filter((o): o is Judged => o !== undefined).map((o) => `${o.field} (${o.name})`).join(" and ");
+    const where = [mark, mask]
+      .filter((o): o is Judged => o !== undefined)
+      .map((o) => `${o.field} (${o.name})`)
+      .join(" and ");
     if (why) report(`${who}: ${where}: ${why}; keep the defaults (0xe00/0xf00) or Cilium's WireGuard mark.`);
   }
 }

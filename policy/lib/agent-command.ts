@@ -35,7 +35,10 @@ function expand(word: string, env: Map<string, string>): string | undefined {
   const out = word.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (m, name: string | undefined) => {
     if (m === "$$") return "$";
     const v = env.get(name!);
-    if (v === undefined) { stuck = true; return m; }
+    if (v === undefined) {
+      stuck = true;
+      return m;
+    }
     return v;
   });
   return stuck ? undefined : out;
@@ -46,7 +49,10 @@ export function judgeCommand(c: unknown, field: string, who: string, report: (m:
   const command = at(c, "command");
   const args = at(c, "args");
   if (partial && command === undefined && args === undefined) return;
-  if (isUnknown(command) || isUnknown(args)) { notes.add(`${field}.${isUnknown(command) ? "command" : "args"} of ${who}`); return; }
+  if (isUnknown(command) || isUnknown(args)) {
+    notes.add(`${field}.${isUnknown(command) ? "command" : "args"} of ${who}`);
+    return;
+  }
   const env = literalEnv(c);
   const words: Array<{ text: string | undefined; field: string; unknown: boolean }> = [];
   const push = (list: unknown, key: string) => {
@@ -63,10 +69,15 @@ export function judgeCommand(c: unknown, field: string, who: string, report: (m:
   let argv = words;
   if (fromCommand > 0) {
     const prog = words[0];
-    if (prog.unknown || prog.text === undefined) { notes.add(`${prog.field} of ${who}`); return; }
+    if (prog.unknown || prog.text === undefined) {
+      notes.add(`${prog.field} of ${who}`);
+      return;
+    }
     const base = prog.text.trim();
     if (!NODE.test(base)) {
-      const why = SHELLS.test(base.split(/\s+/)[0]) ? `runs the agent through '${base}' (a shell or wrapper), which hides what actually runs` : `runs '${base}' instead of the agent's entrypoint`;
+      const why = SHELLS.test(base.split(/\s+/)[0])
+        ? `runs the agent through '${base}' (a shell or wrapper), which hides what actually runs`
+        : `runs '${base}' instead of the agent's entrypoint`;
       report(`${who}: ${prog.field} ${why}; remove command (the image runs node main.js run) or set it to ["node", "dist/agent/src/main.js"] with flags only.`);
       return;
     }
@@ -77,7 +88,10 @@ export function judgeCommand(c: unknown, field: string, who: string, report: (m:
       report(`${who}: ${field}.command runs node without the agent's main.js; remove command so the image runs the agent.`);
       return;
     }
-    if (script.unknown || script.text === undefined) { notes.add(`${script.field} of ${who}`); return; }
+    if (script.unknown || script.text === undefined) {
+      notes.add(`${script.field} of ${who}`);
+      return;
+    }
     if (!/(^|\/)main\.js$/.test(script.text)) {
       report(`${who}: ${script.field} runs '${script.text}' instead of the agent's main.js; remove command so the image runs the agent.`);
       return;
@@ -86,11 +100,20 @@ export function judgeCommand(c: unknown, field: string, who: string, report: (m:
   }
   const first = argv[0];
   if (first !== undefined) {
-    if (first.unknown || first.text === undefined) { notes.add(`${first.field} of ${who}`); return; }
+    if (first.unknown || first.text === undefined) {
+      notes.add(`${first.field} of ${who}`);
+      return;
+    }
     if (!first.text.startsWith("-") && first.text !== "run") {
-      const what = first.text === "uninstall" ? "'uninstall', which removes every rule, route and the boot guard the agent installs and exits"
-        : SUBCOMMANDS_THAT_STOP.has(first.text) ? `'${first.text}', which runs once and exits` : `'${first.text}', which is not the agent's run command`;
-      report(`${who}: ${first.field} makes the agent run ${what}, so no node's traffic is steered into WireGuard; use 'run' (or no sub-command) with flags only.`);
+      const what =
+        first.text === "uninstall"
+          ? "'uninstall', which removes every rule, route and the boot guard the agent installs and exits"
+          : SUBCOMMANDS_THAT_STOP.has(first.text)
+            ? `'${first.text}', which runs once and exits`
+            : `'${first.text}', which is not the agent's run command`;
+      report(
+        `${who}: ${first.field} makes the agent run ${what}, so no node's traffic is steered into WireGuard; use 'run' (or no sub-command) with flags only.`,
+      );
       return;
     }
   }
@@ -99,9 +122,14 @@ export function judgeCommand(c: unknown, field: string, who: string, report: (m:
   }
   for (const hook of ["postStart", "preStop"]) {
     const exec = at(c, `lifecycle.${hook}.exec.command`);
-    if (isUnknown(exec)) { notes.add(`${field}.lifecycle.${hook} of ${who}`); continue; }
+    if (isUnknown(exec)) {
+      notes.add(`${field}.lifecycle.${hook} of ${who}`);
+      continue;
+    }
     if (Array.isArray(exec) && exec.some((w) => typeof w === "string" && /(^|\s)uninstall(\s|$)/.test(w))) {
-      report(`${who}: ${field}.lifecycle.${hook}.exec.command runs the agent's 'uninstall', which removes every rule, route and the boot guard; remove the hook.`);
+      report(
+        `${who}: ${field}.lifecycle.${hook}.exec.command runs the agent's 'uninstall', which removes every rule, route and the boot guard; remove the hook.`,
+      );
     }
   }
 }

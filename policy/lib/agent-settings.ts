@@ -55,17 +55,30 @@ export function judgeValue(setting: Exclude<AgentSetting, "wgMark" | "wgMask">, 
   switch (setting) {
     case "exemptPorts": {
       let ranges: PortRange[];
-      try { ranges = parsePorts(value); } catch (e) { return `${(e as Error).message}: the agent refuses to start, so nothing is steered (list ports like 6443,2379-2380)`; }
+      try {
+        ranges = parsePorts(value);
+      } catch (e) {
+        return `${(e as Error).message}: the agent refuses to start, so nothing is steered (list ports like 6443,2379-2380)`;
+      }
       const extra = ranges.flatMap((r) => uncovered(r, limits.allowedExemptPorts));
-      return extra.length > 0 ? `exempts port(s) ${formatPorts(extra)} from WireGuard, beyond the allowed bootstrap set ${formatPorts(limits.allowedExemptPorts)}; traffic to them would cross the underlay in the clear` : undefined;
+      return extra.length > 0
+        ? `exempts port(s) ${formatPorts(extra)} from WireGuard, beyond the allowed bootstrap set ${formatPorts(limits.allowedExemptPorts)}; traffic to them would cross the underlay in the clear`
+        : undefined;
     }
     case "device":
-      return value.trim() === limits.wireguardDevice ? undefined
+      return value.trim() === limits.wireguardDevice
+        ? undefined
         : `steers node traffic into '${value}' instead of the WireGuard device '${limits.wireguardDevice}'; any other device (eth0) sends it in the clear`;
-    case "controlPlaneSelector": return judgeSelector(value, limits.everyNodeLabelKeys);
+    case "controlPlaneSelector":
+      return judgeSelector(value, limits.everyNodeLabelKeys);
     case "localInterfaces": {
-      const extra = value.split(",").map((x) => x.trim()).filter((x) => x !== "" && !limits.allowedLocalInterfaces.includes(x));
-      return extra.length > 0 ? `treats ${extra.map((x) => `'${x}'`).join(", ")} as local, so the egress guard lets cluster traffic leave through them in the clear` : undefined;
+      const extra = value
+        .split(",")
+        .map((x) => x.trim())
+        .filter((x) => x !== "" && !limits.allowedLocalInterfaces.includes(x));
+      return extra.length > 0
+        ? `treats ${extra.map((x) => `'${x}'`).join(", ")} as local, so the egress guard lets cluster traffic leave through them in the clear`
+        : undefined;
     }
   }
 }
@@ -77,12 +90,14 @@ export function judgeMark(markText: string, maskText: string, limits: AgentLimit
   if (mark === undefined || mask === undefined || mark < 1 || mask < 1 || mark > 0xffffffff || mask > 0xffffffff) {
     return `mark ${markText} / mask ${maskText} is not a pair of integers 1..0xffffffff: the agent refuses to start, so nothing is steered`;
   }
-  if (((mark & mask) >>> 0) !== mark) return `mark ${markText} has bits outside mask ${maskText}: the agent refuses to start, so nothing is steered`;
+  if ((mark & mask) >>> 0 !== mark) return `mark ${markText} has bits outside mask ${maskText}: the agent refuses to start, so nothing is steered`;
   const m = limits.wireguardMarkMask;
   const hex = (n: number) => `0x${n.toString(16)}`;
-  if (((mask & m) >>> 0) !== m || ((mark & m) >>> 0) !== limits.wireguardMark) {
-    return `fwmark ${hex(mark)}/${hex(mask)} exempts packets whose mark is not WireGuard's (${hex(limits.wireguardMark)} under ${hex(m)}), ` +
-      "so ordinary marked traffic (Cilium's proxy and host marks, kube-proxy's) skips the steering rules and leaves in the clear";
+  if ((mask & m) >>> 0 !== m || (mark & m) >>> 0 !== limits.wireguardMark) {
+    return (
+      `fwmark ${hex(mark)}/${hex(mask)} exempts packets whose mark is not WireGuard's (${hex(limits.wireguardMark)} under ${hex(m)}), ` +
+      "so ordinary marked traffic (Cilium's proxy and host marks, kube-proxy's) skips the steering rules and leaves in the clear"
+    );
   }
   return undefined;
 }
@@ -93,13 +108,17 @@ export function judgeMark(markText: string, maskText: string, limits: AgentLimit
  * on a key outside `everyNodeLabelKeys`. `!key` and `key!=value` match every node lacking the label.
  */
 export function judgeSelector(text: string, everyNodeLabelKeys: readonly string[]): string | undefined {
-  const parts = text.split(",").map((p) => p.trim()).filter(Boolean);
+  const parts = text
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean);
   if (parts.length === 0) return "is empty: the agent refuses to start, so nothing is steered";
   const narrowing = parts.some((p) => {
     const m = /^(!?)([^=!]+?)\s*(?:(==|=|!=)\s*(.*))?$/.exec(p);
     if (!m || m[1] || m[3] === "!=") return false;
     return !everyNodeLabelKeys.includes(m[2].trim());
   });
-  return narrowing ? undefined
+  return narrowing
+    ? undefined
     : `'${text}' matches every node, so every node is treated as control plane and TCP to its exempt ports crosses the underlay in the clear; select the control-plane label (node-role.kubernetes.io/control-plane)`;
 }

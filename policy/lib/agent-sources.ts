@@ -41,7 +41,9 @@ function envOf(c: unknown, indexOf?: Map<string, number>): Map<string, EnvValue>
   const out = new Map<string, EnvValue>();
   const env = asArray(at(c, "env"));
   if (isUnknown(env)) return out;
-  env.forEach((e, i) => { if (typeof at(e, "name") === "string") indexOf?.set(at(e, "name") as string, i); });
+  env.forEach((e, i) => {
+    if (typeof at(e, "name") === "string") indexOf?.set(at(e, "name") as string, i);
+  });
   for (const e of env) {
     const name = at(e, "name");
     if (typeof name !== "string") continue;
@@ -52,7 +54,8 @@ function envOf(c: unknown, indexOf?: Map<string, number>): Map<string, EnvValue>
     else if (typeof v === "string") out.set(name, expandK8s(v, out));
     else if (cm !== undefined) out.set(name, { from: "configMapKey", name: String(at(cm, "name")), key: String(at(cm, "key")) });
     else if (sec !== undefined) out.set(name, { from: "secretKey", name: String(at(sec, "name")), key: String(at(sec, "key")) });
-    else if (at(e, "valueFrom") !== undefined) out.set(name, { from: "runtime", what: `env ${name} (valueFrom ${Object.keys(at(e, "valueFrom") as object ?? {}).join(", ")})` });
+    else if (at(e, "valueFrom") !== undefined)
+      out.set(name, { from: "runtime", what: `env ${name} (valueFrom ${Object.keys((at(e, "valueFrom") as object) ?? {}).join(", ")})` });
     else out.set(name, "");
   }
   return out;
@@ -75,18 +78,35 @@ function expandK8s(text: string, env: Map<string, EnvValue>): EnvValue {
 }
 
 /** Flags among words (`--x=v`, `--x v`); `resolve` turns a value word into a value. */
-function flags<T>(words: T[], text: (w: T) => unknown, resolve: (w: T, inline?: string) => EnvValue, at: (i: number) => string, container: string): Occurrence[] {
+function flags<T>(
+  words: T[],
+  text: (w: T) => unknown,
+  resolve: (w: T, inline?: string) => EnvValue,
+  at: (i: number) => string,
+  container: string,
+): Occurrence[] {
   const out: Occurrence[] = [];
   words.forEach((w, i) => {
     const t = text(w);
-    if (isUnknown(t)) { out.push({ setting: undefined, via: "flag", name: "?", field: at(i), value: UNKNOWN, container }); return; }
+    if (isUnknown(t)) {
+      out.push({ setting: undefined, via: "flag", name: "?", field: at(i), value: UNKNOWN, container });
+      return;
+    }
     if (typeof t !== "string" || !t.startsWith("--")) return;
     const eq = t.indexOf("=");
     const flag = t.slice(2, eq < 0 ? undefined : eq);
     const setting = settingOfFlag(flag);
     if (!setting) return;
     if (eq >= 0) out.push({ setting, via: "flag", name: `--${flag}`, field: at(i), value: resolve(w, t.slice(eq + 1)), container });
-    else if (i + 1 < words.length) out.push({ setting, via: "flag", name: `--${flag}`, field: at(i + 1), value: isUnknown(text(words[i + 1])) ? UNKNOWN : resolve(words[i + 1]), container });
+    else if (i + 1 < words.length)
+      out.push({
+        setting,
+        via: "flag",
+        name: `--${flag}`,
+        field: at(i + 1),
+        value: isUnknown(text(words[i + 1])) ? UNKNOWN : resolve(words[i + 1]),
+        container,
+      });
     else out.push({ setting, via: "flag", name: `--${flag}`, field: at(i), value: "", container });
   });
   return out;
@@ -117,15 +137,31 @@ function fromScript(script: string, field: string, env: Map<string, EnvValue>, c
     }
     const rest = words.slice(i);
     if ((rest[0]?.text === "." || rest[0]?.text === "source") && rest[1]) {
-      out.push({ setting: undefined, via: "env", name: rest[1].text, field: `${field} (${rest[0].text} ${rest[1].text})`, value: { from: "file", path: rest[1].text, envFile: true, container: c }, container });
+      out.push({
+        setting: undefined,
+        via: "env",
+        name: rest[1].text,
+        field: `${field} (${rest[0].text} ${rest[1].text})`,
+        value: { from: "file", path: rest[1].text, envFile: true, container: c },
+        container,
+      });
     }
-    out.push(...flags(rest, (w) => w.text, value, () => `${field} (script)`, container));
+    out.push(
+      ...flags(
+        rest,
+        (w) => w.text,
+        value,
+        () => `${field} (script)`,
+        container,
+      ),
+    );
     // A bare expansion can carry whole flags: `exec node-router $(cat /etc/agent/args)` or `$ARGS`.
     for (const w of rest) {
       if (!w.expands || w.text.startsWith("-")) continue;
       const name = variableOnly(w.text);
       const file = fileRead(w.text);
-      const v: EnvValue | undefined = file !== undefined ? { from: "file", path: file, envFile: false, container: c } : name !== undefined ? vars.get(name) : undefined;
+      const v: EnvValue | undefined =
+        file !== undefined ? { from: "file", path: file, envFile: false, container: c } : name !== undefined ? vars.get(name) : undefined;
       if (typeof v === "string") out.push(...argsOf(v, `${field} (${w.text})`, container));
       else if (v !== undefined) out.push({ setting: undefined, via: "flag", name: w.text, field: `${field} (${w.text})`, value: v, container, asArgs: true });
     }
@@ -136,7 +172,13 @@ function fromScript(script: string, field: string, env: Map<string, EnvValue>, c
 /** Flags in a text that the shell splits into words. */
 export function argsOf(text: string, field: string, container: string): Occurrence[] {
   const words = text.split(/\s+/).filter(Boolean);
-  return flags(words, (w) => w, (w, inline) => inline ?? w, () => field, container);
+  return flags(
+    words,
+    (w) => w,
+    (w, inline) => inline ?? w,
+    () => field,
+    container,
+  );
 }
 
 /** Every place a container of this pod spec sets an agent setting. */
@@ -144,7 +186,10 @@ export function settingOccurrences(podSpec: unknown, base = "spec.template.spec"
   const out: Occurrence[] = [];
   for (const list of ["initContainers", "containers"]) {
     const cs = asArray(at(podSpec, list));
-    if (isUnknown(cs)) { out.push({ setting: undefined, via: "flag", name: "?", field: `${base}.${list}`, value: UNKNOWN, container: `${base}.${list}` }); continue; }
+    if (isUnknown(cs)) {
+      out.push({ setting: undefined, via: "flag", name: "?", field: `${base}.${list}`, value: UNKNOWN, container: `${base}.${list}` });
+      continue;
+    }
     cs.forEach((c, ci) => {
       const container = `${base}.${list}[${ci}]`;
       const index = new Map<string, number>();
@@ -157,31 +202,77 @@ export function settingOccurrences(podSpec: unknown, base = "spec.template.spec"
       }
       const from = asArray(at(c, "envFrom"));
       if (isUnknown(from)) out.push({ setting: undefined, via: "env", name: "?", field: `${container}.envFrom`, value: UNKNOWN, container });
-      else from.forEach((f, fi) => {
-        const prefix = typeof at(f, "prefix") === "string" ? (at(f, "prefix") as string) : "";
-        const cm = at(f, "configMapRef.name");
-        const sec = at(f, "secretRef.name");
-        const field = `${container}.envFrom[${fi}]`;
-        if (isUnknown(cm) || isUnknown(sec)) out.push({ setting: undefined, via: "env", name: "?", field, value: UNKNOWN, container });
-        else if (typeof cm === "string") out.push({ setting: undefined, via: "env", name: cm, field, value: { from: "configMap", name: cm, prefix, envNames: [...index.keys()] }, container });
-        else if (typeof sec === "string") out.push({ setting: undefined, via: "env", name: sec, field, value: { from: "secret", name: sec, prefix, envNames: [...index.keys()] }, container });
-      });
+      else
+        from.forEach((f, fi) => {
+          const prefix = typeof at(f, "prefix") === "string" ? (at(f, "prefix") as string) : "";
+          const cm = at(f, "configMapRef.name");
+          const sec = at(f, "secretRef.name");
+          const field = `${container}.envFrom[${fi}]`;
+          if (isUnknown(cm) || isUnknown(sec)) out.push({ setting: undefined, via: "env", name: "?", field, value: UNKNOWN, container });
+          else if (typeof cm === "string")
+            out.push({
+              setting: undefined,
+              via: "env",
+              name: cm,
+              field,
+              value: { from: "configMap", name: cm, prefix, envNames: [...index.keys()] },
+              container,
+            });
+          else if (typeof sec === "string")
+            out.push({
+              setting: undefined,
+              via: "env",
+              name: sec,
+              field,
+              value: { from: "secret", name: sec, prefix, envNames: [...index.keys()] },
+              container,
+            });
+        });
       const command = asArray(at(c, "command"));
       const args = asArray(at(c, "args"));
-      if (isUnknown(command) || isUnknown(args)) { out.push({ setting: undefined, via: "flag", name: "?", field: `${container}.${isUnknown(command) ? "command" : "args"}`, value: UNKNOWN, container }); return; }
+      if (isUnknown(command) || isUnknown(args)) {
+        out.push({ setting: undefined, via: "flag", name: "?", field: `${container}.${isUnknown(command) ? "command" : "args"}`, value: UNKNOWN, container });
+        return;
+      }
       const argv = [...command.map((x, i) => ({ x, f: `${container}.command[${i}]` })), ...args.map((x, i) => ({ x, f: `${container}.args[${i}]` }))];
       const sh = shellScript(argv.map((a) => a.x));
       if (sh) {
         // Kubernetes expands $(VAR) in the script text before the shell runs it.
         const script = expandK8s(sh.script, env);
         if (typeof script === "string") out.push(...fromScript(script, argv[sh.index].f, env, c, container));
-        else out.push({ setting: undefined, via: "flag", name: "?", field: argv[sh.index].f, value: isUnknown(script) ? UNKNOWN : { from: "runtime", what: `the script at ${argv[sh.index].f}, which Kubernetes completes from the environment` }, container });
+        else
+          out.push({
+            setting: undefined,
+            via: "flag",
+            name: "?",
+            field: argv[sh.index].f,
+            value: isUnknown(script)
+              ? UNKNOWN
+              : { from: "runtime", what: `the script at ${argv[sh.index].f}, which Kubernetes completes from the environment` },
+            container,
+          });
         // Words after the script are its $0, $1, ...: `exec node-router "$@"` passes them on as flags.
         const positional = argv.slice(sh.index + 2);
-        out.push(...flags(positional, (a) => a.x, (a, inline) => expandK8s(inline ?? (typeof a.x === "string" ? a.x : ""), env), (i) => positional[i].f, container));
+        out.push(
+          ...flags(
+            positional,
+            (a) => a.x,
+            (a, inline) => expandK8s(inline ?? (typeof a.x === "string" ? a.x : ""), env),
+            (i) => positional[i].f,
+            container,
+          ),
+        );
         return;
       }
-      out.push(...flags(argv, (a) => a.x, (a, inline) => expandK8s(inline ?? (typeof a.x === "string" ? a.x : ""), env), (i) => argv[i].f, container));
+      out.push(
+        ...flags(
+          argv,
+          (a) => a.x,
+          (a, inline) => expandK8s(inline ?? (typeof a.x === "string" ? a.x : ""), env),
+          (i) => argv[i].f,
+          container,
+        ),
+      );
     });
   }
   return shadowed(out);

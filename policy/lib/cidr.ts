@@ -46,7 +46,11 @@ export function mayHoldPrivateAddresses(text: string): boolean {
   const [addr, prefix] = parsed;
   if (prefix === 0) return true;
   const range = addr.range();
-  if (addr.kind() === "ipv4") return ["private", "carrierGradeNat"].includes(range) || (prefix <= 8 && ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].some((p) => cidrCovers(text, p) || cidrCovers(p, text)));
+  if (addr.kind() === "ipv4")
+    return (
+      ["private", "carrierGradeNat"].includes(range) ||
+      (prefix <= 8 && ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].some((p) => cidrCovers(text, p) || cidrCovers(p, text)))
+    );
   return range === "uniqueLocal";
 }
 

@@ -12,7 +12,10 @@ export const OFFICIAL_HELM_REPOSITORY = "https://helm.cilium.io";
 export const OFFICIAL_OCI_PREFIX = "oci://quay.io/cilium/charts";
 
 /** Another origin than Cilium's own: as the user wrote it (repository or chart reference), and in words. */
-export interface OtherOrigin { ref: string; what: string }
+export interface OtherOrigin {
+  ref: string;
+  what: string;
+}
 /** The chart's origin: Cilium's own ("official"), another one, or unknown at preview. */
 export type ChartOrigin = "official" | OtherOrigin | Unknown;
 
@@ -34,7 +37,11 @@ export function chartOrigin(res: Res): ChartOrigin {
     return { ref: r, what: `the repository ${r}` };
   }
   // No repository: a local directory or archive, or `alias/cilium` from this machine's Helm repositories.
-  return { ref: c, what: c.includes("/") && !c.startsWith(".") && !c.startsWith("/") && !c.endsWith(".tgz")
-    ? `the Helm repository alias in ${c}, which this machine's Helm configuration resolves`
-    : `the local chart ${c}` };
+  return {
+    ref: c,
+    what:
+      c.includes("/") && !c.startsWith(".") && !c.startsWith("/") && !c.endsWith(".tgz")
+        ? `the Helm repository alias in ${c}, which this machine's Helm configuration resolves`
+        : `the local chart ${c}`,
+  };
 }

@@ -33,17 +33,29 @@ export const HELM_PATHS: Record<Exclude<CiliumSetting, "strictModeEnabled" | "st
 };
 
 export const HELM_FIELDS: Record<CiliumSetting, string> = {
-  ...Object.fromEntries(Object.entries(HELM_PATHS).map(([k, v]) => [k, `values.${v}`])) as Record<keyof typeof HELM_PATHS, string>,
+  ...(Object.fromEntries(Object.entries(HELM_PATHS).map(([k, v]) => [k, `values.${v}`])) as Record<keyof typeof HELM_PATHS, string>),
   strictModeEnabled: "values.encryption.strictMode.egress.enabled (1.19+) or values.encryption.strictMode.enabled (1.17-1.19)",
   strictModeCidr: "values.encryption.strictMode.egress.cidr (1.19+) or values.encryption.strictMode.cidr (1.17-1.19)",
 };
 
 /** Boolean values the chart expects, for the type advisory. */
-const BOOLEAN_VALUES = ["encryption.enabled", "encryption.nodeEncryption", "bpf.hostLegacyRouting", "encryption.strictMode.enabled",
-  "encryption.strictMode.egress.enabled", "encryption.strictMode.ingress.enabled"];
+const BOOLEAN_VALUES = [
+  "encryption.enabled",
+  "encryption.nodeEncryption",
+  "bpf.hostLegacyRouting",
+  "encryption.strictMode.enabled",
+  "encryption.strictMode.egress.enabled",
+  "encryption.strictMode.ingress.enabled",
+];
 
 /** A values file the pack cannot read. */
-export interface UnreadableValues { index: number; field: string; what: string; ref?: string; unknown: boolean }
+export interface UnreadableValues {
+  index: number;
+  field: string;
+  what: string;
+  ref?: string;
+  unknown: boolean;
+}
 
 export interface HelmReading {
   settings: CiliumSettings;
@@ -72,7 +84,12 @@ export function mergeValues(base: unknown, over: unknown): unknown {
   return out;
 }
 
-interface ValuesOrigin { values: unknown; unreadable: UnreadableValues[]; hidden: boolean; fileOf(path: string): number | undefined }
+interface ValuesOrigin {
+  values: unknown;
+  unreadable: UnreadableValues[];
+  hidden: boolean;
+  fileOf(path: string): number | undefined;
+}
 
 /** Values files, then `values`, as Helm coalesces them. */
 export function mergedValues(res: Res): ValuesOrigin {
@@ -82,22 +99,39 @@ export function mergedValues(res: Res): ValuesOrigin {
   if (!isUnknown(files)) {
     files.forEach((f, index) => {
       const field = `valueYamlFiles[${index}]`;
-      if (isUnknown(f)) { unreadable.push({ index, field, what: "a values file", unknown: true }); return; }
+      if (isUnknown(f)) {
+        unreadable.push({ index, field, what: "a values file", unknown: true });
+        return;
+      }
       if (isAssetRef(f) && f.asset === "string") {
-        if (isUnknown(f.text)) { unreadable.push({ index, field, what: "a StringAsset", unknown: true }); return; }
+        if (isUnknown(f.text)) {
+          unreadable.push({ index, field, what: "a StringAsset", unknown: true });
+          return;
+        }
         try {
           const doc = parse(String(f.text ?? "")) as unknown;
           if (doc === null || doc === undefined) return; // an empty file sets nothing
-          if (isObj(doc)) { parsed.push({ index, doc }); return; }
-        } catch { /* reported below */ }
+          if (isObj(doc)) {
+            parsed.push({ index, doc });
+            return;
+          }
+        } catch {
+          /* reported below */
+        }
         unreadable.push({ index, field, what: "a StringAsset whose text is not a YAML map", unknown: false });
         return;
       }
       const kind = isAssetRef(f) ? f.asset : at(f, "path") !== undefined ? "file" : at(f, "uri") !== undefined ? "remote" : "other";
       const ref = isAssetRef(f) ? (kind === "file" ? f.path : f.uri) : at(f, kind === "file" ? "path" : "uri");
-      if (isUnknown(ref)) { unreadable.push({ index, field, what: kind === "file" ? "a FileAsset" : "a RemoteAsset", unknown: true }); return; }
+      if (isUnknown(ref)) {
+        unreadable.push({ index, field, what: kind === "file" ? "a FileAsset" : "a RemoteAsset", unknown: true });
+        return;
+      }
       unreadable.push({
-        index, field, unknown: false, ref: typeof ref === "string" ? ref : undefined,
+        index,
+        field,
+        unknown: false,
+        ref: typeof ref === "string" ? ref : undefined,
         what: kind === "file" ? `a FileAsset '${String(ref)}'` : kind === "remote" ? `a RemoteAsset '${String(ref)}'` : "an entry that is no asset",
       });
     });
@@ -107,7 +141,9 @@ export function mergedValues(res: Res): ValuesOrigin {
   const own = res.props["values"];
   values = isUnknown(own) ? UNKNOWN : mergeValues(values, own ?? {});
   return {
-    values, unreadable, hidden: isUnknown(files) || unreadable.length > 0,
+    values,
+    unreadable,
+    hidden: isUnknown(files) || unreadable.length > 0,
     fileOf: (path) => {
       if (at(own, path) !== undefined) return undefined;
       for (let i = parsed.length - 1; i >= 0; i--) if (at(parsed[i].doc, path) !== undefined) return parsed[i].index;
@@ -168,9 +204,15 @@ export function readHelmValues(res: Res, strictKeys: HelmReading["strictKeys"] =
   };
   const fields: Partial<Record<CiliumSetting, string>> = {
     ...Object.fromEntries(Object.entries(HELM_PATHS).map(([k, p]) => [k, where(p)])),
-    strictModeEnabled: strictField, strictModeCidr: strictCidrField,
+    strictModeEnabled: strictField,
+    strictModeCidr: strictCidrField,
   };
-  const raw: Partial<Record<CiliumSetting, unknown>> = { encryptionEnabled: enabled, nodeEncryption: nodeEnc, hostLegacyRouting: v("bpf.hostLegacyRouting"), strictModeEnabled: strict };
+  const raw: Partial<Record<CiliumSetting, unknown>> = {
+    encryptionEnabled: enabled,
+    nodeEncryption: nodeEnc,
+    hostLegacyRouting: v("bpf.hostLegacyRouting"),
+    strictModeEnabled: strict,
+  };
   const typeIssues: string[] = [];
   for (const path of BOOLEAN_VALUES) {
     const x = at(values, path);
@@ -183,7 +225,9 @@ export function readHelmValues(res: Res, strictKeys: HelmReading["strictKeys"] =
   const layer = (get: ReturnType<typeof mapLayer>) => {
     const before = { ...fields };
     applyKeys(settings, fields, get, false);
-    (Object.keys(fields) as CiliumSetting[]).forEach((k) => { if (fields[k] !== before[k]) overridden.add(k); });
+    (Object.keys(fields) as CiliumSetting[]).forEach((k) => {
+      if (fields[k] !== before[k]) overridden.add(k);
+    });
   };
   layer(mapLayer(at(values, "extraConfig"), (k) => `${where("extraConfig")}["${k}"]`));
   layer(envLayer(at(values, "extraEnv"), (i, n) => `${where("extraEnv")}[${i}] (${n})`));

@@ -6,8 +6,17 @@ import { isUnknown, UNKNOWN, type Unknown } from "./unknowns";
 import { asBool, asString, helmRender, type Maybe } from "./values";
 
 export type CiliumSetting =
-  | "routingMode" | "tunnelProtocol" | "encryptionEnabled" | "encryptionType" | "nodeEncryption"
-  | "hostLegacyRouting" | "nativeRoutingCidr" | "strictModeEnabled" | "strictModeCidr" | "keepalive" | "lbAcceleration";
+  | "routingMode"
+  | "tunnelProtocol"
+  | "encryptionEnabled"
+  | "encryptionType"
+  | "nodeEncryption"
+  | "hostLegacyRouting"
+  | "nativeRoutingCidr"
+  | "strictModeEnabled"
+  | "strictModeCidr"
+  | "keepalive"
+  | "lbAcceleration";
 
 export interface CiliumSettings {
   routingMode: Maybe<string>;
@@ -25,8 +34,16 @@ export interface CiliumSettings {
 }
 
 export const NO_SETTINGS: CiliumSettings = {
-  routingMode: undefined, tunnelProtocol: undefined, encryptionEnabled: undefined, encryptionType: undefined, nodeEncryption: undefined,
-  hostLegacyRouting: undefined, nativeRoutingCidr: undefined, strictModeEnabled: undefined, strictModeCidr: undefined, keepalive: undefined,
+  routingMode: undefined,
+  tunnelProtocol: undefined,
+  encryptionEnabled: undefined,
+  encryptionType: undefined,
+  nodeEncryption: undefined,
+  hostLegacyRouting: undefined,
+  nativeRoutingCidr: undefined,
+  strictModeEnabled: undefined,
+  strictModeCidr: undefined,
+  keepalive: undefined,
   lbAcceleration: undefined,
 };
 
@@ -53,22 +70,34 @@ export type Located = { value: Maybe<unknown>; field: string };
  * the layer does not set it. A `full` layer (a whole cilium-config) also decides what it leaves
  * out: no enable-wireguard / enable-ipsec means no encryption.
  */
-export function applyKeys(settings: CiliumSettings, fields: Partial<Record<CiliumSetting, string>>, get: (key: string) => Located | undefined, full: boolean,
-  fieldOf: (key: string) => string = (k) => k): void {
+export function applyKeys(
+  settings: CiliumSettings,
+  fields: Partial<Record<CiliumSetting, string>>,
+  get: (key: string) => Located | undefined,
+  full: boolean,
+  fieldOf: (key: string) => string = (k) => k,
+): void {
   for (const [setting, keys] of Object.entries(KEYS) as Array<[keyof typeof KEYS, string[]]>) {
     const hit = keys.map(get).find((l) => l !== undefined);
     if (!hit) continue;
     const v = hit.value;
-    (settings as unknown as Record<string, unknown>)[setting] = isUnknown(v) ? UNKNOWN : BOOLEAN.has(setting) ? asBool(v) : asString(v === undefined ? v : helmRender(v));
+    (settings as unknown as Record<string, unknown>)[setting] = isUnknown(v)
+      ? UNKNOWN
+      : BOOLEAN.has(setting)
+        ? asBool(v)
+        : asString(v === undefined ? v : helmRender(v));
     fields[setting] = hit.field;
   }
   // The legacy `tunnel: disabled` meant native routing.
   const tunnel = get("tunnel");
-  if (tunnel && !get("routing-mode") && tunnel.value === "disabled") { settings.routingMode = "native"; fields.routingMode = tunnel.field; }
+  if (tunnel && !get("routing-mode") && tunnel.value === "disabled") {
+    settings.routingMode = "native";
+    fields.routingMode = tunnel.field;
+  }
   const wg = get("enable-wireguard");
   const ipsec = get("enable-ipsec");
   if (!wg && !ipsec && !full) return;
-  const on = (l: Located | undefined): Maybe<boolean> => (l === undefined ? false : asBool(l.value) ?? false);
+  const on = (l: Located | undefined): Maybe<boolean> => (l === undefined ? false : (asBool(l.value) ?? false));
   const w = on(wg);
   const i = on(ipsec);
   fields.encryptionEnabled = (wg ?? ipsec)?.field ?? fieldOf("enable-wireguard");
@@ -102,7 +131,10 @@ export function flagLayer(args: unknown, fieldOf: (index: number) => string): (k
     if (!Array.isArray(args)) return undefined;
     let found: Located | undefined;
     args.forEach((a, i) => {
-      if (isUnknown(a)) { found = { value: UNKNOWN, field: fieldOf(i) }; return; }
+      if (isUnknown(a)) {
+        found = { value: UNKNOWN, field: fieldOf(i) };
+        return;
+      }
       if (typeof a !== "string") return;
       if (a.startsWith(`--${key}=`)) found = { value: a.slice(key.length + 3), field: fieldOf(i) };
       else if (a === `--${key}`) {

@@ -4,7 +4,12 @@
 import type { Res } from "./resources";
 import { isUnknown, UNKNOWN, type Unknown } from "./unknowns";
 
-export interface Version { major: number; minor: number; patch: number; text: string }
+export interface Version {
+  major: number;
+  minor: number;
+  patch: number;
+  text: string;
+}
 /** The version a chart source pins: parsed, UNKNOWN at preview, "unpinned" (latest at install time) or "unparsable". */
 export type ChartVersion = Version | Unknown | { unpinned: true } | { unparsable: string };
 
@@ -46,7 +51,12 @@ export function strictKeysOf(v: ChartVersion | undefined): "flat" | "egress" | "
 }
 
 /** A published advisory that defeats the encryption this pack relies on, and the first fixed release per affected line. */
-export interface Advisory { id: string; summary: string; fixedIn: readonly string[]; source: string }
+export interface Advisory {
+  id: string;
+  summary: string;
+  fixedIn: readonly string[];
+  source: string;
+}
 
 export const ADVISORIES: readonly Advisory[] = [
   {
@@ -58,7 +68,11 @@ export const ADVISORIES: readonly Advisory[] = [
 ];
 
 /** A chart line the pack knows, with the strict-mode keys it renders. */
-export interface SupportedLine { line: string; strictKeys: "flat" | "egress" | "both"; source: string }
+export interface SupportedLine {
+  line: string;
+  strictKeys: "flat" | "egress" | "both";
+  source: string;
+}
 
 /**
  * The lines this project supports (components/cilium/chartVersions.ts), each with the
@@ -79,14 +93,20 @@ export function belowFloor(v: Version): string[] {
   const out: string[] = [];
   for (const a of ADVISORIES) {
     const fix = a.fixedIn.map(parseVersion).find((f) => f !== undefined && f.major === v.major && f.minor === v.minor);
-    const newest = a.fixedIn.map(parseVersion).filter((f): f is Version => f !== undefined).sort(compare).pop();
+    const newest = a.fixedIn
+      .map(parseVersion)
+      .filter((f): f is Version => f !== undefined)
+      .sort(compare)
+      .pop();
     const affected = fix ? compare(v, fix) < 0 : newest !== undefined && (v.major < newest.major || (v.major === newest.major && v.minor < newest.minor));
     if (affected) out.push(`${a.id} (${a.summary}; fixed in ${fix ? fix.text : `${a.fixedIn.join(", ")}, not on the ${lineOf(v)} line`}; ${a.source})`);
   }
   const oldest = parseVersion(`${SUPPORTED_LINES[0].line}.0`)!;
   if (v.major < oldest.major || (v.major === oldest.major && v.minor < oldest.minor)) {
-    out.push(`the ${lineOf(v)} line is below the supported lines ${SUPPORTED_LINES.map((l) => l.line).join(", ")} (out of Cilium's support window; ` +
-      "its strict-mode keys do not do what this pack checks)");
+    out.push(
+      `the ${lineOf(v)} line is below the supported lines ${SUPPORTED_LINES.map((l) => l.line).join(", ")} (out of Cilium's support window; ` +
+        "its strict-mode keys do not do what this pack checks)",
+    );
   }
   return out;
 }

@@ -54,11 +54,24 @@ function cidrList(value: unknown): Array<string | Unknown> {
   return value.filter((x): x is string | Unknown => typeof x === "string" || isUnknown(x));
 }
 
-function source(res: Res, kind: CiliumSource["kind"], settings: CiliumSettings, fields: Partial<Record<CiliumSetting, string>>, extra: Partial<CiliumSource> = {}): CiliumSource {
+function source(
+  res: Res,
+  kind: CiliumSource["kind"],
+  settings: CiliumSettings,
+  fields: Partial<Record<CiliumSetting, string>>,
+  extra: Partial<CiliumSource> = {},
+): CiliumSource {
   const raw = (extra as { rawValues?: Partial<Record<CiliumSetting, unknown>> }).rawValues ?? {};
   return {
-    res, kind, partial: kind === "override", ...settings, podCidrs: [], typeIssues: [],
-    field: (s) => fields[s] ?? s, raw: (s) => raw[s], ...extra,
+    res,
+    kind,
+    partial: kind === "override",
+    ...settings,
+    podCidrs: [],
+    typeIssues: [],
+    field: (s) => fields[s] ?? s,
+    raw: (s) => raw[s],
+    ...extra,
   } as CiliumSource;
 }
 
@@ -85,13 +98,31 @@ function fromAgentDaemonSet(res: Res): CiliumSource | undefined {
   containers.forEach((c, ci) => {
     const name = at(c, "name");
     if (name !== undefined && name !== "cilium-agent") return;
-    for (const key of ["command", "args"]) applyKeys(settings, fields, flagLayer(at(c, key) ?? [], (i) => `${base}[${ci}].${key}${i < 0 ? "" : `[${i}]`}`), false);
-    applyKeys(settings, fields, envLayer(at(c, "env"), (i, n) => `${base}[${ci}].env[${i}] (${n})`), false);
+    for (const key of ["command", "args"])
+      applyKeys(
+        settings,
+        fields,
+        flagLayer(at(c, key) ?? [], (i) => `${base}[${ci}].${key}${i < 0 ? "" : `[${i}]`}`),
+        false,
+      );
+    applyKeys(
+      settings,
+      fields,
+      envLayer(at(c, "env"), (i, n) => `${base}[${ci}].env[${i}] (${n})`),
+      false,
+    );
   });
   return Object.keys(fields).length > 0 ? source(res, "override", settings, fields) : undefined;
 }
 
-const CILIUM_TYPES: ReadonlySet<string> = new Set([TYPES.helmRelease, TYPES.helmChartV4, TYPES.configMap, TYPES.configMapPatch, TYPES.daemonSet, TYPES.daemonSetPatch]);
+const CILIUM_TYPES: ReadonlySet<string> = new Set([
+  TYPES.helmRelease,
+  TYPES.helmChartV4,
+  TYPES.configMap,
+  TYPES.configMapPatch,
+  TYPES.daemonSet,
+  TYPES.daemonSetPatch,
+]);
 
 /** Cheap test on the type alone, before a resource's properties are read. */
 export function mayConfigureCilium(type: string): boolean {
@@ -105,8 +136,11 @@ export function ciliumSource(res: Res): CiliumSource | undefined {
     const version = chartVersion(res);
     const h = readHelmValues(res, strictKeysOf(version));
     return source(res, "helm", h.settings, h.fields, {
-      podCidrs: cidrList(at(h.values, "ipam.operator.clusterPoolIPv4PodCIDRList")), typeIssues: h.typeIssues, rawValues: h.raw,
-      unreadable: h.unreadable, version,
+      podCidrs: cidrList(at(h.values, "ipam.operator.clusterPoolIPv4PodCIDRList")),
+      typeIssues: h.typeIssues,
+      rawValues: h.raw,
+      unreadable: h.unreadable,
+      version,
     } as Partial<CiliumSource>);
   }
   if ((res.type === TYPES.configMap || res.type === TYPES.configMapPatch) && isCiliumConfig(res)) {
@@ -122,7 +156,12 @@ export function ciliumSource(res: Res): CiliumSource | undefined {
   if (CILIUM_NODE_CONFIG.test(res.type)) {
     const settings: CiliumSettings = { ...NO_SETTINGS };
     const fields: Partial<Record<CiliumSetting, string>> = {};
-    applyKeys(settings, fields, mapLayer(at(res.props, "spec.defaults"), (k) => `spec.defaults["${k}"]`), false);
+    applyKeys(
+      settings,
+      fields,
+      mapLayer(at(res.props, "spec.defaults"), (k) => `spec.defaults["${k}"]`),
+      false,
+    );
     const selector = at(res.props, "spec.nodeSelector");
     const scope = isUnknown(selector) ? "some nodes" : `nodes matching ${JSON.stringify(selector ?? {})}`;
     return source(res, "override", settings, fields, { scope });

@@ -31,11 +31,13 @@ export function policyConfig<S extends z.ZodObject>(schema: S): PolicyConfig<S> 
 export const portList = z.array(z.union([z.number().int().min(1).max(65535), z.string().regex(/^\d{1,5}(-\d{1,5})?$/)]));
 
 /** A matcher for the node-routing agent's DaemonSet, shared by the policies that look for it. */
-export const agentMatcher = z.object({
-  label: z.string().default("app.kubernetes.io/name").describe("Label key that identifies the agent DaemonSet"),
-  value: z.string().default("node-router").describe("Label value (also accepted as the DaemonSet's metadata.name)"),
-  namespace: z.string().optional().describe("Only DaemonSets in this namespace count (default: any)"),
-}).default({ label: "app.kubernetes.io/name", value: "node-router" });
+export const agentMatcher = z
+  .object({
+    label: z.string().default("app.kubernetes.io/name").describe("Label key that identifies the agent DaemonSet"),
+    value: z.string().default("node-router").describe("Label value (also accepted as the DaemonSet's metadata.name)"),
+    namespace: z.string().optional().describe("Only DaemonSets in this namespace count (default: any)"),
+  })
+  .default({ label: "app.kubernetes.io/name", value: "node-router" });
 
 /** How firewalls reveal their role; shared by the two firewall policies. */
 export const roleFields = {
@@ -43,7 +45,9 @@ export const roleFields = {
   controlPlaneRole: z.string().default("control-plane").describe("Value of roleTagKey on control-plane security groups"),
   gcpControlPlaneTagSuffix: z.string().default("-control-plane").describe("GCP target-tag suffix of control-plane nodes"),
   gcpWorkerTagSuffix: z.string().default("-worker").describe("GCP target-tag suffix of worker nodes"),
-  peerAddresses: z.enum(["public", "private"]).default("public")
+  peerAddresses: z
+    .enum(["public", "private"])
+    .default("public")
     .describe("Which addresses nodes reach each other from: their static public addresses (this project) or their VPC-private ones"),
 };
 
@@ -62,18 +66,32 @@ export const agentFields = {
   wireguardDevice: z.string().default("cilium_wg0").describe("The WireGuard device the agent must steer into"),
   wireguardMark: integerText.default("0xe00").describe("Firewall mark of WireGuard's encrypted packets (Cilium's)"),
   wireguardMarkMask: integerText.default("0xf00").describe("The bits of wireguardMark that identify WireGuard's packets; the agent's mask must include them"),
-  everyNodeLabelKeys: z.array(z.string()).default(["kubernetes.io/os", "kubernetes.io/arch", "kubernetes.io/hostname", "beta.kubernetes.io/os", "beta.kubernetes.io/arch"])
+  everyNodeLabelKeys: z
+    .array(z.string())
+    .default(["kubernetes.io/os", "kubernetes.io/arch", "kubernetes.io/hostname", "beta.kubernetes.io/os", "beta.kubernetes.io/arch"])
     .describe("Label keys every node carries: a control-plane selector needing only these matches every node"),
-  nodeLabels: z.record(z.string(), z.array(z.string())).default({ "kubernetes.io/os": ["linux"] })
+  nodeLabels: z
+    .record(z.string(), z.array(z.string()))
+    .default({ "kubernetes.io/os": ["linux"] })
     .describe("Labels every node that must run the agent carries (key -> possible values); nodeSelector/affinity may only require these"),
   controlPlaneTaintKey: z.string().default("node-role.kubernetes.io/control-plane"),
-  allowedLocalInterfaces: z.array(z.string()).default(["lo", "cilium_host", "cilium_net", "lxc*"])
+  allowedLocalInterfaces: z
+    .array(z.string())
+    .default(["lo", "cilium_host", "cilium_net", "lxc*"])
     .describe("Interfaces the agent's egress guard may treat as local (never an uplink such as eth0)"),
 };
 
 /** The agent limits in the shape lib/agent-settings.ts and lib/agent-pod.ts use. */
-export function agentLimits(cfg: { allowedExemptPorts: Array<string | number>; wireguardDevice: string; wireguardMark: string | number; wireguardMarkMask: string | number;
-  everyNodeLabelKeys: string[]; nodeLabels: Record<string, string[]>; controlPlaneTaintKey: string; allowedLocalInterfaces: string[] }) {
+export function agentLimits(cfg: {
+  allowedExemptPorts: Array<string | number>;
+  wireguardDevice: string;
+  wireguardMark: string | number;
+  wireguardMarkMask: string | number;
+  everyNodeLabelKeys: string[];
+  nodeLabels: Record<string, string[]>;
+  controlPlaneTaintKey: string;
+  allowedLocalInterfaces: string[];
+}) {
   return {
     allowedExemptPorts: parsePorts(cfg.allowedExemptPorts),
     wireguardDevice: cfg.wireguardDevice,

@@ -31,7 +31,10 @@ function inline(sg: Res): IngressRule[] {
   const target: Target = { cloud: "aws", group: self };
   const ingress = asArray(sg.props["ingress"]);
   const deps = sg.propertyDependencies["ingress"] ?? [];
-  if (isUnknown(ingress)) return [{ origin: sg, field: "ingress (every inline rule)", target, protocol: UNKNOWN, ports: UNKNOWN, sources: [{ kind: "unknown", what: "ingress", deps }] }];
+  if (isUnknown(ingress))
+    return [
+      { origin: sg, field: "ingress (every inline rule)", target, protocol: UNKNOWN, ports: UNKNOWN, sources: [{ kind: "unknown", what: "ingress", deps }] },
+    ];
   return ingress.map((rule, i) => {
     const f = `ingress[${i}]`;
     const protocol = normaliseProtocol(at(rule, "protocol"));
@@ -78,15 +81,17 @@ function ruleResource(r: Res): IngressRule[] {
   const sources: Source[] = modern
     ? [...one(r, "cidrIpv4", cidr), ...one(r, "cidrIpv6", cidr), ...prefixList(r, "prefixListId")]
     : [
-      ...(p["cidrBlocks"] !== undefined ? listSources(p["cidrBlocks"], "cidrBlocks", deps("cidrBlocks"), cidr) : []),
-      ...(p["ipv6CidrBlocks"] !== undefined ? listSources(p["ipv6CidrBlocks"], "ipv6CidrBlocks", deps("ipv6CidrBlocks"), cidr) : []),
-      ...(p["prefixListIds"] !== undefined ? listSources(p["prefixListIds"], "prefixListIds", deps("prefixListIds"), (id) => ({ kind: "prefix-list", ref: { id, urns: [] } })) : []),
-    ];
+        ...(p["cidrBlocks"] !== undefined ? listSources(p["cidrBlocks"], "cidrBlocks", deps("cidrBlocks"), cidr) : []),
+        ...(p["ipv6CidrBlocks"] !== undefined ? listSources(p["ipv6CidrBlocks"], "ipv6CidrBlocks", deps("ipv6CidrBlocks"), cidr) : []),
+        ...(p["prefixListIds"] !== undefined
+          ? listSources(p["prefixListIds"], "prefixListIds", deps("prefixListIds"), (id) => ({ kind: "prefix-list", ref: { id, urns: [] } }))
+          : []),
+      ];
   const refKey = modern ? "referencedSecurityGroupId" : "sourceSecurityGroupId";
   if (p[refKey] !== undefined && p[refKey] !== null) {
-    sources.push(isUnknown(p[refKey]) && deps(refKey).length === 0
-      ? { kind: "unknown", what: refKey, deps: [] }
-      : { kind: "group", ref: ref(p[refKey], deps(refKey)) });
+    sources.push(
+      isUnknown(p[refKey]) && deps(refKey).length === 0 ? { kind: "unknown", what: refKey, deps: [] } : { kind: "group", ref: ref(p[refKey], deps(refKey)) },
+    );
   }
   const isSelf = asBool(p["self"]);
   if (isSelf === true) sources.push({ kind: "self" });
@@ -98,9 +103,12 @@ function ruleResource(r: Res): IngressRule[] {
 export function awsIngressRules(r: Res): IngressRule[] {
   switch (r.type) {
     case TYPES.awsSecurityGroup:
-    case TYPES.awsDefaultSecurityGroup: return inline(r);
+    case TYPES.awsDefaultSecurityGroup:
+      return inline(r);
     case TYPES.awsSecurityGroupRule:
-    case TYPES.awsIngressRule: return ruleResource(r);
-    default: return [];
+    case TYPES.awsIngressRule:
+      return ruleResource(r);
+    default:
+      return [];
   }
 }

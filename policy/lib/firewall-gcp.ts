@@ -105,7 +105,8 @@ export function gcpIngressRules(r: Res): IngressRule[] {
   if (POLICIES_WITH_RULES.has(r.type)) {
     const rules = asArray(r.props["rules"]);
     const deps = r.propertyDependencies["rules"] ?? [];
-    if (isUnknown(rules)) return [{ origin: r, field: "rules", target: targetOf([], []), protocol: UNKNOWN, ports: UNKNOWN, sources: [{ kind: "unknown", what: "rules", deps }] }];
+    if (isUnknown(rules))
+      return [{ origin: r, field: "rules", target: targetOf([], []), protocol: UNKNOWN, ports: UNKNOWN, sources: [{ kind: "unknown", what: "rules", deps }] }];
     return rules.flatMap((rule, i) => policyRule(r, rule, `rules[${i}].`, deps));
   }
   return [];

@@ -103,8 +103,16 @@ export function firewallContext(resources: readonly Res[], opts: RoleOptions): F
   /** Groups a list-valued property names: by id, or by the property's dependencies. */
   const collect = (value: unknown, propDeps: string[], into: NodeInfo) => {
     const list = stringList(value);
-    for (const id of list.items) { const g = byId.get(id); if (g) { if (!into.groups.includes(g)) into.groups.push(g); } else into.foreignGroups.push(id); }
-    for (const u of propDeps) { const g = byUrn.get(u); if (g && !into.groups.includes(g)) into.groups.push(g); }
+    for (const id of list.items) {
+      const g = byId.get(id);
+      if (g) {
+        if (!into.groups.includes(g)) into.groups.push(g);
+      } else into.foreignGroups.push(id);
+    }
+    for (const u of propDeps) {
+      const g = byUrn.get(u);
+      if (g && !into.groups.includes(g)) into.groups.push(g);
+    }
     if (list.unknown && propDeps.length === 0) into.groupsUnknown = true;
   };
 
@@ -113,7 +121,20 @@ export function firewallContext(resources: readonly Res[], opts: RoleOptions): F
     const mode = opts.peerAddresses ?? "public";
     const found = peerAddresses(res, ix, mode);
     const other = peerAddresses(res, ix, mode === "public" ? "private" : "public").addresses;
-    const info: NodeInfo = { res, cloud, role: "other", addresses: found.addresses, addressMissing: found.missing, otherAddresses: other, groups: [], foreignGroups: [], groupsUnknown: false, gcpTags: [], gcpAccounts: [], gcpNetworks: [] };
+    const info: NodeInfo = {
+      res,
+      cloud,
+      role: "other",
+      addresses: found.addresses,
+      addressMissing: found.missing,
+      otherAddresses: other,
+      groups: [],
+      foreignGroups: [],
+      groupsUnknown: false,
+      gcpTags: [],
+      gcpAccounts: [],
+      gcpNetworks: [],
+    };
     if (cloud === "aws") {
       collect(res.props["vpcSecurityGroupIds"], deps(res, "vpcSecurityGroupIds"), info);
       collect(res.props["securityGroups"], deps(res, "securityGroups"), info);
@@ -122,12 +143,15 @@ export function firewallContext(resources: readonly Res[], opts: RoleOptions): F
       for (const eni of interfacesOf(res, ix)) {
         collect(eni.props["securityGroups"], deps(eni, "securityGroups"), info);
         for (const a of sgAttachments) {
-          const sameEni = (typeof a.props["networkInterfaceId"] === "string" && a.props["networkInterfaceId"] === eni.props["id"]) || deps(a, "networkInterfaceId").includes(eni.urn);
+          const sameEni =
+            (typeof a.props["networkInterfaceId"] === "string" && a.props["networkInterfaceId"] === eni.props["id"]) ||
+            deps(a, "networkInterfaceId").includes(eni.urn);
           if (sameEni) collect([a.props["securityGroupId"]], deps(a, "securityGroupId"), info);
         }
       }
       // An instance that names no group gets its VPC's default security group.
-      if (res.type === TYPES.awsInstance && info.groups.length === 0 && info.foreignGroups.length === 0 && !info.groupsUnknown) info.groups.push(...defaultGroups);
+      if (res.type === TYPES.awsInstance && info.groups.length === 0 && info.foreignGroups.length === 0 && !info.groupsUnknown)
+        info.groups.push(...defaultGroups);
       const tag = asRecord(res.props["tags"]);
       const own = isUnknown(tag) ? UNKNOWN : tag[opts.roleTagKey];
       const roles = [own, ...info.groups.map(groupRole)];
@@ -163,7 +187,10 @@ export function firewallContext(resources: readonly Res[], opts: RoleOptions): F
     if (tags.length === 0 && serviceAccounts.length === 0) return { nodes: inNet, uncertain: false };
     let uncertain = false;
     const hit = inNet.filter((n) => {
-      if (isUnknown(n.gcpTags) || isUnknown(n.gcpAccounts)) { uncertain = true; return true; }
+      if (isUnknown(n.gcpTags) || isUnknown(n.gcpAccounts)) {
+        uncertain = true;
+        return true;
+      }
       return n.gcpTags.some((t) => tags.includes(t)) || n.gcpAccounts.some((a) => serviceAccounts.includes(a));
     });
     return { nodes: hit, uncertain };
@@ -215,7 +242,12 @@ export function firewallContext(resources: readonly Res[], opts: RoleOptions): F
   if (gcpPools.size === 0 && nodes.some((n) => n.cloud === "gcp")) gcpPools.add("*");
 
   return {
-    nodes, rules, findGroup, guardsNodes, nodesBehind, roleOf,
+    nodes,
+    rules,
+    findGroup,
+    guardsNodes,
+    nodesBehind,
+    roleOf,
     expand: (s) => prefixLists.expand(s),
     nodeAt: (ip) => owners.get(hostAddress(ip) ?? ip),
     addressesPending: nodes.some((n) => n.addresses.some(isUnknown) || n.otherAddresses.some(isUnknown)),
@@ -231,14 +263,25 @@ export function ruleName(rule: IngressRule): string {
 }
 
 /** The rules on node firewalls that admit `protocol` on some of `ports`; what is unknown goes to `notes`. */
-export function rulesAdmitting(ctx: FirewallContext, protocol: "tcp" | "udp", ports: readonly PortRange[], notes: UnknownNotes): Array<{ rule: IngressRule; where: string }> {
+export function rulesAdmitting(
+  ctx: FirewallContext,
+  protocol: "tcp" | "udp",
+  ports: readonly PortRange[],
+  notes: UnknownNotes,
+): Array<{ rule: IngressRule; where: string }> {
   const out: Array<{ rule: IngressRule; where: string }> = [];
   for (const rule of ctx.rules) {
     if (ctx.guardsNodes(rule) === false) continue;
     const where = ruleName(rule);
-    if (isUnknown(rule.protocol)) { notes.add(`the protocol of ${where}`); continue; }
+    if (isUnknown(rule.protocol)) {
+      notes.add(`the protocol of ${where}`);
+      continue;
+    }
     if (rule.protocol !== protocol && rule.protocol !== "all") continue;
-    if (isUnknown(rule.ports)) { notes.add(`the ports of ${where}`); continue; }
+    if (isUnknown(rule.ports)) {
+      notes.add(`the ports of ${where}`);
+      continue;
+    }
     if (overlaps(rule.ports, ports)) out.push({ rule, where });
   }
   return out;

@@ -41,7 +41,16 @@ export interface IngressRule {
   sources: Source[];
 }
 
-const PROTOCOLS: Record<string, string> = { "-1": "all", all: "all", "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", "icmpv6": "icmpv6", "ipv6-icmp": "icmpv6" };
+const PROTOCOLS: Record<string, string> = {
+  "-1": "all",
+  all: "all",
+  "6": "tcp",
+  "17": "udp",
+  "1": "icmp",
+  "58": "icmpv6",
+  icmpv6: "icmpv6",
+  "ipv6-icmp": "icmpv6",
+};
 
 export function normaliseProtocol(value: unknown): string | Unknown {
   const p = asString(value);
@@ -58,14 +67,23 @@ export function ref(id: unknown, urns: string[] | undefined): Ref {
 export function describeSources(sources: readonly Source[]): string {
   const parts = sources.map((s) => {
     switch (s.kind) {
-      case "cidr": return s.cidr;
-      case "prefix-list": return `prefix list ${s.ref.id ?? s.ref.urns.join("|")}`;
-      case "self": return "the group itself";
-      case "group": return `security group ${s.ref.id ?? s.ref.urns.join("|")}`;
-      case "tag": return `tag ${s.tag}`;
-      case "service-account": return `service account ${s.account}`;
-      case "external": case "opaque": return s.what;
-      default: return `${s.what} (unknown)`;
+      case "cidr":
+        return s.cidr;
+      case "prefix-list":
+        return `prefix list ${s.ref.id ?? s.ref.urns.join("|")}`;
+      case "self":
+        return "the group itself";
+      case "group":
+        return `security group ${s.ref.id ?? s.ref.urns.join("|")}`;
+      case "tag":
+        return `tag ${s.tag}`;
+      case "service-account":
+        return `service account ${s.account}`;
+      case "external":
+      case "opaque":
+        return s.what;
+      default:
+        return `${s.what} (unknown)`;
     }
   });
   return parts.length > 0 ? parts.join(", ") : "any source";

@@ -24,7 +24,8 @@ export interface NetworkIndex {
 export function networkIndex(resources: readonly Res[]): NetworkIndex {
   const networks = resources.filter((r) => r.type === NETWORK);
   const subnets = resources.filter((r) => r.type === SUBNETWORK);
-  const matches = (r: Res, value: string) => [r.props["id"], r.props["selfLink"], r.props["name"]].some((k) => typeof k === "string" && (k === value || last(k) === last(value)));
+  const matches = (r: Res, value: string) =>
+    [r.props["id"], r.props["selfLink"], r.props["name"]].some((k) => typeof k === "string" && (k === value || last(k) === last(value)));
   const key = (value: unknown, deps: readonly string[]): string | Unknown => {
     if (typeof value === "string" && value !== "") {
       const n = networks.find((r) => matches(r, value));
@@ -57,7 +58,7 @@ export function networkIndex(resources: readonly Res[]): NetworkIndex {
     ofRule(rule) {
       if (rule.type !== "gcp:compute/firewall:Firewall") return UNKNOWN;
       const net = rule.props["network"];
-      return key(net, isUnknown(net) ? rule.propertyDependencies["network"] ?? [] : []);
+      return key(net, isUnknown(net) ? (rule.propertyDependencies["network"] ?? []) : []);
     },
     isDefault: (k) => k === "name:default" || (typeof k === "string" && networks.some((n) => n.urn === k && n.props["name"] === "default")),
   };

@@ -33,7 +33,11 @@ export function objectData(resources: readonly Res[], kind: "configMap" | "secre
   return out;
 }
 
-export interface FileSource { kind: "configMap" | "secret"; name: string; key: string }
+export interface FileSource {
+  kind: "configMap" | "secret";
+  name: string;
+  key: string;
+}
 
 /** Which ConfigMap/Secret key a file path in a container reads, if it lies on such a mount. */
 export function fileSource(podSpec: unknown, container: unknown, path: string): FileSource | Unknown | undefined {
@@ -41,7 +45,9 @@ export function fileSource(podSpec: unknown, container: unknown, path: string): 
   const volumes = asArray(at(podSpec, "volumes"));
   if (isUnknown(mounts) || isUnknown(volumes)) return UNKNOWN;
   const candidates = mounts
-    .filter((m) => typeof at(m, "mountPath") === "string" && (path === at(m, "mountPath") || path.startsWith(`${String(at(m, "mountPath")).replace(/\/$/, "")}/`)))
+    .filter(
+      (m) => typeof at(m, "mountPath") === "string" && (path === at(m, "mountPath") || path.startsWith(`${String(at(m, "mountPath")).replace(/\/$/, "")}/`)),
+    )
     .sort((a, b) => String(at(b, "mountPath")).length - String(at(a, "mountPath")).length);
   const mount = candidates[0];
   if (!mount) return undefined;

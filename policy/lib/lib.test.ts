@@ -9,8 +9,14 @@ import { asBool, at, goParseBool, helmGatedBool, helmRenderedBool, helmTruthy } 
 
 describe("ports", () => {
   it("parses lists and ranges and rejects junk naming the entry", () => {
-    expect(parsePorts("6443, 2379-2380")).toEqual([{ from: 6443, to: 6443 }, { from: 2379, to: 2380 }]);
-    expect(parsePorts([6443, "10250"])).toEqual([{ from: 6443, to: 6443 }, { from: 10250, to: 10250 }]);
+    expect(parsePorts("6443, 2379-2380")).toEqual([
+      { from: 6443, to: 6443 },
+      { from: 2379, to: 2380 },
+    ]);
+    expect(parsePorts([6443, "10250"])).toEqual([
+      { from: 6443, to: 6443 },
+      { from: 10250, to: 10250 },
+    ]);
     expect(() => parsePorts("2380-2379")).toThrow("'2380-2379' is not a valid port range");
     expect(() => parsePorts("http")).toThrow("'http' is not a port");
   });
@@ -50,7 +56,9 @@ describe("unknowns", () => {
   it("raises one advisory error listing every note", () => {
     const notes = new UnknownNotes();
     notes.finish();
-    notes.add("a"); notes.add("b"); notes.add("a");
+    notes.add("a");
+    notes.add("b");
+    notes.add("a");
     expect(() => notes.finish()).toThrow("could not be checked because a; b is unknown at preview");
   });
 
@@ -71,7 +79,9 @@ describe("cilium chart detection", () => {
 describe("firewall normalisation", () => {
   const res = (type: string, props: Record<string, unknown>) => ({ type, name: "r", urn: `urn:pulumi:s::p::${type}::r`, props, propertyDependencies: {} });
   it("reads AWS all-ports spellings and GCP default sources", () => {
-    const [aws] = ingressRules(res("aws:ec2/securityGroupRule:SecurityGroupRule", { type: "ingress", protocol: "6", fromPort: 0, toPort: 0, securityGroupId: "sg-1", self: true }));
+    const [aws] = ingressRules(
+      res("aws:ec2/securityGroupRule:SecurityGroupRule", { type: "ingress", protocol: "6", fromPort: 0, toPort: 0, securityGroupId: "sg-1", self: true }),
+    );
     expect(aws).toMatchObject({ protocol: "tcp", ports: [{ from: 0, to: 65535 }], sources: [{ kind: "self" }] });
     const [gcp] = ingressRules(res("gcp:compute/firewall:Firewall", { allows: [{ protocol: "udp", ports: ["51871"] }] }));
     expect(gcp).toMatchObject({ protocol: "udp", ports: [{ from: 51871, to: 51871 }], sources: [{ kind: "cidr", cidr: "0.0.0.0/0" }] });
@@ -82,23 +92,38 @@ describe("Helm and Go booleans", () => {
   it("models Go template truthiness, Helm's rendering and strconv.ParseBool", () => {
     expect([false, 0, "", null, undefined, [], {}].map(helmTruthy)).toEqual([false, false, false, false, false, false, false]);
     expect([true, 1, "false", "0", [0], { a: 1 }].map(helmTruthy)).toEqual([true, true, true, true, true, true]);
-    expect([helmGatedBool("false"), helmGatedBool(1), helmGatedBool(0), helmGatedBool(null), helmGatedBool("T")]).toEqual([false, true, false, undefined, true]);
+    expect([helmGatedBool("false"), helmGatedBool(1), helmGatedBool(0), helmGatedBool(null), helmGatedBool("T")]).toEqual([
+      false,
+      true,
+      false,
+      undefined,
+      true,
+    ]);
     expect([helmRenderedBool("true"), helmRenderedBool(null), helmRenderedBool("yes")]).toEqual([true, undefined, false]);
     expect([goParseBool("True"), goParseBool("F"), goParseBool("yes")]).toEqual([true, false, undefined]);
   });
 });
 
 describe("node addresses", () => {
-  const r = (type: string, name: string, props: Record<string, unknown>, propertyDependencies: Record<string, string[]> = {}) =>
-    ({ type, name, urn: `urn:pulumi:s::p::${type}::${name}`, props, propertyDependencies });
+  const r = (type: string, name: string, props: Record<string, unknown>, propertyDependencies: Record<string, string[]> = {}) => ({
+    type,
+    name,
+    urn: `urn:pulumi:s::p::${type}::${name}`,
+    props,
+    propertyDependencies,
+  });
 
   it("follow an Elastic IP to its instance directly, by association, or through a network interface, by id or by dependency", () => {
     const node = r("aws:ec2/instance:Instance", "n", { id: "i-1", primaryNetworkInterface: { networkInterfaceId: "eni-1" } });
     const eni = r("aws:ec2/networkInterface:NetworkInterface", "eni", { id: "eni-1" });
     const viaEni = r("aws:ec2/eip:Eip", "a", { networkInterface: "eni-1", publicIp: "198.51.100.1" });
     const eip = r("aws:ec2/eip:Eip", "b", { allocationId: "eipalloc-2", publicIp: "198.51.100.2" });
-    const assoc = r("aws:ec2/eipAssociation:EipAssociation", "b", { allocationId: UNKNOWN_SENTINEL, instanceId: UNKNOWN_SENTINEL },
-      { allocationId: [eip.urn], instanceId: [node.urn] });
+    const assoc = r(
+      "aws:ec2/eipAssociation:EipAssociation",
+      "b",
+      { allocationId: UNKNOWN_SENTINEL, instanceId: UNKNOWN_SENTINEL },
+      { allocationId: [eip.urn], instanceId: [node.urn] },
+    );
     const stack = [node, eni, viaEni, eip, assoc].map((x) => ({ ...x, props: plain(x.props) as Record<string, unknown> }));
     expect(peerAddresses(stack[0], addressIndex(stack), "public")).toEqual({ addresses: ["198.51.100.1", "198.51.100.2"] });
     expect(peerAddresses(r("aws:ec2/launchTemplate:LaunchTemplate", "lt", {}), addressIndex(stack), "public").missing).toContain("assigned at boot");

@@ -42,8 +42,13 @@ function fileUnder(map: Map<string, Res[]>, keys: string[], r: Res): void {
 
 export function addressIndex(resources: readonly Res[]): AddressIndex {
   const ix: AddressIndex = {
-    enis: [], eniAttachments: [], eipsByInstance: new Map(), eipsByInterface: new Map(),
-    assocsByInstance: new Map(), assocsByInterface: new Map(), eipsByKey: new Map(),
+    enis: [],
+    eniAttachments: [],
+    eipsByInstance: new Map(),
+    eipsByInterface: new Map(),
+    assocsByInstance: new Map(),
+    assocsByInterface: new Map(),
+    eipsByKey: new Map(),
   };
   for (const r of resources) {
     if (r.type === TYPES.awsNetworkInterface) ix.enis.push(r);
@@ -63,7 +68,7 @@ export function addressIndex(resources: readonly Res[]): AddressIndex {
 /** What is filed under a resource: by its id, or by its URN. */
 function lookup(map: Map<string, Res[]>, target: Res): Res[] {
   const id = target.props["id"];
-  const out = [...(typeof id === "string" ? map.get(id) ?? [] : []), ...(map.get(target.urn) ?? [])];
+  const out = [...(typeof id === "string" ? (map.get(id) ?? []) : []), ...(map.get(target.urn) ?? [])];
   return [...new Set(out)];
 }
 
@@ -72,12 +77,16 @@ export function interfacesOf(node: Res, ix: AddressIndex): Res[] {
   if (ix.enis.length === 0) return [];
   const listed = asArray(node.props["networkInterfaces"]);
   const items = Array.isArray(listed) ? listed : [];
-  return ix.enis.filter((eni) =>
-    refersTo(at(node.props, "primaryNetworkInterface.networkInterfaceId"), deps(node, "primaryNetworkInterface"), eni) ||
-    items.some((ni) => refersTo(at(ni, "networkInterfaceId"), deps(node, "networkInterfaces"), eni)) ||
-    ix.eniAttachments.some((a) => refersTo(a.props["instanceId"], deps(a, "instanceId"), node) && refersTo(a.props["networkInterfaceId"], deps(a, "networkInterfaceId"), eni)) ||
-    (asArray(eni.props["attachments"]) as unknown[]).some((att) => refersTo(at(att, "instance"), deps(eni, "attachments"), node)) ||
-    refersTo(at(eni.props, "attachment.instance"), deps(eni, "attachment"), node));
+  return ix.enis.filter(
+    (eni) =>
+      refersTo(at(node.props, "primaryNetworkInterface.networkInterfaceId"), deps(node, "primaryNetworkInterface"), eni) ||
+      items.some((ni) => refersTo(at(ni, "networkInterfaceId"), deps(node, "networkInterfaces"), eni)) ||
+      ix.eniAttachments.some(
+        (a) => refersTo(a.props["instanceId"], deps(a, "instanceId"), node) && refersTo(a.props["networkInterfaceId"], deps(a, "networkInterfaceId"), eni),
+      ) ||
+      (asArray(eni.props["attachments"]) as unknown[]).some((att) => refersTo(at(att, "instance"), deps(eni, "attachments"), node)) ||
+      refersTo(at(eni.props, "attachment.instance"), deps(eni, "attachment"), node),
+  );
 }
 
 function text(v: unknown): string | Unknown | undefined {
@@ -92,9 +101,16 @@ function awsPublic(node: Res, ix: AddressIndex): { addresses: Array<string | Unk
   const assocs = new Set([...lookup(ix.assocsByInstance, node), ...enis.flatMap((e) => lookup(ix.assocsByInterface, e))]);
   for (const a of assocs) {
     const direct = text(a.props["publicIp"]);
-    if (direct !== undefined) { out.push(direct); continue; }
+    if (direct !== undefined) {
+      out.push(direct);
+      continue;
+    }
     const alloc = a.props["allocationId"];
-    const eip = (typeof alloc === "string" ? ix.eipsByKey.get(alloc) : undefined) ?? deps(a, "allocationId").map((u) => ix.eipsByKey.get(u)).find(Boolean);
+    const eip =
+      (typeof alloc === "string" ? ix.eipsByKey.get(alloc) : undefined) ??
+      deps(a, "allocationId")
+        .map((u) => ix.eipsByKey.get(u))
+        .find(Boolean);
     if (eip) out.push(text(eip.props["publicIp"]) ?? UNKNOWN);
     else if (isUnknown(alloc)) out.push(UNKNOWN);
     else return { addresses: out, missing: `Elastic IP allocation ${String(alloc)} (not in this stack)` };
@@ -111,7 +127,11 @@ function awsPrivate(node: Res, ix: AddressIndex): Array<string | Unknown> {
   for (const eni of interfacesOf(node, ix)) {
     const list = asArray(eni.props["privateIps"]);
     if (isUnknown(list)) out.push(UNKNOWN);
-    else for (const ip of list) { const t = text(ip); if (t !== undefined) out.push(t); }
+    else
+      for (const ip of list) {
+        const t = text(ip);
+        if (t !== undefined) out.push(t);
+      }
     const single = text(eni.props["privateIp"]);
     if (single !== undefined) out.push(single);
   }
@@ -123,9 +143,16 @@ function gcp(node: Res, key: "natIp" | "networkIp"): Array<string | Unknown> {
   if (isUnknown(nis)) return [UNKNOWN];
   const out: Array<string | Unknown> = [];
   for (const ni of nis) {
-    if (key === "networkIp") { const t = text(at(ni, "networkIp")); out.push(t ?? UNKNOWN); continue; }
+    if (key === "networkIp") {
+      const t = text(at(ni, "networkIp"));
+      out.push(t ?? UNKNOWN);
+      continue;
+    }
     const acs = asArray(at(ni, "accessConfigs"));
-    if (isUnknown(acs)) { out.push(UNKNOWN); continue; }
+    if (isUnknown(acs)) {
+      out.push(UNKNOWN);
+      continue;
+    }
     // An access config without natIp gets an ephemeral address when the instance starts.
     for (const ac of acs) out.push(text(at(ac, "natIp")) ?? UNKNOWN);
   }
@@ -141,7 +168,9 @@ export function peerAddresses(node: Res, ix: AddressIndex, mode: PeerAddressing)
   if (cloud === "aws") {
     if (mode === "private") return { addresses: awsPrivate(node, ix) };
     const found = awsPublic(node, ix);
-    return found.addresses.length > 0 || found.missing ? found : { addresses: [], missing: `a public address of '${node.name}' (no Elastic IP or publicIp in this stack)` };
+    return found.addresses.length > 0 || found.missing
+      ? found
+      : { addresses: [], missing: `a public address of '${node.name}' (no Elastic IP or publicIp in this stack)` };
   }
   const list = gcp(node, mode === "private" ? "networkIp" : "natIp");
   return list.length > 0 ? { addresses: list } : { addresses: [], missing: `a ${mode} address of '${node.name}' (no access config with natIp)` };

@@ -11,7 +11,12 @@ import { label, type Res } from "./resources";
 import { isUnknown } from "./unknowns";
 import { asArray, at } from "./values";
 
-export interface Taint { key: string; value?: string; effect: "NoSchedule" | "NoExecute"; from: string }
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: "NoSchedule" | "NoExecute";
+  from: string;
+}
 
 const USER_DATA = ["userData", "userDataBase64", "metadataStartupScript", "metadata.user-data", "metadata.startup-script"];
 const MANAGED: Record<string, string> = { "aws:eks/nodeGroup:NodeGroup": "taints", "gcp:container/nodePool:NodePool": "nodeConfig.taints" };
@@ -20,7 +25,11 @@ const EFFECTS: Record<string, Taint["effect"]> = { NoSchedule: "NoSchedule", NO_
 /** Bytes as text, gunzipped when they are gzip (EC2 userDataBase64 and cloud-init `gz+b64` files are often gzipped); undefined when not text. */
 function bytesText(bytes: Buffer): string | undefined {
   let out: string;
-  try { out = bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes).toString("utf8") : bytes.toString("utf8"); } catch { return undefined; }
+  try {
+    out = bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes).toString("utf8") : bytes.toString("utf8");
+  } catch {
+    return undefined;
+  }
   return /^[\x09\x0a\x0d\x20-\x7e\u00a0-\uffff]*$/.test(out) ? out : undefined;
 }
 
@@ -38,7 +47,7 @@ function documents(text: string, depth = 0): unknown[] {
       if (d.errors.length > 0) continue;
       const js = d.toJS() as unknown;
       out.push(js);
-      for (const f of (asArray(at(js, "write_files")) as unknown[])) {
+      for (const f of asArray(at(js, "write_files")) as unknown[]) {
         const content = at(f, "content");
         if (typeof content !== "string") continue;
         const enc = String(at(f, "encoding") ?? "");
@@ -46,7 +55,9 @@ function documents(text: string, depth = 0): unknown[] {
         if (body !== undefined) out.push(...documents(body, depth + 1));
       }
     }
-  } catch { /* not YAML: a script */ }
+  } catch {
+    /* not YAML: a script */
+  }
   for (const m of text.matchAll(/<<-?\s*['"]?([A-Za-z_]\w*)['"]?[^\n]*\n([\s\S]*?)\n\s*\1\s*(\n|$)/g)) out.push(...documents(m[2], depth + 1));
   return out;
 }

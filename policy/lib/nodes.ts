@@ -24,7 +24,11 @@ export const NODE_TYPES: readonly string[] = [
 ];
 
 /** How the program marks its nodes (the role options of the firewall policies). */
-export interface NodeMarks { roleTagKey: string; gcpControlPlaneTagSuffix: string; gcpWorkerTagSuffix: string }
+export interface NodeMarks {
+  roleTagKey: string;
+  gcpControlPlaneTagSuffix: string;
+  gcpWorkerTagSuffix: string;
+}
 export const DEFAULT_MARKS: NodeMarks = { roleTagKey: "wg-mesh/role", gcpControlPlaneTagSuffix: "-control-plane", gcpWorkerTagSuffix: "-worker" };
 const GCP_ROLE_LABEL = "wg-mesh-role";
 
@@ -36,12 +40,22 @@ const INSTANCES: ReadonlySet<string> = new Set(["aws:ec2/instance:Instance", "aw
 
 function userData(r: Res): string {
   const out: string[] = [];
-  for (const k of ["userData", "metadataStartupScript"]) { const v = r.props[k]; if (typeof v === "string") out.push(v); }
-  for (const k of ["user-data", "startup-script"]) { const v = at(r.props, `metadata.${k}`); if (typeof v === "string") out.push(v); }
+  for (const k of ["userData", "metadataStartupScript"]) {
+    const v = r.props[k];
+    if (typeof v === "string") out.push(v);
+  }
+  for (const k of ["user-data", "startup-script"]) {
+    const v = at(r.props, `metadata.${k}`);
+    if (typeof v === "string") out.push(v);
+  }
   const b64 = r.props["userDataBase64"];
   if (typeof b64 === "string") {
     const bytes = Buffer.from(b64, "base64");
-    try { out.push(bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes).toString("utf8") : bytes.toString("utf8")); } catch { /* not gzip */ }
+    try {
+      out.push(bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes).toString("utf8") : bytes.toString("utf8"));
+    } catch {
+      /* not gzip */
+    }
   }
   return out.join("\n");
 }
@@ -56,17 +70,20 @@ function awsMarked(r: Res, marks: NodeMarks, enis: readonly Res[]): boolean {
     const t = asRecord(eni.props["tags"]);
     if (isUnknown(t) || t[marks.roleTagKey] === undefined) return false;
     const listed = asArray(r.props["networkInterfaces"]);
-    return refersTo(at(r.props, "primaryNetworkInterface.networkInterfaceId"), deps["primaryNetworkInterface"], eni) ||
+    return (
+      refersTo(at(r.props, "primaryNetworkInterface.networkInterfaceId"), deps["primaryNetworkInterface"], eni) ||
       (Array.isArray(listed) && listed.some((ni) => refersTo(at(ni, "networkInterfaceId"), deps["networkInterfaces"], eni))) ||
       refersTo(at(eni.props, "attachment.instance"), eni.propertyDependencies["attachment"], r) ||
-      (asArray(eni.props["attachments"]) as unknown[]).some((a) => refersTo(at(a, "instance"), eni.propertyDependencies["attachments"], r));
+      (asArray(eni.props["attachments"]) as unknown[]).some((a) => refersTo(at(a, "instance"), eni.propertyDependencies["attachments"], r))
+    );
   });
 }
 
 function gcpMarked(r: Res, marks: NodeMarks): boolean {
   const tags = asArray(r.props["tags"]);
   if (isUnknown(tags)) return true;
-  if (tags.some((t) => isUnknown(t) || (typeof t === "string" && (t.endsWith(marks.gcpControlPlaneTagSuffix) || t.endsWith(marks.gcpWorkerTagSuffix))))) return true;
+  if (tags.some((t) => isUnknown(t) || (typeof t === "string" && (t.endsWith(marks.gcpControlPlaneTagSuffix) || t.endsWith(marks.gcpWorkerTagSuffix)))))
+    return true;
   const labels = asRecord(r.props["labels"]);
   return isUnknown(labels) || labels[GCP_ROLE_LABEL] !== undefined;
 }

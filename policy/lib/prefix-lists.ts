@@ -28,14 +28,23 @@ export function prefixListIndex(resources: readonly Res[]): PrefixListIndex {
     const out: Expanded[] = [];
     const inline = asArray(list.props["entries"]);
     if (isUnknown(inline)) out.push({ kind: "unknown", what: `the entries of ${via}`, deps: list.propertyDependencies["entries"] ?? [], via });
-    else for (const e of inline) {
-      const c = at(e, "cidr");
-      out.push(typeof c === "string" ? { kind: "cidr", cidr: c, via } : { kind: "unknown", what: `an entry of ${via}`, deps: list.propertyDependencies["entries"] ?? [], via });
-    }
+    else
+      for (const e of inline) {
+        const c = at(e, "cidr");
+        out.push(
+          typeof c === "string"
+            ? { kind: "cidr", cidr: c, via }
+            : { kind: "unknown", what: `an entry of ${via}`, deps: list.propertyDependencies["entries"] ?? [], via },
+        );
+      }
     for (const e of entries) {
       if (!refersTo(e.props["prefixListId"], e.propertyDependencies["prefixListId"], list)) continue;
       const c = e.props["cidr"];
-      out.push(typeof c === "string" ? { kind: "cidr", cidr: c, via } : { kind: "unknown", what: `the cidr of '${e.name}'`, deps: e.propertyDependencies["cidr"] ?? [], via });
+      out.push(
+        typeof c === "string"
+          ? { kind: "cidr", cidr: c, via }
+          : { kind: "unknown", what: `the cidr of '${e.name}'`, deps: e.propertyDependencies["cidr"] ?? [], via },
+      );
     }
     return out;
   };

@@ -49,7 +49,15 @@ function asProps(value: unknown): Record<string, unknown> {
 export function fromResourceArgs(args: Pick<ResourceValidationArgs, "type" | "name" | "urn" | "props" | "opts">): Res {
   const assets: AssetRef[] = [];
   const props = asProps(plain(args.props, assets));
-  return { type: args.type, name: args.name, urn: args.urn, props, parent: args.opts?.parent, propertyDependencies: {}, ...(assets.length > 0 ? { assets } : {}) };
+  return {
+    type: args.type,
+    name: args.name,
+    urn: args.urn,
+    props,
+    parent: args.opts?.parent,
+    propertyDependencies: {},
+    ...(assets.length > 0 ? { assets } : {}),
+  };
 }
 
 export function fromPolicyResource(r: PolicyResource): Res {

@@ -16,32 +16,84 @@ export function commands(script: string): Word[][] {
   let word = "";
   let expands = false;
   let inWord = false;
-  const endWord = () => { if (inWord) cmd.push({ text: word, expands }); word = ""; expands = false; inWord = false; };
-  const endCmd = () => { endWord(); if (cmd.length > 0) out.push(cmd); cmd = []; };
+  const endWord = () => {
+    if (inWord) cmd.push({ text: word, expands });
+    word = "";
+    expands = false;
+    inWord = false;
+  };
+  const endCmd = () => {
+    endWord();
+    if (cmd.length > 0) out.push(cmd);
+    cmd = [];
+  };
   for (let i = 0; i < script.length; i++) {
     const c = script[i];
-    if (c === "\\" && i + 1 < script.length) { if (script[i + 1] !== "\n") { word += script[i + 1]; inWord = true; } i++; continue; }
-    if (c === "'") { const j = script.indexOf("'", i + 1); const end = j < 0 ? script.length : j; word += script.slice(i + 1, end); inWord = true; i = end; continue; }
+    if (c === "\\" && i + 1 < script.length) {
+      if (script[i + 1] !== "\n") {
+        word += script[i + 1];
+        inWord = true;
+      }
+      i++;
+      continue;
+    }
+    if (c === "'") {
+      const j = script.indexOf("'", i + 1);
+      const end = j < 0 ? script.length : j;
+      word += script.slice(i + 1, end);
+      inWord = true;
+      i = end;
+      continue;
+    }
     if (c === '"') {
       let j = i + 1;
       for (; j < script.length && script[j] !== '"'; j++) {
-        if (script[j] === "\\" && j + 1 < script.length) { word += script[++j]; continue; }
+        if (script[j] === "\\" && j + 1 < script.length) {
+          word += script[++j];
+          continue;
+        }
         if (script[j] === "$" || script[j] === "`") expands = true;
         word += script[j];
       }
-      inWord = true; i = j; continue;
+      inWord = true;
+      i = j;
+      continue;
     }
     if (c === "$" && script[i + 1] === "(") {
       // Keep $( ... ) whole, nesting included, as one expansion.
-      let depth = 0; let j = i + 1;
-      for (; j < script.length; j++) { if (script[j] === "(") depth++; else if (script[j] === ")" && --depth === 0) break; }
-      word += script.slice(i, j + 1); expands = true; inWord = true; i = j; continue;
+      let depth = 0;
+      let j = i + 1;
+      for (; j < script.length; j++) {
+        if (script[j] === "(") depth++;
+        else if (script[j] === ")" && --depth === 0) break;
+      }
+      word += script.slice(i, j + 1);
+      expands = true;
+      inWord = true;
+      i = j;
+      continue;
     }
-    if (c === "$" || c === "`") { expands = true; word += c; inWord = true; continue; }
-    if (c === "#" && !inWord) { const j = script.indexOf("\n", i); i = j < 0 ? script.length : j - 1; continue; }
-    if (c === ";" || c === "\n" || c === "&" || c === "|") { endCmd(); continue; }
-    if (c === " " || c === "\t") { endWord(); continue; }
-    word += c; inWord = true;
+    if (c === "$" || c === "`") {
+      expands = true;
+      word += c;
+      inWord = true;
+      continue;
+    }
+    if (c === "#" && !inWord) {
+      const j = script.indexOf("\n", i);
+      i = j < 0 ? script.length : j - 1;
+      continue;
+    }
+    if (c === ";" || c === "\n" || c === "&" || c === "|") {
+      endCmd();
+      continue;
+    }
+    if (c === " " || c === "\t") {
+      endWord();
+      continue;
+    }
+    word += c;
+    inWord = true;
   }
   endCmd();
   return out;

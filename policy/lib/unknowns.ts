@@ -41,7 +41,12 @@ const ASSET_SIG_KEY = "4dabf18193072939515e22adb298388d";
 const ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17";
 
 export function isAssetRef(value: unknown): value is AssetRef {
-  return value !== null && typeof value === "object" && typeof (value as { asset?: unknown }).asset === "string" && ASSET_KINDS.has((value as { asset: string }).asset);
+  return (
+    value !== null &&
+    typeof value === "object" &&
+    typeof (value as { asset?: unknown }).asset === "string" &&
+    ASSET_KINDS.has((value as { asset: string }).asset)
+  );
 }
 const ASSET_KINDS = new Set(["string", "file", "remote"]);
 
@@ -52,7 +57,18 @@ function assetRef(o: Record<string, unknown>, sink: AssetRef[] | undefined): Ass
   const ref: AssetRef = { asset: kind };
   const v = o[key];
   if (v instanceof Promise) {
-    ref.pending = v.then((x) => { ref[key] = plain(x) as string | Unknown; }, () => { ref[key] = undefined; }).finally(() => { delete ref.pending; });
+    ref.pending = v
+      .then(
+        (x) => {
+          ref[key] = plain(x) as string | Unknown;
+        },
+        () => {
+          ref[key] = undefined;
+        },
+      )
+      .finally(() => {
+        delete ref.pending;
+      });
     sink?.push(ref);
   } else ref[key] = plain(v) as string | Unknown;
   return ref;
@@ -63,9 +79,7 @@ export function plain(value: unknown, sink?: AssetRef[]): unknown {
   if (typeof value === "string") return SENTINELS.has(value) ? UNKNOWN : value;
   if (value === null || typeof value !== "object") return value;
   // @pulumi/policy's proxy answers these two magic keys; plain objects (unit tests) do not.
-  const target = (value as Record<string, unknown>)["__isSpecialProxy"] === true
-    ? (value as Record<string, unknown>)["__getSpecialProxyTarget"]
-    : value;
+  const target = (value as Record<string, unknown>)["__isSpecialProxy"] === true ? (value as Record<string, unknown>)["__getSpecialProxyTarget"] : value;
   if (Array.isArray(target)) return target.map((x) => plain(x, sink));
   if (target === null || typeof target !== "object") return plain(target, sink);
   const t = target as Record<string, unknown>;

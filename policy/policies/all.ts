@@ -30,12 +30,34 @@ import { wireguardPortFromNodesOnly } from "./wireguard-port-from-nodes-only";
 
 export const policies: Policies = [
   // Cilium encrypts pod traffic with WireGuard, natively routed, with no override undoing it.
-  ciliumWireguardEncryption, ciliumRequiredWithNodes, ciliumNativeRouting, nativeRoutingCidrCoversPods, ciliumHostLegacyRouting, ciliumNoXdpAcceleration,
-  helmPostrenderForbidden, ciliumValuesReadable, ciliumChartOrigin, ciliumVersionFloor, ciliumStrictMode, ciliumValuesTypes, wireguardKeepalive,
+  ciliumWireguardEncryption,
+  ciliumRequiredWithNodes,
+  ciliumNativeRouting,
+  nativeRoutingCidrCoversPods,
+  ciliumHostLegacyRouting,
+  ciliumNoXdpAcceleration,
+  helmPostrenderForbidden,
+  ciliumValuesReadable,
+  ciliumChartOrigin,
+  ciliumVersionFloor,
+  ciliumStrictMode,
+  ciliumValuesTypes,
+  wireguardKeepalive,
   // The node-router agent steers node traffic into WireGuard on every node.
-  nodeRouterPresent, nodeRouterDaemonSet, nodeRouterCommand, nodeRouterIndirectSettings, nodeRouterNodeTable, nodeRouterToleratesNodeTaints, nodeRouterHardening,
+  nodeRouterPresent,
+  nodeRouterDaemonSet,
+  nodeRouterCommand,
+  nodeRouterIndirectSettings,
+  nodeRouterNodeTable,
+  nodeRouterToleratesNodeTaints,
+  nodeRouterHardening,
   // The underlay admits nothing in the clear between nodes, and WireGuard between all of them.
-  underlayFirewallRules, nodesNotInDefaultNetwork, etcdFromControlPlaneOnly, apiServerNotPublic, wireguardPortBetweenPools, wireguardPortFromNodesOnly,
+  underlayFirewallRules,
+  nodesNotInDefaultNetwork,
+  etcdFromControlPlaneOnly,
+  apiServerNotPublic,
+  wireguardPortBetweenPools,
+  wireguardPortFromNodesOnly,
   // No long-lived join credential where it can be read.
   noLongLivedJoinToken,
 ];

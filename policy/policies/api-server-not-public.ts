@@ -24,7 +24,8 @@ export const apiServerNotPublic: StackValidationPolicy = {
   description: "The Kubernetes API (TCP 6443) should not be open to 0.0.0.0/0 or ::/0.",
   enforcementLevel: "advisory",
   configSchema: config.configSchema,
-  remediationSteps: "Admit TCP 6443 only from the nodes' addresses and your admin CIDRs (cluster.adminCidrs); set this policy's enforcementLevel to mandatory for production stacks.",
+  remediationSteps:
+    "Admit TCP 6443 only from the nodes' addresses and your admin CIDRs (cluster.adminCidrs); set this policy's enforcementLevel to mandatory for production stacks.",
   validateStack: (args, reportViolation) => {
     const cfg = config.read(args, NAME);
     const ctx = firewallContext(args.resources.map(fromPolicyResource), cfg);
@@ -39,8 +40,10 @@ export const apiServerNotPublic: StackValidationPolicy = {
         else if (s.kind === "opaque") notes.notVisible(s.what);
       }
       if (open.length > 0) {
-        reportViolation(`${where}: admits the Kubernetes API (TCP ${formatPorts(api)}) from ${open.join(", ")}; ` +
-          "limit it to the nodes and your admin CIDRs.", rule.origin.urn);
+        reportViolation(
+          `${where}: admits the Kubernetes API (TCP ${formatPorts(api)}) from ${open.join(", ")}; ` + "limit it to the nodes and your admin CIDRs.",
+          rule.origin.urn,
+        );
       }
     }
     notes.finish();

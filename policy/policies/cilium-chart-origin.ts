@@ -14,8 +14,12 @@ import { isUnknown, UnknownNotes } from "../lib/unknowns";
 
 const NAME = "cilium-chart-origin";
 const schema = z.object({
-  reviewed: z.array(z.string()).default([])
-    .describe("Chart repositories or chart references (as written in the stack), or Cilium releases (name or URN), reviewed to serve Cilium's charts unchanged"),
+  reviewed: z
+    .array(z.string())
+    .default([])
+    .describe(
+      "Chart repositories or chart references (as written in the stack), or Cilium releases (name or URN), reviewed to serve Cilium's charts unchanged",
+    ),
 });
 export type CiliumChartOriginConfig = z.infer<typeof schema>;
 const config = policyConfig(schema);
@@ -25,7 +29,8 @@ export const ciliumChartOrigin: ResourceValidationPolicy = {
   description: `The Cilium chart must come from Cilium's own repositories (${OFFICIAL_HELM_REPOSITORY}, ${OFFICIAL_OCI_PREFIX}/cilium): the pack cannot verify what another chart renders.`,
   enforcementLevel: "mandatory",
   configSchema: config.configSchema,
-  remediationSteps: `Install the chart from ${OFFICIAL_HELM_REPOSITORY} (repositoryOpts.repo) or ${OFFICIAL_OCI_PREFIX}/cilium, ` +
+  remediationSteps:
+    `Install the chart from ${OFFICIAL_HELM_REPOSITORY} (repositoryOpts.repo) or ${OFFICIAL_OCI_PREFIX}/cilium, ` +
     "or, for a mirror reviewed to serve the official charts unchanged, list the repository (as written) under `reviewed` in this policy's --policy-pack-config.",
   validateResource: (args, reportViolation) => {
     if (args.type !== TYPES.helmRelease && args.type !== TYPES.helmChartV4) return;
@@ -39,8 +44,10 @@ export const ciliumChartOrigin: ResourceValidationPolicy = {
       const cfg = config.read(args, NAME);
       const reviewed = [origin.ref, res.name, res.urn].some((x) => cfg.reviewed.includes(x));
       if (!reviewed) {
-        reportViolation(`${who}: the chart comes from ${origin.what}, not Cilium's own repositories (${OFFICIAL_HELM_REPOSITORY}, ${OFFICIAL_OCI_PREFIX}/cilium), ` +
-          `so the pack cannot verify what it renders from the values it judges; install it from there, or list '${origin.ref}' under reviewed in ${NAME}'s policy config once the mirror is reviewed.`);
+        reportViolation(
+          `${who}: the chart comes from ${origin.what}, not Cilium's own repositories (${OFFICIAL_HELM_REPOSITORY}, ${OFFICIAL_OCI_PREFIX}/cilium), ` +
+            `so the pack cannot verify what it renders from the values it judges; install it from there, or list '${origin.ref}' under reviewed in ${NAME}'s policy config once the mirror is reviewed.`,
+        );
       }
     }
     notes.finish();

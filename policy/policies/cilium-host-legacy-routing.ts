@@ -20,9 +20,12 @@ export const ciliumHostLegacyRouting: ResourceValidationPolicy = {
     const legacy = src.hostLegacyRouting;
     if (isUnknown(legacy)) notes.add(`${src.field("hostLegacyRouting")} of ${who}`);
     else if (legacy !== true && !(src.partial && legacy === undefined)) {
-      const what = legacy === undefined ? "unset (default: eBPF host routing on capable kernels)" : `${shown(src, "hostLegacyRouting", legacy, "")} (eBPF host routing)`;
-      reportViolation(`${who}: ${src.field("hostLegacyRouting")} is ${what}${scoped(src)}; ` +
-        "eBPF host routing bypasses the node-router agent's routing rules; set it to true.");
+      const what =
+        legacy === undefined ? "unset (default: eBPF host routing on capable kernels)" : `${shown(src, "hostLegacyRouting", legacy, "")} (eBPF host routing)`;
+      reportViolation(
+        `${who}: ${src.field("hostLegacyRouting")} is ${what}${scoped(src)}; ` +
+          "eBPF host routing bypasses the node-router agent's routing rules; set it to true.",
+      );
     }
     notes.finish();
   },

@@ -9,7 +9,8 @@ export const ciliumNativeRouting: ResourceValidationPolicy = {
   name: "cilium-native-routing",
   description: "Cilium must use native routing without a VXLAN/Geneve overlay, with an IPv4 native-routing CIDR.",
   enforcementLevel: "mandatory",
-  remediationSteps: "Set Helm values routingMode: native, leave tunnelProtocol unset and set ipv4NativeRoutingCIDR to a CIDR covering every pod CIDR " +
+  remediationSteps:
+    "Set Helm values routingMode: native, leave tunnelProtocol unset and set ipv4NativeRoutingCIDR to a CIDR covering every pod CIDR " +
     '(cilium-config: routing-mode: "native", ipv4-native-routing-cidr: <cidr>).',
   validateResource: async (args, reportViolation) => {
     if (!mayConfigureCilium(args.type)) return;
@@ -20,8 +21,10 @@ export const ciliumNativeRouting: ResourceValidationPolicy = {
     const mode = src.routingMode;
     if (isUnknown(mode)) notes.add(`${src.field("routingMode")} of ${who}`);
     else if (mode !== "native" && !(src.partial && mode === undefined)) {
-      reportViolation(`${who}: ${src.field("routingMode")} is ${mode === undefined || mode === "" ? "unset (default: tunnel/VXLAN overlay)" : `'${mode}'`}${scoped(src)}; ` +
-        "an overlay double-encapsulates and hides node-to-node traffic from the agent; set it to native.");
+      reportViolation(
+        `${who}: ${src.field("routingMode")} is ${mode === undefined || mode === "" ? "unset (default: tunnel/VXLAN overlay)" : `'${mode}'`}${scoped(src)}; ` +
+          "an overlay double-encapsulates and hides node-to-node traffic from the agent; set it to native.",
+      );
     }
     const tunnel = src.tunnelProtocol;
     // In a rendered ConfigMap the agent ignores tunnel-protocol in native mode; in Helm values it is intent.
@@ -33,8 +36,9 @@ export const ciliumNativeRouting: ResourceValidationPolicy = {
     }
     const cidr = src.nativeRoutingCidr;
     if (isUnknown(cidr)) notes.add(`${src.field("nativeRoutingCidr")} of ${who}`);
-    else if (src.partial && cidr === undefined) { /* an override that leaves the CIDR alone */ }
-    else if (cidr === undefined || cidr === "") {
+    else if (src.partial && cidr === undefined) {
+      /* an override that leaves the CIDR alone */
+    } else if (cidr === undefined || cidr === "") {
       reportViolation(`${who}: ${src.field("nativeRoutingCidr")} is unset; native routing needs it to cover every pod CIDR of the cluster.`);
     } else if (!isCidr(cidr)) {
       reportViolation(`${who}: ${src.field("nativeRoutingCidr")} '${cidr}' is not a CIDR; use e.g. 10.244.0.0/16.`);

@@ -22,8 +22,10 @@ export const ciliumNoXdpAcceleration: ResourceValidationPolicy = {
     const accel = src.lbAcceleration;
     if (isUnknown(accel)) notes.add(`${src.field("lbAcceleration")} of ${label(src.res)}`);
     else if (accel !== undefined && accel !== "" && accel !== "disabled") {
-      reportViolation(`${label(src.res)}: ${src.field("lbAcceleration")} is '${accel}'${scoped(src)}: XDP acceleration forwards service traffic to backends on ` +
-        "other nodes before WireGuard sees it, so it crosses the underlay unencrypted; set it to disabled.");
+      reportViolation(
+        `${label(src.res)}: ${src.field("lbAcceleration")} is '${accel}'${scoped(src)}: XDP acceleration forwards service traffic to backends on ` +
+          "other nodes before WireGuard sees it, so it crosses the underlay unencrypted; set it to disabled.",
+      );
     }
     notes.finish();
   },

@@ -4,7 +4,11 @@ import { baseline, get } from "../test/baseline";
 import { runResourcePolicy } from "../test/harness";
 import { ciliumValuesReadable as policy } from "./cilium-values-readable";
 
-const withFiles = (files: unknown[]) => { const s = baseline(); get(s, "cilium").props.valueYamlFiles = files; return get(s, "cilium"); };
+const withFiles = (files: unknown[]) => {
+  const s = baseline();
+  get(s, "cilium").props.valueYamlFiles = files;
+  return get(s, "cilium");
+};
 
 describe("cilium-values-readable", () => {
   it("passes a release without values files and one whose values files are StringAssets", async () => {
@@ -15,8 +19,13 @@ describe("cilium-values-readable", () => {
   it("rejects a FileAsset and a RemoteAsset, naming the release, the field and the file", async () => {
     const file = await runResourcePolicy(policy, withFiles([new pulumi.asset.FileAsset("./cilium-overrides.yaml")]));
     expect(file.violations).toHaveLength(1);
-    expect(file.violations[0].message).toMatch(/^'cilium' \(urn:pulumi:.*\): valueYamlFiles\[0\] is a FileAsset '\.\/cilium-overrides\.yaml', which the pack cannot read/);
-    const remote = await runResourcePolicy(policy, withFiles([new pulumi.asset.StringAsset("MTU: 1380\n"), new pulumi.asset.RemoteAsset("https://example.com/v.yaml")]));
+    expect(file.violations[0].message).toMatch(
+      /^'cilium' \(urn:pulumi:.*\): valueYamlFiles\[0\] is a FileAsset '\.\/cilium-overrides\.yaml', which the pack cannot read/,
+    );
+    const remote = await runResourcePolicy(
+      policy,
+      withFiles([new pulumi.asset.StringAsset("MTU: 1380\n"), new pulumi.asset.RemoteAsset("https://example.com/v.yaml")]),
+    );
     expect(remote.violations.map((v) => v.message)).toEqual([expect.stringContaining("valueYamlFiles[1] is a RemoteAsset 'https://example.com/v.yaml'")]);
   });
 
@@ -38,7 +47,8 @@ describe("cilium-values-readable", () => {
   });
 
   it("ignores charts that are not Cilium", async () => {
-    const r = withFiles([new pulumi.asset.FileAsset("./x.yaml")]); r.props.chart = "ingress-nginx";
+    const r = withFiles([new pulumi.asset.FileAsset("./x.yaml")]);
+    r.props.chart = "ingress-nginx";
     expect(await runResourcePolicy(policy, r)).toEqual({ violations: [] });
   });
 });

@@ -11,7 +11,9 @@ describe("cilium-values-types (advisory)", () => {
   });
 
   it("reports a string or number where the chart expects a boolean, naming each", async () => {
-    const s = baseline(); ciliumValues(s).encryption.enabled = "false"; ciliumValues(s).bpf.hostLegacyRouting = 1;
+    const s = baseline();
+    ciliumValues(s).encryption.enabled = "false";
+    ciliumValues(s).bpf.hostLegacyRouting = 1;
     const { violations } = await run(s);
     expect(violations).toHaveLength(1);
     expect(violations[0].message).toMatch(/values\.encryption\.enabled is "false" \(string\); values\.bpf\.hostLegacyRouting is 1 \(number\)/);

@@ -16,7 +16,9 @@ export const ciliumValuesTypes: ResourceValidationPolicy = {
     if (!mayConfigureCilium(args.type)) return;
     const src = ciliumSource(await withAssets(fromResourceArgs(args)));
     if (!src || src.typeIssues.length === 0) return;
-    reportViolation(`${label(src.res)}: ${src.typeIssues.join("; ")} where the chart expects a boolean; Helm's \`if\` treats any non-empty string ` +
-      "(even \"false\") as true and the chart renders the text for Cilium to parse, and the chart's values.schema.json rejects it; write a boolean.");
+    reportViolation(
+      `${label(src.res)}: ${src.typeIssues.join("; ")} where the chart expects a boolean; Helm's \`if\` treats any non-empty string ` +
+        '(even "false") as true and the chart renders the text for Cilium to parse, and the chart\'s values.schema.json rejects it; write a boolean.',
+    );
   },
 };

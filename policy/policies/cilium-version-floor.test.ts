@@ -7,7 +7,12 @@ import { baseline, get } from "../test/baseline";
 import { runResourcePolicy } from "../test/harness";
 import { ciliumVersionFloor as policy } from "./cilium-version-floor";
 
-const at = (version: unknown, chart = "cilium") => { const r = get(baseline(), "cilium"); r.props.version = version; r.props.chart = chart; return r; };
+const at = (version: unknown, chart = "cilium") => {
+  const r = get(baseline(), "cilium");
+  r.props.version = version;
+  r.props.chart = chart;
+  return r;
+};
 const messages = async (version: unknown, chart?: string) => (await runResourcePolicy(policy, at(version, chart))).violations.map((v) => v.message);
 
 describe("cilium-version-floor", () => {
@@ -18,7 +23,10 @@ describe("cilium-version-floor", () => {
 
   it("passes every reference chart present beside the checkout (none needed)", async () => {
     // ../shared/reference beside the repository (or beside the worktree's parent).
-    const dir = [join(__dirname, "..", "..", "..", "shared"), join(__dirname, "..", "..", "..", "..", "shared")].map((d) => join(d, "reference", "cilium-chart")).find(existsSync) ?? "";
+    const dir =
+      [join(__dirname, "..", "..", "..", "shared"), join(__dirname, "..", "..", "..", "..", "shared")]
+        .map((d) => join(d, "reference", "cilium-chart"))
+        .find(existsSync) ?? "";
     const versions = dir ? readdirSync(dir).filter((d) => existsSync(join(dir, d, "Chart.yaml"))) : [];
     if (dir) expect(versions.length).toBeGreaterThan(0);
     for (const d of versions) {
@@ -29,7 +37,9 @@ describe("cilium-version-floor", () => {
 
   it("rejects a release before an advisory's fix, naming the release, the advisory and its source", async () => {
     const ms = await messages("1.14.7");
-    expect(ms[0]).toMatch(/^'cilium' \(urn:.*\): version 1\.14\.7 is below the floor: GHSA-v6q2-4qr3-5cw6 .*fixed in 1\.14\.8; https:\/\/github\.com\/cilium\/cilium\/security\/advisories\/GHSA-v6q2-4qr3-5cw6/);
+    expect(ms[0]).toMatch(
+      /^'cilium' \(urn:.*\): version 1\.14\.7 is below the floor: GHSA-v6q2-4qr3-5cw6 .*fixed in 1\.14\.8; https:\/\/github\.com\/cilium\/cilium\/security\/advisories\/GHSA-v6q2-4qr3-5cw6/,
+    );
     expect(await messages("1.15.1")).toEqual(expect.arrayContaining([expect.stringContaining("GHSA-v6q2-4qr3-5cw6")]));
     expect(await messages("1.12.19")).toEqual(expect.arrayContaining([expect.stringContaining("not on the 1.12 line")]));
   });
@@ -47,6 +57,9 @@ describe("cilium-version-floor", () => {
   });
 
   it("reports a version unknown at preview as unchecked", async () => {
-    expect(await runResourcePolicy(policy, at(UNKNOWN_SENTINEL))).toMatchObject({ violations: [], unchecked: expect.stringContaining("chart version of 'cilium'") });
+    expect(await runResourcePolicy(policy, at(UNKNOWN_SENTINEL))).toMatchObject({
+      violations: [],
+      unchecked: expect.stringContaining("chart version of 'cilium'"),
+    });
   });
 });

@@ -24,11 +24,14 @@ export const ciliumVersionFloor: ResourceValidationPolicy = {
     const notes = new UnknownNotes();
     if (isUnknown(v)) notes.add(`the chart version of ${who}`);
     else if (!isVersion(v)) {
-      reportViolation("unpinned" in v
-        ? `${who}: version is unset, so the chart installs whatever release is newest when it runs, which the pack cannot verify; pin a version of a supported line.`
-        : `${who}: version '${v.unparsable}' is not an exact chart version; pin one such as 1.20.0.`);
+      reportViolation(
+        "unpinned" in v
+          ? `${who}: version is unset, so the chart installs whatever release is newest when it runs, which the pack cannot verify; pin a version of a supported line.`
+          : `${who}: version '${v.unparsable}' is not an exact chart version; pin one such as 1.20.0.`,
+      );
     } else {
-      for (const why of belowFloor(v)) reportViolation(`${who}: version ${v.text} is below the floor: ${why}; upgrade to the latest patch of a supported line.`);
+      for (const why of belowFloor(v))
+        reportViolation(`${who}: version ${v.text} is below the floor: ${why}; upgrade to the latest patch of a supported line.`);
     }
     notes.finish();
   },

@@ -25,8 +25,10 @@ export const ciliumWireguardEncryption: ResourceValidationPolicy = {
     const type = src.encryptionType;
     if (isUnknown(enabled)) notes.add(`${src.field("encryptionEnabled")} of ${who}`);
     else if (enabled !== true && !(src.partial && enabled === undefined)) {
-      reportViolation(`${who}: ${src.field("encryptionEnabled")} is ${shown(src, "encryptionEnabled", enabled, "unset (default off)")}${scoped(src)}, ` +
-        `so pod traffic between nodes is unencrypted; ${fix}.`);
+      reportViolation(
+        `${who}: ${src.field("encryptionEnabled")} is ${shown(src, "encryptionEnabled", enabled, "unset (default off)")}${scoped(src)}, ` +
+          `so pod traffic between nodes is unencrypted; ${fix}.`,
+      );
     }
     const mayBeOn = enabled === true || isUnknown(enabled);
     // The type only matters when encryption is (or may be) on.

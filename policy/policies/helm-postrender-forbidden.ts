@@ -19,7 +19,8 @@ export const helmPostrenderForbidden: ResourceValidationPolicy = {
   description: "The Cilium and node-router Helm charts must not use a post-renderer, which can rewrite what the pack verified.",
   enforcementLevel: "mandatory",
   configSchema: config.configSchema,
-  remediationSteps: "Remove `postrender` (helm.v3.Release) / `postRenderer` (helm.v4.Chart); express the change as chart values, or apply the manifests as Pulumi resources.",
+  remediationSteps:
+    "Remove `postrender` (helm.v3.Release) / `postRenderer` (helm.v4.Chart); express the change as chart values, or apply the manifests as Pulumi resources.",
   validateResource: (args, reportViolation) => {
     if (!mayBeAgent(args.type)) return;
     const cfg = config.read(args, NAME);
@@ -31,7 +32,9 @@ export const helmPostrenderForbidden: ResourceValidationPolicy = {
       const v = res.props[key];
       if (isUnknown(v)) notes.add(`${key} of ${label(res)}`);
       else if (v !== undefined && v !== null && v !== "" && !(typeof v === "object" && Object.keys(v).length === 0)) {
-        reportViolation(`${label(res)}: ${key} is set, so the manifests Helm applies are not the ones its values describe; the pack cannot verify them; remove it.`);
+        reportViolation(
+          `${label(res)}: ${key} is set, so the manifests Helm applies are not the ones its values describe; the pack cannot verify them; remove it.`,
+        );
       }
     }
     notes.finish();

@@ -22,7 +22,8 @@ export const nativeRoutingCidrCoversPods: StackValidationPolicy = {
   description: "Cilium's IPv4 native-routing CIDR must cover every pod CIDR of the cluster.",
   enforcementLevel: "mandatory",
   configSchema: config.configSchema,
-  remediationSteps: "Set ipv4NativeRoutingCIDR (cilium-config: ipv4-native-routing-cidr) to a CIDR containing the kubeadm podSubnet / Cilium cluster-pool CIDRs.",
+  remediationSteps:
+    "Set ipv4NativeRoutingCIDR (cilium-config: ipv4-native-routing-cidr) to a CIDR containing the kubeadm podSubnet / Cilium cluster-pool CIDRs.",
   validateStack: async (args, reportViolation) => {
     const cfg = config.read(args, NAME);
     const resources = await withAssets(args.resources.map(fromPolicyResource));
@@ -33,12 +34,18 @@ export const nativeRoutingCidrCoversPods: StackValidationPolicy = {
     if (pods.cidrs.length === 0) pods.unknown.forEach((u) => notes.add(u));
     for (const src of sources) {
       const native = src.nativeRoutingCidr;
-      if (isUnknown(native)) { notes.add(`${src.field("nativeRoutingCidr")} of ${label(src.res)}`); continue; }
+      if (isUnknown(native)) {
+        notes.add(`${src.field("nativeRoutingCidr")} of ${label(src.res)}`);
+        continue;
+      }
       if (native === undefined || !isCidr(native)) continue; // reported by cilium-native-routing
       const missed = pods.cidrs.filter((p) => !cidrCovers(native, p));
       if (missed.length > 0) {
-        reportViolation(`${label(src.res)}: ${src.field("nativeRoutingCidr")} '${native}' does not cover pod CIDR(s) ${missed.join(", ")}; ` +
-          "pod traffic to those addresses would be masqueraded or misrouted; widen it to cover them.", src.res.urn);
+        reportViolation(
+          `${label(src.res)}: ${src.field("nativeRoutingCidr")} '${native}' does not cover pod CIDR(s) ${missed.join(", ")}; ` +
+            "pod traffic to those addresses would be masqueraded or misrouted; widen it to cover them.",
+          src.res.urn,
+        );
       }
     }
     notes.finish();

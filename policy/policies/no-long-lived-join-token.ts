@@ -21,11 +21,25 @@ const config = policyConfig(schema);
 
 /** Where each node-provisioning type keeps its user data, and how it is encoded. */
 const USER_DATA: Readonly<Record<string, readonly { path: string; base64: boolean }[]>> = {
-  "aws:ec2/instance:Instance": [{ path: "userData", base64: false }, { path: "userDataBase64", base64: true }],
+  "aws:ec2/instance:Instance": [
+    { path: "userData", base64: false },
+    { path: "userDataBase64", base64: true },
+  ],
   "aws:ec2/launchTemplate:LaunchTemplate": [{ path: "userData", base64: true }],
-  "aws:ec2/launchConfiguration:LaunchConfiguration": [{ path: "userData", base64: false }, { path: "userDataBase64", base64: true }],
-  "gcp:compute/instance:Instance": [{ path: "metadata.user-data", base64: false }, { path: "metadata.startup-script", base64: false }, { path: "metadataStartupScript", base64: false }],
-  "gcp:compute/instanceTemplate:InstanceTemplate": [{ path: "metadata.user-data", base64: false }, { path: "metadata.startup-script", base64: false }, { path: "metadataStartupScript", base64: false }],
+  "aws:ec2/launchConfiguration:LaunchConfiguration": [
+    { path: "userData", base64: false },
+    { path: "userDataBase64", base64: true },
+  ],
+  "gcp:compute/instance:Instance": [
+    { path: "metadata.user-data", base64: false },
+    { path: "metadata.startup-script", base64: false },
+    { path: "metadataStartupScript", base64: false },
+  ],
+  "gcp:compute/instanceTemplate:InstanceTemplate": [
+    { path: "metadata.user-data", base64: false },
+    { path: "metadata.startup-script", base64: false },
+    { path: "metadataStartupScript", base64: false },
+  ],
 };
 
 const TOKEN = /(?:^|[^a-z0-9])([a-z0-9]{6})\.[a-z0-9]{16}(?:[^a-z0-9]|$)/;
@@ -49,16 +63,23 @@ export function userDataText(value: string, base64: boolean): string {
 function checkUserData(r: Res, report: (m: string) => void, notes: UnknownNotes): void {
   for (const field of USER_DATA[r.type] ?? []) {
     const value = at(r.props, field.path);
-    if (isUnknown(value)) { notes.add(`${field.path} of ${label(r)}`); continue; }
+    if (isUnknown(value)) {
+      notes.add(`${field.path} of ${label(r)}`);
+      continue;
+    }
     if (typeof value !== "string" || value === "") continue;
     const text = userDataText(value, field.base64);
     const token = TOKEN.exec(text);
     if (token) {
-      report(`${label(r)}: ${field.path} holds a kubeadm join token (id ${token[1]}), readable by anyone allowed to describe the instance and through the metadata service; ` +
-        "keep the token in the cloud's secret store and read it at boot with the instance identity (see the wg-mesh README, Security model).");
+      report(
+        `${label(r)}: ${field.path} holds a kubeadm join token (id ${token[1]}), readable by anyone allowed to describe the instance and through the metadata service; ` +
+          "keep the token in the cloud's secret store and read it at boot with the instance identity (see the wg-mesh README, Security model).",
+      );
     }
     if (/bootstrapTokens:|kubeadm (join|init|token create)/.test(text) && NO_EXPIRY.test(text)) {
-      report(`${label(r)}: ${field.path} configures a kubeadm bootstrap token that never expires (ttl 0); give tokens a TTL of hours and publish fresh ones as needed.`);
+      report(
+        `${label(r)}: ${field.path} configures a kubeadm bootstrap token that never expires (ttl 0); give tokens a TTL of hours and publish fresh ones as needed.`,
+      );
     }
   }
 }
@@ -89,7 +110,8 @@ export const noLongLivedJoinToken: ResourceValidationPolicy = {
   description: "No kubeadm join token in user data, and no bootstrap token Secret without a near expiration.",
   enforcementLevel: "mandatory",
   configSchema: config.configSchema,
-  remediationSteps: "Store the join token in the cloud's secret store (read at boot through the instance identity), and give bootstrap-token Secrets an expiration a few hours ahead.",
+  remediationSteps:
+    "Store the join token in the cloud's secret store (read at boot through the instance identity), and give bootstrap-token Secrets an expiration a few hours ahead.",
   validateResource: (args, reportViolation) => {
     const cfg = config.read(args, NAME);
     const r = fromResourceArgs(args);

@@ -23,7 +23,8 @@ export const nodeRouterCommand: ResourceValidationPolicy = {
   description: "The node-router container must run the agent's `run` command: no `uninstall`, no shell wrapper, no other program.",
   enforcementLevel: "mandatory",
   configSchema: config.configSchema,
-  remediationSteps: "Leave the container's command unset (the image runs `node main.js run`) and put only agent flags in args " +
+  remediationSteps:
+    "Leave the container's command unset (the image runs `node main.js run`) and put only agent flags in args " +
     '(or command ["node", "dist/agent/src/main.js"] and args ["run", "--flag=value", ...]).',
   validateResource: (args, reportViolation) => {
     if (!mayBeAgent(args.type)) return;
@@ -33,9 +34,13 @@ export const nodeRouterCommand: ResourceValidationPolicy = {
     let base = "spec.template.spec";
     let partial = false;
     if (isAgentDaemonSet(res, cfg.agent)) spec = at(res.props, "spec.template.spec");
-    else if (isAgentDaemonSetPatch(res, cfg.agent)) { spec = at(res.props, "spec.template.spec"); partial = true; }
-    else if (isAgentChart(res, cfg.agent)) { spec = chartPodSpec(res.props["values"]).spec; base = "values.extraArgs"; }
-    else return;
+    else if (isAgentDaemonSetPatch(res, cfg.agent)) {
+      spec = at(res.props, "spec.template.spec");
+      partial = true;
+    } else if (isAgentChart(res, cfg.agent)) {
+      spec = chartPodSpec(res.props["values"]).spec;
+      base = "values.extraArgs";
+    } else return;
     if (spec === undefined) return;
     const who = label(res);
     const notes = new UnknownNotes();

@@ -28,7 +28,8 @@ export const nodeRouterDaemonSet: ResourceValidationPolicy = {
   description: "The node-router agent must run on every node (control plane included) in the host network with NET_ADMIN, and no setting may defeat it.",
   enforcementLevel: "mandatory",
   configSchema: config.configSchema,
-  remediationSteps: "In the agent's pod spec set hostNetwork: true, add NET_ADMIN, tolerate node-role.kubernetes.io/control-plane:NoSchedule and all " +
+  remediationSteps:
+    "In the agent's pod spec set hostNetwork: true, add NET_ADMIN, tolerate node-role.kubernetes.io/control-plane:NoSchedule and all " +
     "NoExecute taints, select only kubernetes.io/os: linux, and leave --exempt-ports (6443,2379-2380), --device (cilium_wg0), --wg-mark/--wg-mask " +
     "(0xe00/0xf00) and --control-plane-selector (node-role.kubernetes.io/control-plane) at their defaults, in flags and NODE_ROUTER_* alike.",
   validateResource: (args, reportViolation) => {
@@ -42,14 +43,21 @@ export const nodeRouterDaemonSet: ResourceValidationPolicy = {
     let base = "spec.template.spec";
     let partial = false;
     if (isAgentDaemonSet(res, cfg.agent)) spec = at(res.props, "spec.template.spec");
-    else if (isAgentDaemonSetPatch(res, cfg.agent)) { spec = at(res.props, "spec.template.spec"); partial = true; if (spec === undefined) return; }
-    else if (isAgentChart(res, cfg.agent)) {
+    else if (isAgentDaemonSetPatch(res, cfg.agent)) {
+      spec = at(res.props, "spec.template.spec");
+      partial = true;
+      if (spec === undefined) return;
+    } else if (isAgentChart(res, cfg.agent)) {
       const chart = chartPodSpec(res.props["values"]);
       if (chart.spec === undefined) return; // not in the documented shape: node-router-present says so
       spec = chart.spec;
       base = "values (documented shape)";
     } else return;
-    if (isUnknown(spec)) { notes.add(`${base} of ${who}`); notes.finish(); return; }
+    if (isUnknown(spec)) {
+      notes.add(`${base} of ${who}`);
+      notes.finish();
+      return;
+    }
     checkAgentPod(spec, base, who, limits, partial, reportViolation, notes);
     judgeSettings(settingOccurrences(spec, base), who, limits, reportViolation, notes, false);
     notes.finish();

@@ -26,7 +26,8 @@ function workloads(resources: readonly Res[], cfg: z.infer<typeof schema>): Arra
   const out: Array<{ res: Res; spec: unknown; base: string; ns: string }> = [];
   for (const r of resources) {
     const ns = (k: string) => (typeof at(r.props, k) === "string" ? (at(r.props, k) as string) : "default");
-    if (isAgentDaemonSet(r, cfg.agent) || isAgentDaemonSetPatch(r, cfg.agent)) out.push({ res: r, spec: at(r.props, "spec.template.spec"), base: "spec.template.spec", ns: ns("metadata.namespace") });
+    if (isAgentDaemonSet(r, cfg.agent) || isAgentDaemonSetPatch(r, cfg.agent))
+      out.push({ res: r, spec: at(r.props, "spec.template.spec"), base: "spec.template.spec", ns: ns("metadata.namespace") });
     else if (isAgentChart(r, cfg.agent)) {
       const spec = chartPodSpec(r.props["values"]).spec;
       if (spec !== undefined) out.push({ res: r, spec, base: "values (documented shape)", ns: ns("namespace") });
@@ -40,7 +41,8 @@ export const nodeRouterIndirectSettings: StackValidationPolicy = {
   description: "Agent settings taken from ConfigMaps, Secrets or mounted files must not defeat the agent either; what the stack does not show is reported.",
   enforcementLevel: "mandatory",
   configSchema: config.configSchema,
-  remediationSteps: "Keep the agent's settings literal in its pod spec, or in a ConfigMap this stack creates; never exempt ports beyond 6443,2379-2380 or change the device, mark/mask or control-plane selector.",
+  remediationSteps:
+    "Keep the agent's settings literal in its pod spec, or in a ConfigMap this stack creates; never exempt ports beyond 6443,2379-2380 or change the device, mark/mask or control-plane selector.",
   validateStack: (args, reportViolation) => {
     const cfg = config.read(args, NAME);
     const limits = agentLimits(cfg);
@@ -52,7 +54,10 @@ export const nodeRouterIndirectSettings: StackValidationPolicy = {
       const occs = settingOccurrences(w.spec, w.base);
       const resolved: Judged[] = [];
       const take = (o: Occurrence, name: string, setting: Occurrence["setting"], field: string, value: unknown) => {
-        if (o.asArgs && typeof value === "string") { resolved.push(...argsOf(value, field, o.container).map((x) => ({ ...x, resolved: true }))); return; }
+        if (o.asArgs && typeof value === "string") {
+          resolved.push(...argsOf(value, field, o.container).map((x) => ({ ...x, resolved: true })));
+          return;
+        }
         if (setting === undefined) return;
         resolved.push({ ...o, setting, name, field, value: isUnknown(value) ? value : String(value ?? ""), resolved: true });
       };
@@ -62,14 +67,29 @@ export const nodeRouterIndirectSettings: StackValidationPolicy = {
         if (v.from === "file") {
           const container = (v as { container: unknown }).container;
           const src = fileSource(w.spec, container, v.path);
-          if (isUnknown(src)) { notes.add(`the volumes of ${who}`); continue; }
-          if (!src) { notes.notVisible(`${o.field} of ${who}: ${v.path} is not on a ConfigMap or Secret volume`); continue; }
+          if (isUnknown(src)) {
+            notes.add(`the volumes of ${who}`);
+            continue;
+          }
+          if (!src) {
+            notes.notVisible(`${o.field} of ${who}: ${v.path} is not on a ConfigMap or Secret volume`);
+            continue;
+          }
           const data = objectData(resources, src.kind, w.ns, src.name);
           const where = `${KIND[src.kind]} ${w.ns}/${src.name} key '${src.key}'`;
-          if (data === undefined) { notes.notVisible(`${o.field} of ${who}: ${where} is not in this stack`); continue; }
-          if (isUnknown(data)) { notes.add(`${where}`); continue; }
+          if (data === undefined) {
+            notes.notVisible(`${o.field} of ${who}: ${where} is not in this stack`);
+            continue;
+          }
+          if (isUnknown(data)) {
+            notes.add(`${where}`);
+            continue;
+          }
           const text = data[src.key];
-          if (isUnknown(text)) { notes.add(where); continue; }
+          if (isUnknown(text)) {
+            notes.add(where);
+            continue;
+          }
           if (v.envFile) for (const [k, val] of envFile(String(text ?? ""))) take(o, k, settingOfEnv(k), `${o.field} -> ${where} (${k})`, val);
           else take(o, o.name, o.setting, `${o.field} -> ${where}`, text);
           continue;
@@ -81,9 +101,11 @@ export const nodeRouterIndirectSettings: StackValidationPolicy = {
           if (data === undefined) notes.notVisible(`the settings ${who} may take from ${where} (${o.field}), which is not in this stack`);
           else if (isUnknown(data)) notes.add(`the data of ${where}`);
           // Kubernetes: a variable the container's `env` defines wins over envFrom.
-          else for (const [k, val] of Object.entries(data)) {
-            if (!v.envNames.includes(`${v.prefix}${k}`)) take(o, `${v.prefix}${k}`, settingOfEnv(`${v.prefix}${k}`), `${o.field} -> ${where} key '${k}'`, val);
-          }
+          else
+            for (const [k, val] of Object.entries(data)) {
+              if (!v.envNames.includes(`${v.prefix}${k}`))
+                take(o, `${v.prefix}${k}`, settingOfEnv(`${v.prefix}${k}`), `${o.field} -> ${where} key '${k}'`, val);
+            }
           continue;
         }
         const key = "key" in v ? v.key : "";

@@ -22,10 +22,21 @@ const schema = z.object({
 export type NodeRouterNodeTableConfig = z.infer<typeof schema>;
 const config = policyConfig(schema);
 
-const READS: ReadonlySet<string> = new Set([TYPES.configMap, TYPES.awsInstance, TYPES.gcpInstance, TYPES.awsNetworkInterface, TYPES.awsNetworkInterfaceAttachment,
-  TYPES.awsEip, TYPES.awsEipAssociation, "aws:ec2/spotInstanceRequest:SpotInstanceRequest"]);
+const READS: ReadonlySet<string> = new Set([
+  TYPES.configMap,
+  TYPES.awsInstance,
+  TYPES.gcpInstance,
+  TYPES.awsNetworkInterface,
+  TYPES.awsNetworkInterfaceAttachment,
+  TYPES.awsEip,
+  TYPES.awsEipAssociation,
+  "aws:ec2/spotInstanceRequest:SpotInstanceRequest",
+]);
 
-interface Entry { name: string; addresses: string[] }
+interface Entry {
+  name: string;
+  addresses: string[];
+}
 
 /** The node's name in the table: the AWS Name tag / GCP instance name, else the resource name; undefined while unknown. */
 function nodeName(r: Res): string | undefined {
@@ -36,7 +47,11 @@ function nodeName(r: Res): string | undefined {
 
 function parseTable(text: string): Entry[] | string {
   let doc: unknown;
-  try { doc = JSON.parse(text); } catch (e) { return `is not JSON (${(e as Error).message})`; }
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    return `is not JSON (${(e as Error).message})`;
+  }
   const nodes = at(doc, "nodes");
   if (!Array.isArray(nodes)) return "has no `nodes` list";
   return nodes.map((n) => ({
@@ -66,24 +81,45 @@ export const nodeRouterNodeTable: StackValidationPolicy = {
       const field = `data["${cfg.key}"]`;
       const data = asRecord(t.props["data"]);
       const text = isUnknown(data) ? data : data[cfg.key];
-      if (isUnknown(text)) { notes.add(`${field} of ${who}`); continue; }
-      if (typeof text !== "string") { reportViolation(`${who}: ${field} is missing, so the agent knows no node; publish the node table there.`, t.urn); continue; }
+      if (isUnknown(text)) {
+        notes.add(`${field} of ${who}`);
+        continue;
+      }
+      if (typeof text !== "string") {
+        reportViolation(`${who}: ${field} is missing, so the agent knows no node; publish the node table there.`, t.urn);
+        continue;
+      }
       const entries = parseTable(text);
-      if (typeof entries === "string") { reportViolation(`${who}: ${field} ${entries}; the agent cannot read it.`, t.urn); continue; }
+      if (typeof entries === "string") {
+        reportViolation(`${who}: ${field} ${entries}; the agent cannot read it.`, t.urn);
+        continue;
+      }
       const byName = new Map(entries.map((e) => [e.name, e]));
       for (const n of nodes) {
         const name = nodeName(n);
-        if (name === undefined) { notes.add(`the name of node ${label(n)}`); continue; }
+        if (name === undefined) {
+          notes.add(`the name of node ${label(n)}`);
+          continue;
+        }
         const entry = byName.get(name);
         if (!entry) {
-          reportViolation(`${who}: ${field} has no entry for node '${name}' (${label(n)}), so no agent guards or steers traffic to it; add it with its public address.`, t.urn);
+          reportViolation(
+            `${who}: ${field} has no entry for node '${name}' (${label(n)}), so no agent guards or steers traffic to it; add it with its public address.`,
+            t.urn,
+          );
           continue;
         }
         for (const a of peerAddresses(n, ix, "public").addresses) {
-          if (isUnknown(a)) { notes.add(`the public address of ${label(n)}`); continue; }
+          if (isUnknown(a)) {
+            notes.add(`the public address of ${label(n)}`);
+            continue;
+          }
           if (!entry.addresses.includes(a)) {
-            reportViolation(`${who}: ${field} lists node '${name}' (${label(n)}) with ${JSON.stringify(entry.addresses)}, without its public address ${a}; ` +
-              "traffic from that address is not recognised as a node's; list it.", t.urn);
+            reportViolation(
+              `${who}: ${field} lists node '${name}' (${label(n)}) with ${JSON.stringify(entry.addresses)}, without its public address ${a}; ` +
+                "traffic from that address is not recognised as a node's; list it.",
+              t.urn,
+            );
           }
         }
       }

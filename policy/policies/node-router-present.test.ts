@@ -4,7 +4,12 @@ import { runStackPolicy } from "../test/harness";
 import { nodeRouterPresent as policy } from "./node-router-present";
 
 const withoutAgent = () => baseline().filter((r) => r.name !== "node-router");
-const chart = (type: string, values: unknown, extra: object = {}) => ({ type, name: "agent", urn: `urn:pulumi:dev::p::${type}::agent`, props: { chart: "oci://ghcr.io/example/charts/node-router", values, ...extra } });
+const chart = (type: string, values: unknown, extra: object = {}) => ({
+  type,
+  name: "agent",
+  urn: `urn:pulumi:dev::p::${type}::agent`,
+  props: { chart: "oci://ghcr.io/example/charts/node-router", values, ...extra },
+});
 
 describe("node-router-present", () => {
   it("passes when the agent DaemonSet is deployed", async () => {
@@ -18,19 +23,30 @@ describe("node-router-present", () => {
   });
 
   it("rejects nodeEncryption used instead of the agent, against the Cilium release", async () => {
-    const s = withoutAgent(); ciliumValues(s).encryption.nodeEncryption = true;
+    const s = withoutAgent();
+    ciliumValues(s).encryption.nodeEncryption = true;
     const { violations } = await runStackPolicy(policy, s);
     expect(violations).toHaveLength(2);
     expect(violations[1]).toMatchObject({ urn: get(s, "cilium").urn, message: expect.stringContaining("skips control-plane nodes") });
   });
 
   it("does not count a DaemonSetPatch as the agent", async () => {
-    const patch = { type: "kubernetes:apps/v1:DaemonSetPatch", name: "p", urn: "urn:pulumi:dev::p::kubernetes:apps/v1:DaemonSetPatch::p", props: { metadata: { name: "node-router" } } };
+    const patch = {
+      type: "kubernetes:apps/v1:DaemonSetPatch",
+      name: "p",
+      urn: "urn:pulumi:dev::p::kubernetes:apps/v1:DaemonSetPatch::p",
+      props: { metadata: { name: "node-router" } },
+    };
     expect((await runStackPolicy(policy, [...withoutAgent(), patch])).violations).toHaveLength(1);
   });
 
   it("does not apply without nodes, and follows a custom agent matcher", async () => {
-    expect(await runStackPolicy(policy, withoutAgent().filter((r) => !r.type.endsWith("Instance")))).toEqual({ violations: [] });
+    expect(
+      await runStackPolicy(
+        policy,
+        withoutAgent().filter((r) => !r.type.endsWith("Instance")),
+      ),
+    ).toEqual({ violations: [] });
     expect((await runStackPolicy(policy, baseline(), { agent: { label: "app", value: "wg-router" } })).violations).toHaveLength(1);
   });
 });
@@ -44,7 +60,9 @@ describe("node-router-present: the agent as a Helm chart", () => {
   });
 
   it("accepts values in the documented shape (node-router-daemonset judges them)", async () => {
-    expect(await runStackPolicy(policy, [...withoutAgent(), chart("kubernetes:helm.sh/v3:Release", { tolerations: [{ operator: "Exists" }] })])).toEqual({ violations: [] });
+    expect(await runStackPolicy(policy, [...withoutAgent(), chart("kubernetes:helm.sh/v3:Release", { tolerations: [{ operator: "Exists" }] })])).toEqual({
+      violations: [],
+    });
   });
 
   it("reports a chart it cannot look inside as could not be checked, not as present and not as missing", async () => {

@@ -26,7 +26,8 @@ export const nodeRouterPresent: StackValidationPolicy = {
   description: "A stack that provisions nodes must deploy the node-router DaemonSet; Cilium nodeEncryption alone leaves control-plane traffic in the clear.",
   enforcementLevel: "mandatory",
   configSchema: config.configSchema,
-  remediationSteps: "Deploy the node-router DaemonSet (label app.kubernetes.io/name: node-router) in this stack, or its Helm chart with values in the " +
+  remediationSteps:
+    "Deploy the node-router DaemonSet (label app.kubernetes.io/name: node-router) in this stack, or its Helm chart with values in the " +
     "documented shape (policy/README.md); keep encryption.nodeEncryption: false.",
   validateStack: async (args, reportViolation) => {
     const cfg = config.read(args, NAME);
@@ -39,19 +40,26 @@ export const nodeRouterPresent: StackValidationPolicy = {
       for (const c of charts) {
         const spec = chartPodSpec(c.props["values"]).spec;
         if (spec === undefined) {
-          notes.notVisible(`what the node-router chart ${label(c)} deploys: the stack shows no DaemonSet it rendered and its values are not in the ` +
-            "documented shape (policy/README.md, 'The agent as a Helm chart')");
+          notes.notVisible(
+            `what the node-router chart ${label(c)} deploys: the stack shows no DaemonSet it rendered and its values are not in the ` +
+              "documented shape (policy/README.md, 'The agent as a Helm chart')",
+          );
         } else if (isUnknown(spec)) notes.add(`the values of ${label(c)}`);
       }
       notes.finish();
       return;
     }
-    reportViolation(`No DaemonSet labelled ${cfg.agent.label}=${cfg.agent.value} (or named '${cfg.agent.value}') is deployed although this stack provisions nodes, ` +
-      "so node-to-node traffic (control plane included) is not routed through WireGuard; deploy the node-router DaemonSet.");
+    reportViolation(
+      `No DaemonSet labelled ${cfg.agent.label}=${cfg.agent.value} (or named '${cfg.agent.value}') is deployed although this stack provisions nodes, ` +
+        "so node-to-node traffic (control plane included) is not routed through WireGuard; deploy the node-router DaemonSet.",
+    );
     for (const src of ciliumSources(resources)) {
       if (src.nodeEncryption === true) {
-        reportViolation(`${label(src.res)}: ${src.field("nodeEncryption")} is true, but Cilium node encryption skips control-plane nodes and is deprecated; ` +
-          "it cannot replace the node-router agent; deploy the agent and set it to false.", src.res.urn);
+        reportViolation(
+          `${label(src.res)}: ${src.field("nodeEncryption")} is true, but Cilium node encryption skips control-plane nodes and is deprecated; ` +
+            "it cannot replace the node-router agent; deploy the agent and set it to false.",
+          src.res.urn,
+        );
       }
     }
   },

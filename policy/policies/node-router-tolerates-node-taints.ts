@@ -27,7 +27,8 @@ export const nodeRouterToleratesNodeTaints: StackValidationPolicy = {
     const resources = args.resources.map(fromPolicyResource);
     const agents = resources.flatMap((r) => {
       if (isAgentDaemonSet(r, cfg.agent)) return [{ r, tolerations: at(r.props, "spec.template.spec.tolerations"), field: "spec.template.spec.tolerations" }];
-      if (isAgentDaemonSetPatch(r, cfg.agent) && at(r.props, "spec.template.spec.tolerations") !== undefined) return [{ r, tolerations: at(r.props, "spec.template.spec.tolerations"), field: "spec.template.spec.tolerations" }];
+      if (isAgentDaemonSetPatch(r, cfg.agent) && at(r.props, "spec.template.spec.tolerations") !== undefined)
+        return [{ r, tolerations: at(r.props, "spec.template.spec.tolerations"), field: "spec.template.spec.tolerations" }];
       if (isAgentChart(r, cfg.agent)) {
         const spec = chartPodSpec(r.props["values"]).spec;
         return spec === undefined || isUnknown(spec) ? [] : [{ r, tolerations: spec["tolerations"], field: "values.tolerations" }];
@@ -39,7 +40,10 @@ export const nodeRouterToleratesNodeTaints: StackValidationPolicy = {
     let found: ReturnType<typeof nodeTaints> | undefined;
     for (const { r, tolerations, field } of agents) {
       const list = asArray(tolerations);
-      if (isUnknown(list) || list.some(isUnknown)) { notes.add(`${field} of ${label(r)}`); continue; }
+      if (isUnknown(list) || list.some(isUnknown)) {
+        notes.add(`${field} of ${label(r)}`);
+        continue;
+      }
       // A key-less {operator: Exists} tolerates every taint, known or not.
       const ts = list as Toleration[];
       if (tolerates(ts, "\u0000any", "NoSchedule") && tolerates(ts, "\u0000any", "NoExecute")) continue;
@@ -52,8 +56,11 @@ export const nodeRouterToleratesNodeTaints: StackValidationPolicy = {
         missed.set(name, [...(missed.get(name) ?? []), t.from]);
       }
       for (const [taint, from] of missed) {
-        reportViolation(`${label(r)}: ${field} do not tolerate the taint ${taint} that ${from.slice(0, 2).join(" and ")}${from.length > 2 ? ` and ${from.length - 2} more` : ""} register(s), ` +
-          `so those nodes run without the agent and their traffic to other nodes leaves in the clear; add {key: ${taint.split(/[=:]/)[0]}, operator: Exists}.`, r.urn);
+        reportViolation(
+          `${label(r)}: ${field} do not tolerate the taint ${taint} that ${from.slice(0, 2).join(" and ")}${from.length > 2 ? ` and ${from.length - 2} more` : ""} register(s), ` +
+            `so those nodes run without the agent and their traffic to other nodes leaves in the clear; add {key: ${taint.split(/[=:]/)[0]}, operator: Exists}.`,
+          r.urn,
+        );
       }
       unknown.forEach((u) => notes.add(u));
     }

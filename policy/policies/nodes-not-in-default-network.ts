@@ -22,15 +22,26 @@ const schema = z.object({ ...roleFields });
 export type NodesNotInDefaultNetworkConfig = z.infer<typeof schema>;
 const config = policyConfig(schema);
 const VPC = "aws:ec2/vpc:Vpc";
-const READS: ReadonlySet<string> = new Set([TYPES.awsInstance, TYPES.gcpInstance, TYPES.awsNetworkInterface, TYPES.awsNetworkInterfaceAttachment, TYPES.awsDefaultSecurityGroup, VPC,
-  "aws:ec2/spotInstanceRequest:SpotInstanceRequest", "gcp:compute/network:Network", "gcp:compute/subnetwork:Subnetwork"]);
+const READS: ReadonlySet<string> = new Set([
+  TYPES.awsInstance,
+  TYPES.gcpInstance,
+  TYPES.awsNetworkInterface,
+  TYPES.awsNetworkInterfaceAttachment,
+  TYPES.awsDefaultSecurityGroup,
+  VPC,
+  "aws:ec2/spotInstanceRequest:SpotInstanceRequest",
+  "gcp:compute/network:Network",
+  "gcp:compute/subnetwork:Subnetwork",
+]);
 
 export const nodesNotInDefaultNetwork: StackValidationPolicy = {
   name: NAME,
-  description: "No node may be in its VPC's default security group (AWS) or the `default` network (GCP): their pre-created rules admit everything between members.",
+  description:
+    "No node may be in its VPC's default security group (AWS) or the `default` network (GCP): their pre-created rules admit everything between members.",
   enforcementLevel: "mandatory",
   configSchema: config.configSchema,
-  remediationSteps: "AWS: give every node interface only the stack's node security groups (never vpc.defaultSecurityGroupId). GCP: put nodes in a network the stack creates.",
+  remediationSteps:
+    "AWS: give every node interface only the stack's node security groups (never vpc.defaultSecurityGroupId). GCP: put nodes in a network the stack creates.",
   validateStack: (args, reportViolation) => {
     const cfg = config.read(args, NAME);
     // Only the types it reads: converting every resource of a big stack is the cost of a stack policy.
@@ -40,9 +51,9 @@ export const nodesNotInDefaultNetwork: StackValidationPolicy = {
     const notes = new UnknownNotes();
     const defaults = resources.filter((r) => r.type === TYPES.awsDefaultSecurityGroup);
     const vpcs = resources.filter((r) => r.type === VPC);
-    const defaultIds = new Set<string>([
-      ...defaults.map((g) => g.props["id"]), ...vpcs.map((v) => v.props["defaultSecurityGroupId"]),
-    ].filter((x): x is string => typeof x === "string"));
+    const defaultIds = new Set<string>(
+      [...defaults.map((g) => g.props["id"]), ...vpcs.map((v) => v.props["defaultSecurityGroupId"])].filter((x): x is string => typeof x === "string"),
+    );
     const defaultUrns = new Set(defaults.map((g) => g.urn));
     const vpcUrns = new Set(vpcs.map((v) => v.urn));
     const ix = addressIndex(resources);
@@ -56,17 +67,25 @@ export const nodesNotInDefaultNetwork: StackValidationPolicy = {
         if (deps.some((u) => defaultUrns.has(u))) report(n, where, "the VPC's default security group");
         else if (deps.some((u) => vpcUrns.has(u))) notes.add(`the security groups in ${where} (one comes from a VPC, which may be its default group)`);
       }
-      if (Array.isArray(list)) for (const id of list) if (typeof id === "string" && defaultIds.has(id)) report(n, where, `the VPC's default security group ${id}`);
+      if (Array.isArray(list))
+        for (const id of list) if (typeof id === "string" && defaultIds.has(id)) report(n, where, `the VPC's default security group ${id}`);
     };
-    const report = (n: Res, where: string, what: string) => reportViolation(`${label(n)}: ${where} includes ${what}, whose AWS-created rule admits ` +
-      "everything from its other members, so they reach every port of this node in the clear; use only the stack's node security groups.", n.urn);
+    const report = (n: Res, where: string, what: string) =>
+      reportViolation(
+        `${label(n)}: ${where} includes ${what}, whose AWS-created rule admits ` +
+          "everything from its other members, so they reach every port of this node in the clear; use only the stack's node security groups.",
+        n.urn,
+      );
 
     for (const n of nodes) {
       if (n.type === TYPES.gcpInstance) {
         const keys = nets.ofNode(n);
         if (keys.some((k) => nets.isDefault(k))) {
-          reportViolation(`${label(n)}: networkInterfaces puts it in the 'default' network, whose pre-created default-allow-internal rule admits all traffic ` +
-            "from every instance of that network in the clear; put nodes in a network the stack creates.", n.urn);
+          reportViolation(
+            `${label(n)}: networkInterfaces puts it in the 'default' network, whose pre-created default-allow-internal rule admits all traffic ` +
+              "from every instance of that network in the clear; put nodes in a network the stack creates.",
+            n.urn,
+          );
         }
         continue;
       }
@@ -78,12 +97,22 @@ export const nodesNotInDefaultNetwork: StackValidationPolicy = {
         judge(n, n, k, n.props[k], deps(n, k));
       }
       const nis = asArray(n.props["networkInterfaces"]);
-      if (Array.isArray(nis)) nis.forEach((ni, i) => { if (at(ni, "securityGroups") !== undefined) { named = true; judge(n, n, `networkInterfaces[${i}].securityGroups`, at(ni, "securityGroups"), deps(n, "networkInterfaces")); } });
+      if (Array.isArray(nis))
+        nis.forEach((ni, i) => {
+          if (at(ni, "securityGroups") !== undefined) {
+            named = true;
+            judge(n, n, `networkInterfaces[${i}].securityGroups`, at(ni, "securityGroups"), deps(n, "networkInterfaces"));
+          }
+        });
       const enis = interfacesOf(n, ix);
-      for (const eni of enis) { named = true; judge(n, eni, "securityGroups", eni.props["securityGroups"], deps(eni, "securityGroups")); }
+      for (const eni of enis) {
+        named = true;
+        judge(n, eni, "securityGroups", eni.props["securityGroups"], deps(eni, "securityGroups"));
+      }
       if (enis.length > 0 || at(n.props, "primaryNetworkInterface") !== undefined) named = true;
       if (!named && n.props["vpcSecurityGroupIds"] !== undefined && isUnknown(n.props["vpcSecurityGroupIds"])) named = true;
-      if (!named) report(n, "no security group (vpcSecurityGroupIds, securityGroups, interfaces)", "nothing, so AWS puts it in the VPC's default security group");
+      if (!named)
+        report(n, "no security group (vpcSecurityGroupIds, securityGroups, interfaces)", "nothing, so AWS puts it in the VPC's default security group");
     }
     notes.finish();
   },

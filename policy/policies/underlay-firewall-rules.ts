@@ -32,7 +32,8 @@ export const underlayFirewallRules: StackValidationPolicy = {
   description: "Firewalls guarding nodes may admit only WireGuard (UDP 51871), ICMP, and TCP 6443/2379-2380 towards control-plane nodes.",
   enforcementLevel: "mandatory",
   configSchema: config.configSchema,
-  remediationSteps: "Remove ingress rules for any other port or protocol (protocol all/-1, TCP 10250, SSH 22, ...) from node security groups and " +
+  remediationSteps:
+    "Remove ingress rules for any other port or protocol (protocol all/-1, TCP 10250, SSH 22, ...) from node security groups and " +
     "GCP firewalls; open TCP 6443/2379-2380 only on groups tagged wg-mesh/role=control-plane (GCP: target tag <cluster>-control-plane); " +
     "list admin networks in adminCidrs to let them reach 6443.",
   validateStack: (args, reportViolation) => {
@@ -52,11 +53,23 @@ export const underlayFirewallRules: StackValidationPolicy = {
       const fail = (what: string, fix: string): void =>
         reportViolation(`${where}: admits ${what} from ${from}; traffic between nodes on it would cross the underlay unencrypted; ${fix}.`, rule.origin.urn);
       const { protocol, ports } = rule;
-      if (isUnknown(protocol)) { notes.add(`the protocol of ${where}`); return; }
-      if (protocol === "all") { fail("every protocol and port (protocol all/-1)", `allow only UDP ${cfg.wireguardPort}, ICMP and the TCP bootstrap ports`); return; }
+      if (isUnknown(protocol)) {
+        notes.add(`the protocol of ${where}`);
+        return;
+      }
+      if (protocol === "all") {
+        fail("every protocol and port (protocol all/-1)", `allow only UDP ${cfg.wireguardPort}, ICMP and the TCP bootstrap ports`);
+        return;
+      }
       if (protocol === "icmp" || protocol === "icmpv6") return;
-      if (protocol !== "tcp" && protocol !== "udp") { fail(`protocol ${protocol}`, "remove the rule"); return; }
-      if (isUnknown(ports)) { notes.add(`the ports of ${where}`); return; }
+      if (protocol !== "tcp" && protocol !== "udp") {
+        fail(`protocol ${protocol}`, "remove the rule");
+        return;
+      }
+      if (isUnknown(ports)) {
+        notes.add(`the ports of ${where}`);
+        return;
+      }
       if (protocol === "udp") {
         const extra = ports.flatMap((r) => uncovered(r, wg));
         if (extra.length > 0) fail(`UDP ${formatPorts(extra)}`, `narrow it to UDP ${cfg.wireguardPort}`);
@@ -68,9 +81,12 @@ export const underlayFirewallRules: StackValidationPolicy = {
       if (extra.length > 0) {
         const ssh = extra.some((r) => includesPort([r], 22)) ? " (SSH between nodes is never allowed)" : "";
         const bootstrapOnly = extra.every((r) => uncovered(r, bootstrap).length === 0);
-        fail(`TCP ${formatPorts(extra)}${ssh}`, bootstrapOnly
-          ? `the bootstrap ports are allowed only towards control-plane nodes; tag the target ${cfg.roleTagKey}=${cfg.controlPlaneRole} (GCP: target tag *${cfg.gcpControlPlaneTagSuffix}) if it is one, else remove the rule`
-          : `remove these ports (only TCP ${formatPorts(bootstrap)} towards control-plane nodes, or ${formatPorts(adminPorts)} from adminCidrs)`);
+        fail(
+          `TCP ${formatPorts(extra)}${ssh}`,
+          bootstrapOnly
+            ? `the bootstrap ports are allowed only towards control-plane nodes; tag the target ${cfg.roleTagKey}=${cfg.controlPlaneRole} (GCP: target tag *${cfg.gcpControlPlaneTagSuffix}) if it is one, else remove the rule`
+            : `remove these ports (only TCP ${formatPorts(bootstrap)} towards control-plane nodes, or ${formatPorts(adminPorts)} from adminCidrs)`,
+        );
       } else if (isUnknown(role) && !adminOnly) notes.add(`the role tags of the group targeted by ${where}`);
     };
     for (const rule of ctx.rules) check(rule);

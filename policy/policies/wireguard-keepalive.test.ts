@@ -12,30 +12,41 @@ describe("wireguard-keepalive (advisory)", () => {
   });
 
   it("rejects an unset or zero keepalive when nodes span AWS and GCP", async () => {
-    const s = baseline(); delete ciliumValues(s).encryption.wireguard;
+    const s = baseline();
+    delete ciliumValues(s).encryption.wireguard;
     expect((await runStackPolicy(policy, s)).violations[0].message).toMatch(/persistentKeepalive is unset \(0s\) although nodes span aws and gcp/);
-    const z = baseline(); ciliumValues(z).encryption.wireguard.persistentKeepalive = "0s";
+    const z = baseline();
+    ciliumValues(z).encryption.wireguard.persistentKeepalive = "0s";
     expect((await runStackPolicy(policy, z)).violations).toHaveLength(1);
   });
 
   it("rejects intervals longer than maxKeepaliveSeconds", async () => {
-    const s = baseline(); ciliumValues(s).encryption.wireguard.persistentKeepalive = "2m";
+    const s = baseline();
+    ciliumValues(s).encryption.wireguard.persistentKeepalive = "2m";
     expect((await runStackPolicy(policy, s)).violations).toHaveLength(1);
     expect(await runStackPolicy(policy, s, { maxKeepaliveSeconds: 180 })).toEqual({ violations: [] });
   });
 
   it("does not apply to a single cloud unless nodesBehindNat is set", async () => {
-    const s = awsOnly(); delete ciliumValues(s).encryption.wireguard;
+    const s = awsOnly();
+    delete ciliumValues(s).encryption.wireguard;
     expect(await runStackPolicy(policy, s)).toEqual({ violations: [] });
     expect((await runStackPolicy(policy, s, { nodesBehindNat: true })).violations[0].message).toContain("nodes sit behind NAT");
   });
 
   it("reports an unknown keepalive as unchecked", async () => {
-    const s = baseline(); ciliumValues(s).encryption.wireguard.persistentKeepalive = UNKNOWN_SENTINEL;
+    const s = baseline();
+    ciliumValues(s).encryption.wireguard.persistentKeepalive = UNKNOWN_SENTINEL;
     expect(await runStackPolicy(policy, s)).toMatchObject({ violations: [], unchecked: expect.stringContaining("persistentKeepalive") });
   });
 
   it("parses Go durations", () => {
-    expect([durationSeconds("25s"), durationSeconds("1m30s"), durationSeconds("25"), durationSeconds("500ms"), durationSeconds("soon")]).toEqual([25, 90, 25, 0.5, NaN]);
+    expect([durationSeconds("25s"), durationSeconds("1m30s"), durationSeconds("25"), durationSeconds("500ms"), durationSeconds("soon")]).toEqual([
+      25,
+      90,
+      25,
+      0.5,
+      NaN,
+    ]);
   });
 });

@@ -41,12 +41,18 @@ export const wireguardKeepalive: StackValidationPolicy = {
     const notes = new UnknownNotes();
     for (const src of ciliumSources(resources)) {
       const ka = src.keepalive;
-      if (isUnknown(ka)) { notes.add(`${src.field("keepalive")} of ${label(src.res)}`); continue; }
+      if (isUnknown(ka)) {
+        notes.add(`${src.field("keepalive")} of ${label(src.res)}`);
+        continue;
+      }
       if (src.partial && ka === undefined) continue;
       const secs = ka === undefined ? 0 : durationSeconds(ka);
       if (!(secs > 0) || secs > cfg.maxKeepaliveSeconds) {
-        reportViolation(`${label(src.res)}: ${src.field("keepalive")} is ${ka === undefined ? "unset (0s)" : `'${ka}'`} although ${why}; ` +
-          `NAT state expires between handshakes; set it to 25s (at most ${cfg.maxKeepaliveSeconds}s).`, src.res.urn);
+        reportViolation(
+          `${label(src.res)}: ${src.field("keepalive")} is ${ka === undefined ? "unset (0s)" : `'${ka}'`} although ${why}; ` +
+            `NAT state expires between handshakes; set it to 25s (at most ${cfg.maxKeepaliveSeconds}s).`,
+          src.res.urn,
+        );
       }
     }
     notes.finish();

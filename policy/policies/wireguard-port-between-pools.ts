@@ -36,8 +36,11 @@ interface Admission {
 function admits(a: Admission, from: NodeInfo, address: ipaddr.IPv4 | ipaddr.IPv6, privateMode: boolean): boolean {
   if (a.hosts.has(address.toString()) || a.ranges.some((r) => r[0].kind() === address.kind() && address.match(r))) return true;
   if (!privateMode) return false;
-  return from.groups.some((g) => a.groups.has(g)) || (Array.isArray(from.gcpTags) && from.gcpTags.some((t) => a.tags.has(t))) ||
-    (Array.isArray(from.gcpAccounts) && from.gcpAccounts.some((s) => a.accounts.has(s)));
+  return (
+    from.groups.some((g) => a.groups.has(g)) ||
+    (Array.isArray(from.gcpTags) && from.gcpTags.some((t) => a.tags.has(t))) ||
+    (Array.isArray(from.gcpAccounts) && from.gcpAccounts.some((s) => a.accounts.has(s)))
+  );
 }
 
 /** How messages name the nodes a set of firewalls guards: by security group or GCP tag. */
@@ -55,7 +58,8 @@ export const wireguardPortBetweenPools: StackValidationPolicy = {
   description: "UDP 51871 (WireGuard) must be admitted into every node from every other node's address, within and across pools and clouds.",
   enforcementLevel: "mandatory",
   configSchema: config.configSchema,
-  remediationSteps: "On every node security group / GCP firewall add an ingress rule for UDP 51871 from each other node's static address (/32): " +
+  remediationSteps:
+    "On every node security group / GCP firewall add an ingress rule for UDP 51871 from each other node's static address (/32): " +
     "security-group references, self and tags match private addresses only, which nodes talking over public addresses never use.",
   validateStack: (args, reportViolation) => {
     const cfg = config.read(args, NAME);
@@ -64,7 +68,9 @@ export const wireguardPortBetweenPools: StackValidationPolicy = {
     const notes = new UnknownNotes();
     // Nodes behind the same rules form a pool: one admission per pool, judged once per sender.
     const rulesOf = new Map<NodeInfo, number[]>(ctx.nodes.map((n) => [n, []]));
-    ctx.rules.forEach((rule, i) => { for (const n of ctx.nodesBehind(rule).nodes) rulesOf.get(n)!.push(i); });
+    ctx.rules.forEach((rule, i) => {
+      for (const n of ctx.nodesBehind(rule).nodes) rulesOf.get(n)!.push(i);
+    });
     const pools = new Map<string, { members: NodeInfo[]; admission: Admission }>();
     for (const n of ctx.nodes) {
       const key = `${n.cloud}|${rulesOf.get(n)!.join(",")}`;
@@ -78,18 +84,27 @@ export const wireguardPortBetweenPools: StackValidationPolicy = {
         const rule = ctx.rules[i];
         const where = `${label(rule.origin)}${rule.field ? ` ${rule.field}` : ""}`;
         const { protocol, ports } = rule;
-        if (isUnknown(protocol) || isUnknown(ports)) { a.undecided.push(`the protocol/ports of ${where}`); continue; }
+        if (isUnknown(protocol) || isUnknown(ports)) {
+          a.undecided.push(`the protocol/ports of ${where}`);
+          continue;
+        }
         if ((protocol !== "udp" && protocol !== "all") || !includesPort(ports, cfg.wireguardPort)) continue;
         const self = rule.target.cloud === "aws" ? ctx.findGroup(rule.target.group) : undefined;
         for (const s of rule.sources.flatMap(ctx.expand)) {
           if (s.kind === "cidr") {
             const h = hostAddress(s.cidr);
-            if (h) a.hosts.add(h); else { const r = parseCidr(s.cidr); if (r) a.ranges.push(r); }
+            if (h) a.hosts.add(h);
+            else {
+              const r = parseCidr(s.cidr);
+              if (r) a.ranges.push(r);
+            }
           } else if (s.kind === "unknown") a.undecided.push(`${s.what} of ${where}`);
           else if (s.kind === "opaque") notes.notVisible(s.what);
           else if (s.kind === "self" && self) a.groups.add(self);
-          else if (s.kind === "group") { const g = ctx.findGroup(s.ref); if (g) a.groups.add(g); }
-          else if (s.kind === "tag") a.tags.add(s.tag);
+          else if (s.kind === "group") {
+            const g = ctx.findGroup(s.ref);
+            if (g) a.groups.add(g);
+          } else if (s.kind === "tag") a.tags.add(s.tag);
           else if (s.kind === "service-account") a.accounts.add(s.account);
         }
       }
@@ -101,19 +116,31 @@ export const wireguardPortBetweenPools: StackValidationPolicy = {
       const from: string[] = [];
       for (const { n, parsed } of senders) {
         if (members.length === 1 && members[0] === n) continue;
-        if (n.addresses.length === 0) { if (n.addressMissing) notes.notVisible(n.addressMissing); continue; }
+        if (n.addresses.length === 0) {
+          if (n.addressMissing) notes.notVisible(n.addressMissing);
+          continue;
+        }
         if (parsed.some((x) => admits(a, n, x, privateMode))) continue;
-        if (parsed.length < n.addresses.length) { notes.add(`the address of ${label(n.res)}`); continue; }
-        if (a.undecided.length > 0) { a.undecided.forEach((u) => notes.add(u)); continue; }
+        if (parsed.length < n.addresses.length) {
+          notes.add(`the address of ${label(n.res)}`);
+          continue;
+        }
+        if (a.undecided.length > 0) {
+          a.undecided.forEach((u) => notes.add(u));
+          continue;
+        }
         from.push(`'${n.res.name}' (${parsed.join(", ")})`);
       }
       if (from.length > 0) missing.push({ pool: poolName(members[0]), targets: members.map((m) => `'${m.res.name}'`), from });
     }
     for (const { pool, targets, from } of missing) {
       const list = (xs: string[], max: number) => `${xs.slice(0, max).join(", ")}${xs.length > max ? ` and ${xs.length - max} more` : ""}`;
-      reportViolation(`UDP ${cfg.wireguardPort} is not admitted into ${pool.name} (node${targets.length > 1 ? "s" : ""} ${list(targets, 4)}) from ` +
-        `${list(from, 6)}, so WireGuard tunnels between them cannot form ` +
-        `and traffic may fall back to the clear; add ingress rules for UDP ${cfg.wireguardPort} from those nodes' addresses.`, pool.urn);
+      reportViolation(
+        `UDP ${cfg.wireguardPort} is not admitted into ${pool.name} (node${targets.length > 1 ? "s" : ""} ${list(targets, 4)}) from ` +
+          `${list(from, 6)}, so WireGuard tunnels between them cannot form ` +
+          `and traffic may fall back to the clear; add ingress rules for UDP ${cfg.wireguardPort} from those nodes' addresses.`,
+        pool.urn,
+      );
     }
     notes.finish();
   },

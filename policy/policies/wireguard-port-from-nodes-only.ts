@@ -45,20 +45,34 @@ export const wireguardPortFromNodesOnly: StackValidationPolicy = {
           }
           case "group": {
             const g = ctx.findGroup(s.ref);
-            if (!g) { if (s.ref.id !== undefined) notes.notVisible(`the members of security group ${s.ref.id} (not in this stack)`); else notes.add(`a security group referenced by ${where}`); }
-            else if (!ctx.nodes.some((n) => n.groups.includes(g))) strangers.push(`security group '${g.name}' (no node in it)`);
+            if (!g) {
+              if (s.ref.id !== undefined) notes.notVisible(`the members of security group ${s.ref.id} (not in this stack)`);
+              else notes.add(`a security group referenced by ${where}`);
+            } else if (!ctx.nodes.some((n) => n.groups.includes(g))) strangers.push(`security group '${g.name}' (no node in it)`);
             break;
           }
-          case "tag": if (!ctx.nodes.some((n) => Array.isArray(n.gcpTags) && n.gcpTags.includes(s.tag))) strangers.push(`tag '${s.tag}' (no node carries it)`); break;
-          case "external": strangers.push(s.what); break;
-          case "opaque": notes.notVisible(s.what); break;
-          case "unknown": notes.add(`${s.what} of ${where}`); break;
-          default: break; // self, service accounts: nodes' own identities
+          case "tag":
+            if (!ctx.nodes.some((n) => Array.isArray(n.gcpTags) && n.gcpTags.includes(s.tag))) strangers.push(`tag '${s.tag}' (no node carries it)`);
+            break;
+          case "external":
+            strangers.push(s.what);
+            break;
+          case "opaque":
+            notes.notVisible(s.what);
+            break;
+          case "unknown":
+            notes.add(`${s.what} of ${where}`);
+            break;
+          default:
+            break; // self, service accounts: nodes' own identities
         }
       }
       if (strangers.length > 0) {
-        reportViolation(`${where}: admits UDP ${cfg.wireguardPort} (WireGuard) from ${strangers.join(", ")}, not only from nodes; ` +
-          "WireGuard drops packets without a peer key, but admit it only from the nodes' addresses.", rule.origin.urn);
+        reportViolation(
+          `${where}: admits UDP ${cfg.wireguardPort} (WireGuard) from ${strangers.join(", ")}, not only from nodes; ` +
+            "WireGuard drops packets without a peer key, but admit it only from the nodes' addresses.",
+          rule.origin.urn,
+        );
       }
     }
     notes.finish();

@@ -11,7 +11,12 @@ import * as pb from "@pulumi/pulumi/proto/analyzer_pb";
 import type { PluginInfo } from "@pulumi/pulumi/proto/plugin_pb";
 import type { FixtureResource } from "./fixtures/load";
 
-export interface Diagnostic { policy: string; level: "advisory" | "mandatory" | "other"; message: string; urn: string }
+export interface Diagnostic {
+  policy: string;
+  level: "advisory" | "mandatory" | "other";
+  message: string;
+  urn: string;
+}
 
 export interface PackProcess {
   client: rpc.AnalyzerClient;
@@ -27,10 +32,18 @@ export function startPack(packDir: string, timeoutMs = 90_000): Promise<PackProc
   const child = spawn(process.execPath, [RUN_POLICY_PACK, "127.0.0.1:0", packDir], { cwd: packDir, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
-  child.stderr.on("data", (d: Buffer) => { err += d.toString(); });
+  child.stderr.on("data", (d: Buffer) => {
+    err += d.toString();
+  });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill(); reject(new Error(`pack printed no port within ${timeoutMs} ms; stderr:\n${err}`)); }, timeoutMs);
-    child.on("exit", (code) => { clearTimeout(timer); reject(new Error(`pack exited with ${code} before printing its port; stderr:\n${err}`)); });
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`pack printed no port within ${timeoutMs} ms; stderr:\n${err}`));
+    }, timeoutMs);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`pack exited with ${code} before printing its port; stderr:\n${err}`));
+    });
     child.stdout.on("data", (d: Buffer) => {
       out += d.toString();
       const m = /^(\d+)\s*$/m.exec(out);
@@ -39,23 +52,29 @@ export function startPack(packDir: string, timeoutMs = 90_000): Promise<PackProc
       child.removeAllListeners("exit");
       const client = new rpc.AnalyzerClient(`127.0.0.1:${m[1]}`, grpc.credentials.createInsecure(), {
         // Same ceiling as the pack's server (400 MiB), as the CLI allows for big stacks.
-        "grpc.max_receive_message_length": 400 * 1024 * 1024, "grpc.max_send_message_length": 400 * 1024 * 1024,
+        "grpc.max_receive_message_length": 400 * 1024 * 1024,
+        "grpc.max_send_message_length": 400 * 1024 * 1024,
       });
       resolve({
-        client, child, stderr: () => err,
-        stop: () => new Promise<void>((done) => {
-          client.close();
-          if (child.exitCode !== null) return done();
-          child.once("exit", () => done());
-          child.kill("SIGTERM");
-        }),
+        client,
+        child,
+        stderr: () => err,
+        stop: () =>
+          new Promise<void>((done) => {
+            client.close();
+            if (child.exitCode !== null) return done();
+            child.once("exit", () => done());
+            child.kill("SIGTERM");
+          }),
       });
     });
   });
 }
 
 function call<Req, Res>(fn: (req: Req, cb: (e: grpc.ServiceError | null, r: Res) => void) => unknown, req: Req): Promise<Res> {
-  return new Promise((resolve, reject) => { fn(req, (e, r) => (e ? reject(e) : resolve(r))); });
+  return new Promise((resolve, reject) => {
+    fn(req, (e, r) => (e ? reject(e) : resolve(r)));
+  });
 }
 
 export const getAnalyzerInfo = (c: rpc.AnalyzerClient) => call<Empty, pb.AnalyzerInfo>(c.getAnalyzerInfo.bind(c), new Empty());
@@ -66,7 +85,10 @@ export const getPluginInfo = (c: rpc.AnalyzerClient) => call<Empty, PluginInfo>(
  * unless the config sets one (the CLI reconciles the config file with GetAnalyzerInfo), plus the
  * properties the config gives.
  */
-export async function configure(c: rpc.AnalyzerClient, config: Record<string, { level?: "advisory" | "mandatory" | "disabled"; props?: object }>): Promise<unknown> {
+export async function configure(
+  c: rpc.AnalyzerClient,
+  config: Record<string, { level?: "advisory" | "mandatory" | "disabled"; props?: object }>,
+): Promise<unknown> {
   const req = new pb.ConfigureAnalyzerRequest();
   const levels = { advisory: pb.EnforcementLevel.ADVISORY, mandatory: pb.EnforcementLevel.MANDATORY, disabled: pb.EnforcementLevel.DISABLED };
   const info = await getAnalyzerInfo(c);
@@ -92,15 +114,20 @@ function options(r: FixtureResource): pb.AnalyzerResourceOptions {
 
 function diagnostics(res: pb.AnalyzeResponse): Diagnostic[] {
   return res.getDiagnosticsList().map((d) => ({
-    policy: d.getPolicyname(), message: d.getMessage(), urn: d.getUrn(),
-    level: d.getEnforcementlevel() === pb.EnforcementLevel.MANDATORY ? "mandatory" : d.getEnforcementlevel() === pb.EnforcementLevel.ADVISORY ? "advisory" : "other",
+    policy: d.getPolicyname(),
+    message: d.getMessage(),
+    urn: d.getUrn(),
+    level:
+      d.getEnforcementlevel() === pb.EnforcementLevel.MANDATORY ? "mandatory" : d.getEnforcementlevel() === pb.EnforcementLevel.ADVISORY ? "advisory" : "other",
   }));
 }
 
 /** Analyze gets a resource's inputs (`inputs` when the fixture carries them), AnalyzeStack its outputs (`props`). */
 export async function analyze(c: rpc.AnalyzerClient, r: FixtureResource & { inputs?: Record<string, unknown> }): Promise<Diagnostic[]> {
   const req = new pb.AnalyzeRequest();
-  req.setType(r.type); req.setUrn(r.urn); req.setName(r.name);
+  req.setType(r.type);
+  req.setUrn(r.urn);
+  req.setName(r.name);
   req.setProperties(struct(r.inputs ?? r.props));
   req.setOptions(options(r));
   return diagnostics(await call(c.analyze.bind(c), req));
@@ -108,19 +135,23 @@ export async function analyze(c: rpc.AnalyzerClient, r: FixtureResource & { inpu
 
 export async function analyzeStack(c: rpc.AnalyzerClient, stack: readonly FixtureResource[]): Promise<Diagnostic[]> {
   const req = new pb.AnalyzeStackRequest();
-  req.setResourcesList(stack.map((r) => {
-    const ar = new pb.AnalyzerResource();
-    ar.setType(r.type); ar.setUrn(r.urn); ar.setName(r.name);
-    ar.setProperties(struct(r.props));
-    ar.setOptions(options(r));
-    if (r.parent) ar.setParent(r.parent);
-    for (const [k, urns] of Object.entries(r.propertyDependencies ?? {})) {
-      const deps = new pb.AnalyzerPropertyDependencies();
-      deps.setUrnsList(urns);
-      ar.getPropertydependenciesMap().set(k, deps);
-    }
-    return ar;
-  }));
+  req.setResourcesList(
+    stack.map((r) => {
+      const ar = new pb.AnalyzerResource();
+      ar.setType(r.type);
+      ar.setUrn(r.urn);
+      ar.setName(r.name);
+      ar.setProperties(struct(r.props));
+      ar.setOptions(options(r));
+      if (r.parent) ar.setParent(r.parent);
+      for (const [k, urns] of Object.entries(r.propertyDependencies ?? {})) {
+        const deps = new pb.AnalyzerPropertyDependencies();
+        deps.setUrnsList(urns);
+        ar.getPropertydependenciesMap().set(k, deps);
+      }
+      return ar;
+    }),
+  );
   return diagnostics(await call(c.analyzeStack.bind(c), req));
 }
 
@@ -134,7 +165,10 @@ export async function previewLike(c: rpc.AnalyzerClient, stack: ReadonlyArray<Fi
 export function configureFromFile(c: rpc.AnalyzerClient, file: Record<string, unknown>): Promise<unknown> {
   const config: Record<string, { level?: "advisory" | "mandatory" | "disabled"; props?: object }> = {};
   for (const [name, value] of Object.entries(file)) {
-    if (typeof value === "string") { config[name] = { level: value as "advisory" }; continue; }
+    if (typeof value === "string") {
+      config[name] = { level: value as "advisory" };
+      continue;
+    }
     const { enforcementLevel, ...props } = value as { enforcementLevel?: "advisory" | "mandatory" | "disabled" };
     config[name] = { level: enforcementLevel, props };
   }

@@ -4,7 +4,18 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { UNKNOWN_SENTINEL } from "../lib/unknowns";
-import { analyze, analyzeStack, configure, configureFromFile, type Diagnostic, getAnalyzerInfo, getPluginInfo, type PackProcess, previewLike, startPack } from "./analyzer-client";
+import {
+  analyze,
+  analyzeStack,
+  configure,
+  configureFromFile,
+  type Diagnostic,
+  getAnalyzerInfo,
+  getPluginInfo,
+  type PackProcess,
+  previewLike,
+  startPack,
+} from "./analyzer-client";
 import { compliantProblems, variantProblems } from "./expectations";
 import { byName, clone } from "./harness";
 import { loadAllStacks } from "./fixtures/load";
@@ -19,8 +30,12 @@ const mandatory = (ds: Diagnostic[]) => ds.filter((d) => d.level === "mandatory"
 const exampleConfig = JSON.parse(readFileSync(join(PACK_DIR, "config.example.json"), "utf8")) as Record<string, unknown>;
 
 let pack: PackProcess;
-beforeAll(async () => { pack = await startPack(PACK_DIR); }, 120_000);
-afterAll(async () => { await pack?.stop(); });
+beforeAll(async () => {
+  pack = await startPack(PACK_DIR);
+}, 120_000);
+afterAll(async () => {
+  await pack?.stop();
+});
 
 describe("policy pack over the analyzer protocol", () => {
   it("describes itself and its policies", async () => {
@@ -30,10 +45,20 @@ describe("policy pack over the analyzer protocol", () => {
     expect(info.getVersion()).toBe("0.1.0");
     const levels = Object.fromEntries(info.getPoliciesList().map((p) => [p.getName(), p.getEnforcementlevel()]));
     expect(Object.keys(levels)).toHaveLength(policies.length);
-    const advisory = ["cilium-strict-mode", "wireguard-keepalive", "cilium-values-types", "node-router-hardening", "api-server-not-public", "wireguard-port-from-nodes-only"];
+    const advisory = [
+      "cilium-strict-mode",
+      "wireguard-keepalive",
+      "cilium-values-types",
+      "node-router-hardening",
+      "api-server-not-public",
+      "wireguard-port-from-nodes-only",
+    ];
     for (const [name, level] of Object.entries(levels)) expect({ name, level }).toEqual({ name, level: advisory.includes(name) ? 0 : 1 }); // 0 ADVISORY, 1 MANDATORY
     const ds = info.getPoliciesList().find((p) => p.getName() === "node-router-daemonset");
-    expect(ds?.getConfigschema()?.getProperties()?.toJavaScript()).toMatchObject({ allowedExemptPorts: { default: ["6443", "2379-2380"] }, wireguardDevice: { default: "cilium_wg0" } });
+    expect(ds?.getConfigschema()?.getProperties()?.toJavaScript()).toMatchObject({
+      allowedExemptPorts: { default: ["6443", "2379-2380"] },
+      wireguardDevice: { default: "cilium_wg0" },
+    });
     await configure(pack.client, {});
   });
 
@@ -84,7 +109,7 @@ describe("policy pack over the analyzer protocol", () => {
   it("turns preview unknowns into an advisory 'could not be checked' instead of failing", async () => {
     const stack = clone(stacks[0].stack);
     const cilium = byName(stack, "cilium");
-    ((cilium.props.values as Record<string, Record<string, unknown>>).encryption).type = UNKNOWN_SENTINEL;
+    (cilium.props.values as Record<string, Record<string, unknown>>).encryption.type = UNKNOWN_SENTINEL;
     const ds = (await analyze(pack.client, cilium)).filter((d) => d.policy === "cilium-wireguard-encryption");
     expect(ds).toHaveLength(1);
     expect(ds[0].level).toBe("advisory");
@@ -99,7 +124,9 @@ describe("policy pack over the analyzer protocol", () => {
     const t1 = performance.now();
     const stackDiags = await analyzeStack(pack.client, big);
     const t2 = performance.now();
-    console.log(`1,000 resources over gRPC: Analyze x1000 ${(t1 - t0).toFixed(0)} ms, AnalyzeStack ${(t2 - t1).toFixed(0)} ms, total ${(t2 - t0).toFixed(0)} ms`);
+    console.log(
+      `1,000 resources over gRPC: Analyze x1000 ${(t1 - t0).toFixed(0)} ms, AnalyzeStack ${(t2 - t1).toFixed(0)} ms, total ${(t2 - t0).toFixed(0)} ms`,
+    );
     expect(big).toHaveLength(1000);
     expect(mandatory([...perResource.flat(), ...stackDiags])).toEqual([]);
   });

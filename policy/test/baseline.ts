@@ -26,13 +26,21 @@ export function agentPodSpec(stack: FixtureResource[]): any {
 
 export function ciliumConfigMap(data: Record<string, unknown>, name = "cilium-config"): FixtureResource {
   return {
-    type: "kubernetes:core/v1:ConfigMap", name: `kube-system/${name}`, urn: `urn:pulumi:dev::p::kubernetes:core/v1:ConfigMap::kube-system/${name}`,
+    type: "kubernetes:core/v1:ConfigMap",
+    name: `kube-system/${name}`,
+    urn: `urn:pulumi:dev::p::kubernetes:core/v1:ConfigMap::kube-system/${name}`,
     props: { metadata: { name, namespace: "kube-system" }, data },
   };
 }
 
 export const COMPLIANT_CM = {
-  "routing-mode": "native", "ipv4-native-routing-cidr": "10.244.0.0/16", "enable-wireguard": "true", "encrypt-node": "false",
-  "enable-host-legacy-routing": "true", "enable-encryption-strict-mode": "true", "encryption-strict-mode-cidr": "10.244.0.0/16",
-  "wireguard-persistent-keepalive": "25s", "cluster-pool-ipv4-cidr": "10.244.0.0/16",
+  "routing-mode": "native",
+  "ipv4-native-routing-cidr": "10.244.0.0/16",
+  "enable-wireguard": "true",
+  "encrypt-node": "false",
+  "enable-host-legacy-routing": "true",
+  "enable-encryption-strict-mode": "true",
+  "encryption-strict-mode-cidr": "10.244.0.0/16",
+  "wireguard-persistent-keepalive": "25s",
+  "cluster-pool-ipv4-cidr": "10.244.0.0/16",
 };

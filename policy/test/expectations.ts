@@ -24,10 +24,12 @@ export function compliantProblems(findings: readonly Finding[]): string[] {
 
 /** Policy levels a --policy-pack-config file sets (`"name": "mandatory"` or `{enforcementLevel}`). */
 export function configuredLevels(file: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(Object.entries(file).flatMap(([name, v]) => {
-    const level = typeof v === "string" ? v : (v as { enforcementLevel?: string }).enforcementLevel;
-    return level ? [[name, level]] : [];
-  }));
+  return Object.fromEntries(
+    Object.entries(file).flatMap(([name, v]) => {
+      const level = typeof v === "string" ? v : (v as { enforcementLevel?: string }).enforcementLevel;
+      return level ? [[name, level]] : [];
+    }),
+  );
 }
 
 /** Problems with the findings for a variant in a phase (under configured levels); empty when they are what the variant expects. */

@@ -4,8 +4,14 @@ import * as policyRuntime from "@pulumi/policy";
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import type { FixtureResource } from "./fixtures/load";
 
-export interface Violation { message: string; urn?: string }
-export interface Outcome { violations: Violation[]; unchecked?: string }
+export interface Violation {
+  message: string;
+  urn?: string;
+}
+export interface Outcome {
+  violations: Violation[];
+  unchecked?: string;
+}
 
 const UnknownValueError = (policyRuntime as unknown as { UnknownValueError: new (...a: never[]) => Error }).UnknownValueError;
 
@@ -20,18 +26,40 @@ async function capture(run: (report: (message: string, urn?: string) => void) =>
   return out;
 }
 
-const OPTS = { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] };
+const OPTS = {
+  protect: false,
+  ignoreChanges: [],
+  aliases: [],
+  customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+  additionalSecretOutputs: [],
+};
 
 /** Runs a resource policy as Analyze does: on the resource's inputs (`inputs` when a phased fixture carries them). */
-export function runResourcePolicy(policy: ResourceValidationPolicy, r: FixtureResource & { inputs?: Record<string, unknown> }, config: object = {}): Promise<Outcome> {
+export function runResourcePolicy(
+  policy: ResourceValidationPolicy,
+  r: FixtureResource & { inputs?: Record<string, unknown> },
+  config: object = {},
+): Promise<Outcome> {
   const validations = policy.validateResource === undefined ? [] : Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
   return capture(async (report) => {
     for (const v of validations) {
-      await v({
-        type: r.type, name: r.name, urn: r.urn, props: r.inputs ?? r.props, opts: { ...OPTS, parent: r.parent }, stackTags: new Map(),
-        isType: () => false, asType: () => undefined, getConfig: <T>() => config as T,
-        notApplicable: (reason?: string) => { throw new Error(`notApplicable: ${reason}`); },
-      }, report);
+      await v(
+        {
+          type: r.type,
+          name: r.name,
+          urn: r.urn,
+          props: r.inputs ?? r.props,
+          opts: { ...OPTS, parent: r.parent },
+          stackTags: new Map(),
+          isType: () => false,
+          asType: () => undefined,
+          getConfig: <T>() => config as T,
+          notApplicable: (reason?: string) => {
+            throw new Error(`notApplicable: ${reason}`);
+          },
+        },
+        report,
+      );
     }
   });
 }
@@ -40,8 +68,15 @@ export function toPolicyResources(stack: readonly FixtureResource[]): PolicyReso
   const byUrn = new Map<string, PolicyResource>();
   const out = stack.map((r) => {
     const pr: PolicyResource = {
-      type: r.type, name: r.name, urn: r.urn, props: r.props, opts: { ...OPTS, parent: r.parent },
-      dependencies: [], propertyDependencies: {}, isType: () => false, asType: () => undefined,
+      type: r.type,
+      name: r.name,
+      urn: r.urn,
+      props: r.props,
+      opts: { ...OPTS, parent: r.parent },
+      dependencies: [],
+      propertyDependencies: {},
+      isType: () => false,
+      asType: () => undefined,
     };
     byUrn.set(r.urn, pr);
     return pr;
@@ -56,14 +91,27 @@ export function toPolicyResources(stack: readonly FixtureResource[]): PolicyReso
 }
 
 export function runStackPolicy(policy: StackValidationPolicy, stack: readonly FixtureResource[], config: object = {}): Promise<Outcome> {
-  return capture((report) => policy.validateStack({
-    resources: toPolicyResources(stack), stackTags: new Map(), getConfig: <T>() => config as T,
-    notApplicable: (reason?: string) => { throw new Error(`notApplicable: ${reason}`); },
-  }, report));
+  return capture((report) =>
+    policy.validateStack(
+      {
+        resources: toPolicyResources(stack),
+        stackTags: new Map(),
+        getConfig: <T>() => config as T,
+        notApplicable: (reason?: string) => {
+          throw new Error(`notApplicable: ${reason}`);
+        },
+      },
+      report,
+    ),
+  );
 }
 
 /** Runs every policy of the pack over a stack; returns outcomes keyed by policy name (violations merged). */
-export async function runAll(policies: readonly (ResourceValidationPolicy | StackValidationPolicy)[], stack: readonly FixtureResource[], config: Record<string, object> = {}): Promise<Map<string, Outcome>> {
+export async function runAll(
+  policies: readonly (ResourceValidationPolicy | StackValidationPolicy)[],
+  stack: readonly FixtureResource[],
+  config: Record<string, object> = {},
+): Promise<Map<string, Outcome>> {
   const result = new Map<string, Outcome>();
   for (const p of policies) {
     const outcomes: Outcome[] = [];
@@ -71,7 +119,11 @@ export async function runAll(policies: readonly (ResourceValidationPolicy | Stac
     if ("validateStack" in p) outcomes.push(await runStackPolicy(p, stack, config[p.name]));
     result.set(p.name, {
       violations: outcomes.flatMap((o) => o.violations),
-      unchecked: outcomes.map((o) => o.unchecked).filter((u) => u !== undefined).join(" | ") || undefined,
+      unchecked:
+        outcomes
+          .map((o) => o.unchecked)
+          .filter((u) => u !== undefined)
+          .join(" | ") || undefined,
     });
   }
   return result;

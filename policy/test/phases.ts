@@ -60,7 +60,11 @@ function inputsOf(r: FixtureResource): Record<string, unknown> {
 /** Replaces every string that contains a computed value by the unknown sentinel; notes which props did. */
 function blank(value: unknown, computed: Map<string, string>, hit: Set<string>): unknown {
   if (typeof value === "string") {
-    for (const [v, urn] of computed) if (value === v || value.includes(v)) { hit.add(urn); return UNKNOWN_SENTINEL; }
+    for (const [v, urn] of computed)
+      if (value === v || value.includes(v)) {
+        hit.add(urn);
+        return UNKNOWN_SENTINEL;
+      }
     return value;
   }
   if (Array.isArray(value)) return value.map((x) => blank(x, computed, hit));
@@ -76,8 +80,15 @@ export function refreshed<T extends FixtureResource>(stack: T[]): T[] {
     const mine = rules.filter((x) => x.props.securityGroupId === r.props.id);
     if (mine.length === 0) return r;
     const inline = mine.map((x) => ({
-      protocol: x.props.ipProtocol, fromPort: x.props.fromPort ?? 0, toPort: x.props.toPort ?? 0, self: false, securityGroups: [], prefixListIds: [],
-      cidrBlocks: x.props.cidrIpv4 ? [x.props.cidrIpv4] : [], ipv6CidrBlocks: x.props.cidrIpv6 ? [x.props.cidrIpv6] : [], description: x.props.description ?? "",
+      protocol: x.props.ipProtocol,
+      fromPort: x.props.fromPort ?? 0,
+      toPort: x.props.toPort ?? 0,
+      self: false,
+      securityGroups: [],
+      prefixListIds: [],
+      cidrBlocks: x.props.cidrIpv4 ? [x.props.cidrIpv4] : [],
+      ipv6CidrBlocks: x.props.cidrIpv6 ? [x.props.cidrIpv6] : [],
+      description: x.props.description ?? "",
     }));
     return { ...r, props: { ...r.props, ingress: [...((r.props.ingress as unknown[] | undefined) ?? []), ...inline] } };
   });

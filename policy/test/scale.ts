@@ -19,8 +19,11 @@ export function scaleStack(stack: readonly FixtureResource[], size: number): Fix
   const gcpNode = find("gcp:compute/instance:Instance");
   const gcpAddress = find("gcp:compute/address:Address");
   const groups = out.filter((r) => r.type === "aws:ec2/securityGroup:SecurityGroup");
-  const wgFirewalls = out.filter((r) => r.type === "gcp:compute/firewall:Firewall" &&
-    ((r.props.allows as Props[] | undefined) ?? []).some((a) => a.protocol === "udp" && (a.ports ?? []).includes("51871")));
+  const wgFirewalls = out.filter(
+    (r) =>
+      r.type === "gcp:compute/firewall:Firewall" &&
+      ((r.props.allows as Props[] | undefined) ?? []).some((a) => a.protocol === "udp" && (a.ports ?? []).includes("51871")),
+  );
   const add = (t: FixtureResource, name: string, props: Props) => out.push({ type: t.type, name, urn: urnOf(t, name), props });
   const table = out.find((r) => r.type === "kubernetes:core/v1:ConfigMap" && (r.props.metadata as Props | undefined)?.name === "node-router-node-table");
   const tableEntries: Props[] = [];
@@ -36,13 +39,18 @@ export function scaleStack(stack: readonly FixtureResource[], size: number): Fix
       add(eip, `${eip.name}-${i}`, { ...structuredClone(eip.props), id: `eipalloc-s${i}`, allocationId: `eipalloc-s${i}`, publicIp: ip });
       add(assoc, `${assoc.name}-${i}`, { id: `eipassoc-s${i}`, allocationId: `eipalloc-s${i}`, instanceId: id });
     } else if (gcpNode && gcpAddress) {
-      add(gcpNode, `${gcpNode.name}-${i}`, { ...structuredClone(gcpNode.props), id: `${gcpNode.props.id}-${i}`, networkInterfaces: [{ network: "wgmesh", subnetwork: "wgmesh-subnet", accessConfigs: [{ natIp: ip }] }] });
+      add(gcpNode, `${gcpNode.name}-${i}`, {
+        ...structuredClone(gcpNode.props),
+        id: `${gcpNode.props.id}-${i}`,
+        networkInterfaces: [{ network: "wgmesh", subnetwork: "wgmesh-subnet", accessConfigs: [{ natIp: ip }] }],
+      });
       tableEntries.push({ name: `${gcpNode.name}-${i}`, role: "worker", addresses: [ip] });
       add(gcpAddress, `${gcpAddress.name}-${i}`, { id: `${gcpAddress.props.id}-${i}`, address: ip, addressType: "EXTERNAL" });
     }
     for (const g of groups) {
       out.push({
-        type: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", name: `${g.name}-wireguard-${i}`,
+        type: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        name: `${g.name}-wireguard-${i}`,
         urn: `urn:pulumi:dev::wg-mesh-cluster::aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule::${g.name}-wireguard-${i}`,
         props: { securityGroupId: g.props.id, ipProtocol: "udp", fromPort: 51871, toPort: 51871, cidrIpv4: `${ip}/32` },
       });
@@ -59,7 +67,9 @@ export function scaleStack(stack: readonly FixtureResource[], size: number): Fix
   // Ordinary objects fill the rest.
   for (let i = 0; out.length < size; i++) {
     out.push({
-      type: "kubernetes:core/v1:ConfigMap", name: `app-settings-${i}`, urn: `urn:pulumi:dev::wg-mesh-cluster::kubernetes:core/v1:ConfigMap::app-settings-${i}`,
+      type: "kubernetes:core/v1:ConfigMap",
+      name: `app-settings-${i}`,
+      urn: `urn:pulumi:dev::wg-mesh-cluster::kubernetes:core/v1:ConfigMap::app-settings-${i}`,
       props: { metadata: { name: `app-settings-${i}`, namespace: "default" }, data: { LOG_LEVEL: "info" } },
     });
   }

@@ -13,10 +13,22 @@ import * as enginePb from "@pulumi/pulumi/proto/engine_pb";
 import * as resourceRpc from "@pulumi/pulumi/proto/resource_grpc_pb";
 import * as resourcePb from "@pulumi/pulumi/proto/resource_pb";
 
-export interface LogEntry { readonly severity: number; readonly message: string; readonly urn: string }
+export interface LogEntry {
+  readonly severity: number;
+  readonly message: string;
+  readonly urn: string;
+}
 
 /** A RegisterResource request as the monitor received it, with the URN it answered. */
-export interface Registration { readonly type: string; readonly name: string; readonly parent: string; readonly provider: string; readonly custom: boolean; readonly dependencies: string[]; urn: string }
+export interface Registration {
+  readonly type: string;
+  readonly name: string;
+  readonly parent: string;
+  readonly provider: string;
+  readonly custom: boolean;
+  readonly dependencies: string[];
+  urn: string;
+}
 
 export interface EngineStandIn {
   /** Where the provider reaches the Engine and the ResourceMonitor. */
@@ -59,11 +71,24 @@ export async function startEngine(): Promise<EngineStandIn> {
     if (!m) throw new Error("install the Pulumi mocks (test/pulumiMocks.ts installMocks) before calling the engine stand-in");
     return m;
   };
-  const monitor = new Proxy({} as MockMonitor, { get: (_t, key: keyof MockMonitor) => { const m = current(); return m[key].bind(m); } });
+  const monitor = new Proxy({} as MockMonitor, {
+    get: (_t, key: keyof MockMonitor) => {
+      const m = current();
+      return m[key].bind(m);
+    },
+  });
   const logs: LogEntry[] = [];
   const registrations: Registration[] = [];
   const register: Handler = (req: resourcePb.RegisterResourceRequest, cb) => {
-    const r: Registration = { type: req.getType(), name: req.getName(), parent: req.getParent(), provider: req.getProvider(), custom: req.getCustom(), dependencies: req.getDependenciesList(), urn: "" };
+    const r: Registration = {
+      type: req.getType(),
+      name: req.getName(),
+      parent: req.getParent(),
+      provider: req.getProvider(),
+      custom: req.getCustom(),
+      dependencies: req.getDependenciesList(),
+      urn: "",
+    };
     registrations.push(r);
     return monitor.registerResource(req, (err, res?: resourcePb.RegisterResourceResponse) => {
       if (res) {
@@ -97,7 +122,10 @@ export async function startEngine(): Promise<EngineStandIn> {
     registerPackage: unary((req, cb) => monitor.registerPackage(req, cb)),
     // The mock monitor answers these with plain objects; the wire needs the messages.
     registerResourceOutputs: unary((req, cb) => monitor.registerResourceOutputs(req, (err) => cb(err, new Empty()))),
-    supportsFeature: (call: grpc.ServerUnaryCall<resourcePb.SupportsFeatureRequest, resourcePb.SupportsFeatureResponse>, cb: grpc.sendUnaryData<resourcePb.SupportsFeatureResponse>) => {
+    supportsFeature: (
+      call: grpc.ServerUnaryCall<resourcePb.SupportsFeatureRequest, resourcePb.SupportsFeatureResponse>,
+      cb: grpc.sendUnaryData<resourcePb.SupportsFeatureResponse>,
+    ) => {
       const res = new resourcePb.SupportsFeatureResponse();
       // As the mock monitor: everything but output values.
       res.setHassupport(call.request.getId() !== "outputValues");
@@ -105,7 +133,8 @@ export async function startEngine(): Promise<EngineStandIn> {
     },
   });
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+  );
   return {
     address: `127.0.0.1:${port}`,
     logs,

@@ -20,7 +20,12 @@ export const CLUSTER_INPUTS: ClusterArgs = {
     { name: "mesh-gcp-workers-0", cloud: "gcp", role: "worker", zone: "europe-west1-b", machineType: "e2-standard-2", diskSizeGb: 30 },
   ],
   aws: { region: "eu-west-1", ami: "ami-0abcdef1234567890", vpcCidr: "10.10.0.0/16", subnets: { "eu-west-1a": "10.10.0.0/24" } },
-  gcp: { project: "my-project", region: "europe-west1", subnetCidr: "10.20.0.0/24", image: "projects/ubuntu-os-cloud/global/images/ubuntu-2404-noble-amd64-v20260101" },
+  gcp: {
+    project: "my-project",
+    region: "europe-west1",
+    subnetCidr: "10.20.0.0/24",
+    image: "projects/ubuntu-os-cloud/global/images/ubuntu-2404-noble-amd64-v20260101",
+  },
   nodeRouter: { image: TEST_IMAGE },
 };
 

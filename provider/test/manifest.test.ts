@@ -14,7 +14,11 @@ const pluginDir = join(__dirname, "..");
 const root = join(pluginDir, "..");
 const readJson = (p: string) => JSON.parse(readFileSync(p, "utf8"));
 const pluginPkg = readJson(join(pluginDir, "package.json")) as { name: string; main: string; dependencies: Record<string, string> };
-const rootPkg = readJson(join(root, "package.json")) as { workspaces?: string[]; dependencies: Record<string, string>; devDependencies: Record<string, string> };
+const rootPkg = readJson(join(root, "package.json")) as {
+  workspaces?: string[];
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
 const rootLock = readJson(join(root, "package-lock.json")) as { packages: Record<string, { resolved?: string; link?: boolean; version?: string }> };
 
 describe("the plugin folder", () => {

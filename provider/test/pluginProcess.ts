@@ -29,11 +29,21 @@ export function startPlugin(engineAddress: string, pluginDir = PLUGIN_DIR, timeo
   const child: ChildProcess = spawn(process.execPath, [RUN_PLUGIN, pluginDir, engineAddress], { cwd, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
-  child.stderr!.on("data", (d: Buffer) => { err += d.toString(); });
+  child.stderr!.on("data", (d: Buffer) => {
+    err += d.toString();
+  });
   const cleanup = () => rmSync(cwd, { recursive: true, force: true });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill(); cleanup(); reject(new Error(`plugin printed no port within ${timeoutMs} ms; stderr:\n${err}`)); }, timeoutMs);
-    child.on("exit", (code) => { clearTimeout(timer); cleanup(); reject(new Error(`plugin exited with ${code} before printing its port; stdout:\n${out}\nstderr:\n${err}`)); });
+    const timer = setTimeout(() => {
+      child.kill();
+      cleanup();
+      reject(new Error(`plugin printed no port within ${timeoutMs} ms; stderr:\n${err}`));
+    }, timeoutMs);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      cleanup();
+      reject(new Error(`plugin exited with ${code} before printing its port; stdout:\n${out}\nstderr:\n${err}`));
+    });
     child.stdout!.on("data", (d: Buffer) => {
       out += d.toString();
       const m = /^(\d+)\s*$/m.exec(out);
@@ -42,21 +52,28 @@ export function startPlugin(engineAddress: string, pluginDir = PLUGIN_DIR, timeo
       child.removeAllListeners("exit");
       const client = new rpc.ResourceProviderClient(`127.0.0.1:${m[1]}`, grpc.credentials.createInsecure());
       resolve({
-        client, stderr: () => err,
-        stop: () => new Promise<void>((done) => {
-          client.close();
-          const finish = () => { cleanup(); done(); };
-          if (child.exitCode !== null || child.signalCode !== null) return finish();
-          child.once("exit", finish);
-          child.kill("SIGTERM");
-        }),
+        client,
+        stderr: () => err,
+        stop: () =>
+          new Promise<void>((done) => {
+            client.close();
+            const finish = () => {
+              cleanup();
+              done();
+            };
+            if (child.exitCode !== null || child.signalCode !== null) return finish();
+            child.once("exit", finish);
+            child.kill("SIGTERM");
+          }),
       });
     });
   });
 }
 
 function call<Req, Res>(fn: (req: Req, cb: (e: grpc.ServiceError | null, r: Res) => void) => unknown, req: Req): Promise<Res> {
-  return new Promise((resolve, reject) => { fn(req, (e, r) => (e ? reject(e) : resolve(r))); });
+  return new Promise((resolve, reject) => {
+    fn(req, (e, r) => (e ? reject(e) : resolve(r)));
+  });
 }
 
 /** GetSchema, version 0 (the only one the CLI asks for), parsed. */
@@ -106,6 +123,8 @@ export async function construct(c: rpc.ResourceProviderClient, r: ConstructCall)
   req.setDependenciesList(r.dependencies ?? []);
   const res = await call<pb.ConstructRequest, pb.ConstructResponse>(c.construct.bind(c), req);
   const stateDependencies: Record<string, string[]> = {};
-  res.getStatedependenciesMap().forEach((deps, key) => { stateDependencies[key] = deps.getUrnsList(); });
+  res.getStatedependenciesMap().forEach((deps, key) => {
+    stateDependencies[key] = deps.getUrnsList();
+  });
   return { urn: res.getUrn(), state: (res.getState()?.toJavaScript() ?? {}) as Record<string, any>, stateDependencies };
 }

@@ -53,7 +53,14 @@ afterAll(async () => {
 async function build(component: string, name: string, inputs: object, providers: Record<string, string>, extra: Partial<ConstructCall> = {}) {
   const before = engine.registrations.length;
   const result = await construct(plugin.client, {
-    type: token(component), name, inputs: inputs as Record<string, unknown>, providers, project: PROJECT, stack: STACK, monitorEndpoint: engine.address, ...extra,
+    type: token(component),
+    name,
+    inputs: inputs as Record<string, unknown>,
+    providers,
+    project: PROJECT,
+    stack: STACK,
+    monitorEndpoint: engine.address,
+    ...extra,
   });
   return { result, registered: engine.registrations.slice(before) };
 }
@@ -61,11 +68,15 @@ async function build(component: string, name: string, inputs: object, providers:
 /** The registrations whose parent chain reaches `urn`. */
 function descendants(registered: Registration[], urn: string): Registration[] {
   const parentOf = new Map(engine.registrations.map((r) => [r.urn, r.parent]));
-  const under = (r: Registration) => { for (let p = r.parent; p; p = parentOf.get(p) ?? "") if (p === urn) return true; return false; };
+  const under = (r: Registration) => {
+    for (let p = r.parent; p; p = parentOf.get(p) ?? "") if (p === urn) return true;
+    return false;
+  };
   return registered.filter(under);
 }
 
-const isSecret = (v: unknown) => typeof v === "object" && v !== null && (v as Record<string, unknown>)[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig;
+const isSecret = (v: unknown) =>
+  typeof v === "object" && v !== null && (v as Record<string, unknown>)[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig;
 
 describe("GetSchema", () => {
   it("names the package and version the plugin reports", async () => {
@@ -89,7 +100,11 @@ describe("GetSchema", () => {
   });
 
   it("takes what the fixtures send as inputs, and the fixtures send every required one", () => {
-    for (const [component, inputs] of [["Cluster", CLUSTER_INPUTS], ["Cilium", CILIUM_INPUTS], ["NodeRouter", NODE_ROUTER_INPUTS]] as const) {
+    for (const [component, inputs] of [
+      ["Cluster", CLUSTER_INPUTS],
+      ["Cilium", CILIUM_INPUTS],
+      ["NodeRouter", NODE_ROUTER_INPUTS],
+    ] as const) {
       const r = schema.resources[token(component)];
       expect({ component, unknown: Object.keys(inputs).filter((k) => !(k in r.inputProperties)) }).toEqual({ component, unknown: [] });
       expect({ component, missing: r.requiredInputs.filter((k) => !(k in inputs)) }).toEqual({ component, missing: [] });
@@ -103,16 +118,28 @@ describe("GetSchema", () => {
   it("gives each component's outputs: data, or resources of the Pulumi packages by reference", () => {
     const outputs = (c: string) => schema.resources[token(c)].properties;
     expect(outputs("Cluster")).toMatchObject({
-      kubeconfig: { type: "string" }, apiEndpoint: { type: "string" }, clusterId: { type: "string" }, caCertPem: { type: "string" },
-      nodeTable: { type: "array", items: { $ref: `#/types/${token("NodeRow")}` } }, joinToken: { $ref: `#/types/${token("TokenEntry")}` },
+      kubeconfig: { type: "string" },
+      apiEndpoint: { type: "string" },
+      clusterId: { type: "string" },
+      caCertPem: { type: "string" },
+      nodeTable: { type: "array", items: { $ref: `#/types/${token("NodeRow")}` } },
+      joinToken: { $ref: `#/types/${token("TokenEntry")}` },
     });
-    expect(outputs("Cilium")).toMatchObject({ release: { $ref: expect.stringMatching(K8S_REF) }, podMtu: { type: "number" }, chartVersion: { type: "string" } });
+    expect(outputs("Cilium")).toMatchObject({
+      release: { $ref: expect.stringMatching(K8S_REF) },
+      podMtu: { type: "number" },
+      chartVersion: { type: "string" },
+    });
     expect(outputs("NodeRouter")).toMatchObject({ daemonSet: { $ref: expect.stringMatching(K8S_REF) }, namespace: { type: "string" } });
   });
 
   it("marks exactly the credential-bearing outputs secret: the kubeconfig and the join token", () => {
     expect(secretPaths(schema).sort()).toEqual([`${token("Cluster")}.joinToken`, `${token("Cluster")}.kubeconfig`]);
-    expect(Object.entries(SECRET_OUTPUTS).flatMap(([c, o]) => o.map((x) => `${token(c)}.${x}`)).sort()).toEqual(secretPaths(schema).sort());
+    expect(
+      Object.entries(SECRET_OUTPUTS)
+        .flatMap(([c, o]) => o.map((x) => `${token(c)}.${x}`))
+        .sort(),
+    ).toEqual(secretPaths(schema).sort());
   });
 });
 
@@ -127,8 +154,12 @@ describe("Construct", () => {
     expect(children.length).toBe(registered.filter((r) => r.custom).length);
     const count = (type: string) => children.filter((r) => r.type === type).length;
     // GCP: the node's static external address and its reserved internal (private) one.
-    expect({ aws: count("aws:ec2/instance:Instance"), gcp: count("gcp:compute/instance:Instance"), eips: count("aws:ec2/eip:Eip"), gcpAddresses: count("gcp:compute/address:Address") })
-      .toEqual({ aws: 1, gcp: 1, eips: 1, gcpAddresses: 2 });
+    expect({
+      aws: count("aws:ec2/instance:Instance"),
+      gcp: count("gcp:compute/instance:Instance"),
+      eips: count("aws:ec2/eip:Eip"),
+      gcpAddresses: count("gcp:compute/address:Address"),
+    }).toEqual({ aws: 1, gcp: 1, eips: 1, gcpAddresses: 2 });
     expect(count("tls:index/selfSignedCert:SelfSignedCert")).toBeGreaterThan(0);
     for (const pkg of ["aws", "gcp"]) {
       const own = children.filter((r) => r.type.startsWith(`${pkg}:`));
@@ -140,24 +171,46 @@ describe("Construct", () => {
   it("returns every output the schema lists, the secret ones (and only those) as secrets", () => {
     const { properties } = schema.resources[token("Cluster")];
     expect(Object.keys(built.Cluster.state).sort()).toEqual(Object.keys(properties).sort());
-    const secretInState = Object.entries(built.Cluster.state).filter(([, v]) => isSecret(v)).map(([k]) => k);
-    const marked = Object.entries(properties).filter(([, p]) => p.secret).map(([k]) => k);
+    const secretInState = Object.entries(built.Cluster.state)
+      .filter(([, v]) => isSecret(v))
+      .map(([k]) => k);
+    const marked = Object.entries(properties)
+      .filter(([, p]) => p.secret)
+      .map(([k]) => k);
     expect(secretInState.sort()).toEqual(marked.sort());
     const state = unwrapSecrets(built.Cluster.state);
     expect(state.kubeconfig).toContain("client-key-data");
     expect(state.joinToken.token).toMatch(/^[a-z0-9]{6}\.[a-z0-9]{16}$/);
-    expect(state.nodeTable.map((n: { name: string; cloud: string }) => [n.name, n.cloud])).toEqual([["mesh-aws-cp-0", "aws"], ["mesh-gcp-workers-0", "gcp"]]);
+    expect(state.nodeTable.map((n: { name: string; cloud: string }) => [n.name, n.cloud])).toEqual([
+      ["mesh-aws-cp-0", "aws"],
+      ["mesh-gcp-workers-0", "gcp"],
+    ]);
   });
 
   it("installs Cilium and the node-router with the Kubernetes provider the program passed", async () => {
     const expected = {
       Cilium: ["kubernetes:cilium.io/v2:CiliumClusterwideNetworkPolicy", "kubernetes:helm.sh/v3:Release"],
-      NodeRouter: ["kubernetes:apps/v1:DaemonSet", "kubernetes:core/v1:ConfigMap", "kubernetes:core/v1:ServiceAccount", "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"],
+      NodeRouter: [
+        "kubernetes:apps/v1:DaemonSet",
+        "kubernetes:core/v1:ConfigMap",
+        "kubernetes:core/v1:ServiceAccount",
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+      ],
     };
-    for (const [component, inputs] of [["Cilium", CILIUM_INPUTS], ["NodeRouter", NODE_ROUTER_INPUTS]] as const) {
+    for (const [component, inputs] of [
+      ["Cilium", CILIUM_INPUTS],
+      ["NodeRouter", NODE_ROUTER_INPUTS],
+    ] as const) {
       // The README's program: NodeRouter(..., opts=ResourceOptions(depends_on=[cilium])).
       const dependencies = component === "NodeRouter" ? [built.Cilium.urn] : [];
-      const { result, registered } = await build(component, `mesh-${component.toLowerCase()}`, inputs, { kubernetes: providerRefs.kubernetes }, { dependencies });
+      const { result, registered } = await build(
+        component,
+        `mesh-${component.toLowerCase()}`,
+        inputs,
+        { kubernetes: providerRefs.kubernetes },
+        { dependencies },
+      );
       built[component] = result;
       const children = descendants(registered, result.urn).filter((r) => r.custom);
       expect({ component, types: [...new Set(children.map((r) => r.type))].sort() }).toEqual({ component, types: expected[component] });
@@ -171,8 +224,9 @@ describe("Construct", () => {
 
   it("refuses bad input with an error that names the field, before registering any child", async () => {
     const before = engine.registrations.length;
-    await expect(build("NodeRouter", "bad", { ...NODE_ROUTER_INPUTS, image: "ghcr.io/example/node-router:latest" }, { kubernetes: providerRefs.kubernetes }))
-      .rejects.toThrow(/image/);
+    await expect(
+      build("NodeRouter", "bad", { ...NODE_ROUTER_INPUTS, image: "ghcr.io/example/node-router:latest" }, { kubernetes: providerRefs.kubernetes }),
+    ).rejects.toThrow(/image/);
     const gcpOnly = Object.fromEntries(Object.entries(CLUSTER_INPUTS).filter(([k]) => k !== "aws"));
     await expect(build("Cluster", "no-aws", gcpOnly, { gcp: providerRefs.gcp })).rejects.toThrow(/nodes are in AWS but args\.aws is not set/);
     expect(engine.registrations.slice(before).filter((r) => r.custom)).toEqual([]);

@@ -39,7 +39,7 @@ describe("the Python example checker", () => {
     ["an unknown argument", good.replace("pod_cidr=", "podCidr="), /line 4: Cluster: no argument podCidr/],
     ["a missing required input", good.replace(/pools=\[[\s\S]*?\]\)/, ")"), /required pools missing/],
     ["an unknown nested field", good.replace('name="cp"', 'nmae="cp"'), /no argument nmae/],
-    ["a missing nested required field", good.replace('{"name": "workers"}', '{}'), /pools\[1\]: required name missing/],
+    ["a missing nested required field", good.replace('{"name": "workers"}', "{}"), /pools\[1\]: required name missing/],
     ["an unknown enum member", good.replace("CONTROL_PLANE", "CONTROLPLANE"), /NodeRole has no member CONTROLPLANE/],
     ["an unknown output", good.replace("cluster.kubeconfig", "cluster.kube_config"), /Cluster has no output kube_config/],
     ["a type that does not exist", good.replace("ClusterPoolArgs", "PoolArgs"), /PoolArgs/],
@@ -57,6 +57,12 @@ describe("the Python example checker", () => {
   });
 
   it("names properties as Pulumi's Python generator does", () => {
-    expect(["podCidr", "caCertPem", "apiURLHost", "SHA256Hash", "kubeconfig"].map(pyName)).toEqual(["pod_cidr", "ca_cert_pem", "api_url_host", "sha256_hash", "kubeconfig"]);
+    expect(["podCidr", "caCertPem", "apiURLHost", "SHA256Hash", "kubeconfig"].map(pyName)).toEqual([
+      "pod_cidr",
+      "ca_cert_pem",
+      "api_url_host",
+      "sha256_hash",
+      "kubeconfig",
+    ]);
   });
 });

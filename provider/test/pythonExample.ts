@@ -6,9 +6,17 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { pyEnumMember, pyName, pythonModule } from "./pythonNames";
 
-type Described = { call: string; line: number; args: number; kwargs: Record<string, Described> } | { dict: Record<string, Described> }
-  | { list: Described[] } | { enum: string; member: string } | { expr: string };
-interface Usage { aliases: string[]; calls: Extract<Described, { call: string }>[]; reads: { resource: string; attr: string; line: number }[] }
+type Described =
+  | { call: string; line: number; args: number; kwargs: Record<string, Described> }
+  | { dict: Record<string, Described> }
+  | { list: Described[] }
+  | { enum: string; member: string }
+  | { expr: string };
+interface Usage {
+  aliases: string[];
+  calls: Extract<Described, { call: string }>[];
+  reads: { resource: string; attr: string; line: number }[];
+}
 
 /** The ```python blocks of a Markdown document. */
 export function pythonBlocks(markdown: string): string[] {
@@ -18,14 +26,23 @@ export function pythonBlocks(markdown: string): string[] {
 /** How a program uses the package, as python3's own parser sees it. */
 export function pythonUsage(source: string, packageName: string): Usage {
   try {
-    const out = execFileSync("python3", [join(__dirname, "pythonCalls.py"), pythonModule(packageName)], { input: source, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
+    const out = execFileSync("python3", [join(__dirname, "pythonCalls.py"), pythonModule(packageName)], {
+      input: source,
+      encoding: "utf8",
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     return JSON.parse(out) as Usage;
   } catch (e) {
     throw new Error(`python3 rejected the program:\n${(e as { stderr?: string }).stderr ?? String(e)}`);
   }
 }
 
-interface Property { $ref?: string; type?: string; items?: Property; additionalProperties?: Property }
+interface Property {
+  $ref?: string;
+  type?: string;
+  items?: Property;
+  additionalProperties?: Property;
+}
 interface SchemaLike {
   name: string;
   resources: Record<string, { inputProperties?: Record<string, Property>; requiredInputs?: string[]; properties?: Record<string, Property> }>;
@@ -41,14 +58,20 @@ export function checkAgainstSchema(usage: Usage, schema: SchemaLike): string[] {
   const checkValue = (where: string, value: Described, prop: Property) => {
     const typeToken = typeOf(prop.$ref);
     const type = typeToken ? schema.types[typeToken] : undefined;
-    if ("list" in value) return value.list.forEach((v, i) => prop.items ? checkValue(`${where}[${i}]`, v, prop.items) : problems.push(`${where}: a list where the schema has ${JSON.stringify(prop)}`));
+    if ("list" in value)
+      return value.list.forEach((v, i) =>
+        prop.items ? checkValue(`${where}[${i}]`, v, prop.items) : problems.push(`${where}: a list where the schema has ${JSON.stringify(prop)}`),
+      );
     if ("enum" in value) {
-      if (!type?.enum || typeToken !== token(value.enum)) return problems.push(`${where}: ${value.enum}.${value.member} where the schema has ${JSON.stringify(prop)}`);
-      if (!type.enum.some((m) => pyEnumMember(m.name) === value.member)) problems.push(`${where}: ${value.enum} has no member ${value.member} (${type.enum.map((m) => pyEnumMember(m.name)).join(", ")})`);
+      if (!type?.enum || typeToken !== token(value.enum))
+        return problems.push(`${where}: ${value.enum}.${value.member} where the schema has ${JSON.stringify(prop)}`);
+      if (!type.enum.some((m) => pyEnumMember(m.name) === value.member))
+        problems.push(`${where}: ${value.enum} has no member ${value.member} (${type.enum.map((m) => pyEnumMember(m.name)).join(", ")})`);
       return;
     }
     if ("call" in value) {
-      if (!type?.properties || `${value.call}` !== `${typeToken!.split(":")[2]}Args`) return problems.push(`${where}: ${value.call}(...) where the schema has ${JSON.stringify(prop)}`);
+      if (!type?.properties || `${value.call}` !== `${typeToken!.split(":")[2]}Args`)
+        return problems.push(`${where}: ${value.call}(...) where the schema has ${JSON.stringify(prop)}`);
       return checkArgs(`${where} (${value.call})`, value.kwargs, type.properties, type.required ?? []);
     }
     if ("dict" in value && type?.properties) return checkArgs(where, value.dict, type.properties, type.required ?? []);
@@ -78,7 +101,8 @@ export function checkAgainstSchema(usage: Usage, schema: SchemaLike): string[] {
   }
   for (const read of usage.reads.filter((r) => schema.resources[token(r.resource)])) {
     const outputs = schema.resources[token(read.resource)].properties ?? {};
-    if (!Object.keys(outputs).some((o) => pyName(o) === read.attr) && read.attr !== "urn") problems.push(`line ${read.line}: ${read.resource} has no output ${read.attr}`);
+    if (!Object.keys(outputs).some((o) => pyName(o) === read.attr) && read.attr !== "urn")
+      problems.push(`line ${read.line}: ${read.resource} has no output ${read.attr}`);
   }
   return problems;
 }

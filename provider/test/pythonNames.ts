@@ -22,15 +22,27 @@ export function pyName(name: string): string {
         current += c.toLowerCase();
         break;
       case "acronym":
-        if (isUpper(c)) { current += c.toLowerCase(); break; }
-        if (isDigit(c)) { state = "lower"; current += c; break; }
+        if (isUpper(c)) {
+          current += c.toLowerCase();
+          break;
+        }
+        if (isDigit(c)) {
+          state = "lower";
+          current += c;
+          break;
+        }
         // fooURLBar: the last capital starts the next word.
         parts.push(current.slice(0, -1));
         current = current.slice(-1) + c;
         state = "lower";
         break;
       case "lower":
-        if (isUpper(c)) { parts.push(current); current = c.toLowerCase(); state = "upper"; break; }
+        if (isUpper(c)) {
+          parts.push(current);
+          current = c.toLowerCase();
+          state = "upper";
+          break;
+        }
         current += c;
         break;
     }

@@ -13,7 +13,17 @@ export interface Property {
 export interface Schema {
   name: string;
   version: string;
-  resources: Record<string, { isComponent?: boolean; description?: string; inputProperties: Record<string, Property>; requiredInputs: string[]; properties: Record<string, Property>; required: string[] }>;
+  resources: Record<
+    string,
+    {
+      isComponent?: boolean;
+      description?: string;
+      inputProperties: Record<string, Property>;
+      requiredInputs: string[];
+      properties: Record<string, Property>;
+      required: string[];
+    }
+  >;
   types: Record<string, { type: string; properties?: Record<string, Property>; enum?: { name: string; value: unknown }[] }>;
 }
 
@@ -24,8 +34,10 @@ export function schemaProblems(schema: Schema): string[] {
   const problems: string[] = [];
   const checkRef = (where: string, p: Property) => {
     if (p.$ref === "pulumi.json#/Any") problems.push(`${where}: typed Any`);
-    else if (p.$ref?.startsWith("#/types/") && !schema.types[p.$ref.slice("#/types/".length)]) problems.push(`${where}: ${p.$ref} is not in the schema's types`);
-    else if (p.$ref?.startsWith("/") && !/^\/[^/]+\/v[^/]+\/schema\.json#\/resources\/[^:]+:[^:]+:[^:]+$/.test(p.$ref)) problems.push(`${where}: ${p.$ref} is not a resource token`);
+    else if (p.$ref?.startsWith("#/types/") && !schema.types[p.$ref.slice("#/types/".length)])
+      problems.push(`${where}: ${p.$ref} is not in the schema's types`);
+    else if (p.$ref?.startsWith("/") && !/^\/[^/]+\/v[^/]+\/schema\.json#\/resources\/[^:]+:[^:]+:[^:]+$/.test(p.$ref))
+      problems.push(`${where}: ${p.$ref} is not a resource token`);
     if (p.items) checkRef(`${where}[]`, p.items);
     if (p.additionalProperties) checkRef(`${where}{}`, p.additionalProperties);
   };
@@ -50,5 +62,9 @@ export function schemaProblems(schema: Schema): string[] {
 
 /** `<resource token>.<output>` for every output marked secret. */
 export function secretPaths(schema: Schema): string[] {
-  return Object.entries(schema.resources).flatMap(([token, r]) => Object.entries(r.properties).filter(([, p]) => p.secret).map(([name]) => `${token}.${name}`));
+  return Object.entries(schema.resources).flatMap(([token, r]) =>
+    Object.entries(r.properties)
+      .filter(([, p]) => p.secret)
+      .map(([name]) => `${token}.${name}`),
+  );
 }

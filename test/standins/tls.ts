@@ -19,12 +19,36 @@ export function makeTestPki(): TestPki {
     const sh = (args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
     writeFileSync(join(dir, "san.cnf"), "subjectAltName=IP:127.0.0.1\n");
     sh(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-subj", "/CN=kubernetes", "-days", "1"]);
-    for (const [n, cn] of [["srv", "/CN=kube-apiserver"], ["cli", "/O=kubeadm:cluster-admins/CN=admin"]]) {
+    for (const [n, cn] of [
+      ["srv", "/CN=kube-apiserver"],
+      ["cli", "/O=kubeadm:cluster-admins/CN=admin"],
+    ]) {
       sh(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", `${n}.key`, "-out", `${n}.csr`, "-subj", cn]);
-      sh(["x509", "-req", "-in", `${n}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", `${n}.crt`, "-days", "1", ...(n === "srv" ? ["-extfile", "san.cnf"] : [])]);
+      sh([
+        "x509",
+        "-req",
+        "-in",
+        `${n}.csr`,
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        `${n}.crt`,
+        "-days",
+        "1",
+        ...(n === "srv" ? ["-extfile", "san.cnf"] : []),
+      ]);
     }
     const read = (f: string) => readFileSync(join(dir, f), "utf8");
-    return { caPem: read("ca.crt"), serverKeyPem: read("srv.key"), serverCertPem: read("srv.crt"), clientKeyPem: read("cli.key"), clientCertPem: read("cli.crt") };
+    return {
+      caPem: read("ca.crt"),
+      serverKeyPem: read("srv.key"),
+      serverCertPem: read("srv.crt"),
+      clientKeyPem: read("cli.key"),
+      clientCertPem: read("cli.crt"),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

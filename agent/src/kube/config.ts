@@ -34,7 +34,9 @@ export function inClusterTarget(env: NodeJS.ProcessEnv = process.env, dir = SERV
   const host = env.KUBERNETES_SERVICE_HOST;
   const port = env.KUBERNETES_SERVICE_PORT;
   if (!host || !port) {
-    throw new KubeConfigError("in-cluster config needs KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT (set by kubelet); outside a cluster pass --kubeconfig");
+    throw new KubeConfigError(
+      "in-cluster config needs KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT (set by kubelet); outside a cluster pass --kubeconfig",
+    );
   }
   const server = new URL(`https://${host.includes(":") ? `[${host}]` : host}:${port}`);
   let ca: Buffer;
@@ -80,7 +82,7 @@ export function targetFromKubeconfig(doc: Json, path: string): KubeTarget {
   const context = named(doc.contexts, doc["current-context"], "context (current-context)", path).context;
   if (!isObject(context)) throw new KubeConfigError(`kubeconfig ${path}: current context has no "context" mapping`);
   const cluster = named(doc.clusters, context.cluster, "cluster", path).cluster;
-  const user = context.user === undefined ? {} : named(doc.users, context.user, "user", path).user ?? {};
+  const user = context.user === undefined ? {} : (named(doc.users, context.user, "user", path).user ?? {});
   if (!isObject(cluster) || !isObject(user)) throw new KubeConfigError(`kubeconfig ${path}: cluster or user entry is not a mapping`);
 
   const field = (obj: Json, key: string, where: string): string | undefined => {
@@ -102,7 +104,9 @@ export function targetFromKubeconfig(doc: Json, path: string): KubeTarget {
   };
   for (const unsupported of ["exec", "auth-provider", "as", "as-groups"]) {
     if (user[unsupported] !== undefined) {
-      throw new KubeConfigError(`kubeconfig ${path}: users[].user.${unsupported} is not supported by node-router; use a token, tokenFile or client certificate`);
+      throw new KubeConfigError(
+        `kubeconfig ${path}: users[].user.${unsupported} is not supported by node-router; use a token, tokenFile or client certificate`,
+      );
     }
   }
   if (cluster["proxy-url"] !== undefined) throw new KubeConfigError(`kubeconfig ${path}: clusters[].cluster.proxy-url is not supported by node-router`);

@@ -43,7 +43,10 @@ export class ListWatch {
   private wake?: () => void;
   private loop?: Promise<void>;
 
-  constructor(private readonly transport: KubeTransport, private readonly o: ListWatchOptions) {}
+  constructor(
+    private readonly transport: KubeTransport,
+    private readonly o: ListWatchOptions,
+  ) {}
 
   list(): KubeObject[] {
     return [...this.items.values()];
@@ -111,8 +114,10 @@ export class ListWatch {
       // 50 saved nothing more. Listing takes 5x the requests, once per start or relist.
       const query = new URLSearchParams({ limit: String(this.o.pageSize ?? DEFAULT_PAGE_SIZE) });
       if (next) query.set("continue", next);
-      const page = await this.transport.getJson(`${this.o.path}?${query}`, { signal: this.abort.signal, idleMs: 60_000 }) as
-        { metadata?: { resourceVersion?: unknown; continue?: unknown }; items?: unknown };
+      const page = (await this.transport.getJson(`${this.o.path}?${query}`, { signal: this.abort.signal, idleMs: 60_000 })) as {
+        metadata?: { resourceVersion?: unknown; continue?: unknown };
+        items?: unknown;
+      };
       if (!Array.isArray(page?.items) || typeof page.metadata?.resourceVersion !== "string") {
         throw new Error(`GET ${this.o.path}: not a list (no items or metadata.resourceVersion)`);
       }
@@ -144,7 +149,12 @@ export class ListWatch {
   private async watch(): Promise<WatchEnd> {
     const seconds = this.o.watchSeconds ?? 300;
     const timeoutSeconds = Math.round(seconds * (1 + Math.random()));
-    const query = new URLSearchParams({ watch: "true", resourceVersion: this.resourceVersion!, allowWatchBookmarks: "true", timeoutSeconds: String(timeoutSeconds) });
+    const query = new URLSearchParams({
+      watch: "true",
+      resourceVersion: this.resourceVersion!,
+      allowWatchBookmarks: "true",
+      timeoutSeconds: String(timeoutSeconds),
+    });
     const res = await this.transport.open(`${this.o.path}?${query}`, { signal: this.abort.signal, idleMs: (timeoutSeconds + 30) * 1000 });
     const lines = createInterface({ input: res, crlfDelay: Infinity });
     try {

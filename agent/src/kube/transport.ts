@@ -6,7 +6,11 @@ import type { KubeTarget } from "./config";
 
 /** A non-2xx answer from the API server, with the Status reason when it sent one. */
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly reason: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -25,7 +29,14 @@ export class KubeTransport {
     this.secure = target.server.protocol === "https:";
     // Keep-alive: list pages reuse one connection. A watch holds its own for its lifetime.
     this.agent = this.secure
-      ? new https.Agent({ keepAlive: true, ca: target.ca, cert: target.cert, key: target.key, rejectUnauthorized: target.verifyTls, servername: target.tlsServerName })
+      ? new https.Agent({
+          keepAlive: true,
+          ca: target.ca,
+          cert: target.cert,
+          key: target.key,
+          rejectUnauthorized: target.verifyTls,
+          servername: target.tlsServerName,
+        })
       : new http.Agent({ keepAlive: true });
   }
 
@@ -38,7 +49,8 @@ export class KubeTransport {
     const headers: http.OutgoingHttpHeaders = { accept: "application/json", "user-agent": "node-router" };
     const token = await this.target.token?.();
     if (token) headers.authorization = `Bearer ${token}`;
-    else if (this.target.basic) headers.authorization = `Basic ${Buffer.from(`${this.target.basic.username}:${this.target.basic.password}`).toString("base64")}`;
+    else if (this.target.basic)
+      headers.authorization = `Basic ${Buffer.from(`${this.target.basic.username}:${this.target.basic.password}`).toString("base64")}`;
     const url = new URL(path, this.target.server);
     const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
       const req = (this.secure ? https : http).request(url, { agent: this.agent, headers, signal: o.signal, timeout: o.idleMs }, resolve);

@@ -18,7 +18,10 @@ import { createBench, DEVICE, ip, requireRootAndIp, UNDERLAY, type Bench } from 
 const MAIN = join(__dirname, "../../../dist/agent/src/main.js");
 const S = settings();
 const entry = (name: string, i: number, role = "worker") => ({ name, role, addresses: [`198.51.100.${i}`] });
-const BOOT = { podCidrs: ["198.18.0.0/16"], nodes: [{ ...entry("local", 1), addresses: ["198.51.100.1", "2001:db8:ff::1"] }, entry("w2", 2), entry("old8", 8)] };
+const BOOT = {
+  podCidrs: ["198.18.0.0/16"],
+  nodes: [{ ...entry("local", 1), addresses: ["198.51.100.1", "2001:db8:ff::1"] }, entry("w2", 2), entry("old8", 8)],
+};
 // The current table: old8 has left, new9 joined after this node's boot files were written.
 const CURRENT = { ...BOOT, nodes: [BOOT.nodes[0], entry("w2", 2), entry("new9", 9, "control-plane")] };
 
@@ -58,24 +61,64 @@ describe("the agent with a node table and no API", () => {
     writeFileSync(join(dir, "boot.json"), JSON.stringify(BOOT));
     writeFileSync(join(dir, "node-table.json"), JSON.stringify(CURRENT));
     // Port 1 on the namespace's loopback: the API refuses every connection.
-    writeFileSync(join(dir, "kubeconfig"), JSON.stringify({
-      apiVersion: "v1", kind: "Config", "current-context": "x",
-      clusters: [{ name: "x", cluster: { server: "http://127.0.0.1:1", "insecure-skip-tls-verify": true } }],
-      users: [{ name: "x", user: {} }], contexts: [{ name: "x", context: { cluster: "x", user: "x" } }],
-    }));
+    writeFileSync(
+      join(dir, "kubeconfig"),
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        "current-context": "x",
+        clusters: [{ name: "x", cluster: { server: "http://127.0.0.1:1", "insecure-skip-tls-verify": true } }],
+        users: [{ name: "x", user: {} }],
+        contexts: [{ name: "x", context: { cluster: "x", user: "x" } }],
+      }),
+    );
     const started = Date.now();
     // As the DaemonSet runs it (the host's cgroup v2 tree on /sys/fs/cgroup): `ip netns exec`
     // remounts /sys, so the agent gets a private mount namespace with cgroup v2 mounted there.
-    agent = spawn("ip", ["netns", "exec", bench.node, "unshare", "--mount", "sh", "-c", 'mount -t cgroup2 none /sys/fs/cgroup && exec "$@"', "sh", process.execPath, MAIN, "run", "--node-name", "local", "--node-table", join(dir, "node-table.json"),
-      "--state-dir", state, "--boot-node-table", join(dir, "boot.json"), "--kubeconfig", join(dir, "kubeconfig"), "--log-level", "debug",
-      "--health-address", "127.0.0.1:19871", "--metrics-address", "127.0.0.1:19872"], { stdio: ["ignore", "pipe", "pipe"] });
+    agent = spawn(
+      "ip",
+      [
+        "netns",
+        "exec",
+        bench.node,
+        "unshare",
+        "--mount",
+        "sh",
+        "-c",
+        'mount -t cgroup2 none /sys/fs/cgroup && exec "$@"',
+        "sh",
+        process.execPath,
+        MAIN,
+        "run",
+        "--node-name",
+        "local",
+        "--node-table",
+        join(dir, "node-table.json"),
+        "--state-dir",
+        state,
+        "--boot-node-table",
+        join(dir, "boot.json"),
+        "--kubeconfig",
+        join(dir, "kubeconfig"),
+        "--log-level",
+        "debug",
+        "--health-address",
+        "127.0.0.1:19871",
+        "--metrics-address",
+        "127.0.0.1:19872",
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
     agent.stdout?.on("data", (d: Buffer) => (output += d.toString()));
     agent.stderr?.on("data", (d: Buffer) => (output += d.toString()));
 
     // The guard is loaded while the routes are applied, and a step ends when both are: poll the
     // routes with one cheap process per round (polling competes with the agent for the CPU), then check both.
     while (!/198\.51\.100\.9 dev cilium_wg0/.test(controlPlanes()) && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 10));
-    const done = () => /198\.51\.100\.9 dev cilium_wg0/.test(controlPlanes()) && /198\.51\.100\.2 dev cilium_wg0/.test(steering()) && guardMap().includes("198.51.100.9 : jump to_control_plane");
+    const done = () =>
+      /198\.51\.100\.9 dev cilium_wg0/.test(controlPlanes()) &&
+      /198\.51\.100\.2 dev cilium_wg0/.test(steering()) &&
+      guardMap().includes("198.51.100.9 : jump to_control_plane");
     while (!done() && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 10));
     const elapsed = Date.now() - started;
     expect([done(), output]).toEqual([true, output]);
@@ -100,10 +143,13 @@ describe("the agent with a node table and no API", () => {
     // old8 left the table (the boot table had it): still a peer as far as anyone can tell, so still held.
     expect(guardMap()).toContain("198.51.100.8 : jump to_node");
     expect(bench.routeGet("198.51.100.8").dev).toBe(DEVICE);
-    console.log(`[kernel] agent with the API refusing connections: guard and routes in the kernel ${fromFirstLog} ms after its first log line, ${elapsed} ms after the process was spawned`);
+    console.log(
+      `[kernel] agent with the API refusing connections: guard and routes in the kernel ${fromFirstLog} ms after its first log line, ${elapsed} ms after the process was spawned`,
+    );
 
     // Persisted for the next boot: the table, and the guard rendered from it (old8 still held).
-    const persisted = () => existsSync(join(state, "guard.nft")) && readFileSync(join(state, "guard.nft"), "utf8").includes("198.51.100.9 : jump to_control_plane");
+    const persisted = () =>
+      existsSync(join(state, "guard.nft")) && readFileSync(join(state, "guard.nft"), "utf8").includes("198.51.100.9 : jump to_control_plane");
     for (let i = 0; i < 100 && !persisted(); i++) await new Promise((r) => setTimeout(r, 20));
     expect(persisted()).toBe(true);
     expect(readFileSync(join(state, "guard.nft"), "utf8")).toContain("198.51.100.8 : jump to_node");

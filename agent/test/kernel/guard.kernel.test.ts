@@ -42,8 +42,27 @@ function guardCli(args: string[], table: unknown = TABLE) {
   const file = join(dir, "node-table.json");
   writeFileSync(file, typeof table === "string" ? table : JSON.stringify(table));
   // As on a host: cgroup2 at /sys/fs/cgroup (`ip netns exec` remounts /sys and hides it).
-  return spawnSync("ip", ["netns", "exec", bench.node, "unshare", "--mount", "sh", "-c", 'mount -t cgroup2 none /sys/fs/cgroup && exec "$@"', "sh",
-    process.execPath, MAIN, "guard", ...args, "--node-table", file], { encoding: "utf8", env: { ...process.env, NODE_ROUTER_METADATA_CGROUPS: SERVICES } });
+  return spawnSync(
+    "ip",
+    [
+      "netns",
+      "exec",
+      bench.node,
+      "unshare",
+      "--mount",
+      "sh",
+      "-c",
+      'mount -t cgroup2 none /sys/fs/cgroup && exec "$@"',
+      "sh",
+      process.execPath,
+      MAIN,
+      "guard",
+      ...args,
+      "--node-table",
+      file,
+    ],
+    { encoding: "utf8", env: { ...process.env, NODE_ROUTER_METADATA_CGROUPS: SERVICES } },
+  );
 }
 
 /** Runs a probe in a namespace (optionally from a cgroup); its output lines. */
@@ -81,7 +100,11 @@ function seen(ns: string, iface: string, marker: string, send: () => unknown): P
 /** The MSS option of the first SYN to port 6443 the peer's underlay receives while `send` runs (real tcpdump). */
 function synMss(send: () => unknown): Promise<number> {
   return new Promise((resolve, reject) => {
-    const dump = spawn("ip", ["netns", "exec", bench.peer, "tcpdump", "-l", "-nn", "-c", "1", "-i", UNDERLAY, "tcp[tcpflags] & tcp-syn != 0 and tcp dst port 6443"], { stdio: ["ignore", "pipe", "pipe"] });
+    const dump = spawn(
+      "ip",
+      ["netns", "exec", bench.peer, "tcpdump", "-l", "-nn", "-c", "1", "-i", UNDERLAY, "tcp[tcpflags] & tcp-syn != 0 and tcp dst port 6443"],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
     let out = "";
     let sent = false;
     const timer = setTimeout(() => dump.kill("SIGTERM"), 5000);
@@ -123,7 +146,10 @@ beforeAll(() => {
   guard = new NftGuard(bench.node);
   // The peer plays every other node (and a host outside the cluster, and the metadata service) on the underlay.
   for (const a of ["198.51.100.2", "198.51.100.3", "198.18.7.7", "169.254.169.254"]) ip(bench.peer, `addr add ${a}/32 dev ${UNDERLAY}`);
-  cgroupRoot = readFileSync("/proc/self/mounts", "utf8").split("\n").map((l) => l.split(" ")).find((f) => f[2] === "cgroup2")![1];
+  cgroupRoot = readFileSync("/proc/self/mounts", "utf8")
+    .split("\n")
+    .map((l) => l.split(" "))
+    .find((f) => f[2] === "cgroup2")![1];
   for (const c of [SERVICES, PODS]) mkdirSync(join(cgroupRoot, c), { recursive: true });
   ip(bench.peer, `addr add 192.0.2.1/32 dev ${UNDERLAY}`);
   ip(bench.node, `route add 198.18.0.0/16 via 198.51.100.254 dev ${UNDERLAY}`);
@@ -141,7 +167,11 @@ describe("egress guard with the real nft", () => {
     expect(await seen(bench.peer, UNDERLAY, "CTLMARK", () => probe(bench.node, ["udp", "198.51.100.2", 5000, 40000, 0xe00, "CTLMARK"]))).toBe(3);
     expect(await seen(bench.peer, UNDERLAY, "CTLFRAG", () => probe(bench.node, ["raw", "frag-needed", "198.51.100.1", "198.51.100.2", "CTLFRAG"]))).toBe(3);
     expect(await seen(bench.peer, UNDERLAY, "CTL6443", () => probe(bench.node, ["raw", "tcp-6443", "198.51.100.1", "198.51.100.2", "CTL6443"]))).toBe(3);
-    expect(await seen(bench.peer, UNDERLAY, "CTLFRAME", () => probe(bench.node, ["frame", UNDERLAY, peerMac(), "198.51.100.1", "198.51.100.2", 40000, 5000, "CTLFRAME", 0]))).toBe(3);
+    expect(
+      await seen(bench.peer, UNDERLAY, "CTLFRAME", () =>
+        probe(bench.node, ["frame", UNDERLAY, peerMac(), "198.51.100.1", "198.51.100.2", 40000, 5000, "CTLFRAME", 0]),
+      ),
+    ).toBe(3);
     expect(probe(bench.node, ["tcp", "169.254.169.254", 80, 0, 0, "x"], PODS)).toBe("left");
   });
 
@@ -199,13 +229,29 @@ describe("egress guard with the real nft", () => {
     expect(await seen(bench.peer, UNDERLAY, "RAW6443", () => probe(bench.node, ["raw", "tcp-6443", "198.51.100.1", "198.51.100.2", "RAW6443"]))).toBe(0);
     expect((await guard.dropped())!["node-address"]).toBeGreaterThanOrEqual(before["node-address"] + 6);
     for (const bypass of [0, 1]) {
-      expect(await seen(bench.peer, UNDERLAY, `FRAME${bypass}`, () => probe(bench.node, ["frame", UNDERLAY, peerMac(), "198.51.100.1", "198.51.100.2", 40000, 5000, `FRAME${bypass}`, bypass]))).toBe(0);
-      expect(await seen(bench.peer, UNDERLAY, `PODFRAME${bypass}`, () => probe(bench.node, ["frame", UNDERLAY, peerMac(), "198.51.100.1", "198.18.7.7", 40000, 5000, `PODFRAME${bypass}`, bypass]))).toBe(0);
+      expect(
+        await seen(bench.peer, UNDERLAY, `FRAME${bypass}`, () =>
+          probe(bench.node, ["frame", UNDERLAY, peerMac(), "198.51.100.1", "198.51.100.2", 40000, 5000, `FRAME${bypass}`, bypass]),
+        ),
+      ).toBe(0);
+      expect(
+        await seen(bench.peer, UNDERLAY, `PODFRAME${bypass}`, () =>
+          probe(bench.node, ["frame", UNDERLAY, peerMac(), "198.51.100.1", "198.18.7.7", 40000, 5000, `PODFRAME${bypass}`, bypass]),
+        ),
+      ).toBe(0);
     }
     expect((await guard.dropped())!["raw-frame"]).toBe(before["raw-frame"] + 12);
     // WireGuard-shaped frames and frames to other destinations pass the netdev chain.
-    expect(await seen(bench.peer, UNDERLAY, "WGFRAME", () => probe(bench.node, ["frame", UNDERLAY, peerMac(), "198.51.100.1", "198.51.100.2", 51871, 51871, "WGFRAME", 0]))).toBe(3);
-    expect(await seen(bench.peer, UNDERLAY, "OUTFRAME", () => probe(bench.node, ["frame", UNDERLAY, peerMac(), "198.51.100.1", "192.0.2.1", 40000, 5000, "OUTFRAME", 0]))).toBe(3);
+    expect(
+      await seen(bench.peer, UNDERLAY, "WGFRAME", () =>
+        probe(bench.node, ["frame", UNDERLAY, peerMac(), "198.51.100.1", "198.51.100.2", 51871, 51871, "WGFRAME", 0]),
+      ),
+    ).toBe(3);
+    expect(
+      await seen(bench.peer, UNDERLAY, "OUTFRAME", () =>
+        probe(bench.node, ["frame", UNDERLAY, peerMac(), "198.51.100.1", "192.0.2.1", 40000, 5000, "OUTFRAME", 0]),
+      ),
+    ).toBe(3);
   });
 
   it("metadata: TCP only from the node's services' cgroup; pods' TCP dropped, their DNS (TCP 53) open", async () => {
@@ -235,16 +281,21 @@ describe("egress guard with the real nft", () => {
       expect(await port.apply(diff(desired, await port.readOwned()))).toEqual([]);
       // Control: without the guard, a forged reply mark on a free exempt port reaches main (the underlay).
       expect(await guard.remove()).toBe(true);
-      expect(await seen(bench.peer, UNDERLAY, "tcpdport:5001", () => expect(probe(bench.node, ["tcp", "198.51.100.2", 5001, 2380, 0x4000000, "x"])).toBe("left"))).toBeGreaterThan(0);
+      expect(
+        await seen(bench.peer, UNDERLAY, "tcpdport:5001", () => expect(probe(bench.node, ["tcp", "198.51.100.2", 5001, 2380, 0x4000000, "x"])).toBe("left")),
+      ).toBeGreaterThan(0);
       const r = guardCli(["apply", "--node-name", "local"], cpTable);
       expect([r.status, r.stderr]).toEqual([0, ""]);
       // With it, the forged mark is wiped (seen by a chain between the route chain and the guard's filter) and the
       // packet is not on the underlay. (The filter chains still see the device the packet was first routed to: the
       // kernel computes the output device once per hook; so the guard judges it as underlay traffic and drops it.)
-      const observe = "table inet nrg_observe {\n chain out {\n  type filter hook output priority -100; policy accept;\n  tcp dport 5002 meta mark & 0x4000000 == 0 counter\n }\n}\n";
+      const observe =
+        "table inet nrg_observe {\n chain out {\n  type filter hook output priority -100; policy accept;\n  tcp dport 5002 meta mark & 0x4000000 == 0 counter\n }\n}\n";
       expect(spawnSync("ip", ["netns", "exec", bench.node, "nft", "-f", "-"], { input: observe }).status).toBe(0);
       const droppedBefore = (await guard.dropped())!["node-address"];
-      expect(await seen(bench.peer, UNDERLAY, "tcpdport:5002", () => expect(probe(bench.node, ["tcp", "198.51.100.2", 5002, 2380, 0x4000000, "x"])).toBe("dropped"))).toBe(0);
+      expect(
+        await seen(bench.peer, UNDERLAY, "tcpdport:5002", () => expect(probe(bench.node, ["tcp", "198.51.100.2", 5002, 2380, 0x4000000, "x"])).toBe("dropped")),
+      ).toBe(0);
       const observed = spawnSync("ip", ["netns", "exec", bench.node, "nft", "list", "table", "inet", "nrg_observe"], { encoding: "utf8" }).stdout;
       expect(Number(/counter packets (\d+)/.exec(observed)![1])).toBeGreaterThan(0);
       expect((await guard.dropped())!["node-address"]).toBeGreaterThan(droppedBefore);

@@ -38,7 +38,9 @@ describe("IpBatchWorker", () => {
 
   it("a line ip cannot even parse ends the child: that request is rejected, the next one gets a new child", async () => {
     await expect(worker.run(["route replace not-an-address table 51999"])).rejects.toThrow(/ip batch child exited/);
-    expect(await worker.run([`route replace 192.0.2.0/25 dev ${UNDERLAY} table 51999`, "rule del priority 1099 lookup 51999"])).toEqual(new Map([[1, expect.stringMatching(/No such file/)]]));
+    expect(await worker.run([`route replace 192.0.2.0/25 dev ${UNDERLAY} table 51999`, "rule del priority 1099 lookup 51999"])).toEqual(
+      new Map([[1, expect.stringMatching(/No such file/)]]),
+    );
   });
 
   it("rejects when the ip binary cannot be started", async () => {

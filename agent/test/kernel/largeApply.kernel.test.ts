@@ -15,7 +15,8 @@ let bench: Bench;
 let port: Iproute2Kernel;
 
 const workers = Array.from({ length: WORKERS }, (_, i) =>
-  node({ name: `w${i}`, internal: [`198.18.${i >> 7}.${2 * (i & 127)}`], podCidrs: [`198.19.${i >> 5}.${8 * (i & 31)}/29`] }));
+  node({ name: `w${i}`, internal: [`198.18.${i >> 7}.${2 * (i & 127)}`], podCidrs: [`198.19.${i >> 5}.${8 * (i & 31)}/29`] }),
+);
 const objects = [node({ name: "local", internal: ["198.51.100.1"], podCidrs: ["198.51.100.128/25"] }), ...workers];
 
 beforeAll(() => {

@@ -67,7 +67,10 @@ export function createBench(prefix = "nrt"): Bench {
       ip(ns, "link set lo up");
     }
     ip(node, `link add ${UNDERLAY} type veth peer name ${UNDERLAY} netns ${peer}`);
-    for (const [ns, host] of [[node, "1"], [peer, "254"]] as const) {
+    for (const [ns, host] of [
+      [node, "1"],
+      [peer, "254"],
+    ] as const) {
       ip(ns, `addr add 198.51.100.${host}/24 dev ${UNDERLAY}`);
       ip(ns, `-6 addr add 2001:db8:ff::${host === "1" ? "1" : "fe"}/64 dev ${UNDERLAY} nodad`);
       ip(ns, `link set ${UNDERLAY} up`);

@@ -93,7 +93,13 @@ afterAll(() => {
 describe("NftSession", () => {
   it("applies each request as one transaction and attributes a refusal to its own request", async () => {
     expect(await session.run([add("198.51.100.3"), add("198.51.100.4", "to_control_plane")])).toBe("");
-    expect(elements()).toEqual(new Map([["198.51.100.2", "to_node"], ["198.51.100.3", "to_node"], ["198.51.100.4", "to_control_plane"]]));
+    expect(elements()).toEqual(
+      new Map([
+        ["198.51.100.2", "to_node"],
+        ["198.51.100.3", "to_node"],
+        ["198.51.100.4", "to_control_plane"],
+      ]),
+    );
     const pid = session.pid;
     // The delete of an element that is not there fails the whole request: the add before it is not applied either.
     const refused = await session.run([add("198.51.100.5"), del("198.51.100.99")]);

@@ -56,7 +56,10 @@ describe("node-router in a network namespace", () => {
   });
 
   it("lets only TCP to a control-plane node's exempt ports use the underlay; a worker's 6443 stays encrypted", () => {
-    for (const [cp, worker, cpPod] of [["198.51.100.3", "198.51.100.2", "198.18.3.9"], ["2001:db8:ff::3", "2001:db8:ff::2", "2001:db8:3::9"]]) {
+    for (const [cp, worker, cpPod] of [
+      ["198.51.100.3", "198.51.100.2", "198.18.3.9"],
+      ["2001:db8:ff::3", "2001:db8:ff::2", "2001:db8:3::9"],
+    ]) {
       expect(bench.routeGet(cp, "ipproto tcp dport 6443").dev).toBe(UNDERLAY);
       expect(bench.routeGet(cp, "ipproto tcp dport 2380").dev).toBe(UNDERLAY);
       expect(bench.routeGet(cp, "ipproto tcp dport 10250").dev).toBe(DEVICE);

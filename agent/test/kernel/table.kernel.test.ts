@@ -62,7 +62,13 @@ describe("node-table mode in a network namespace", () => {
 
   it("fails closed for remote pods when the device is gone, and the local pods stay reachable", async () => {
     bench.deleteDevice();
-    const r = new Reconciler(port, S, "local", () => ({ nodes: [node({ name: "local", internal: ["198.51.100.1"], podCidrs: ["198.18.1.0/24"] })], ciliumNodes: [] }), { nodeTable: () => TABLE, guard: new NftGuard(bench.node) });
+    const r = new Reconciler(
+      port,
+      S,
+      "local",
+      () => ({ nodes: [node({ name: "local", internal: ["198.51.100.1"], podCidrs: ["198.18.1.0/24"] })], ciliumNodes: [] }),
+      { nodeTable: () => TABLE, guard: new NftGuard(bench.node) },
+    );
     r.markSynced();
     expect((await r.step({ readKernel: true }))?.deviceUp).toBe(false);
     expect(bench.routeGet("198.18.77.1").error).toMatch(/Invalid argument|unreachable/);

@@ -13,8 +13,14 @@ describe("the proxy's backends from the node table", () => {
       { name: "cp-1", role: "control-plane", addresses: ["2001:db8::11", "198.51.100.11"] },
       { name: "cp-v6", role: "control-plane", addresses: ["2001:db8::12"] },
     ]);
-    expect(proxyBackends(t)).toEqual([{ name: "cp-0", ip: "203.0.113.10" }, { name: "cp-1", ip: "198.51.100.11" }]);
-    const lines = proxyConfigOf(t)?.split("\n").filter((l) => l.startsWith("  server ")) ?? [];
+    expect(proxyBackends(t)).toEqual([
+      { name: "cp-0", ip: "203.0.113.10" },
+      { name: "cp-1", ip: "198.51.100.11" },
+    ]);
+    const lines =
+      proxyConfigOf(t)
+        ?.split("\n")
+        .filter((l) => l.startsWith("  server ")) ?? [];
     expect(lines).toEqual([`  server cp-0 203.0.113.10:${API_SERVER_PORT}`, `  server cp-1 198.51.100.11:${API_SERVER_PORT}`]);
   });
 

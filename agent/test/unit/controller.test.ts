@@ -6,8 +6,17 @@ import type { ReconcileResult, Reconciler } from "../../src/reconciler";
 
 const empty = { rules: [], routes: [] };
 const result = (o: Partial<ReconcileResult>): ReconcileResult => ({
-  plan: { add: empty, remove: empty }, errors: [], problems: [], desired: { rules: [], routes: [], problems: [], remoteNodesCovered: 0 },
-  readKernel: true, deviceUp: true, durationSeconds: 0, departed: 0, awaitingPeerRemoval: 0, synced: true, ...o,
+  plan: { add: empty, remove: empty },
+  errors: [],
+  problems: [],
+  desired: { rules: [], routes: [], problems: [], remoteNodesCovered: 0 },
+  readKernel: true,
+  deviceUp: true,
+  durationSeconds: 0,
+  departed: 0,
+  awaitingPeerRemoval: 0,
+  synced: true,
+  ...o,
 });
 
 class FakeReconciler {
@@ -59,7 +68,11 @@ describe("Controller", () => {
 
   it("looks at the peers again while a departed node is still one, and stops when none is", async () => {
     const r = new FakeReconciler();
-    r.next = [{ departed: 1, awaitingPeerRemoval: 1 }, { departed: 1, awaitingPeerRemoval: 1 }, { departed: 1, awaitingPeerRemoval: 0 }];
+    r.next = [
+      { departed: 1, awaitingPeerRemoval: 1 },
+      { departed: 1, awaitingPeerRemoval: 1 },
+      { departed: 1, awaitingPeerRemoval: 0 },
+    ];
     const c = controller(r);
     c.request("cluster");
     await sleep(200);

@@ -3,10 +3,22 @@ import { applyPlanTo } from "../fixtures";
 import type { KernelState, Route, Rule } from "../../src/model";
 
 const rule = (priority: number, extra: Partial<Rule> = {}): Rule => ({ family: 4, priority, table: 51871, protocol: 211, ...extra });
-const route = (dst: string, extra: Partial<Route> = {}): Route => ({ family: 4, table: 51871, dst, type: "unicast", metric: 100, protocol: 211, dev: "cilium_wg0", ...extra });
+const route = (dst: string, extra: Partial<Route> = {}): Route => ({
+  family: 4,
+  table: 51871,
+  dst,
+  type: "unicast",
+  metric: 100,
+  protocol: 211,
+  dev: "cilium_wg0",
+  ...extra,
+});
 
 describe("diff", () => {
-  const desired: KernelState = { rules: [rule(1030), rule(1040, { ipproto: "tcp", dport: { start: 6443, end: 6443 }, table: "main" })], routes: [route("198.18.0.1/32"), route("198.18.0.1/32", { type: "blackhole", metric: 10000, dev: undefined })] };
+  const desired: KernelState = {
+    rules: [rule(1030), rule(1040, { ipproto: "tcp", dport: { start: 6443, end: 6443 }, table: "main" })],
+    routes: [route("198.18.0.1/32"), route("198.18.0.1/32", { type: "blackhole", metric: 10000, dev: undefined })],
+  };
 
   it("adds everything to an empty kernel and nothing the second time", () => {
     const plan = diff(desired, { rules: [], routes: [] });
@@ -17,7 +29,10 @@ describe("diff", () => {
   });
 
   it("compares full identity: a changed selector or source is add + remove", () => {
-    const current: KernelState = { rules: [rule(1030), rule(1040, { ipproto: "tcp", dport: { start: 6444, end: 6444 }, table: "main" })], routes: [...desired.routes] };
+    const current: KernelState = {
+      rules: [rule(1030), rule(1040, { ipproto: "tcp", dport: { start: 6444, end: 6444 }, table: "main" })],
+      routes: [...desired.routes],
+    };
     const plan = diff(desired, current);
     expect(plan.add.rules).toEqual([desired.rules[1]]);
     expect(plan.remove.rules).toEqual([current.rules[1]]);

@@ -18,7 +18,13 @@ const api = (nodes: Record<string, unknown>[], cilium: Record<string, unknown>[]
 
 describe("resolveIdentity", () => {
   it("takes names, roles and addresses from the table and pod CIDRs from the API; a table node missing from the API stays", () => {
-    const { nodes, problems } = resolveIdentity(table, api([node({ name: "cp", internal: ["198.51.100.10"], podCidrs: ["198.18.0.0/24"], labels: CP_LABEL }), node({ name: "w1", internal: ["198.51.100.11"], podCidrs: ["198.18.1.0/24"] })]));
+    const { nodes, problems } = resolveIdentity(
+      table,
+      api([
+        node({ name: "cp", internal: ["198.51.100.10"], podCidrs: ["198.18.0.0/24"], labels: CP_LABEL }),
+        node({ name: "w1", internal: ["198.51.100.11"], podCidrs: ["198.18.1.0/24"] }),
+      ]),
+    );
     expect(problems).toEqual([]);
     expect(nodes).toEqual([
       { name: "cp", addresses: ["198.51.100.10"], podCidrs: ["198.18.0.0/24"], controlPlane: true },
@@ -35,11 +41,18 @@ describe("resolveIdentity", () => {
   });
 
   it("pod CIDRs outside the cluster's, and overlapping ones, are claims; neither overlapping CIDR is anyone's own", () => {
-    const { nodes, problems, contested } = resolveIdentity(table, api([node({ name: "cp", labels: CP_LABEL }), node({ name: "w1" }), node({ name: "w2" })], [
-      ciliumNode("w1", ["0.0.0.0/1", "198.18.2.0/24"]),
-      ciliumNode("w2", ["198.18.2.0/24"]),
-    ]));
-    expect(nodes.map((n) => [n.name, n.podCidrs])).toEqual([["cp", []], ["w1", []], ["w2", []]]);
+    const { nodes, problems, contested } = resolveIdentity(
+      table,
+      api(
+        [node({ name: "cp", labels: CP_LABEL }), node({ name: "w1" }), node({ name: "w2" })],
+        [ciliumNode("w1", ["0.0.0.0/1", "198.18.2.0/24"]), ciliumNode("w2", ["198.18.2.0/24"])],
+      ),
+    );
+    expect(nodes.map((n) => [n.name, n.podCidrs])).toEqual([
+      ["cp", []],
+      ["w1", []],
+      ["w2", []],
+    ]);
     expect([...contested]).toEqual(["198.18.2.0/24"]);
     expect(problems.map((p) => `${p.kind} ${p.object}: ${p.message}`)).toEqual([
       "claim CiliumNode/w1: pod CIDR 0.0.0.0/1 lies outside the cluster's pod CIDRs (198.18.0.0/16); ignored",
@@ -72,6 +85,8 @@ describe("resolveIdentity: a node's pod CIDR", () => {
   it("equal to the whole cluster pod CIDR is a claim (it would unsteer every pod)", () => {
     const { nodes, problems } = resolveIdentity(table, api([node({ name: "w1", podCidrs: ["198.18.0.0/16"] })]));
     expect(nodes.find((n) => n.name === "w1")?.podCidrs).toEqual([]);
-    expect(problems).toEqual([{ object: "Node/w1", kind: "claim", message: "pod CIDR 198.18.0.0/16 is the whole cluster pod CIDR, not one node's part of it; ignored" }]);
+    expect(problems).toEqual([
+      { object: "Node/w1", kind: "claim", message: "pod CIDR 198.18.0.0/16 is the whole cluster pod CIDR, not one node's part of it; ignored" },
+    ]);
   });
 });

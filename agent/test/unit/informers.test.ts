@@ -15,22 +15,31 @@ const tuning = { minBackoffMs: 20, maxBackoffMs: 100 };
 
 function kubeconfigFor(port: number): string {
   const file = join(tmpdir(), `informers-test-${process.pid}-${port}.json`);
-  writeFileSync(file, JSON.stringify({
-    "current-context": "lab",
-    contexts: [{ name: "lab", context: { cluster: "lab", user: "lab" } }],
-    clusters: [{ name: "lab", cluster: { server: `http://127.0.0.1:${port}`, "insecure-skip-tls-verify": true } }],
-    users: [{ name: "lab", user: {} }],
-  }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      "current-context": "lab",
+      contexts: [{ name: "lab", context: { cluster: "lab", user: "lab" } }],
+      clusters: [{ name: "lab", cluster: { server: `http://127.0.0.1:${port}`, "insecure-skip-tls-verify": true } }],
+      users: [{ name: "lab", user: {} }],
+    }),
+  );
   return file;
 }
 
 async function start(api: StandIn) {
   const events = { synced: 0, changes: 0 };
   const metrics = new Metrics();
-  const source = await startInformers(loadKubeConfig(kubeconfigFor(api.port)), {
-    onChange: () => events.changes++,
-    onSynced: () => events.synced++,
-  }, log, metrics, tuning);
+  const source = await startInformers(
+    loadKubeConfig(kubeconfigFor(api.port)),
+    {
+      onChange: () => events.changes++,
+      onSynced: () => events.synced++,
+    },
+    log,
+    metrics,
+    tuning,
+  );
   return { source, events, metrics };
 }
 
@@ -61,7 +70,7 @@ describe("informers", () => {
     await sleep(300);
     expect(source.nodes().map((n) => (n as { metadata: { name: string } }).metadata.name)).toEqual(["n1"]);
     await api.start(api.port);
-    await until("caught up", () => JSON.stringify(source.nodes()).includes("\"n2\"") && source.nodes().length === 1);
+    await until("caught up", () => JSON.stringify(source.nodes()).includes('"n2"') && source.nodes().length === 1);
     expect(events.synced).toBe(1);
     await source.stop();
   });
@@ -74,18 +83,22 @@ describe("informers", () => {
     });
     api.intercept = (req, res) => {
       if (!req.url?.startsWith("/apis/cilium.io/")) return false;
-      res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ kind: "Status", code: 404, reason: "NotFound", message: "the server could not find the requested resource" }));
+      res
+        .writeHead(404, { "content-type": "application/json" })
+        .end(JSON.stringify({ kind: "Status", code: 404, reason: "NotFound", message: "the server could not find the requested resource" }));
       return true;
     };
     await api.start();
     const { source, events } = await start(api);
     await until("synced without the CRD", () => events.synced === 1);
     expect(source.ciliumNodes()).toEqual([]);
-    expect(source.nodes()).toEqual([{
-      metadata: { name: "n1", resourceVersion: expect.any(String) },
-      spec: { podCIDRs: ["198.18.0.0/24"] },
-      status: { addresses: [{ type: "InternalIP", address: "198.51.100.1" }] },
-    }]);
+    expect(source.nodes()).toEqual([
+      {
+        metadata: { name: "n1", resourceVersion: expect.any(String) },
+        spec: { podCIDRs: ["198.18.0.0/24"] },
+        status: { addresses: [{ type: "InternalIP", address: "198.51.100.1" }] },
+      },
+    ]);
     await source.stop();
   });
 });

@@ -11,7 +11,7 @@ import { monitorLineReader } from "../../src/linkMonitor";
 const STDERR = [
   "RTNETLINK answers: File exists",
   "Command failed -:2",
-  "Error: either \"to\" is duplicate, or \"nope\" is a garbage.",
+  'Error: either "to" is duplicate, or "nope" is a garbage.',
   "Command failed -:4",
   "Command failed -:5",
   "",
@@ -21,7 +21,7 @@ describe("batch errors", () => {
   it("pairs each failed line with the messages before it", () => {
     expect([...parseBatchErrors(STDERR)]).toEqual([
       [2, "RTNETLINK answers: File exists"],
-      [4, "Error: either \"to\" is duplicate, or \"nope\" is a garbage."],
+      [4, 'Error: either "to" is duplicate, or "nope" is a garbage.'],
       [5, "failed"],
     ]);
   });
@@ -61,20 +61,40 @@ describe("rules read back (`ip -j -d rule show`, captured from iproute2 6.1)", (
     { priority: 0, src: "all", table: "local", protocol: "kernel" },
     { priority: 1000, src: "all", fwmark: "0xe00", fwmask: "0xf00", ipproto: "udp", sport: 51871, dport: 51871, table: "main", protocol: "211" },
     { priority: 1010, src: "all", fwmark: "0x4000000", fwmask: "0x4000000", ipproto: "tcp", sport: 6443, table: "main", protocol: "211" },
-    { priority: 1011, src: "all", fwmark: "0x4000000", fwmask: "0x4000000", ipproto: "tcp", sport_start: 2379, sport_end: 2380, table: "main", protocol: "211" },
+    {
+      priority: 1011,
+      src: "all",
+      fwmark: "0x4000000",
+      fwmask: "0x4000000",
+      ipproto: "tcp",
+      sport_start: 2379,
+      sport_end: 2380,
+      table: "main",
+      protocol: "211",
+    },
     { priority: 1030, src: "all", table: "51871", protocol: "211" },
     { priority: 1040, src: "all", ipproto: "tcp", dport: 6443, table: "main", protocol: "211" },
     { priority: 1041, src: "all", ipproto: "tcp", dport_start: 2379, dport_end: 2380, table: "main", protocol: "211" },
     { priority: 1060, src: "all", table: "51872", protocol: "211" },
   ];
   const desired = computeDesired({
-    localNodeName: "cp", deviceUp: true, settings: S,
-    nodes: [{ name: "cp", addresses: ["198.51.100.1"], podCidrs: [], controlPlane: true }, { name: "w", addresses: ["198.51.100.2"], podCidrs: [], controlPlane: false }],
+    localNodeName: "cp",
+    deviceUp: true,
+    settings: S,
+    nodes: [
+      { name: "cp", addresses: ["198.51.100.1"], podCidrs: [], controlPlane: true },
+      { name: "w", addresses: ["198.51.100.2"], podCidrs: [], controlPlane: false },
+    ],
   });
 
   it("parses the mark-and-port rules into exactly what computeDesired wants: no churn", () => {
     const read = shown.flatMap((j) => parseRule(j, 4, own) ?? []);
-    expect(read.map(ruleKey).sort()).toEqual(desired.rules.filter((r) => r.family === 4).map(ruleKey).sort());
+    expect(read.map(ruleKey).sort()).toEqual(
+      desired.rules
+        .filter((r) => r.family === 4)
+        .map(ruleKey)
+        .sort(),
+    );
     expect(read.some((r) => r.extra)).toBe(false);
   });
 

@@ -40,7 +40,13 @@ describe("Metrics: node-table series", () => {
     const m = new Metrics();
     let allowed = ["198.51.100.10/32", "198.51.100.11/32"];
     const told: string[][] = [];
-    m.watchTable({ localNodeName: "w2", table: () => table, allowedIps: async () => allowed, peers: async () => [], onWithoutPeer: (names) => told.push(names) });
+    m.watchTable({
+      localNodeName: "w2",
+      table: () => table,
+      allowedIps: async () => allowed,
+      peers: async () => [],
+      onWithoutPeer: (names) => told.push(names),
+    });
     let text = await m.registry.metrics();
     expect(text).toMatch(/^node_router_table_nodes 3$/m);
     expect(text).toMatch(/^node_router_table_nodes_without_peer 0$/m);
@@ -53,12 +59,18 @@ describe("Metrics: node-table series", () => {
   it("exports the peers' handshakes per node: how many table nodes have none within 180 s, and the oldest", async () => {
     const m = new Metrics();
     const now = Date.now() / 1000;
-    let peers = [{ allowedIps: ["198.51.100.10/32"], latestHandshake: now - 30 }, { allowedIps: ["198.51.100.11/32"], latestHandshake: now - 90 }];
+    let peers = [
+      { allowedIps: ["198.51.100.10/32"], latestHandshake: now - 30 },
+      { allowedIps: ["198.51.100.11/32"], latestHandshake: now - 90 },
+    ];
     m.watchTable({ localNodeName: "w2", table: () => table, allowedIps: async () => peers.flatMap((p) => p.allowedIps), peers: async () => peers });
     let text = await m.registry.metrics();
     expect(text).toMatch(/^node_router_table_nodes_stale_handshake 0$/m);
     expect(Number(/^node_router_peer_handshake_age_max_seconds (\S+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(90);
-    peers = [{ allowedIps: ["198.51.100.10/32"], latestHandshake: now - 400 }, { allowedIps: ["198.51.100.11/32"], latestHandshake: 0 }];
+    peers = [
+      { allowedIps: ["198.51.100.10/32"], latestHandshake: now - 400 },
+      { allowedIps: ["198.51.100.11/32"], latestHandshake: 0 },
+    ];
     text = await m.registry.metrics();
     expect(text).toMatch(/^node_router_table_nodes_stale_handshake 2$/m);
     expect(Number(/^node_router_peer_handshake_age_max_seconds (\S+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(400);
@@ -67,10 +79,20 @@ describe("Metrics: node-table series", () => {
     expect(await m.registry.metrics()).toMatch(/^node_router_table_nodes_stale_handshake 1$/m);
   });
 
-  it("reports NaN and counts errors{kind=\"wireguard\"} when the device cannot be read", async () => {
+  it('reports NaN and counts errors{kind="wireguard"} when the device cannot be read', async () => {
     const m = new Metrics();
     const reasons: string[] = [];
-    m.watchTable({ localNodeName: "w2", table: () => table, allowedIps: async () => { throw new Error("wg: not found"); }, peers: async () => { throw new Error("wg: not found"); }, onReadError: (e) => reasons.push(e) });
+    m.watchTable({
+      localNodeName: "w2",
+      table: () => table,
+      allowedIps: async () => {
+        throw new Error("wg: not found");
+      },
+      peers: async () => {
+        throw new Error("wg: not found");
+      },
+      onReadError: (e) => reasons.push(e),
+    });
     const text = await m.registry.metrics();
     // prom-client writes NaN as "Nan", which Prometheus parses (case-insensitively) as NaN.
     expect(text).toMatch(/^node_router_table_nodes_without_peer nan$/im);

@@ -30,16 +30,28 @@ describe("parseNodeTable", () => {
     ["unknown top-level key (typo)", text({ ...valid, node: [] }), /node table: unknown key "node" \(allowed: podCidrs, nodes\)/],
     ["missing nodes", text({ podCidrs: valid.podCidrs }), /node table: missing "nodes"/],
     ["empty podCidrs", text({ ...valid, podCidrs: [] }), /podCidrs: must be a non-empty list/],
-    ["pod CIDR with host bits", text({ ...valid, podCidrs: ["10.244.1.0/8"] }), /podCidrs\[0\]: "10.244.1.0\/8" is not a network\/prefix-length with the host bits clear/],
+    [
+      "pod CIDR with host bits",
+      text({ ...valid, podCidrs: ["10.244.1.0/8"] }),
+      /podCidrs\[0\]: "10.244.1.0\/8" is not a network\/prefix-length with the host bits clear/,
+    ],
     ["overlapping pod CIDRs", text({ ...valid, podCidrs: ["10.244.0.0/16", "10.244.3.0/24"] }), /podCidrs\[1\]: 10.244.3.0\/24 overlaps 10.244.0.0\/16/],
     ["unknown node key", text(withNode(1, { addresss: [] })), /nodes\[1\] \("meshaws-workers-0"\): unknown key "addresss"/],
     ["bad role", text(withNode(0, { role: "master" })), /nodes\[0\] \("meshaws-cp-0"\).role: "master" must be one of control-plane, worker/],
     ["bad name", text(withNode(0, { name: "CP_0" })), /nodes\[0\] \("CP_0"\).name: must be a Kubernetes node name/],
     ["duplicate name", text(withNode(1, { name: "meshaws-cp-0" })), /nodes\[1\] \("meshaws-cp-0"\).name: node "meshaws-cp-0" is listed twice/],
     ["no addresses", text(withNode(1, { addresses: [] })), /nodes\[1\] \("meshaws-workers-0"\).addresses: must be a non-empty list/],
-    ["bad address", text(withNode(1, { addresses: ["203.0.113.300"] })), /nodes\[1\] \("meshaws-workers-0"\).addresses\[0\]: "203.0.113.300" is not a host address/],
+    [
+      "bad address",
+      text(withNode(1, { addresses: ["203.0.113.300"] })),
+      /nodes\[1\] \("meshaws-workers-0"\).addresses\[0\]: "203.0.113.300" is not a host address/,
+    ],
     ["address with a prefix length", text(withNode(1, { addresses: ["203.0.113.11/32"] })), /addresses\[0\]: "203.0.113.11\/32" is not a host address/],
-    ["address shared by two nodes", text(withNode(1, { addresses: ["203.0.113.10"] })), /nodes\[1\] \("meshaws-workers-0"\).addresses\[0\]: 203.0.113.10 is also an address of node "meshaws-cp-0"/],
+    [
+      "address shared by two nodes",
+      text(withNode(1, { addresses: ["203.0.113.10"] })),
+      /nodes\[1\] \("meshaws-workers-0"\).addresses\[0\]: 203.0.113.10 is also an address of node "meshaws-cp-0"/,
+    ],
     ["address inside the pod CIDRs", text(withNode(1, { addresses: ["10.244.9.9"] })), /addresses\[0\]: 10.244.9.9 lies inside the pod CIDR 10.244.0.0\/16/],
   ])("rejects %s with an error naming the entry", (_what, doc, message) => {
     expect(() => parseNodeTable(doc)).toThrow(NodeTableError);
@@ -53,7 +65,10 @@ describe("parseNodeTable refuses tables that cannot be a cluster's", () => {
   const pods = (...podCidrs: string[]) => text({ ...valid, podCidrs });
   it("accepts the compliant fixture, with the local node named, at the widest bounds", () => {
     expect(parseNodeTable(text(valid), undefined, { localNodeName: "meshaws-cp-0" }).nodes).toHaveLength(2);
-    expect(parseNodeTable(pods("10.0.0.0/8", "fd00:42::/32"), undefined, { localNodeName: "meshaws-workers-0" }).podCidrs).toEqual(["10.0.0.0/8", "fd00:42::/32"]);
+    expect(parseNodeTable(pods("10.0.0.0/8", "fd00:42::/32"), undefined, { localNodeName: "meshaws-workers-0" }).podCidrs).toEqual([
+      "10.0.0.0/8",
+      "fd00:42::/32",
+    ]);
   });
 
   it.each([
@@ -63,7 +78,11 @@ describe("parseNodeTable refuses tables that cannot be a cluster's", () => {
     ["IPv4 wider than /8", pods("0.0.0.0/1"), /^podCidrs\[0\]: 0.0.0.0\/1 is wider than \/8, .*16 bits between the cluster and node CIDR masks/],
     ["IPv4 /7", pods("10.0.0.0/7"), /^podCidrs\[0\]: 10.0.0.0\/7 is wider than \/8/],
     ["IPv6 wider than /32", pods("10.244.0.0/16", "2001:db8::/31"), /^podCidrs\[1\]: 2001:db8::\/31 is wider than \/32/],
-    ["the metadata address (IPv4)", pods("169.254.169.0/24"), /^podCidrs\[0\]: 169.254.169.0\/24 covers the metadata address 169.254.169.254: .*use a private range/],
+    [
+      "the metadata address (IPv4)",
+      pods("169.254.169.0/24"),
+      /^podCidrs\[0\]: 169.254.169.0\/24 covers the metadata address 169.254.169.254: .*use a private range/,
+    ],
     ["the metadata address (IPv6, AWS)", pods("10.244.0.0/16", "fd00:ec2::/64"), /^podCidrs\[1\]: fd00:ec2::\/64 covers the metadata address fd00:ec2::254/],
     ["IPv4 link-local", pods("169.254.0.0/24"), /^podCidrs\[0\]: 169.254.0.0\/24 covers link-local \(169.254.0.0\/16\)/],
     ["IPv4 loopback", pods("127.0.0.0/8"), /^podCidrs\[0\]: 127.0.0.0\/8 covers loopback/],
@@ -71,11 +90,23 @@ describe("parseNodeTable refuses tables that cannot be a cluster's", () => {
     ["IPv6 loopback", pods("10.244.0.0/16", "::1/128"), /^podCidrs\[1\]: ::1\/128 covers loopback \(::1\)/],
     ["IPv6 link-local", pods("10.244.0.0/16", "fe80::/64"), /^podCidrs\[1\]: fe80::\/64 covers link-local \(fe80::\/10\)/],
     ["IPv6 multicast", pods("10.244.0.0/16", "ff02::/64"), /^podCidrs\[1\]: ff02::\/64 covers multicast \(ff00::\/8\)/],
-    ["a node address inside a pod CIDR", pods("203.0.113.0/24"), /^nodes\[0\] \("meshaws-cp-0"\).addresses\[0\]: 203.0.113.10 lies inside the pod CIDR 203.0.113.0\/24; node addresses and pod CIDRs must not overlap/],
-    ["a node address that is the metadata address", text(withNode(1, { addresses: ["169.254.169.254"] })), /^nodes\[1\] \("meshaws-workers-0"\).addresses\[0\]: 169.254.169.254 lies in the metadata address 169.254.169.254, never a node's address/],
+    [
+      "a node address inside a pod CIDR",
+      pods("203.0.113.0/24"),
+      /^nodes\[0\] \("meshaws-cp-0"\).addresses\[0\]: 203.0.113.10 lies inside the pod CIDR 203.0.113.0\/24; node addresses and pod CIDRs must not overlap/,
+    ],
+    [
+      "a node address that is the metadata address",
+      text(withNode(1, { addresses: ["169.254.169.254"] })),
+      /^nodes\[1\] \("meshaws-workers-0"\).addresses\[0\]: 169.254.169.254 lies in the metadata address 169.254.169.254, never a node's address/,
+    ],
     ["a loopback node address", text(withNode(1, { addresses: ["127.0.0.2"] })), /addresses\[0\]: 127.0.0.2 lies in loopback/],
     ["a duplicate name", text(withNode(1, { name: "meshaws-cp-0" })), /^nodes\[1\] \("meshaws-cp-0"\).name: node "meshaws-cp-0" is listed twice/],
-    ["a duplicate address", text(withNode(1, { addresses: ["2001:db8::11", "203.0.113.10"] })), /^nodes\[1\] \("meshaws-workers-0"\).addresses\[1\]: 203.0.113.10 is also an address of node "meshaws-cp-0"; every address belongs to one node/],
+    [
+      "a duplicate address",
+      text(withNode(1, { addresses: ["2001:db8::11", "203.0.113.10"] })),
+      /^nodes\[1\] \("meshaws-workers-0"\).addresses\[1\]: 203.0.113.10 is also an address of node "meshaws-cp-0"; every address belongs to one node/,
+    ],
   ])("refuses %s", (_what, doc, message) => {
     expect(() => parseNodeTable(doc)).toThrow(NodeTableError);
     expect(() => parseNodeTable(doc)).toThrow(message);
@@ -85,17 +116,23 @@ describe("parseNodeTable refuses tables that cannot be a cluster's", () => {
     const many = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `w${i}`, role: "worker", addresses: [`198.18.${i >> 8}.${i & 255}`] }));
     expect(MAX_ADDRESSES_PER_FAMILY).toBe(GUARD_MAP_SIZE / 2);
     expect(parseNodeTable(text({ ...valid, nodes: many(MAX_ADDRESSES_PER_FAMILY) })).nodes).toHaveLength(MAX_ADDRESSES_PER_FAMILY);
-    expect(() => parseNodeTable(text({ ...valid, nodes: many(MAX_ADDRESSES_PER_FAMILY + 1) }))).toThrow(new RegExp(`^nodes: ${MAX_ADDRESSES_PER_FAMILY + 1} IPv4 addresses; the guard holds at most ${MAX_ADDRESSES_PER_FAMILY} per family .*split the cluster`));
+    expect(() => parseNodeTable(text({ ...valid, nodes: many(MAX_ADDRESSES_PER_FAMILY + 1) }))).toThrow(
+      new RegExp(`^nodes: ${MAX_ADDRESSES_PER_FAMILY + 1} IPv4 addresses; the guard holds at most ${MAX_ADDRESSES_PER_FAMILY} per family .*split the cluster`),
+    );
   });
 
   it("refuses a table without the local node, when its name is given", () => {
-    expect(() => parseNodeTable(text(valid), undefined, { localNodeName: "meshaws-workers-7" })).toThrow(/^nodes: this node "meshaws-workers-7" is not listed; .*add its entry/);
+    expect(() => parseNodeTable(text(valid), undefined, { localNodeName: "meshaws-workers-7" })).toThrow(
+      /^nodes: this node "meshaws-workers-7" is not listed; .*add its entry/,
+    );
     expect(parseNodeTable(text(valid)).nodes).toHaveLength(2); // without a name (guard print for any node), not checked
   });
 
   it("refuses on the fast path too: a node dropped from an otherwise unchanged table, or a new bad pod CIDR", () => {
     const prev = parseNodeTable(text(valid), undefined, { localNodeName: "meshaws-workers-0" });
-    expect(() => parseNodeTable(text({ ...valid, nodes: [valid.nodes[0]] }), prev, { localNodeName: "meshaws-workers-0" })).toThrow(/this node "meshaws-workers-0" is not listed/);
+    expect(() => parseNodeTable(text({ ...valid, nodes: [valid.nodes[0]] }), prev, { localNodeName: "meshaws-workers-0" })).toThrow(
+      /this node "meshaws-workers-0" is not listed/,
+    );
     expect(() => parseNodeTable(text({ ...valid, nodes: [] }), prev)).toThrow(/the list is empty/);
     expect(() => parseNodeTable(pods("0.0.0.0/1"), prev)).toThrow(/wider than \/8/);
   });
@@ -109,11 +146,17 @@ describe("parseNodeTable with the previous table", () => {
   const prev = parseNodeTable(doc([cp, w1, w2]));
 
   it("keeps the previous object of every unchanged entry and takes a new one for every changed entry", () => {
-    const next = parseNodeTable(doc([cp, { ...w1, role: "control-plane" }, { ...w2, addresses: ["203.0.113.12"] }, { name: "w3", role: "worker", addresses: ["203.0.113.13"] }]), prev);
+    const next = parseNodeTable(
+      doc([cp, { ...w1, role: "control-plane" }, { ...w2, addresses: ["203.0.113.12"] }, { name: "w3", role: "worker", addresses: ["203.0.113.13"] }]),
+      prev,
+    );
     expect(next.nodes[0]).toBe(prev.nodes[0]);
     expect(next.nodes.slice(1).map((n) => prev.nodes.includes(n))).toEqual([false, false, false]);
     expect(next.nodes.map((n) => `${n.name} ${n.role} ${n.addresses.join(",")}`)).toEqual([
-      "cp control-plane 203.0.113.10", "w1 control-plane 203.0.113.11", "w2 worker 203.0.113.12", "w3 worker 203.0.113.13",
+      "cp control-plane 203.0.113.10",
+      "w1 control-plane 203.0.113.11",
+      "w2 worker 203.0.113.12",
+      "w3 worker 203.0.113.13",
     ]);
     expect(next.podCidrs).toBe(prev.podCidrs);
     expect(sameTable(prev, parseNodeTable(doc([cp, w1, w2]), prev))).toBe(true);
@@ -121,7 +164,9 @@ describe("parseNodeTable with the previous table", () => {
   });
 
   it("still checks an unchanged entry against the others, and everything again when the pod CIDRs change", () => {
-    expect(() => parseNodeTable(doc([cp, w1, w2, { name: "w4", role: "worker", addresses: ["2001:db8::12"] }]), prev)).toThrow(/2001:db8::12 is also an address of node "w2"/);
+    expect(() => parseNodeTable(doc([cp, w1, w2, { name: "w4", role: "worker", addresses: ["2001:db8::12"] }]), prev)).toThrow(
+      /2001:db8::12 is also an address of node "w2"/,
+    );
     expect(() => parseNodeTable(doc([w1, cp, { ...cp }]), prev)).toThrow(/node "cp" is listed twice/);
     expect(() => parseNodeTable(doc([cp, { ...w1, extra: 1 }]), prev)).toThrow(/unknown key "extra"/);
     expect(() => parseNodeTable(doc([cp, w1], ["203.0.113.0/24"]), prev)).toThrow(/203.0.113.10 lies inside the pod CIDR 203.0.113.0\/24/);

@@ -8,7 +8,10 @@ import { NodeTableFile } from "../../src/nodeTableFile";
 
 const table = (workers: number) => ({
   podCidrs: ["10.244.0.0/16"],
-  nodes: [{ name: "cp", role: "control-plane", addresses: ["203.0.113.10"] }, ...Array.from({ length: workers }, (_, i) => ({ name: `w${i}`, role: "worker", addresses: [`203.0.113.${20 + i}`] }))],
+  nodes: [
+    { name: "cp", role: "control-plane", addresses: ["203.0.113.10"] },
+    ...Array.from({ length: workers }, (_, i) => ({ name: `w${i}`, role: "worker", addresses: [`203.0.113.${20 + i}`] })),
+  ],
 });
 
 /** Publishes like kubelet: new directory, then an atomic swap of ..data. */
@@ -78,7 +81,14 @@ describe("NodeTableFile", () => {
     writeFileSync(path, JSON.stringify({ ...table(0), nodes: [] }));
     const changes: NodeTable[] = [];
     const errors: string[] = [];
-    file = new NodeTableFile({ path, localNodeName: "w1", initial: { table: start }, rereadMs: 60_000, onChange: (t) => changes.push(t), onError: (m) => errors.push(m) });
+    file = new NodeTableFile({
+      path,
+      localNodeName: "w1",
+      initial: { table: start },
+      rereadMs: 60_000,
+      onChange: (t) => changes.push(t),
+      onError: (m) => errors.push(m),
+    });
     expect(file.current()).toBe(start);
     await file.start();
     expect(file.current()).toBe(start);
@@ -100,7 +110,13 @@ describe("NodeTableFile", () => {
     const text = JSON.stringify(table(1));
     writeFileSync(path, text);
     const changes: NodeTable[] = [];
-    file = new NodeTableFile({ path, initial: { table: parseNodeTable(text), text }, rereadMs: 60_000, onChange: (t) => changes.push(t), onError: () => undefined });
+    file = new NodeTableFile({
+      path,
+      initial: { table: parseNodeTable(text), text },
+      rereadMs: 60_000,
+      onChange: (t) => changes.push(t),
+      onError: () => undefined,
+    });
     await file.start();
     expect(changes).toEqual([]);
   });

@@ -8,12 +8,29 @@ describe("parseClusterNodes", () => {
   it("takes InternalIP then ExternalIP, and CiliumNode pod CIDRs over Node pod CIDRs", () => {
     const { nodes, problems } = parseClusterNodes(
       [node({ name: "a", external: ["203.0.113.9"], internal: ["198.51.100.2", "2001:db8::0:2"], podCidrs: ["198.18.9.0/24"], labels: CP_LABEL })],
-      [ciliumNode("a", ["198.18.1.0/24", "2001:db8:1::/64"], [{ type: "CiliumInternalIP", ip: "198.18.1.1" }, { type: "InternalIP", ip: "198.51.100.2" }])],
+      [
+        ciliumNode(
+          "a",
+          ["198.18.1.0/24", "2001:db8:1::/64"],
+          [
+            { type: "CiliumInternalIP", ip: "198.18.1.1" },
+            { type: "InternalIP", ip: "198.51.100.2" },
+          ],
+        ),
+      ],
       selector,
     );
     expect(problems).toEqual([]);
-    expect(nodes).toEqual([{ name: "a", addresses: ["198.51.100.2", "2001:db8::2", "203.0.113.9"], podCidrs: ["198.18.1.0/24", "2001:db8:1::/64"], controlPlane: true,
-      addressSources: ["Node/a", "Node/a", "Node/a"], podCidrSource: "CiliumNode/a" }]);
+    expect(nodes).toEqual([
+      {
+        name: "a",
+        addresses: ["198.51.100.2", "2001:db8::2", "203.0.113.9"],
+        podCidrs: ["198.18.1.0/24", "2001:db8:1::/64"],
+        controlPlane: true,
+        addressSources: ["Node/a", "Node/a", "Node/a"],
+        podCidrSource: "CiliumNode/a",
+      },
+    ]);
   });
 
   it("falls back to Node.spec.podCIDRs (kubernetes IPAM) when the CiliumNode has none", () => {
@@ -36,15 +53,17 @@ describe("parseClusterNodes", () => {
     expect(nodes.map((n) => n.name)).toEqual(["bad", "shape"]);
     expect(nodes[0]).toMatchObject({ addresses: ["198.51.100.3"], podCidrs: ["198.18.4.0/24"] });
     const text = problems.map((p) => `${p.object} ${p.kind} ${p.message}`);
-    expect(text).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^Node\/bad malformed address "not-an-ip"/),
-      expect.stringMatching(/^Node\/bad malformed pod CIDR "198.18.3.1\/24"/),
-      expect.stringMatching(/^Node\/bad malformed pod CIDR "garbage"/),
-      expect.stringMatching(/^Node\/\? shape/),
-      expect.stringMatching(/^CiliumNode\/\? shape/),
-      expect.stringMatching(/^Node\/shape shape status.addresses is not a list/),
-      expect.stringMatching(/^Node\/shape missing no usable InternalIP/),
-    ]));
+    expect(text).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^Node\/bad malformed address "not-an-ip"/),
+        expect.stringMatching(/^Node\/bad malformed pod CIDR "198.18.3.1\/24"/),
+        expect.stringMatching(/^Node\/bad malformed pod CIDR "garbage"/),
+        expect.stringMatching(/^Node\/\? shape/),
+        expect.stringMatching(/^CiliumNode\/\? shape/),
+        expect.stringMatching(/^Node\/shape shape status.addresses is not a list/),
+        expect.stringMatching(/^Node\/shape missing no usable InternalIP/),
+      ]),
+    );
     expect(problems.filter((p) => p.object === "Node/?")).toHaveLength(2);
   });
 
@@ -55,8 +74,16 @@ describe("parseClusterNodes", () => {
 
   it("keeps a CiliumNode without a Node as a (never control-plane) node", () => {
     const { nodes } = parseClusterNodes([], [ciliumNode("orphan", ["198.18.5.0/24"], [{ type: "InternalIP", ip: "198.51.100.9" }])], selector);
-    expect(nodes).toEqual([{ name: "orphan", addresses: ["198.51.100.9"], podCidrs: ["198.18.5.0/24"], controlPlane: false,
-      addressSources: ["CiliumNode/orphan"], podCidrSource: "CiliumNode/orphan" }]);
+    expect(nodes).toEqual([
+      {
+        name: "orphan",
+        addresses: ["198.51.100.9"],
+        podCidrs: ["198.18.5.0/24"],
+        controlPlane: false,
+        addressSources: ["CiliumNode/orphan"],
+        podCidrSource: "CiliumNode/orphan",
+      },
+    ]);
   });
 });
 

@@ -14,7 +14,8 @@ const table: NodeTable = {
 
 describe("parseAllowedIps", () => {
   it("reads every prefix of every peer and skips peers without any", () => {
-    const text = "GL/fnKXJlT2mddsA3tMIKZGTO64pkQ+LFagxr0Bntzo=\t198.51.100.11/32 198.18.1.0/24 2001:db8::11/128\nsmQmukq2OdWCsWZke7nMSiItWDbgkNHdEHGrlRTxEWc=\t(none)\n";
+    const text =
+      "GL/fnKXJlT2mddsA3tMIKZGTO64pkQ+LFagxr0Bntzo=\t198.51.100.11/32 198.18.1.0/24 2001:db8::11/128\nsmQmukq2OdWCsWZke7nMSiItWDbgkNHdEHGrlRTxEWc=\t(none)\n";
     expect(parseAllowedIps(text)).toEqual(["198.51.100.11/32", "198.18.1.0/24", "2001:db8::11/128"]);
     expect(parseAllowedIps("")).toEqual([]);
   });
@@ -28,8 +29,20 @@ describe("tableNodesWithoutPeer", () => {
   });
 
   it("names a node with no peer, and one whose peer misses one of its addresses", () => {
-    expect(tableNodesWithoutPeer(table, "w2", all.filter((p) => p !== "198.51.100.10/32"))).toEqual(["cp"]);
-    expect(tableNodesWithoutPeer(table, "w2", all.filter((p) => p !== "2001:db8::11/128"))).toEqual(["w1"]);
+    expect(
+      tableNodesWithoutPeer(
+        table,
+        "w2",
+        all.filter((p) => p !== "198.51.100.10/32"),
+      ),
+    ).toEqual(["cp"]);
+    expect(
+      tableNodesWithoutPeer(
+        table,
+        "w2",
+        all.filter((p) => p !== "2001:db8::11/128"),
+      ),
+    ).toEqual(["w1"]);
   });
 
   it("never counts the local node, and counts every other node when the device has no peers (or is gone)", () => {

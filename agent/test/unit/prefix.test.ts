@@ -13,9 +13,11 @@ describe("IPv4 fast path", () => {
   });
 
   it.each(["010.0.0.1", "1.2.3", "1.2.3.4.5", "256.0.0.1", "1..2.3", "1.2.3.4 ", "", "::1", "1.2.3.4/32", "1.2.3.1000"])(
-    "leaves %j to ipaddr.js (not canonical IPv4)", (text) => {
+    "leaves %j to ipaddr.js (not canonical IPv4)",
+    (text) => {
       expect(canonicalIPv4ToInt(text)).toBeUndefined();
-    });
+    },
+  );
 
   it.each([
     ["198.18.0.0/15", true],
@@ -29,20 +31,31 @@ describe("IPv4 fast path", () => {
     expect(parseCanonicalIPv4Prefix(text) !== undefined).toBe(ok);
   });
 
-  it.each(["10.0.0.1", "010.0.0.1", " 10.0.0.1 ", "::ffff:10.0.0.1", "2001:DB8::1", "1.2.3", "nope", "10.0.0.0/8", "10.0.0.1/8", "10.0.0.0/08", "2001:db8::/64"])(
-    "canonical forms of %j agree with ipaddr.js", (text) => {
-      const viaLibrary = ipaddr.isValid(text.trim()) ? ipaddr.process(text.trim()).toString() : undefined;
-      expect(canonicalAddress(text)).toBe(viaLibrary);
-      let cidr: string | undefined;
-      try {
-        const [addr, len] = ipaddr.parseCIDR(text.trim());
-        const network = addr.kind() === "ipv4" ? ipaddr.IPv4.networkAddressFromCIDR(text.trim()) : ipaddr.IPv6.networkAddressFromCIDR(text.trim());
-        cidr = network.toString() === addr.toString() ? `${addr.toString()}/${len}` : undefined;
-      } catch {
-        cidr = undefined;
-      }
-      expect(canonicalCidr(text)).toBe(cidr);
-    });
+  it.each([
+    "10.0.0.1",
+    "010.0.0.1",
+    " 10.0.0.1 ",
+    "::ffff:10.0.0.1",
+    "2001:DB8::1",
+    "1.2.3",
+    "nope",
+    "10.0.0.0/8",
+    "10.0.0.1/8",
+    "10.0.0.0/08",
+    "2001:db8::/64",
+  ])("canonical forms of %j agree with ipaddr.js", (text) => {
+    const viaLibrary = ipaddr.isValid(text.trim()) ? ipaddr.process(text.trim()).toString() : undefined;
+    expect(canonicalAddress(text)).toBe(viaLibrary);
+    let cidr: string | undefined;
+    try {
+      const [addr, len] = ipaddr.parseCIDR(text.trim());
+      const network = addr.kind() === "ipv4" ? ipaddr.IPv4.networkAddressFromCIDR(text.trim()) : ipaddr.IPv6.networkAddressFromCIDR(text.trim());
+      cidr = network.toString() === addr.toString() ? `${addr.toString()}/${len}` : undefined;
+    } catch {
+      cidr = undefined;
+    }
+    expect(canonicalCidr(text)).toBe(cidr);
+  });
 
   it.each([
     ["198.18.0.0/15", "198.19.255.255/32", true, true],

@@ -50,7 +50,12 @@ describe("Reconciler.step", () => {
     objects = [...objects, worker(4)];
     const join = await r.step({ readKernel: false });
     expect(port.calls).toEqual(["apply"]);
-    expect(join?.plan.add.routes.map((x) => `${x.dst} ${x.type}`).sort()).toEqual(["198.18.4.0/24 blackhole", "198.18.4.0/24 unicast", "198.51.100.4/32 blackhole", "198.51.100.4/32 unicast"]);
+    expect(join?.plan.add.routes.map((x) => `${x.dst} ${x.type}`).sort()).toEqual([
+      "198.18.4.0/24 blackhole",
+      "198.18.4.0/24 unicast",
+      "198.51.100.4/32 blackhole",
+      "198.51.100.4/32 unicast",
+    ]);
     expect(join?.plan.remove).toEqual({ rules: [], routes: [] });
 
     port.calls = [];
@@ -100,7 +105,11 @@ describe("Reconciler with a node table", () => {
       return undefined;
     }
   }
-  const steered = (port: FakePort) => port.state.routes.filter((r) => r.type === "unicast").map((r) => r.dst).sort();
+  const steered = (port: FakePort) =>
+    port.state.routes
+      .filter((r) => r.type === "unicast")
+      .map((r) => r.dst)
+      .sort();
 
   it("changes nothing until a table was read; then steers table nodes even when the API lacks them", async () => {
     const port = new FakePort();
@@ -120,7 +129,11 @@ describe("Reconciler with a node table", () => {
     const guard = new FakeGuard();
     let now = 1_000_000;
     let current = table;
-    const r = new Reconciler(port, settings({ NODE_ROUTER_LEAVE_GRACE_SECONDS: "60" }), "local", () => ({ nodes: [local], ciliumNodes: [] }), { nodeTable: () => current, guard, now: () => now });
+    const r = new Reconciler(port, settings({ NODE_ROUTER_LEAVE_GRACE_SECONDS: "60" }), "local", () => ({ nodes: [local], ciliumNodes: [] }), {
+      nodeTable: () => current,
+      guard,
+      now: () => now,
+    });
     r.markSynced();
     await r.step({ readKernel: true });
     current = { ...table, nodes: table.nodes.filter((n) => n.name !== "w3") };
@@ -135,7 +148,9 @@ describe("Reconciler with a node table", () => {
     expect(gone?.plan.remove.routes.map((x) => `${x.type} ${x.dst}`).sort()).toEqual(["blackhole 198.51.100.3/32", "unicast 198.51.100.3/32"]);
     expect(gone?.departed).toBe(0);
     // One element out of the guard, not a reload.
-    expect(guard.scripts.at(-1)).toBe("delete element inet node_router_guard nodes4 { 198.51.100.3 }\ndelete element netdev node_router_guard_underlay nodes4 { 198.51.100.3 }");
+    expect(guard.scripts.at(-1)).toBe(
+      "delete element inet node_router_guard nodes4 { 198.51.100.3 }\ndelete element netdev node_router_guard_underlay nodes4 { 198.51.100.3 }",
+    );
     expect(guard.scripts).toHaveLength(2);
   });
 
@@ -158,7 +173,11 @@ describe("Reconciler with a node table", () => {
     const guard = new FakeGuard();
     let sourceReads = 0;
     const forged = node({ name: "w2", internal: ["198.51.100.2"], podCidrs: ["198.18.7.0/24"] });
-    const r = new Reconciler(port, settings(), "local", () => (sourceReads++, { nodes: [local, forged], ciliumNodes: [] }), { nodeTable: () => table, guard, localPodCidrs: ["198.18.9.0/24", "198.18.0.0/16", "10.0.0.0/24"] });
+    const r = new Reconciler(port, settings(), "local", () => (sourceReads++, { nodes: [local, forged], ciliumNodes: [] }), {
+      nodeTable: () => table,
+      guard,
+      localPodCidrs: ["198.18.9.0/24", "198.18.0.0/16", "10.0.0.0/24"],
+    });
     const result = await r.step({ readKernel: false });
     expect(result?.guard).toEqual({ applied: true });
     expect(guard.scripts[0]).toContain("198.51.100.2 : jump to_node");
@@ -186,7 +205,11 @@ describe("Reconciler with a node table", () => {
     // installs the same state: adoption changes nothing.
     const persisted: string[][] = [];
     const first = new FakePort();
-    const a = new Reconciler(first, settings(), "local", () => ({ nodes: [local], ciliumNodes: [] }), { nodeTable: () => table, guard: new FakeGuard(), onLocalPodCidrs: (c) => persisted.push(c) });
+    const a = new Reconciler(first, settings(), "local", () => ({ nodes: [local], ciliumNodes: [] }), {
+      nodeTable: () => table,
+      guard: new FakeGuard(),
+      onLocalPodCidrs: (c) => persisted.push(c),
+    });
     const early = await a.step({ readKernel: true });
     expect(early?.synced).toBe(false);
     expect(first.state.routes.filter((x) => x.type === "throw")).toEqual([]);
@@ -197,7 +220,11 @@ describe("Reconciler with a node table", () => {
     expect(persisted).toEqual([["198.18.1.0/24"]]);
     const before = JSON.stringify(first.state);
 
-    const b = new Reconciler(first, settings(), "local", () => ({ nodes: [local], ciliumNodes: [] }), { nodeTable: () => table, guard: new FakeGuard(), localPodCidrs: persisted[0] });
+    const b = new Reconciler(first, settings(), "local", () => ({ nodes: [local], ciliumNodes: [] }), {
+      nodeTable: () => table,
+      guard: new FakeGuard(),
+      localPodCidrs: persisted[0],
+    });
     const restarted = await b.step({ readKernel: true });
     expect(restarted).toMatchObject({ synced: false, plan: { add: { rules: [], routes: [] }, remove: { rules: [], routes: [] } } });
     b.markSynced();
@@ -217,7 +244,9 @@ describe("Reconciler with a node table", () => {
     const guarded: string[] = [];
     let current = table;
     const r = new Reconciler(new FakePort(), settings(), "local", () => ({ nodes: [local], ciliumNodes: [] }), {
-      nodeTable: () => current, guard: new FakeGuard(), onLocalPodCidrs: (c) => told.push(c),
+      nodeTable: () => current,
+      guard: new FakeGuard(),
+      onLocalPodCidrs: (c) => told.push(c),
       onGuarded: (g) => guarded.push(`${g.table.nodes.length} ${g.departed.map((d) => d.name).join(",")} ${g.input.nodes.length}`),
     });
     await r.step({ readKernel: true });
@@ -250,7 +279,12 @@ describe("Reconciler: departures held while a WireGuard peer", () => {
     let peerReads = 0;
     let current = table;
     const port = new FakePort();
-    const r = new Reconciler(port, settings({ NODE_ROUTER_LEAVE_GRACE_SECONDS: "60" }), "local", undefined, { nodeTable: () => current, guard, now: () => now, peers: async () => (peerReads++, peers) });
+    const r = new Reconciler(port, settings({ NODE_ROUTER_LEAVE_GRACE_SECONDS: "60" }), "local", undefined, {
+      nodeTable: () => current,
+      guard,
+      now: () => now,
+      peers: async () => (peerReads++, peers),
+    });
     r.markSynced();
     await r.step({ readKernel: true });
     expect(peerReads).toBe(0); // nobody left: the peers are not read
@@ -271,7 +305,11 @@ describe("Reconciler: departures held while a WireGuard peer", () => {
   it("with a leave grace of 0, a departed peer is still held until it is no longer a peer", async () => {
     let peers: WgPeer[] = [{ allowedIps: ["198.51.100.3/32"] }];
     let current = table;
-    const r = new Reconciler(new FakePort(), settings({ NODE_ROUTER_LEAVE_GRACE_SECONDS: "0" }), "local", undefined, { nodeTable: () => current, guard, peers: async () => peers });
+    const r = new Reconciler(new FakePort(), settings({ NODE_ROUTER_LEAVE_GRACE_SECONDS: "0" }), "local", undefined, {
+      nodeTable: () => current,
+      guard,
+      peers: async () => peers,
+    });
     await r.step({ readKernel: true });
     current = without("w3");
     expect((await r.step({ readKernel: false }))?.departed).toBe(1);
@@ -282,11 +320,19 @@ describe("Reconciler: departures held while a WireGuard peer", () => {
   it("when the peers cannot release anyone (a grace to run, none ended), guard and routes do not wait for them", async () => {
     let release: (p: WgPeer[]) => void = () => undefined;
     const loads: string[] = [];
-    const slowGuard: GuardPort = { apply: async () => void loads.push("apply"), update: async (c) => void loads.push(c.join(";")), remove: async () => true, dropped: async () => undefined };
+    const slowGuard: GuardPort = {
+      apply: async () => void loads.push("apply"),
+      update: async (c) => void loads.push(c.join(";")),
+      remove: async () => true,
+      dropped: async () => undefined,
+    };
     const seedPresent = table.nodes;
     const port = new FakePort();
     const r = new Reconciler(port, settings({ NODE_ROUTER_LEAVE_GRACE_SECONDS: "60" }), "local", undefined, {
-      nodeTable: () => without("w3"), guard: slowGuard, seedPresent, peers: () => new Promise((resolve) => (release = resolve)),
+      nodeTable: () => without("w3"),
+      guard: slowGuard,
+      seedPresent,
+      peers: () => new Promise((resolve) => (release = resolve)),
     });
     const step = r.step({ readKernel: true });
     for (let i = 0; i < 20 && loads.length === 0; i++) await new Promise((x) => setImmediate(x));
@@ -298,7 +344,13 @@ describe("Reconciler: departures held while a WireGuard peer", () => {
 
   it("peers that cannot be read hold every departed node, and say why", async () => {
     let current = table;
-    const r = new Reconciler(new FakePort(), settings({ NODE_ROUTER_LEAVE_GRACE_SECONDS: "0" }), "local", undefined, { nodeTable: () => current, guard, peers: async () => { throw new Error("wg: not found"); } });
+    const r = new Reconciler(new FakePort(), settings({ NODE_ROUTER_LEAVE_GRACE_SECONDS: "0" }), "local", undefined, {
+      nodeTable: () => current,
+      guard,
+      peers: async () => {
+        throw new Error("wg: not found");
+      },
+    });
     await r.step({ readKernel: true });
     current = without("w2");
     expect(await r.step({ readKernel: false })).toMatchObject({ departed: 1, peersError: "wg: not found" });
@@ -307,12 +359,20 @@ describe("Reconciler: departures held while a WireGuard peer", () => {
   it("seeded with the previous start's nodes, a restart notices that the table shrank", async () => {
     const seedPresent = [...table.nodes, { name: "old", role: "control-plane" as const, addresses: ["198.51.100.9"] }];
     const port = new FakePort();
-    const r = new Reconciler(port, settings({ NODE_ROUTER_LEAVE_GRACE_SECONDS: "60" }), "local", undefined, { nodeTable: () => without("w3"), guard, seedPresent, peers: async () => [{ endpoint: "198.51.100.9", allowedIps: [] }] });
+    const r = new Reconciler(port, settings({ NODE_ROUTER_LEAVE_GRACE_SECONDS: "60" }), "local", undefined, {
+      nodeTable: () => without("w3"),
+      guard,
+      seedPresent,
+      peers: async () => [{ endpoint: "198.51.100.9", allowedIps: [] }],
+    });
     const first = await r.step({ readKernel: true });
     expect(first).toMatchObject({ departed: 2, nextGraceEnd: expect.any(Number) });
     // Both are steered: "old" (a control plane, still a peer) in the control-plane table, w3 (grace) in steering.
-    expect(port.state.routes.filter((x) => x.type === "unicast").map((x) => `${x.table} ${x.dst}`).sort()).toEqual([
-      "51871 198.18.0.0/16", "51871 198.51.100.2/32", "51871 198.51.100.3/32", "51872 198.51.100.9/32",
-    ]);
+    expect(
+      port.state.routes
+        .filter((x) => x.type === "unicast")
+        .map((x) => `${x.table} ${x.dst}`)
+        .sort(),
+    ).toEqual(["51871 198.18.0.0/16", "51871 198.51.100.2/32", "51871 198.51.100.3/32", "51872 198.51.100.9/32"]);
   });
 });

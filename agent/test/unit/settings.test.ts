@@ -5,19 +5,46 @@ describe("parseSettings", () => {
   it("uses the documented defaults", () => {
     const s = parseSettings([], { NODE_NAME: "n1" });
     expect(s).toMatchObject({
-      nodeName: "n1", device: "cilium_wg0", steeringTable: 51871, controlPlaneTable: 51872, rulePriority: 1000,
-      wgMark: 0xe00, wgMask: 0xf00, exemptPorts: [{ start: 6443, end: 6443 }, { start: 2379, end: 2380 }],
-      resyncSeconds: 30, healthAddress: { host: "127.0.0.1", port: 9871 }, metricsAddress: { host: "127.0.0.1", port: 9872 }, routeProtocol: 211, logLevel: "info",
+      nodeName: "n1",
+      device: "cilium_wg0",
+      steeringTable: 51871,
+      controlPlaneTable: 51872,
+      rulePriority: 1000,
+      wgMark: 0xe00,
+      wgMask: 0xf00,
+      exemptPorts: [
+        { start: 6443, end: 6443 },
+        { start: 2379, end: 2380 },
+      ],
+      resyncSeconds: 30,
+      healthAddress: { host: "127.0.0.1", port: 9871 },
+      metricsAddress: { host: "127.0.0.1", port: 9872 },
+      routeProtocol: 211,
+      logLevel: "info",
     });
     expect(s.kubeconfig).toBeUndefined();
     expect(s).toMatchObject({
-      wgPort: 51871, exemptReplyMark: 0x4000000, metadataAddresses: ["169.254.169.254", "fd00:ec2::254"], metadataCgroups: ["system.slice"], underlayDevices: [],
+      wgPort: 51871,
+      exemptReplyMark: 0x4000000,
+      metadataAddresses: ["169.254.169.254", "fd00:ec2::254"],
+      metadataCgroups: ["system.slice"],
+      underlayDevices: [],
     });
   });
 
   it("reads the guard's settings from flags and environment", () => {
-    const s = parseSettings(["--underlay-devices", "ens5, ens6", "--wg-port", "51820"], { NODE_ROUTER_METADATA_CGROUPS: "system.slice,init.scope", NODE_ROUTER_METADATA_ADDRESSES: "", NODE_ROUTER_EXEMPT_REPLY_MARK: "0x10000000" });
-    expect(s).toMatchObject({ underlayDevices: ["ens5", "ens6"], wgPort: 51820, metadataCgroups: ["system.slice", "init.scope"], metadataAddresses: [], exemptReplyMark: 0x10000000 });
+    const s = parseSettings(["--underlay-devices", "ens5, ens6", "--wg-port", "51820"], {
+      NODE_ROUTER_METADATA_CGROUPS: "system.slice,init.scope",
+      NODE_ROUTER_METADATA_ADDRESSES: "",
+      NODE_ROUTER_EXEMPT_REPLY_MARK: "0x10000000",
+    });
+    expect(s).toMatchObject({
+      underlayDevices: ["ens5", "ens6"],
+      wgPort: 51820,
+      metadataCgroups: ["system.slice", "init.scope"],
+      metadataAddresses: [],
+      exemptReplyMark: 0x10000000,
+    });
   });
 
   it("lets a flag win over its environment variable", () => {
@@ -52,7 +79,9 @@ describe("parseSettings", () => {
   });
 
   it("reports every invalid setting at once, each with its flag", () => {
-    expect(() => parseSettings(["--table", "254", "--log-level", "loud"], {})).toThrow(/invalid settings:\n  --table .*reserved table.*\n  --log-level .*must be one of/s);
+    expect(() => parseSettings(["--table", "254", "--log-level", "loud"], {})).toThrow(
+      /invalid settings:\n  --table .*reserved table.*\n  --log-level .*must be one of/s,
+    );
   });
 
   it("requires a node name for run", () => {
@@ -91,7 +120,9 @@ describe("node table, leave grace, local interfaces settings", () => {
   });
 
   it("flags over environment", () => {
-    const s = parseSettings(["--node-table", "/t.json", "--leave-grace-seconds", "5", "--local-interfaces", "lo,veth*"], { NODE_ROUTER_NODE_TABLE: "/env.json" });
+    const s = parseSettings(["--node-table", "/t.json", "--leave-grace-seconds", "5", "--local-interfaces", "lo,veth*"], {
+      NODE_ROUTER_NODE_TABLE: "/env.json",
+    });
     expect([s.nodeTable, s.leaveGraceSeconds, s.localInterfaces]).toEqual(["/t.json", 5, ["lo", "veth*"]]);
   });
 
@@ -106,7 +137,10 @@ describe("node table, leave grace, local interfaces settings", () => {
   it.each([
     [["--state-dir", "var/lib/wg-mesh"], /--state-dir \/ NODE_ROUTER_STATE_DIR = "var\/lib\/wg-mesh": must be an absolute path/],
     [["--boot-node-table", "node-table.json"], /--boot-node-table \/ NODE_ROUTER_BOOT_NODE_TABLE = "node-table.json": must be an absolute path/],
-    [["--local-interfaces", "lo,way-too-long-interface-name"], /--local-interfaces \/ NODE_ROUTER_LOCAL_INTERFACES = "lo,way-too-long-interface-name": "way-too-long-interface-name" is not an interface name/],
+    [
+      ["--local-interfaces", "lo,way-too-long-interface-name"],
+      /--local-interfaces \/ NODE_ROUTER_LOCAL_INTERFACES = "lo,way-too-long-interface-name": "way-too-long-interface-name" is not an interface name/,
+    ],
     [["--local-interfaces", "lx*c"], /"lx\*c" is not an interface name/],
     [["--leave-grace-seconds=-1"], /--leave-grace-seconds \/ NODE_ROUTER_LEAVE_GRACE_SECONDS = "-1"/],
   ])("rejects %j naming the flag", (argv, message) => {

@@ -7,24 +7,40 @@ import { join, resolve } from "node:path";
 import { parseNodeTable } from "../../src/nodeTable";
 import { atomicWrite, firstValidTable, loadStartTable, parseDeparted, parseLocal, readPreviousNodes, TableStore } from "../../src/tableStore";
 
-const doc = (...workers: string[]) => JSON.stringify({
-  podCidrs: ["10.244.0.0/16"],
-  nodes: [{ name: "local", role: "control-plane", addresses: ["203.0.113.1"] }, ...workers.map((w, i) => ({ name: w, role: "worker", addresses: [`203.0.113.${10 + i}`] }))],
-});
+const doc = (...workers: string[]) =>
+  JSON.stringify({
+    podCidrs: ["10.244.0.0/16"],
+    nodes: [
+      { name: "local", role: "control-plane", addresses: ["203.0.113.1"] },
+      ...workers.map((w, i) => ({ name: w, role: "worker", addresses: [`203.0.113.${10 + i}`] })),
+    ],
+  });
 
 describe("firstValidTable (pure)", () => {
   it("takes the first valid candidate, and says why each one before it was not used", () => {
-    const r = firstValidTable([
-      { source: "config-map", path: "/cm", text: JSON.stringify({ podCidrs: ["10.244.0.0/16"], nodes: [] }) },
-      { source: "persisted", path: "/p", readError: "cannot read /p: ENOENT" },
-      { source: "boot", path: "/b", text: doc("w1") },
-    ], "local");
+    const r = firstValidTable(
+      [
+        { source: "config-map", path: "/cm", text: JSON.stringify({ podCidrs: ["10.244.0.0/16"], nodes: [] }) },
+        { source: "persisted", path: "/p", readError: "cannot read /p: ENOENT" },
+        { source: "boot", path: "/b", text: doc("w1") },
+      ],
+      "local",
+    );
     expect([r.source, r.path, r.table?.nodes.map((n) => n.name)]).toEqual(["boot", "/b", ["local", "w1"]]);
-    expect(r.refused.map((x) => `${x.source}: ${x.message}`)).toEqual([expect.stringMatching(/^config-map: nodes: the list is empty/), "persisted: cannot read /p: ENOENT"]);
+    expect(r.refused.map((x) => `${x.source}: ${x.message}`)).toEqual([
+      expect.stringMatching(/^config-map: nodes: the list is empty/),
+      "persisted: cannot read /p: ENOENT",
+    ]);
   });
 
   it("refuses a table without this node; none valid: no table, every reason", () => {
-    const r = firstValidTable([{ source: "config-map", path: "/cm", text: doc("w1") }, { source: "boot", path: "/b", text: "{" }], "w9");
+    const r = firstValidTable(
+      [
+        { source: "config-map", path: "/cm", text: doc("w1") },
+        { source: "boot", path: "/b", text: "{" },
+      ],
+      "w9",
+    );
     expect(r.table).toBeUndefined();
     expect(r.refused.map((x) => x.message)).toEqual([expect.stringMatching(/this node "w9" is not listed/), expect.stringMatching(/not JSON/)]);
   });
@@ -42,7 +58,11 @@ describe("files on the host", () => {
     const state = join(dir, "state");
     const boot = join(dir, "boot.json");
     const paths = { configMap: cm, stateDir: state, bootTable: boot, localNodeName: "local" };
-    expect(await loadStartTable(paths)).toEqual({ refused: ["config-map", "persisted", "boot"].map((source) => expect.objectContaining({ source, message: expect.stringMatching(/^cannot read .*ENOENT/) })) });
+    expect(await loadStartTable(paths)).toEqual({
+      refused: ["config-map", "persisted", "boot"].map((source) =>
+        expect.objectContaining({ source, message: expect.stringMatching(/^cannot read .*ENOENT/) }),
+      ),
+    });
     writeFileSync(boot, doc("boot"));
     expect((await loadStartTable(paths)).source).toBe("boot");
     const errors: string[] = [];
@@ -67,7 +87,11 @@ describe("files on the host", () => {
     const boot = join(dir, "boot.json");
     writeFileSync(boot, doc("b1"));
     expect((await readPreviousNodes({ stateDir: dir, bootTable: boot })).map((n) => n.name)).toEqual(["local", "b1"]);
-    await new TableStore(dir, () => undefined).saveGuarded({ table: parseNodeTable(doc("p1")), departed: [{ name: "gone", role: "worker", addresses: ["203.0.113.99"] }], guardScript: "" });
+    await new TableStore(dir, () => undefined).saveGuarded({
+      table: parseNodeTable(doc("p1")),
+      departed: [{ name: "gone", role: "worker", addresses: ["203.0.113.99"] }],
+      guardScript: "",
+    });
     expect((await readPreviousNodes({ stateDir: dir, bootTable: boot })).map((n) => n.name)).toEqual(["local", "p1", "gone"]);
     expect(await readPreviousNodes({})).toEqual([]);
   });
@@ -76,7 +100,11 @@ describe("files on the host", () => {
     const errors: string[] = [];
     const store = new TableStore(dir, (m) => errors.push(m));
     const table = parseNodeTable(doc("w1"));
-    await store.saveGuarded({ table, departed: [{ name: "gone", role: "worker", addresses: ["203.0.113.99"] }], guardScript: "table inet node_router_guard {}\n" });
+    await store.saveGuarded({
+      table,
+      departed: [{ name: "gone", role: "worker", addresses: ["203.0.113.99"] }],
+      guardScript: "table inet node_router_guard {}\n",
+    });
     expect(parseNodeTable(readFileSync(store.paths.table, "utf8"))).toEqual(table);
     expect(readFileSync(store.paths.guard, "utf8")).toBe("table inet node_router_guard {}\n");
     expect(await store.readDeparted()).toEqual([{ name: "gone", role: "worker", addresses: ["203.0.113.99"] }]);
@@ -115,13 +143,20 @@ describe("files on the host", () => {
     // A child process writes 4 MB with the real atomicWrite and is killed (SIGKILL) before the rename.
     const swc = require.resolve("@swc/core");
     const source = resolve(__dirname, "../../src/tableStore.ts");
-    const child = spawnSync(process.execPath, ["-e", `
+    const child = spawnSync(
+      process.execPath,
+      [
+        "-e",
+        `
       const fs = require("node:fs");
       const swc = require(${JSON.stringify(swc)});
       require.extensions[".ts"] = (m, filename) => m._compile(swc.transformSync(fs.readFileSync(filename, "utf8"), { filename, jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } }).code, filename);
       const { atomicWrite } = require(${JSON.stringify(source)});
       atomicWrite(${JSON.stringify(target)}, "new ruleset\\n".repeat(350000), { beforeRename: async () => process.kill(process.pid, "SIGKILL") });
-    `], { encoding: "utf8" });
+    `,
+      ],
+      { encoding: "utf8" },
+    );
     expect([child.signal, child.stderr]).toEqual(["SIGKILL", ""]);
     expect(readFileSync(target, "utf8")).toBe("old ruleset\n");
     const leftovers = readdirSync(dir).filter((f) => f.endsWith(".tmp"));
@@ -134,7 +169,13 @@ describe("files on the host", () => {
   it("atomicWrite: a failed write leaves the old file and no temporary file", async () => {
     const target = join(dir, "node-table.json");
     await atomicWrite(target, "old\n");
-    await expect(atomicWrite(target, "new\n", { beforeRename: async () => { throw new Error("disk full"); } })).rejects.toThrow("disk full");
+    await expect(
+      atomicWrite(target, "new\n", {
+        beforeRename: async () => {
+          throw new Error("disk full");
+        },
+      }),
+    ).rejects.toThrow("disk full");
     expect(readFileSync(target, "utf8")).toBe("old\n");
     expect(readdirSync(dir)).toEqual(["node-table.json"]);
   });
@@ -142,7 +183,17 @@ describe("files on the host", () => {
 
 describe("the small state files", () => {
   it("departed.json: canonical addresses, malformed entries skipped", () => {
-    expect(parseDeparted(JSON.stringify({ nodes: [{ name: "a", role: "worker", addresses: ["2001:DB8::1", "x"] }, { name: "b", role: "boss", addresses: ["1.2.3.4"] }, { name: "c", role: "worker", addresses: [] }] }))).toEqual([{ name: "a", role: "worker", addresses: ["2001:db8::1"] }]);
+    expect(
+      parseDeparted(
+        JSON.stringify({
+          nodes: [
+            { name: "a", role: "worker", addresses: ["2001:DB8::1", "x"] },
+            { name: "b", role: "boss", addresses: ["1.2.3.4"] },
+            { name: "c", role: "worker", addresses: [] },
+          ],
+        }),
+      ),
+    ).toEqual([{ name: "a", role: "worker", addresses: ["2001:db8::1"] }]);
     expect(parseDeparted("garbage")).toEqual([]);
   });
   it("local.json: canonical pod CIDRs, malformed ones skipped", () => {

@@ -23,7 +23,10 @@ describe("trimNode / trimCiliumNode", () => {
   });
 
   it("keep the labels that make a control plane, and the resourceVersion the cache compares", () => {
-    const o = { ...node({ name: "cp", internal: ["198.51.100.2"], labels: CP_LABEL }), metadata: { name: "cp", resourceVersion: "7", labels: CP_LABEL, annotations: { a: "b" } } } as KubeObject;
+    const o = {
+      ...node({ name: "cp", internal: ["198.51.100.2"], labels: CP_LABEL }),
+      metadata: { name: "cp", resourceVersion: "7", labels: CP_LABEL, annotations: { a: "b" } },
+    } as KubeObject;
     const t = trimNode(o);
     expect(t.metadata).toEqual({ name: "cp", resourceVersion: "7", labels: CP_LABEL });
     expect(parseClusterNodes([t], [], selector).nodes[0].controlPlane).toBe(true);
@@ -34,7 +37,9 @@ describe("trimNode / trimCiliumNode", () => {
       { metadata: { name: "a" }, spec: { podCIDRs: "not-a-list" }, status: { addresses: [{ type: "InternalIP", address: "nope" }] } },
       { metadata: { name: "b" }, spec: "a string", status: 42 },
     ] as unknown as KubeObject[];
-    const badCilium = [{ metadata: { name: "a" }, spec: { addresses: [{ type: "InternalIP", ip: "x" }], ipam: { podCIDRs: ["garbage"] } } }] as unknown as KubeObject[];
+    const badCilium = [
+      { metadata: { name: "a" }, spec: { addresses: [{ type: "InternalIP", ip: "x" }], ipam: { podCIDRs: ["garbage"] } } },
+    ] as unknown as KubeObject[];
     const whole = parseClusterNodes(bad, badCilium, selector);
     expect(whole.problems.length).toBeGreaterThan(0);
     expect(parseClusterNodes(bad.map(trimNode), badCilium.map(trimCiliumNode), selector)).toEqual(whole);

@@ -24,12 +24,21 @@ describe("underlayFrom", () => {
   });
 
   it("never picks loopback, the WireGuard device or a local interface, even when they hold the node's address", () => {
-    const odd = { defaultRoutes: [{ dev: "cilium_wg0" }], addresses: [{ ifname: "lo", addr_info: [{ local: "198.51.100.1" }] }, { ifname: "lxc1", addr_info: [{ local: "198.51.100.1" }] }], physical: ["cilium_host"] };
+    const odd = {
+      defaultRoutes: [{ dev: "cilium_wg0" }],
+      addresses: [
+        { ifname: "lo", addr_info: [{ local: "198.51.100.1" }] },
+        { ifname: "lxc1", addr_info: [{ local: "198.51.100.1" }] },
+      ],
+      physical: ["cilium_host"],
+    };
     expect(() => underlayFrom(odd, ["198.51.100.1"], S)).toThrow(UnderlayError);
   });
 
   it("fails closed with the setting to use when nothing is found", () => {
-    expect(() => underlayFrom({ defaultRoutes: [], addresses: [], physical: [] }, [], S)).toThrow(/no underlay device found.*--underlay-devices \/ NODE_ROUTER_UNDERLAY_DEVICES/);
+    expect(() => underlayFrom({ defaultRoutes: [], addresses: [], physical: [] }, [], S)).toThrow(
+      /no underlay device found.*--underlay-devices \/ NODE_ROUTER_UNDERLAY_DEVICES/,
+    );
   });
 
   it("the setting wins over detection", () => {

@@ -8,7 +8,13 @@ import { requireTool, run, withTempDir } from "../../../test/tools";
 const SCRIPT = join(__dirname, "bootstrap.sh");
 
 beforeAll(() => {
-  for (const [tool, pkg] of [["bash", "bash"], ["jq", "jq"], ["ip", "iproute2"], ["unshare", "util-linux"]]) requireTool(tool, pkg);
+  for (const [tool, pkg] of [
+    ["bash", "bash"],
+    ["jq", "jq"],
+    ["ip", "iproute2"],
+    ["unshare", "util-linux"],
+  ])
+    requireTool(tool, pkg);
 });
 
 /** Sources bootstrap.sh (which defines functions only) and runs `body`. */
@@ -58,11 +64,15 @@ describe("write_pki_bundle", () => {
 describe("has_mesh_address (real ip output in a private network namespace)", () => {
   const check = (addr: string | null, nodeIp: string) =>
     run("unshare", [
-      "-n", "bash", "-c",
+      "-n",
+      "bash",
+      "-c",
       `set -e; ip link add wgmtest0 type veth peer name wgmtest1; ip link set wgmtest0 up
        ${addr ? `ip addr add ${addr} dev wgmtest0` : ""}
        WG_MESH_LIB_DIR="$2" source "$1"; MESH_INTERFACE=wgmtest0 NODE_IP=${nodeIp}; has_mesh_address`,
-      "_", SCRIPT, __dirname,
+      "_",
+      SCRIPT,
+      __dirname,
     ]);
 
   it("finds the public IP as a /32 on the mesh link", () => expect(check("198.51.100.7/32", "198.51.100.7").status).toBe(0));

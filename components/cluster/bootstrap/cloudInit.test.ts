@@ -90,15 +90,31 @@ describe.each(nodes)("cloud-init for %s", (_name, node) => {
     const env = writtenFile(config, ENV_FILE).content;
     const out = withTempDir((dir) => {
       writeFileSync(join(dir, "env"), env);
-      return run("bash", ["-c", 'set -eu; source "$1"; printf "%s|" "$NODE_IP" "$ROLE" "$MAY_INIT" "$K8S_MINOR" "$CP_NAMES" "$CP_IPS" "$API_PROXY" "$AGENT_IMAGE" "$KUBEADM_INIT_CONFIG" "$PKI_FILES"', "_", join(dir, "env")]);
+      return run("bash", [
+        "-c",
+        'set -eu; source "$1"; printf "%s|" "$NODE_IP" "$ROLE" "$MAY_INIT" "$K8S_MINOR" "$CP_NAMES" "$CP_IPS" "$API_PROXY" "$AGENT_IMAGE" "$KUBEADM_INIT_CONFIG" "$PKI_FILES"',
+        "_",
+        join(dir, "env"),
+      ]);
     });
     expect(out.status).toBe(0);
     const pki = node.role === "control-plane" ? "ca.crt ca.key sa.key sa.pub front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key" : "";
     const cps = node.controlPlanes;
-    expect(out.output).toBe([
-      node.nodeIp, node.role, String(node.mayInit), "v1.34", cps.map((c) => c.name).join(" "), cps.map((c) => c.ip).join(" "),
-      "127.0.0.1:7445", node.agentImage, node.mayInit ? KUBEADM_INIT_FILE : "", pki, "",
-    ].join("|"));
+    expect(out.output).toBe(
+      [
+        node.nodeIp,
+        node.role,
+        String(node.mayInit),
+        "v1.34",
+        cps.map((c) => c.name).join(" "),
+        cps.map((c) => c.ip).join(" "),
+        "127.0.0.1:7445",
+        node.agentImage,
+        node.mayInit ? KUBEADM_INIT_FILE : "",
+        pki,
+        "",
+      ].join("|"),
+    );
   });
 
   it("fits in EC2's 16 KiB user-data limit once gzipped, and unpacks to the same bytes", () => {
@@ -149,7 +165,10 @@ describe.each(nodes)("node table and egress guard boot files for %s", (_name, no
     expect(file.permissions).toBe("0644"); // public: addresses, ports and marks
     // Rendered here independently, by the agent's code from the flags the agent would be given.
     const table = parseNodeTable(node.nodeTable);
-    const settings = parseSettings(Object.entries(node.guard).flatMap(([k, v]) => [`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, v]), {});
+    const settings = parseSettings(
+      Object.entries(node.guard).flatMap(([k, v]) => [`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, v]),
+      {},
+    );
     // Every node's first address, its static public one (bootGuard.ts says why not the private one).
     const nodes = table.nodes.map((n) => ({ name: n.name, addresses: n.addresses.slice(0, 1), controlPlane: n.role === "control-plane" }));
     expect(file.content).toBe(guardRuleset({ localNodeName: node.nodeName, nodes, podCidrs: table.podCidrs, settings }));
@@ -166,7 +185,9 @@ describe.each(nodes)("node table and egress guard boot files for %s", (_name, no
     expect(unit).toMatch(/^StandardError=journal\+console$/m); // the script logs to stderr: the serial console shows why a node has no kubelet
     expect(unit).toMatch(/^TimeoutStartSec=1min$/m);
     expect(unit).toMatch(/^WantedBy=multi-user\.target$/m); // every boot
-    expect(writtenFile(config, "/etc/systemd/system/kubelet.service.d/05-wg-mesh-guard.conf").content).toBe("[Unit]\nAfter=wg-mesh-guard.service\nRequires=wg-mesh-guard.service\n");
+    expect(writtenFile(config, "/etc/systemd/system/kubelet.service.d/05-wg-mesh-guard.conf").content).toBe(
+      "[Unit]\nAfter=wg-mesh-guard.service\nRequires=wg-mesh-guard.service\n",
+    );
     const script = writtenFile(config, "/usr/local/sbin/wg-mesh-guard").content;
     expect(script).toContain('nft -D "UNDERLAY=${underlay_set}" -f "$ruleset"');
     expect(script).toContain('underlay_set="{ { ${underlay_set%, } } }"'); // nft 1.0.6 crashes on a one-device netdev define otherwise
@@ -195,8 +216,12 @@ describe("the largest cluster's user data", () => {
     const table = JSON.parse(base.nodeTable);
     const long = "c".repeat(20);
     for (let i = table.nodes.length; i < count; i++) {
-      const publicIp = `${11 + ((i * 37) % 100)}.${(i * 91) % 251}.${(i * 53) % 253}.${(i * 29) % 254 + 1}`;
-      table.nodes.push({ name: `${long}-aws-${"p".repeat(17)}${i % 7}-${i}`, role: "worker", addresses: [publicIp, `10.${16 + (i % 16)}.${(i * 7) % 256}.${(i % 250) + 4}`] });
+      const publicIp = `${11 + ((i * 37) % 100)}.${(i * 91) % 251}.${(i * 53) % 253}.${((i * 29) % 254) + 1}`;
+      table.nodes.push({
+        name: `${long}-aws-${"p".repeat(17)}${i % 7}-${i}`,
+        role: "worker",
+        addresses: [publicIp, `10.${16 + (i % 16)}.${(i * 7) % 256}.${(i % 250) + 4}`],
+      });
     }
     return renderCloudInit({ ...base, nodeTable: JSON.stringify(table) });
   }
@@ -213,7 +238,8 @@ describe("the largest cluster's user data", () => {
 });
 
 it("ships each script without its comment and blank lines, every other line unchanged and in order", () => {
-  const text = "#!/usr/bin/env bash\n# a comment\n\nset -e\n  # indented comment\n# shellcheck source=/dev/null\nsource x # trailing stays\necho '#not a comment'\n";
+  const text =
+    "#!/usr/bin/env bash\n# a comment\n\nset -e\n  # indented comment\n# shellcheck source=/dev/null\nsource x # trailing stays\necho '#not a comment'\n";
   expect(shippedScript(text)).toBe("#!/usr/bin/env bash\nset -e\n# shellcheck source=/dev/null\nsource x # trailing stays\necho '#not a comment'\n");
   for (const lib of [...BOOTSTRAP_LIBRARIES, "bootstrap.sh", "guard.sh"]) {
     const original = readFileSync(join(__dirname, lib), "utf8").split("\n");

@@ -10,12 +10,27 @@ import { CA_CERT_FILE, ENV_FILE, KUBEADM_INIT_FILE, KUBEADM_JOIN_FILE, LIB_DIR, 
 import { renderInitConfig, renderJoinConfig } from "./kubeadmConfig";
 import { networkUnits } from "./networkUnits";
 import {
-  PROXY_CONFIG_FILE, PROXY_SYNC_PATH_UNIT, PROXY_SYNC_PATH_UNIT_CONTENT, PROXY_SYNC_SCRIPT_PATH, PROXY_SYNC_UNIT, PROXY_SYNC_UNIT_CONTENT, PROXY_UNIT, PROXY_UNIT_CONTENT,
+  PROXY_CONFIG_FILE,
+  PROXY_SYNC_PATH_UNIT,
+  PROXY_SYNC_PATH_UNIT_CONTENT,
+  PROXY_SYNC_SCRIPT_PATH,
+  PROXY_SYNC_UNIT,
+  PROXY_SYNC_UNIT_CONTENT,
+  PROXY_UNIT,
+  PROXY_UNIT_CONTENT,
   renderProxyConfig,
 } from "./apiserverProxy";
 import type { NodeBootstrap } from "./types";
 import { validateBootstrap } from "./validate";
-import { GUARD_SCRIPT_PATH, GUARD_UNIT, GUARD_UNIT_CONTENT, KUBELET_DROP_IN, KUBELET_DROP_IN_PATH, NETWORKD_DROP_IN, NETWORKD_DROP_IN_PATH } from "./guardUnits";
+import {
+  GUARD_SCRIPT_PATH,
+  GUARD_UNIT,
+  GUARD_UNIT_CONTENT,
+  KUBELET_DROP_IN,
+  KUBELET_DROP_IN_PATH,
+  NETWORKD_DROP_IN,
+  NETWORKD_DROP_IN_PATH,
+} from "./guardUnits";
 import { bootGuardRuleset, GUARD_BOOT_RULESET_FILE } from "./bootGuard";
 
 export const BOOTSTRAP_SCRIPT_PATH = "/usr/local/sbin/wg-mesh-bootstrap";
@@ -30,11 +45,15 @@ export const BOOTSTRAP_LIBRARIES = ["packages.sh", "decide.sh", "etcd.sh", "secr
  * has a heredoc or a multi-line string, and shellcheck checks what is shipped.
  */
 export function shippedScript(text: string): string {
-  return text.split("\n").filter((line, i) => {
-    if (i === 0 && line.startsWith("#!")) return true;
-    if (/^\s*#\s*shellcheck\s/.test(line)) return true;
-    return !/^\s*#/.test(line) && line.trim() !== "";
-  }).join("\n").concat("\n");
+  return text
+    .split("\n")
+    .filter((line, i) => {
+      if (i === 0 && line.startsWith("#!")) return true;
+      if (/^\s*#\s*shellcheck\s/.test(line)) return true;
+      return !/^\s*#/.test(line) && line.trim() !== "";
+    })
+    .join("\n")
+    .concat("\n");
 }
 
 const source = (file: string): string => shippedScript(readFileSync(join(__dirname, file), "utf8"));

@@ -25,10 +25,20 @@ function decideWith(c: Case): { verdict: string; probed: string[]; log: string }
     const r = withBootstrap(
       `probe_apiserver() { echo "$1" >>"$PROBED"; [[ " $ANSWERING " == *" $1 "* ]]; }
        decide`,
-      { ...CPS, ROLE: c.role, MAY_INIT: String(c.mayInit), NODE_IP: c.nodeIp, ANSWERING: c.answering.join(" "), PROBED: join(dir, "probed"), WG_MESH_ETCD_DATA_DIR: etcd },
+      {
+        ...CPS,
+        ROLE: c.role,
+        MAY_INIT: String(c.mayInit),
+        NODE_IP: c.nodeIp,
+        ANSWERING: c.answering.join(" "),
+        PROBED: join(dir, "probed"),
+        WG_MESH_ETCD_DATA_DIR: etcd,
+      },
     );
     expect(r.status).toBe(0);
-    const probed = withBootstrap(`cat "$1" 2>/dev/null || true`.replace("$1", join(dir, "probed"))).stdout.split("\n").filter(Boolean);
+    const probed = withBootstrap(`cat "$1" 2>/dev/null || true`.replace("$1", join(dir, "probed")))
+      .stdout.split("\n")
+      .filter(Boolean);
     return { verdict: r.stdout.trim(), probed, log: r.stderr };
   });
 }

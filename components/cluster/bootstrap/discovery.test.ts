@@ -14,7 +14,12 @@ function opensslCa(dir: string, keyAlg: string[]): { pem: string; expected: stri
   const crt = join(dir, "ca.crt");
   const gen = run("openssl", ["req", "-x509", "-newkey", ...keyAlg, "-nodes", "-keyout", key, "-out", crt, "-days", "1", "-subj", "/CN=kubernetes"]);
   expect(gen.status).toBe(0);
-  const pipe = run("bash", ["-c", 'set -o pipefail; openssl x509 -pubkey -noout -in "$1" | openssl pkey -pubin -outform der | sha256sum | cut -d" " -f1', "_", crt]);
+  const pipe = run("bash", [
+    "-c",
+    'set -o pipefail; openssl x509 -pubkey -noout -in "$1" | openssl pkey -pubin -outform der | sha256sum | cut -d" " -f1',
+    "_",
+    crt,
+  ]);
   expect(pipe.status).toBe(0);
   return { pem: readFileSync(crt, "utf8"), expected: `sha256:${pipe.output.trim()}` };
 }
@@ -40,6 +45,15 @@ it("rejects input that is not a certificate, saying what to pass", () => {
 });
 
 it("the PKI bundle holds exactly kubeadm's shared control-plane files", () => {
-  expect([...pkiBundleFiles].sort()).toEqual(["ca.crt", "ca.key", "etcd/ca.crt", "etcd/ca.key", "front-proxy-ca.crt", "front-proxy-ca.key", "sa.key", "sa.pub"]);
+  expect([...pkiBundleFiles].sort()).toEqual([
+    "ca.crt",
+    "ca.key",
+    "etcd/ca.crt",
+    "etcd/ca.key",
+    "front-proxy-ca.crt",
+    "front-proxy-ca.key",
+    "sa.key",
+    "sa.pub",
+  ]);
   expect(Object.isFrozen(pkiBundleFiles)).toBe(true);
 });

@@ -37,26 +37,76 @@ const env = (extra: Record<string, string> = {}) => ({
   CP_IPS: "127.0.0.1 203.0.113.11",
   ...extra,
 });
-const withClient = (body: string, extra: Record<string, string> = {}) => withBootstrap(`make_etcd_client\n${body}\nstatus=$?\ndrop_etcd_client\nexit "$status"`, env(extra));
-const members = () => JSON.parse(withClient("etcd_api 127.0.0.1 v3/cluster/member/list '{}'").stdout).members as { ID: string; name?: string; peerURLs: string[]; isLearner?: boolean }[];
+const withClient = (body: string, extra: Record<string, string> = {}) =>
+  withBootstrap(`make_etcd_client\n${body}\nstatus=$?\ndrop_etcd_client\nexit "$status"`, env(extra));
+const members = () =>
+  JSON.parse(withClient("etcd_api 127.0.0.1 v3/cluster/member/list '{}'").stdout).members as {
+    ID: string;
+    name?: string;
+    peerURLs: string[];
+    isLearner?: boolean;
+  }[];
 
 beforeAll(async () => {
-  for (const [tool, pkg] of [["etcd", "etcd-server"], ["openssl", "openssl"], ["curl", "curl"], ["jq", "jq"]]) requireTool(tool, pkg);
+  for (const [tool, pkg] of [
+    ["etcd", "etcd-server"],
+    ["openssl", "openssl"],
+    ["curl", "curl"],
+    ["jq", "jq"],
+  ])
+    requireTool(tool, pkg);
   mkdirSync(join(pki, "etcd"), { recursive: true });
   const e = (f: string) => join(pki, "etcd", f);
   openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", e("ca.key"), "-out", e("ca.crt"), "-subj", "/CN=etcd-ca", "-days", "1"]);
   writeFileSync(join(dir, "server.cnf"), "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n");
   openssl(["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", join(dir, "server.key"), "-out", join(dir, "server.csr"), "-subj", "/CN=demo-aws-cp-0"]);
-  openssl(["x509", "-req", "-in", join(dir, "server.csr"), "-CA", e("ca.crt"), "-CAkey", e("ca.key"), "-set_serial", "1", "-days", "1", "-extfile", join(dir, "server.cnf"), "-out", join(dir, "server.crt")]);
+  openssl([
+    "x509",
+    "-req",
+    "-in",
+    join(dir, "server.csr"),
+    "-CA",
+    e("ca.crt"),
+    "-CAkey",
+    e("ca.key"),
+    "-set_serial",
+    "1",
+    "-days",
+    "1",
+    "-extfile",
+    join(dir, "server.cnf"),
+    "-out",
+    join(dir, "server.crt"),
+  ]);
   clientPort = await freePort();
   const peerPort = await freePort();
-  etcd = spawn("etcd", [
-    "--name", "demo-aws-cp-0", "--data-dir", join(dir, "data"),
-    "--listen-client-urls", `https://127.0.0.1:${clientPort}`, "--advertise-client-urls", `https://127.0.0.1:${clientPort}`,
-    "--listen-peer-urls", `http://127.0.0.1:${peerPort}`, "--initial-advertise-peer-urls", `http://127.0.0.1:${peerPort}`,
-    "--initial-cluster", `demo-aws-cp-0=http://127.0.0.1:${peerPort}`,
-    "--cert-file", join(dir, "server.crt"), "--key-file", join(dir, "server.key"), "--client-cert-auth", "--trusted-ca-file", e("ca.crt"),
-  ], { stdio: "ignore" });
+  etcd = spawn(
+    "etcd",
+    [
+      "--name",
+      "demo-aws-cp-0",
+      "--data-dir",
+      join(dir, "data"),
+      "--listen-client-urls",
+      `https://127.0.0.1:${clientPort}`,
+      "--advertise-client-urls",
+      `https://127.0.0.1:${clientPort}`,
+      "--listen-peer-urls",
+      `http://127.0.0.1:${peerPort}`,
+      "--initial-advertise-peer-urls",
+      `http://127.0.0.1:${peerPort}`,
+      "--initial-cluster",
+      `demo-aws-cp-0=http://127.0.0.1:${peerPort}`,
+      "--cert-file",
+      join(dir, "server.crt"),
+      "--key-file",
+      join(dir, "server.key"),
+      "--client-cert-auth",
+      "--trusted-ca-file",
+      e("ca.crt"),
+    ],
+    { stdio: "ignore" },
+  );
   for (let i = 0; i < 100; i++) {
     if (withClient("etcd_api 127.0.0.1 health").status === 0) return;
     await new Promise((r) => setTimeout(r, 100));
@@ -75,11 +125,14 @@ afterAll(async () => {
 
 describe("the etcd client certificate", () => {
   it("is signed by the etcd CA, for client auth only, in a private directory that is dropped after", () => {
-    const r = withBootstrap(`make_etcd_client
+    const r = withBootstrap(
+      `make_etcd_client
       stat -c %a "$ETCD_CLIENT_DIR"
       openssl verify -CAfile "$WG_MESH_PKI_DIR/etcd/ca.crt" "$ETCD_CLIENT_DIR/client.crt"
       openssl x509 -in "$ETCD_CLIENT_DIR/client.crt" -noout -ext extendedKeyUsage
-      d=$ETCD_CLIENT_DIR; drop_etcd_client; [[ ! -e "$d" ]] && echo dropped`, env());
+      d=$ETCD_CLIENT_DIR; drop_etcd_client; [[ ! -e "$d" ]] && echo dropped`,
+      env(),
+    );
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^700\n/);
     expect(r.stdout).toContain("client.crt: OK");
@@ -90,16 +143,22 @@ describe("the etcd client certificate", () => {
 
   it("is accepted by etcd, and a certificate of another CA is not", () => {
     expect(JSON.parse(withClient("etcd_api 127.0.0.1 health").stdout)).toMatchObject({ health: "true" });
-    const other = withBootstrap(`make_etcd_client
+    const other = withBootstrap(
+      `make_etcd_client
       openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$ETCD_CLIENT_DIR/client.key" -out "$ETCD_CLIENT_DIR/client.crt" -subj /CN=intruder -days 1 2>/dev/null
-      etcd_api 127.0.0.1 health`, env());
+      etcd_api 127.0.0.1 health`,
+      env(),
+    );
     expect(other.status).not.toBe(0);
   });
 });
 
 describe("joining one at a time", () => {
   it("knows each control plane's predecessor and address", () => {
-    const r = withBootstrap(`predecessor_of demo-aws-cp-1; echo "[$(predecessor_of demo-aws-cp-0)]"; ip_of demo-aws-cp-0; predecessor_of nobody || echo unknown`, env());
+    const r = withBootstrap(
+      `predecessor_of demo-aws-cp-1; echo "[$(predecessor_of demo-aws-cp-0)]"; ip_of demo-aws-cp-0; predecessor_of nobody || echo unknown`,
+      env(),
+    );
     expect(r.stdout).toBe("demo-aws-cp-0\n[]\n127.0.0.1\nunknown\n");
   });
 
@@ -111,8 +170,10 @@ describe("joining one at a time", () => {
 
   it("waits, then fails, while the predecessor is not a member (here: a name etcd does not know)", () => {
     const r = withClient("wait_for_predecessor && echo proceed", {
-      CP_NAMES: "demo-aws-cp-0 demo-gcp-cp-0 demo-aws-cp-1", CP_IPS: "127.0.0.1 127.0.0.1 203.0.113.11",
-      WG_MESH_PREDECESSOR_ROUNDS: "3", WG_MESH_PREDECESSOR_INTERVAL: "0",
+      CP_NAMES: "demo-aws-cp-0 demo-gcp-cp-0 demo-aws-cp-1",
+      CP_IPS: "127.0.0.1 127.0.0.1 203.0.113.11",
+      WG_MESH_PREDECESSOR_ROUNDS: "3",
+      WG_MESH_PREDECESSOR_INTERVAL: "0",
     });
     expect(r.status).not.toBe(0);
     expect(r.stdout).not.toContain("proceed");

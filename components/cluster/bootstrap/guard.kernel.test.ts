@@ -29,7 +29,13 @@ function must(args: string[]): string {
 }
 
 beforeAll(() => {
-  for (const [tool, pkg] of [["ip", "iproute2"], ["nft", "nftables"], ["unshare", "util-linux"], ["bash", "bash"]]) requireTool(tool, pkg);
+  for (const [tool, pkg] of [
+    ["ip", "iproute2"],
+    ["nft", "nftables"],
+    ["unshare", "util-linux"],
+    ["bash", "bash"],
+  ])
+    requireTool(tool, pkg);
   if (process.getuid?.() !== 0) throw new Error("this test creates a network namespace and loads nftables: run it as root");
   dir = mkdtempSync(join(tmpdir(), "wgmesh-bootguard-"));
   must(["ip", "netns", "add", NS]);
@@ -44,7 +50,16 @@ afterAll(() => {
   // The scratch cgroup and whatever the run left in it (it holds no process any more).
   const mnt = join(dir, "cgroup2");
   mkdirSync(mnt, { recursive: true });
-  sh(["unshare", "--mount", "sh", "-c", `mount -t cgroup2 none "$1" && if [ -d "$1/$2" ]; then find "$1/$2" -mindepth 1 -depth -type d -exec rmdir {} + ; rmdir "$1/$2"; fi`, "_", mnt, SCRATCH_CGROUP]);
+  sh([
+    "unshare",
+    "--mount",
+    "sh",
+    "-c",
+    `mount -t cgroup2 none "$1" && if [ -d "$1/$2" ]; then find "$1/$2" -mindepth 1 -depth -type d -exec rmdir {} + ; rmdir "$1/$2"; fi`,
+    "_",
+    mnt,
+    SCRATCH_CGROUP,
+  ]);
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -53,11 +53,19 @@ function runGuard(s: Scenario) {
     const cgroup = join(dir, "cgroup");
     for (const d of [bin, stub, sysNet, cgroup]) mkdirSync(d);
     writeFileSync(join(dir, "lxc-not-a-device"), ""); // the script's working directory: see the glob test
-    for (const [name, text] of [["nft", NFT], ["ip", IP]]) {
+    for (const [name, text] of [
+      ["nft", NFT],
+      ["ip", IP],
+    ]) {
       writeFileSync(join(bin, name), text);
       chmodSync(join(bin, name), 0o755);
     }
-    for (const [name, text] of [["route4", s.route4], ["route6", s.route6], ["addr", s.addr]] as const) if (text !== undefined) writeFileSync(join(stub, name), text);
+    for (const [name, text] of [
+      ["route4", s.route4],
+      ["route6", s.route6],
+      ["addr", s.addr],
+    ] as const)
+      if (text !== undefined) writeFileSync(join(stub, name), text);
     for (const [dev, hardware] of Object.entries(s.sysNet ?? { ens5: true, lo: false })) {
       mkdirSync(join(sysNet, dev));
       if (hardware) writeFileSync(join(sysNet, dev, "device"), "");
@@ -70,17 +78,30 @@ function runGuard(s: Scenario) {
       writeFileSync(files[which], `# ${which}\n`);
       utimesSync(files[which], at, at);
     }
-    writeFileSync(join(dir, "bootstrap.env"), [
-      "NODE_IP='203.0.113.50'", "GUARD_DEVICE='cilium_wg0'", "GUARD_LOCAL_INTERFACES='lo,cilium_host,cilium_net,lxc*'",
-      ...Object.entries(s.env ?? {}).map(([k, v]) => `${k}='${v}'`), "",
-    ].join("\n"));
+    writeFileSync(
+      join(dir, "bootstrap.env"),
+      [
+        "NODE_IP='203.0.113.50'",
+        "GUARD_DEVICE='cilium_wg0'",
+        "GUARD_LOCAL_INTERFACES='lo,cilium_host,cilium_net,lxc*'",
+        ...Object.entries(s.env ?? {}).map(([k, v]) => `${k}='${v}'`),
+        "",
+      ].join("\n"),
+    );
     const r = spawnSync("bash", [join(__dirname, "guard.sh")], {
-      encoding: "utf8", timeout: 30_000, cwd: dir,
+      encoding: "utf8",
+      timeout: 30_000,
+      cwd: dir,
       env: {
-        ...process.env, PATH: `${bin}:${process.env.PATH}`, STUB: stub,
+        ...process.env,
+        PATH: `${bin}:${process.env.PATH}`,
+        STUB: stub,
         NFT_REFUSES: (s.refuses ?? []).map((w) => files[w]).join(" "),
-        WG_MESH_ENV_FILE: join(dir, "bootstrap.env"), WG_MESH_BOOT_RULESET: files.boot, WG_MESH_STATE_RULESET: files.state,
-        WG_MESH_SYS_NET: sysNet, WG_MESH_CGROUP_ROOT: cgroup,
+        WG_MESH_ENV_FILE: join(dir, "bootstrap.env"),
+        WG_MESH_BOOT_RULESET: files.boot,
+        WG_MESH_STATE_RULESET: files.state,
+        WG_MESH_SYS_NET: sysNet,
+        WG_MESH_CGROUP_ROOT: cgroup,
       },
     });
     const args = existsSync(join(stub, "nft.args")) ? readFileSync(join(stub, "nft.args"), "utf8").trim().split("\n") : [];
@@ -168,13 +189,18 @@ it("requires cgroup v2, saying why and how, before loading anything", () => {
   const r = runGuard({ boot: 1_000, cgroupV2: false });
   expect(r.status).toBe(1);
   expect(r.args).toEqual([]);
-  expect(r.log).toMatch(/FATAL: cgroup v2 is not mounted at .*cgroup \(no cgroup\.controllers\): the guard matches sockets by cgroup v2 path; .*systemd\.unified_cgroup_hierarchy=1/);
+  expect(r.log).toMatch(
+    /FATAL: cgroup v2 is not mounted at .*cgroup \(no cgroup\.controllers\): the guard matches sockets by cgroup v2 path; .*systemd\.unified_cgroup_hierarchy=1/,
+  );
 });
 
 it("fails without its env file, and writes nothing to stdout (stderr reaches the console)", () => {
   const r = runGuard({ boot: 1_000, env: {} });
   expect(r.stdout).toBe("");
-  const missing = spawnSync("bash", [join(__dirname, "guard.sh")], { encoding: "utf8", env: { ...process.env, WG_MESH_ENV_FILE: "/nonexistent/bootstrap.env" } });
+  const missing = spawnSync("bash", [join(__dirname, "guard.sh")], {
+    encoding: "utf8",
+    env: { ...process.env, WG_MESH_ENV_FILE: "/nonexistent/bootstrap.env" },
+  });
   expect(missing.status).toBe(1);
   expect(missing.stderr).toContain("FATAL: no env file at /nonexistent/bootstrap.env");
 });

@@ -33,7 +33,9 @@ describe.each(["aws", "gcp"])("%s", (cloud) => {
     const docs = kubeadmDocs(node, KUBEADM_INIT_FILE);
     expect(Object.keys(docs).sort()).toEqual(["ClusterConfiguration", "InitConfiguration"]);
     const init = docs.InitConfiguration;
-    expect(init.bootstrapTokens).toEqual([expect.objectContaining({ token: TOKEN_PLACEHOLDER, ttl: TOKEN_TTL_PLACEHOLDER, usages: ["signing", "authentication"] })]);
+    expect(init.bootstrapTokens).toEqual([
+      expect.objectContaining({ token: TOKEN_PLACEHOLDER, ttl: TOKEN_TTL_PLACEHOLDER, usages: ["signing", "authentication"] }),
+    ]);
     expect(init.localAPIEndpoint).toEqual({ advertiseAddress: node.nodeIp, bindPort: 6443 });
     expect(init.nodeRegistration.name).toBe(node.nodeName);
     expect(init.nodeRegistration.kubeletExtraArgs).toEqual(nodeIpArg(node));

@@ -5,7 +5,11 @@ import { join } from "node:path";
 import { requireTool, run, withBootstrap, withTempDir } from "../../../test/tools";
 
 beforeAll(() => {
-  for (const [tool, pkg] of [["gpg", "gnupg"], ["curl", "curl"]]) requireTool(tool, pkg);
+  for (const [tool, pkg] of [
+    ["gpg", "gnupg"],
+    ["curl", "curl"],
+  ])
+    requireTool(tool, pkg);
 });
 
 /** A real OpenPGP key made with gpg in a throwaway home; returns the armored file and fingerprint. */
@@ -27,7 +31,12 @@ describe("install_keyring", () => {
     withTempDir((dir) => {
       const key = makeKey(dir, "repo");
       const keyring = join(dir, "keyrings", "repo.gpg");
-      const r = withBootstrap(`install_keyring "file://$KEY" "$KEYRING" "$FPR" && echo installed`, { KEY: key.file, KEYRING: keyring, FPR: key.fingerprint, GNUPGHOME: join(dir, "gnupg-repo") });
+      const r = withBootstrap(`install_keyring "file://$KEY" "$KEYRING" "$FPR" && echo installed`, {
+        KEY: key.file,
+        KEYRING: keyring,
+        FPR: key.fingerprint,
+        GNUPGHOME: join(dir, "gnupg-repo"),
+      });
       expect(r.stdout.trim()).toBe("installed");
       expect(statSync(keyring).mode & 0o777).toBe(0o644);
       expect(readFileSync(keyring)[0]).not.toBe("-".charCodeAt(0)); // dearmored, not ASCII armor
@@ -39,7 +48,12 @@ describe("install_keyring", () => {
       const key = makeKey(dir, "impostor");
       const pinned = "9DC858229FC7DD38854AE2D88D81803C0EBFCD88";
       const keyring = join(dir, "keyrings", "repo.gpg");
-      const r = withBootstrap(`install_keyring "file://$KEY" "$KEYRING" "$FPR" && echo installed`, { KEY: key.file, KEYRING: keyring, FPR: pinned, GNUPGHOME: join(dir, "gnupg-impostor") });
+      const r = withBootstrap(`install_keyring "file://$KEY" "$KEYRING" "$FPR" && echo installed`, {
+        KEY: key.file,
+        KEYRING: keyring,
+        FPR: pinned,
+        GNUPGHOME: join(dir, "gnupg-impostor"),
+      });
       expect(r.status).not.toBe(0);
       expect(r.stdout).not.toContain("installed");
       expect(r.stderr).toContain(`has fingerprint ${key.fingerprint}, not the pinned ${pinned}; refusing to trust it`);

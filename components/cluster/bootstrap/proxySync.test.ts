@@ -51,15 +51,23 @@ function sync(live: (ca: string) => string, candidate: ((ca: string) => string) 
     const leftovers = spawnSync("sh", ["-c", `ls ${dir} | grep -c '^apiserver-proxy.cfg.' || true`], { encoding: "utf8" }).stdout.trim();
     expect(leftovers).toBe("0"); // no temporary copy left behind, installed or refused
     if (r.status === 0 && candidate) expect(statSync(liveFile).mode & 0o777).toBe(0o644);
-    return { status: r.status, stderr: r.stderr, live: readFileSync(liveFile, "utf8"), reloads: existsSync(argsFile) ? readFileSync(argsFile, "utf8").trim().split("\n") : [] };
+    return {
+      status: r.status,
+      stderr: r.stderr,
+      live: readFileSync(liveFile, "utf8"),
+      reloads: existsSync(argsFile) ? readFileSync(argsFile, "utf8").trim().split("\n") : [],
+    };
   });
 }
 
 const boot = exampleNodes["aws worker"].controlPlanes;
-const table = (cps: { name: string; ip: string }[]) => parseNodeTable(JSON.stringify({
-  podCidrs: ["10.244.0.0/16"],
-  nodes: [...cps.map((cp) => ({ name: cp.name, role: "control-plane", addresses: [cp.ip] })), { name: "w", role: "worker", addresses: ["203.0.113.250"] }],
-}));
+const table = (cps: { name: string; ip: string }[]) =>
+  parseNodeTable(
+    JSON.stringify({
+      podCidrs: ["10.244.0.0/16"],
+      nodes: [...cps.map((cp) => ({ name: cp.name, role: "control-plane", addresses: [cp.ip] })), { name: "w", role: "worker", addresses: ["203.0.113.250"] }],
+    }),
+  );
 /** What the agent writes for these control planes (its renderer, the test's CA path). */
 const agentCopy = (cps: { name: string; ip: string }[]) => (ca: string) => proxyConfigOf(table(cps))!.replace("/etc/wg-mesh/cluster-ca.crt", ca);
 const bootConfig = (ca: string) => renderProxyConfig(boot, ca);
@@ -95,11 +103,31 @@ describe("wg-mesh-apiserver-proxy-sync", () => {
   });
 
   it.each([
-    ["no control plane", (ca: string) => bootConfig(ca).split("\n").filter((l) => !l.startsWith("  server ")).join("\n"), /lists no control plane/],
-    ["a server line with options of its own", (ca: string) => bootConfig(ca).replace(/(  server \S+ \S+)$/m, "$1 check-ssl verify none"), /not '  server <name> <IPv4>:6443'/],
+    [
+      "no control plane",
+      (ca: string) =>
+        bootConfig(ca)
+          .split("\n")
+          .filter((l) => !l.startsWith("  server "))
+          .join("\n"),
+      /lists no control plane/,
+    ],
+    [
+      "a server line with options of its own",
+      (ca: string) => bootConfig(ca).replace(/(  server \S+ \S+)$/m, "$1 check-ssl verify none"),
+      /not '  server <name> <IPv4>:6443'/,
+    ],
     ["a server on another port", (ca: string) => bootConfig(ca).replace(/:6443$/m, ":8443"), /not '  server <name> <IPv4>:6443'/],
-    ["another line changed (verification off)", (ca: string) => bootConfig(ca).replace("verify required", "verify none"), /differs in more than the backend servers/],
-    ["a line added", (ca: string) => bootConfig(ca).replace("backend control-planes\n", "backend control-planes\n  http-check disable-on-404\n"), /differs in more than the backend servers/],
+    [
+      "another line changed (verification off)",
+      (ca: string) => bootConfig(ca).replace("verify required", "verify none"),
+      /differs in more than the backend servers/,
+    ],
+    [
+      "a line added",
+      (ca: string) => bootConfig(ca).replace("backend control-planes\n", "backend control-planes\n  http-check disable-on-404\n"),
+      /differs in more than the backend servers/,
+    ],
     ["an address haproxy refuses", (ca: string) => bootConfig(ca).replace(/ \S+:6443$/m, " 999.0.0.1:6443"), /refused by haproxy -c/],
   ])("refuses %s: the configuration in place stays, nothing reloads, the unit fails", (_case, candidate, why) => {
     const r = sync(bootConfig, candidate);

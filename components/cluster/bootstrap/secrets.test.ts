@@ -11,7 +11,13 @@ import { renderInitConfig, renderJoinConfig } from "./kubeadmConfig";
 import { requireTool, withBootstrap, withTempDir, type BashResult } from "../../../test/tools";
 
 beforeAll(() => {
-  for (const [tool, pkg] of [["bash", "bash"], ["jq", "jq"], ["sed", "sed"], ["base64", "coreutils"]]) requireTool(tool, pkg);
+  for (const [tool, pkg] of [
+    ["bash", "bash"],
+    ["jq", "jq"],
+    ["sed", "sed"],
+    ["base64", "coreutils"],
+  ])
+    requireTool(tool, pkg);
 });
 
 const NEW = "n3wtok.0123456789abcdef";
@@ -60,7 +66,13 @@ echo "[bootstrap-token] Using token: $token"
 echo "kubeadm join 127.0.0.1:7445 --token $token --discovery-token-ca-cert-hash sha256:abc"
 `;
 
-interface Env { cloud: "aws" | "gcp"; role?: "worker" | "control-plane"; plan: string; secret: string; signed?: string[] }
+interface Env {
+  cloud: "aws" | "gcp";
+  role?: "worker" | "control-plane";
+  plan: string;
+  secret: string;
+  signed?: string[];
+}
 
 /** Runs `body` after sourcing the boot script, with stubs on PATH, in a scratch root. */
 function withStubs<T>(env: Env, body: string, check: (r: BashResult, dir: string) => T): T {
@@ -69,7 +81,11 @@ function withStubs<T>(env: Env, body: string, check: (r: BashResult, dir: string
     const stub = join(dir, "stub");
     mkdirSync(bin);
     mkdirSync(stub);
-    for (const [name, content] of [["aws", AWS_STUB], ["curl", CURL_STUB], ["kubeadm", KUBEADM_STUB]]) {
+    for (const [name, content] of [
+      ["aws", AWS_STUB],
+      ["curl", CURL_STUB],
+      ["kubeadm", KUBEADM_STUB],
+    ]) {
       writeFileSync(join(bin, name), content);
       chmodSync(join(bin, name), 0o755);
     }
@@ -79,12 +95,25 @@ function withStubs<T>(env: Env, body: string, check: (r: BashResult, dir: string
     if (node.mayInit) writeFileSync(join(dir, "kubeadm-init.yaml"), renderInitConfig(node));
     const r = withBootstrap(body, {
       PATH: `${bin}:${process.env.PATH}`,
-      STUB: stub, STUB_PLAN: env.plan, STUB_SIGNED: (env.signed ?? []).join(" "),
-      CLOUD: env.cloud, ROLE: env.role ?? "worker", CLUSTER_NAME: "demo", CA_CERT: join(dir, "ca.crt"), API_PROXY: "127.0.0.1:7445",
-      KUBEADM_JOIN_CONFIG: join(dir, "kubeadm-join.yaml"), KUBEADM_INIT_CONFIG: node.mayInit ? join(dir, "kubeadm-init.yaml") : "",
-      JOIN_TOKEN_AWS_REGION: "eu-west-1", JOIN_TOKEN_AWS_SECRET_ID: "demo/join-token",
-      JOIN_TOKEN_GCP_PROJECT: "demo-project-123", JOIN_TOKEN_GCP_SECRET_ID: "demo-join-token",
-      WG_MESH_RUN_DIR: join(dir, "run"), WG_MESH_STORE_DELAY: "0", WG_MESH_TOKEN_DELAY: "0", WG_MESH_TOKEN_ROUNDS: "2", WG_MESH_STORE_ATTEMPTS: "5",
+      STUB: stub,
+      STUB_PLAN: env.plan,
+      STUB_SIGNED: (env.signed ?? []).join(" "),
+      CLOUD: env.cloud,
+      ROLE: env.role ?? "worker",
+      CLUSTER_NAME: "demo",
+      CA_CERT: join(dir, "ca.crt"),
+      API_PROXY: "127.0.0.1:7445",
+      KUBEADM_JOIN_CONFIG: join(dir, "kubeadm-join.yaml"),
+      KUBEADM_INIT_CONFIG: node.mayInit ? join(dir, "kubeadm-init.yaml") : "",
+      JOIN_TOKEN_AWS_REGION: "eu-west-1",
+      JOIN_TOKEN_AWS_SECRET_ID: "demo/join-token",
+      JOIN_TOKEN_GCP_PROJECT: "demo-project-123",
+      JOIN_TOKEN_GCP_SECRET_ID: "demo-join-token",
+      WG_MESH_RUN_DIR: join(dir, "run"),
+      WG_MESH_STORE_DELAY: "0",
+      WG_MESH_TOKEN_DELAY: "0",
+      WG_MESH_TOKEN_ROUNDS: "2",
+      WG_MESH_STORE_ATTEMPTS: "5",
       WG_MESH_GCP_METADATA: "http://metadata.google.internal",
     });
     return check(r, dir);
@@ -120,7 +149,7 @@ describe.each(["aws", "gcp"] as const)("store_fetch on %s", (cloud) => {
   });
 
   it("stops at access denied, with the store, the secret and what to do, and never retries", () => {
-    withStubs({ cloud, plan: "denied ok", secret: doc(NEW) }, "store_fetch join-token || echo \"status=$?\"", (r, dir) => {
+    withStubs({ cloud, plan: "denied ok", secret: doc(NEW) }, 'store_fetch join-token || echo "status=$?"', (r, dir) => {
       expect(r.stdout.trim()).toBe("status=3");
       expect(calls(dir, cloud)).toBe(1);
       const where = cloud === "aws" ? "demo/join-token from AWS Secrets Manager" : "demo-join-token from GCP Secret Manager";
@@ -130,7 +159,7 @@ describe.each(["aws", "gcp"] as const)("store_fetch on %s", (cloud) => {
   });
 
   it("gives up after its attempts on a store that never answers", () => {
-    withStubs({ cloud, plan: "transient", secret: doc(NEW) }, "store_fetch join-token || echo \"status=$?\"", (r, dir) => {
+    withStubs({ cloud, plan: "transient", secret: doc(NEW) }, 'store_fetch join-token || echo "status=$?"', (r, dir) => {
       expect(r.stdout.trim()).toBe("status=1");
       expect(calls(dir, cloud)).toBe(5);
       expect(r.stderr).toContain("could not be read");
@@ -175,7 +204,7 @@ describe.each(["aws", "gcp"] as const)("kubeadm with a fetched token on %s", (cl
   });
 
   it("waits while the cluster accepts none of the stored tokens, then fails naming the token ids", () => {
-    withStubs({ cloud, plan: "ok", secret: doc(NEW), signed: ["zzzzzz"] }, "kubeadm_with_token join || echo \"status=$?\"", (r, dir) => {
+    withStubs({ cloud, plan: "ok", secret: doc(NEW), signed: ["zzzzzz"] }, 'kubeadm_with_token join || echo "status=$?"', (r, dir) => {
       expect(r.stdout.trim()).toBe("status=1");
       expect(r.stderr).toContain(`the store holds token id(s) ${NEW.slice(0, 6)}, the cluster accepts zzzzzz`);
       expect(r.stderr).toContain("no usable join token after 2 rounds");
@@ -206,7 +235,13 @@ describe.each(["aws", "gcp"] as const)("kubeadm with a fetched token on %s", (cl
 });
 
 it("skips an expired or malformed token", () => {
-  const stale = JSON.stringify({ tokens: [{ token: NEW, expires: inHours(-1) }, { token: "not-a-token", expires: inHours(3) }, { token: OLD, expires: inHours(3) }] });
+  const stale = JSON.stringify({
+    tokens: [
+      { token: NEW, expires: inHours(-1) },
+      { token: "not-a-token", expires: inHours(3) },
+      { token: OLD, expires: inHours(3) },
+    ],
+  });
   withStubs({ cloud: "aws", role: "control-plane", plan: "ok", secret: stale }, "kubeadm_with_token init", (r, dir) => {
     expect(r.status).toBe(0);
     expect(readFileSync(join(dir, "stub", "kubeadm.config"), "utf8")).toContain(`token: "${OLD}"`);

@@ -25,7 +25,13 @@ describe.each(Object.entries(exampleNodes))("shell in the user data of %s", (_na
   it("every shell file in write_files passes shellcheck", () => {
     const scripts = shellFiles(config);
     expect(scripts.map((f) => f.path).sort()).toEqual([
-      "/usr/local/lib/wg-mesh/decide.sh", "/usr/local/lib/wg-mesh/etcd.sh", "/usr/local/lib/wg-mesh/packages.sh", "/usr/local/lib/wg-mesh/secrets.sh", "/usr/local/sbin/wg-mesh-apiserver-proxy-sync", "/usr/local/sbin/wg-mesh-bootstrap", "/usr/local/sbin/wg-mesh-guard",
+      "/usr/local/lib/wg-mesh/decide.sh",
+      "/usr/local/lib/wg-mesh/etcd.sh",
+      "/usr/local/lib/wg-mesh/packages.sh",
+      "/usr/local/lib/wg-mesh/secrets.sh",
+      "/usr/local/sbin/wg-mesh-apiserver-proxy-sync",
+      "/usr/local/sbin/wg-mesh-bootstrap",
+      "/usr/local/sbin/wg-mesh-guard",
     ]);
     for (const s of scripts) {
       const r = shellcheck(s.content);
@@ -46,7 +52,7 @@ describe.each(Object.entries(exampleNodes))("shell in the user data of %s", (_na
 });
 
 it("shellcheck can fail: a known-bad snippet is rejected", () => {
-  const r = shellcheck('#!/usr/bin/env bash\nfor f in $(ls *.txt); do rm $f; done\n');
+  const r = shellcheck("#!/usr/bin/env bash\nfor f in $(ls *.txt); do rm $f; done\n");
   expect(r.status).not.toBe(0);
   expect(r.output).toMatch(/SC2045|SC2086/);
 });

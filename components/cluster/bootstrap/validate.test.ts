@@ -13,7 +13,11 @@ it("accepts every example node", () => {
 it.each<[string, NodeBootstrap, RegExp]>([
   ["node name", { ...worker, nodeName: "Bad_Name" }, /NodeBootstrap\.nodeName = "Bad_Name" is invalid: use a DNS label/],
   ["node IP", { ...worker, nodeIp: "10.0.0.300" }, /NodeBootstrap\.nodeIp .* dotted-quad IPv4/],
-  ["control plane without an address", { ...worker, controlPlanes: [{ name: "demo-aws-cp-0", ip: "" }] }, /NodeBootstrap\.controlPlanes\[0\]\.ip .* dotted-quad IPv4/],
+  [
+    "control plane without an address",
+    { ...worker, controlPlanes: [{ name: "demo-aws-cp-0", ip: "" }] },
+    /NodeBootstrap\.controlPlanes\[0\]\.ip .* dotted-quad IPv4/,
+  ],
   ["no control planes", { ...worker, controlPlanes: [] }, /NodeBootstrap\.controlPlanes .* at least one/],
   ["certificate name", { ...worker, extraCertSans: ["https://api.example.com:6443"] }, /NodeBootstrap\.extraCertSans\[0\] .* host name or IPv4/],
   ["CA certificate", { ...worker, caCertPem: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n" }, /NodeBootstrap\.caCertPem .* one PEM block/],
@@ -26,15 +30,47 @@ it.each<[string, NodeBootstrap, RegExp]>([
   ["PKI secret on a worker", { ...worker, pkiSecret: { aws: { region: "eu-west-1", secretId: "x" } } }, /workers must not get the PKI bundle/],
   ["control plane without secret", { ...cp, pkiSecret: undefined }, /gcp control-plane node needs pkiSecret\.gcp/],
   ["control plane with the other cloud's secret", { ...cp, pkiSecret: { aws: { region: "eu-west-1", secretId: "x" } } }, /needs pkiSecret\.gcp/],
-  ["GCP secret given as a full name", { ...cp, pkiSecret: { gcp: { project: "demo-project-123", secretId: "projects/p/secrets/s" } } }, /pkiSecret\.gcp\.secretId .* short secret id/],
-  ["AWS secret id with shell metacharacters", { ...exampleNodes["aws first control-plane"], pkiSecret: { aws: { region: "eu-west-1", secretId: "x';reboot;'" } } }, /pkiSecret\.aws\.secretId/],
-  ["control plane missing from the list", { ...cp, controlPlanes: [{ name: "demo-aws-cp-0", ip: "203.0.113.10" }] }, /include this control-plane node \(demo-gcp-cp-1, 198\.51\.100\.21\)/],
+  [
+    "GCP secret given as a full name",
+    { ...cp, pkiSecret: { gcp: { project: "demo-project-123", secretId: "projects/p/secrets/s" } } },
+    /pkiSecret\.gcp\.secretId .* short secret id/,
+  ],
+  [
+    "AWS secret id with shell metacharacters",
+    { ...exampleNodes["aws first control-plane"], pkiSecret: { aws: { region: "eu-west-1", secretId: "x';reboot;'" } } },
+    /pkiSecret\.aws\.secretId/,
+  ],
+  [
+    "control plane missing from the list",
+    { ...cp, controlPlanes: [{ name: "demo-aws-cp-0", ip: "203.0.113.10" }] },
+    /include this control-plane node \(demo-gcp-cp-1, 198\.51\.100\.21\)/,
+  ],
   // The boot guard's table and settings, checked by the agent's own parsers.
-  ["node table the agent refuses", { ...worker, nodeTable: '{"podCidrs":["10.244.0.0/16"],"nodes":[{"name":"demo-aws-workers-0","role":"worker","addresses":["10.244.1.1"]}]}' }, /NodeBootstrap\.nodeTable .* the agent parses: nodes\[0\] .*lies inside the pod CIDR 10\.244\.0\.0\/16/],
-  ["node table without this node", { ...worker, nodeTable: '{"podCidrs":["10.244.0.0/16"],"nodes":[{"name":"other","role":"worker","addresses":["203.0.113.99"]}]}' }, /list this node \(demo-aws-workers-0\) in the node table/],
-  ["guard mark", { ...worker, guard: { ...worker.guard, wgMark: "0xe00x" } }, /NodeBootstrap\.guard .* as the DaemonSet runs it: --wg-mark \/ NODE_ROUTER_WG_MARK = "0xe00x": must be a decimal or 0x-hex integer/],
-  ["guard mark outside the mask", { ...worker, guard: { ...worker.guard, wgMark: "0x1e00" } }, /NodeBootstrap\.guard .*--wg-mark 0x1e00 has bits outside --wg-mask 0xf00/],
-  ["guard setting the agent does not have", { ...worker, guard: { ...worker.guard, wgMarks: "0xe00" } }, /NodeBootstrap\.guard .* guard\.wgMarks is not a setting of the node-router agent/],
+  [
+    "node table the agent refuses",
+    { ...worker, nodeTable: '{"podCidrs":["10.244.0.0/16"],"nodes":[{"name":"demo-aws-workers-0","role":"worker","addresses":["10.244.1.1"]}]}' },
+    /NodeBootstrap\.nodeTable .* the agent parses: nodes\[0\] .*lies inside the pod CIDR 10\.244\.0\.0\/16/,
+  ],
+  [
+    "node table without this node",
+    { ...worker, nodeTable: '{"podCidrs":["10.244.0.0/16"],"nodes":[{"name":"other","role":"worker","addresses":["203.0.113.99"]}]}' },
+    /list this node \(demo-aws-workers-0\) in the node table/,
+  ],
+  [
+    "guard mark",
+    { ...worker, guard: { ...worker.guard, wgMark: "0xe00x" } },
+    /NodeBootstrap\.guard .* as the DaemonSet runs it: --wg-mark \/ NODE_ROUTER_WG_MARK = "0xe00x": must be a decimal or 0x-hex integer/,
+  ],
+  [
+    "guard mark outside the mask",
+    { ...worker, guard: { ...worker.guard, wgMark: "0x1e00" } },
+    /NodeBootstrap\.guard .*--wg-mark 0x1e00 has bits outside --wg-mask 0xf00/,
+  ],
+  [
+    "guard setting the agent does not have",
+    { ...worker, guard: { ...worker.guard, wgMarks: "0xe00" } },
+    /NodeBootstrap\.guard .* guard\.wgMarks is not a setting of the node-router agent/,
+  ],
 ])("rejects a bad %s, naming the field and the fix", (_what, node, message) => {
   expect(() => validateBootstrap(node)).toThrow(message);
   expect(() => renderCloudInit(node)).toThrow(message);
@@ -42,8 +78,16 @@ it.each<[string, NodeBootstrap, RegExp]>([
 
 it.each<[string, NodeBootstrap, RegExp]>([
   ["no join-token secret", { ...worker, joinTokenSecret: {} }, /aws worker node needs joinTokenSecret\.aws/],
-  ["the other cloud's join-token secret", { ...cp, joinTokenSecret: { aws: { region: "eu-west-1", secretId: "demo/join-token" } } }, /needs joinTokenSecret\.gcp/],
-  ["a join-token secret id with shell metacharacters", { ...worker, joinTokenSecret: { aws: { region: "eu-west-1", secretId: "x';reboot;'" } } }, /joinTokenSecret\.aws\.secretId/],
+  [
+    "the other cloud's join-token secret",
+    { ...cp, joinTokenSecret: { aws: { region: "eu-west-1", secretId: "demo/join-token" } } },
+    /needs joinTokenSecret\.gcp/,
+  ],
+  [
+    "a join-token secret id with shell metacharacters",
+    { ...worker, joinTokenSecret: { aws: { region: "eu-west-1", secretId: "x';reboot;'" } } },
+    /joinTokenSecret\.aws\.secretId/,
+  ],
 ])("rejects %s, naming the field", (_what, node, message) => {
   expect(() => validateBootstrap(node)).toThrow(message);
 });

@@ -49,8 +49,10 @@ export function validateBootstrap(b: NodeBootstrap): void {
   b.extraCertSans.forEach((san, i) => {
     if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(san)) fail(`extraCertSans[${i}]`, san, "use a host name or IPv4 address");
   });
-  if (!/^-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n?$/.test(b.caCertPem)) fail("caCertPem", "<pem>", "give the cluster CA certificate as one PEM block");
-  if (!/^[a-z0-9][a-z0-9._\-/:]*@sha256:[0-9a-f]{64}$/.test(b.agentImage)) fail("agentImage", b.agentImage, "use the digest-pinned node-router image, <repo>@sha256:<64 hex>");
+  if (!/^-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n?$/.test(b.caCertPem))
+    fail("caCertPem", "<pem>", "give the cluster CA certificate as one PEM block");
+  if (!/^[a-z0-9][a-z0-9._\-/:]*@sha256:[0-9a-f]{64}$/.test(b.agentImage))
+    fail("agentImage", b.agentImage, "use the digest-pinned node-router image, <repo>@sha256:<64 hex>");
   if (!K8S_VERSION.test(b.kubernetesVersion)) fail("kubernetesVersion", b.kubernetesVersion, 'use "MAJOR.MINOR.PATCH" without a leading v, e.g. "1.34.2"');
   if (!CONTAINERD_VERSION.test(b.containerdVersion)) fail("containerdVersion", b.containerdVersion, 'use "MAJOR.MINOR.PATCH", e.g. "1.7.28"');
   checkCidr("podCidr", b.podCidr);

@@ -48,8 +48,15 @@ describe("flows", () => {
 
   test("every class per ordered pair where it applies", () => {
     const count = (cls: string) => flows.filter((f) => f.cls === cls).length;
-    expect([count("pod->remote-pod"), count("node->remote-node"), count("worker->cp:6443"), count("cp->worker:10250"), count("worker->worker:6443")]).toEqual([6, 6, 2, 2, 2]);
-    expect(flows.filter((f) => f.exempt).map((f) => f.cls).sort()).toEqual(["worker->cp:2379", "worker->cp:2379", "worker->cp:6443", "worker->cp:6443"]);
+    expect([count("pod->remote-pod"), count("node->remote-node"), count("worker->cp:6443"), count("cp->worker:10250"), count("worker->worker:6443")]).toEqual([
+      6, 6, 2, 2, 2,
+    ]);
+    expect(
+      flows
+        .filter((f) => f.exempt)
+        .map((f) => f.cls)
+        .sort(),
+    ).toEqual(["worker->cp:2379", "worker->cp:2379", "worker->cp:6443", "worker->cp:6443"]);
   });
 
   test("packets are attributed by addresses, server port and (when known) client port", () => {
@@ -63,10 +70,19 @@ describe("flows", () => {
 
 describe("tcpdump lines", () => {
   test("bridged TCP, UDP and ICMP lines parse; others do not", () => {
-    expect(parseTcpdumpLine("1795410947.722187 n0    P   IP 198.51.100.10.56030 > 198.51.100.11.5000: Flags [S], seq 1, length 0"))
-      .toMatchObject({ iface: "n0", proto: "tcp", src: "198.51.100.10", sport: 56030, dst: "198.51.100.11", dport: 5000 });
+    expect(parseTcpdumpLine("1795410947.722187 n0    P   IP 198.51.100.10.56030 > 198.51.100.11.5000: Flags [S], seq 1, length 0")).toMatchObject({
+      iface: "n0",
+      proto: "tcp",
+      src: "198.51.100.10",
+      sport: 56030,
+      dst: "198.51.100.11",
+      dport: 5000,
+    });
     expect(parseTcpdumpLine("1.5 n2 In IP 198.51.100.12.51871 > 198.51.100.10.51871: UDP, length 148")).toMatchObject({ proto: "udp", sport: 51871 });
-    expect(parseTcpdumpLine("1.5 n2 P IP 198.51.100.12 > 198.51.100.10: ICMP echo request, id 1, seq 1, length 64")).toMatchObject({ proto: "icmp", sport: undefined });
+    expect(parseTcpdumpLine("1.5 n2 P IP 198.51.100.12 > 198.51.100.10: ICMP echo request, id 1, seq 1, length 64")).toMatchObject({
+      proto: "icmp",
+      sport: undefined,
+    });
     expect(parseTcpdumpLine("1.5 n2 P ARP, Request who-has 198.51.100.10")).toBeUndefined();
   });
 });

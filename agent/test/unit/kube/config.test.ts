@@ -14,11 +14,43 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "kubecfg-"));
   // A CA and a server certificate for 127.0.0.1, made with openssl (scripts/setup.sh installs it).
   const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-  ssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-subj", "/CN=test-ca", "-days", "1");
+  ssl(
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.crt",
+    "-subj",
+    "/CN=test-ca",
+    "-days",
+    "1",
+  );
   ssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=kubernetes");
   writeFileSync(join(dir, "san.ext"), "subjectAltName=IP:127.0.0.1\n");
   ssl("x509", "-req", "-in", "srv.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "srv.crt", "-days", "1", "-extfile", "san.ext");
-  ssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "other.key", "-out", "other.crt", "-subj", "/CN=other-ca", "-days", "1");
+  ssl(
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-keyout",
+    "other.key",
+    "-out",
+    "other.crt",
+    "-subj",
+    "/CN=other-ca",
+    "-days",
+    "1",
+  );
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -30,7 +62,9 @@ describe("in-cluster config", () => {
   it("brackets an IPv6 service host and names a missing token file", () => {
     writeFileSync(join(dir, "token"), "t0\n");
     expect(inClusterTarget({ KUBERNETES_SERVICE_HOST: "2001:db8::1", KUBERNETES_SERVICE_PORT: "443" }, dir).server.origin).toBe("https://[2001:db8::1]");
-    expect(() => inClusterTarget({ KUBERNETES_SERVICE_HOST: "10.96.0.1", KUBERNETES_SERVICE_PORT: "443" }, join(dir, "nowhere"))).toThrow(/ca\.crt.*automountServiceAccountToken/);
+    expect(() => inClusterTarget({ KUBERNETES_SERVICE_HOST: "10.96.0.1", KUBERNETES_SERVICE_PORT: "443" }, join(dir, "nowhere"))).toThrow(
+      /ca\.crt.*automountServiceAccountToken/,
+    );
   });
 
   it("verifies the API server against ca.crt and sends the token kubelet last wrote", async () => {
@@ -78,12 +112,25 @@ const kubeconfig = (name: string, yaml: string) => {
 describe("kubeconfig", () => {
   it("reads YAML: current context, CA file relative to the kubeconfig, tokenFile", async () => {
     writeFileSync(join(dir, "user.token"), "from-file\n");
-    const file = kubeconfig("config.yaml", [
-      "apiVersion: v1", "kind: Config", "current-context: b",
-      "clusters:", "- name: c1", "  cluster: {server: 'https://198.51.100.10:6443', certificate-authority: ca.crt, tls-server-name: kubernetes}",
-      "users:", "- name: u1", "  user: {tokenFile: user.token}",
-      "contexts:", "- name: a", "  context: {cluster: nope, user: nope}", "- name: b", "  context: {cluster: c1, user: u1}",
-    ].join("\n"));
+    const file = kubeconfig(
+      "config.yaml",
+      [
+        "apiVersion: v1",
+        "kind: Config",
+        "current-context: b",
+        "clusters:",
+        "- name: c1",
+        "  cluster: {server: 'https://198.51.100.10:6443', certificate-authority: ca.crt, tls-server-name: kubernetes}",
+        "users:",
+        "- name: u1",
+        "  user: {tokenFile: user.token}",
+        "contexts:",
+        "- name: a",
+        "  context: {cluster: nope, user: nope}",
+        "- name: b",
+        "  context: {cluster: c1, user: u1}",
+      ].join("\n"),
+    );
     const t = await kubeconfigTarget(file);
     expect(t.server.origin).toBe("https://198.51.100.10:6443");
     expect(t.ca?.equals(readFile("ca.crt"))).toBe(true);
@@ -93,10 +140,17 @@ describe("kubeconfig", () => {
   });
 
   it("accepts plain http only with insecure-skip-tls-verify (the lab), and refuses what it cannot do by field name", async () => {
-    const base = (cluster: string, user = "{}") => `{"current-context":"x","contexts":[{"name":"x","context":{"cluster":"c","user":"u"}}],"clusters":[{"name":"c","cluster":${cluster}}],"users":[{"name":"u","user":${user}}]}`;
-    expect((await kubeconfigTarget(kubeconfig("lab.json", base(`{"server":"http://198.51.100.10:6443","insecure-skip-tls-verify":true}`)))).verifyTls).toBe(false);
-    await expect(kubeconfigTarget(kubeconfig("http.json", base(`{"server":"http://198.51.100.10:6443"}`)))).rejects.toThrow(/clusters\[\]\.cluster\.server must be https/);
-    await expect(kubeconfigTarget(kubeconfig("exec.json", base(`{"server":"https://a:6443"}`, `{"exec":{"command":"aws"}}`)))).rejects.toThrow(/users\[\]\.user\.exec is not supported/);
+    const base = (cluster: string, user = "{}") =>
+      `{"current-context":"x","contexts":[{"name":"x","context":{"cluster":"c","user":"u"}}],"clusters":[{"name":"c","cluster":${cluster}}],"users":[{"name":"u","user":${user}}]}`;
+    expect((await kubeconfigTarget(kubeconfig("lab.json", base(`{"server":"http://198.51.100.10:6443","insecure-skip-tls-verify":true}`)))).verifyTls).toBe(
+      false,
+    );
+    await expect(kubeconfigTarget(kubeconfig("http.json", base(`{"server":"http://198.51.100.10:6443"}`)))).rejects.toThrow(
+      /clusters\[\]\.cluster\.server must be https/,
+    );
+    await expect(kubeconfigTarget(kubeconfig("exec.json", base(`{"server":"https://a:6443"}`, `{"exec":{"command":"aws"}}`)))).rejects.toThrow(
+      /users\[\]\.user\.exec is not supported/,
+    );
     await expect(kubeconfigTarget(kubeconfig("ctx.json", `{"current-context":"missing","contexts":[]}`))).rejects.toThrow(/no context .*"missing"/);
     await expect(kubeconfigTarget(join(dir, "absent"))).rejects.toThrow(KubeConfigError);
   });

@@ -17,12 +17,22 @@ const open: { lw: ListWatch; t: KubeTransport }[] = [];
 function follow(api: StandIn, extra: Partial<ListWatchOptions> = {}, path = "/api/v1/nodes"): Recorder {
   const t = new KubeTransport(api.target);
   const r: Recorder = {
-    listed: 0, changes: 0, errors: [],
-    names: () => r.lw.list().map((o) => o.metadata.name).sort(),
+    listed: 0,
+    changes: 0,
+    errors: [],
+    names: () =>
+      r.lw
+        .list()
+        .map((o) => o.metadata.name)
+        .sort(),
     lw: undefined as unknown as ListWatch,
   };
   r.lw = new ListWatch(t, {
-    path, pageSize: 2, minBackoffMs: 20, maxBackoffMs: 100, watchSeconds: 60,
+    path,
+    pageSize: 2,
+    minBackoffMs: 20,
+    maxBackoffMs: 100,
+    watchSeconds: 60,
     onChange: () => r.changes++,
     onListed: () => r.listed++,
     onError: (e, phase, retryMs) => r.errors.push({ message: e.message, phase, retryMs }),
@@ -149,7 +159,9 @@ describe("ListWatch", () => {
     api.intercept = (req, res) => {
       if (!expire || !req.url?.includes("continue=")) return false;
       expire = false;
-      res.writeHead(410, { "content-type": "application/json" }).end(JSON.stringify({ kind: "Status", code: 410, reason: "Expired", message: "continue too old" }));
+      res
+        .writeHead(410, { "content-type": "application/json" })
+        .end(JSON.stringify({ kind: "Status", code: 410, reason: "Expired", message: "continue too old" }));
       return true;
     };
     await api.start();
@@ -165,7 +177,7 @@ describe("ListWatch", () => {
       if (!garbage || !req.url?.includes("watch=true")) return false;
       garbage = false;
       res.writeHead(200, { "content-type": "application/json" });
-      res.end("{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"zz\"\n");
+      res.end('{"type":"ADDED","object":{"metadata":{"name":"zz"\n');
       return true;
     };
     await api.start();
@@ -181,7 +193,9 @@ describe("ListWatch", () => {
   it("skips objects without a name and reports them", async () => {
     api.intercept = (req, res) => {
       if (req.url?.includes("watch=true")) return false;
-      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ metadata: { resourceVersion: String(api.store.resourceVersion) }, items: [{ metadata: { name: "ok" } }, { metadata: {} }, 42] }));
+      res
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ metadata: { resourceVersion: String(api.store.resourceVersion) }, items: [{ metadata: { name: "ok" } }, { metadata: {} }, 42] }));
       return true;
     };
     await api.start();

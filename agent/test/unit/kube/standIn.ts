@@ -18,7 +18,10 @@ export class StandIn {
   private sockets = new Set<Socket>();
   port = 0;
 
-  constructor(readonly store = new ApiStore(), private readonly bookmarkMs = 50) {}
+  constructor(
+    readonly store = new ApiStore(),
+    private readonly bookmarkMs = 50,
+  ) {}
 
   get target(): KubeTarget {
     return { server: new URL(`http://127.0.0.1:${this.port}`), verifyTls: false };
