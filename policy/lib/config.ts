@@ -39,6 +39,9 @@ export const agentMatcher = z
   })
   .default({ label: "app.kubernetes.io/name", value: "node-router" });
 
+/** Cilium's WireGuard UDP port, as every policy that judges firewalls reads it (one declaration). */
+export const wireguardPortField = { wireguardPort: z.number().int().min(1).max(65535).default(51871).describe("Cilium's WireGuard UDP port") };
+
 /** How firewalls reveal their role; shared by the two firewall policies. */
 export const roleFields = {
   roleTagKey: z.string().default("wg-mesh/role").describe("AWS security-group tag holding the node role"),

@@ -9,7 +9,7 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { z } from "zod";
 import { cidrCovers } from "../lib/cidr";
-import { cidrList, policyConfig, portList, roleFields } from "../lib/config";
+import { cidrList, policyConfig, portList, roleFields, wireguardPortField } from "../lib/config";
 import { describeSources, type IngressRule } from "../lib/firewall";
 import { firewallContext } from "../lib/firewall-scope";
 import { formatPorts, includesPort, parsePorts, uncovered, type PortRange } from "../lib/ports";
@@ -18,7 +18,7 @@ import { isUnknown, UnknownNotes } from "../lib/unknowns";
 
 const NAME = "underlay-firewall-rules";
 const schema = z.object({
-  wireguardPort: z.number().int().min(1).max(65535).default(51871).describe("Cilium's WireGuard UDP port"),
+  ...wireguardPortField,
   bootstrapPorts: portList.default(["6443", "2379-2380"]).describe("TCP ports allowed towards control-plane nodes (API server, etcd)"),
   adminCidrs: cidrList.default([]).describe("Admin CIDRs (not nodes) that may reach adminPorts"),
   adminPorts: portList.default(["6443"]).describe("TCP ports admin CIDRs may reach"),

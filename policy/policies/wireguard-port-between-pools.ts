@@ -9,7 +9,7 @@ import type { StackValidationPolicy } from "@pulumi/policy";
 import { z } from "zod";
 import * as ipaddr from "ipaddr.js";
 import { hostAddress, parseCidr } from "../lib/cidr";
-import { policyConfig, roleFields } from "../lib/config";
+import { policyConfig, roleFields, wireguardPortField } from "../lib/config";
 import { firewallContext, type NodeInfo } from "../lib/firewall-scope";
 import { includesPort } from "../lib/ports";
 import { fromPolicyResource, label, type Res } from "../lib/resources";
@@ -17,7 +17,7 @@ import { isUnknown, UnknownNotes } from "../lib/unknowns";
 
 const NAME = "wireguard-port-between-pools";
 const schema = z.object({
-  wireguardPort: z.number().int().min(1).max(65535).default(51871).describe("Cilium's WireGuard UDP port"),
+  ...wireguardPortField,
   ...roleFields,
 });
 export type WireguardPortBetweenPoolsConfig = z.infer<typeof schema>;

@@ -5,14 +5,14 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { z } from "zod";
 import { hostAddress } from "../lib/cidr";
-import { policyConfig, roleFields } from "../lib/config";
+import { policyConfig, roleFields, wireguardPortField } from "../lib/config";
 import { firewallContext, rulesAdmitting } from "../lib/firewall-scope";
 import { fromPolicyResource } from "../lib/resources";
 import { UnknownNotes } from "../lib/unknowns";
 
 const NAME = "wireguard-port-from-nodes-only";
 const schema = z.object({
-  wireguardPort: z.number().int().min(1).max(65535).default(51871).describe("Cilium's WireGuard UDP port"),
+  ...wireguardPortField,
   ...roleFields,
 });
 export type WireguardPortFromNodesOnlyConfig = z.infer<typeof schema>;
