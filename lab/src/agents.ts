@@ -43,7 +43,7 @@ export function labGuardArgs(metadataCgroup: string): string[] {
 }
 
 /** What the boot script did before kubelet starts in the previous round: the agent's own `guard apply` from the table file. */
-export function bootGuard(node: NodePlan, tableFile: string, guardArgs: string[] = []): void {
+export function bootGuard(node: Pick<NodePlan, "ns" | "name">, tableFile: string, guardArgs: string[] = []): void {
   inNs(node.ns, [
     "unshare",
     "--mount",

@@ -11,16 +11,15 @@
 // routes TCP to and from the control plane's API port in the clear, as the agent does; the
 // guard (the agent's own `guard apply`, from a two-node table) is loaded when asked, so its MSS
 // clamp on exempt TCP is what is tested. Flows are bulk TCP transfers timed to the byte.
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { distFile, inNs, ipIn, nodeBinary, run, spawnInNs, stopChild, sysctl, waitFor } from "./exec";
+import { inNs, ipIn, run, spawnInNs, stopChild, sysctl, waitFor } from "./exec";
 import { cleanupLeftovers, deleteNamespaces } from "./netns";
 import { IFACE, makeRunId, WG_PORT } from "./plan";
 import { generateKeyPair } from "./wgconfig";
 import { WireGuardDevice } from "./wireguard";
-import { GUARD_MOUNTS } from "./agents";
+import { bootGuard } from "./agents";
 
 export const WG_MARK = 0xe00;
 /** The control plane's API port: exempt, in the clear. */
@@ -285,37 +284,7 @@ export class MtuPath {
         nodes: [this.a, this.b].map((x) => ({ name: x.name, role: x.role, addresses: [x.ip] })),
       }),
     );
-    const r = spawnSync(
-      "ip",
-      [
-        "netns",
-        "exec",
-        n.ns,
-        "unshare",
-        "--mount",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        GUARD_MOUNTS,
-        "sh",
-        nodeBinary(),
-        distFile("agent/src/main.js"),
-        "guard",
-        "apply",
-        "--node-table",
-        table,
-        "--node-name",
-        n.name,
-        "--device",
-        IFACE.wg,
-      ],
-      {
-        encoding: "utf8",
-        env: { ...process.env, NODE_ROUTER_METADATA_CGROUPS: "", NODE_ROUTER_METADATA_ADDRESSES: "" },
-      },
-    );
-    if (r.status !== 0) throw new Error(`guard apply on ${n.name}: ${r.stderr}`);
+    bootGuard(n, table, ["--metadata-cgroups", "", "--metadata-addresses", "", "--device", IFACE.wg]);
   }
 
   private async serve(ns: string, host: string, port: number): Promise<void> {

@@ -20,6 +20,11 @@ export function wireGuardRunDir(labDir: string, ns: string): string {
 /** `sh -c` script for a private mount namespace whose /run/wireguard is "$0"; then runs "$@". */
 export const WITH_RUN_DIR = 'mount -t tmpfs nrlab-run /run && mkdir /run/wireguard && mount --bind "$0" /run/wireguard && exec "$@"';
 
+/** `cmd` in a node's namespace with the node's /run/wireguard bound, where `wg` finds its device (as the agent, and `kubectl exec` into its pod, would). */
+export function withNodeRunDir(labDir: string, ns: string, cmd: string[]): string[] {
+  return ["unshare", "--mount", "--propagation", "private", "sh", "-c", WITH_RUN_DIR, wireGuardRunDir(labDir, ns), ...cmd];
+}
+
 export class WireGuardDevice {
   private child?: ChildProcess;
   private log = "";

@@ -10,7 +10,7 @@ import { indexScrape, missingFromScrape, usesOfDashboard, usesOfRules, usesOfRul
 import { loadRuleGroups } from "../../components/monitoring/prometheusRule";
 import { promtool } from "../../components/monitoring/promtool";
 import { inNs, waitFor } from "../src/exec";
-import { WITH_RUN_DIR, wireGuardRunDir } from "../src/wireguard";
+import { withNodeRunDir } from "../src/wireguard";
 import { metric, useFaultLab } from "./harness";
 
 const monitoring = join(__dirname, "..", "..", "components", "monitoring");
@@ -20,8 +20,7 @@ describe("metrics contract: the alerts and the dashboard against a real agent's 
   const fault = useFaultLab();
 
   /** `wg` on a node, in a mount namespace that sees its wireguard-go the way its agent does. */
-  const wg = (ns: string, args: string[]) =>
-    inNs(ns, ["unshare", "--mount", "--propagation", "private", "sh", "-c", WITH_RUN_DIR, wireGuardRunDir(fault.lab.dir, ns), "wg", ...args]).stdout;
+  const wg = (ns: string, args: string[]) => inNs(ns, withNodeRunDir(fault.lab.dir, ns, ["wg", ...args])).stdout;
 
   test("every metric, label and value the rules, their tests and the dashboard use is in the scrape", async () => {
     const l = fault.lab;

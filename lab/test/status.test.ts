@@ -3,18 +3,17 @@
 // each check is then made to fail once, as a person would break it, and status names it (exit 1):
 // the guard's map flushed, an agent rule deleted (the agent frozen, or it repairs the rule at
 // once), a WireGuard peer removed, and a ConfigMap table the agent has not applied.
-import { spawnSync } from "node:child_process";
 import { distFile, inNs, ipIn, nodeBinary, waitFor } from "../src/exec";
 import type { Lab } from "../src/lab";
 import type { NodePlan } from "../src/plan";
-import { WITH_RUN_DIR, wireGuardRunDir } from "../src/wireguard";
+import { withNodeRunDir } from "../src/wireguard";
 import type { Check } from "../../agent/src/status";
 import { useFaultLab } from "./harness";
 
 const fault = useFaultLab();
 
 interface Report {
-  code: number | null;
+  code: number;
   ok: boolean;
   checks: Check[];
   text: string;
@@ -22,44 +21,17 @@ interface Report {
 
 /** status on a node, in its namespace with its /run/wireguard, as `kubectl exec` into its node-router pod would. */
 function status(l: Lab, node: NodePlan, json = true): Report {
-  const r = spawnSync(
-    "ip",
-    [
-      "netns",
-      "exec",
-      node.ns,
-      "unshare",
-      "--mount",
-      "--propagation",
-      "private",
-      "sh",
-      "-c",
-      WITH_RUN_DIR,
-      wireGuardRunDir(l.dir, node.ns),
-      nodeBinary(),
-      distFile("agent/src/main.js"),
-      "status",
-      ...(json ? ["--json"] : []),
-      "--node-name",
-      node.name,
-      "--node-table",
-      l.table!.file,
-      "--state-dir",
-      l.stateDir(node),
-      "--metrics-address",
-      `127.0.0.1:${node.agentHealthPort}`,
-    ],
-    { encoding: "utf8", timeout: 30_000 },
-  );
-  if (!json) return { code: r.status, ok: r.status === 0, checks: [], text: r.stdout };
+  const args = ["status", ...(json ? ["--json"] : []), "--node-name", node.name, "--node-table", l.table!.file, "--state-dir", l.stateDir(node)];
+  const command = [nodeBinary(), distFile("agent/src/main.js"), ...args, "--metrics-address", `127.0.0.1:${node.agentHealthPort}`];
+  const r = inNs(node.ns, withNodeRunDir(l.dir, node.ns, command), { allowFailure: true });
+  if (!json) return { code: r.code, ok: r.code === 0, checks: [], text: r.stdout };
   const doc = JSON.parse(r.stdout) as { ok: boolean; checks: Check[] };
-  return { code: r.status, ok: doc.ok, checks: doc.checks, text: r.stdout };
+  return { code: r.code, ok: doc.ok, checks: doc.checks, text: r.stdout };
 }
 
 const failing = (r: Report) => r.checks.filter((c) => !c.ok).map((c) => c.name);
 const check = (r: Report, name: Check["name"]) => r.checks.find((c) => c.name === name)!;
-const wg = (l: Lab, ns: string, args: string[]) =>
-  inNs(ns, ["unshare", "--mount", "--propagation", "private", "sh", "-c", WITH_RUN_DIR, wireGuardRunDir(l.dir, ns), "wg", ...args]).stdout;
+const wg = (l: Lab, ns: string, args: string[]) => inNs(ns, withNodeRunDir(l.dir, ns, ["wg", ...args])).stdout;
 
 describe("main.js status on a lab node", () => {
   test("a healthy node: every check holds, exit 0; the report a person reads", () => {
