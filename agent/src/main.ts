@@ -192,9 +192,19 @@ async function main(argv: string[]): Promise<number> {
   let rest = argv[0] === command ? argv.slice(1) : argv;
   const action = command === "guard" && rest[0] && !rest[0].startsWith("-") ? rest[0] : undefined;
   if (action) rest = rest.slice(1);
-  // `status --json`: a switch of the command, not a setting.
+  // `status --json --probe N`: switches of the command, not settings.
   const json = command === "status" && rest.includes("--json");
   if (json) rest = rest.filter((a) => a !== "--json");
+  const probeAt = command === "status" ? rest.indexOf("--probe") : -1;
+  let probe: number | undefined;
+  if (probeAt >= 0) {
+    probe = Number(rest[probeAt + 1]);
+    if (!Number.isInteger(probe) || probe < 1) {
+      process.stderr.write(`node-router: --probe: ${JSON.stringify(rest[probeAt + 1] ?? "")} is not a number of nodes >= 1 (e.g. --probe 3)\n`);
+      return 2;
+    }
+    rest = [...rest.slice(0, probeAt), ...rest.slice(probeAt + 2)];
+  }
   if (rest.includes("--help") || rest.includes("-h") || command === "help") {
     process.stdout.write(USAGE);
     return 0;
@@ -211,7 +221,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === "uninstall") return runUninstall(settings, log);
   if (command === "status") {
     try {
-      return await runStatusCommand(settings, json);
+      return await runStatusCommand(settings, json, probe);
     } catch (e) {
       if (!(e instanceof SettingsError)) throw e;
       process.stderr.write(`node-router: ${e.message}\n`);

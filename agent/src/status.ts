@@ -49,7 +49,7 @@ export interface StatusFacts {
 }
 
 export interface Check {
-  name: "node-table" | "guard" | "rules-and-routes" | "wireguard-peers" | "reconcile" | "guard-drops";
+  name: "node-table" | "guard" | "rules-and-routes" | "wireguard-peers" | "reconcile" | "guard-drops" | "probe";
   ok: boolean;
   detail: string;
   /** What to do when it fails. */

@@ -7,12 +7,14 @@ import { get } from "node:http";
 import { NftGuard } from "./guardKernel";
 import { Iproute2Kernel, ownershipFrom } from "./kernel";
 import { NodeTableError, parseNodeTable } from "./nodeTable";
+import { probeCheck } from "./probe";
+import { runProbe } from "./probeSend";
 import { OWNED_PRIORITY_SPAN, requireNodeName, type Settings } from "./settings";
 import { renderStatus, statusChecks, type StatusFacts, type TableFact } from "./status";
 import { parseDeparted, parseLocal, statePaths } from "./tableStore";
 import { WireGuardPeers } from "./wireguardPeers";
 
-export const STATUS_USAGE = "status [--json] [--node-name --node-table --state-dir --device --metrics-address ...]";
+export const STATUS_USAGE = "status [--json] [--probe N] [--node-name --node-table --state-dir --device --metrics-address ...]";
 
 async function readTable(path: string, nodeName: string): Promise<TableFact> {
   let text: string;
@@ -84,9 +86,11 @@ export async function gatherStatus(settings: Settings, netns?: string): Promise<
   }
 }
 
-export async function runStatusCommand(settings: Settings, json: boolean): Promise<number> {
+/** `probe`: send that many nodes a probe in the clear past the routes (probe.ts) and add its check. */
+export async function runStatusCommand(settings: Settings, json: boolean, probe?: number): Promise<number> {
   const facts = await gatherStatus(settings);
   const checks = statusChecks(facts, settings);
+  if (probe !== undefined) checks.push(probeCheck(await runProbe(settings, facts.nodeName, facts.inUse.table, probe, new NftGuard())));
   process.stdout.write(
     json ? `${JSON.stringify({ node: facts.nodeName, ok: checks.every((c) => c.ok), checks }, null, 2)}\n` : renderStatus(facts.nodeName, checks),
   );
