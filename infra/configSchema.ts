@@ -4,6 +4,7 @@ import { z } from "zod";
 import { NodeRole } from "../components/cluster/nodes";
 import { IpamMode } from "../components/cilium/values";
 import { preflightSchema } from "./preflight/schema";
+import { CONTAINERD_VERSION, K8S_VERSION } from "../components/cluster/bootstrap/validate";
 
 const cidr = z.string().min(1);
 
@@ -83,14 +84,11 @@ const clusterSchema = z
     /** Cluster name: prefix of every cloud resource, lower case. */
     name: z.string().regex(/^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$/, "lower-case letters, digits and '-', at most 20 characters"),
     /** Kubernetes version (kubeadm, kubelet, kubectl packages from pkgs.k8s.io). */
-    kubernetesVersion: z
-      .string()
-      .regex(/^1\.\d+\.\d+$/, "a full version such as 1.34.2")
-      .default("1.34.2"),
+    kubernetesVersion: z.string().regex(K8S_VERSION, "a full version such as 1.34.2").default("1.34.2"),
     /** Debian-package version of containerd installed on every node. */
     containerdVersion: z
       .string()
-      .regex(/^\d+\.\d+\.\d+/, "a version such as 1.7.28")
+      .regex(CONTAINERD_VERSION, 'the upstream version alone, such as 1.7.28 (the Debian revision, e.g. "-1", is added by the boot script)')
       .default("1.7.28"),
     /** Cluster pod CIDR (IPv4). */
     podCidr: cidr.default("10.244.0.0/16"),

@@ -2,6 +2,8 @@ import { renderCloudInit } from "./cloudInit";
 import { exampleNodes } from "../../../test/fixtures/bootstrap";
 import type { NodeBootstrap } from "./types";
 import { validateBootstrap } from "./validate";
+import { validateStackConfig } from "../../../infra/validate";
+import { TEST_IMAGE } from "../../../test/fixtures/images";
 
 const worker = exampleNodes["aws worker"];
 const cp = exampleNodes["gcp second control-plane"];
@@ -90,4 +92,51 @@ it.each<[string, NodeBootstrap, RegExp]>([
   ],
 ])("rejects %s, naming the field", (_what, node, message) => {
   expect(() => validateBootstrap(node)).toThrow(message);
+});
+
+// What the stack's schema accepts must render (and what the boot checks refuse must be refused by
+// the schema, naming the stack key, before anything is registered): the edge cases of each
+// format, through validateStackConfig and then into a node's user data.
+describe("the stack schema and the boot checks agree", () => {
+  const stack = (cluster: Record<string, unknown>, image = TEST_IMAGE) => ({
+    cluster: { name: "demo", adminCidrs: ["203.0.113.0/24"], ...cluster },
+    nodeRouter: { image },
+    aws: {
+      region: "eu-west-1",
+      vpcCidr: "10.10.0.0/16",
+      subnetCidrs: { "eu-west-1a": "10.10.1.0/24" },
+      ami: "ami-0abcdef1234567890",
+      pools: [{ name: "cp", role: "control-plane", count: 1, machineType: "t3.medium", zone: "eu-west-1a" }],
+    },
+  });
+  const digest = TEST_IMAGE.split("@")[1];
+  it.each<[string, Record<string, unknown>, string]>([
+    ["containerd at a new minor", { containerdVersion: "2.1.4" }, TEST_IMAGE],
+    ["Kubernetes at a two-digit patch", { kubernetesVersion: "1.33.10" }, TEST_IMAGE],
+    ["an image with a registry port and an upper-case tag", {}, `registry.example.com:5000/team/node-router:V1.2_rc@${digest}`],
+  ])("accepted by the schema, renders: %s", (_what, cluster, image) => {
+    const { model } = validateStackConfig(stack(cluster, image), "p");
+    const node = {
+      ...worker,
+      kubernetesVersion: model.cluster.kubernetesVersion,
+      containerdVersion: model.cluster.containerdVersion,
+      agentImage: model.nodeRouter.image,
+    };
+    expect(renderCloudInit(node)).toMatch(/^#cloud-config\n/);
+  });
+
+  it.each<[string, Record<string, unknown>, string, RegExp]>([
+    ["a Debian revision on containerd", { containerdVersion: "1.7.28-1" }, TEST_IMAGE, /p:cluster\.containerdVersion: .*the upstream version alone/],
+    ["a leading v on Kubernetes", { kubernetesVersion: "v1.34.2" }, TEST_IMAGE, /p:cluster\.kubernetesVersion: /],
+    ["an upper-case repository", {}, `Registry.example.com/node-router@${digest}`, /p:nodeRouter\.image: /],
+  ])("refused by the schema with the stack key, as the boot checks would: %s", (_what, cluster, image, message) => {
+    expect(() => validateStackConfig(stack(cluster, image), "p")).toThrow(message);
+    const node = {
+      ...worker,
+      ...(cluster.containerdVersion ? { containerdVersion: String(cluster.containerdVersion) } : {}),
+      ...(cluster.kubernetesVersion ? { kubernetesVersion: String(cluster.kubernetesVersion) } : {}),
+      agentImage: image,
+    };
+    expect(() => validateBootstrap(node)).toThrow(/NodeBootstrap\.(containerdVersion|kubernetesVersion|agentImage)/);
+  });
 });

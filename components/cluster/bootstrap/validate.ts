@@ -3,12 +3,17 @@
 // a bad one fails `pulumi up` with the field's name and the fix, not a node that never joins.
 import ipaddr from "ipaddr.js";
 import { parseNodeTable } from "../../../agent/src/nodeTable";
+import { IMAGE_PATTERN } from "../../nodeRouter/settings";
 import { guardAgentSettings } from "./bootGuard";
 import type { NodeBootstrap, SecretRef } from "./types";
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const K8S_VERSION = /^(\d+)\.(\d+)\.(\d+)$/;
-const CONTAINERD_VERSION = /^\d+\.\d+\.\d+$/;
+// The stack's schema (infra/configSchema.ts) checks these versions with these same patterns: what
+// it accepts renders here, and what would be refused here is refused before anything is registered.
+/** A Kubernetes release, MAJOR.MINOR.PATCH without a leading v (the pkgs.k8s.io packages' upstream version). */
+export const K8S_VERSION = /^1\.(\d+)\.(\d+)$/;
+/** containerd's upstream MAJOR.MINOR.PATCH; packages.sh adds the Debian revision itself. */
+export const CONTAINERD_VERSION = /^\d+\.\d+\.\d+$/;
 const HASH = /^sha256:[0-9a-f]{64}$/;
 const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 // Secrets Manager names/ARNs and Secret Manager ids: no quotes, spaces or shell metacharacters.
@@ -51,8 +56,7 @@ export function validateBootstrap(b: NodeBootstrap): void {
   });
   if (!/^-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n?$/.test(b.caCertPem))
     fail("caCertPem", "<pem>", "give the cluster CA certificate as one PEM block");
-  if (!/^[a-z0-9][a-z0-9._\-/:]*@sha256:[0-9a-f]{64}$/.test(b.agentImage))
-    fail("agentImage", b.agentImage, "use the digest-pinned node-router image, <repo>@sha256:<64 hex>");
+  if (!IMAGE_PATTERN.test(b.agentImage)) fail("agentImage", b.agentImage, "use the digest-pinned node-router image, <repo>@sha256:<64 hex>");
   if (!K8S_VERSION.test(b.kubernetesVersion)) fail("kubernetesVersion", b.kubernetesVersion, 'use "MAJOR.MINOR.PATCH" without a leading v, e.g. "1.34.2"');
   if (!CONTAINERD_VERSION.test(b.containerdVersion)) fail("containerdVersion", b.containerdVersion, 'use "MAJOR.MINOR.PATCH", e.g. "1.7.28"');
   checkCidr("podCidr", b.podCidr);
