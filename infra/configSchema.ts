@@ -1,10 +1,10 @@
 // The stack configuration's shape, written once: the TypeScript types are inferred from
 // these zod schemas, so the type the program uses and the checks users hit cannot drift.
 import { z } from "zod";
-import { NodeRole } from "../components/cluster/nodes";
+import { NodeRole } from "../components/core/nodes";
 import { IpamMode } from "../components/cilium/values";
 import { preflightSchema } from "./preflight/schema";
-import { CONTAINERD_VERSION, K8S_VERSION } from "../components/cluster/bootstrap/validate";
+import { AWS_REGION, CONTAINERD_VERSION, GCP_PROJECT, K8S_VERSION } from "../components/cluster/bootstrap/validate";
 
 const cidr = z.string().min(1);
 
@@ -50,7 +50,7 @@ const gcpQuotas = z
 const awsSchema = z
   .object({
     /** AWS region; must match the zones of the pools. */
-    region: z.string().min(1),
+    region: z.string().regex(AWS_REGION, 'an AWS region name such as "eu-west-1"'),
     /** CIDR of the VPC this program creates; conflicts with vpcId. */
     vpcCidr: cidr.default("10.10.0.0/16"),
     /** Node subnet per zone; a zone without an entry gets the /24 numbered by its letter (a = 1). */
@@ -67,7 +67,9 @@ const awsSchema = z
 const gcpSchema = z
   .object({
     /** GCP project id. */
-    project: z.string().min(1),
+    project: z
+      .string()
+      .regex(GCP_PROJECT, 'the GCP project id (6-30 lower-case letters, digits and "-", starting with a letter), not its number or display name'),
     /** GCP region; must match the zones of the pools. */
     region: z.string().min(1),
     /** CIDR of the nodes' subnetwork. */

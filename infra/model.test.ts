@@ -4,7 +4,7 @@ import { TEST_IMAGE } from "../test/fixtures/images";
 import { validateStackConfig } from "./validate";
 import { agentEnv } from "../components/nodeRouter/agentEnv";
 import { deployedAgentOrThrow, guardSettings } from "../components/nodeRouter/settings";
-import { BOOTSTRAP_PORTS, computeFirewallIntents } from "../components/cluster/firewallIntents";
+import { BOOTSTRAP_PORTS, computeFirewallIntents } from "../components/core/firewallIntents";
 import { parseSettings } from "../agent/src/settings";
 
 const raw = (nodeRouter: Record<string, unknown> = {}) => ({

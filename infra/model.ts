@@ -5,11 +5,11 @@
 // validation builds it before any resource is registered.
 import type { StackConfig } from "./configSchema";
 import type { ClusterArgs } from "../components/cluster/args";
-import { CLOUDS, expandPools, type Cloud, type NodeSpec } from "../components/cluster/nodes";
+import { CLOUDS, expandPools, type Cloud, type NodeSpec } from "../components/core/nodes";
 import { API_PROXY_HOST, API_PROXY_PORT } from "../components/cluster/apiEndpoint";
 import { zoneSubnets } from "../components/aws/subnets";
 import { AWS_PATH_MTU } from "../components/aws/network";
-import { GCP_NETWORK_MTU } from "../components/gcp/nodePool";
+import { GCP_NETWORK_MTU } from "../components/gcp/network";
 import type { CiliumArgs } from "../components/cilium/cilium";
 import type { NodeRouterArgs } from "../components/nodeRouter/nodeRouter";
 import type { NodeRouterAlertsArgs } from "../components/monitoring/prometheusRule";

@@ -2,10 +2,10 @@
 // networks parse, carry no host bits, and do not overlap; every AWS zone's subnet lies in
 // the VPC. (That the native-routing CIDR covers the pod CIDR is Cilium's check: ../components/cilium.)
 import type { StackConfig } from "./configSchema";
-import { parseCidr, overlaps, covers, type Cidr } from "../components/cluster/cidr";
+import { parseCidr, overlaps, covers, type Cidr } from "../components/core/cidr";
 import { zoneSubnets } from "../components/aws/subnets";
 import { describePlacement, privateAddresses } from "../components/cluster/privateAddresses";
-import { expandPools, type Cloud } from "../components/cluster/nodes";
+import { expandPools, type Cloud } from "../components/core/nodes";
 
 type KeyFn = (path: readonly PropertyKey[]) => string;
 

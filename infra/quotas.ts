@@ -4,8 +4,8 @@
 // are flat in the node count (prefix lists on AWS, many source ranges per GCP rule); what
 // grows is the weight AWS gives a prefix list and the number of static addresses.
 import type { StackConfig } from "./configSchema";
-import { computeFirewallIntents, intentsFor, type FirewallIntent } from "../components/cluster/firewallIntents";
-import { isControlPlane, type NodeSpec } from "../components/cluster/nodes";
+import { computeFirewallIntents, intentsFor, type FirewallIntent } from "../components/core/firewallIntents";
+import { isControlPlane, type NodeSpec } from "../components/core/nodes";
 import { nodeLists, renderAwsIngress, ruleWeight } from "../components/aws/securityRules";
 
 type KeyFn = (path: readonly PropertyKey[]) => string;

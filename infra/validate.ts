@@ -4,11 +4,11 @@
 // the fix; all problems are reported at once. The result is the one model (./model.ts).
 import { z } from "zod";
 import { stackConfigSchema, type StackConfig } from "./configSchema";
-import { CLOUDS, isControlPlane, type NodeSpec } from "../components/cluster/nodes";
+import { CLOUDS, isControlPlane, type NodeSpec } from "../components/core/nodes";
 import { ciliumProblems } from "../components/cilium/values";
 import { imagePullSecretsProblems, nodeRouterProblems } from "../components/nodeRouter/settings";
 import { apiEndpointProblem } from "../components/cluster/apiEndpoint";
-import { MAX_NODES } from "../components/cluster/nodeTable";
+import { MAX_NODES } from "../components/core/nodeTable";
 import { checkNetworks, checkPrivateAddresses } from "./networks";
 import { checkQuotas } from "./quotas";
 import { amiProblem, gcpImageProblem, RENAMED_KEYS, REQUIRED_HINTS } from "./pins";

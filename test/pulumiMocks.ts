@@ -65,17 +65,31 @@ const openssl = (args: string[], files: Record<string, string>): string => {
 const subjectArg = (s: { commonName?: string; organization?: string } | undefined) =>
   `/${[...(s?.organization ? [`O=${s.organization}`] : []), `CN=${s?.commonName ?? "x"}`].join("/")}`;
 
-// Static addresses are allocated once per resource name (198.18.0.0/15, the benchmark
-// range) and never reused, as a cloud keeps an address for as long as its resource lives.
-const allocated = new Map<string, string>();
-function addressFor(key: string, secondHalf: boolean): string {
-  let a = allocated.get(key);
-  if (!a) {
-    const n = allocated.size;
-    a = `198.${secondHalf ? 19 : 18}.${Math.floor(n / 250)}.${(n % 250) + 1}`;
-    allocated.set(key, a);
+/**
+ * Static addresses (198.18.0.0/15, the benchmark range), one per resource name, owned by one
+ * mocked run: a run's addresses depend on its own registrations alone, never on which tests ran
+ * before it. A second run (`previous`) keeps every address its resources already hold, as a
+ * cloud keeps an address for as long as its resource lives, and new ones never take them.
+ */
+class AddressAllocator {
+  private readonly taken = new Set<string>();
+  private readonly byKey = new Map<string, string>();
+  private next = 0;
+
+  constructor(previous: readonly Recorded[]) {
+    for (const r of previous) for (const a of [r.state?.publicIp, r.state?.address]) if (typeof a === "string") this.taken.add(a);
   }
-  return a;
+
+  addressFor(key: string, secondHalf: boolean): string {
+    let a = this.byKey.get(key);
+    while (!a || (this.taken.has(a) && !this.byKey.has(key))) {
+      const n = this.next++;
+      a = `198.${secondHalf ? 19 : 18}.${Math.floor(n / 250)}.${(n % 250) + 1}`;
+    }
+    this.byKey.set(key, a);
+    this.taken.add(a);
+    return a;
+  }
 }
 
 const uuidFrom = (seed: string) => {
@@ -98,17 +112,17 @@ function idFor(type: string, name: string, state: Record<string, any>): string {
 }
 
 /** Synthesizes the outputs a real provider would add for the types the program uses. */
-function outputsFor(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
+function outputsFor(type: string, name: string, inputs: Record<string, any>, addresses: AddressAllocator): Record<string, any> {
   if (NAMED_BY_ID[type] !== undefined) {
     const n = inputs.name ?? autoName(name);
     return { name: n, arn: `arn:aws:iam::123456789012:${NAMED_BY_ID[type]}/${n}` };
   }
   switch (type) {
     case "aws:ec2/eip:Eip":
-      return { publicIp: addressFor(`eip:${name}`, false), allocationId: `eipalloc-${createHash("sha256").update(name).digest("hex").slice(0, 12)}` };
+      return { publicIp: addresses.addressFor(`eip:${name}`, false), allocationId: `eipalloc-${createHash("sha256").update(name).digest("hex").slice(0, 12)}` };
     case "gcp:compute/address:Address":
       // An internal reservation is made with the address the program chose.
-      return inputs.addressType === "INTERNAL" ? {} : { address: addressFor(`gcp:${name}`, true) };
+      return inputs.addressType === "INTERNAL" ? {} : { address: addresses.addressFor(`gcp:${name}`, true) };
     case "aws:secretsmanager/secret:Secret":
       return { arn: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${inputs.name}-abc123` };
     case "gcp:serviceaccount/account:Account":
@@ -223,6 +237,7 @@ export async function installMocks(
   invokes: InvokeAnswers = DEFAULT_INVOKES,
 ): Promise<Recorded[]> {
   const recorded: Recorded[] = [];
+  const addresses = new AddressAllocator(previous);
   const registrations = new Map<string, Pick<Recorded, "dependencies" | "propertyDependencies" | "options" | "sentInputs" | "additionalSecretOutputs">>();
   await pulumi.runtime.setMocks(
     {
@@ -230,7 +245,7 @@ export async function installMocks(
         const inputs = unwrapSecrets(args.inputs);
         const before = previous.find((p) => p.type === args.type && p.name === args.name);
         const same = before !== undefined && isDeepStrictEqual(comparable(before.inputs), comparable(inputs));
-        const state = same ? before.state : { ...(before ? before.state : outputsFor(args.type, args.name, inputs)), ...inputs };
+        const state = same ? before.state : { ...(before ? before.state : outputsFor(args.type, args.name, inputs, addresses)), ...inputs };
         const id = before?.id ?? idFor(args.type, args.name, state);
         const registration = registrations.get(`${args.type}::${args.name}`);
         if (args.type !== "pulumi:pulumi:Stack") {

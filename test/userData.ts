@@ -2,7 +2,7 @@
 // userDataBase64 (cloud-init unpacks it), GCP's is plain text in the metadata.
 import type { Recorded } from "./pulumiMocks";
 import { ofType } from "./pulumiMocks";
-import { gunzipUserData } from "../components/cluster/bootstrap/cloudInit";
+import { gunzipUserData } from "../components/aws/userData";
 
 export function userDataOf(instance: Recorded): string {
   if (instance.type === "aws:ec2/instance:Instance") return gunzipUserData(instance.inputs.userDataBase64);

@@ -3,7 +3,7 @@
 // rules and cloud-init of every other node, in either cloud.
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import type { NodeSpec } from "../cluster/nodes";
+import type { NodeSpec } from "../core/nodes";
 
 export interface AwsNodeAddressesArgs {
   /** The AWS nodes of the cluster. */

@@ -5,8 +5,8 @@
 // when it starts a new hundred.
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { intentsFor, type FirewallIntent } from "../cluster/firewallIntents";
-import { isControlPlane, type NodeRole, type NodeSpec } from "../cluster/nodes";
+import { intentsFor, type FirewallIntent } from "../core/firewallIntents";
+import { isControlPlane, type NodeRole, type NodeSpec } from "../core/nodes";
 import { maxEntries, nodeLists, renderAwsIngress } from "./securityRules";
 import { roleTagKey } from "./tags";
 

@@ -1,8 +1,25 @@
 // A node's AWS identity: an instance role whose only permission is reading its role's join
-// secrets (../cluster/nodeAccess.ts) during the join window.
+// secrets (../core/nodeAccess.ts) during the join window.
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { awsReadPolicy } from "../cluster/nodeAccess";
+
+/** The AWS action that reads a secret's value: the only one a node role is granted. */
+export const AWS_READ_ACTION = "secretsmanager:GetSecretValue";
+/** The inline policy of an AWS node role: read these secrets until `until` (RFC 3339). */
+export function awsReadPolicy(secretArns: readonly string[], until: string): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "ReadJoinSecretsDuringTheJoinWindow",
+        Effect: "Allow",
+        Action: [AWS_READ_ACTION],
+        Resource: [...secretArns],
+        Condition: { DateLessThan: { "aws:CurrentTime": until } },
+      },
+    ],
+  });
+}
 
 export interface NodeIdentity {
   readonly profile: aws.iam.InstanceProfile;

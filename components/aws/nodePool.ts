@@ -3,18 +3,25 @@
 // interface exists before its instance and already carries the node's Elastic IP, so the
 // instance has its public address (and egress) from the first boot; the instance takes it
 // as its primary interface. Instances are IMDSv2 only with encrypted disks, and their image
-// and user data are frozen after creation (../cluster/lifecycle.ts).
+// and user data are frozen after creation (../core/lifecycle.ts).
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { isControlPlane, type NodeRole, type NodeSpec } from "../cluster/nodes";
-import { SECRETS_BY_ROLE, type NodeSecret } from "../cluster/nodeAccess";
-import { gzipUserData } from "../cluster/bootstrap/cloudInit";
-import { AWS_INSTANCE, instanceLifecycle, REBUILD_MARKER } from "../cluster/lifecycle";
-import { admittedAfter, nodeUserData, type NodePoolArgs } from "../cluster/pool";
+import type { NodeSecret } from "../core/nodeAccess";
+import type { NodeRole, NodeSpec } from "../core/nodes";
+import { gzipUserData } from "./userData";
+import { instanceLifecycle, REBUILD_MARKER, type FrozenInputs } from "../core/lifecycle";
+import { admittedAfter, JoinSecrets, PoolInstances, type NodePoolArgs } from "../core/pool";
 import { AwsNetwork } from "./network";
 import { AwsFirewall } from "./firewall";
 import { nodeProfile } from "./identity";
 import { clusterTags, roleTagKey } from "./tags";
+
+/** aws.ec2.Instance: the AMI and the (gzipped) user data. */
+export const AWS_INSTANCE: FrozenInputs = { frozen: ["ami", "userDataBase64"], marker: 'tags["wg-mesh/rebuild"]' };
+
+/** Secrets Manager names under the cluster's prefix, and what each holds. */
+const SECRET_NAMES: Record<NodeSecret, string> = { "join-token": "join-token", pki: "control-plane-pki" };
+const SECRET_DESCRIPTIONS: Record<NodeSecret, string> = { "join-token": "kubeadm join tokens", pki: "Kubernetes control-plane PKI" };
 
 export interface AwsNodePoolArgs extends NodePoolArgs {
   /** Every node of the cluster, in both clouds (the firewall's prefix lists hold their addresses). */
@@ -80,42 +87,27 @@ export class AwsNodePool extends pulumi.ComponentResource {
 
     // The secrets live in Secrets Manager under names known before anything exists, so
     // cloud-init carries the reference (never the value); each role may read only its own
-    // (../cluster/nodeAccess.ts), and only during the join window.
-    const store = (kind: NodeSecret, secretName: string, description: string, value: pulumi.Output<string>) => {
+    // (../core/nodeAccess.ts), and only during the join window.
+    const secrets = new JoinSecrets(args, (kind, value) => {
+      const secretName = `${args.clusterName}/${SECRET_NAMES[kind]}`;
+      const description = `${SECRET_DESCRIPTIONS[kind]} of ${args.clusterName}; ${kind === "pki" ? "readable only by its control-plane role" : "readable only by its node roles"} during the join window`;
       const secret = new aws.secretsmanager.Secret(`${name}-${kind}`, { name: secretName, description, recoveryWindowInDays: 0, tags }, parent);
       const version = new aws.secretsmanager.SecretVersion(`${name}-${kind}`, { secretId: secret.id, secretString: value }, parent);
       return { secret, version, ref: { aws: { region: args.region, secretId: secretName } } };
-    };
-    const stored: Partial<Record<NodeSecret, ReturnType<typeof store>>> = {
-      "join-token": store(
-        "join-token",
-        `${args.clusterName}/join-token`,
-        `kubeadm join tokens of ${args.clusterName}; readable only by its node roles during the join window`,
-        args.joinTokens,
-      ),
-    };
-    if (roles.includes("control-plane")) {
-      stored.pki = store(
-        "pki",
-        `${args.clusterName}/control-plane-pki`,
-        `Kubernetes control-plane PKI of ${args.clusterName}; readable only by its control-plane role during the join window`,
-        args.controlPlaneBundle,
-      );
-      this.pkiSecretArn = stored.pki.secret.arn;
-    }
+    });
+    this.pkiSecretArn = secrets.pki?.secret.arn;
     const identities: Partial<Record<NodeRole, ReturnType<typeof nodeProfile>>> = {};
     for (const role of roles) {
       identities[role] = nodeProfile(
         this,
         `${name}-${role}`,
         tags,
-        SECRETS_BY_ROLE[role].map((k) => stored[k]!.secret.arn),
+        secrets.ofRole(role).map((s) => s.secret.arn),
         args.joinWindowEnds,
       );
     }
 
-    this.instanceIds = {};
-    this.controlPlaneInstanceIds = [];
+    const instances = new PoolInstances<aws.ec2.Instance>(args.founder);
     for (const node of args.nodes) {
       const nodeTags = { ...tags, Name: node.name, [roleTagKey]: node.role };
       const eni = new aws.ec2.NetworkInterface(
@@ -152,9 +144,7 @@ export class AwsNodePool extends pulumi.ComponentResource {
           iamInstanceProfile: identities[node.role]!.profile.name,
           metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
           rootBlockDevice: { encrypted: true, volumeType: "gp3", volumeSize: node.diskSizeGb, deleteOnTermination: true },
-          userDataBase64: nodeUserData(args, node, { pki: isControlPlane(node) ? stored.pki!.ref : undefined, joinToken: stored["join-token"]!.ref }).apply(
-            gzipUserData,
-          ),
+          userDataBase64: args.userData(node, secrets.forNode(node)).apply(gzipUserData),
           tags: rebuild ? { ...nodeTags, "wg-mesh/rebuild": REBUILD_MARKER } : nodeTags,
         },
         {
@@ -162,14 +152,15 @@ export class AwsNodePool extends pulumi.ComponentResource {
           // Booted only once its address is on its interface (egress from the first second),
           // the secrets it reads exist and it may read them; every node but the founder also
           // once the cluster accepts the current token and every node's table lists it.
-          dependsOn: admittedAfter(args, node, [eip, identities[node.role]!.grant, ...SECRETS_BY_ROLE[node.role].map((k) => stored[k]!.version)]),
+          dependsOn: admittedAfter(args, node, [eip, identities[node.role]!.grant, ...secrets.ofRole(node.role).map((s) => s.version)]),
           ...instanceLifecycle(AWS_INSTANCE, rebuild),
         },
       );
-      this.instanceIds[node.name] = instance.id;
-      if (isControlPlane(node)) this.controlPlaneInstanceIds.push(instance.id);
-      if (node.name === args.founder) this.founderInstance = instance;
+      instances.add(node, instance);
     }
+    this.instanceIds = instances.ids;
+    this.controlPlaneInstanceIds = instances.controlPlaneIds;
+    this.founderInstance = instances.founder;
 
     this.registerOutputs({
       vpcId: this.vpcId,

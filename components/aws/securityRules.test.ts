@@ -1,7 +1,7 @@
 // The AWS renderer of the cluster's firewall intents, on its own: which prefix lists exist,
 // which rule admits what from where, and what AWS counts against the group's rule quota.
-import { computeFirewallIntents, intentsFor, type FirewallIntent } from "../cluster/firewallIntents";
-import { expandPools, isControlPlane } from "../cluster/nodes";
+import { computeFirewallIntents, intentsFor, type FirewallIntent } from "../core/firewallIntents";
+import { expandPools, isControlPlane } from "../core/nodes";
 import { maxEntries, nodeLists, renderAwsIngress, ruleWeight } from "./securityRules";
 
 const nodes = [

@@ -7,7 +7,7 @@
 // more than 100 is created and changed within that, however many nodes a run adds or removes.
 // AWS counts a referenced prefix list as its max entries against the group's rule quota;
 // `weight` is that count, which infra/quotas.ts checks before anything is registered.
-import type { FirewallIntent } from "../cluster/firewallIntents";
+import type { FirewallIntent } from "../core/firewallIntents";
 
 /** Entries EC2 accepts in one request to create or modify a managed prefix list. */
 export const PREFIX_LIST_MAX_ENTRIES = 100;

@@ -2,7 +2,7 @@
 // so adding or removing a zone never changes (and so never replaces) another zone's subnet,
 // and with it the network interfaces and instances in it.
 import * as ipaddr from "ipaddr.js";
-import { parseCidr } from "../cluster/cidr";
+import { parseCidr } from "../core/cidr";
 
 export interface ZoneSubnet {
   readonly zone: string;

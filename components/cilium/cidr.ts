@@ -1,7 +1,7 @@
 // Cilium-specific CIDR checks: errors name the Cilium config key, and the cluster-pool mask size
-// must fit the pool. Parsing, the host-bit check and containment are the cluster's (../cluster/cidr).
+// must fit the pool. Parsing, the host-bit check and containment are the cluster's (../core/cidr).
 import ipaddr from "ipaddr.js";
-import { covers, parseCidr, type Cidr } from "../cluster/cidr";
+import { covers, parseCidr, type Cidr } from "../core/cidr";
 
 export type IpFamily = "ipv4" | "ipv6";
 

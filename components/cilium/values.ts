@@ -1,7 +1,7 @@
 // Pure builder of the Cilium Helm values: the inputs are checked and resolved first (chart pin,
 // CIDRs, MTU, keepalive; a problem names the cilium.* key and the fix), then rendered as plain,
 // known data that a policy pack can inspect at preview.
-import type { Cidr } from "../cluster/cidr";
+import type { Cidr } from "../core/cidr";
 import { clusterPoolMaskSize, nativeRoutingCidr, parseNetworkCidr } from "./cidr";
 import { resolveChartVersion, type ChartVersion } from "./chartVersions";
 import { planMtu } from "./mtu";

@@ -3,7 +3,7 @@
 // boot-time guard runs (the same NodeRouterAgent the NodeRouter component takes). The program
 // builds it once from the validated stack config (infra/model.ts); the component takes it as it is.
 import type * as pulumi from "@pulumi/pulumi";
-import type { NodeSpec } from "./nodes";
+import type { NodeSpec } from "../core/nodes";
 import type { NodeRouterAgent } from "../nodeRouter/settings";
 
 export interface ClusterArgs {

@@ -6,7 +6,7 @@ import { installMocks, ofType, settle, type Recorded } from "../../test/pulumiMo
 import { TEST_IMAGE } from "../../test/fixtures/images";
 import type { ClusterArgs } from "./args";
 import { Cluster } from "./cluster";
-import { expandPools } from "./nodes";
+import { expandPools } from "../core/nodes";
 
 const args: ClusterArgs = {
   kubernetesVersion: "1.34.2",

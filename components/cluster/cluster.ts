@@ -14,17 +14,18 @@ import { AwsNodePool } from "../aws/nodePool";
 import { GcpApis } from "../gcp/apis";
 import { GcpNodeAddresses } from "../gcp/addresses";
 import { GcpNodePool } from "../gcp/nodePool";
-import { computeFirewallIntents } from "./firewallIntents";
-import { firstControlPlane, isControlPlane, mayInit, type Cloud, type NodeRole } from "./nodes";
+import { computeFirewallIntents } from "../core/firewallIntents";
+import { firstControlPlane, isControlPlane, mayInit, type Cloud, type NodeRole } from "../core/nodes";
 import { ClusterPki } from "./pki";
 import { renderKubeconfig } from "./kubeconfig";
 import { ApiServerReady } from "./apiServerReady";
 import { API_SERVER_PORT } from "./apiEndpoint";
+import { nodeUserData } from "./userData";
 import type { ClusterBootstrap } from "./bootstrap/types";
 import { JoinToken, type TokenEntry } from "./joinToken";
-import { nodeTableDocument } from "./nodeTable";
+import { nodeTableDocument } from "../core/nodeTable";
 import { describePlacement, privateAddresses } from "./privateAddresses";
-import type { NodePoolArgs } from "./pool";
+import type { NodePoolArgs } from "../core/pool";
 import { deployedAgentOrThrow, guardSettings } from "../nodeRouter/settings";
 import type { NodeInstance } from "./nodesReady";
 import { publishInCluster, type Published } from "./publish";
@@ -159,6 +160,7 @@ export class Cluster extends pulumi.ComponentResource {
         nodeTable,
         guard: guardSettings(agent),
       }));
+    const initNode = nodes.find((n) => mayInit(n, nodes, replaceNodes))?.name;
     const pool: Omit<NodePoolArgs, "region" | "nodes"> = {
       clusterName: name,
       addresses: addressOf,
@@ -168,9 +170,8 @@ export class Cluster extends pulumi.ComponentResource {
       joinTokens: joinToken.storeDocument(),
       joinWindowEnds: joinToken.expires,
       founder,
-      initNode: nodes.find((n) => mayInit(n, nodes, replaceNodes))?.name,
       admission,
-      bootstrap,
+      userData: (node, secrets) => nodeUserData(bootstrap, addressOf[node.name], initNode, node, secrets),
     };
 
     const awsPool =

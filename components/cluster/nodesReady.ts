@@ -10,7 +10,7 @@
 // required inside the functions: the provider is serialized (see waitForApi.ts).
 import * as pulumi from "@pulumi/pulumi";
 import type * as Https from "node:https";
-import type { Cloud } from "./nodes";
+import type { Cloud } from "../core/nodes";
 
 /** A node of the table and where its serial console is. */
 export interface NodeInstance {

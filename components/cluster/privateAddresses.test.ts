@@ -1,5 +1,5 @@
 import { describePlacement, poolSlot, privateAddresses, subnetAddresses, subnetCapacity } from "./privateAddresses";
-import { expandPools } from "./nodes";
+import { expandPools } from "../core/nodes";
 
 const names = (pools: [string, number][], cloud = "aws") =>
   pools.flatMap(([pool, count]) => Array.from({ length: count }, (_, i) => `c-${cloud}-${pool}-${i}`));

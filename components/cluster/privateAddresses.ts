@@ -9,8 +9,8 @@
 // the node's interface and so its instance). Removing or reordering pools does move the later
 // ones: the program cannot see the addresses of the previous run.
 import * as ipaddr from "ipaddr.js";
-import type { Cloud } from "./nodes";
-import { parseCidr } from "./cidr";
+import type { Cloud } from "../core/nodes";
+import { parseCidr } from "../core/cidr";
 
 /** Addresses each cloud keeps in every subnet: AWS the first four and the last, GCP the first two and the last two. */
 export const SUBNET_RESERVED: Readonly<Record<Cloud, { readonly head: number; readonly tail: number }>> = {

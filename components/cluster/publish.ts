@@ -7,7 +7,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ApiServerReady } from "./apiServerReady";
 import { bootstrapTokenSecret, type TokenEntry } from "./joinToken";
-import { NODE_TABLE_CONFIGMAP, NODE_TABLE_KEY, NODE_TABLE_NAMESPACE } from "./nodeTable";
+import { NODE_TABLE_CONFIGMAP, NODE_TABLE_KEY, NODE_TABLE_NAMESPACE } from "../core/nodeTable";
 import { commonLabels } from "../nodeRouter/rbac";
 
 export interface PublishArgs {

@@ -2,7 +2,7 @@
 // every node's address is known to the firewall rules and cloud-init of all nodes.
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
-import type { NodeSpec } from "../cluster/nodes";
+import type { NodeSpec } from "../core/nodes";
 
 export interface GcpNodeAddressesArgs {
   /** The GCP nodes of the cluster. */

@@ -1,7 +1,7 @@
 // The GCP renderer of the cluster's firewall intents, on its own: one rule per (role, intent),
 // aimed at the role's network tag, admitting exactly the intent's sources.
-import { computeFirewallIntents, intentsFor } from "../cluster/firewallIntents";
-import { expandPools, isControlPlane } from "../cluster/nodes";
+import { computeFirewallIntents, intentsFor } from "../core/firewallIntents";
+import { expandPools, isControlPlane } from "../core/nodes";
 import { renderGcpFirewall, roleTag } from "./firewallRules";
 
 const nodes = [

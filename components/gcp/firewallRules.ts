@@ -1,8 +1,8 @@
 // Renders cloud-agnostic firewall intents into GCP firewall rules: one rule per (role,
 // intent), aimed at the role's network tag, admitting only the intent's sources.
 import type * as pulumi from "@pulumi/pulumi";
-import { formatPorts, type FirewallIntent } from "../cluster/firewallIntents";
-import type { NodeRole } from "../cluster/nodes";
+import { formatPorts, type FirewallIntent } from "../core/firewallIntents";
+import type { NodeRole } from "../core/nodes";
 
 export interface GcpFirewallRule {
   /** Suffix for names: `<role>-<intent>`. */

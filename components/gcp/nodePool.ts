@@ -1,21 +1,29 @@
-// The GCP part of the cluster: a custom network, firewall rules rendered from the
-// cluster's firewall intents (one per role and intent, every source node a range of it, so
-// the rule count is flat in the node count), a service account per role, the control
-// plane's PKI bundle and the join tokens in Secret Manager (each readable by the roles that
-// need it, during the join window: ../cluster/nodeAccess.ts), and
+// The GCP part of the cluster, in the AWS pool's shape: its network (./network.ts), firewall
+// rules rendered from the cluster's firewall intents (./firewall.ts), a service account per role
+// with read grants on its join secrets during the join window (./identity.ts), the control
+// plane's PKI bundle and the join tokens in Secret Manager (../core/pool.ts JoinSecrets), and
 // Shielded VMs whose static address is attached at creation and whose image and user data
-// are frozen after it (../cluster/lifecycle.ts). Everything waits for the enabled APIs.
+// are frozen after it (../core/lifecycle.ts). Everything waits for the enabled APIs. Every
+// resource is the pool's direct child, as it always was (its URN does not move).
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
-import { intentsFor } from "../cluster/firewallIntents";
-import { isControlPlane, type NodeRole } from "../cluster/nodes";
-import { GCP_READ_ROLE, GCP_SCOPES, gcpWindowCondition, SECRETS_BY_ROLE, type NodeSecret } from "../cluster/nodeAccess";
-import { GCP_INSTANCE, instanceLifecycle, REBUILD_MARKER } from "../cluster/lifecycle";
-import { admittedAfter, nodeUserData, type NodePoolArgs } from "../cluster/pool";
-import { renderGcpFirewall, roleTag } from "./firewallRules";
+import type { NodeSecret } from "../core/nodeAccess";
+import { instanceLifecycle, REBUILD_MARKER, type FrozenInputs } from "../core/lifecycle";
+import { admittedAfter, JoinSecrets, PoolInstances, type NodePoolArgs } from "../core/pool";
+import { gcpFirewall } from "./firewall";
+import { roleTag } from "./firewallRules";
+import { GCP_SCOPES, nodeAccounts, secretGrants } from "./identity";
+import { gcpNetwork } from "./network";
 
-/** MTU of the nodes' VPC network (GCP's default), the path MTU of WireGuard's packets from a GCP node. */
-export const GCP_NETWORK_MTU = 1460;
+/** Secret Manager ids under the cluster's prefix. */
+const SECRET_NAMES: Record<NodeSecret, string> = { "join-token": "join-token", pki: "control-plane-pki" };
+
+/** gcp.compute.Instance: the boot image, the user data in the metadata, and the private address (an
+ * instance created before the subnet plan keeps the one GCP picked until it is rebuilt). */
+export const GCP_INSTANCE: FrozenInputs = {
+  frozen: ["bootDisk.initializeParams.image", 'metadata["user-data"]', "networkInterfaces[0].networkIp"],
+  marker: 'labels["wg-mesh-rebuild"]',
+};
 
 export interface GcpNodePoolArgs extends NodePoolArgs {
   /** GCP project of the pool. */
@@ -46,95 +54,23 @@ export class GcpNodePool extends pulumi.ComponentResource {
     super("wg-mesh:gcp:NodePool", name, {}, opts);
     const parent = { parent: this, dependsOn: [...args.apis] };
 
-    const network = new gcp.compute.Network(
-      `${name}-net`,
-      {
-        name: `${args.clusterName}-net`,
-        autoCreateSubnetworks: false,
-        mtu: GCP_NETWORK_MTU,
-      },
-      parent,
-    );
-    const subnet = new gcp.compute.Subnetwork(
-      `${name}-subnet`,
-      {
-        name: `${args.clusterName}-nodes`,
-        network: network.id,
-        region: args.region,
-        ipCidrRange: args.subnetCidr,
-        privateIpGoogleAccess: true,
-      },
-      parent,
-    );
+    const { network, subnet } = gcpNetwork(name, { clusterName: args.clusterName, region: args.region, subnetCidr: args.subnetCidr }, parent);
     this.networkId = network.id;
     this.subnetworkId = subnet.id;
+    gcpFirewall(name, { clusterName: args.clusterName, network, nodes: args.nodes, intents: args.intents, addresses: args.addresses }, parent);
 
     const roles = [...new Set(args.nodes.map((n) => n.role))];
-    for (const role of roles) {
-      const ofRole = args.nodes.filter((n) => n.role === role).map((n) => n.name);
-      const rules = renderGcpFirewall(args.clusterName, role, intentsFor(args.intents, ofRole), args.addresses, (a) => pulumi.interpolate`${a}/32`);
-      for (const rule of rules) {
-        new gcp.compute.Firewall(
-          `${name}-${rule.key}`,
-          {
-            name: `${args.clusterName}-${rule.key}`,
-            network: network.id,
-            direction: "INGRESS",
-            description: rule.description,
-            allows: [rule.allow],
-            sourceRanges: rule.sourceRanges,
-            targetTags: [rule.targetTag],
-          },
-          parent,
-        );
-      }
-    }
-
-    const accounts: Partial<Record<NodeRole, gcp.serviceaccount.Account>> = {};
-    for (const role of roles) {
-      // No project roles at all: the nodes need no GCP API but reading their join secrets,
-      // granted below on the secrets themselves.
-      accounts[role] = new gcp.serviceaccount.Account(
-        `${name}-${role}`,
-        {
-          accountId: `${args.clusterName}-${role === "control-plane" ? "cp" : "worker"}`.slice(0, 30),
-          displayName: `${args.clusterName} ${role} nodes`,
-        },
-        parent,
-      );
-    }
-
-    const store = (kind: NodeSecret, secretId: string, value: pulumi.Output<string>) => {
+    const accounts = nodeAccounts(name, args.clusterName, roles, parent);
+    const secrets = new JoinSecrets(args, (kind, value) => {
+      const secretId = `${args.clusterName}-${SECRET_NAMES[kind]}`;
       const secret = new gcp.secretmanager.Secret(`${name}-${kind}`, { secretId, replication: { auto: {} } }, parent);
       const version = new gcp.secretmanager.SecretVersion(`${name}-${kind}`, { secret: secret.id, secretData: value }, parent);
       return { secret, version, ref: { gcp: { project: args.project, secretId } } };
-    };
-    const stored: Partial<Record<NodeSecret, ReturnType<typeof store>>> = {
-      "join-token": store("join-token", `${args.clusterName}-join-token`, args.joinTokens),
-    };
-    if (roles.includes("control-plane")) {
-      stored.pki = store("pki", `${args.clusterName}-control-plane-pki`, args.controlPlaneBundle);
-      this.pkiSecretId = stored.pki.secret.id;
-    }
-    const grants: Partial<Record<NodeRole, gcp.secretmanager.SecretIamMember[]>> = {};
-    for (const role of roles) {
-      grants[role] = SECRETS_BY_ROLE[role].map(
-        (kind) =>
-          new gcp.secretmanager.SecretIamMember(
-            `${name}-${kind}-${role === "control-plane" ? "cp" : "worker"}-reader`,
-            {
-              secretId: stored[kind]!.secret.id,
-              role: GCP_READ_ROLE,
-              member: pulumi.interpolate`serviceAccount:${accounts[role]!.email}`,
-              condition: args.joinWindowEnds.apply(gcpWindowCondition),
-            },
-            parent,
-          ),
-      );
-    }
+    });
+    this.pkiSecretId = secrets.pki?.secret.id;
+    const grants = secretGrants(name, roles, accounts, secrets, args.joinWindowEnds, parent);
 
-    this.instanceIds = {};
-    this.controlPlaneInstanceIds = [];
+    const instances = new PoolInstances<gcp.compute.Instance>(args.founder);
     for (const node of args.nodes) {
       const rebuild = args.rebuild.includes(node.name);
       const privateAddress = args.privateAddresses[node.name];
@@ -167,7 +103,7 @@ export class GcpNodePool extends pulumi.ComponentResource {
           shieldedInstanceConfig: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true },
           serviceAccount: { email: accounts[node.role]!.email, scopes: [...GCP_SCOPES[node.role]] },
           metadata: {
-            "user-data": nodeUserData(args, node, { pki: isControlPlane(node) ? stored.pki!.ref : undefined, joinToken: stored["join-token"]!.ref }),
+            "user-data": args.userData(node, secrets.forNode(node)),
             "block-project-ssh-keys": "true",
           },
           allowStoppingForUpdate: true,
@@ -176,14 +112,15 @@ export class GcpNodePool extends pulumi.ComponentResource {
           parent: this,
           // After the secrets it reads and its grants exist; every node but the founder also
           // once the cluster accepts the current token and every node's table lists it.
-          dependsOn: admittedAfter(args, node, [...args.apis, ...grants[node.role]!, ...SECRETS_BY_ROLE[node.role].map((k) => stored[k]!.version)]),
+          dependsOn: admittedAfter(args, node, [...args.apis, ...grants[node.role]!, ...secrets.ofRole(node.role).map((s) => s.version)]),
           ...instanceLifecycle(GCP_INSTANCE, rebuild),
         },
       );
-      this.instanceIds[node.name] = instance.id;
-      if (isControlPlane(node)) this.controlPlaneInstanceIds.push(instance.id);
-      if (node.name === args.founder) this.founderInstance = instance;
+      instances.add(node, instance);
     }
+    this.instanceIds = instances.ids;
+    this.controlPlaneInstanceIds = instances.controlPlaneIds;
+    this.founderInstance = instances.founder;
 
     this.registerOutputs({
       networkId: this.networkId,

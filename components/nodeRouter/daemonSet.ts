@@ -5,7 +5,7 @@ import { agentEnv } from "./agentEnv";
 import { APP_NAME, commonLabels, type ObjectMeta } from "./rbac";
 import { HEALTH_HOST, isLoopback, type DeployedAgent } from "./settings";
 import type { Settings } from "../../agent/src/settings";
-import { NODE_TABLE_CONFIGMAP, NODE_TABLE_KEY, NODE_TABLE_MOUNT_DIR } from "../cluster/nodeTable";
+import { NODE_TABLE_CONFIGMAP, NODE_TABLE_KEY, NODE_TABLE_MOUNT_DIR } from "../core/nodeTable";
 
 /** The agent's table file inside the pod: the ConfigMap is mounted as a directory (not subPath), so the kubelet updates it. */
 export const NODE_TABLE_FILE = `${NODE_TABLE_MOUNT_DIR}/${NODE_TABLE_KEY}`;
@@ -57,7 +57,7 @@ export interface DaemonSetInput {
   /** Extra DaemonSet (not pod template) annotations, e.g. which Cilium release it follows. */
   readonly annotations?: Record<string, string>;
   /**
-   * Run the agent on the node table: mount its ConfigMap (../cluster/nodeTable.ts) and point the
+   * Run the agent on the node table: mount its ConfigMap (../core/nodeTable.ts) and point the
    * agent at it, and mount what the guard needs on the host (state dir, boot table, cgroup tree).
    */
   readonly nodeTable?: boolean;

@@ -7,7 +7,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { daemonSet, type ResourceRequirements } from "./daemonSet";
 import { APP_NAME, clusterRole, clusterRoleBinding, commonLabels, namespaceObject, serviceAccount } from "./rbac";
-import { NODE_TABLE_CONFIGMAP, NODE_TABLE_KEY, NODE_TABLE_NAMESPACE } from "../cluster/nodeTable";
+import { NODE_TABLE_CONFIGMAP, NODE_TABLE_KEY, NODE_TABLE_NAMESPACE } from "../core/nodeTable";
 import { deployedAgentOrThrow, imagePullSecretsProblems, type NodeRouterAgent } from "./settings";
 
 export interface NodeRouterArgs extends NodeRouterAgent {

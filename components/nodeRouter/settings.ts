@@ -3,12 +3,12 @@
 // variables, their defaults and their formats: the DaemonSet's environment and the boot-time
 // guard's flags are rendered from its table, and checked with its own parser before anything is
 // deployed. What only the deployment decides is checked here: exempt ports within the bootstrap
-// ports (../cluster/firewallIntents.ts, what the firewall opens), health on loopback, the image
+// ports (../core/firewallIntents.ts, what the firewall opens), health on loopback, the image
 // pinned by digest.
 import { checkSettings, defaultValues, SETTINGS, type SettingName, type Settings } from "../../agent/src/settings";
 import type { PortRange } from "../../agent/src/model";
-import { BOOTSTRAP_PORTS, formatPorts } from "../cluster/firewallIntents";
-import type { GuardSettings } from "../cluster/bootstrap/types";
+import { BOOTSTRAP_PORTS, formatPorts } from "../core/firewallIntents";
+import type { GuardSettings } from "../core/agentDeployment";
 
 /** The node-router agent as both its DaemonSet and every node's boot-time guard run it. */
 export interface NodeRouterAgent {

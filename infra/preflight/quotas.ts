@@ -8,8 +8,8 @@
 import * as aws from "@pulumi/aws";
 import * as gcp from "@pulumi/gcp";
 import type { StackModel } from "../model";
-import { computeFirewallIntents, intentsFor } from "../../components/cluster/firewallIntents";
-import type { NodeSpec } from "../../components/cluster/nodes";
+import { computeFirewallIntents, intentsFor } from "../../components/core/firewallIntents";
+import type { NodeSpec } from "../../components/core/nodes";
 
 /** A read that may be denied: the value, or why it could not be read. */
 export type Read = { readonly ok: true; readonly value: number } | { readonly ok: false; readonly error: string };

@@ -1,5 +1,5 @@
 // Stack policy: the agent's node table (the `node-router-node-table` ConfigMap, format in
-// components/cluster/nodeTable.ts and agent/README.md) lists every node the stack creates, by
+// components/core/nodeTable.ts and agent/README.md) lists every node the stack creates, by
 // name and public address. A node missing from it is neither guarded nor steered by any agent.
 // An entry may list more addresses than the node's public one (its private address too): it is
 // judged by name and by the public address being among them. Node names: an AWS instance's `Name`
@@ -65,7 +65,7 @@ export const nodeRouterNodeTable: StackValidationPolicy = {
   description: "The agent's node table ConfigMap must list every node the stack creates, with its public address.",
   enforcementLevel: "mandatory",
   configSchema: config.configSchema,
-  remediationSteps: "Build the node table from every node of the stack (components/cluster/nodeTable.ts): each node's name and its static public address.",
+  remediationSteps: "Build the node table from every node of the stack (components/core/nodeTable.ts): each node's name and its static public address.",
   validateStack: (args, reportViolation) => {
     const cfg = config.read(args, NAME);
     // Only the types it reads: converting every resource of a big stack is the cost of a stack policy.

@@ -1,11 +1,12 @@
-import { BOOTSTRAP_LIBRARIES, bootstrapScriptSource, EC2_USER_DATA_LIMIT, gunzipUserData, gzipUserData, renderCloudInit, shippedScript } from "./cloudInit";
+import { BOOTSTRAP_LIBRARIES, bootstrapScriptSource, renderCloudInit, shippedScript } from "./cloudInit";
+import { EC2_USER_DATA_LIMIT, gunzipUserData, gzipUserData } from "../../aws/userData";
 import { CA_CERT_FILE, ENV_FILE, KUBEADM_INIT_FILE, KUBEADM_JOIN_FILE } from "./bootstrapEnv";
 import { exampleNodes } from "../../../test/fixtures/bootstrap";
 import { cloudInitSchema, parseCloudConfig, requireTool, run, withTempDir, writtenFile } from "../../../test/tools";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { NodeBootstrap } from "./types";
-import { MAX_NODES } from "../nodeTable";
+import { MAX_NODES } from "../../core/nodeTable";
 import { parseNodeTable } from "../../../agent/src/nodeTable";
 import { parseSettings } from "../../../agent/src/settings";
 import { guardRuleset } from "../../../agent/src/guard";

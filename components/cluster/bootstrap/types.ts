@@ -3,13 +3,12 @@
 // by the Cluster) and the node's own (../pool.ts adds it per instance). What a node
 // decides at boot (init or join, when to join) it decides from these and from probing the
 // control planes; nothing here says "this node inits".
-import type { Cloud, NodeRole } from "../nodes";
+import type { Cloud, NodeRole } from "../../core/nodes";
 
-/** A secret in the node's own cloud's store, read at boot with the node's own instance identity. */
-export interface SecretRef {
-  readonly aws?: { readonly region: string; readonly secretId: string };
-  readonly gcp?: { readonly project: string; readonly secretId: string };
-}
+import type { SecretRef } from "../../core/nodeAccess";
+import type { GuardSettings } from "../../core/agentDeployment";
+
+export type { GuardSettings, SecretRef };
 
 /** Where a control-plane node reads the PKI bundle (JSON of PEMs). */
 export type PkiSecretRef = SecretRef;
@@ -65,12 +64,3 @@ export interface NodeBootstrap extends ClusterBootstrap {
   /** Control-plane nodes only: where to read the PKI bundle. */
   readonly pkiSecret?: PkiSecretRef;
 }
-
-/**
- * Agent settings the boot-time guard is rendered with, by the agent's own names (agent/src/settings.ts)
- * and as the agent reads them (e.g. `{ device: "cilium_wg0", wgMark: "0xe00", exemptPorts: "6443,2379-2380" }`):
- * the DaemonSet's values; a setting not listed keeps the agent's default, as in the DaemonSet. Open-ended
- * on purpose: the agent's parser (bootGuard.ts) checks every name and value, so a setting the agent
- * gains needs no change here.
- */
-export type GuardSettings = Readonly<Record<string, string>>;

@@ -99,7 +99,7 @@ it.each<[string, NodeBootstrap, RegExp]>([
 // format, through validateStackConfig and then into a node's user data.
 describe("the stack schema and the boot checks agree", () => {
   const stack = (cluster: Record<string, unknown>, image = TEST_IMAGE) => ({
-    cluster: { name: "demo", adminCidrs: ["203.0.113.0/24"], ...cluster },
+    cluster: { name: "demo", adminCidrs: ["203.0.113.0/24"], ...cluster } as Record<string, unknown>,
     nodeRouter: { image },
     aws: {
       region: "eu-west-1",
@@ -125,18 +125,56 @@ describe("the stack schema and the boot checks agree", () => {
     expect(renderCloudInit(node)).toMatch(/^#cloud-config\n/);
   });
 
-  it.each<[string, Record<string, unknown>, string, RegExp]>([
-    ["a Debian revision on containerd", { containerdVersion: "1.7.28-1" }, TEST_IMAGE, /p:cluster\.containerdVersion: .*the upstream version alone/],
-    ["a leading v on Kubernetes", { kubernetesVersion: "v1.34.2" }, TEST_IMAGE, /p:cluster\.kubernetesVersion: /],
-    ["an upper-case repository", {}, `Registry.example.com/node-router@${digest}`, /p:nodeRouter\.image: /],
-  ])("refused by the schema with the stack key, as the boot checks would: %s", (_what, cluster, image, message) => {
-    expect(() => validateStackConfig(stack(cluster, image), "p")).toThrow(message);
-    const node = {
-      ...worker,
-      ...(cluster.containerdVersion ? { containerdVersion: String(cluster.containerdVersion) } : {}),
-      ...(cluster.kubernetesVersion ? { kubernetesVersion: String(cluster.kubernetesVersion) } : {}),
-      agentImage: image,
+  it.each<[string, (c: ReturnType<typeof stack>) => void, Partial<NodeBootstrap>, RegExp, RegExp]>([
+    [
+      "a Debian revision on containerd",
+      (c) => (c.cluster.containerdVersion = "1.7.28-1"),
+      { containerdVersion: "1.7.28-1" },
+      /p:cluster\.containerdVersion: .*the upstream version alone/,
+      /NodeBootstrap\.containerdVersion/,
+    ],
+    [
+      "a leading v on Kubernetes",
+      (c) => (c.cluster.kubernetesVersion = "v1.34.2"),
+      { kubernetesVersion: "v1.34.2" },
+      /p:cluster\.kubernetesVersion: /,
+      /NodeBootstrap\.kubernetesVersion/,
+    ],
+    [
+      "an upper-case repository",
+      (c) => (c.nodeRouter.image = `Registry.example.com/node-router@${digest}`),
+      { agentImage: `Registry.example.com/node-router@${digest}` },
+      /p:nodeRouter\.image: /,
+      /NodeBootstrap\.agentImage/,
+    ],
+    [
+      "an AWS region written as its display name",
+      (c) => (c.aws.region = "EU-West-1"),
+      { joinTokenSecret: { aws: { region: "EU-West-1", secretId: "demo/join-token" } } },
+      /p:aws\.region: an AWS region name/,
+      /NodeBootstrap\.joinTokenSecret\.aws\.region/,
+    ],
+  ])("refused by the schema with the stack key, as the boot checks would: %s", (_what, change, node, schemaMessage, bootMessage) => {
+    const c = stack({});
+    change(c);
+    expect(() => validateStackConfig(c, "p")).toThrow(schemaMessage);
+    expect(() => validateBootstrap({ ...worker, ...node })).toThrow(bootMessage);
+  });
+
+  it("a GCP project given by its display name is refused by the schema, as by the boot checks", () => {
+    const c = {
+      cluster: { name: "demo", adminCidrs: ["203.0.113.0/24"] },
+      nodeRouter: { image: TEST_IMAGE },
+      gcp: {
+        project: "My Project",
+        region: "europe-west1",
+        image: "projects/p/global/images/i",
+        pools: [{ name: "cp", role: "control-plane", count: 1, machineType: "e2-standard-2", zone: "europe-west1-b" }],
+      },
     };
-    expect(() => validateBootstrap(node)).toThrow(/NodeBootstrap\.(containerdVersion|kubernetesVersion|agentImage)/);
+    expect(() => validateStackConfig(c, "p")).toThrow(/p:gcp\.project: the GCP project id/);
+    expect(() => validateBootstrap({ ...cp, joinTokenSecret: { gcp: { project: "My Project", secretId: "demo-join-token" } } })).toThrow(
+      /NodeBootstrap\.joinTokenSecret\.gcp\.project/,
+    );
   });
 });

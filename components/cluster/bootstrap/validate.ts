@@ -15,10 +15,12 @@ export const K8S_VERSION = /^1\.(\d+)\.(\d+)$/;
 /** containerd's upstream MAJOR.MINOR.PATCH; packages.sh adds the Debian revision itself. */
 export const CONTAINERD_VERSION = /^\d+\.\d+\.\d+$/;
 const HASH = /^sha256:[0-9a-f]{64}$/;
-const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+/** An AWS region name, e.g. eu-west-1 (the schema checks aws.region with it too). */
+export const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 // Secrets Manager names/ARNs and Secret Manager ids: no quotes, spaces or shell metacharacters.
 const AWS_SECRET_ID = /^[A-Za-z0-9/_+=.@:-]{1,2048}$/;
-const GCP_PROJECT = /^[a-z][-a-z0-9]{4,28}[a-z0-9]$/;
+/** A GCP project id (not its number or display name; the schema checks gcp.project with it too). */
+export const GCP_PROJECT = /^[a-z][-a-z0-9]{4,28}[a-z0-9]$/;
 const GCP_SECRET_ID = /^[A-Za-z0-9_-]{1,255}$/;
 
 function fail(field: string, value: unknown, fix: string): never {
@@ -74,7 +76,7 @@ function validateGuard(b: NodeBootstrap): void {
   try {
     table = parseNodeTable(b.nodeTable);
   } catch (e) {
-    fail("nodeTable", "<json>", `give the node table document (components/cluster/nodeTable.ts) the agent parses: ${(e as Error).message}`);
+    fail("nodeTable", "<json>", `give the node table document (components/core/nodeTable.ts) the agent parses: ${(e as Error).message}`);
   }
   if (!table.nodes.some((n) => n.name === b.nodeName)) fail("nodeTable", "<json>", `list this node (${b.nodeName}) in the node table`);
   try {

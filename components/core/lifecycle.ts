@@ -14,21 +14,13 @@ export interface InstanceLifecycle {
   readonly deleteBeforeReplace: true;
 }
 
+/** What an instance type freezes, and its marker (each cloud's: AWS_INSTANCE in ../aws/nodePool.ts, GCP_INSTANCE in ../gcp/nodePool.ts). */
 export interface FrozenInputs {
   /** Property paths of the inputs frozen after creation. */
   readonly frozen: readonly string[];
   /** Property path of the rebuild marker. */
   readonly marker: string;
 }
-
-/** aws.ec2.Instance: the AMI and the (gzipped) user data. */
-export const AWS_INSTANCE: FrozenInputs = { frozen: ["ami", "userDataBase64"], marker: 'tags["wg-mesh/rebuild"]' };
-/** gcp.compute.Instance: the boot image, the user data in the metadata, and the private address (an
- * instance created before the subnet plan keeps the one GCP picked until it is rebuilt). */
-export const GCP_INSTANCE: FrozenInputs = {
-  frozen: ["bootDisk.initializeParams.image", 'metadata["user-data"]', "networkInterfaces[0].networkIp"],
-  marker: 'labels["wg-mesh-rebuild"]',
-};
 
 /** The marker's value while a node is listed in cluster.replaceNodes. */
 export const REBUILD_MARKER = "requested";

@@ -3,7 +3,7 @@
 // nodes, because everything else (kubelet, Cilium health, pod traffic) rides inside
 // WireGuard once Cilium and the node-router agent run.
 import { portRangeText, type PortRange } from "../../agent/src/model";
-import { API_SERVER_PORT } from "./apiEndpoint";
+import { API_SERVER_PORT } from "../../agent/src/apiserverProxy";
 import { isControlPlane, type NodeSpec } from "./nodes";
 
 /** Cilium's WireGuard UDP port (fixed by Cilium). */
