@@ -98,14 +98,15 @@ function printReconcile(rows: Row[]): void {
     "join = re-read of the table file (shown in brackets) + the step; full and adoption include loading the whole guard (guard-load: that load alone)",
   );
   console.log(
-    "build            mode        nodes  family  ip-rules  routes  full-from-empty-ms (first)  adopt-restart-ms  one-node-join-ms (table re-read)  guard-load-ms  rss-MB (modules loaded)",
+    "build            mode        nodes  family  ip-rules  routes  full-from-empty-ms (first)  adopt-restart-ms  one-node-join-ms (table re-read)  one-node-leave-ms  guard-load-ms  rss-MB (modules loaded)",
   );
   for (const r of rows) {
     const read = r.tableReadMs === undefined ? "" : `(${fmt(r.tableReadMs, 4, 1)})`;
     console.log(
-      `${r.label.padEnd(15)}  ${MODE_LABEL[r.mode].padEnd(10)}  ${String(r.nodes).padStart(5)}  ${r.family.padEnd(6)}  ${String(r.rules).padStart(8)}  ${String(r.routes).padStart(6)}  ${fmt(r.fullMs, 18, 1)} (${fmt(r.firstFullMs, 4)})  ${fmt(r.adoptMs, 16, 1)}  ${fmt(r.joinMs, 16, 1)} ${read.padEnd(15)}  ${fmt(r.guardLoadMs, 13, 1)}  ${fmt(r.rssMB)} (${fmt(r.runtimeRssMB, 3)})`,
+      `${r.label.padEnd(15)}  ${MODE_LABEL[r.mode].padEnd(10)}  ${String(r.nodes).padStart(5)}  ${r.family.padEnd(6)}  ${String(r.rules).padStart(8)}  ${String(r.routes).padStart(6)}  ${fmt(r.fullMs, 18, 1)} (${fmt(r.firstFullMs, 4)})  ${fmt(r.adoptMs, 16, 1)}  ${fmt(r.joinMs, 16, 1)} ${read.padEnd(15)}  ${fmt(r.leaveMs, 17, 1)}  ${fmt(r.guardLoadMs, 13, 1)}  ${fmt(r.rssMB)} (${fmt(r.runtimeRssMB, 3)})`,
     );
   }
+  printScale(rows);
   const phased = rows.filter((r) => r.phases && r.nodes === TARGET_NODES);
   if (phased.length === 0) return;
   console.log("\nmemory by phase, %d nodes (MB; rss = anon + file-backed; file-backed is mostly the node binary, shared)", TARGET_NODES);
@@ -117,6 +118,31 @@ function printReconcile(rows: Row[]): void {
       );
     }
   }
+}
+
+/**
+ * The scale column (issue 26): what one change costs at each size, and that cost at the largest
+ * size over the smallest, side by side from the same run. Scale-free work keeps the ratio near 1;
+ * work that passes over every node grows with the size (the target is 2x from 100 to 5,000).
+ */
+function printScale(rows: Row[]): void {
+  const sizes = [...new Set(rows.map((r) => r.nodes))].sort((a, b) => a - b);
+  if (sizes.length < 2) return;
+  const [small, large] = [sizes[0], sizes[sizes.length - 1]];
+  console.log(`\nscale: one node joining / leaving, ms at each size, and the ratio ${large} / ${small} (target <= 2)`);
+  console.log(
+    `build            mode        family  ${sizes.map((n) => `join@${n}`.padStart(11)).join(" ")}  ${sizes.map((n) => `leave@${n}`.padStart(12)).join(" ")}  join-ratio  leave-ratio`,
+  );
+  for (const label of [...new Set(rows.map((r) => r.label))])
+    for (const mode of MODES)
+      for (const family of ["ipv4", "dual"]) {
+        const at = (n: number) => rows.find((r) => r.label === label && r.mode === mode && r.family === family && r.nodes === n);
+        if (!at(small) || !at(large)) continue;
+        const ratio = (k: "joinMs" | "leaveMs") => (at(large)![k] / at(small)![k]).toFixed(1).padStart(10);
+        console.log(
+          `${label.padEnd(15)}  ${MODE_LABEL[mode].padEnd(10)}  ${family.padEnd(6)}  ${sizes.map((n) => fmt(at(n)?.joinMs, 11, 1)).join(" ")}  ${sizes.map((n) => fmt(at(n)?.leaveMs, 12, 1)).join(" ")}  ${ratio("joinMs")}  ${ratio("leaveMs")}`,
+        );
+      }
 }
 
 function printProcess(rows: ProcessRow[]): void {
@@ -150,6 +176,7 @@ function printTargets(rows: Row[], proc: ProcessRow[]): void {
       check(what(`RSS, real agent process, ${PROCESS_TIMING.settleSeconds} s later, MB`), p?.settled.rssMB, rssLimit);
       check(what("full reconcile from empty, ms"), r?.fullMs, family === "ipv4" ? 150 : 250);
       check(what("one node joining, ms"), r?.joinMs, 10);
+      check(what("one node leaving, ms"), r?.leaveMs, 10);
       check(what("adopt on restart, ms"), r?.adoptMs, 100);
     }
   }

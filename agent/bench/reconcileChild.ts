@@ -36,6 +36,8 @@ export interface ReconcileRow {
   fullMs: number;
   adoptMs: number;
   joinMs: number;
+  /** One node leaving (the API object deleted, and with a table, its entry removed): the step that starts its leave grace. */
+  leaveMs: number;
   /** Table mode: the part of a join spent re-reading and parsing the table file. */
   tableReadMs?: number;
   /** Table mode: loading the whole guard alone (part of every full reconcile and adoption). */
@@ -144,6 +146,21 @@ export async function reconcileChild(n: number, dual: boolean, mode: Mode, repea
     }
     const joins: { ms: number; readMs: number }[] = [];
     for (let rep = 0; rep < repeats; rep++) joins.push(await join(agent, n + 1001 + rep));
+    // Each joined node leaves again: its objects go from the API and its entry from the table.
+    // It stays steered and guarded (leave grace), so the step changes nothing in the kernel: what
+    // is timed is the work a change costs the agent, not the kernel's.
+    const leaves: number[] = [];
+    for (let rep = 0; rep < repeats; rep++) {
+      const id = n + 1001 + rep;
+      objects = objects.filter((o) => (o as { metadata: { name: string } }).metadata.name !== `n${id}`);
+      joined = joined.filter((j) => j !== id);
+      if (agent.table) writeTable(tablePath, benchTable(n, "198.51.100.1", dual, joined));
+      const t0 = process.hrtime.bigint();
+      await agent.table?.reload();
+      const result = check(await agent.r.step({ readKernel: false }), "leave");
+      leaves.push(ms(t0));
+      if (result.departed === 0) throw new Error("the node that left is not held");
+    }
     let guardLoadMs: number | undefined;
     if (guard && agent.table) {
       const t = agent.table.current()!;
@@ -173,6 +190,7 @@ export async function reconcileChild(n: number, dual: boolean, mode: Mode, repea
       fullMs: median(full),
       adoptMs: median(adopt),
       joinMs: median(joins.map((j) => j.ms)),
+      leaveMs: median(leaves),
       tableReadMs: guard ? median(joins.map((j) => j.readMs)) : undefined,
       guardLoadMs,
       rssMB: joinedMemory.rssMB,
