@@ -41,14 +41,8 @@ describe("nodeLists", () => {
   });
 
   it("names any other set by its position", () => {
-    const odd: FirewallIntent = {
-      id: "x",
-      description: "x",
-      protocol: "tcp",
-      ports: { start: 1, end: 1 },
-      source: { kind: "nodes", nodes: ["c-aws-w-0"] },
-      targets: all,
-    };
+    // Any intent admitting a set of nodes that is neither every node nor the control planes.
+    const odd: FirewallIntent = { ...intents[0], id: "x", source: { kind: "nodes", nodes: ["c-aws-w-0"] } };
     expect(nodeLists([...intents, odd], all, controlPlanes).map((l) => l.key)).toEqual(["nodes", "control-planes", "set-2"]);
   });
 });
