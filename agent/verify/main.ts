@@ -79,16 +79,10 @@ function options(argv: string[]) {
   };
 }
 
-/** Every item of a list, page by page (limit/continue), as kubectl does. */
+/** Every item of a list, in pages of 500 as kubectl asks for them. */
 async function listAll(api: KubeTransport, path: string, query: Record<string, string> = {}): Promise<unknown[]> {
   const items: unknown[] = [];
-  let next: string | undefined;
-  do {
-    const q = new URLSearchParams({ ...query, limit: "500", ...(next ? { continue: next } : {}) });
-    const page = (await api.getJson(`${path}?${q}`, { idleMs: 30_000 })) as { items?: unknown[]; metadata?: { continue?: string } };
-    items.push(...(page.items ?? []));
-    next = page.metadata?.continue || undefined;
-  } while (next);
+  for await (const page of api.listPages(path, 500, { idleMs: 30_000 }, query)) items.push(...page.items);
   return items;
 }
 

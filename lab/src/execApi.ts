@@ -67,13 +67,13 @@ export class ExecApi {
       const url = new URL(req.url ?? "/", "http://stand-in");
       const reply = (code: number, body: unknown) => res.writeHead(code, { "content-type": "application/json" }).end(JSON.stringify(body));
       if (req.method === "GET" && url.pathname === "/api/v1/nodes")
-        return reply(200, { kind: "NodeList", apiVersion: "v1", metadata: {}, items: this.nodes() });
+        return reply(200, { kind: "NodeList", apiVersion: "v1", metadata: { resourceVersion: "1" }, items: this.nodes() });
       const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods$/.exec(url.pathname);
       if (req.method === "GET" && m) {
         const items = this.pods()
           .filter((p) => p.namespace === m[1] && matches(p.labels, url.searchParams.get("labelSelector")))
           .map(podObject);
-        return reply(200, { kind: "PodList", apiVersion: "v1", metadata: {}, items });
+        return reply(200, { kind: "PodList", apiVersion: "v1", metadata: { resourceVersion: "1" }, items });
       }
       return reply(404, status(404, "NotFound", `${req.method} ${url.pathname} is not served by the exec stand-in`));
     });

@@ -105,26 +105,16 @@ export class ListWatch {
 
   private async relist(): Promise<void> {
     const fresh = new Map<string, KubeObject>();
-    let next: string | undefined;
     let resourceVersion: string | undefined;
-    do {
-      // 100, not client-go's 500: a page of kubelet Nodes is ~9 KB each as JSON, and V8 (in the
-      // image's --optimize-for-size mode) keeps the heap that the largest page needed. Pages of 100
-      // took the real agent from 129 to 98 MB RSS at 5,000 Nodes (agent/README.md, Benchmark);
-      // 50 saved nothing more. Listing takes 5x the requests, once per start or relist.
-      const query = new URLSearchParams({ limit: String(this.o.pageSize ?? DEFAULT_PAGE_SIZE) });
-      if (next) query.set("continue", next);
-      const page = (await this.transport.getJson(`${this.o.path}?${query}`, { signal: this.abort.signal, idleMs: 60_000 })) as {
-        metadata?: { resourceVersion?: unknown; continue?: unknown };
-        items?: unknown;
-      };
-      if (!Array.isArray(page?.items) || typeof page.metadata?.resourceVersion !== "string") {
-        throw new Error(`GET ${this.o.path}: not a list (no items or metadata.resourceVersion)`);
-      }
-      resourceVersion = page.metadata.resourceVersion;
+    // 100, not client-go's 500: a page of kubelet Nodes is ~9 KB each as JSON, and V8 (in the
+    // image's --optimize-for-size mode) keeps the heap that the largest page needed. Pages of 100
+    // took the real agent from 129 to 98 MB RSS at 5,000 Nodes (agent/README.md, Benchmark);
+    // 50 saved nothing more. Listing takes 5x the requests, once per start or relist.
+    const pages = this.transport.listPages(this.o.path, this.o.pageSize ?? DEFAULT_PAGE_SIZE, { signal: this.abort.signal, idleMs: 60_000 });
+    for await (const page of pages) {
+      resourceVersion = page.resourceVersion;
       for (const raw of page.items) this.put(fresh, raw);
-      next = typeof page.metadata.continue === "string" && page.metadata.continue ? page.metadata.continue : undefined;
-    } while (next);
+    }
     this.items = fresh;
     this.resourceVersion = resourceVersion;
     this.failures = 0;

@@ -4,6 +4,12 @@ import * as http from "node:http";
 import * as https from "node:https";
 import type { KubeTarget } from "./config";
 
+/** One page of a list: its items and the resourceVersion the server listed them at. */
+export interface ListPage {
+  items: unknown[];
+  resourceVersion: string;
+}
+
 /** A non-2xx answer from the API server, with the Status reason when it sent one. */
 export class ApiError extends Error {
   constructor(
@@ -74,6 +80,24 @@ export class KubeTransport {
   async getJson(path: string, o: OpenOptions): Promise<unknown> {
     const res = await this.open(path, o);
     return JSON.parse(await readBody(res));
+  }
+
+  /**
+   * A collection listed page by page (`limit`, then `continue` until the server sends none), as
+   * client-go's pager does; each page checked to be a list. `query` adds selectors.
+   */
+  async *listPages(path: string, pageSize: number, o: OpenOptions, query: Record<string, string> = {}): AsyncGenerator<ListPage> {
+    let next: string | undefined;
+    do {
+      const q = new URLSearchParams({ ...query, limit: String(pageSize) });
+      if (next) q.set("continue", next);
+      const page = (await this.getJson(`${path}?${q}`, o)) as { metadata?: { resourceVersion?: unknown; continue?: unknown }; items?: unknown };
+      if (!Array.isArray(page?.items) || typeof page.metadata?.resourceVersion !== "string") {
+        throw new Error(`GET ${path}: not a list (no items or metadata.resourceVersion)`);
+      }
+      yield { items: page.items as unknown[], resourceVersion: page.metadata.resourceVersion };
+      next = typeof page.metadata.continue === "string" && page.metadata.continue ? page.metadata.continue : undefined;
+    } while (next);
   }
 
   close(): void {
