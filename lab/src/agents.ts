@@ -6,7 +6,7 @@ import { createWriteStream, writeFileSync, type WriteStream } from "node:fs";
 import { join } from "node:path";
 import { CGROUP2_MOUNT } from "./cgroups";
 import { agentHasFlag } from "./features";
-import { distFile, inNs, nodeBinary, spawnInNs, stopChild } from "./exec";
+import { distFile, inNs, inPrivateMounts, nodeBinary, spawnInNs, stopChild } from "./exec";
 import type { NsHelper } from "./helperProcess";
 import type { NodePlan } from "./plan";
 import { WITH_RUN_DIR, wireGuardRunDir } from "./wireguard";
@@ -44,25 +44,21 @@ export function labGuardArgs(metadataCgroup: string): string[] {
 
 /** What the boot script did before kubelet starts in the previous round: the agent's own `guard apply` from the table file. */
 export function bootGuard(node: Pick<NodePlan, "ns" | "name">, tableFile: string, guardArgs: string[] = []): void {
-  inNs(node.ns, [
-    "unshare",
-    "--mount",
-    "--propagation",
-    "private",
-    "sh",
-    "-c",
-    GUARD_MOUNTS,
-    "sh",
-    nodeBinary(),
-    distFile("agent/src/main.js"),
-    "guard",
-    "apply",
-    "--node-table",
-    tableFile,
-    "--node-name",
-    node.name,
-    ...guardArgs,
-  ]);
+  inNs(
+    node.ns,
+    inPrivateMounts(GUARD_MOUNTS, [
+      "sh",
+      nodeBinary(),
+      distFile("agent/src/main.js"),
+      "guard",
+      "apply",
+      "--node-table",
+      tableFile,
+      "--node-name",
+      node.name,
+      ...guardArgs,
+    ]),
+  );
 }
 
 /** The ruleset the program renders into a node's boot files (`guard print`, the same renderer). */
@@ -104,28 +100,24 @@ export class AgentProcess {
     this.log ??= createWriteStream(this.logFile, { flags: "a" });
     // The node's /run/wireguard (wireguard-go's socket) where `wg` looks, as on a host with a
     // userspace WireGuard, and cgroup v2 on /sys/fs/cgroup (see GUARD_MOUNTS); `unshare` and `sh -c exec` keep the pid: child.pid is the agent.
-    const child = spawnInNs(this.node.ns, [
-      "unshare",
-      "--mount",
-      "--propagation",
-      "private",
-      "sh",
-      "-c",
-      `${CGROUP2_MOUNT} && ${WITH_RUN_DIR}`,
-      this.runDir,
-      nodeBinary(),
-      distFile("agent/src/main.js"),
-      "run",
-      "--node-name",
-      this.node.name,
-      "--kubeconfig",
-      this.kubeconfig,
-      "--health-address",
-      address,
-      "--metrics-address",
-      address,
-      ...this.extraArgs,
-    ]);
+    const child = spawnInNs(
+      this.node.ns,
+      inPrivateMounts(`${CGROUP2_MOUNT} && ${WITH_RUN_DIR}`, [
+        this.runDir,
+        nodeBinary(),
+        distFile("agent/src/main.js"),
+        "run",
+        "--node-name",
+        this.node.name,
+        "--kubeconfig",
+        this.kubeconfig,
+        "--health-address",
+        address,
+        "--metrics-address",
+        address,
+        ...this.extraArgs,
+      ]),
+    );
     child.stdout?.pipe(this.log, { end: false });
     child.stderr?.pipe(this.log, { end: false });
     this.child = child;

@@ -54,6 +54,13 @@ export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = "S
   clearTimeout(timer);
 }
 
+/**
+ * `cmd` under `sh -c script` in a private mount namespace (unshare: its mounts, e.g. a node's
+ * /run/wireguard or cgroup v2 on /sys/fs/cgroup, are seen by it alone); the script ends with
+ * `exec "$@"`-style so the pid stays the command's. `args` are the script's $0, $1, ...
+ */
+export const inPrivateMounts = (script: string, args: string[]): string[] => ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, ...args];
+
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls until check() returns a truthy value or the deadline passes (then throws `what`). */

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bootGuard, GUARD_MOUNTS } from "./agents";
-import { ipIn, repoRoot, run } from "./exec";
+import { inPrivateMounts, ipIn, repoRoot, run } from "./exec";
 import type { Lab } from "./lab";
 import { IFACE, type NodePlan } from "./plan";
 
@@ -62,7 +62,7 @@ export function bootStep(lab: Lab, n: NodePlan): "guard.sh" | "guard apply (boot
   const envFile = join(bootDir, "bootstrap.env");
   writeFileSync(envFile, [`NODE_IP=${n.underlayIp}`, `GUARD_DEVICE=${IFACE.wg}`, `GUARD_LOCAL_INTERFACES="lo,cilium_host,cilium_net,lxc*"`, ""].join("\n"));
   const env = { WG_MESH_ENV_FILE: envFile, WG_MESH_BOOT_RULESET: join(bootDir, "guard.nft"), WG_MESH_STATE_RULESET: join(lab.stateDir(n), "guard.nft") };
-  const r = spawnSync("ip", ["netns", "exec", n.ns, "unshare", "--mount", "--propagation", "private", "sh", "-c", GUARD_MOUNTS, "sh", "bash", GUARD_SH], {
+  const r = spawnSync("ip", ["netns", "exec", n.ns, ...inPrivateMounts(GUARD_MOUNTS, ["sh", "bash", GUARD_SH])], {
     encoding: "utf8",
     env: { ...process.env, ...env },
     timeout: 20_000,

@@ -7,7 +7,7 @@
 import type { ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ipIn, run, spawnInNs, stopChild, waitFor } from "./exec";
+import { inPrivateMounts, ipIn, run, spawnInNs, stopChild, waitFor } from "./exec";
 import { IFACE } from "./plan";
 
 /** The node's /run/wireguard, a directory of the lab (created on first use). */
@@ -22,7 +22,7 @@ export const WITH_RUN_DIR = 'mount -t tmpfs nrlab-run /run && mkdir /run/wiregua
 
 /** `cmd` in a node's namespace with the node's /run/wireguard bound, where `wg` finds its device (as the agent, and `kubectl exec` into its pod, would). */
 export function withNodeRunDir(labDir: string, ns: string, cmd: string[]): string[] {
-  return ["unshare", "--mount", "--propagation", "private", "sh", "-c", WITH_RUN_DIR, wireGuardRunDir(labDir, ns), ...cmd];
+  return inPrivateMounts(WITH_RUN_DIR, [wireGuardRunDir(labDir, ns), ...cmd]);
 }
 
 export class WireGuardDevice {
@@ -43,11 +43,9 @@ export class WireGuardDevice {
   async start(): Promise<void> {
     if (this.running) throw new Error(`wireguard-go already runs in ${this.ns}`);
     // `ip netns exec`, `unshare` (no --fork) and `exec` all keep the pid: child.pid is wireguard-go.
-    const child = spawnInNs(
-      this.ns,
-      ["unshare", "--mount", "--propagation", "private", "sh", "-c", WITH_RUN_DIR, wireGuardRunDir(this.dir, this.ns), "wireguard-go", "-f", IFACE.wg],
-      { WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD: "1" },
-    );
+    const child = spawnInNs(this.ns, inPrivateMounts(WITH_RUN_DIR, [wireGuardRunDir(this.dir, this.ns), "wireguard-go", "-f", IFACE.wg]), {
+      WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD: "1",
+    });
     this.child = child;
     this.log = "";
     child.stdout?.on("data", (d: Buffer) => (this.log += d.toString()));
