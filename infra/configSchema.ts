@@ -4,6 +4,7 @@ import { z } from "zod";
 import { NodeRole } from "../components/core/nodes";
 import { IpamMode } from "../components/cilium/values";
 import { preflightSchema } from "./preflight/schema";
+import { WireguardFrom } from "../components/core/firewallIntents";
 import { AWS_REGION, CONTAINERD_VERSION, GCP_PROJECT, K8S_VERSION } from "../components/cluster/bootstrap/validate";
 
 const cidr = z.string().min(1);
@@ -98,6 +99,10 @@ const clusterSchema = z
     serviceCidr: cidr.default("10.96.0.0/12"),
     /** CIDRs allowed to reach the API server on 6443 (operators, CI). Empty = nodes only. */
     adminCidrs: z.array(cidr).default([]),
+    /** Where every node admits WireGuard (UDP 51871) from: "nodes" (each node's address) or "anywhere" (0.0.0.0/0, large clusters); default nodes. */
+    wireguardFrom: z
+      .enum(WireguardFrom, { error: `"nodes" (each node's address, the default) or "anywhere" (0.0.0.0/0, for large clusters; README, "Cloud firewalls")` })
+      .default(WireguardFrom.Nodes),
     /** Minutes `pulumi up` waits for every node to be Ready with Cilium and the node-router running on it; default 20. */
     nodesReadyTimeoutMinutes: z.number().int().min(1).max(180).default(20),
     /** Set to acknowledge an even number of etcd members (no extra fault tolerance). */

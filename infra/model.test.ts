@@ -108,3 +108,27 @@ describe("the model each component takes", () => {
     expect(model.nodeRouter.imagePullSecrets).toBeUndefined();
   });
 });
+
+describe("cluster.wireguardFrom, from the stack to the firewall intents", () => {
+  const withWireguardFrom = (value?: string) => {
+    const r = raw();
+    return validateStackConfig({ ...r, cluster: { ...r.cluster, ...(value === undefined ? {} : { wireguardFrom: value }) } }, "proj").model;
+  };
+  const intentsOf = (m: ReturnType<typeof withWireguardFrom>) =>
+    Object.fromEntries(computeFirewallIntents(m.cluster.nodes, m.cluster.adminCidrs ?? [], m.cluster.wireguardFrom).map((i) => [i.id, i]));
+
+  it("defaults to nodes: WireGuard from every node, as before the key existed", () => {
+    const m = withWireguardFrom();
+    expect(m.cluster.wireguardFrom).toBe("nodes");
+    expect(intentsOf(m).wireguard.source).toEqual({ kind: "nodes", nodes: m.cluster.nodes.map((n) => n.name) });
+  });
+
+  it("anywhere reaches the Cluster's args and opens WireGuard alone from 0.0.0.0/0; the bootstrap ports stay per node", () => {
+    const m = withWireguardFrom("anywhere");
+    expect(m.cluster.wireguardFrom).toBe("anywhere");
+    const intents = intentsOf(m);
+    expect(intents.wireguard.source).toEqual({ kind: "cidrs", cidrs: ["0.0.0.0/0"] });
+    expect(intents.apiserver.source).toEqual({ kind: "nodes", nodes: m.cluster.nodes.map((n) => n.name) });
+    expect(intents.etcd.source).toEqual({ kind: "nodes", nodes: ["demo-aws-cp-0"] });
+  });
+});

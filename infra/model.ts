@@ -86,6 +86,7 @@ export function stackModel(config: StackConfig, nodes: NodeSpec[]): StackModel {
       podCidr: cluster.podCidr,
       serviceCidr: cluster.serviceCidr,
       adminCidrs: cluster.adminCidrs,
+      wireguardFrom: cluster.wireguardFrom,
       apiEndpoint: cluster.apiEndpoint,
       joinTokenTtlHours: cluster.joinTokenTtlHours,
       adminCertValidityHours: cluster.adminCertValidityHours,

@@ -2,7 +2,10 @@
 // stack's resources count against each cloud quota, and, where that exceeds what the stack
 // config says is available, a problem naming the exact quota to request. Resource counts
 // are flat in the node count (prefix lists on AWS, many source ranges per GCP rule); what
-// grows is the weight AWS gives a prefix list and the number of static addresses.
+// grows is the weight AWS gives a prefix list and the number of static addresses. WireGuard from
+// every node is most of that weight on AWS (and one of the two rules whose sources grow on GCP):
+// where it alone passes a limit no quota request can raise, the fix named is
+// cluster.wireguardFrom: anywhere (one source, weight 1).
 import type { StackConfig } from "./configSchema";
 import { computeFirewallIntents, intentsFor, type FirewallIntent } from "../components/core/firewallIntents";
 import { isControlPlane, type NodeSpec } from "../components/core/nodes";
@@ -18,8 +21,12 @@ export const GCP_MAX_SOURCE_RANGES = 5000;
 interface GroupWeight {
   readonly role: string;
   readonly weight: number;
+  /** What the group's WireGuard rules weigh (its per-node prefix lists, or 1 from anywhere). */
+  readonly wireguard: number;
   readonly breakdown: string;
 }
+
+const WIREGUARD_INTENT = "wireguard";
 
 /** Inbound-rule weight of each AWS security group the cluster's intents render (one per role present in AWS). */
 function awsGroupWeights(intents: readonly FirewallIntent[], nodes: readonly NodeSpec[]): GroupWeight[] {
@@ -36,13 +43,14 @@ function awsGroupWeights(intents: readonly FirewallIntent[], nodes: readonly Nod
       lists,
     );
     const breakdown = rules.map((r) => `${r.key} ${r.source.kind === "prefixList" ? ruleWeight([r]) : 1}`).join(", ");
-    return { role, weight: ruleWeight(rules), breakdown };
+    const wireguard = ruleWeight(rules.filter((r) => r.intent === WIREGUARD_INTENT));
+    return { role, weight: ruleWeight(rules), wireguard, breakdown };
   });
 }
 
 /** What the Cluster will render (../components/cluster/cluster.ts: the same intents from the same nodes) against each cloud's quotas. */
 export function checkQuotas(config: StackConfig, nodes: readonly NodeSpec[], key: KeyFn): string[] {
-  const intents = computeFirewallIntents(nodes, config.cluster.adminCidrs);
+  const intents = computeFirewallIntents(nodes, config.cluster.adminCidrs, config.cluster.wireguardFrom);
   return [...(config.aws ? checkAws(config, intents, nodes, key) : []), ...(config.gcp ? checkGcp(config, intents, nodes, key) : [])];
 }
 
@@ -52,8 +60,14 @@ function checkAws(config: StackConfig, intents: readonly FirewallIntent[], nodes
   const quotaKey = key(["aws", "quotas", "rulesPerSecurityGroup"]);
   for (const g of awsGroupWeights(intents, nodes)) {
     if (g.weight > AWS_MAX_RULES_PER_INTERFACE) {
+      // From anywhere, the group's WireGuard rules weigh 1 in all.
+      const anywhere = g.weight - g.wireguard + 1;
+      const fix =
+        g.wireguard > 1
+          ? `set ${key(["cluster", "wireguardFrom"])}: anywhere (WireGuard from 0.0.0.0/0 weighs 1 rule instead of ${g.wireguard}: ${anywhere} in all${anywhere > AWS_MAX_RULES_PER_INTERFACE ? ", still too many: use fewer nodes as well" : ""})`
+          : "use fewer nodes";
       problems.push(
-        `${quotaKey}: the ${g.role} security group needs ${g.weight} inbound rules (${g.breakdown}; a prefix list counts as its max entries), more than AWS allows on one network interface (${AWS_MAX_RULES_PER_INTERFACE}, not adjustable); use fewer nodes`,
+        `${quotaKey}: the ${g.role} security group needs ${g.weight} inbound rules (${g.breakdown}; a prefix list counts as its max entries), more than AWS allows on one network interface (${AWS_MAX_RULES_PER_INTERFACE}, not adjustable); ${fix}`,
       );
     } else if (g.weight > aws.quotas.rulesPerSecurityGroup) {
       problems.push(
@@ -92,8 +106,13 @@ function checkGcp(config: StackConfig, intents: readonly FirewallIntent[], nodes
   for (const intent of rules) {
     const ranges = intent.source.kind === "nodes" ? intent.source.nodes.length : intent.source.cidrs.length;
     if (ranges > GCP_MAX_SOURCE_RANGES) {
+      // WireGuard's sources are the one set that may be "anywhere"; the bootstrap ports' stay per node.
+      const fix =
+        intent.id === WIREGUARD_INTENT && intent.source.kind === "nodes"
+          ? `set ${key(["cluster", "wireguardFrom"])}: anywhere (WireGuard from 0.0.0.0/0: one source range)`
+          : "use fewer nodes";
       problems.push(
-        `${key(["gcp", "pools"])}: the ${intent.id} firewall rule would need ${ranges} source ranges, more than a GCP firewall rule may hold (${GCP_MAX_SOURCE_RANGES}, a system limit that cannot be raised); use fewer nodes`,
+        `${key(["gcp", "pools"])}: the ${intent.id} firewall rule would need ${ranges} source ranges, more than a GCP firewall rule may hold (${GCP_MAX_SOURCE_RANGES}, a system limit that cannot be raised); ${fix}`,
       );
     }
   }

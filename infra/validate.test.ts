@@ -236,12 +236,18 @@ describe("validateStackConfig", () => {
       /proj:aws\.pools\.1\.name: duplicate pool name "cp"/,
     ],
     [
-      "more nodes than the boot files' guard holds",
+      "more nodes than the program is tested with",
       (c) => {
-        c.aws.pools.push(...[2, 3, 4, 5, 6].map((i) => ({ name: `w${i}`, role: "worker", count: 60, machineType: "t3.large", zone: "eu-west-1b" })));
-        c.aws.quotas = { elasticIps: 400, rulesPerSecurityGroup: 1000 };
+        // Three zones of at most four pools, each pool's block of a /21 holding its 100.
+        const zones = ["eu-west-1a", "eu-west-1b", "eu-west-1c"];
+        c.aws.subnetCidrs = Object.fromEntries(zones.map((z, i) => [z, `10.10.${8 * (i + 1)}.0/21`]));
+        const zoneOf = (i: number) => (i < 2 ? zones[0] : zones[1 + (i % 2)]);
+        c.aws.pools.push(
+          ...Array.from({ length: 10 }, (_, i) => ({ name: `w${i + 2}`, role: "worker", count: 100, machineType: "t3.large", zone: zoneOf(i) })),
+        );
+        c.aws.quotas = { elasticIps: 1100, rulesPerSecurityGroup: 1000 };
       },
-      /proj:aws\|gcp\.pools: 30\d nodes; at most 300: every node's boot files carry the boot guard's ruleset/,
+      /proj:aws\|gcp\.pools: 10\d\d nodes; at most 1000: the most the program is tested with/,
     ],
     [
       "a pool with more nodes than its block of the zone's subnet",
@@ -291,6 +297,13 @@ describe("validateStackConfig", () => {
         c.cluster.adminCidrs = ["everyone"];
       },
       /proj:cluster\.adminCidrs\.0: "everyone" is not a CIDR/,
+    ],
+    [
+      "a WireGuard source other than nodes or anywhere",
+      (c) => {
+        c.cluster.wireguardFrom = "0.0.0.0/0";
+      },
+      /proj:cluster\.wireguardFrom: "nodes" \(each node's address, the default\) or "anywhere" \(0\.0\.0\.0\/0, for large clusters; README, "Cloud firewalls"\)/,
     ],
   ];
   it.each(cases)("rejects %s with a message naming the key and the fix", (_what, mutate, message) => {

@@ -107,7 +107,7 @@ function checkCloudsAndNodes(config: StackConfig, nodes: readonly NodeSpec[], ke
   }
   if (nodes.length > MAX_NODES) {
     problems.push(
-      `${key(["aws|gcp", "pools"])}: ${nodes.length} nodes; at most ${MAX_NODES}: every node's boot files carry the boot guard's ruleset, every node's public address in it, within EC2's 16 KiB of user data; split the cluster or shrink the pools`,
+      `${key(["aws|gcp", "pools"])}: ${nodes.length} nodes; at most ${MAX_NODES}: the most the program is tested with (a 1,000-node stack under test); split the cluster or shrink the pools`,
     );
   }
   problems.push(...checkReplaceNodes(config, nodes, key, warnings));

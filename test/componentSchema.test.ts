@@ -67,6 +67,8 @@ it("accepts the three components, with their Args as plain, typed inputs", () =>
   expect(cluster.inputProperties.nodeRouter.$ref).toBe("#/types/wg-mesh:index:NodeRouterAgent");
   expect(schema.resources["wg-mesh:index:NodeRouter"].inputProperties.settings.$ref).toBe("#/types/wg-mesh:index:AgentSettings");
   expect(schema.types["wg-mesh:index:NodeRole"].enum?.map((e) => e.value)).toEqual(["control-plane", "worker"]);
+  expect(cluster.inputProperties.wireguardFrom.$ref).toBe("#/types/wg-mesh:index:WireguardFrom");
+  expect(schema.types["wg-mesh:index:WireguardFrom"].enum?.map((e) => e.value)).toEqual(["nodes", "anywhere"]);
 });
 
 it("takes no provider, resource or ordering in any Args: they come through resource options", () => {

@@ -5,10 +5,10 @@
 import { parseCloudConfig } from "./tools";
 import { parseNodeTable } from "../agent/src/nodeTable";
 import { parseSettings } from "../agent/src/settings";
-import { guardRuleset } from "../agent/src/guard";
+import { GUARD_TABLE_REFS, guardElements, guardElementStatements, guardShape } from "../agent/src/guard";
 import { ofType } from "./pulumiMocks";
 import { runProgram, stackNames } from "./stackHarness";
-import { instances, nodeNameOf, userDataOf } from "./userData";
+import { bootGuardDocuments, instances, nodeNameOf, userDataOf } from "./userData";
 
 describe.each(stackNames())("stack %s", (stack) => {
   it("publishes a table the agent parses, and settings from which the agent guards every other node", async () => {
@@ -29,11 +29,13 @@ describe.each(stackNames())("stack %s", (stack) => {
     for (const i of instances(run.recorded)) {
       const boot = parseCloudConfig(userDataOf(i));
       const file = (path: string) => boot.write_files.find((f) => f.path === path)!.content;
-      // The boot ruleset: the published table's first (public) addresses, rendered by the agent's own code with the pod's settings.
+      // The boot ruleset: this node's shape with the pod's settings; the store: the published table's
+      // first (public) addresses; both rendered by the agent's own code.
       const nodes = table.nodes.map((n) => ({ name: n.name, addresses: n.addresses.slice(0, 1), controlPlane: n.role === "control-plane" }));
-      const ruleset = file("/etc/wg-mesh/guard.nft");
-      expect(ruleset).toBe(guardRuleset({ localNodeName: nodeNameOf(i), nodes, podCidrs: table.podCidrs, settings: inPod }));
-      for (const other of table.nodes.filter((n) => n.name !== nodeNameOf(i))) expect(ruleset).toContain(`${other.addresses[0]} : jump`);
+      const input = { localNodeName: nodeNameOf(i), nodes, podCidrs: table.podCidrs, settings: inPod };
+      expect(file("/etc/wg-mesh/guard.nft")).toBe(guardShape(input));
+      const stored = bootGuardDocuments(run.recorded)[i.type.startsWith("aws:") ? "aws" : "gcp"]!;
+      expect(stored.trimEnd().split("\n").slice(1)).toEqual(guardElementStatements(guardElements({ ...input, localNodeName: "" }), GUARD_TABLE_REFS[0]));
       // What guard.sh leaves out of the underlay is what the agent does.
       const envFile = file("/etc/wg-mesh/bootstrap.env");
       const v = (k: string) => new RegExp(`^${k}='([^']*)'$`, "m").exec(envFile)![1];

@@ -32,8 +32,8 @@ export function fromRecorded(recorded: readonly Recorded[], phase: "up" | "later
   return phase === "up" ? change(up) : refreshed(change(up));
 }
 
-/** Runs the program as `pulumi preview` of a new stack does, and returns what the analyzer would get. */
-export async function firstPreview(stack: string): Promise<PhasedResource[]> {
+/** Runs the program as `pulumi preview` of a new stack does, and returns what the analyzer would get (default: the shipped stack's config). */
+export async function firstPreview(stack: string, config: Record<string, string> = stackConfig(stack)): Promise<PhasedResource[]> {
   const seen: PhasedResource[] = [];
   await pulumi.runtime.setMocks(
     {
@@ -74,7 +74,7 @@ export async function firstPreview(stack: string): Promise<PhasedResource[]> {
       }
       callback(err, resp);
     });
-  pulumi.runtime.setAllConfig(stackConfig(stack));
+  pulumi.runtime.setAllConfig(config);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { program } = require("../infra/program") as typeof import("../infra/program");
   await program();
@@ -116,12 +116,12 @@ export function describePolicyPhase(phase: Phase, stack: () => string, present: 
   });
 }
 
-/** A first preview of a shipped stack, from a real preview run of the program. */
-export function describeFirstPreview(stack: string): void {
-  describe(`stack ${stack}: first preview under mocks`, () => {
+/** A first preview of a shipped stack, from a real preview run of the program (`config`: the stack file's, or a change of it that `title` names). */
+export function describeFirstPreview(stack: string, config?: Record<string, string>, title = `stack ${stack}`): void {
+  describe(`${title}: first preview under mocks`, () => {
     let presented: PhasedResource[];
     beforeAll(async () => {
-      presented = await firstPreview(stack);
+      presented = await firstPreview(stack, config);
     });
 
     it("presents what a first preview knows: ids, node addresses and the rules and prefix lists built from them are unknown", () => {

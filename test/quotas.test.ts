@@ -2,8 +2,8 @@
 // firewall rules stay flat (prefix lists on AWS, one more rule per hundred nodes; many source ranges per GCP rule), and a
 // stack that would exceed a quota is rejected before anything is registered, with the
 // exact quota to request.
-import { installMocks, ofType } from "./pulumiMocks";
-import { projectName, runProgram, SITE_PINS } from "./stackHarness";
+import { installMocks, ofType, type Recorded } from "./pulumiMocks";
+import { editConfig, projectName, runProgram, SITE_PINS } from "./stackHarness";
 
 function config(perCloud: number, quotas?: { aws: object; gcp: object }): Record<string, string> {
   const aws = {
@@ -136,4 +136,63 @@ describe("with the clouds' default quotas", () => {
       "the control-plane security group needs 123 inbound rules (wireguard 60, apiserver 60, etcd 1, pmtu-cidr0 1, admin-apiserver-cidr0 1;",
     );
   });
+});
+
+/** What each AWS security group counts against "rules per security group", read from the registered resources: a referenced prefix list as its max entries, any other rule as one. */
+function registeredWeights(recorded: readonly Recorded[]): Record<string, number> {
+  const maxEntries = new Map(ofType(recorded, "aws:ec2/managedPrefixList:ManagedPrefixList").map((l) => [l.id, l.inputs.maxEntries as number]));
+  const roleOf = new Map(ofType(recorded, "aws:ec2/securityGroup:SecurityGroup").map((g) => [g.id, g.inputs.tags["wg-mesh/role"] as string]));
+  const weights: Record<string, number> = {};
+  for (const r of ofType(recorded, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")) {
+    const role = roleOf.get(r.inputs.securityGroupId)!;
+    weights[role] = (weights[role] ?? 0) + (r.inputs.prefixListId !== undefined ? maxEntries.get(r.inputs.prefixListId)! : 1);
+  }
+  return weights;
+}
+
+describe("cluster.wireguardFrom: anywhere (the large-cluster mode), 30 nodes per cloud", () => {
+  const anywhere = (c: Record<string, string>) => editConfig(c, "cluster", (v) => (v.wireguardFrom = "anywhere"));
+
+  it("weighs WireGuard as one rule: the default quotas reject 64 rules on the control-plane group (not 123), and none on workers", async () => {
+    let message = "";
+    try {
+      await runProgram("scale", anywhere(config(30)));
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    // 6443 from all 60 nodes, then WireGuard, etcd (one control plane), ICMP and the admin CIDR at one each.
+    expect(message).toContain(
+      `${projectName}:aws.quotas.rulesPerSecurityGroup: the control-plane security group needs 64 inbound rules (wireguard-cidr0 1, apiserver 60, etcd 1, pmtu-cidr0 1, admin-apiserver-cidr0 1;`,
+    );
+    expect(message).not.toContain("the worker security group");
+  });
+
+  it("registers what the arithmetic says: WireGuard from 0.0.0.0/0 on every group and GCP rule, 6443 and etcd from the nodes' lists", async () => {
+    const run = await runProgram("scale", anywhere(config(30, { aws: { rulesPerSecurityGroup: 64, elasticIps: 30 }, gcp: { staticAddresses: 30 } })));
+    expect(registeredWeights(run.recorded)).toEqual({ "control-plane": 64, worker: 2 });
+    const aws = Object.fromEntries(
+      ofType(run.recorded, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => [r.name.replace(/^scale-aws-/, ""), r.inputs]),
+    );
+    expect(Object.keys(aws).sort()).toEqual([
+      "control-plane-admin-apiserver-cidr0",
+      "control-plane-apiserver",
+      "control-plane-etcd",
+      "control-plane-pmtu-cidr0",
+      "control-plane-wireguard-cidr0",
+      "worker-pmtu-cidr0",
+      "worker-wireguard-cidr0",
+    ]);
+    for (const role of ["control-plane", "worker"]) {
+      expect(aws[`${role}-wireguard-cidr0`]).toMatchObject({ ipProtocol: "udp", fromPort: 51871, toPort: 51871, cidrIpv4: "0.0.0.0/0" });
+      expect(aws[`${role}-wireguard-cidr0`].prefixListId).toBeUndefined();
+    }
+    const lists = Object.fromEntries(ofType(run.recorded, "aws:ec2/managedPrefixList:ManagedPrefixList").map((l) => [l.id, l.name]));
+    expect(lists[aws["control-plane-apiserver"].prefixListId]).toBe("scale-aws-nodes");
+    expect(lists[aws["control-plane-etcd"].prefixListId]).toBe("scale-aws-control-planes");
+    const gcp = ofType(run.recorded, "gcp:compute/firewall:Firewall");
+    expect(gcp.map((f) => [f.inputs.name, f.inputs.allows, f.inputs.sourceRanges]).sort()).toEqual([
+      ["scale-worker-pmtu", [{ protocol: "icmp" }], ["0.0.0.0/0"]],
+      ["scale-worker-wireguard", [{ protocol: "udp", ports: ["51871"] }], ["0.0.0.0/0"]],
+    ]);
+  }, 120_000);
 });

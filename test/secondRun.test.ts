@@ -60,6 +60,11 @@ const dayTwo: Record<string, Change> = {
     editConfig(c, "nodeRouter", (v) => {
       v.image = `ghcr.io/example/node-router@sha256:${"7a".repeat(32)}`;
     }),
+  // The large-cluster mode switched on: only firewall rules change.
+  "WireGuard is admitted from anywhere (cluster.wireguardFrom)": (c) =>
+    editConfig(c, "cluster", (v) => {
+      v.wireguardFrom = "anywhere";
+    }),
 };
 
 const ready = (rs: readonly Recorded[]) => rs.find((r) => r.type === "pulumi-nodejs:dynamic:Resource" && r.name.endsWith("-api-ready"))!;

@@ -6,7 +6,7 @@ import { X509Certificate } from "node:crypto";
 import { runProgram, type StackRun } from "./stackHarness";
 import { ofType, resolve } from "./pulumiMocks";
 import { admitted, primaryInterface, underlayNodes } from "./underlay";
-import { instances, nodeNameOf, userDataOf } from "./userData";
+import { bootGuardDocuments, instances, nodeNameOf, userDataOf } from "./userData";
 import { dependsTransitively, founderOf } from "./ordering";
 import { platformChecks } from "./platformAssertions";
 import { policyChecks } from "./policyAssertions";
@@ -127,7 +127,7 @@ export function describeStack(stack: string): void {
       );
     });
 
-    it("publishes one node table, the DaemonSet's ConfigMap, listing every node with its role, its public address and its private one; every node's boot guard covers every other node's public address", () => {
+    it("publishes one node table, the DaemonSet's ConfigMap, listing every node with its role, its public address and its private one; every node's boot guard reads every node's public address from its cloud's store", () => {
       const configMap = ofType(run.recorded, "kubernetes:core/v1:ConfigMap").find((c) => c.inputs.metadata.name === "node-router-node-table")!;
       const published = configMap.inputs.data["node-table.json"] as string;
       const table = JSON.parse(published) as { podCidrs: string[]; nodes: { name: string; role: string; addresses: string[] }[] };
@@ -136,13 +136,24 @@ export function describeStack(stack: string): void {
       expect(table.nodes.map((n) => [n.name, n.role, n.addresses[0]]).sort()).toEqual(nodes.map((n) => [n.name, n.role, n.address]).sort());
       expect(table.nodes.filter((n) => n.addresses.length !== 2 || !/^10\./.test(n.addresses[1]))).toEqual([]);
       expect(instances(run.recorded).length).toBe(expectedNodes(stack).aws + expectedNodes(stack).gcp);
+      // The boot guard's node addresses, stored in each cloud with nodes: every node's public address, once.
+      const stored = bootGuardDocuments(run.recorded);
+      expect(Object.keys(stored).sort()).toEqual(["aws", "gcp"].filter((c) => expectedNodes(stack)[c as "aws" | "gcp"] > 0));
+      for (const document of Object.values(stored)) {
+        expect(document.match(/ : jump to_/g)).toHaveLength(table.nodes.length);
+        expect(table.nodes.filter((n) => !document.includes(` ${n.addresses[0]} : jump `))).toEqual([]);
+      }
       for (const i of instances(run.recorded)) {
         const files = parseCloudConfig(userDataOf(i)).write_files;
         expect(files.find((f) => f.path === "/etc/wg-mesh/node-table.json")).toBeUndefined();
         const ruleset = files.find((f) => f.path === "/etc/wg-mesh/guard.nft")!.content;
-        const others = table.nodes.filter((n) => !ruleset.includes(`for node ${n.name}:`));
-        expect(others).toHaveLength(table.nodes.length - 1);
-        expect(others.filter((n) => !ruleset.includes(`${n.addresses[0]} : jump`))).toEqual([]);
+        expect(table.nodes.filter((n) => ruleset.includes(`for node ${n.name}:`))).toHaveLength(1);
+        expect(ruleset).not.toMatch(/ : jump to_/);
+        // It reads them from its own cloud's store.
+        const env = files.find((f) => f.path === "/etc/wg-mesh/bootstrap.env")!.content;
+        const cloud = i.type.startsWith("aws:") ? "aws" : "gcp";
+        expect(env).toMatch(new RegExp(`^BOOT_GUARD_${cloud.toUpperCase()}_SECRET_ID='[^']+'$`, "m"));
+        expect(stored[cloud]).toBeDefined();
       }
     });
 

@@ -3,6 +3,7 @@
 import type { Recorded } from "./pulumiMocks";
 import { ofType } from "./pulumiMocks";
 import { gunzipUserData } from "../components/aws/userData";
+import { unpackBootGuardNodes } from "../components/cluster/bootstrap/bootGuard";
 
 export function userDataOf(instance: Recorded): string {
   if (instance.type === "aws:ec2/instance:Instance") return gunzipUserData(instance.inputs.userDataBase64);
@@ -19,3 +20,13 @@ export const isControlPlaneInstance = (instance: Recorded): boolean =>
   instance.type === "aws:ec2/instance:Instance"
     ? instance.inputs.tags["wg-mesh/role"] === "control-plane"
     : (instance.inputs.tags as string[]).some((t) => t.endsWith("-control-plane"));
+
+/** The boot guard's node-address document stored in each cloud's secret store, unpacked (bootGuard.ts bootGuardNodes). */
+export function bootGuardDocuments(rs: readonly Recorded[]): Partial<Record<"aws" | "gcp", string>> {
+  const aws = ofType(rs, "aws:secretsmanager/secretVersion:SecretVersion").find((v) => v.name.endsWith("-boot-guard"));
+  const gcp = ofType(rs, "gcp:secretmanager/secretVersion:SecretVersion").find((v) => v.name.endsWith("-boot-guard"));
+  return {
+    ...(aws ? { aws: unpackBootGuardNodes(aws.inputs.secretString) } : {}),
+    ...(gcp ? { gcp: unpackBootGuardNodes(gcp.inputs.secretData) } : {}),
+  };
+}

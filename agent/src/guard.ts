@@ -45,6 +45,8 @@ export const EXEMPT_TCP_MSS = { 4: 1280 - 20 - 20, 6: 1280 - 40 - 20 } as const;
 /** The project's nftables tables: inet (output, forward, route) and netdev (egress on the underlay). `uninstall` deletes both; nothing else touches them. */
 export const GUARD_TABLE = "node_router_guard";
 export const GUARD_UNDERLAY_TABLE = "node_router_guard_underlay";
+/** The two tables as nft commands name them; their node maps hold the same elements. */
+export const GUARD_TABLE_REFS = [`inet ${GUARD_TABLE}`, `netdev ${GUARD_UNDERLAY_TABLE}`] as const;
 /**
  * Room in each node-address map. A map declared with a size gets the kernel's fixed-size hash
  * (for IPv4 keys its fast variant) instead of the resizable one: the per-packet lookup costs about
@@ -146,7 +148,7 @@ export function guardShape(input: GuardInput): string {
  */
 export function guardElementUpdate(prev: GuardElements, next: GuardElements): string[] | undefined {
   const lines: string[] = [];
-  for (const table of [`inet ${GUARD_TABLE}`, `netdev ${GUARD_UNDERLAY_TABLE}`]) {
+  for (const table of GUARD_TABLE_REFS) {
     for (const family of [4, 6] as const) {
       const gone = [...prev[family]].filter(([k, v]) => next[family].get(k) !== v).map(([k]) => k);
       const added = [...next[family]].filter(([k, v]) => prev[family].get(k) !== v).map(([k, v]) => `${k} : jump ${v}`);
@@ -155,6 +157,16 @@ export function guardElementUpdate(prev: GuardElements, next: GuardElements): st
     }
   }
   return lines.length > 0 ? lines : undefined;
+}
+
+/**
+ * Every element as its own `add element` statement for `table`: a list any line of which can be
+ * dropped (a node's own address, at boot: guard.sh) and the rest still loads. The boot files' node
+ * addresses travel this way (components/cluster/bootstrap/bootGuard.ts), appended to guardShape's
+ * ruleset, whose maps they fill.
+ */
+export function guardElementStatements(elements: GuardElements, table: (typeof GUARD_TABLE_REFS)[number]): string[] {
+  return ([4, 6] as const).flatMap((family) => [...elements[family]].map(([k, v]) => `add element ${table} nodes${family} { ${k} : jump ${v} }`));
 }
 
 const chain = (name: string, lines: string[], hook?: string) => [`  chain ${name} {`, ...(hook ? [`    ${hook}`] : []), ...lines.map((l) => `    ${l}`), "  }"];

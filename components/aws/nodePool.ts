@@ -20,8 +20,12 @@ import { clusterTags, roleTagKey } from "./tags";
 export const AWS_INSTANCE: FrozenInputs = { frozen: ["ami", "userDataBase64"], marker: 'tags["wg-mesh/rebuild"]' };
 
 /** Secrets Manager names under the cluster's prefix, and what each holds. */
-const SECRET_NAMES: Record<NodeSecret, string> = { "join-token": "join-token", pki: "control-plane-pki" };
-const SECRET_DESCRIPTIONS: Record<NodeSecret, string> = { "join-token": "kubeadm join tokens", pki: "Kubernetes control-plane PKI" };
+const SECRET_NAMES: Record<NodeSecret, string> = { "join-token": "join-token", pki: "control-plane-pki", "boot-guard": "boot-guard-nodes" };
+const SECRET_DESCRIPTIONS: Record<NodeSecret, string> = {
+  "join-token": "kubeadm join tokens",
+  pki: "Kubernetes control-plane PKI",
+  "boot-guard": "node addresses of the boot-time egress guard (public)",
+};
 
 export interface AwsNodePoolArgs extends NodePoolArgs {
   /** Every node of the cluster, in both clouds (the firewall's prefix lists hold their addresses). */

@@ -98,3 +98,52 @@ describe("ruleWeight", () => {
     expect(maxEntries({ key: "set-0", set: "set-0", nodes: [] })).toBe(1);
   });
 });
+
+describe("WireGuard from anywhere (cluster.wireguardFrom: anywhere)", () => {
+  const anywhere = computeFirewallIntents(nodes, ["203.0.113.0/24", "198.51.100.7/32"], "anywhere");
+  const anywhereLists = nodeLists(anywhere, all, controlPlanes);
+  const byKey = (rules: ReturnType<typeof renderAwsIngress>) => Object.fromEntries(rules.map((r) => [r.key, r]));
+
+  it("renders WireGuard as one CIDR rule named like the other CIDR rules; the lists stay for 6443 and etcd", () => {
+    expect(anywhereLists).toEqual(lists);
+    const cp = byKey(renderAwsIngress(intentsFor(anywhere, controlPlanes), anywhereLists));
+    expect(Object.keys(cp).sort()).toEqual(["admin-apiserver-cidr0", "admin-apiserver-cidr1", "apiserver", "etcd", "pmtu-cidr0", "wireguard-cidr0"]);
+    expect(cp["wireguard-cidr0"]).toMatchObject({
+      intent: "wireguard",
+      ipProtocol: "udp",
+      fromPort: 51871,
+      toPort: 51871,
+      source: { kind: "cidr", cidr: "0.0.0.0/0" },
+    });
+    expect(cp.apiserver).toMatchObject({ ipProtocol: "tcp", fromPort: 6443, source: { kind: "prefixList", list: { key: "nodes" } } });
+    expect(cp.etcd).toMatchObject({ source: { kind: "prefixList", list: { key: "control-planes" } } });
+  });
+
+  it("weighs one rule for WireGuard, however many nodes", () => {
+    // 6443 from all 7 nodes, etcd from 3 control planes, then WireGuard, ICMP and 2 admin CIDRs at one each.
+    expect(ruleWeight(renderAwsIngress(intentsFor(anywhere, controlPlanes), anywhereLists))).toBe(1 + 7 + 3 + 1 + 2);
+    expect(ruleWeight(renderAwsIngress(intentsFor(anywhere, ["c-aws-w-0"]), anywhereLists))).toBe(1 + 1);
+    const many = [...nodes, ...expandPools("c", "aws", [{ name: "x", role: "worker", count: 250, machineType: "m", zone: "z", diskSizeGb: 50 }])];
+    const big = computeFirewallIntents(many, [], "anywhere");
+    const bigLists = nodeLists(
+      big,
+      many.map((n) => n.name),
+      controlPlanes,
+    );
+    expect(renderAwsIngress(intentsFor(big, ["c-aws-x-0"]), bigLists).map((r) => [r.key, ruleWeight([r])])).toEqual([
+      ["wireguard-cidr0", 1],
+      ["pmtu-cidr0", 1],
+    ]);
+  });
+
+  it("tells each rule's intent", () => {
+    expect(renderAwsIngress(intents, lists).map((r) => `${r.intent}:${r.key}`)).toEqual([
+      "wireguard:wireguard",
+      "apiserver:apiserver",
+      "etcd:etcd",
+      "pmtu:pmtu-cidr0",
+      "admin-apiserver:admin-apiserver-cidr0",
+      "admin-apiserver:admin-apiserver-cidr1",
+    ]);
+  });
+});

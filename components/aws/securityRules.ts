@@ -25,8 +25,10 @@ export interface NodeList {
 export type IngressSource = { readonly kind: "prefixList"; readonly list: NodeList } | { readonly kind: "cidr"; readonly cidr: string };
 
 export interface AwsIngressRule {
-  /** Suffix for the resource name: `<intent>` or `<intent>-cidr<i>`. */
+  /** Suffix for the resource name: `<intent>`, `<intent>-part<n>` or `<intent>-cidr<i>`. */
   readonly key: string;
+  /** The id of the intent it renders. */
+  readonly intent: string;
   readonly description: string;
   readonly ipProtocol: "tcp" | "udp" | "icmp";
   /** For ICMP AWS reads fromPort as the type and toPort as the code. */
@@ -78,7 +80,7 @@ function partsOf(lists: readonly NodeList[], nodes: readonly string[]): NodeList
 export function renderAwsIngress(intents: readonly FirewallIntent[], lists: readonly NodeList[]): AwsIngressRule[] {
   return intents.flatMap((intent): AwsIngressRule[] => {
     const [fromPort, toPort] = intent.protocol === "icmp" ? [intent.icmp?.type ?? -1, intent.icmp?.code ?? -1] : [intent.ports!.start, intent.ports!.end];
-    const base = { description: intent.description, ipProtocol: intent.protocol, fromPort, toPort };
+    const base = { intent: intent.id, description: intent.description, ipProtocol: intent.protocol, fromPort, toPort };
     if (intent.source.kind === "nodes") {
       const parts = partsOf(lists, intent.source.nodes);
       if (parts.length === 0) throw new Error(`no prefix list holds the sources of intent ${intent.id}`);

@@ -4,6 +4,7 @@
 // builds it once from the validated stack config (infra/model.ts); the component takes it as it is.
 import type * as pulumi from "@pulumi/pulumi";
 import type { NodeSpec } from "../core/nodes";
+import type { WireguardFrom } from "../core/firewallIntents";
 import type { NodeRouterAgent } from "../nodeRouter/settings";
 
 export interface ClusterArgs {
@@ -17,6 +18,8 @@ export interface ClusterArgs {
   readonly serviceCidr: string;
   /** CIDRs allowed to reach the API server on 6443 besides the nodes (operators, CI); default none. */
   readonly adminCidrs?: string[];
+  /** Where every node admits WireGuard (UDP 51871) from: each node's address (`nodes`), or any IPv4 address (`anywhere`, for clusters beyond the clouds' per-node firewall limits); default nodes. The bootstrap ports stay per node either way. */
+  readonly wireguardFrom?: WireguardFrom;
   /** Host (DNS name or IPv4) of the admin kubeconfig, added to the API certificate; default the first control plane's address. */
   readonly apiEndpoint?: string;
   /** Hours a kubeadm join token is valid; a fresh one is issued once less than half is left. */

@@ -24,6 +24,7 @@ import { nodeUserData } from "./userData";
 import type { ClusterBootstrap } from "./bootstrap/types";
 import { JoinToken, type TokenEntry } from "./joinToken";
 import { nodeTableDocument } from "../core/nodeTable";
+import { bootGuardNodes, packBootGuardNodes } from "./bootstrap/bootGuard";
 import { describePlacement, privateAddresses } from "./privateAddresses";
 import type { NodePoolArgs } from "../core/pool";
 import { deployedAgentOrThrow, guardSettings } from "../nodeRouter/settings";
@@ -131,8 +132,8 @@ export class Cluster extends pulumi.ComponentResource {
     // Secret already: the token is one of the resource's secret outputs.
     this.joinToken = pulumi.all([joinToken.token, joinToken.expires]).apply(([token, expires]) => ({ token, expires }));
     const founder = firstControlPlane(nodes).name;
-    // Every node of this run, each node's frozen boot files holding the table of its creation.
-    // Every address of a node, so the guard covers each: the public one first (its InternalIP,
+    // Every node of this run: the ConfigMap the agents read, and (first addresses) the store
+    // document every booting node's guard reads (bootGuardNodes). Every address of a node, so the guard covers each: the public one first (its InternalIP,
     // what kubelet and the agent use), then the private one.
     this.nodeTableDocument = pulumi.all(nodes.map((n) => addressOf[n.name])).apply((ips) =>
       nodeTableDocument(
@@ -164,10 +165,11 @@ export class Cluster extends pulumi.ComponentResource {
     const pool: Omit<NodePoolArgs, "region" | "nodes"> = {
       clusterName: name,
       addresses: addressOf,
-      intents: computeFirewallIntents(nodes, args.adminCidrs ?? []),
+      intents: computeFirewallIntents(nodes, args.adminCidrs ?? [], args.wireguardFrom),
       rebuild: replaceNodes,
       controlPlaneBundle: pki.controlPlaneBundle,
       joinTokens: joinToken.storeDocument(),
+      bootGuardNodes: this.nodeTableDocument.apply((table) => packBootGuardNodes(bootGuardNodes(table, guardSettings(agent)))),
       joinWindowEnds: joinToken.expires,
       founder,
       admission,

@@ -27,6 +27,7 @@ export function nodeUserData(
       nodeIp: ip,
       pkiSecret: secrets.pki,
       joinTokenSecret: secrets.joinToken,
+      bootGuardSecret: secrets.bootGuard,
     }),
   );
 }

@@ -1,4 +1,4 @@
-import { computeFirewallIntents, intentsFor, WIREGUARD_PORT } from "./firewallIntents";
+import { computeFirewallIntents, intentsFor, WIREGUARD_PORT, type WireguardFrom } from "./firewallIntents";
 import { expandPools } from "./nodes";
 
 const nodes = [
@@ -35,5 +35,31 @@ describe("computeFirewallIntents", () => {
         .map((i) => i.id)
         .sort(),
     ).toEqual(["pmtu", "wireguard"]);
+  });
+});
+
+describe("computeFirewallIntents with wireguardFrom", () => {
+  const byId = (from: WireguardFrom) => Object.fromEntries(computeFirewallIntents(nodes, ["203.0.113.0/24"], from).map((i) => [i.id, i]));
+
+  it("nodes, the default: the intents as without it", () => {
+    expect(computeFirewallIntents(nodes, ["203.0.113.0/24"], "nodes")).toEqual(computeFirewallIntents(nodes, ["203.0.113.0/24"]));
+  });
+
+  it("anywhere: WireGuard, still only its port to every node, from 0.0.0.0/0 as the ICMP intent writes it (IPv4 only)", () => {
+    const anywhere = byId("anywhere");
+    expect(anywhere.wireguard).toMatchObject({ protocol: "udp", ports: { start: WIREGUARD_PORT, end: WIREGUARD_PORT }, targets: nodes.map((n) => n.name) });
+    expect(anywhere.wireguard.source).toEqual({ kind: "cidrs", cidrs: ["0.0.0.0/0"] });
+    expect(anywhere.wireguard.source).toEqual(anywhere.pmtu.source);
+  });
+
+  it("anywhere: every other intent keeps its per-node sources", () => {
+    const anywhere = byId("anywhere");
+    const perNode = byId("nodes");
+    for (const id of ["apiserver", "etcd", "pmtu", "admin-apiserver"]) expect({ id, intent: anywhere[id] }).toEqual({ id, intent: perNode[id] });
+    expect(anywhere.apiserver.source).toEqual({ kind: "nodes", nodes: nodes.map((n) => n.name) });
+  });
+
+  it("refuses any other value, naming the input", () => {
+    expect(() => computeFirewallIntents(nodes, [], "everywhere" as WireguardFrom)).toThrow('wireguardFrom: "everywhere" is not one of "nodes", "anywhere"');
   });
 });

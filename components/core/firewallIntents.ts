@@ -18,6 +18,20 @@ export const BOOTSTRAP_PORTS: readonly PortRange[] = [API_SERVER_PORTS, ETCD_POR
 /** "6443,2379-2380", as the agent and the clouds write port lists. */
 export const formatPorts = (ranges: readonly PortRange[]): string => ranges.map(portRangeText).join(",");
 
+/**
+ * Where every node admits WireGuard from (stack config `cluster.wireguardFrom`). `nodes`: each
+ * node's address, like every other intent between nodes. `anywhere`: IPv4 `0.0.0.0/0`, for clusters
+ * whose per-node sources would pass the clouds' firewall limits (infra/quotas.ts); safe because
+ * WireGuard drops, without a reply, every packet that does not authenticate as a configured peer.
+ * The bootstrap ports keep per-node sources in both.
+ */
+export const WireguardFrom = { Nodes: "nodes", Anywhere: "anywhere" } as const;
+export type WireguardFrom = (typeof WireguardFrom)[keyof typeof WireguardFrom];
+export const WIREGUARD_FROM: readonly WireguardFrom[] = Object.values(WireguardFrom);
+
+/** Every IPv4 address, as the from-anywhere intents (pmtu, WireGuard in `anywhere` mode) write it; no intent admits IPv6. */
+export const ANYWHERE_V4 = "0.0.0.0/0";
+
 export type IntentSource = { readonly kind: "nodes"; readonly nodes: readonly string[] } | { readonly kind: "cidrs"; readonly cidrs: readonly string[] };
 
 export interface FirewallIntent {
@@ -34,16 +48,26 @@ export interface FirewallIntent {
   readonly targets: readonly string[];
 }
 
-export function computeFirewallIntents(nodes: readonly NodeSpec[], adminCidrs: readonly string[]): FirewallIntent[] {
+export function computeFirewallIntents(
+  nodes: readonly NodeSpec[],
+  adminCidrs: readonly string[],
+  wireguardFrom: WireguardFrom = WireguardFrom.Nodes,
+): FirewallIntent[] {
+  // Other Pulumi languages pass the Cluster's input as any string: refused rather than read as `nodes`.
+  if (!WIREGUARD_FROM.includes(wireguardFrom))
+    throw new Error(`wireguardFrom: "${String(wireguardFrom)}" is not one of ${WIREGUARD_FROM.map((v) => `"${v}"`).join(", ")}`);
   const all = nodes.map((n) => n.name);
   const controlPlanes = nodes.filter(isControlPlane).map((n) => n.name);
+  const anywhere = wireguardFrom === WireguardFrom.Anywhere;
   const intents: FirewallIntent[] = [
     {
       id: "wireguard",
-      description: "Cilium WireGuard between every pair of nodes",
+      description: anywhere ? "Cilium WireGuard from any address (packets without a peer key are dropped)" : "Cilium WireGuard between every pair of nodes",
       protocol: "udp",
       ports: { start: WIREGUARD_PORT, end: WIREGUARD_PORT },
-      source: { kind: "nodes", nodes: all },
+      // Large clusters: one source instead of one per node. WireGuard answers nothing that does
+      // not authenticate as a configured peer, so the open port tells a scanner nothing either.
+      source: anywhere ? { kind: "cidrs", cidrs: [ANYWHERE_V4] } : { kind: "nodes", nodes: all },
       targets: all,
     },
     {
@@ -69,7 +93,7 @@ export function computeFirewallIntents(nodes: readonly NodeSpec[], adminCidrs: r
       description: "ICMP fragmentation-needed for path-MTU discovery",
       protocol: "icmp",
       icmp: { type: 3, code: 4 },
-      source: { kind: "cidrs", cidrs: ["0.0.0.0/0"] },
+      source: { kind: "cidrs", cidrs: [ANYWHERE_V4] },
       targets: all,
     },
   ];

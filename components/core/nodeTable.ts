@@ -1,8 +1,8 @@
 // The node table: every node the program provisions, with its role and addresses,
 // and the cluster's pod CIDRs, in the one format the agent parses (agent/src/nodeTable.ts,
 // documented in agent/README.md). It reaches every node as the ConfigMap the node-router
-// DaemonSet mounts, and as the guard ruleset rendered from it in the boot files (loaded before
-// containerd and the kubelet start).
+// DaemonSet mounts, and, as the boot guard's node addresses, through the secret store to every
+// booting node (loaded before containerd and the kubelet start).
 import type { NodeRole } from "./nodes";
 
 export interface NodeTableEntry {
@@ -13,14 +13,15 @@ export interface NodeTableEntry {
 }
 
 /**
- * Every node's boot files carry the boot guard's ruleset (bootstrap/bootGuard.ts: every node's
- * first address, its static public one) within EC2's 16 KiB of (gzipped) user data: at most
- * this many nodes. Measured (gzip -9, the first control plane, the longest names, scattered
- * public addresses; bootstrap/cloudInit.test.ts): 15.2 KB at 300 nodes. With the private
- * addresses in the boot ruleset too, 200 nodes would be the most (15.6 KB); with the table's JSON
- * beside the ruleset, 100. The program's validation refuses more before anything is registered.
+ * The most nodes a stack may have: what is tested end to end under the mocks (test/scale.test.ts:
+ * a 1,000-node multicloud stack, every node admitted by every rule it needs). The boot files no
+ * longer limit it: the user data holds no node address (its size does not grow with the cluster),
+ * and every node's address reaches booting nodes through the secret store, where 5,000 nodes'
+ * fit one secret (bootstrap/cloudInit.test.ts prints both sizes). Past about 500 nodes the AWS
+ * firewalls need cluster.wireguardFrom "anywhere" (infra/quotas.ts says when). The program's
+ * validation refuses more before anything is registered.
  */
-export const MAX_NODES = 300;
+export const MAX_NODES = 1000;
 
 /** The ConfigMap the DaemonSet mounts (as a directory, so the kubelet updates it in place). */
 export const NODE_TABLE_CONFIGMAP = "node-router-node-table";

@@ -24,6 +24,8 @@ export interface NodePoolArgs {
   readonly controlPlaneBundle: pulumi.Output<string>;
   /** The join tokens' store document (secret JSON, joinToken.ts). */
   readonly joinTokens: pulumi.Output<string>;
+  /** Every node's address for the boot guard, packed (../cluster/bootstrap/bootGuard.ts bootGuardNodes): public, stored beside the join secrets for its size. */
+  readonly bootGuardNodes: pulumi.Output<string>;
   /** End of the join window (RFC 3339): the node identities read their secrets until then. */
   readonly joinWindowEnds: pulumi.Output<string>;
   /** The node that may start the cluster: created without waiting for `admission`. */
@@ -38,6 +40,7 @@ export interface NodePoolArgs {
 export interface NodeSecrets {
   readonly pki?: SecretRef;
   readonly joinToken: SecretRef;
+  readonly bootGuard: SecretRef;
 }
 
 /**
@@ -56,27 +59,30 @@ export interface StoredSecret<S extends pulumi.Resource> {
 }
 
 /**
- * The pool's join secrets, each stored by its cloud's `store`: the join tokens always, the PKI
- * bundle (CA keys) only in a pool with control planes. Each node reads what its role may
+ * The pool's join secrets, each stored by its cloud's `store`: the join tokens and the boot guard's
+ * node addresses always, the PKI bundle (CA keys) only in a pool with control planes. Each node reads what its role may
  * (../core/nodeAccess.ts SECRETS_BY_ROLE).
  */
 export class JoinSecrets<S extends pulumi.Resource> {
   readonly joinToken: StoredSecret<S>;
+  readonly bootGuard: StoredSecret<S>;
   readonly pki?: StoredSecret<S>;
 
   constructor(args: NodePoolArgs, store: (kind: NodeSecret, value: pulumi.Output<string>) => StoredSecret<S>) {
     this.joinToken = store("join-token", args.joinTokens);
+    this.bootGuard = store("boot-guard", args.bootGuardNodes);
     if (args.nodes.some(isControlPlane)) this.pki = store("pki", args.controlPlaneBundle);
   }
 
   /** The secrets a role reads, in SECRETS_BY_ROLE's order. */
   ofRole(role: NodeRole): StoredSecret<S>[] {
-    return SECRETS_BY_ROLE[role].map((kind) => (kind === "pki" ? this.pki! : this.joinToken));
+    const byKind: Record<NodeSecret, StoredSecret<S> | undefined> = { pki: this.pki, "join-token": this.joinToken, "boot-guard": this.bootGuard };
+    return SECRETS_BY_ROLE[role].map((kind) => byKind[kind]!);
   }
 
   /** Where a node reads its secrets (its user data carries these references, never the values). */
   forNode(node: NodeSpec): NodeSecrets {
-    return { pki: isControlPlane(node) ? this.pki!.ref : undefined, joinToken: this.joinToken.ref };
+    return { pki: isControlPlane(node) ? this.pki!.ref : undefined, joinToken: this.joinToken.ref, bootGuard: this.bootGuard.ref };
   }
 }
 

@@ -56,3 +56,36 @@ describe("renderGcpFirewall", () => {
     expect(nodes.filter(isControlPlane).map((n) => roleTag("c", n.role))).toEqual(["c-control-plane"]);
   });
 });
+
+describe("renderGcpFirewall with WireGuard from anywhere", () => {
+  const anywhere = computeFirewallIntents(nodes, ["203.0.113.0/24"], "anywhere");
+  const rules = (role: "control-plane" | "worker") =>
+    Object.fromEntries(
+      renderGcpFirewall(
+        "c",
+        role,
+        intentsFor(
+          anywhere,
+          nodes.filter((n) => n.role === role).map((n) => n.name),
+        ),
+        addressOf,
+        (a) => `${a}/32`,
+      ).map((r) => [r.key, r]),
+    );
+
+  it("admits UDP 51871 alone from 0.0.0.0/0 on every role, in a rule of its own", () => {
+    for (const role of ["control-plane", "worker"] as const) {
+      expect(rules(role)[`${role}-wireguard`]).toMatchObject({
+        allow: { protocol: "udp", ports: ["51871"] },
+        sourceRanges: ["0.0.0.0/0"],
+        targetTag: `c-${role}`,
+      });
+    }
+  });
+
+  it("keeps 6443 from every node's /32 and etcd from the control planes'", () => {
+    expect(rules("control-plane")["control-plane-apiserver"].sourceRanges).toEqual(["198.51.100.1/32", "198.51.100.2/32", "198.51.100.3/32"]);
+    expect(rules("control-plane")["control-plane-etcd"].sourceRanges).toEqual(["198.51.100.1/32"]);
+    expect(Object.keys(rules("worker")).sort()).toEqual(["worker-pmtu", "worker-wireguard"]);
+  });
+});

@@ -16,7 +16,7 @@ import { GCP_SCOPES, nodeAccounts, secretGrants } from "./identity";
 import { gcpNetwork } from "./network";
 
 /** Secret Manager ids under the cluster's prefix. */
-const SECRET_NAMES: Record<NodeSecret, string> = { "join-token": "join-token", pki: "control-plane-pki" };
+const SECRET_NAMES: Record<NodeSecret, string> = { "join-token": "join-token", pki: "control-plane-pki", "boot-guard": "boot-guard-nodes" };
 
 /** gcp.compute.Instance: the boot image, the user data in the metadata, and the private address (an
  * instance created before the subnet plan keeps the one GCP picked until it is rebuilt). */

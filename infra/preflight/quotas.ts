@@ -188,7 +188,7 @@ async function gcpChecks(model: StackModel, key: (k: string) => string): Promise
       return t.guestCpus;
     }),
   );
-  const intents = computeFirewallIntents(all, model.cluster.adminCidrs ?? []);
+  const intents = computeFirewallIntents(all, model.cluster.adminCidrs ?? [], model.cluster.wireguardFrom);
   const rules = [...new Set(nodes.map((n) => n.role))].flatMap((role) =>
     intentsFor(
       intents,

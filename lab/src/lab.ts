@@ -1,7 +1,7 @@
 // The lab as one object: builds the topology, WireGuard, the emulated Cilium datapath, the API
 // stand-in and the helpers, and runs the agents; faults.ts plays the faults on it (kill a
 // device, a node joins or leaves, a key changes). Every step undoes cleanly through destroy().
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AgentProcess, bootGuard, labGuardArgs, renderGuard, writeKubeconfig } from "./agents";
@@ -11,6 +11,7 @@ import { Outside } from "./outside";
 import { ApiServerProcess } from "./apiserverProcess";
 import { Capture } from "./capture";
 import { waitFor } from "./exec";
+import { bootGuardNodes } from "../../components/cluster/bootstrap/bootGuard";
 import { ECHO_PORT, NODE_PORTS } from "./flows";
 import { NsHelper } from "./helperProcess";
 import { installPodRule, syncPeers } from "./datapath";
@@ -157,11 +158,17 @@ export class Lab {
     if (this.privateAddresses) addPrivateAddresses(n);
     mkdirSync(this.stateDir(n), { recursive: true });
     if (this.table) {
-      // The boot files freeze the table as it is at the instance's creation (outside.ts routes come later).
+      // The boot files freeze the table as it is at the instance's creation (outside.ts routes come
+      // later), in the program's two parts: this node's ruleset without node addresses (the agent's
+      // rendering of a table holding only this node), and every node's address as the store holds them.
       mkdirSync(this.bootDir(n), { recursive: true });
       const bootTable = join(this.bootDir(n), "node-table.json");
       copyFileSync(this.table.file, bootTable);
-      writeFileSync(join(this.bootDir(n), "guard.nft"), renderGuard(n, bootTable, this.guardArgs));
+      const table = JSON.parse(readFileSync(bootTable, "utf8")) as { podCidrs: string[]; nodes: { name: string }[] };
+      const selfTable = join(this.bootDir(n), "self-table.json");
+      writeFileSync(selfTable, JSON.stringify({ ...table, nodes: table.nodes.filter((m) => m.name === n.name) }));
+      writeFileSync(join(this.bootDir(n), "guard.nft"), renderGuard(n, selfTable, this.guardArgs));
+      writeFileSync(join(this.bootDir(n), "guard-nodes.nft"), bootGuardNodes(readFileSync(bootTable, "utf8"), {}));
       bootGuard(n, this.table.file, this.guardArgs);
     }
     this.outside?.route(n);

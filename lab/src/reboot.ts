@@ -61,7 +61,13 @@ export function bootStep(lab: Lab, n: NodePlan): "guard.sh" | "guard apply (boot
   }
   const envFile = join(bootDir, "bootstrap.env");
   writeFileSync(envFile, [`NODE_IP=${n.underlayIp}`, `GUARD_DEVICE=${IFACE.wg}`, `GUARD_LOCAL_INTERFACES="lo,cilium_host,cilium_net,lxc*"`, ""].join("\n"));
-  const env = { WG_MESH_ENV_FILE: envFile, WG_MESH_BOOT_RULESET: join(bootDir, "guard.nft"), WG_MESH_STATE_RULESET: join(lab.stateDir(n), "guard.nft") };
+  const env = {
+    WG_MESH_ENV_FILE: envFile,
+    WG_MESH_BOOT_RULESET: join(bootDir, "guard.nft"),
+    WG_MESH_BOOT_NODES: join(bootDir, "guard-nodes.nft"),
+    WG_MESH_RUN_DIR: join(bootDir, "run"),
+    WG_MESH_STATE_RULESET: join(lab.stateDir(n), "guard.nft"),
+  };
   const r = spawnSync("ip", ["netns", "exec", n.ns, ...inPrivateMounts(GUARD_MOUNTS, ["sh", "bash", GUARD_SH])], {
     encoding: "utf8",
     env: { ...process.env, ...env },

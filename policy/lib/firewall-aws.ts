@@ -33,7 +33,15 @@ function inline(sg: Res): IngressRule[] {
   const deps = sg.propertyDependencies["ingress"] ?? [];
   if (isUnknown(ingress))
     return [
-      { origin: sg, field: "ingress (every inline rule)", target, protocol: UNKNOWN, ports: UNKNOWN, sources: [{ kind: "unknown", what: "ingress", deps }] },
+      {
+        origin: sg,
+        field: "ingress (every inline rule)",
+        entry: "ingress",
+        target,
+        protocol: UNKNOWN,
+        ports: UNKNOWN,
+        sources: [{ kind: "unknown", what: "ingress", deps }],
+      },
     ];
   return ingress.map((rule, i) => {
     const f = `ingress[${i}]`;
@@ -49,7 +57,7 @@ function inline(sg: Res): IngressRule[] {
     const isSelf = asBool(at(rule, "self"));
     if (isSelf === true) sources.push({ kind: "self" });
     else if (isUnknown(isSelf)) sources.push({ kind: "unknown", what: `${f}.self`, deps });
-    return { origin: sg, field: f, target, protocol, ports: awsPorts(protocol, at(rule, "fromPort"), at(rule, "toPort")), sources };
+    return { origin: sg, field: f, entry: f, target, protocol, ports: awsPorts(protocol, at(rule, "fromPort"), at(rule, "toPort")), sources };
   });
 }
 
@@ -97,7 +105,7 @@ function ruleResource(r: Res): IngressRule[] {
   if (isSelf === true) sources.push({ kind: "self" });
   else if (isUnknown(isSelf)) sources.push({ kind: "unknown", what: "self", deps: [] });
   const target: Target = { cloud: "aws", group: ref(p["securityGroupId"], deps("securityGroupId")) };
-  return [{ origin: r, field: "", target, protocol, ports: awsPorts(protocol, p["fromPort"], p["toPort"]), sources }];
+  return [{ origin: r, field: "", entry: "", target, protocol, ports: awsPorts(protocol, p["fromPort"], p["toPort"]), sources }];
 }
 
 export function awsIngressRules(r: Res): IngressRule[] {

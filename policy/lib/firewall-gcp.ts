@@ -64,10 +64,11 @@ function vpcFirewall(fw: Res): IngressRule[] {
   // GCP: an ingress rule without any source applies to every source (0.0.0.0/0).
   if (sources.length === 0) sources.push({ kind: "cidr", cidr: "0.0.0.0/0" });
   const allows = asArray(p["allows"]);
-  if (isUnknown(allows)) return [{ origin: fw, field: "allows", target, protocol: UNKNOWN, ports: UNKNOWN, sources }];
+  // Every allow of a firewall admits its protocol and ports from all of the firewall's sources.
+  if (isUnknown(allows)) return [{ origin: fw, field: "allows", entry: "allows", target, protocol: UNKNOWN, ports: UNKNOWN, sources }];
   return allows.map((allow, i) => {
     const protocol = normaliseProtocol(at(allow, "protocol"));
-    return { origin: fw, field: `allows[${i}]`, target, protocol, ports: gcpPorts(at(allow, "ports")), sources };
+    return { origin: fw, field: `allows[${i}]`, entry: "allows", target, protocol, ports: gcpPorts(at(allow, "ports")), sources };
   });
 }
 
@@ -92,10 +93,11 @@ function policyRule(origin: Res, rule: unknown, field: string, deps: string[]): 
   ];
   if (sources.length === 0) sources.push({ kind: "cidr", cidr: "0.0.0.0/0" });
   const l4 = asArray(m("layer4Configs"));
-  if (isUnknown(l4)) return [{ origin, field: `${field}match.layer4Configs`, target, protocol: UNKNOWN, ports: UNKNOWN, sources }];
+  const entry = `${field}match`;
+  if (isUnknown(l4)) return [{ origin, field: `${field}match.layer4Configs`, entry, target, protocol: UNKNOWN, ports: UNKNOWN, sources }];
   return l4.map((c, i) => {
     const protocol = normaliseProtocol(at(c, "ipProtocol"));
-    return { origin, field: `${field}match.layer4Configs[${i}]`, target, protocol, ports: gcpPorts(at(c, "ports")), sources };
+    return { origin, field: `${field}match.layer4Configs[${i}]`, entry, target, protocol, ports: gcpPorts(at(c, "ports")), sources };
   });
 }
 
@@ -106,7 +108,17 @@ export function gcpIngressRules(r: Res): IngressRule[] {
     const rules = asArray(r.props["rules"]);
     const deps = r.propertyDependencies["rules"] ?? [];
     if (isUnknown(rules))
-      return [{ origin: r, field: "rules", target: targetOf([], []), protocol: UNKNOWN, ports: UNKNOWN, sources: [{ kind: "unknown", what: "rules", deps }] }];
+      return [
+        {
+          origin: r,
+          field: "rules",
+          entry: "rules",
+          target: targetOf([], []),
+          protocol: UNKNOWN,
+          ports: UNKNOWN,
+          sources: [{ kind: "unknown", what: "rules", deps }],
+        },
+      ];
     return rules.flatMap((rule, i) => policyRule(r, rule, `rules[${i}].`, deps));
   }
   return [];

@@ -17,7 +17,7 @@ import { networkIndex } from "./gcp-networks";
 import { addressIndex, interfacesOf, peerAddresses, type PeerAddressing } from "./node-addresses";
 import { cloudOf, nodeResources } from "./nodes";
 import { prefixListIndex, type Expanded } from "./prefix-lists";
-import { overlaps, type PortRange } from "./ports";
+import { formatPorts, overlaps, type PortRange } from "./ports";
 import { label, TYPES, type Res } from "./resources";
 import { isUnknown, UNKNOWN, type Unknown, type UnknownNotes } from "./unknowns";
 import { asArray, asRecord, at, stringList } from "./values";
@@ -285,4 +285,38 @@ export function rulesAdmitting(
     if (overlaps(rule.ports, ports)) out.push({ rule, where });
   }
   return out;
+}
+
+/** The rules admitting from the same sources as `rule`: those of its origin and entry (itself included; a GCP firewall's other `allows`). */
+export function entryRules(ctx: FirewallContext, rule: IngressRule): IngressRule[] {
+  return ctx.rules.filter((r) => r.origin === rule.origin && r.entry === rule.entry);
+}
+
+/**
+ * Whether everything `rule`'s entry admits is `protocol` on `port` alone: it and every other rule
+ * of its entry (entryRules) name that protocol and exactly that port. UNKNOWN while a protocol or
+ * ports are unknown.
+ */
+export function admitsOnlyPort(ctx: FirewallContext, rule: IngressRule, protocol: "tcp" | "udp", port: number): boolean | Unknown {
+  let unknown = false;
+  for (const r of entryRules(ctx, rule)) {
+    if (isUnknown(r.protocol) || isUnknown(r.ports)) {
+      unknown = true;
+      continue;
+    }
+    if (r.protocol !== protocol || r.ports.length === 0 || r.ports.some((p) => p.from !== port || p.to !== port)) return false;
+  }
+  return unknown ? UNKNOWN : true;
+}
+
+/** What the rules of `rule`'s entry admit, for messages: "UDP 51871, TCP 0-65535", "every protocol". */
+export function describeAdmission(ctx: FirewallContext, rule: IngressRule): string {
+  return entryRules(ctx, rule)
+    .map((r) => {
+      if (isUnknown(r.protocol)) return "an unknown protocol";
+      if (r.protocol === "all") return "every protocol";
+      if (r.protocol !== "tcp" && r.protocol !== "udp") return r.protocol.toUpperCase();
+      return isUnknown(r.ports) ? `${r.protocol.toUpperCase()} on unknown ports` : `${r.protocol.toUpperCase()} ${formatPorts(r.ports)}`;
+    })
+    .join(", ");
 }

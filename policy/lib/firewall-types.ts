@@ -34,6 +34,12 @@ export interface IngressRule {
   origin: Res;
   /** Where in `origin` the rule sits, for messages ("ingress[1]", "allows[0]", "" for a rule resource). */
   field: string;
+  /**
+   * Where in `origin` its sources are written: the rules of one origin with the same entry admit
+   * what each admits from the same sources (a GCP firewall's `allows`, a policy rule's
+   * `layer4Configs`); an AWS rule is an entry of its own ("ingress[1]", "" for a rule resource).
+   */
+  entry: string;
   target: Target;
   /** tcp, udp, icmp, icmpv6, all, or another protocol name/number as written. */
   protocol: string | Unknown;

@@ -2,6 +2,7 @@ import { unknownCheckingProxy } from "@pulumi/policy";
 import { cidrCovers, mayHoldPrivateAddresses } from "./cidr";
 import { isCiliumChart } from "./cilium";
 import { ingressRules } from "./firewall";
+import { admitsOnlyPort, describeAdmission, firewallContext } from "./firewall-scope";
 import { formatPorts, parsePorts, uncovered } from "./ports";
 import { isUnknown, plain, UNKNOWN_SENTINEL, UnknownNotes } from "./unknowns";
 import { addressIndex, peerAddresses } from "./node-addresses";
@@ -85,6 +86,53 @@ describe("firewall normalisation", () => {
     expect(aws).toMatchObject({ protocol: "tcp", ports: [{ from: 0, to: 65535 }], sources: [{ kind: "self" }] });
     const [gcp] = ingressRules(res("gcp:compute/firewall:Firewall", { allows: [{ protocol: "udp", ports: ["51871"] }] }));
     expect(gcp).toMatchObject({ protocol: "udp", ports: [{ from: 51871, to: 51871 }], sources: [{ kind: "cidr", cidr: "0.0.0.0/0" }] });
+  });
+
+  it("groups the rules that share their sources into one entry: a GCP firewall's allows, a policy rule's layer4Configs; an AWS rule alone", () => {
+    const gcp = ingressRules(res("gcp:compute/firewall:Firewall", { allows: [{ protocol: "udp", ports: ["51871"] }, { protocol: "icmp" }] }));
+    expect(gcp.map((r) => [r.field, r.entry])).toEqual([
+      ["allows[0]", "allows"],
+      ["allows[1]", "allows"],
+    ]);
+    const policy = ingressRules(
+      res("gcp:compute/networkFirewallPolicyWithRules:NetworkFirewallPolicyWithRules", {
+        rules: [0, 1].map((i) => ({
+          action: "allow",
+          direction: "INGRESS",
+          priority: i,
+          match: { srcIpRanges: ["0.0.0.0/0"], layer4Configs: [{ ipProtocol: "udp" }] },
+        })),
+      }),
+    );
+    expect(policy.map((r) => r.entry)).toEqual(["rules[0].match", "rules[1].match"]);
+    const aws = ingressRules(
+      res("aws:ec2/securityGroup:SecurityGroup", {
+        ingress: [
+          { protocol: "udp", fromPort: 51871, toPort: 51871, cidrBlocks: ["0.0.0.0/0"] },
+          { protocol: "tcp", fromPort: 0, toPort: 65535, cidrBlocks: ["0.0.0.0/0"] },
+        ],
+      }),
+    );
+    expect(aws.map((r) => r.entry)).toEqual(["ingress[0]", "ingress[1]"]);
+  });
+
+  it("tells a rule admitting one port alone from one whose entry admits more (admitsOnlyPort, describeAdmission)", () => {
+    const judge = (props: Record<string, unknown>) => {
+      const ctx = firewallContext([res("gcp:compute/firewall:Firewall", plain(props) as Record<string, unknown>)], {
+        roleTagKey: "wg-mesh/role",
+        controlPlaneRole: "control-plane",
+        gcpControlPlaneTagSuffix: "-control-plane",
+        gcpWorkerTagSuffix: "-worker",
+      });
+      return { only: admitsOnlyPort(ctx, ctx.rules[0], "udp", 51871), admits: describeAdmission(ctx, ctx.rules[0]) };
+    };
+    expect(judge({ allows: [{ protocol: "udp", ports: ["51871"] }] })).toEqual({ only: true, admits: "UDP 51871" });
+    expect(judge({ allows: [{ protocol: "udp", ports: ["51871", "51871"] }] })).toEqual({ only: true, admits: "UDP 51871,51871" });
+    expect(judge({ allows: [{ protocol: "udp", ports: ["51871-51872"] }] })).toEqual({ only: false, admits: "UDP 51871-51872" });
+    expect(judge({ allows: [{ protocol: "udp" }] })).toEqual({ only: false, admits: "UDP 0-65535" });
+    expect(judge({ allows: [{ protocol: "udp", ports: ["51871"] }, { protocol: "icmp" }] })).toEqual({ only: false, admits: "UDP 51871, ICMP" });
+    expect(judge({ allows: [{ protocol: "all" }] })).toEqual({ only: false, admits: "every protocol" });
+    expect(isUnknown(judge({ allows: [{ protocol: "udp", ports: ["51871"] }, { protocol: UNKNOWN_SENTINEL }] }).only)).toBe(true);
   });
 });
 

@@ -114,6 +114,8 @@ export const noLongLivedJoinToken: ResourceValidationPolicy = {
     "Store the join token in the cloud's secret store (read at boot through the instance identity), and give bootstrap-token Secrets an expiration a few hours ahead.",
   validateResource: (args, reportViolation) => {
     const cfg = config.read(args, NAME);
+    // Nothing below reads any other type (checkUserData: USER_DATA's types; checkTokenSecret: Secrets): skip the copy of its properties.
+    if (USER_DATA[args.type] === undefined && args.type !== "kubernetes:core/v1:Secret") return;
     const r = fromResourceArgs(args);
     const notes = new UnknownNotes();
     checkUserData(r, (m) => reportViolation(m), notes);

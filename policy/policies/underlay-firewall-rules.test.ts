@@ -1,6 +1,6 @@
 import { UNKNOWN_SENTINEL } from "../lib/unknowns";
 import type { FixtureResource } from "../test/fixtures/load";
-import { baseline, get } from "../test/baseline";
+import { awsWireguard, baseline, get, largeClusterBaseline } from "../test/baseline";
 import { runStackPolicy } from "../test/harness";
 import { underlayFirewallRules as policy } from "./underlay-firewall-rules";
 
@@ -339,5 +339,47 @@ describe("underlay-firewall-rules: only what guards nodes (issue 23, class 8)", 
     const untagged = structuredClone(s);
     for (const r of untagged) if (r.type === "aws:ec2/instance:Instance") delete (r.props.tags as Rule)["wg-mesh/role"];
     expect(await messages(untagged)).toMatch(/'bastion' .*TCP 22/);
+  });
+});
+
+describe("underlay-firewall-rules: the large-cluster mode (issue 24)", () => {
+  const wg = (s: FixtureResource[]) => awsWireguard(s, "wgmesh-worker");
+
+  it("passes UDP 51871 alone from anywhere (wireguard-port-from-nodes-only judges its sources)", async () => {
+    expect(await runStackPolicy(policy, largeClusterBaseline())).toEqual({ violations: [] });
+  });
+
+  // One change each: more than WireGuard's port from anywhere is more than WireGuard.
+  it.each([
+    [
+      "a wider UDP range",
+      (s: FixtureResource[]) => Object.assign(wg(s), { fromPort: 51000, toPort: 52000 }),
+      /'wgmesh-worker' .*ingress\[0\]: admits UDP 51000-51870,51872-52000 from 0\.0\.0\.0\/0/,
+    ],
+    [
+      "all UDP",
+      (s: FixtureResource[]) => Object.assign(wg(s), { fromPort: 0, toPort: 65535 }),
+      /'wgmesh-worker' .*ingress\[0\]: admits UDP 0-51870,51872-65535 from 0\.0\.0\.0\/0/,
+    ],
+    [
+      "every protocol",
+      (s: FixtureResource[]) => Object.assign(wg(s), { protocol: "-1", fromPort: 0, toPort: 0 }),
+      /'wgmesh-worker' .*ingress\[0\]: admits every protocol and port .*from 0\.0\.0\.0\/0/,
+    ],
+    [
+      "any TCP",
+      (s: FixtureResource[]) => Object.assign(wg(s), { protocol: "tcp", fromPort: 0, toPort: 65535 }),
+      /'wgmesh-worker' .*ingress\[0\]: admits TCP 0-65535 .*from 0\.0\.0\.0\/0/,
+    ],
+    [
+      "another port beside 51871",
+      (s: FixtureResource[]) => (get(s, "wgmesh-gcp-wireguard").props.allows = [{ protocol: "udp", ports: ["51871", "53"] }]),
+      /'wgmesh-gcp-wireguard' .*allows\[0\]: admits UDP 53 from 0\.0\.0\.0\/0/,
+    ],
+  ])("rejects %s from anywhere", async (_case, change, message) => {
+    const s = largeClusterBaseline();
+    change(s);
+    const { violations } = await runStackPolicy(policy, s);
+    expect(violations.map((v) => v.message)).toEqual([expect.stringMatching(message)]);
   });
 });

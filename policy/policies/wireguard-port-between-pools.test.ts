@@ -1,6 +1,6 @@
 import { UNKNOWN_SENTINEL } from "../lib/unknowns";
 import type { FixtureResource } from "../test/fixtures/load";
-import { baseline, get } from "../test/baseline";
+import { awsWireguard, baseline, get, largeClusterBaseline } from "../test/baseline";
 import { runStackPolicy } from "../test/harness";
 import { wireguardPortBetweenPools as policy } from "./wireguard-port-between-pools";
 
@@ -142,5 +142,20 @@ describe("wireguard-port-between-pools", () => {
         baseline().filter((r) => !/Instance$/.test(r.type)),
       ),
     ).toEqual({ violations: [] });
+  });
+});
+
+describe("wireguard-port-between-pools: the large-cluster mode (issue 24)", () => {
+  it("passes every node admitting UDP 51871 from 0.0.0.0/0: every IPv4 peer is in it", async () => {
+    expect(await runStackPolicy(policy, largeClusterBaseline())).toEqual({ violations: [] });
+  });
+
+  it("does not count ::/0 for IPv4 peers", async () => {
+    const s = largeClusterBaseline();
+    awsWireguard(s, "wgmesh-worker").cidrBlocks = [];
+    awsWireguard(s, "wgmesh-worker").ipv6CidrBlocks = ["::/0"];
+    expect(await messages(s)).toEqual([
+      expect.stringMatching(/not admitted into security group 'wgmesh-worker' .*from 'wgmesh-aws-cp-0' \(198\.51\.100\.10\), 'wgmesh-gcp-cp-0'/),
+    ]);
   });
 });

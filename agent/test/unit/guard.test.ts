@@ -1,6 +1,17 @@
 // The egress guard's generated ruleset (pure). Loading it into the kernel with the real nft and
 // sending packets through it: agent/test/kernel/guard.kernel.test.ts.
-import { GUARD_MAP_SIZE, guardElements, guardElementUpdate, guardRemoval, guardRuleset, guardShape, underlayDefine, type GuardInput } from "../../src/guard";
+import {
+  GUARD_MAP_SIZE,
+  GUARD_TABLE_REFS,
+  guardElements,
+  guardElementStatements,
+  guardElementUpdate,
+  guardRemoval,
+  guardRuleset,
+  guardShape,
+  underlayDefine,
+  type GuardInput,
+} from "../../src/guard";
 import { settings } from "../fixtures";
 
 const S = settings();
@@ -276,6 +287,24 @@ describe("guard updates", () => {
       ...perTable("netdev node_router_guard_underlay"),
     ]);
     expect(guardElementUpdate(guardElements(after), guardElements(after))).toBeUndefined();
+  });
+
+  it("every element as its own statement: the shape plus these for both tables is the whole ruleset's content", () => {
+    const elements = guardElements(input("w1"));
+    const inet = guardElementStatements(elements, GUARD_TABLE_REFS[0]);
+    expect(inet).toContain("add element inet node_router_guard nodes4 { 198.51.100.10 : jump to_control_plane }");
+    expect(inet).toContain("add element inet node_router_guard nodes6 { 2001:db8::10 : jump to_control_plane }");
+    expect(inet).toHaveLength(elements[4].size + elements[6].size);
+    expect(guardElementStatements(elements, GUARD_TABLE_REFS[1])).toEqual(
+      inet.map((l) => l.replace(" inet node_router_guard ", " netdev node_router_guard_underlay ")),
+    );
+    // The same elements as the one-statement update from nothing, split per element.
+    const batched = guardElementUpdate(guardElements({ ...input("w1"), nodes: [] }), elements)!;
+    const split = batched.flatMap((l) => {
+      const [, head, body] = /^(add element \S+ \S+ nodes[46]) \{ (.*) \}$/.exec(l)!;
+      return body.split(", ").map((e) => `${head} { ${e} }`);
+    });
+    expect([...inet, ...guardElementStatements(elements, GUARD_TABLE_REFS[1])]).toEqual(split);
   });
 
   it("a change of this node's role or of the settings changes the shape (a whole reload)", () => {

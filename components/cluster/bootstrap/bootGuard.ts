@@ -1,10 +1,13 @@
 // The egress guard as a node loads it at boot, rendered by the program: the agent's own renderer
 // (agent/src/guard.ts, the one `guard print` and the agent use: imported, never copied), given the
-// node table of the boot files, this node's name, and the DaemonSet's settings parsed by the
-// agent's own parser (a setting the agent gains flows through without a change here). The node
-// then needs no image, no registry and no network to guard itself: guard.sh loads the file with
-// the host's nft, before containerd and the kubelet start.
-import { guardRuleset } from "../../../agent/src/guard";
+// node table, this node's name, and the DaemonSet's settings parsed by the agent's own parser (a
+// setting the agent gains flows through without a change here). In two parts: the node's ruleset
+// without node addresses (its user data; a size that does not grow with the cluster) and every
+// node's address (one document for the whole cluster, in the secret store the join secrets use,
+// which takes 64 KiB where EC2's user data takes 16). The bootstrap fetches the addresses before it
+// starts the guard; guard.sh loads both with the host's nft, before containerd and the kubelet.
+import { gunzipSync, gzipSync } from "node:zlib";
+import { GUARD_TABLE_REFS, guardElements, guardElementStatements, guardShape, type GuardInput } from "../../../agent/src/guard";
 import { parseNodeTable } from "../../../agent/src/nodeTable";
 import { parseSettings, SETTINGS, type Settings } from "../../../agent/src/settings";
 import type { GuardSettings } from "./types";
@@ -37,19 +40,63 @@ export interface BootGuardInput {
   readonly guard: GuardSettings;
 }
 
+/** Where the bootstrap writes the node addresses it read from the store; guard.sh appends them to GUARD_BOOT_RULESET_FILE. */
+export const GUARD_BOOT_NODES_FILE = "/etc/wg-mesh/guard-nodes.nft";
+
 /**
- * The nft script for GUARD_BOOT_RULESET_FILE: parametric in $UNDERLAY, which guard.sh passes with
- * `nft -D`. It guards every node's first address (its static public one, the InternalIP the kubelet
- * and the agent use, which every other node's traffic goes to): EC2's 16 KiB of user data hold
- * that for 300 nodes, and every address for only 200 (../nodeTable.ts MAX_NODES). A node's private
- * (VPC) address is reachable only inside its own network and no boot step of another node sends to
- * it; the agent's guard covers it from its first start, and so does every later boot, which loads
- * the ruleset the agent persisted (guard.sh takes the newer).
+ * The nft script for GUARD_BOOT_RULESET_FILE: this node's guard without a single node address
+ * (guardShape: chains, ports, marks, pod CIDRs, its role), so its size does not grow with the
+ * cluster and EC2's 16 KiB of user data hold it at any size. Parametric in $UNDERLAY, which
+ * guard.sh passes with `nft -D`. The node addresses come from the store (bootGuardNodes), which
+ * guard.sh appends; it refuses to load this file without them. Every later boot loads the ruleset
+ * the agent persisted instead (guard.sh takes the newer), which also holds private addresses.
  */
 export function bootGuardRuleset(b: BootGuardInput): string {
-  const table = parseNodeTable(b.nodeTable);
+  return guardShape(bootGuardInput(b.nodeTable, b.nodeName, b.guard));
+}
+
+/** The statements' header: guard.sh checks the count (a truncated document is refused). */
+const nodesHeader = (count: number) => `# node-router boot guard: node addresses, ${count} statements`;
+
+/**
+ * The store document (GUARD_BOOT_NODES_FILE once fetched): every node's first address (its static
+ * public one, the InternalIP every other node's traffic goes to), each an `add element` statement
+ * in both of the guard's tables, one per line, with a header giving their number. The same for
+ * every node: each drops the lines of its own address when it loads them (guard.sh). A node's
+ * private (VPC) address is reachable only inside its own network and no boot step of another node
+ * sends to it; the agent's guard covers it from its first start, and every later boot.
+ */
+export function bootGuardNodes(nodeTable: string, guard: GuardSettings): string {
+  const statements = guardElementStatements(guardElements(bootGuardInput(nodeTable, "", guard)), GUARD_TABLE_REFS[0]);
+  return [nodesHeader(statements.length), ...statements, ""].join("\n");
+}
+
+/** AWS Secrets Manager and GCP Secret Manager both hold at most 64 KiB in one secret value. */
+export const SECRET_VALUE_LIMIT = 64 * 1024;
+
+/**
+ * bootGuardNodes as stored: gzip, then base64 (the statements repeat all but their address: about
+ * 8 bytes a node with scattered public addresses, so 5,000 nodes fit). Throws, naming the limit, past what one secret holds.
+ */
+export function packBootGuardNodes(document: string): string {
+  const packed = gzipSync(Buffer.from(document, "utf8"), { level: 9 }).toString("base64");
+  const nodes = (document.match(/ nodes[46] \{ /g) ?? []).length;
+  if (packed.length > SECRET_VALUE_LIMIT) {
+    throw new Error(
+      `the boot guard's node addresses take ${packed.length} bytes packed for ${nodes} node addresses, over the ${SECRET_VALUE_LIMIT} one secret holds; use fewer nodes`,
+    );
+  }
+  return packed;
+}
+
+/** The inverse of packBootGuardNodes (tests; the node runs `base64 -d | gunzip`). */
+export const unpackBootGuardNodes = (packed: string): string => gunzipSync(Buffer.from(packed, "base64")).toString("utf8");
+
+/** The agent's guard input for the boot files: every node's first address, the settings as the DaemonSet's. */
+function bootGuardInput(nodeTable: string, localNodeName: string, guard: GuardSettings): GuardInput {
+  const table = parseNodeTable(nodeTable);
   const nodes = table.nodes.map((n) => ({ name: n.name, addresses: n.addresses.slice(0, 1), controlPlane: n.role === "control-plane" }));
-  return guardRuleset({ localNodeName: b.nodeName, nodes, podCidrs: table.podCidrs, settings: guardAgentSettings(b.guard) });
+  return { localNodeName, nodes, podCidrs: table.podCidrs, settings: guardAgentSettings(guard) };
 }
 
 /**

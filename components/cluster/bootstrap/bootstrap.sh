@@ -47,6 +47,7 @@ load_env() {
   : "${KUBEADM_JOIN_CONFIG:?} ${KUBEADM_INIT_CONFIG?} ${CA_CERT:?}"
   : "${PKI_FILES?} ${PKI_AWS_REGION?} ${PKI_AWS_SECRET_ID?} ${PKI_GCP_PROJECT?} ${PKI_GCP_SECRET_ID?}"
   : "${JOIN_TOKEN_AWS_REGION?} ${JOIN_TOKEN_AWS_SECRET_ID?} ${JOIN_TOKEN_GCP_PROJECT?} ${JOIN_TOKEN_GCP_SECRET_ID?}"
+  : "${BOOT_GUARD_AWS_REGION?} ${BOOT_GUARD_AWS_SECRET_ID?} ${BOOT_GUARD_GCP_PROJECT?} ${BOOT_GUARD_GCP_SECRET_ID?}"
   : "${GUARD_DEVICE:?} ${GUARD_LOCAL_INTERFACES?} ${GUARD_UNDERLAY_DEVICES?}"
   [[ "$CLOUD" == aws || "$CLOUD" == gcp ]] || die "CLOUD must be aws or gcp, not ${CLOUD}"
 }
@@ -153,12 +154,30 @@ main() {
   ensure_mesh_address
   wait_for_egress
   install_packages
+  install_boot_guard_nodes
   start_egress_guard # as on every later boot: before containerd (nft is installed now)
   configure_containerd
   start_apiserver_proxy
   pull_agent_image
   become_node
   log "node ${NODE_NAME} bootstrapped as ${ROLE}"
+}
+
+# Every node's address for the boot guard, which the user data leaves out (it would not fit in
+# EC2's 16 KiB past a few hundred nodes): read from the store (gzip, then base64) into BOOT_NODES,
+# replacing it whole. guard.sh checks every line each time it loads them; here only that the value
+# unpacks. Read at every run of this script, so a retry picks up nodes added since.
+BOOT_NODES="${WG_MESH_BOOT_NODES:-/etc/wg-mesh/guard-nodes.nft}"
+install_boot_guard_nodes() {
+  local packed doc status=0
+  log "node addresses of the egress guard from the ${CLOUD} secret store"
+  packed=$(store_fetch boot-guard) || status=$?
+  if ((status == STORE_DENIED)); then die "cannot read the node addresses (access denied; see above)"; fi
+  ((status == 0)) || die "the node addresses could not be read from the secret store"
+  doc=$(printf '%s' "$packed" | base64 -d 2>/dev/null | gunzip 2>/dev/null) || die "the boot-guard secret does not unpack (gzip, then base64): was it written by this program?"
+  mkdir -p "$(dirname "$BOOT_NODES")"
+  printf '%s\n' "$doc" >"${BOOT_NODES}.tmp"
+  mv -f "${BOOT_NODES}.tmp" "$BOOT_NODES"
 }
 
 # The egress guard (the ruleset the program rendered, or the agent's newer copy), before kubeadm

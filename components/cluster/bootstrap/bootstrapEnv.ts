@@ -58,6 +58,10 @@ export function bootstrapEnv(b: NodeBootstrap): Record<string, string> {
     JOIN_TOKEN_AWS_SECRET_ID: b.joinTokenSecret.aws?.secretId ?? "",
     JOIN_TOKEN_GCP_PROJECT: b.joinTokenSecret.gcp?.project ?? "",
     JOIN_TOKEN_GCP_SECRET_ID: b.joinTokenSecret.gcp?.secretId ?? "",
+    BOOT_GUARD_AWS_REGION: b.bootGuardSecret.aws?.region ?? "",
+    BOOT_GUARD_AWS_SECRET_ID: b.bootGuardSecret.aws?.secretId ?? "",
+    BOOT_GUARD_GCP_PROJECT: b.bootGuardSecret.gcp?.project ?? "",
+    BOOT_GUARD_GCP_SECRET_ID: b.bootGuardSecret.gcp?.secretId ?? "",
     ...guardEnv(b.guard),
   };
 }

@@ -9,7 +9,9 @@ import type { NodeBootstrap } from "./types";
 import { MAX_NODES } from "../../core/nodeTable";
 import { parseNodeTable } from "../../../agent/src/nodeTable";
 import { parseSettings } from "../../../agent/src/settings";
-import { guardRuleset } from "../../../agent/src/guard";
+import { guardShape } from "../../../agent/src/guard";
+import { bootGuardNodes, packBootGuardNodes, SECRET_VALUE_LIMIT, unpackBootGuardNodes } from "./bootGuard";
+import { randomBytes } from "node:crypto";
 
 const nodes = Object.entries(exampleNodes);
 
@@ -156,43 +158,35 @@ it("control-plane user data names the secret, workers' does not", () => {
 describe.each(nodes)("node table and egress guard boot files for %s", (_name, node) => {
   const config = parseCloudConfig(renderCloudInit(node));
 
-  it("carries no node table document: only the guard ruleset rendered from it (the agent reads the ConfigMap)", () => {
+  it("carries no node table document and no node address: the agent reads the ConfigMap, the boot guard the store", () => {
     expect(config.write_files.map((f) => f.path)).not.toContain("/etc/wg-mesh/node-table.json");
     expect(JSON.stringify(config)).not.toContain('"podCidrs"');
+    const others = parseNodeTable(node.nodeTable).nodes.filter((n) => n.name !== node.nodeName);
+    expect(others.length).toBeGreaterThan(0);
+    for (const other of others) expect(writtenFile(config, "/etc/wg-mesh/guard.nft").content).not.toContain(other.addresses[0]);
   });
 
-  it("carries this node's guard ruleset: the agent's own rendering of the boot table with the DaemonSet's settings", () => {
+  it("carries this node's guard ruleset without node addresses: the agent's own rendering with the DaemonSet's settings", () => {
     const file = writtenFile(config, "/etc/wg-mesh/guard.nft");
-    expect(file.permissions).toBe("0644"); // public: addresses, ports and marks
+    expect(file.permissions).toBe("0644"); // public: ports, marks, pod CIDRs
     // Rendered here independently, by the agent's code from the flags the agent would be given.
     const table = parseNodeTable(node.nodeTable);
     const settings = parseSettings(
       Object.entries(node.guard).flatMap(([k, v]) => [`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, v]),
       {},
     );
-    // Every node's first address, its static public one (bootGuard.ts says why not the private one).
     const nodes = table.nodes.map((n) => ({ name: n.name, addresses: n.addresses.slice(0, 1), controlPlane: n.role === "control-plane" }));
-    expect(file.content).toBe(guardRuleset({ localNodeName: node.nodeName, nodes, podCidrs: table.podCidrs, settings }));
-    expect(table.nodes.find((n) => n.name === node.nodeName)?.addresses[0]).toBe(node.nodeIp);
-    expect(file.content).toContain(`for node ${node.nodeName}:`);
-    for (const other of table.nodes.filter((n) => n.name !== node.nodeName)) expect(file.content).toContain(`${other.addresses[0]} : jump`);
+    expect(file.content).toBe(guardShape({ localNodeName: node.nodeName, nodes, podCidrs: table.podCidrs, settings }));
+    // A control plane's shape differs (its replies from the exempt ports): the role is in the file.
+    expect(file.content.includes("exempt_reply_mark")).toBe(node.role === "control-plane");
   });
 
-  it("installs the egress guard unit before containerd and the kubelet (which requires it), needing no network, no image and no registry", () => {
-    const unit = writtenFile(config, "/etc/systemd/system/wg-mesh-guard.service").content;
-    expect(unit).toMatch(/^Before=containerd\.service kubelet\.service$/m);
-    expect(unit).not.toMatch(/network|^Requires=|^After=/m);
-    expect(unit).toMatch(/^ExecStart=\/usr\/local\/sbin\/wg-mesh-guard$/m);
-    expect(unit).toMatch(/^StandardError=journal\+console$/m); // the script logs to stderr: the serial console shows why a node has no kubelet
-    expect(unit).toMatch(/^TimeoutStartSec=1min$/m);
-    expect(unit).toMatch(/^WantedBy=multi-user\.target$/m); // every boot
-    expect(writtenFile(config, "/etc/systemd/system/kubelet.service.d/05-wg-mesh-guard.conf").content).toBe(
-      "[Unit]\nAfter=wg-mesh-guard.service\nRequires=wg-mesh-guard.service\n",
-    );
-    const script = writtenFile(config, "/usr/local/sbin/wg-mesh-guard").content;
-    expect(script).toContain('nft -D "UNDERLAY=${underlay_set}" -f "$ruleset"');
-    expect(script).toContain('underlay_set="{ { ${underlay_set%, } } }"'); // nft 1.0.6 crashes on a one-device netdev define otherwise
-    expect(script).not.toMatch(/\bctr\b|AGENT_IMAGE|curl|apt-get/);
+  it("names the secret every node's address is read from, in its own cloud", () => {
+    const env = writtenFile(config, ENV_FILE).content;
+    const ref = node.bootGuardSecret;
+    expect(env).toContain(`BOOT_GUARD_AWS_SECRET_ID='${ref.aws?.secretId ?? ""}'`);
+    expect(env).toContain(`BOOT_GUARD_GCP_SECRET_ID='${ref.gcp?.secretId ?? ""}'`);
+    expect(ref[node.cloud]).toBeDefined();
   });
 
   it("tells the guard script what the underlay is not: the WireGuard device and the local interfaces, as the agent reads them", () => {
@@ -209,11 +203,11 @@ describe.each(nodes)("node table and egress guard boot files for %s", (_name, no
   });
 });
 
-describe("the largest cluster's user data", () => {
+describe("the largest cluster's boot files", () => {
   // The largest user data: the first control plane (it also gets the init configuration), in a
   // table of nodes with the longest names, each with a scattered public and a private address.
   const base = exampleNodes["aws first control-plane"];
-  function userDataWith(count: number): string {
+  function tableWith(count: number): string {
     const table = JSON.parse(base.nodeTable);
     const long = "c".repeat(20);
     for (let i = table.nodes.length; i < count; i++) {
@@ -224,17 +218,32 @@ describe("the largest cluster's user data", () => {
         addresses: [publicIp, `10.${16 + (i % 16)}.${(i * 7) % 256}.${(i % 250) + 4}`],
       });
     }
-    return renderCloudInit({ ...base, nodeTable: JSON.stringify(table) });
+    return JSON.stringify(table);
   }
 
-  it(`fits EC2's limit with a node table of MAX_NODES (${MAX_NODES}) nodes, and the boot guard covers every other node's public address`, () => {
-    const userData = userDataWith(MAX_NODES);
-    const ruleset = writtenFile(parseCloudConfig(userData), "/etc/wg-mesh/guard.nft").content;
-    // Each other node once in the inet guard's map and once in the raw-frame chain's (not this node's own).
-    expect(ruleset.match(/ : jump to_/g)).toHaveLength(2 * (MAX_NODES - 1));
+  it(`fit with a node table of MAX_NODES (${MAX_NODES}) nodes: the user data as with 3, the node addresses within one secret`, () => {
+    const small = Buffer.from(gzipUserData(renderCloudInit(base)), "base64").length;
+    const userData = renderCloudInit({ ...base, nodeTable: tableWith(MAX_NODES) });
     const gzipped = Buffer.from(gzipUserData(userData), "base64").length;
-    console.log(`[user data] first control plane, ${MAX_NODES} nodes: ${gzipped} bytes gzipped (EC2 takes ${EC2_USER_DATA_LIMIT})`);
+    expect(writtenFile(parseCloudConfig(userData), "/etc/wg-mesh/guard.nft").content).not.toMatch(/ : jump to_/);
+    // The user data does not grow with the node count.
+    expect(Math.abs(gzipped - small)).toBeLessThan(64);
+    const packed = packBootGuardNodes(bootGuardNodes(tableWith(MAX_NODES), base.guard));
+    expect(packed.length).toBeLessThanOrEqual(SECRET_VALUE_LIMIT);
+    // Every node's first address once (the node's own is dropped when it loads them).
+    expect(unpackBootGuardNodes(packed).match(/ : jump to_/g)).toHaveLength(MAX_NODES);
+    console.log(
+      `[boot files] first control plane, ${MAX_NODES} nodes: user data ${gzipped} bytes gzipped (EC2 takes ${EC2_USER_DATA_LIMIT}); node addresses ${packed.length} bytes packed (a secret takes ${SECRET_VALUE_LIMIT})`,
+    );
     expect(gzipped).toBeLessThan(EC2_USER_DATA_LIMIT);
+  });
+
+  it("the node addresses of 5,000 nodes fit one secret; past it the program says so", () => {
+    const packed = packBootGuardNodes(bootGuardNodes(tableWith(5000), base.guard));
+    console.log(`[boot files] 5,000 nodes: node addresses ${packed.length} bytes packed`);
+    expect(packed.length).toBeLessThanOrEqual(SECRET_VALUE_LIMIT);
+    // 100,000 random bytes as hex: about 100 KB gzipped, past what a secret takes.
+    expect(() => packBootGuardNodes(randomBytes(100_000).toString("hex"))).toThrow(/bytes packed .* over the 65536 one secret holds; use fewer nodes/);
   });
 });
 

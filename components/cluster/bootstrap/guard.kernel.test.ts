@@ -13,7 +13,8 @@ import { join } from "node:path";
 import { exampleNodes } from "../../../test/fixtures/bootstrap";
 import { parseCloudConfig, requireTool, writtenFile } from "../../../test/tools";
 import { renderCloudInit } from "./cloudInit";
-import { GUARD_BOOT_RULESET_FILE } from "./bootGuard";
+import { GUARD_TABLE_REFS } from "../../../agent/src/guard";
+import { bootGuardNodes, GUARD_BOOT_RULESET_FILE, packBootGuardNodes, unpackBootGuardNodes } from "./bootGuard";
 import { ENV_FILE } from "./bootstrapEnv";
 import { GUARD_SCRIPT_PATH } from "./guardUnits";
 
@@ -64,11 +65,11 @@ afterAll(() => {
 });
 
 /** Runs the shipped guard.sh in the namespace, with every cgroup the ruleset names present; stderr is its log. */
-function bootGuard(files: { env: string; boot: string; state: string }, cgroups: string[]) {
+function bootGuard(files: { env: string; boot: string; state: string; nodes: string }, cgroups: string[]) {
   const inner = [
     "umount /sys/fs/cgroup; mount -t cgroup2 none /sys/fs/cgroup || exit 97",
     `for c in ${cgroups.map((c) => `'${c}'`).join(" ")}; do mkdir -p "/sys/fs/cgroup/$c" || exit 98; done`,
-    `WG_MESH_ENV_FILE='${files.env}' WG_MESH_BOOT_RULESET='${files.boot}' WG_MESH_STATE_RULESET='${files.state}' bash '${join(dir, "guard.sh")}'`,
+    `WG_MESH_ENV_FILE='${files.env}' WG_MESH_BOOT_RULESET='${files.boot}' WG_MESH_STATE_RULESET='${files.state}' WG_MESH_BOOT_NODES='${files.nodes}' WG_MESH_RUN_DIR='${join(dir, "run")}' bash '${join(dir, "guard.sh")}'`,
   ].join("\n");
   const outer = [
     "mount -t cgroup2 none /sys/fs/cgroup || exit 95",
@@ -79,15 +80,23 @@ function bootGuard(files: { env: string; boot: string; state: string }, cgroups:
 }
 
 describe.each(["aws worker", "gcp first control-plane"])("the boot ruleset of the %s", (name) => {
-  const config = parseCloudConfig(renderCloudInit(exampleNodes[name]));
+  const node = exampleNodes[name];
+  const config = parseCloudConfig(renderCloudInit(node));
   const ruleset = writtenFile(config, GUARD_BOOT_RULESET_FILE).content;
   const cgroups = [...ruleset.matchAll(/cgroupv2 level 1 (\{[^}]*\}|"[^"]*")/g)].flatMap((m) => [...m[1].matchAll(/"([^"]+)"/g)].map((q) => q[1]));
 
   it("loads into the kernel with the detected underlay; a newer ruleset nft refuses falls back to it", () => {
-    const files = { env: join(dir, "bootstrap.env"), boot: join(dir, "boot-guard.nft"), state: join(dir, "state-guard.nft") };
+    const files = {
+      env: join(dir, "bootstrap.env"),
+      boot: join(dir, "boot-guard.nft"),
+      state: join(dir, "state-guard.nft"),
+      nodes: join(dir, "guard-nodes.nft"),
+    };
     writeFileSync(join(dir, "guard.sh"), writtenFile(config, GUARD_SCRIPT_PATH).content);
     writeFileSync(files.env, writtenFile(config, ENV_FILE).content);
     writeFileSync(files.boot, ruleset);
+    // What the bootstrap fetched from the store: the same document for every node.
+    writeFileSync(files.nodes, unpackBootGuardNodes(packBootGuardNodes(bootGuardNodes(node.nodeTable, node.guard))));
     // A persisted ruleset newer than the boot one, which the kernel's nft refuses.
     writeFileSync(files.state, "table inet node_router_guard {\n  chain output {\n    no such statement\n  }\n}\n");
     utimesSync(files.boot, 1_000, 1_000);
@@ -104,8 +113,35 @@ describe.each(["aws worker", "gcp first control-plane"])("the boot ruleset of th
     for (const t of tables) expect(listing).toContain(t);
     // Every use of $UNDERLAY became the detected device.
     expect(listing.match(/\bul0\b/g)?.length ?? 0).toBeGreaterThanOrEqual(ruleset.match(/\$UNDERLAY\b/g)?.length ?? 0);
-    for (const other of JSON.parse(exampleNodes[name].nodeTable).nodes.filter((n: { name: string }) => n.name !== exampleNodes[name].nodeName)) {
-      expect(listing).toContain(other.addresses[0]);
+    // Every other node's first address in both tables' maps, with its role's chain; the node's own in neither.
+    const table = JSON.parse(node.nodeTable) as { nodes: { name: string; role: string; addresses: string[] }[] };
+    const others = table.nodes.filter((n) => n.name !== node.nodeName);
+    expect(others.length).toBeGreaterThan(0);
+    for (const ref of GUARD_TABLE_REFS) {
+      const maps = must(["ip", "netns", "exec", NS, "nft", "list", "map", ...ref.split(" "), "nodes4"]);
+      for (const other of others) expect(maps).toContain(`${other.addresses[0]} : jump ${other.role === "control-plane" ? "to_control_plane" : "to_node"}`);
+      expect(maps).not.toContain(node.nodeIp);
     }
+  });
+
+  it("without the node addresses the boot ruleset is refused and the script fails (the kubelet stays stopped)", () => {
+    const files = {
+      env: join(dir, "bootstrap.env"),
+      boot: join(dir, "boot-guard.nft"),
+      state: join(dir, "no-state.nft"),
+      nodes: join(dir, "missing-nodes.nft"),
+    };
+    writeFileSync(join(dir, "guard.sh"), writtenFile(config, GUARD_SCRIPT_PATH).content);
+    writeFileSync(files.env, writtenFile(config, ENV_FILE).content);
+    writeFileSync(files.boot, ruleset);
+    rmSync(files.state, { force: true });
+    rmSync(files.nodes, { force: true });
+    sh(["ip", "netns", "exec", NS, "nft", "flush", "ruleset"]);
+
+    const r = bootGuard(files, cgroups);
+    expect(r.stderr).toContain(`no node addresses at ${files.nodes}`);
+    expect(r.stderr).toContain("FATAL: no egress guard");
+    expect(r.status).toBe(1);
+    expect(must(["ip", "netns", "exec", NS, "nft", "list", "ruleset"])).not.toContain("node_router_guard");
   });
 });

@@ -2,9 +2,10 @@
 # wg-mesh egress guard at boot: loads the node-router agent's nftables guard with the host's own
 # nft, before containerd and the kubelet start, on every boot (wg-mesh-guard.service; the kubelet
 # requires it). No image, no registry, no network: the ruleset is a file, rendered by the program
-# (/etc/wg-mesh/guard.nft, from the node table of this instance's creation) or persisted by the
-# agent from every good table it read since (/var/lib/wg-mesh/guard.nft). The newer of the two
-# wins; if nft refuses it, the other is tried; with neither loaded the script fails and the
+# (/etc/wg-mesh/guard.nft, this node's guard without node addresses, plus every node's address
+# that the bootstrap read from the secret store at first boot into /etc/wg-mesh/guard-nodes.nft)
+# or persisted by the agent from every good table it read since (/var/lib/wg-mesh/guard.nft). The
+# newer of the two wins; if nft refuses it (or the addresses are missing), the other is tried; with neither loaded the script fails and the
 # kubelet stays stopped (fail closed). The ruleset is parametric in $UNDERLAY, the interfaces
 # that reach other nodes in the clear, which only this host knows: detected here as the agent
 # detects them, unless the env file lists them. Every path can be overridden (WG_MESH_*), so the
@@ -14,6 +15,8 @@ set -euo pipefail
 ENV_FILE="${WG_MESH_ENV_FILE:-/etc/wg-mesh/bootstrap.env}"
 BOOT_RULESET="${WG_MESH_BOOT_RULESET:-/etc/wg-mesh/guard.nft}"
 STATE_RULESET="${WG_MESH_STATE_RULESET:-/var/lib/wg-mesh/guard.nft}"
+BOOT_NODES="${WG_MESH_BOOT_NODES:-/etc/wg-mesh/guard-nodes.nft}"
+RUN_DIR="${WG_MESH_RUN_DIR:-/run/wg-mesh}"
 SYS_NET="${WG_MESH_SYS_NET:-/sys/class/net}"
 CGROUP_ROOT="${WG_MESH_CGROUP_ROOT:-/sys/fs/cgroup}"
 
@@ -94,13 +97,58 @@ else
 fi
 ((${#rulesets[@]} > 0)) || fatal "no ruleset: neither ${STATE_RULESET} nor ${BOOT_RULESET} exists"
 
+# One node address in the store's document (bootGuard.ts bootGuardNodes): an element of the inet
+# table's node maps and nothing else, so a hostile or damaged store value can add no other command.
+NODE_ELEMENT='^add element inet node_router_guard nodes[46] \{ ([0-9A-Fa-f.:]+) : jump (to_node|to_control_plane) \}$'
+NODES_HEADER='^# node-router boot guard: node addresses, ([0-9]+) statements$'
+
+# with_node_addresses RULESET OUT: RULESET followed by every node address of BOOT_NODES but this
+# node's own, each for the inet table and again for the netdev one (the same maps). Status 1, after
+# saying why, when the document is missing, not whole, or holds anything but node addresses.
+with_node_addresses() {
+  local ruleset=$1 out=$2 header line n=0 count
+  if [[ ! -r "$BOOT_NODES" ]]; then
+    log "no node addresses at ${BOOT_NODES} for ${ruleset}: the bootstrap writes them from the secret store before it starts the guard"
+    return 1
+  fi
+  IFS= read -r header <"$BOOT_NODES" || true
+  if [[ ! "$header" =~ $NODES_HEADER ]]; then
+    log "refusing ${BOOT_NODES}: its first line is not the node-address header"
+    return 1
+  fi
+  count=${BASH_REMATCH[1]}
+  cat "$ruleset" >"$out"
+  while IFS= read -r line; do
+    n=$((n + 1))
+    if [[ ! "$line" =~ $NODE_ELEMENT ]]; then
+      log "refusing ${BOOT_NODES}: line $((n + 1)) is not a node address element: ${line:0:120}"
+      return 1
+    fi
+    [[ "${BASH_REMATCH[1]}" == "$NODE_IP" ]] && continue
+    printf '%s\n%s\n' "$line" "${line/#add element inet node_router_guard /add element netdev node_router_guard_underlay }" >>"$out"
+  done < <(tail -n +2 "$BOOT_NODES")
+  if ((n != count)); then
+    log "refusing ${BOOT_NODES}: ${n} node addresses where its header says ${count} (cut short?)"
+    return 1
+  fi
+}
+
+install -d -m 0700 "$RUN_DIR"
+composed=$(mktemp -p "$RUN_DIR" guard-boot.XXXXXX)
+trap 'rm -f "$composed"' EXIT
+
 for ruleset in "${rulesets[@]}"; do
+  load=$ruleset
+  if [[ "$ruleset" == "$BOOT_RULESET" ]]; then
+    with_node_addresses "$ruleset" "$composed" || continue
+    load=$composed
+  fi
   rc=0
-  out=$(nft -D "UNDERLAY=${underlay_set}" -f "$ruleset" 2>&1) || rc=$?
+  out=$(nft -D "UNDERLAY=${underlay_set}" -f "$load" 2>&1) || rc=$?
   if ((rc == 0)); then
     log "egress guard loaded from ${ruleset} (underlay: ${underlay[*]})"
     exit 0
   fi
   log "nft refused ${ruleset} (exit ${rc}): ${out//$'\n'/ | }"
 done
-fatal "no egress guard: nft refused every ruleset (${rulesets[*]})"
+fatal "no egress guard: no ruleset could be loaded (${rulesets[*]}; see above)"

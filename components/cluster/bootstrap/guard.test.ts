@@ -1,22 +1,29 @@
 // The boot-time guard script (guard.sh) in real bash with `nft` and `ip` stubbed by scripts on
-// PATH (the stub nft records its arguments and refuses the files it is told to; the stub ip prints
+// PATH (the stub nft records its arguments and what it loaded, and refuses the rulesets it is told
+// to, known by their first line; the stub ip prints
 // the one-line output the test gives it) and sysfs and cgroupfs as directories: the newest
 // ruleset wins, the other is the fallback, neither loaded fails (so the kubelet, which requires
 // the unit, stays stopped); the underlay is detected as the agent detects it unless listed; cgroup
 // v2 is required. guardKernel.test.ts loads the rendered ruleset with the real nft.
-import { chmodSync, existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { requireTool, withTempDir } from "../../../test/tools";
-import { GUARD_BOOT_RULESET_FILE, GUARD_STATE_RULESET_FILE } from "./bootGuard";
+import { exampleNodes, exampleNodeTable } from "../../../test/fixtures/bootstrap";
+import { bootGuardNodes, GUARD_BOOT_NODES_FILE, GUARD_BOOT_RULESET_FILE, GUARD_STATE_RULESET_FILE } from "./bootGuard";
 import { ENV_FILE } from "./bootstrapEnv";
 
 beforeAll(() => requireTool("bash", "bash"));
 
+// Each ruleset's first line is "# <which>": the stub logs "-D <define> -f <which>" and keeps what it loaded.
 const NFT = `#!/bin/bash
-echo "$*" >>"$STUB/nft.args"
+file=\${@: -1}
+which=$(head -n 1 "$file")
+which=\${which:2}
+echo "$1 $2 -f $which" >>"$STUB/nft.args"
+cp "$file" "$STUB/loaded-$which"
 for refused in $NFT_REFUSES; do
-  [[ "$*" == *"-f $refused" ]] && { echo "Error: syntax error in $refused" >&2; echo "unexpected token" >&2; exit 1; }
+  [[ "$which" == "$refused" ]] && { echo "Error: syntax error in $file" >&2; echo "unexpected token" >&2; exit 1; }
 done
 exit 0
 `;
@@ -43,7 +50,12 @@ interface Scenario {
   sysNet?: Record<string, boolean>;
   env?: Record<string, string>;
   cgroupV2?: boolean;
+  /** The node addresses the bootstrap fetched (default: the program's document for the example table); null = none. */
+  nodes?: string | null;
 }
+
+/** The program's store document for the example cluster, which lists this node (203.0.113.50) too. */
+const NODES = bootGuardNodes(exampleNodeTable, exampleNodes["aws worker"].guard);
 
 function runGuard(s: Scenario) {
   return withTempDir((dir) => {
@@ -71,7 +83,9 @@ function runGuard(s: Scenario) {
       if (hardware) writeFileSync(join(sysNet, dev, "device"), "");
     }
     if (s.cgroupV2 !== false) writeFileSync(join(cgroup, "cgroup.controllers"), "cpu memory pids\n");
-    const files = { state: join(dir, "state.nft"), boot: join(dir, "boot.nft") };
+    const files = { state: join(dir, "state.nft"), boot: join(dir, "boot.nft"), nodes: join(dir, "guard-nodes.nft") };
+    const nodes = s.nodes === undefined ? NODES : s.nodes;
+    if (nodes !== null) writeFileSync(files.nodes, nodes);
     for (const which of ["state", "boot"] as const) {
       const at = s[which];
       if (at === undefined) continue;
@@ -96,16 +110,23 @@ function runGuard(s: Scenario) {
         ...process.env,
         PATH: `${bin}:${process.env.PATH}`,
         STUB: stub,
-        NFT_REFUSES: (s.refuses ?? []).map((w) => files[w]).join(" "),
+        NFT_REFUSES: (s.refuses ?? []).join(" "),
         WG_MESH_ENV_FILE: join(dir, "bootstrap.env"),
         WG_MESH_BOOT_RULESET: files.boot,
         WG_MESH_STATE_RULESET: files.state,
+        WG_MESH_BOOT_NODES: files.nodes,
+        WG_MESH_RUN_DIR: join(dir, "run"),
         WG_MESH_SYS_NET: sysNet,
         WG_MESH_CGROUP_ROOT: cgroup,
       },
     });
     const args = existsSync(join(stub, "nft.args")) ? readFileSync(join(stub, "nft.args"), "utf8").trim().split("\n") : [];
-    return { status: r.status, log: r.stderr, stdout: r.stdout, args, files };
+    const copies = Object.fromEntries(
+      (["boot", "state"] as const).map((w) => [w, existsSync(join(stub, `loaded-${w}`)) ? readFileSync(join(stub, `loaded-${w}`), "utf8") : undefined]),
+    );
+    const loaded = (which: "boot" | "state") => copies[which];
+    const leftovers = existsSync(join(dir, "run")) ? readdirSync(join(dir, "run")) : [];
+    return { status: r.status, log: r.stderr, stdout: r.stdout, args, files, loaded, leftovers };
   });
 }
 
@@ -113,26 +134,26 @@ describe("which ruleset", () => {
   it("loads the persisted ruleset when it is the newer, with the underlay as a define", () => {
     const r = runGuard({ boot: 1_000, state: 2_000 });
     expect(r.status).toBe(0);
-    expect(r.args).toEqual([`-D UNDERLAY={ { "ens5" } } -f ${r.files.state}`]);
+    expect(r.args).toEqual([`-D UNDERLAY={ { "ens5" } } -f state`]);
     expect(r.log).toContain(`egress guard loaded from ${r.files.state} (underlay: ens5)`);
   });
 
   it("loads the boot files' ruleset when it is the newer (the instance was re-created since)", () => {
     const r = runGuard({ boot: 3_000, state: 2_000 });
     expect(r.status).toBe(0);
-    expect(r.args).toEqual([`-D UNDERLAY={ { "ens5" } } -f ${r.files.boot}`]);
+    expect(r.args).toEqual([`-D UNDERLAY={ { "ens5" } } -f boot`]);
   });
 
   it("loads the boot files' ruleset on the first boot (nothing persisted yet)", () => {
     const r = runGuard({ boot: 1_000 });
     expect(r.status).toBe(0);
-    expect(r.args).toEqual([`-D UNDERLAY={ { "ens5" } } -f ${r.files.boot}`]);
+    expect(r.args).toEqual([`-D UNDERLAY={ { "ens5" } } -f boot`]);
   });
 
   it("falls back to the other ruleset when nft refuses the newest, and says why", () => {
     const r = runGuard({ boot: 1_000, state: 2_000, refuses: ["state"] });
     expect(r.status).toBe(0);
-    expect(r.args).toEqual([`-D UNDERLAY={ { "ens5" } } -f ${r.files.state}`, `-D UNDERLAY={ { "ens5" } } -f ${r.files.boot}`]);
+    expect(r.args).toEqual([`-D UNDERLAY={ { "ens5" } } -f state`, `-D UNDERLAY={ { "ens5" } } -f boot`]);
     expect(r.log).toContain(`nft refused ${r.files.state} (exit 1): Error: syntax error in ${r.files.state} | unexpected token`);
     expect(r.log).toContain(`egress guard loaded from ${r.files.boot}`);
   });
@@ -141,7 +162,7 @@ describe("which ruleset", () => {
     const r = runGuard({ boot: 1_000, state: 2_000, refuses: ["state", "boot"] });
     expect(r.status).toBe(1);
     expect(r.args).toHaveLength(2);
-    expect(r.log).toMatch(/FATAL: no egress guard: nft refused every ruleset .*; the kubelet stays stopped \(it requires wg-mesh-guard\.service\)/);
+    expect(r.log).toMatch(/FATAL: no egress guard: no ruleset could be loaded .*; the kubelet stays stopped \(it requires wg-mesh-guard\.service\)/);
   });
 
   it("fails when there is no ruleset at all", () => {
@@ -149,6 +170,60 @@ describe("which ruleset", () => {
     expect(r.status).toBe(1);
     expect(r.args).toEqual([]);
     expect(r.log).toContain(`FATAL: no ruleset: neither ${r.files.state} nor ${r.files.boot} exists`);
+  });
+});
+
+describe("the boot ruleset's node addresses (fetched from the store by the bootstrap)", () => {
+  const others = (JSON.parse(exampleNodeTable) as { nodes: { name: string; role: string; addresses: string[] }[] }).nodes.filter(
+    (n) => n.addresses[0] !== "203.0.113.50",
+  );
+
+  it("are appended to it, each for both tables, the node's own address left out", () => {
+    const r = runGuard({ boot: 1_000 });
+    expect(r.status).toBe(0);
+    const loaded = r.loaded("boot")!;
+    expect(loaded.startsWith("# boot\n")).toBe(true);
+    expect(others.length).toBeGreaterThan(1);
+    for (const n of others) {
+      const chain = n.role === "control-plane" ? "to_control_plane" : "to_node";
+      expect(loaded).toContain(`add element inet node_router_guard nodes4 { ${n.addresses[0]} : jump ${chain} }\n`);
+      expect(loaded).toContain(`add element netdev node_router_guard_underlay nodes4 { ${n.addresses[0]} : jump ${chain} }\n`);
+    }
+    expect(loaded).not.toContain("203.0.113.50");
+    expect(loaded.trim().split("\n")).toHaveLength(1 + 2 * others.length);
+    // The composed copy is removed after loading.
+    expect(r.leftovers).toEqual([]);
+  });
+
+  it("are not needed for the persisted ruleset (it holds its own)", () => {
+    const r = runGuard({ boot: 1_000, state: 2_000, nodes: null });
+    expect(r.status).toBe(0);
+    expect(r.loaded("state")).toBe("# state\n");
+  });
+
+  it.each([
+    ["missing", null, "no node addresses at"],
+    [
+      "holding another command (a hostile store value)",
+      NODES.replace(/\n$/, "\nflush ruleset\n").replace(/(\d+) statements/, (_, n) => `${Number(n) + 1} statements`),
+      "is not a node address element: flush ruleset",
+    ],
+    [
+      "holding an element of another map",
+      NODES.replace("nodes4 {", "exempt_ports {"),
+      "is not a node address element: add element inet node_router_guard exempt_ports",
+    ],
+    ["cut short", NODES.split("\n").slice(0, -2).join("\n") + "\n", "where its header says"],
+    ["without its header", NODES.split("\n").slice(1).join("\n"), "its first line is not the node-address header"],
+  ])("%s: the boot ruleset is not loaded (the persisted one is, or the script fails)", (_, nodes, why) => {
+    const alone = runGuard({ boot: 3_000, nodes });
+    expect(alone.status).toBe(1);
+    expect(alone.args).toEqual([]);
+    expect(alone.log).toContain(why);
+    expect(alone.log).toContain("FATAL: no egress guard");
+    const fallback = runGuard({ boot: 3_000, state: 2_000, nodes });
+    expect(fallback.status).toBe(0);
+    expect(fallback.args).toEqual([`-D UNDERLAY={ { "ens5" } } -f state`]);
   });
 });
 
@@ -162,19 +237,19 @@ describe("underlay devices", () => {
       sysNet: { ens5: true, eth9: true, lo: false, cilium_wg0: true, lxc0a1b: true, cilium_host: true, "veth-x": false },
     });
     expect(r.status).toBe(0);
-    expect(r.args).toEqual([`-D UNDERLAY={ { "ens5", "ens6", "ens7", "eth9", "wgmesh0" } } -f ${r.files.boot}`]);
+    expect(r.args).toEqual([`-D UNDERLAY={ { "ens5", "ens6", "ens7", "eth9", "wgmesh0" } } -f boot`]);
   });
 
   it("are the env file's list when it has one, detection aside", () => {
     const r = runGuard({ boot: 1_000, route4: "default via 10.0.0.1 dev ens5\n", env: { GUARD_UNDERLAY_DEVICES: "eth1,eth2" } });
     expect(r.status).toBe(0);
-    expect(r.args).toEqual([`-D UNDERLAY={ { "eth1", "eth2" } } -f ${r.files.boot}`]);
+    expect(r.args).toEqual([`-D UNDERLAY={ { "eth1", "eth2" } } -f boot`]);
   });
 
   it("a local-interface pattern is a glob on device names, not on files", () => {
     // A file named like a device in the working directory must not turn the pattern into a file list.
     const r = runGuard({ boot: 1_000, sysNet: { ens5: true, lxc9: true }, env: { GUARD_LOCAL_INTERFACES: "lxc*" } });
-    expect(r.args).toEqual([`-D UNDERLAY={ { "ens5" } } -f ${r.files.boot}`]);
+    expect(r.args).toEqual([`-D UNDERLAY={ { "ens5" } } -f boot`]);
   });
 
   it("none found: fails naming the setting to list them", () => {
@@ -210,6 +285,8 @@ it("defaults to the paths the program writes and the agent persists to", () => {
   expect(script).toContain(`ENV_FILE="\${WG_MESH_ENV_FILE:-${ENV_FILE}}"`);
   expect(script).toContain(`BOOT_RULESET="\${WG_MESH_BOOT_RULESET:-${GUARD_BOOT_RULESET_FILE}}"`);
   expect(script).toContain(`STATE_RULESET="\${WG_MESH_STATE_RULESET:-${GUARD_STATE_RULESET_FILE}}"`);
+  expect(script).toContain(`BOOT_NODES="\${WG_MESH_BOOT_NODES:-${GUARD_BOOT_NODES_FILE}}"`);
+  expect(readFileSync(join(__dirname, "bootstrap.sh"), "utf8")).toContain(`BOOT_NODES="\${WG_MESH_BOOT_NODES:-${GUARD_BOOT_NODES_FILE}}"`);
   expect(script).toContain('SYS_NET="${WG_MESH_SYS_NET:-/sys/class/net}"');
   expect(script).toContain('CGROUP_ROOT="${WG_MESH_CGROUP_ROOT:-/sys/fs/cgroup}"');
 });

@@ -82,13 +82,15 @@ store_read_gcp() {
   return 1
 }
 
-# store_ref WHAT: "<region|project> <secret id>" of the pki or join-token secret in this cloud.
+# store_ref WHAT: "<region|project> <secret id>" of the pki, join-token or boot-guard secret in this cloud.
 store_ref() {
   case "${CLOUD}:$1" in
     aws:pki) printf '%s %s\n' "$PKI_AWS_REGION" "$PKI_AWS_SECRET_ID" ;;
     gcp:pki) printf '%s %s\n' "$PKI_GCP_PROJECT" "$PKI_GCP_SECRET_ID" ;;
     aws:join-token) printf '%s %s\n' "$JOIN_TOKEN_AWS_REGION" "$JOIN_TOKEN_AWS_SECRET_ID" ;;
     gcp:join-token) printf '%s %s\n' "$JOIN_TOKEN_GCP_PROJECT" "$JOIN_TOKEN_GCP_SECRET_ID" ;;
+    aws:boot-guard) printf '%s %s\n' "$BOOT_GUARD_AWS_REGION" "$BOOT_GUARD_AWS_SECRET_ID" ;;
+    gcp:boot-guard) printf '%s %s\n' "$BOOT_GUARD_GCP_PROJECT" "$BOOT_GUARD_GCP_SECRET_ID" ;;
     *) return 1 ;;
   esac
 }

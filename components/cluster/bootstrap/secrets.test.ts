@@ -6,7 +6,8 @@
 // console, a command line or a file others can read.
 import { chmodSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { exampleNodes } from "../../../test/fixtures/bootstrap";
+import { exampleNodes, exampleNodeTable } from "../../../test/fixtures/bootstrap";
+import { bootGuardNodes, packBootGuardNodes } from "./bootGuard";
 import { renderInitConfig, renderJoinConfig } from "./kubeadmConfig";
 import { requireTool, withBootstrap, withTempDir, type BashResult } from "../../../test/tools";
 
@@ -16,6 +17,7 @@ beforeAll(() => {
     ["jq", "jq"],
     ["sed", "sed"],
     ["base64", "coreutils"],
+    ["gunzip", "gzip"],
   ])
     requireTool(tool, pkg);
 });
@@ -109,6 +111,11 @@ function withStubs<T>(env: Env, body: string, check: (r: BashResult, dir: string
       JOIN_TOKEN_AWS_SECRET_ID: "demo/join-token",
       JOIN_TOKEN_GCP_PROJECT: "demo-project-123",
       JOIN_TOKEN_GCP_SECRET_ID: "demo-join-token",
+      BOOT_GUARD_AWS_REGION: "eu-west-1",
+      BOOT_GUARD_AWS_SECRET_ID: "demo/boot-guard-nodes",
+      BOOT_GUARD_GCP_PROJECT: "demo-project-123",
+      BOOT_GUARD_GCP_SECRET_ID: "demo-boot-guard-nodes",
+      WG_MESH_BOOT_NODES: join(dir, "etc", "guard-nodes.nft"),
       WG_MESH_RUN_DIR: join(dir, "run"),
       WG_MESH_STORE_DELAY: "0",
       WG_MESH_TOKEN_DELAY: "0",
@@ -172,6 +179,41 @@ it("the GCP access token goes to curl on stdin, never on its command line", () =
     expect(r.status).toBe(0);
     expect(readFileSync(join(dir, "stub", "curl.stdin"), "utf8")).toContain("Authorization: Bearer ya29.stub-oauth-token");
     expect(readFileSync(join(dir, "stub", "argv"), "utf8")).not.toContain("ya29.stub-oauth-token");
+  });
+});
+
+describe.each(["aws", "gcp"] as const)("the boot guard's node addresses on %s", (cloud) => {
+  const document = bootGuardNodes(exampleNodeTable, exampleNodes["aws worker"].guard);
+
+  it("are read from the boot-guard secret, unpacked and written where guard.sh reads them", () => {
+    withStubs({ cloud, plan: "transient ok", secret: packBootGuardNodes(document) }, "install_boot_guard_nodes", (r, dir) => {
+      expect(r.status).toBe(0);
+      expect(readFileSync(join(dir, "etc", "guard-nodes.nft"), "utf8")).toBe(document);
+      expect(readFileSync(join(dir, "stub", "argv"), "utf8")).toContain(
+        cloud === "aws" ? "--secret-id demo/boot-guard-nodes" : "/secrets/demo-boot-guard-nodes/versions/latest:access",
+      );
+      expect(calls(dir, cloud)).toBe(2);
+    });
+  });
+
+  it("a value that does not unpack ends the script, keeping the previous file", () => {
+    withStubs(
+      { cloud, plan: "ok", secret: "not gzip at all" },
+      `mkdir -p "$(dirname "$WG_MESH_BOOT_NODES")"; echo previous >"$WG_MESH_BOOT_NODES"; install_boot_guard_nodes`,
+      (r, dir) => {
+        expect(r.status).toBe(1);
+        expect(r.stderr).toContain("FATAL: the boot-guard secret does not unpack (gzip, then base64)");
+        expect(readFileSync(join(dir, "etc", "guard-nodes.nft"), "utf8")).toBe("previous\n");
+      },
+    );
+  });
+
+  it("access denied ends the script saying so", () => {
+    withStubs({ cloud, plan: "denied", secret: "" }, "install_boot_guard_nodes", (r) => {
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain("ACCESS DENIED reading the boot-guard secret");
+      expect(r.stderr).toContain("FATAL: cannot read the node addresses (access denied; see above)");
+    });
   });
 });
 

@@ -39,7 +39,7 @@ export interface ClusterBootstrap {
   readonly caCertPem: string;
   /** The node-router agent image (digest-pinned): bootstrap pre-pulls it for the DaemonSet; the boot guard does not need it. */
   readonly agentImage: string;
-  /** The node table (JSON, ../nodeTable.ts) as it is when the node is created. */
+  /** The node table (JSON, ../nodeTable.ts) as it is when the node is created: the boot ruleset takes the node's role and the pod CIDRs from it. */
   readonly nodeTable: string;
   /** The DaemonSet's values of the agent settings the boot-time guard is rendered with. */
   readonly guard: GuardSettings;
@@ -61,6 +61,8 @@ export interface NodeBootstrap extends ClusterBootstrap {
   readonly nodeIp: string;
   /** Where the node reads the join tokens (`{"tokens": [{token, expires}, ...]}`); the token itself is never in user data. */
   readonly joinTokenSecret: SecretRef;
+  /** Where the node reads every node's address for its boot guard (bootGuard.ts bootGuardNodes; public, but past EC2's 16 KiB). */
+  readonly bootGuardSecret: SecretRef;
   /** Control-plane nodes only: where to read the PKI bundle. */
   readonly pkiSecret?: PkiSecretRef;
 }
