@@ -85,16 +85,17 @@ describe.each(["aws worker", "gcp first control-plane"])("the boot ruleset of th
   const ruleset = writtenFile(config, GUARD_BOOT_RULESET_FILE).content;
   const cgroups = [...ruleset.matchAll(/cgroupv2 level 1 (\{[^}]*\}|"[^"]*")/g)].flatMap((m) => [...m[1].matchAll(/"([^"]+)"/g)].map((q) => q[1]));
 
-  it("loads into the kernel with the detected underlay; a newer ruleset nft refuses falls back to it", () => {
-    const files = {
-      env: join(dir, "bootstrap.env"),
-      boot: join(dir, "boot-guard.nft"),
-      state: join(dir, "state-guard.nft"),
-      nodes: join(dir, "guard-nodes.nft"),
-    };
+  /** The shipped script, env file and boot ruleset written to the scratch directory; the state and node-address files named. */
+  function bootFiles(state: string, nodes: string) {
+    const files = { env: join(dir, "bootstrap.env"), boot: join(dir, "boot-guard.nft"), state: join(dir, state), nodes: join(dir, nodes) };
     writeFileSync(join(dir, "guard.sh"), writtenFile(config, GUARD_SCRIPT_PATH).content);
     writeFileSync(files.env, writtenFile(config, ENV_FILE).content);
     writeFileSync(files.boot, ruleset);
+    return files;
+  }
+
+  it("loads into the kernel with the detected underlay; a newer ruleset nft refuses falls back to it", () => {
+    const files = bootFiles("state-guard.nft", "guard-nodes.nft");
     // What the bootstrap fetched from the store: the same document for every node.
     writeFileSync(files.nodes, unpackBootGuardNodes(packBootGuardNodes(bootGuardNodes(node.nodeTable, node.guard))));
     // A persisted ruleset newer than the boot one, which the kernel's nft refuses.
@@ -125,15 +126,7 @@ describe.each(["aws worker", "gcp first control-plane"])("the boot ruleset of th
   });
 
   it("without the node addresses the boot ruleset is refused and the script fails (the kubelet stays stopped)", () => {
-    const files = {
-      env: join(dir, "bootstrap.env"),
-      boot: join(dir, "boot-guard.nft"),
-      state: join(dir, "no-state.nft"),
-      nodes: join(dir, "missing-nodes.nft"),
-    };
-    writeFileSync(join(dir, "guard.sh"), writtenFile(config, GUARD_SCRIPT_PATH).content);
-    writeFileSync(files.env, writtenFile(config, ENV_FILE).content);
-    writeFileSync(files.boot, ruleset);
+    const files = bootFiles("no-state.nft", "missing-nodes.nft");
     rmSync(files.state, { force: true });
     rmSync(files.nodes, { force: true });
     sh(["ip", "netns", "exec", NS, "nft", "flush", "ruleset"]);
