@@ -1,5 +1,9 @@
 import { PolicyPack } from "@pulumi/policy";
+import { installSharedProperties } from "./lib/shared-properties";
 import { policies } from "./policies/all";
+
+// Every policy reads the same deserialized properties of a request (lib/shared-properties.ts).
+installSharedProperties();
 
 new PolicyPack("wg-mesh-encryption", {
   description:

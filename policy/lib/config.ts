@@ -4,6 +4,7 @@ import type { PolicyConfigSchema } from "@pulumi/policy";
 import { z } from "zod";
 import { isCidr } from "./cidr";
 import { parsePorts } from "./ports";
+import { deepFreeze } from "./shared-properties";
 
 export interface PolicyConfig<S extends z.ZodObject> {
   configSchema: PolicyConfigSchema;
@@ -16,15 +17,44 @@ export function policyConfig<S extends z.ZodObject>(schema: S): PolicyConfig<S> 
   const json = z.toJSONSchema(schema, { io: "input" }) as { properties?: Record<string, object>; required?: string[] };
   const configSchema: PolicyConfigSchema = { properties: (json.properties ?? {}) as PolicyConfigSchema["properties"] };
   if (json.required && json.required.length > 0) configSchema.required = json.required;
+  // The last config parsed, by its JSON text: a resource policy reads its config for every
+  // resource of a preview, and the runtime hands the same config (a JSON Struct's conversion) each
+  // time. Only plain JSON input is cached (jsonText), so equal text means equal input; the parsed
+  // config is frozen, so no caller can change what the next one reads. Invalid config is parsed
+  // (and reported) every time.
+  let last: { text: string; data: z.infer<S> } | undefined;
   return {
     configSchema,
     read(args, policyName) {
-      const result = schema.safeParse(args.getConfig<object>());
-      if (result.success) return result.data;
+      const raw = args.getConfig<object>();
+      const text = jsonText(raw);
+      if (text !== undefined && last?.text === text) return last.data;
+      const result = schema.safeParse(raw);
+      if (result.success) {
+        if (text !== undefined) {
+          deepFreeze(result.data, () => false);
+          last = { text, data: result.data };
+        }
+        return result.data;
+      }
       const problems = result.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
       throw new Error(`invalid config for policy '${policyName}': ${problems}; fix it in your --policy-pack-config file`);
     },
   };
+}
+
+/** JSON text of a value made only of JSON (null, booleans, finite numbers, strings, plain arrays and objects); undefined for anything else. */
+function jsonText(value: unknown): string | undefined {
+  const plainJson = (v: unknown): boolean => {
+    if (v === null || typeof v === "string" || typeof v === "boolean") return true;
+    if (typeof v === "number") return Number.isFinite(v) && !Object.is(v, -0);
+    if (Array.isArray(v)) return Object.getPrototypeOf(v) === Array.prototype && Object.keys(v).length === v.length && v.every(plainJson);
+    if (typeof v !== "object") return false;
+    const proto = Object.getPrototypeOf(v);
+    if (proto !== Object.prototype && proto !== null) return false;
+    return Object.getOwnPropertySymbols(v).length === 0 && Object.values(v).every((x) => x !== undefined && plainJson(x));
+  };
+  return plainJson(value) ? JSON.stringify(value) : undefined;
 }
 
 /** Port lists such as ["6443", "2379-2380"] or [6443]. */

@@ -18,7 +18,7 @@ import { addressIndex, interfacesOf, peerAddresses, type PeerAddressing } from "
 import { cloudOf, nodeResources } from "./nodes";
 import { prefixListIndex, type Expanded } from "./prefix-lists";
 import { formatPorts, overlaps, type PortRange } from "./ports";
-import { label, TYPES, type Res } from "./resources";
+import { label, stackMemo, TYPES, type Res } from "./resources";
 import { isUnknown, UNKNOWN, type Unknown, type UnknownNotes } from "./unknowns";
 import { asArray, asRecord, at, stringList } from "./values";
 
@@ -77,7 +77,16 @@ export interface FirewallContext {
 const GROUP_TYPES: string[] = [TYPES.awsSecurityGroup, TYPES.awsDefaultSecurityGroup];
 const deps = (r: Res, k: string) => r.propertyDependencies[k] ?? [];
 
-export function firewallContext(resources: readonly Res[], opts: RoleOptions): FirewallContext {
+/**
+ * The firewall view of `resources`. Five stack policies ask for it on the same stack with the
+ * same role options; within one AnalyzeStack it is built once (stackMemo, lib/resources.ts). It
+ * reads only these five options.
+ */
+export const firewallContext: (resources: readonly Res[], opts: RoleOptions) => FirewallContext = stackMemo(buildFirewallContext, (o) =>
+  JSON.stringify([o.roleTagKey, o.controlPlaneRole, o.gcpControlPlaneTagSuffix, o.gcpWorkerTagSuffix, o.peerAddresses]),
+);
+
+function buildFirewallContext(resources: readonly Res[], opts: RoleOptions): FirewallContext {
   const groups = resources.filter((r) => GROUP_TYPES.includes(r.type));
   const defaultGroups = groups.filter((g) => g.type === TYPES.awsDefaultSecurityGroup);
   const sgAttachments = resources.filter((r) => r.type === TYPES.awsNetworkInterfaceSgAttachment);

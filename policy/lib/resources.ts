@@ -1,7 +1,8 @@
 // One plain shape for a resource, whether it comes from a resource validation, a stack
 // validation or a captured fixture, so helpers and policies never touch analyzer proxies.
 import type { PolicyResource, ResourceValidationArgs } from "@pulumi/policy";
-import { plain, settleAssets, type AssetRef } from "./unknowns";
+import { deepFreeze, isSharedCopy, sharedCopy } from "./shared-properties";
+import { isAssetRef, plain, proxyTarget, settleAssets, type AssetRef } from "./unknowns";
 
 export interface Res {
   type: string;
@@ -46,6 +47,29 @@ function asProps(value: unknown): Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
+/**
+ * plain() of a stack resource's properties with the assets it found. Made once per AnalyzeStack
+ * for all 14 stack policies when the runtime shares the properties (lib/shared-properties.ts),
+ * then frozen. (A resource policy copies what it reads: in Analyze few resources interest more
+ * than one policy, so freezing would cost more than the copies it saves.)
+ */
+function plainProps(value: unknown): { props: Record<string, unknown>; assets: AssetRef[] } {
+  let found: AssetRef[] = [];
+  const props = sharedCopy(
+    proxyTarget(value),
+    () => {
+      const copy = asProps(plain(value, found));
+      if (found.length > 0) assetsOf.set(copy, found);
+      return copy;
+    },
+    isAssetRef,
+  );
+  if (isSharedCopy(props)) found = assetsOf.get(props) ?? [];
+  return { props, assets: found };
+}
+/** The assets plain() found in a shared props copy (their refs stay mutable until they settle). */
+const assetsOf = new WeakMap<object, AssetRef[]>();
+
 export function fromResourceArgs(args: Pick<ResourceValidationArgs, "type" | "name" | "urn" | "props" | "opts">): Res {
   const assets: AssetRef[] = [];
   const props = asProps(plain(args.props, assets));
@@ -63,9 +87,50 @@ export function fromResourceArgs(args: Pick<ResourceValidationArgs, "type" | "na
 export function fromPolicyResource(r: PolicyResource): Res {
   const deps: Record<string, string[]> = {};
   for (const [k, v] of Object.entries(r.propertyDependencies ?? {})) deps[k] = v.map((d) => d.urn);
-  const assets: AssetRef[] = [];
-  const props = asProps(plain(r.props, assets));
+  const { props, assets } = plainProps(r.props);
   return { type: r.type, name: r.name, urn: r.urn, props, parent: r.parent?.urn, propertyDependencies: deps, ...(assets.length > 0 ? { assets } : {}) };
+}
+
+/**
+ * `compute` made once per stack for the stack policies that call it with equal options: the last
+ * result is reused while the resources are the same, that is, the same type, name, URN, parent and
+ * property dependencies, and the same props objects, which only counts for shared copies
+ * (lib/shared-properties.ts: deep-frozen copies of the request's properties, one per request). Any
+ * other resources (unit tests' plain objects, which may change between runs) are computed afresh.
+ * The reused result is deep-frozen (asset references aside, which settle later), so no policy can
+ * change what the next one reads.
+ */
+export function stackMemo<O, T>(compute: (resources: readonly Res[], opts: O) => T, keyOf: (opts: O) => string): (resources: readonly Res[], opts: O) => T {
+  let last: { resources: readonly Res[]; key: string; value: T } | undefined;
+  return (resources, opts) => {
+    if (!resources.every((r) => isSharedCopy(r.props))) return compute(resources, opts);
+    const key = keyOf(opts);
+    if (last !== undefined && last.key === key && sameResources(last.resources, resources)) return last.value;
+    const snapshot = [...resources];
+    deepFreeze(snapshot, isAssetRef);
+    const value = compute(snapshot, opts);
+    deepFreeze(value, isAssetRef);
+    last = { resources: snapshot, key, value };
+    return value;
+  };
+}
+
+function sameResources(a: readonly Res[], b: readonly Res[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === y) continue;
+    if (x.props !== y.props || x.type !== y.type || x.name !== y.name || x.urn !== y.urn || x.parent !== y.parent || x.assets !== y.assets) return false;
+    const kx = Object.keys(x.propertyDependencies);
+    if (kx.length !== Object.keys(y.propertyDependencies).length) return false;
+    for (const k of kx) {
+      const dx = x.propertyDependencies[k];
+      const dy = y.propertyDependencies[k];
+      if (dy === undefined || dx.length !== dy.length || dx.some((u, j) => u !== dy[j])) return false;
+    }
+  }
+  return true;
 }
 
 /** The resource once the contents of its assets (Helm valueYamlFiles) are read. */

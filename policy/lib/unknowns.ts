@@ -74,12 +74,18 @@ function assetRef(o: Record<string, unknown>, sink: AssetRef[] | undefined): Ass
   return ref;
 }
 
+/** What an analyzer proxy wraps; any other value is its own target. */
+export function proxyTarget(value: unknown): unknown {
+  if (value === null || typeof value !== "object") return value;
+  // @pulumi/policy's proxy answers these two magic keys; plain objects (unit tests) do not.
+  return (value as Record<string, unknown>)["__isSpecialProxy"] === true ? (value as Record<string, unknown>)["__getSpecialProxyTarget"] : value;
+}
+
 /** Plain JSON-like copy of analyzer properties with unknowns replaced by UNKNOWN; assets become AssetRefs (collected in `sink`). */
 export function plain(value: unknown, sink?: AssetRef[]): unknown {
   if (typeof value === "string") return SENTINELS.has(value) ? UNKNOWN : value;
   if (value === null || typeof value !== "object") return value;
-  // @pulumi/policy's proxy answers these two magic keys; plain objects (unit tests) do not.
-  const target = (value as Record<string, unknown>)["__isSpecialProxy"] === true ? (value as Record<string, unknown>)["__getSpecialProxyTarget"] : value;
+  const target = proxyTarget(value);
   if (Array.isArray(target)) return target.map((x) => plain(x, sink));
   if (target === null || typeof target !== "object") return plain(target, sink);
   const t = target as Record<string, unknown>;
