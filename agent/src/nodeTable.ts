@@ -100,11 +100,20 @@ export const MAX_ADDRESSES_PER_FAMILY = GUARD_MAP_SIZE / 2;
 /**
  * Parses and validates a node table document; throws NodeTableError naming the entry at fault.
  * With `previous` (the last good table), an entry written exactly as that table's entry of the
- * same name is that entry, the same object: it was validated then, only the checks across entries
- * run again. A re-read after a node joined costs one entry's validation, and the reconciler's
- * caches (keyed by object) see one changed node, not a new table.
+ * same name is that entry, the same object: it was validated then. The table is re-read whole
+ * whenever the kubelet rewrites the ConfigMap, so the cost per re-read matters at 5,000 nodes: an
+ * unchanged entry costs one lookup by name and a compare (incrementally, against the previous
+ * table's index), only changed entries are validated, and the checks across entries (names and
+ * addresses once, the guard's room) look only at what changed. Anything that might be an error is
+ * judged by the whole-document path, whose message names the entry at fault in document order.
+ * tableChanges(result) tells what changed from `previous` (the reconciler's delta steps).
  */
 export function parseNodeTable(text: string, previous?: NodeTable, options: ParseOptions = {}): NodeTable {
+  const index = previous && indexes.get(previous);
+  if (previous && index?.layout && text !== index.layout.text) {
+    const spliced = parseWindow(text, previous, index, index.layout, options);
+    if (spliced) return spliced;
+  }
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -128,60 +137,321 @@ export function parseNodeTable(text: string, previous?: NodeTable, options: Pars
   });
 
   const samePods = previous !== undefined && sameStrings(podCidrs, previous.podCidrs);
-  const before = samePods ? new Map(previous.nodes.map((n) => [n.name, n])) : undefined;
+  if (samePods && index && Array.isArray(doc.nodes)) {
+    const onto = parseSpliced(previous, index, 0, previous.nodes.length, doc.nodes, options);
+    if (onto) {
+      index.layout = layoutOf(text, doc);
+      return onto;
+    }
+  }
+  const table = parseWhole(doc.nodes, samePods ? previous : undefined, samePods ? previous.podCidrs : podCidrs, options);
+  indexes.set(table, { ...indexOf(table.nodes), layout: layoutOf(text, doc) });
+  changes.set(table, previous ? changesFrom(previous, table) : { previous, added: table.nodes, removed: [] });
+  return table;
+}
 
-  if (!Array.isArray(doc.nodes)) throw new NodeTableError(`nodes: must be a list of {"name", "role", "addresses"}`);
+/** What a parse with `previous` changed: entries that are new objects, and previous entries no longer in the table. */
+export interface TableChanges {
+  /** The table this one was parsed against (undefined: none). */
+  previous?: NodeTable;
+  /** Entries that were not in `previous` as they are now (new nodes, and changed ones' new entries). */
+  added: TableNode[];
+  /** Entries of `previous` that are gone (left nodes, and changed ones' old entries). */
+  removed: TableNode[];
+}
+
+const changes = new WeakMap<NodeTable, TableChanges>();
+
+/** What changed from the table it was parsed against; undefined for a table not made by parseNodeTable. */
+export function tableChanges(table: NodeTable): TableChanges | undefined {
+  return changes.get(table);
+}
+
+/** Lookups the next parse needs: entries by name, address -> the name of the node it belongs to, addresses per family. */
+interface TableIndex {
+  byName: Map<string, TableNode>;
+  owners: Map<string, string>;
+  count: Record<4 | 6, number>;
+  /** Where each entry's text lies in the document, when it was written compactly (as the program writes it). */
+  layout?: Layout;
+}
+
+/**
+ * A compact document (`JSON.stringify` of {podCidrs, nodes}, the program's form): its text and
+ * the start and end offset of every entry in the nodes list, in table order. With it, the next
+ * document is compared as text: only the entries in the stretch that differs are parsed.
+ */
+interface Layout {
+  text: string;
+  starts: number[];
+  ends: number[];
+}
+
+/** The layout of `text` if it is exactly the compact rendering of `doc`; undefined otherwise (then every re-read parses the whole document). */
+function layoutOf(text: string, doc: Json): Layout | undefined {
+  if (!Array.isArray(doc.nodes) || doc.nodes.length === 0 || Object.keys(doc).join() !== TOP_KEYS.join()) return undefined;
+  const head = `{"podCidrs":${JSON.stringify(doc.podCidrs)},"nodes":[`;
+  if (!text.startsWith(head) || !text.endsWith("]}")) return undefined;
+  const starts: number[] = [];
+  const ends: number[] = [];
+  let at = head.length;
+  for (const entry of doc.nodes) {
+    const written = JSON.stringify(entry);
+    if (starts.length > 0 && text[at++] !== ",") return undefined;
+    if (!text.startsWith(written, at)) return undefined;
+    starts.push(at);
+    ends.push((at += written.length));
+  }
+  return at + 2 === text.length ? { text, starts, ends } : undefined;
+}
+
+/** Chunks compared at a time while looking for where two documents start to differ (a native compare each). */
+const CHUNK = 4096;
+
+function commonPrefix(a: string, b: string): number {
+  const max = Math.min(a.length, b.length);
+  let i = 0;
+  while (i + CHUNK <= max && a.slice(i, i + CHUNK) === b.slice(i, i + CHUNK)) i += CHUNK;
+  while (i < max && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  return i;
+}
+
+function commonSuffix(a: string, b: string, max: number): number {
+  let i = 0;
+  while (i + CHUNK <= max && a.slice(a.length - i - CHUNK, a.length - i) === b.slice(b.length - i - CHUNK, b.length - i)) i += CHUNK;
+  while (i < max && a.charCodeAt(a.length - 1 - i) === b.charCodeAt(b.length - 1 - i)) i++;
+  return i;
+}
+
+/** The first index whose value exceeds `x` in an ascending list. */
+function firstAbove(xs: number[], x: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The text path: `text` against the previous document's text, which it shares all but one stretch
+ * with (a node joining, leaving or changing). The entries that stretch touches, and one more on
+ * each side, are replaced by the new text between the same two boundaries, which must parse as
+ * whole JSON values; the text before and after is the previous document's, so the whole document
+ * parses exactly as those entries, the new ones and these entries. Undefined whenever that does
+ * not hold (a change outside the node list, text that is no list of values), and the document
+ * is parsed whole.
+ */
+function parseWindow(text: string, previous: NodeTable, index: TableIndex, layout: Layout, options: ParseOptions): NodeTable | undefined {
+  const old = layout.text;
+  const { starts, ends } = layout;
+  const prefix = commonPrefix(old, text);
+  const suffix = commonSuffix(old, text, Math.min(old.length, text.length) - prefix);
+  const changedEnd = old.length - suffix;
+  if (prefix < starts[0] || changedEnd > ends[ends.length - 1]) return undefined;
+  const from = Math.max(0, firstAbove(ends, prefix) - 1);
+  const to = Math.min(starts.length, firstAbove(starts, changedEnd - 1) + 1);
+  const tail = old.length - ends[to - 1];
+  const middle = text.slice(starts[from], text.length - tail);
+  if (text.length - tail < starts[from]) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(`[${middle}]`);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(raw) || raw.length === 0) return undefined;
+  const table = parseSpliced(previous, index, from, to, raw, options);
+  if (!table) return undefined;
+  // The new layout: the entries before the stretch where they were, its entries where the
+  // compact rendering puts them (or no layout when it is not compact), the rest shifted.
+  const midStarts: number[] = [];
+  const midEnds: number[] = [];
+  let at = starts[from];
+  for (const entry of raw) {
+    if (midStarts.length > 0 && text[at++] !== ",") return withoutLayout(table);
+    const written = JSON.stringify(entry);
+    if (!text.startsWith(written, at)) return withoutLayout(table);
+    midStarts.push(at);
+    midEnds.push((at += written.length));
+  }
+  if (at !== text.length - tail) return withoutLayout(table);
+  const shift = text.length - old.length;
+  indexes.get(table)!.layout = {
+    text,
+    starts: [...starts.slice(0, from), ...midStarts, ...starts.slice(to).map((x) => x + shift)],
+    ends: [...ends.slice(0, from), ...midEnds, ...ends.slice(to).map((x) => x + shift)],
+  };
+  return table;
+}
+
+function withoutLayout(table: NodeTable): NodeTable {
+  indexes.get(table)!.layout = undefined;
+  return table;
+}
+
+/** Each table's index, until a parse against it takes it over (one index lives per lineage of tables). */
+const indexes = new WeakMap<NodeTable, TableIndex>();
+
+function indexOf(nodes: TableNode[]): TableIndex {
+  const index: TableIndex = { byName: new Map(), owners: new Map(), count: { 4: 0, 6: 0 } };
+  for (const n of nodes) {
+    index.byName.set(n.name, n);
+    for (const a of n.addresses) {
+      index.owners.set(a, n.name);
+      index.count[familyOf(a)]++;
+    }
+  }
+  return index;
+}
+
+function changesFrom(previous: NodeTable, table: NodeTable): TableChanges {
+  const now = new Set(table.nodes);
+  const before = new Set(previous.nodes);
+  return { previous, added: table.nodes.filter((n) => !before.has(n)), removed: previous.nodes.filter((n) => !now.has(n)) };
+}
+
+/**
+ * The incremental path: `previous` with its entries [from, to) replaced by `rawNodes` (the whole
+ * list, or the stretch of a document that changed), looking only at those, or undefined when the
+ * whole-document path must judge it (an entry that fails a check). The previous table's index is
+ * updated in place and passes to the result.
+ */
+function parseSpliced(previous: NodeTable, index: TableIndex, from: number, to: number, rawNodes: unknown[], options: ParseOptions): NodeTable | undefined {
+  if (rawNodes.length === 0) return undefined; // an empty stretch is no list of values; an empty table is refused whole
+  const window = new Set(from === 0 && to === previous.nodes.length ? previous.nodes : previous.nodes.slice(from, to));
+  const middle: TableNode[] = new Array<TableNode>(rawNodes.length);
+  const names = new Set<string>();
+  const reused = new Set<TableNode>();
+  const fresh: { raw: Json; i: number }[] = [];
+  for (let i = 0; i < rawNodes.length; i++) {
+    const raw: unknown = rawNodes[i];
+    if (!isObject(raw) || typeof raw.name !== "string" || names.has(raw.name)) return undefined;
+    names.add(raw.name);
+    const old = index.byName.get(raw.name);
+    if (old && !window.has(old)) return undefined; // listed twice: once outside the stretch
+    if (old && unchanged(raw, old) && Object.keys(raw).length === NODE_KEYS.length) {
+      middle[i] = old;
+      reused.add(old);
+    } else fresh.push({ raw, i });
+  }
+  const local = options.localNodeName;
+  if (local !== undefined) {
+    const entry = index.byName.get(local);
+    if (!(entry && !window.has(entry)) && !names.has(local)) return undefined;
+  }
+  // Entries of the stretch that are not kept: gone, or changed (their new entry is fresh).
+  const removed = reused.size === window.size ? [] : [...window].filter((n) => !reused.has(n));
+  const gone = new Set(removed.map((n) => n.name));
+  const pods = previous.podCidrs.map(parsePrefix);
+  const added: TableNode[] = [];
+  const claimed = new Map<string, string>();
+  const count = { ...index.count };
+  for (const n of removed) for (const a of n.addresses) count[familyOf(a)]--;
+  for (const { raw, i } of fresh) {
+    let entry: TableNode;
+    try {
+      entry = validEntry(raw, `nodes[${from + i}]`, previous.podCidrs, pods);
+    } catch (e) {
+      if (e instanceof NodeTableError) return undefined;
+      throw e;
+    }
+    for (const a of entry.addresses) {
+      const owner = index.owners.get(a);
+      if ((owner !== undefined && owner !== entry.name && !gone.has(owner)) || claimed.has(a)) return undefined;
+      claimed.set(a, entry.name);
+      count[familyOf(a)]++;
+    }
+    middle[i] = entry;
+    added.push(entry);
+  }
+  if (count[4] > MAX_ADDRESSES_PER_FAMILY || count[6] > MAX_ADDRESSES_PER_FAMILY) return undefined;
+  // Commit: the index now describes the new table.
+  for (const n of removed) {
+    if (index.byName.get(n.name) === n) index.byName.delete(n.name);
+    for (const a of n.addresses) if (index.owners.get(a) === n.name) index.owners.delete(a);
+  }
+  for (const n of added) {
+    index.byName.set(n.name, n);
+    for (const a of n.addresses) index.owners.set(a, n.name);
+  }
+  index.count = count;
+  const nodes = from === 0 && to === previous.nodes.length ? middle : [...previous.nodes.slice(0, from), ...middle, ...previous.nodes.slice(to)];
+  const table: NodeTable = { podCidrs: previous.podCidrs, nodes };
+  indexes.delete(previous);
+  indexes.set(table, index);
+  changes.set(table, { previous, added, removed });
+  return table;
+}
+
+/** One entry, checked on its own (the checks across entries are the caller's); throws NodeTableError naming it. */
+function validEntry(raw: unknown, at: string, podCidrs: string[], pods: ReturnType<typeof parsePrefix>[]): TableNode {
+  const label = isObject(raw) && typeof raw.name === "string" ? `${at} (${JSON.stringify(raw.name)})` : at;
+  if (!isObject(raw)) throw new NodeTableError(`${label}: must be an object {"name", "role", "addresses"}`);
+  strictKeys(raw, NODE_KEYS, label);
+  const name = raw.name;
+  if (typeof name !== "string" || name.length > 253 || !NODE_NAME.test(name))
+    throw new NodeTableError(`${label}.name: must be a Kubernetes node name (lower-case DNS subdomain)`);
+  if (!ROLES.includes(raw.role as NodeRole)) throw new NodeTableError(`${label}.role: ${JSON.stringify(raw.role)} must be one of ${ROLES.join(", ")}`);
+  if (!Array.isArray(raw.addresses) || raw.addresses.length === 0) throw new NodeTableError(`${label}.addresses: must be a non-empty list of host addresses`);
+  const addresses: string[] = [];
+  raw.addresses.forEach((a, j) => {
+    const addr = canonicalAddress(a);
+    if (!addr || (typeof a === "string" && a.includes("/")))
+      throw new NodeTableError(
+        `${label}.addresses[${j}]: ${JSON.stringify(a)} is not a host address (no prefix length), e.g. "203.0.113.10" or "2001:db8::10"`,
+      );
+    if (addresses.includes(addr))
+      throw new NodeTableError(`${label}.addresses[${j}]: ${addr} is also an address of node "${name}"; every address belongs to one node`);
+    const host = parsePrefix(addr.includes(":") ? `${addr}/128` : `${addr}/32`);
+    const inside = podCidrs.find((_, k) => overlaps(pods[k], host));
+    if (inside) throw new NodeTableError(`${label}.addresses[${j}]: ${addr} lies inside the pod CIDR ${inside}; node addresses and pod CIDRs must not overlap`);
+    const reserved = reservedIn(host);
+    if (reserved)
+      throw new NodeTableError(
+        `${label}.addresses[${j}]: ${addr} lies in ${reserved.what}, never a node's address to guard; list the node's public and private unicast addresses`,
+      );
+    addresses.push(addr);
+  });
+  const entry: TableNode = { name, role: raw.role as NodeRole, addresses };
+  if (!sameStrings(raw.addresses, addresses)) writtenAs.set(entry, raw.addresses as string[]);
+  return entry;
+}
+
+/** Addresses as the document wrote them, for the entries where that is not their canonical form. */
+const writtenAs = new WeakMap<TableNode, string[]>();
+
+/** The next document writes this entry exactly as before (role and address texts). */
+const unchanged = (raw: Json, old: TableNode) => raw.role === old.role && sameStrings(raw.addresses, writtenAs.get(old) ?? old.addresses);
+
+/** The whole-document path: every entry in order, each error naming the first entry at fault. */
+function parseWhole(rawNodes: unknown, previous: NodeTable | undefined, podCidrs: string[], options: ParseOptions): NodeTable {
+  const before = previous ? new Map(previous.nodes.map((n) => [n.name, n])) : undefined;
+  if (!Array.isArray(rawNodes)) throw new NodeTableError(`nodes: must be a list of {"name", "role", "addresses"}`);
   // An empty table would empty the guard on every node at once: never a real cluster's table.
-  if (doc.nodes.length === 0)
+  if (rawNodes.length === 0)
     throw new NodeTableError(`nodes: the list is empty; a cluster has at least the node reading it: list every node (a table cannot switch the guard off)`);
   const nodes: TableNode[] = [];
   const names = new Set<string>();
   const owners = new Map<string, string>();
   const pods = podCidrs.map(parsePrefix);
-  doc.nodes.forEach((raw, i) => {
+  rawNodes.forEach((raw: unknown, i) => {
     const label = isObject(raw) && typeof raw.name === "string" ? `nodes[${i}] (${JSON.stringify(raw.name)})` : `nodes[${i}]`;
     if (!isObject(raw)) throw new NodeTableError(`${label}: must be an object {"name", "role", "addresses"}`);
     strictKeys(raw, NODE_KEYS, label);
     const name = raw.name;
-    if (typeof name !== "string" || name.length > 253 || !NODE_NAME.test(name))
-      throw new NodeTableError(`${label}.name: must be a Kubernetes node name (lower-case DNS subdomain)`);
-    if (names.has(name)) throw new NodeTableError(`${label}.name: node "${name}" is listed twice`);
-    names.add(name);
-    const old = before?.get(name);
-    if (old && raw.role === old.role && sameStrings(raw.addresses, old.addresses)) {
-      old.addresses.forEach((addr, j) => {
-        const owner = owners.get(addr);
-        if (owner !== undefined)
-          throw new NodeTableError(`${label}.addresses[${j}]: ${addr} is also an address of ${owner}; every address belongs to one node`);
-        owners.set(addr, `node "${name}"`);
-      });
-      nodes.push(old);
-      return;
-    }
-    if (!ROLES.includes(raw.role as NodeRole)) throw new NodeTableError(`${label}.role: ${JSON.stringify(raw.role)} must be one of ${ROLES.join(", ")}`);
-    if (!Array.isArray(raw.addresses) || raw.addresses.length === 0) throw new NodeTableError(`${label}.addresses: must be a non-empty list of host addresses`);
-    const addresses: string[] = [];
-    raw.addresses.forEach((a, j) => {
-      const addr = canonicalAddress(a);
-      if (!addr || (typeof a === "string" && a.includes("/")))
-        throw new NodeTableError(
-          `${label}.addresses[${j}]: ${JSON.stringify(a)} is not a host address (no prefix length), e.g. "203.0.113.10" or "2001:db8::10"`,
-        );
+    if (typeof name === "string" && names.has(name)) throw new NodeTableError(`${label}.name: node "${name}" is listed twice`);
+    const old = typeof name === "string" ? before?.get(name) : undefined;
+    const entry = old && unchanged(raw, old) ? old : validEntry(raw, `nodes[${i}]`, podCidrs, pods);
+    names.add(entry.name);
+    entry.addresses.forEach((addr, j) => {
       const owner = owners.get(addr);
       if (owner !== undefined) throw new NodeTableError(`${label}.addresses[${j}]: ${addr} is also an address of ${owner}; every address belongs to one node`);
-      const host = parsePrefix(addr.includes(":") ? `${addr}/128` : `${addr}/32`);
-      const inside = podCidrs.find((_, k) => overlaps(pods[k], host));
-      if (inside)
-        throw new NodeTableError(`${label}.addresses[${j}]: ${addr} lies inside the pod CIDR ${inside}; node addresses and pod CIDRs must not overlap`);
-      const reserved = reservedIn(host);
-      if (reserved)
-        throw new NodeTableError(
-          `${label}.addresses[${j}]: ${addr} lies in ${reserved.what}, never a node's address to guard; list the node's public and private unicast addresses`,
-        );
-      owners.set(addr, `node "${name}"`);
-      if (!addresses.includes(addr)) addresses.push(addr);
+      owners.set(addr, `node "${entry.name}"`);
     });
-    nodes.push({ name, role: raw.role as NodeRole, addresses });
+    nodes.push(entry);
   });
   // The guard's maps have a fixed size; half of it is for the table, half for nodes held after they leave.
   for (const family of [4, 6] as const) {
@@ -196,12 +466,20 @@ export function parseNodeTable(text: string, previous?: NodeTable, options: Pars
       `nodes: this node "${options.localNodeName}" is not listed; a table without it is not this cluster's (or is older than this node): add its entry`,
     );
   }
-  return { podCidrs: samePods ? previous.podCidrs : podCidrs, nodes };
+  return { podCidrs, nodes };
 }
 
 /** Same content, when unchanged entries are shared (parseNodeTable with `previous`): a compare of references. */
 export function sameTable(a: NodeTable | undefined, b: NodeTable): boolean {
+  const c = changes.get(b);
+  if (a !== undefined && c?.previous === a && (c.added.length > 0 || c.removed.length > 0)) return false;
   return a !== undefined && a.podCidrs === b.podCidrs && a.nodes.length === b.nodes.length && a.nodes.every((n, i) => n === b.nodes[i]);
 }
 
 const sameStrings = (a: unknown, b: string[]) => Array.isArray(a) && a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** Entries of `table` by name and the node an address belongs to, while it is the newest table of its lineage (a later parse takes the index over); undefined otherwise. */
+export function tableLookup(table: NodeTable): { entry(name: string): TableNode | undefined; ownerOf(address: string): string | undefined } | undefined {
+  const index = indexes.get(table);
+  return index && { entry: (name) => index.byName.get(name), ownerOf: (address) => index.owners.get(address) };
+}

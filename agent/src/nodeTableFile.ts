@@ -100,9 +100,11 @@ export class NodeTableFile {
     }
     this.lastError = "";
     this.text = text;
-    if (sameTable(this.table, table)) return;
+    const same = sameTable(this.table, table);
+    // Kept even when its content is the same: the parse handed its lookups (and what the next
+    // parse compares against) to the new object.
     this.table = table;
-    this.o.onChange(table);
+    if (!same) this.o.onChange(table);
   }
 
   // The same error is reported once until the file changes or becomes good again.

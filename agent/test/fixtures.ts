@@ -48,3 +48,13 @@ export function applyPlanTo(state: KernelState, plan: Plan): KernelState {
     routes: [...state.routes.filter((r) => !gone.has(r) && !replaced.has(r)), ...plan.add.routes],
   };
 }
+
+/** mulberry32: a small seeded generator for property tests, so a failure names the seed that reproduces it. */
+export function seededRandom(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

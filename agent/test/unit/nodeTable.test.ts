@@ -1,7 +1,8 @@
 // The node table's parser: the format other parts produce (INTERFACES.md), strict, with errors
 // that name the entry and the fix.
 import { GUARD_MAP_SIZE } from "../../src/guard";
-import { MAX_ADDRESSES_PER_FAMILY, NodeTableError, parseNodeTable, sameTable } from "../../src/nodeTable";
+import { MAX_ADDRESSES_PER_FAMILY, NodeTableError, parseNodeTable, sameTable, tableChanges, type NodeTable, type TableNode } from "../../src/nodeTable";
+import { seededRandom } from "../fixtures";
 
 const valid = {
   podCidrs: ["10.244.0.0/16", "2001:db8:42::/56"],
@@ -170,5 +171,140 @@ describe("parseNodeTable with the previous table", () => {
     expect(() => parseNodeTable(doc([w1, cp, { ...cp }]), prev)).toThrow(/node "cp" is listed twice/);
     expect(() => parseNodeTable(doc([cp, { ...w1, extra: 1 }]), prev)).toThrow(/unknown key "extra"/);
     expect(() => parseNodeTable(doc([cp, w1], ["203.0.113.0/24"]), prev)).toThrow(/203.0.113.10 lies inside the pod CIDR 203.0.113.0\/24/);
+  });
+});
+
+// The incremental path (an unchanged entry costs a lookup, only changed ones are validated) must
+// decide exactly as the whole-document path: seeded random edit sequences, each document parsed
+// both ways; the same table or the same error, unchanged entries kept as objects, and the changes
+// reported being exactly the entries that differ.
+describe("parseNodeTable incrementally, against the whole-document path", () => {
+  type Entry = Record<string, unknown> & { name: string; role: string; addresses: string[] };
+
+  it("decides 1,000 random edit sequences exactly as a parse of each whole document does", () => {
+    let tablesCompared = 0;
+    let errorsCompared = 0;
+    for (let seed = 1; seed <= 1000; seed++) {
+      const r = seededRandom(seed);
+      const pick = <T>(xs: T[]) => xs[Math.floor(r() * xs.length)];
+      let serial = 0;
+      const fresh = (): Entry => {
+        serial++;
+        return {
+          name: `n${serial}`,
+          role: r() < 0.2 ? "control-plane" : "worker",
+          addresses: [`198.51.100.${serial}`, ...(r() < 0.3 ? [`2001:db8::${serial}`] : [])],
+        };
+      };
+      let podCidrs = ["10.244.0.0/16"];
+      let entries: Entry[] = Array.from({ length: 3 + Math.floor(r() * 10) }, fresh);
+      const edits: ((e: Entry[]) => Entry[])[] = [
+        (e) => [...e, fresh()],
+        (e) => e.filter((x) => x !== pick(e)),
+        (e) => e.map((x) => (x === e[0] ? { ...x, role: x.role === "worker" ? "control-plane" : "worker" } : x)),
+        (e) => e.map((x, i) => (i === e.length - 1 ? { ...x, addresses: [`203.0.113.${++serial % 250}`] } : x)),
+        (e) => e.map((x, i) => (i === 1 ? { ...x, addresses: [...pick(e).addresses] } : x)), // another node's address (or its own)
+        (e) => e.map((x, i) => (i === 0 ? { ...x, name: pick(e).name } : x)), // a duplicate name (or unchanged)
+        (e) => [...e, { ...pick(e) }], // an entry listed twice
+        (e) => e.map((x, i) => (i === 0 ? { ...x, addresses: [pick(["10.244.1.1", "198.51.100.300", "169.254.169.254", "2001:DB8::1"])] } : x)),
+        (e) => e.map((x, i) => (i === e.length - 1 ? { ...x, extra: 1 } : x)),
+        (e) => e.map((x, i) => (i === e.length - 1 ? { ...x, role: pick(["master", "worker"]) } : x)),
+        (e) => [...e].sort(() => r() - 0.5),
+        (e) => e.slice(0, 0),
+        (e) => {
+          podCidrs = pick([["10.244.0.0/16"], ["10.244.0.0/16", "2001:db8:42::/56"], ["198.51.100.0/24"]]);
+          return e;
+        },
+      ];
+      let previous: NodeTable | undefined;
+      for (let step = 0; step < 8; step++) {
+        const candidate = pick(edits)(entries);
+        const doc = JSON.stringify({ podCidrs, nodes: candidate });
+        const outcome = (f: () => NodeTable) => {
+          try {
+            return { table: f() };
+          } catch (e) {
+            if (!(e instanceof NodeTableError)) throw e;
+            return { error: e.message };
+          }
+        };
+        const options = seed % 2 === 0 ? { localNodeName: entries[0]?.name } : {};
+        const whole = outcome(() => parseNodeTable(doc, undefined, options));
+        const incremental = outcome(() => parseNodeTable(doc, previous, options));
+        const where = `seed ${seed}, step ${step}`;
+        expect({ where, ...incremental }).toEqual({ where, ...whole });
+        if (!incremental.table) {
+          errorsCompared++;
+          continue;
+        }
+        tablesCompared++;
+        const next = incremental.table;
+        if (previous) {
+          const before = new Map(previous.nodes.map((n) => [n.name, n]));
+          // Kept: written exactly as in the last good document (same pod CIDRs, same role, same address texts).
+          const written = new Map(entries.map((e) => [e.name, JSON.stringify(e)]));
+          const now = new Map(candidate.map((e) => [e.name, JSON.stringify(e)]));
+          const same = (n: TableNode) => next.podCidrs === previous!.podCidrs && written.get(n.name) !== undefined && written.get(n.name) === now.get(n.name);
+          for (const n of next.nodes) expect({ where, name: n.name, kept: n === before.get(n.name) }).toEqual({ where, name: n.name, kept: same(n) });
+          const changes = tableChanges(next)!;
+          expect({ where, previous: changes.previous === previous }).toEqual({ where, previous: true });
+          expect({ where, added: changes.added.map((n) => n.name).sort() }).toEqual({
+            where,
+            added: next.nodes
+              .filter((n) => !same(n))
+              .map((n) => n.name)
+              .sort(),
+          });
+          const still = new Set(next.nodes);
+          expect({ where, removed: changes.removed.map((n) => n.name).sort() }).toEqual({
+            where,
+            removed: previous.nodes
+              .filter((n) => !still.has(n))
+              .map((n) => n.name)
+              .sort(),
+          });
+        }
+        previous = next;
+        entries = candidate;
+      }
+    }
+    // Both kinds of outcome occur often enough to mean something.
+    expect(tablesCompared).toBeGreaterThan(2000);
+    expect(errorsCompared).toBeGreaterThan(1000);
+  });
+});
+
+describe("parseNodeTable re-reading the program's compact document", () => {
+  const entry = (i: number) => ({ name: `w${i}`, role: "worker", addresses: [`198.51.${100 + (i >> 8)}.${i & 255}`] });
+  const doc = (ids: number[]) => JSON.stringify({ podCidrs: ["10.244.0.0/16"], nodes: ids.map(entry) });
+  const ids = Array.from({ length: 1000 }, (_, i) => i + 1);
+
+  it("parses only the stretch that changed: a join, a leave and a change each parse a few entries, not the document", () => {
+    let table = parseNodeTable(doc(ids));
+    const parse = jest.spyOn(JSON, "parse");
+    try {
+      let current = ids;
+      for (const edit of [
+        (xs: number[]) => [...xs.slice(0, 500), 5000, ...xs.slice(500)],
+        (xs: number[]) => xs.filter((i) => i !== 700),
+        (xs: number[]) => [...xs, 5001],
+      ]) {
+        current = edit(current);
+        const text = doc(current);
+        parse.mockClear();
+        table = parseNodeTable(text, table);
+        const longest = Math.max(...parse.mock.calls.map(([t]) => String(t).length));
+        expect(longest).toBeLessThan(text.length / 100);
+        expect(table).toEqual(parseNodeTable(text));
+      }
+      // A document written otherwise (indented) is parsed whole, with the same result.
+      parse.mockClear();
+      const indented = JSON.stringify({ podCidrs: ["10.244.0.0/16"], nodes: ids.map(entry) }, null, 1);
+      table = parseNodeTable(indented, table);
+      expect(Math.max(...parse.mock.calls.map(([t]) => String(t).length))).toBe(indented.length);
+      expect(table).toEqual(parseNodeTable(indented));
+    } finally {
+      parse.mockRestore();
+    }
   });
 });
