@@ -70,6 +70,13 @@ function builds(): Build[] {
   list.push(here);
   // The same build without node flags: what the flags alone are worth.
   if (here.nodeFlags.length > 0 && !process.argv.includes("--no-flagless")) list.push({ ...here, label: "this, no flags", nodeFlags: [] });
+  // --also-flags "..." (repeatable): the same build with other candidate flags, side by side (how the image's flags are chosen).
+  process.argv.forEach((a, i) => {
+    if (a !== "--also-flags") return;
+    const flags = (process.argv[i + 1] ?? "").split(" ").filter(Boolean);
+    if (flags.length === 0) throw new Error('--also-flags: give the node flags to try, e.g. --also-flags "--max-semi-space-size=1"');
+    list.push({ ...here, label: `candidate ${list.length - 1}`, nodeFlags: flags });
+  });
   return list;
 }
 
@@ -223,7 +230,7 @@ async function main(): Promise<void> {
   if (ONLY.includes("process")) {
     for (const dual of [false, true])
       for (const mode of MODES)
-        for (const b of list.filter((x) => x.label !== "this, no flags")) {
+        for (const b of list.filter((x) => x.label !== "this, no flags" || process.argv.includes("--also-flags"))) {
           const variant: AgentVariant = { label: b.label, mainJs: join(b.dist, "agent", "src", "main.js"), nodeFlags: b.nodeFlags };
           proc.push(await processBench(variant, TARGET_NODES, dual, mode === "table", PROCESS_TIMING));
         }

@@ -61,6 +61,9 @@ export function nodeNamespace(suffix: string, address4: string): string {
   return ns;
 }
 
+/** Tells a reconciler of an informer event, as main.ts does (a baseline build from before delta steps has no such method). */
+const noteApiChange = (r: object, name: string) => (r as { noteApiChange?: (name: string) => void }).noteApiChange?.(name);
+
 /** Ends long-running children of a port, whichever build it comes from. */
 const close = (x: object) => (x as { close?: () => void }).close?.();
 
@@ -78,6 +81,8 @@ export async function reconcileChild(n: number, dual: boolean, mode: Mode, repea
   const guard = mode === "table" ? new NftGuard(ns) : undefined;
   try {
     let objects = [localNode("198.51.100.1", dual), ...Array.from({ length: n }, (_, i) => remoteNode(i, dual))];
+    const nameOf = (o: unknown) => (o as { metadata: { name: string } }).metadata.name;
+    const byName = new Map(objects.map((o) => [nameOf(o), o]));
     let joined: number[] = [];
     writeTable(tablePath, benchTable(n, "198.51.100.1", dual));
     // As main.ts builds it. The file is re-read explicitly (no watch), so every read is timed.
@@ -93,7 +98,15 @@ export async function reconcileChild(n: number, dual: boolean, mode: Mode, repea
     const fresh = async () => {
       const table = guard ? tableFile() : undefined;
       await table?.reload();
-      const r = new Reconciler(port, settings, "local", () => ({ nodes: objects, ciliumNodes: [] }), table ? { nodeTable: () => table.current(), guard } : {});
+      // The informers' lookup by name, and their events (noteApiChange), as main.ts wires them.
+      const lookup = { node: (name: string) => byName.get(name), ciliumNode: () => undefined };
+      const r = new Reconciler(
+        port,
+        settings,
+        "local",
+        () => ({ nodes: objects, ciliumNodes: [] }),
+        table ? { nodeTable: () => table.current(), guard, lookup } : {},
+      );
       r.markSynced();
       return { r, table };
     };
@@ -104,7 +117,10 @@ export async function reconcileChild(n: number, dual: boolean, mode: Mode, repea
     };
     /** A node joining: its objects appear in the API and, with a table, it is added to the table file. */
     const join = async (agent: { r: Reconciler; table?: NodeTableFile }, id: number) => {
-      objects = [...objects, remoteNode(id, dual)];
+      const obj = remoteNode(id, dual);
+      objects = [...objects, obj];
+      byName.set(nameOf(obj), obj);
+      noteApiChange(agent.r, nameOf(obj));
       joined = [...joined, id];
       if (agent.table) writeTable(tablePath, benchTable(n, "198.51.100.1", dual, joined));
       const t0 = process.hrtime.bigint();
@@ -152,7 +168,9 @@ export async function reconcileChild(n: number, dual: boolean, mode: Mode, repea
     const leaves: number[] = [];
     for (let rep = 0; rep < repeats; rep++) {
       const id = n + 1001 + rep;
-      objects = objects.filter((o) => (o as { metadata: { name: string } }).metadata.name !== `n${id}`);
+      objects = objects.filter((o) => nameOf(o) !== `n${id}`);
+      byName.delete(`n${id}`);
+      noteApiChange(agent.r, `n${id}`);
       joined = joined.filter((j) => j !== id);
       if (agent.table) writeTable(tablePath, benchTable(n, "198.51.100.1", dual, joined));
       const t0 = process.hrtime.bigint();

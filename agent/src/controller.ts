@@ -124,8 +124,8 @@ export class Controller {
       this.log.error({ reasons, changes, failed: r.errors.length, errors: r.errors.slice(0, 20) }, "some kernel changes failed; will re-read and retry");
       return true;
     }
-    m.ownedRules.set(r.desired.rules.length);
-    for (const type of ["unicast", "blackhole"]) m.ownedRoutes.set({ type }, r.desired.routes.filter((x) => x.type === type).length);
+    m.ownedRules.set(r.owned.rules);
+    for (const type of ["unicast", "blackhole"] as const) m.ownedRoutes.set({ type }, r.owned[type]);
     m.lastSuccess.set(Date.now() / 1000);
     // Ready once a step with the complete cluster view applied cleanly. A step before the sync
     // (node-table mode) installs the table's guard and routes but may lack what only the API
@@ -137,7 +137,7 @@ export class Controller {
     if (r.synced) this.succeededOnce = true;
     const level = changes.addRules + changes.addRoutes + changes.removeRules + changes.removeRoutes > 0 ? "info" : "debug";
     this.log[level](
-      { reasons, changes, deviceUp: r.deviceUp, remoteNodes: r.desired.remoteNodesCovered, ms: Math.round(r.durationSeconds * 1000) },
+      { reasons, changes, deviceUp: r.deviceUp, remoteNodes: r.desired.remoteNodesCovered, delta: r.delta, ms: Math.round(r.durationSeconds * 1000) },
       "reconciled",
     );
     return false;

@@ -214,6 +214,41 @@ function rulesFor(family: Family, localIsControlPlane: boolean, s: Settings): Ru
   return rules;
 }
 
+/** The memo's map of one route variant for this step (kept in `used`), started over once departed prefixes dominate it. */
+function variantRoutes(used: Map<string, Map<string, Route>>, m: DesiredMemo, variant: string, live: number): Map<string, Route> {
+  let byDst = used.get(variant) ?? m.routes.get(variant) ?? new Map<string, Route>();
+  if (byDst.size > 2 * live + 10_000) byDst = new Map();
+  used.set(variant, byDst);
+  return byDst;
+}
+
+const deviceVariant = (family: Family, table: number, s: Settings, src: string | undefined) =>
+  `${family}|${table}|unicast|${s.routeProtocol}|${s.device}|${src ?? ""}`;
+const fallbackVariant = (family: Family, table: number, s: Settings) => `${family}|${table}|blackhole|${s.routeProtocol}`;
+
+/** The device route (when the device is up) and the blackhole of one prefix, the memo's objects. */
+function prefixRoutes(
+  out: Route[],
+  device: Map<string, Route>,
+  fallback: Map<string, Route>,
+  family: Family,
+  table: number,
+  dst: string,
+  src: string | undefined,
+  deviceUp: boolean,
+  s: Settings,
+): void {
+  if (deviceUp) {
+    let r = device.get(dst);
+    if (!r)
+      device.set(dst, (r = { family, table, dst, type: "unicast", metric: DEVICE_METRIC, protocol: s.routeProtocol, dev: s.device, ...(src ? { src } : {}) }));
+    out.push(r);
+  }
+  let b = fallback.get(dst);
+  if (!b) fallback.set(dst, (b = { family, table, dst, type: "blackhole", metric: FALLBACK_METRIC, protocol: s.routeProtocol }));
+  out.push(b);
+}
+
 function routesFor(
   out: Route[],
   used: Map<string, Map<string, Route>>,
@@ -225,29 +260,37 @@ function routesFor(
   deviceUp: boolean,
   s: Settings,
 ): void {
-  const memo = (variant: string) => {
-    let byDst = used.get(variant) ?? m.routes.get(variant) ?? new Map<string, Route>();
-    // Prefixes of departed nodes stay in the map; start over once they dominate it.
-    if (byDst.size > 2 * prefixes.length + 10_000) byDst = new Map();
-    used.set(variant, byDst);
-    return byDst;
-  };
-  const device = memo(`${family}|${table}|unicast|${s.routeProtocol}|${s.device}|${src ?? ""}`);
-  const fallback = memo(`${family}|${table}|blackhole|${s.routeProtocol}`);
-  for (const dst of prefixes) {
-    if (deviceUp) {
-      let r = device.get(dst);
-      if (!r)
-        device.set(
-          dst,
-          (r = { family, table, dst, type: "unicast", metric: DEVICE_METRIC, protocol: s.routeProtocol, dev: s.device, ...(src ? { src } : {}) }),
-        );
-      out.push(r);
-    }
-    let b = fallback.get(dst);
-    if (!b) fallback.set(dst, (b = { family, table, dst, type: "blackhole", metric: FALLBACK_METRIC, protocol: s.routeProtocol }));
-    out.push(b);
+  const device = variantRoutes(used, m, deviceVariant(family, table, s, src), prefixes.length);
+  const fallback = variantRoutes(used, m, fallbackVariant(family, table, s), prefixes.length);
+  for (const dst of prefixes) prefixRoutes(out, device, fallback, family, table, dst, src, deviceUp, s);
+}
+
+/**
+ * What one remote node adds to computeDesired's routes in node-table mode, as the same memo
+ * objects: its host prefixes, in the control-plane table when it is one. For a delta step, which
+ * calls it only when no other covered node shares an address with this one (computeDesired then
+ * places each of its prefixes exactly so); undefined when the node has a problem (an address of
+ * this node's own, or inside its pod CIDRs): the full step judges and reports it.
+ */
+export function remoteNodeRoutes(memo: DesiredMemo, local: ClusterNode, n: ClusterNode, deviceUp: boolean, s: Settings): Route[] | undefined {
+  const out: Route[] = [];
+  const localPrefixes = [...local.addresses.map(hostPrefix), ...local.podCidrs].map((c) => memo.prefixes.parse(c));
+  for (const a of n.addresses) {
+    const family = familyOf(a);
+    const dst = hostPrefix(a);
+    const p = memo.prefixes.parse(dst);
+    if (local.addresses.includes(a) || localPrefixes.some((l) => overlaps(l, p))) return undefined;
+    if (!local.addresses.some((x) => familyOf(x) === family)) continue; // a family this node does not steer
+    const table = n.controlPlane ? s.controlPlaneTable : s.steeringTable;
+    const src = local.addresses.find((x) => familyOf(x) === family);
+    const variant = (key: string) => {
+      let byDst = memo.routes.get(key);
+      if (!byDst) memo.routes.set(key, (byDst = new Map()));
+      return byDst;
+    };
+    prefixRoutes(out, variant(deviceVariant(family, table, s, src)), variant(fallbackVariant(family, table, s)), family, table, dst, src, deviceUp, s);
   }
+  return out;
 }
 
 function throwRoute(used: Map<string, Map<string, Route>>, m: DesiredMemo, family: Family, dst: string, s: Settings): Route {

@@ -44,6 +44,21 @@ export class IdentityResolver {
   /** How many claims the last step sorted (the ranks in the PodCidr entries refer to them). */
   private sorted = 0;
 
+  /**
+   * What a delta step (reconciler.ts) tells of one table node whose claims it resolved without
+   * contest: the node now holds `now` alone (and no longer `before`), as the next full resolve
+   * must know to keep an established holder's pod CIDR when a later claim contradicts it.
+   */
+  hold(name: string, before: readonly string[], now: readonly string[]): void {
+    for (const c of before) if (this.established.get(c) === name) this.established.delete(c);
+    for (const c of now) this.established.set(c, name);
+  }
+
+  /** The span of a pod CIDR the last resolve saw (cached), or computed. */
+  spanOf(cidr: string): Span {
+    return this.podCidrs.get(cidr) ?? span(cidr);
+  }
+
   resolve(table: NodeTable, apiNodes: ClusterNode[]): Identity {
     if (this.clusterPods !== table.podCidrs || this.podCidrs.size > 4 * apiNodes.length + 1000) {
       this.clusterPods = table.podCidrs;
@@ -186,14 +201,14 @@ function inPreviousOrder(claims: Claim[], sorted: number): Claim[] {
   return rest.length > 0 ? ordered.concat(rest) : ordered;
 }
 
-interface Span {
+export interface Span {
   family: number;
   start: bigint | number;
   end: bigint | number;
 }
 
 /** First and last address of a prefix as integers, for ordering (numbers for IPv4). */
-function span(cidr: string): Span {
+export function span(cidr: string): Span {
   const v4 = parseCanonicalIPv4Prefix(cidr);
   if (v4) return { family: 32, start: v4.n, end: v4.n + 2 ** (32 - v4.len) - 1 };
   const [addr, len] = ipaddr.parseCIDR(cidr);

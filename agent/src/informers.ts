@@ -14,11 +14,18 @@ import type { Metrics } from "./metrics";
 export interface ClusterSource {
   nodes(): unknown[];
   ciliumNodes(): unknown[];
+  /** The cached Node and CiliumNode of one name (a delta step reads only the changed ones). */
+  lookup: ClusterLookup;
+}
+
+export interface ClusterLookup {
+  node(name: string): unknown;
+  ciliumNode(name: string): unknown;
 }
 
 export interface InformerCallbacks {
-  /** Any add, update or delete after the initial list. */
-  onChange(): void;
+  /** Any add, update or delete after the initial list: with the object's name, or without after a list (anything may have changed). */
+  onChange(name?: string): void;
   /** Both informers have completed their first list (CRD absence counts as complete). */
   onSynced(): void;
 }
@@ -94,7 +101,7 @@ export async function startInformers(
       path,
       trim,
       ...tuning,
-      onChange: () => cb.onChange(),
+      onChange: (changed) => cb.onChange(changed),
       onListed: () => {
         if (name === "cilium") crdMissing = false;
         markSynced(name);
@@ -123,6 +130,7 @@ export async function startInformers(
   return {
     nodes: () => nodes.list(),
     ciliumNodes: () => cilium.list(),
+    lookup: { node: (name) => nodes.get(name), ciliumNode: (name) => cilium.get(name) },
     async stop() {
       await Promise.allSettled([nodes.stop(), cilium.stop()]);
       transport.close();

@@ -88,6 +88,7 @@ async function runAgent(settings: Settings, log: Logger): Promise<void> {
           onGuarded: (g) =>
             void store?.saveGuarded({ table: g.table, departed: g.departed, guardScript: guardRuleset(g.input), proxyConfig: proxyConfigOf(g.table) }),
           onLocalPodCidrs: (podCidrs) => void store?.saveLocalPodCidrs(podCidrs),
+          lookup: { node: (name) => view.source?.lookup.node(name), ciliumNode: (name) => view.source?.lookup.ciliumNode(name) },
           underlayDevices: () => underlayDevices(settings, table.current()?.nodes.find((n) => n.name === nodeName)?.addresses ?? []),
         }
       : {},
@@ -119,7 +120,10 @@ async function runAgent(settings: Settings, log: Logger): Promise<void> {
   const informers = await startInformers(
     loadKubeConfig(settings.kubeconfig),
     {
-      onChange: () => controller.request("cluster"),
+      onChange: (name) => {
+        reconciler.noteApiChange(name);
+        controller.request("cluster");
+      },
       onSynced: () => {
         log.info("cluster view complete; reconciling");
         reconciler.markSynced();

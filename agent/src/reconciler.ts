@@ -1,4 +1,7 @@
 // One reconcile step: cluster view -> desired -> diff against the kernel -> one batched apply.
+// With a table, a step after a few changes (informer events by name, a table re-read, graces
+// ending) is a delta step (deltaStep): only the changed nodes are resolved, and only their routes
+// and guard elements change; the full step below stays the safety net for everything else.
 // The kernel view is cached after a clean apply (it then equals the desired state) so that a
 // node joining costs only the diff;
 // a full re-read happens on periodic resync, link events, after any failed apply, and at start
@@ -12,15 +15,17 @@
 // instance or anyone else installed survives). A node that leaves (the table, or the API) stays
 // steered and guarded while it is still a WireGuard peer of this node, then for the leave grace
 // period: the table may shrink the protected set only as fast as nodes really go.
-import { computeDesired, DesiredMemo, type Desired } from "./desired";
+import { ClaimIndex } from "./claims";
+import { computeDesired, DesiredMemo, remoteNodeRoutes, type Desired } from "./desired";
 import { diff, planSize } from "./diff";
 import { guardElements, guardElementUpdate, guardRuleset, guardShape, type GuardElements, type GuardInput } from "./guard";
 import type { GuardPort } from "./guardKernel";
 import { IdentityResolver } from "./identity";
 import type { ApplyError, KernelPort } from "./kernel";
-import type { ClusterNode, KernelState, Plan, Problem } from "./model";
-import type { NodeTable, TableNode } from "./nodeTable";
-import { NodeParseCache, parseClusterNodes } from "./nodes";
+import type { ClusterLookup } from "./informers";
+import type { ClusterNode, Plan, Problem, Route, Rule } from "./model";
+import { tableChanges, tableLookup, type NodeTable, type TableNode } from "./nodeTable";
+import { familyOf, NodeParseCache, parseClusterNodes } from "./nodes";
 import { peerMatcher, type WgPeer } from "./peers";
 import { contains, parsePrefix } from "./prefix";
 import type { Settings } from "./settings";
@@ -45,6 +50,8 @@ export interface ReconcilerOptions {
   onGuarded?: (state: GuardedState) => void;
   /** Told this node's pod CIDRs whenever the API's answer changes (persistence). */
   onLocalPodCidrs?: (podCidrs: string[]) => void;
+  /** The informers' objects by name: with it (and noteApiChange), a step after a few API events reads only those. */
+  lookup?: ClusterLookup;
 }
 
 export interface GuardedState {
@@ -81,6 +88,10 @@ export interface ReconcileResult {
   /** The step had the complete cluster view (after the informers' sync): it installed all that
    * is wanted (this node's pod CIDRs from the API, stale state pruned), not just the table's part. */
   synced: boolean;
+  /** How many rules and routes the desired state holds (desired.routes without a pass over them). */
+  owned: { rules: number; unicast: number; blackhole: number };
+  /** A delta step: only the changed nodes were looked at (see Reconciler.deltaStep). */
+  delta: boolean;
 }
 
 /** The nodes a step covers (current and held), and the peers' read if it still runs. */
@@ -91,11 +102,37 @@ interface Departures {
   peersChecked?: Promise<string | undefined>;
 }
 
+/**
+ * What a delta step starts from: the last full step's facts that no change of a single remote
+ * node alters, and the API's pod CIDR claims. Present only after a full step that was synced,
+ * applied cleanly and found no problem at all (any claim, overlap or malformed object is judged
+ * and named by full steps until it is gone).
+ */
+interface DeltaView {
+  table: NodeTable;
+  local: ClusterNode;
+  deviceUp: boolean;
+  rules: Rule[];
+  claims: ClaimIndex;
+  owned: { unicast: number; blackhole: number };
+}
+
+/** The owned kernel state as last applied: rules, and routes as a set (a delta step adds and deletes a few). */
+interface Known {
+  rules: Rule[];
+  routes: Set<Route>;
+}
+
 export class Reconciler {
   private nodes: ClusterNode[] = [];
   private parseProblems: Problem[] = [];
   private synced = false;
-  private known?: KernelState;
+  private known?: Known;
+  private view?: DeltaView;
+  /** Names of Nodes/CiliumNodes changed since the cluster view was last read ("all": read it whole). */
+  private apiChanges: Set<string> | "all" = "all";
+  /** Departed nodes whose grace ended since a step last covered them (their routes and elements still stand). */
+  private graceEnded = new Map<string, ClusterNode>();
   private deviceUp?: boolean;
   /** What one step hands the next: parsed objects and computed parts (state this reconciler owns). */
   private readonly parsed = new NodeParseCache();
@@ -133,6 +170,12 @@ export class Reconciler {
     this.parseProblems = parsed.problems;
   }
 
+  /** An informer event for this object name; without a name (a relist), anything may have changed. */
+  noteApiChange(name?: string): void {
+    if (name === undefined) this.apiChanges = "all";
+    else if (this.apiChanges !== "all") this.apiChanges.add(name);
+  }
+
   /** Called once every informer has listed: from now on stale kernel items may be removed. */
   markSynced(): void {
     this.synced = true;
@@ -145,6 +188,7 @@ export class Reconciler {
   /** Forget the cached kernel view: the next step reads the kernel. */
   invalidate(): void {
     this.known = undefined;
+    this.view = undefined;
     this.deviceUp = undefined;
     this.guardLoaded = undefined;
   }
@@ -160,6 +204,11 @@ export class Reconciler {
     if (this.options.nodeTable && !table) return undefined; // fail closed: keep what is installed
     if (!table && !this.synced) return undefined;
     const started = process.hrtime.bigint();
+    if (table && !options.readKernel && this.view && this.known && this.deviceUp !== undefined) {
+      const result = await this.deltaStep(table, started);
+      if (result) return result;
+    }
+    this.view = undefined;
     const readKernel = options.readKernel || this.known === undefined || this.deviceUp === undefined;
     // The device is looked at whenever the kernel is read: at start, on resync, on every link
     // event and after any failure. A cluster-only step (a node joining) reuses the last answer;
@@ -168,6 +217,7 @@ export class Reconciler {
     const reads = readKernel ? Promise.all([this.port.linkState(this.settings.device), this.port.readOwned()]) : undefined;
     reads?.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
     if (this.source && this.synced) {
+      this.apiChanges = new Set(); // read whole now: what changes from here on is the next step's
       const { nodes, ciliumNodes } = this.source();
       this.setCluster(nodes, ciliumNodes);
     }
@@ -179,6 +229,7 @@ export class Reconciler {
     const underlay =
       table && this.options.guard && this.options.underlayDevices && (readKernel || !this.guardLoaded) ? this.options.underlayDevices() : undefined;
     underlay?.catch(() => undefined); // awaited by the guard load; a failure is its error
+    this.graceEnded.clear(); // this step covers whoever is still held
     try {
       departures = await this.trackDepartures(identified);
     } catch (e) {
@@ -198,7 +249,7 @@ export class Reconciler {
           await departures.peersChecked; // ... and its peers' read
           throw e;
         })
-      : [undefined, this.known!];
+      : [undefined, { rules: this.known!.rules, routes: [...this.known!.routes] }];
     const deviceUp = link ? link.exists && link.up : this.deviceUp!;
     this.deviceUp = deviceUp;
     const desired = computeDesired(
@@ -217,8 +268,20 @@ export class Reconciler {
     // After a clean, pruning apply the owned kernel state is exactly the desired state. Keeping
     // the desired objects themselves lets the next diff match almost everything by identity.
     // Before the sync nothing was pruned: the kernel may hold more, the next step reads it.
-    this.known = errors.length === 0 && prune ? { rules: desired.rules, routes: desired.routes } : undefined;
-    if (table && guard && !guard.error) this.tellGuarded(table, nodes);
+    this.known = errors.length === 0 && prune ? { rules: desired.rules, routes: new Set(desired.routes) } : undefined;
+    if (table && guard && !guard.error) this.tellGuarded(table, () => nodes);
+    const problems = [...this.parseProblems, ...identity.problems, ...desired.problems];
+    const owned = { unicast: 0, blackhole: 0 };
+    for (const r of desired.routes) if (r.type === "unicast" || r.type === "blackhole") owned[r.type]++;
+    const local = nodes.find((n) => n.name === this.localNodeName);
+    const claims =
+      this.known && table && guard && !guard.error && problems.length === 0 && local && this.options.lookup
+        ? ClaimIndex.of(
+            this.nodes.map((n) => [n.name, n.podCidrs]),
+            (c) => this.identity.spanOf(c),
+          )
+        : undefined;
+    this.view = claims && table && local ? { table, local, deviceUp, rules: desired.rules, claims, owned } : undefined;
     const peersError = departures.peersError ?? (departures.peersChecked ? await departures.peersChecked : undefined);
     const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     const graceEnds = [...this.departed.values()].flatMap((d) => (d.until === undefined ? [] : [d.until]));
@@ -228,11 +291,226 @@ export class Reconciler {
       awaitingPeerRemoval,
       plan,
       errors,
-      problems: [...this.parseProblems, ...identity.problems, ...desired.problems],
+      problems,
       desired,
+      owned: { rules: desired.rules.length, ...owned },
+      delta: false,
       readKernel,
       deviceUp,
       durationSeconds,
+      guard,
+      departed: this.departed.size,
+      nextGraceEnd: graceEnds.length > 0 ? Math.min(...graceEnds) : undefined,
+      ...(peersError ? { peersError } : {}),
+    };
+  }
+
+  /**
+   * A step that looks only at what changed since the last one: the table's added and removed
+   * entries (tableChanges), the Nodes and CiliumNodes the informers named (noteApiChange), and
+   * the held nodes whose grace ended. Each changed node is resolved as the full step would (the
+   * table's addresses and role, the API's pod CIDRs, claims checked against the claim index), its
+   * routes and guard elements before and after are compared, and only the difference is applied.
+   * Undefined, having changed nothing, whenever the full step must judge: anything it would
+   * report (a claim, an overlap, a malformed object, an address two covered nodes share), this
+   * node itself changing, the pod CIDRs changing, or changes it cannot see (a relist, two table
+   * reads in between). Periodic resyncs, kernel reads and failures are full steps, and a seeded
+   * property test holds both paths to the same kernel state (reconcilerDelta.test.ts).
+   */
+  private async deltaStep(table: NodeTable, started: bigint): Promise<ReconcileResult | undefined> {
+    const view = this.view!;
+    const lookup = this.options.lookup;
+    const tableIndex = tableLookup(table);
+    const api = this.apiChanges;
+    if (api === "all" || !lookup || !tableIndex || !this.guardLoaded || table.podCidrs !== view.table.podCidrs) return undefined;
+    let added: TableNode[] = [];
+    let removed: TableNode[] = [];
+    if (table !== view.table) {
+      const c = tableChanges(table);
+      if (c?.previous !== view.table) return undefined;
+      ({ added, removed } = c);
+    }
+    const names = new Set([...api, ...added.map((n) => n.name), ...removed.map((n) => n.name)]);
+    if (names.has(this.localNodeName)) return undefined;
+    const cluster = table.podCidrs.map(parsePrefix);
+    const usable = (c: string) => !table.podCidrs.includes(c) && cluster.some((p) => contains(p, parsePrefix(c)));
+
+    // 1. Each changed node as the full step would resolve it, or undefined (nothing changed yet).
+    const resolved = new Map<string, { node?: ClusterNode; claims: readonly string[] }>();
+    for (const name of names) {
+      const entry = tableIndex.entry(name);
+      const obj = lookup.node(name);
+      const cilium = lookup.ciliumNode(name);
+      let claims: readonly string[] = [];
+      if (obj !== undefined || cilium !== undefined) {
+        const parsed = parseClusterNodes(obj === undefined ? [] : [obj], cilium === undefined ? [] : [cilium], this.settings.controlPlaneSelector, this.parsed);
+        const apiNode = parsed.nodes[0];
+        if (parsed.problems.length > 0 || parsed.nodes.length !== 1 || apiNode.name !== name) return undefined;
+        if (apiNode.addresses.some((a) => !entry?.addresses.includes(a))) return undefined; // a claim on an address
+        if (!apiNode.podCidrs.every(usable)) return undefined; // a claim outside the cluster's pod CIDRs
+        claims = apiNode.podCidrs;
+      }
+      if (view.claims.conflicts(name, claims)) return undefined;
+      resolved.set(name, {
+        claims,
+        node: entry && { name, addresses: entry.addresses, podCidrs: [...claims], controlPlane: entry.role === "control-plane" },
+      });
+    }
+    // An address of a changed node that another covered node (held after leaving) also has: the full step decides who gets it.
+    const heldAddresses = new Map<string, string>();
+    for (const [name, d] of this.departed) for (const a of d.node.addresses) heldAddresses.set(a, name);
+    for (const n of removed) if (tableIndex.entry(n.name) === undefined) for (const a of n.addresses) heldAddresses.set(a, n.name);
+    const before = new Map<string, ClusterNode | undefined>();
+    const routesAfter = new Map<string, Route[]>();
+    for (const [name, r] of resolved) {
+      before.set(name, this.present.get(name) ?? this.departed.get(name)?.node ?? this.graceEnded.get(name));
+      if (!r.node) continue;
+      if (r.node.addresses.some((a) => (heldAddresses.get(a) ?? name) !== name)) return undefined;
+      const routes = remoteNodeRoutes(this.memo, view.local, r.node, view.deviceUp, this.settings);
+      if (!routes) return undefined;
+      routesAfter.set(name, routes);
+    }
+
+    // 2. From here on the step goes through: claims, holders, presence and departures. Events
+    // from now on are the next step's.
+    this.apiChanges = new Set();
+    for (const [name, r] of resolved) {
+      this.identity.hold(name, view.claims.of(name), r.node ? r.claims : []);
+      view.claims.set(name, r.claims);
+      if (r.node) {
+        this.present.set(name, r.node);
+        this.departed.delete(name);
+        this.graceEnded.delete(name);
+      } else {
+        const was = this.present.get(name);
+        this.present.delete(name);
+        if (was && !this.departed.has(name)) this.departed.set(name, { node: was });
+      }
+    }
+    const ended = new Map(this.graceEnded);
+    this.graceEnded.clear();
+    let peersError: string | undefined;
+    let peersChecked: Promise<string | undefined> | undefined;
+    if (this.departed.size > 0) {
+      const now = this.now();
+      const settled = this.settings.leaveGraceSeconds > 0 && [...this.departed.values()].every((d) => d.until === undefined || d.until > now);
+      const checked = this.checkPeers(now);
+      if (settled) peersChecked = checked;
+      else {
+        peersError = await checked;
+        for (const [name, n] of this.graceEnded) ended.set(name, n);
+        this.graceEnded.clear();
+      }
+    }
+
+    // 3. What each examined node had in the kernel and what it has now: routes and guard elements.
+    const own = new Set(view.local.addresses);
+    const elementsBefore: GuardElements = { 4: new Map(), 6: new Map() };
+    const elementsAfter: GuardElements = { 4: new Map(), 6: new Map() };
+    const elements = (into: GuardElements, n: ClusterNode | undefined) => {
+      for (const a of n?.addresses ?? []) if (!own.has(a)) into[familyOf(a)].set(a, n!.controlPlane ? "to_control_plane" : "to_node");
+    };
+    const wantedBefore = new Set<Route>();
+    const wantedAfter = new Set<Route>();
+    const examined = new Set([...before.keys(), ...ended.keys()]);
+    // An address another covered node also has (a node that left, and one that took its address):
+    // its routes and element are that node's too; the full step decides (as it does at the start).
+    const held = new Map<string, string>();
+    for (const [name, d] of this.departed) for (const a of d.node.addresses) held.set(a, name);
+    const shared = (name: string, n: ClusterNode | undefined) =>
+      n?.addresses.some((a) => (tableIndex.ownerOf(a) ?? name) !== name || (held.get(a) ?? name) !== name) ?? false;
+    for (const name of examined) {
+      const was = before.has(name) ? (before.get(name) ?? ended.get(name)) : ended.get(name);
+      const is = this.present.get(name) ?? this.departed.get(name)?.node;
+      if (was === is) continue;
+      if (shared(name, was) || shared(name, is)) {
+        this.view = undefined;
+        return undefined;
+      }
+      elements(elementsBefore, was);
+      elements(elementsAfter, is);
+      const routesWas = was ? remoteNodeRoutes(this.memo, view.local, was, view.deviceUp, this.settings) : [];
+      const routesIs = is ? (routesAfter.get(name) ?? remoteNodeRoutes(this.memo, view.local, is, view.deviceUp, this.settings)) : [];
+      if (!routesWas || !routesIs) {
+        // Covered by the last full step without a problem, so not expected: let the full step judge.
+        this.view = undefined;
+        return undefined;
+      }
+      for (const r of routesWas) wantedBefore.add(r);
+      for (const r of routesIs) wantedAfter.add(r);
+    }
+    const known = this.known!;
+    const plan: Plan = {
+      add: { rules: [], routes: [...wantedAfter].filter((r) => !known.routes.has(r)) },
+      remove: { rules: [], routes: [...wantedBefore].filter((r) => !wantedAfter.has(r) && known.routes.has(r)) },
+    };
+    // Against what the guard holds: an element already deleted (a grace that ended while a step
+    // ran, seen again) or already there is no command.
+    const loaded = this.guardLoaded!.elements;
+    const holds: GuardElements = { 4: new Map(), 6: new Map() };
+    for (const family of [4, 6] as const) {
+      for (const a of [...elementsBefore[family].keys(), ...elementsAfter[family].keys()]) {
+        const v = loaded[family].get(a);
+        if (v !== undefined) holds[family].set(a, v);
+      }
+    }
+    const update = guardElementUpdate(holds, elementsAfter);
+    const guardDone: Promise<GuardResult> = update
+      ? this.options.guard!.update(update).then(
+          () => ({ applied: true }),
+          (e: unknown) => ({ applied: false, error: (e as Error).message }),
+        )
+      : Promise.resolve({ applied: false });
+    let errors: ApplyError[] = [];
+    let guard: GuardResult;
+    try {
+      if (planSize(plan) > 0) errors = await this.port.apply(plan);
+    } finally {
+      guard = await guardDone;
+    }
+    if (guard.error) {
+      this.guardLoaded = undefined; // loaded whole by the next step
+      this.view = undefined;
+    } else {
+      for (const family of [4, 6] as const) {
+        for (const a of holds[family].keys()) if (!elementsAfter[family].has(a)) loaded[family].delete(a);
+        for (const [a, v] of elementsAfter[family]) loaded[family].set(a, v);
+      }
+    }
+    if (errors.length > 0) {
+      this.known = undefined;
+      this.view = undefined;
+    } else {
+      for (const r of plan.remove.routes) known.routes.delete(r);
+      for (const r of plan.add.routes) known.routes.add(r);
+      for (const r of plan.remove.routes) if (r.type === "unicast" || r.type === "blackhole") view.owned[r.type]--;
+      for (const r of plan.add.routes) if (r.type === "unicast" || r.type === "blackhole") view.owned[r.type]++;
+    }
+    view.table = table;
+    if (!guard.error) this.tellGuarded(table, () => [...this.present.values(), ...[...this.departed.values()].map((d) => d.node)]);
+    peersError ??= peersChecked ? await peersChecked : undefined;
+    const graceEnds = [...this.departed.values()].flatMap((d) => (d.until === undefined ? [] : [d.until]));
+    const remoteNodesCovered = this.present.size - 1 + this.departed.size;
+    return {
+      synced: true,
+      delta: true,
+      awaitingPeerRemoval: [...this.departed.values()].filter((d) => d.until === undefined).length,
+      plan,
+      errors,
+      problems: [],
+      desired: {
+        rules: view.rules,
+        // Built only when asked (tests): the controller counts through `owned`.
+        get routes() {
+          return [...known.routes];
+        },
+        problems: [],
+        remoteNodesCovered,
+      },
+      owned: { rules: view.rules.length, ...view.owned },
+      readKernel: false,
+      deviceUp: view.deviceUp,
+      durationSeconds: Number(process.hrtime.bigint() - started) / 1e9,
       guard,
       departed: this.departed.size,
       nextGraceEnd: graceEnds.length > 0 ? Math.min(...graceEnds) : undefined,
@@ -306,13 +584,16 @@ export class Reconciler {
     for (const [name, d] of this.departed) {
       if (isPeer(d.node.addresses)) d.until = undefined;
       else d.until ??= now + this.settings.leaveGraceSeconds * 1000;
-      if (d.until !== undefined && d.until <= now) this.departed.delete(name);
+      if (d.until !== undefined && d.until <= now) {
+        this.departed.delete(name);
+        if (!this.present.has(name)) this.graceEnded.set(name, d.node);
+      }
     }
     return peersError;
   }
 
   /** Tells onGuarded when the guard now stands for a new table or a new set of held nodes. */
-  private tellGuarded(table: NodeTable, nodes: ClusterNode[]): void {
+  private tellGuarded(table: NodeTable, nodes: () => ClusterNode[]): void {
     if (!this.options.onGuarded) return;
     const departed = [...this.departed.values()].map((d) => d.node);
     const key = departed.map((n) => `${n.name}=${n.addresses.join(",")}`).join(";");
@@ -321,7 +602,7 @@ export class Reconciler {
     this.options.onGuarded({
       table,
       departed: departed.map((n) => ({ name: n.name, role: n.controlPlane ? "control-plane" : "worker", addresses: n.addresses })),
-      input: this.guardInput(table, nodes),
+      input: this.guardInput(table, nodes()),
     });
   }
 

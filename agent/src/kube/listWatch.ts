@@ -20,8 +20,8 @@ export interface ListWatchOptions {
   maxBackoffMs?: number;
   /** The server ends each watch after a random time in [n, 2n] s (client-go: 5-10 min). */
   watchSeconds?: number;
-  /** Any change to the cache: a completed list, or an event. */
-  onChange(): void;
+  /** Any change to the cache: an event (with the object's name), or a completed list (without: anything may have changed). */
+  onChange(name?: string): void;
   /** A list completed (the first one makes the cache authoritative). */
   onListed(): void;
   /** A failed list or watch; the cache is kept and the step is retried after retryMs. */
@@ -50,6 +50,11 @@ export class ListWatch {
 
   list(): KubeObject[] {
     return [...this.items.values()];
+  }
+
+  /** The cached object of this name (the same object list() holds). */
+  get(name: string): KubeObject | undefined {
+    return this.items.get(name);
   }
 
   start(): void {
@@ -174,10 +179,10 @@ export class ListWatch {
     switch (e.type) {
       case "ADDED":
       case "MODIFIED":
-        if (this.put(this.items, e.object)) this.o.onChange();
+        if (this.put(this.items, e.object)) this.o.onChange(e.object!.metadata.name);
         break;
       case "DELETED":
-        if (typeof e.object?.metadata?.name === "string" && this.items.delete(e.object.metadata.name)) this.o.onChange();
+        if (typeof e.object?.metadata?.name === "string" && this.items.delete(e.object.metadata.name)) this.o.onChange(e.object.metadata.name);
         break;
       case "BOOKMARK":
         break;

@@ -16,6 +16,8 @@ const result = (o: Partial<ReconcileResult>): ReconcileResult => ({
   departed: 0,
   awaitingPeerRemoval: 0,
   synced: true,
+  owned: { rules: 0, unicast: 0, blackhole: 0 },
+  delta: false,
   ...o,
 });
 
