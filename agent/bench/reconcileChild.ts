@@ -105,7 +105,7 @@ export async function reconcileChild(n: number, dual: boolean, mode: Mode, repea
         settings,
         "local",
         () => ({ nodes: objects, ciliumNodes: [] }),
-        table ? { nodeTable: () => table.current(), guard, lookup } : {},
+        table ? { nodeTable: () => table.current(), guard, lookup } : { lookup },
       );
       r.markSynced();
       return { r, table };

@@ -55,7 +55,7 @@ export interface Desired {
   remoteNodesCovered: number;
 }
 
-const hostPrefix = (a: string) => (a.includes(":") ? `${a}/128` : `${a}/32`);
+export const hostPrefix = (a: string) => (a.includes(":") ? `${a}/128` : `${a}/32`);
 
 /**
  * What one step hands the next, owned by the reconciler. Steps run on every cluster event; with
@@ -266,28 +266,29 @@ function routesFor(
 }
 
 /**
- * What one remote node adds to computeDesired's routes in node-table mode, as the same memo
- * objects: its host prefixes, in the control-plane table when it is one. For a delta step, which
- * calls it only when no other covered node shares an address with this one (computeDesired then
- * places each of its prefixes exactly so); undefined when the node has a problem (an address of
- * this node's own, or inside its pod CIDRs): the full step judges and reports it.
+ * What one remote node adds to computeDesired's routes, as the same memo objects: its host
+ * prefixes (in the control-plane table when it is one) and, without a table (`podCidrs`), its
+ * pod CIDRs (with a table the cluster-wide routes cover them). For a delta step, which calls it
+ * only when none of the node's prefixes overlaps another covered node's (computeDesired then
+ * places each exactly so); undefined when the node has a problem (an address of this node's own,
+ * or something inside its prefixes): the full step judges and reports it.
  */
-export function remoteNodeRoutes(memo: DesiredMemo, local: ClusterNode, n: ClusterNode, deviceUp: boolean, s: Settings): Route[] | undefined {
+export function remoteNodeRoutes(memo: DesiredMemo, local: ClusterNode, n: ClusterNode, deviceUp: boolean, s: Settings, podCidrs = false): Route[] | undefined {
   const out: Route[] = [];
   const localPrefixes = [...local.addresses.map(hostPrefix), ...local.podCidrs].map((c) => memo.prefixes.parse(c));
-  for (const a of n.addresses) {
-    const family = familyOf(a);
-    const dst = hostPrefix(a);
+  const variant = (key: string) => {
+    let byDst = memo.routes.get(key);
+    if (!byDst) memo.routes.set(key, (byDst = new Map()));
+    return byDst;
+  };
+  const prefixes = [...n.addresses.map((a) => ({ dst: hostPrefix(a), host: a })), ...(podCidrs ? n.podCidrs.map((c) => ({ dst: c, host: undefined })) : [])];
+  for (const { dst, host } of prefixes) {
+    const family = familyOf(dst);
     const p = memo.prefixes.parse(dst);
-    if (local.addresses.includes(a) || localPrefixes.some((l) => overlaps(l, p))) return undefined;
+    if ((host !== undefined && local.addresses.includes(host)) || localPrefixes.some((l) => overlaps(l, p))) return undefined;
     if (!local.addresses.some((x) => familyOf(x) === family)) continue; // a family this node does not steer
-    const table = n.controlPlane ? s.controlPlaneTable : s.steeringTable;
+    const table = host !== undefined && n.controlPlane ? s.controlPlaneTable : s.steeringTable;
     const src = local.addresses.find((x) => familyOf(x) === family);
-    const variant = (key: string) => {
-      let byDst = memo.routes.get(key);
-      if (!byDst) memo.routes.set(key, (byDst = new Map()));
-      return byDst;
-    };
     prefixRoutes(out, variant(deviceVariant(family, table, s, src)), variant(fallbackVariant(family, table, s)), family, table, dst, src, deviceUp, s);
   }
   return out;

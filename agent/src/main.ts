@@ -72,6 +72,8 @@ async function runAgent(settings: Settings, log: Logger): Promise<void> {
       "no node table (--node-table / NODE_ROUTER_NODE_TABLE): node identity comes from Node and CiliumNode objects and no egress guard is kept; use a table where the cluster's builder publishes one",
     );
   const wireguard = new WireGuardPeers();
+  // The informers' objects by name, for delta steps (the informers start below).
+  const lookup = { node: (name: string) => view.source?.lookup.node(name), ciliumNode: (name: string) => view.source?.lookup.ciliumNode(name) };
   const reconciler = new Reconciler(
     port,
     settings,
@@ -85,13 +87,19 @@ async function runAgent(settings: Settings, log: Logger): Promise<void> {
           seedPresent: await readPreviousNodes({ stateDir: settings.stateDir, bootTable: settings.bootNodeTable }),
           peers: () => wireguard.peers(settings.device),
           // What the boot unit loads next time: the guard just loaded, for the table and the nodes still held.
+          // Rendered when the write runs, not in the step; table changes while one is queued coalesce.
           onGuarded: (g) =>
-            void store?.saveGuarded({ table: g.table, departed: g.departed, guardScript: guardRuleset(g.input), proxyConfig: proxyConfigOf(g.table) }),
+            void store?.saveGuardedLatest(() => ({
+              table: g.table,
+              departed: g.departed,
+              guardScript: guardRuleset(g.input),
+              proxyConfig: proxyConfigOf(g.table),
+            })),
           onLocalPodCidrs: (podCidrs) => void store?.saveLocalPodCidrs(podCidrs),
-          lookup: { node: (name) => view.source?.lookup.node(name), ciliumNode: (name) => view.source?.lookup.ciliumNode(name) },
+          lookup,
           underlayDevices: () => underlayDevices(settings, table.current()?.nodes.find((n) => n.name === nodeName)?.addresses ?? []),
         }
-      : {},
+      : { lookup },
   );
   const controller = new Controller(reconciler, metrics, log, { debounceMs: 200, resyncMs: settings.resyncSeconds * 1000, retryMs: 5000 });
   await table?.start();

@@ -1,7 +1,7 @@
 // One reconcile step: cluster view -> desired -> diff against the kernel -> one batched apply.
-// With a table, a step after a few changes (informer events by name, a table re-read, graces
-// ending) is a delta step (deltaStep): only the changed nodes are resolved, and only their routes
-// and guard elements change; the full step below stays the safety net for everything else.
+// A step after a few changes (informer events by name, a table re-read, graces ending) is a
+// delta step (deltaStep): only the changed nodes are resolved, and only their routes and guard
+// elements change; the full step below stays the safety net for everything else.
 // The kernel view is cached after a clean apply (it then equals the desired state) so that a
 // node joining costs only the diff;
 // a full re-read happens on periodic resync, link events, after any failed apply, and at start
@@ -16,7 +16,7 @@
 // steered and guarded while it is still a WireGuard peer of this node, then for the leave grace
 // period: the table may shrink the protected set only as fast as nodes really go.
 import { ClaimIndex } from "./claims";
-import { computeDesired, DesiredMemo, remoteNodeRoutes, type Desired } from "./desired";
+import { computeDesired, DesiredMemo, hostPrefix, remoteNodeRoutes, type Desired } from "./desired";
 import { diff, planSize } from "./diff";
 import { guardElements, guardElementUpdate, guardRuleset, guardShape, type GuardElements, type GuardInput } from "./guard";
 import type { GuardPort } from "./guardKernel";
@@ -109,13 +109,38 @@ interface Departures {
  * and named by full steps until it is gone).
  */
 interface DeltaView {
-  table: NodeTable;
+  /** The table of the last step (undefined: no table, identity from the API). */
+  table?: NodeTable;
   local: ClusterNode;
   deviceUp: boolean;
   rules: Rule[];
+  /**
+   * With a table: the API's pod CIDR claims. Without: every prefix each covered node steers
+   * (host prefixes and pod CIDRs, this node's too), no two nodes' overlapping, which is what
+   * makes one node's routes its own (no duplicate address, no address in another's pod CIDR).
+   */
   claims: ClaimIndex;
   owned: { unicast: number; blackhole: number };
+  /** Remote nodes with a steered prefix (desired.remoteNodesCovered). */
+  covered: number;
 }
+
+/** Addresses of held nodes -> the one node holding each, or that several do. */
+class AddressOwners {
+  private readonly owners = new Map<string, string | typeof SEVERAL>();
+  add(addresses: readonly string[], name: string): void {
+    for (const a of addresses) {
+      const o = this.owners.get(a);
+      this.owners.set(a, o === undefined || o === name ? name : SEVERAL);
+    }
+  }
+  /** No node but (possibly) `name` has this address. */
+  onlyOf(address: string, name: string): boolean {
+    const o = this.owners.get(address);
+    return o === undefined || o === name;
+  }
+}
+const SEVERAL = Symbol("several nodes");
 
 /** The owned kernel state as last applied: rules, and routes as a set (a delta step adds and deletes a few). */
 interface Known {
@@ -204,7 +229,7 @@ export class Reconciler {
     if (this.options.nodeTable && !table) return undefined; // fail closed: keep what is installed
     if (!table && !this.synced) return undefined;
     const started = process.hrtime.bigint();
-    if (table && !options.readKernel && this.view && this.known && this.deviceUp !== undefined) {
+    if (!options.readKernel && this.view && this.known && this.deviceUp !== undefined) {
       const result = await this.deltaStep(table, started);
       if (result) return result;
     }
@@ -229,9 +254,11 @@ export class Reconciler {
     const underlay =
       table && this.options.guard && this.options.underlayDevices && (readKernel || !this.guardLoaded) ? this.options.underlayDevices() : undefined;
     underlay?.catch(() => undefined); // awaited by the guard load; a failure is its error
-    this.graceEnded.clear(); // this step covers whoever is still held
     try {
       departures = await this.trackDepartures(identified);
+      // This step covers whoever is still held now; a grace that the peers' read, still running
+      // alongside, ends later is the next step's.
+      this.graceEnded.clear();
     } catch (e) {
       await reads?.catch(() => undefined); // a step ends only when its reads did
       throw e;
@@ -274,14 +301,18 @@ export class Reconciler {
     const owned = { unicast: 0, blackhole: 0 };
     for (const r of desired.routes) if (r.type === "unicast" || r.type === "blackhole") owned[r.type]++;
     const local = nodes.find((n) => n.name === this.localNodeName);
+    // With a table, the API's pod CIDR claims; without, every prefix of every covered node (this
+    // node's too), which must not overlap across nodes for a delta to touch one node's routes alone.
     const claims =
-      this.known && table && guard && !guard.error && problems.length === 0 && local && this.options.lookup
-        ? ClaimIndex.of(
-            this.nodes.map((n) => [n.name, n.podCidrs]),
-            (c) => this.identity.spanOf(c),
-          )
+      this.known && (!table || (guard && !guard.error)) && problems.length === 0 && local && this.options.lookup
+        ? table
+          ? ClaimIndex.of(
+              this.nodes.map((n) => [n.name, n.podCidrs]),
+              (c) => this.identity.spanOf(c),
+            )
+          : ClaimIndex.of(nodes.map((n) => [n.name, [...n.addresses.map(hostPrefix), ...n.podCidrs]]))
         : undefined;
-    this.view = claims && table && local ? { table, local, deviceUp, rules: desired.rules, claims, owned } : undefined;
+    this.view = claims && local ? { table, local, deviceUp, rules: desired.rules, claims, owned, covered: desired.remoteNodesCovered } : undefined;
     const peersError = departures.peersError ?? (departures.peersChecked ? await departures.peersChecked : undefined);
     const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     const graceEnds = [...this.departed.values()].flatMap((d) => (d.until === undefined ? [] : [d.until]));
@@ -308,44 +339,56 @@ export class Reconciler {
   /**
    * A step that looks only at what changed since the last one: the table's added and removed
    * entries (tableChanges), the Nodes and CiliumNodes the informers named (noteApiChange), and
-   * the held nodes whose grace ended. Each changed node is resolved as the full step would (the
-   * table's addresses and role, the API's pod CIDRs, claims checked against the claim index), its
-   * routes and guard elements before and after are compared, and only the difference is applied.
+   * the held nodes whose grace ended. Each changed node is resolved as the full step would (with a
+   * table: its addresses and role, the API's pod CIDRs, claims checked against the claim index;
+   * without: what its objects say, every prefix checked against every other node's), its routes
+   * and guard elements before and after are compared, and only the difference is applied.
    * Undefined, having changed nothing, whenever the full step must judge: anything it would
    * report (a claim, an overlap, a malformed object, an address two covered nodes share), this
    * node itself changing, the pod CIDRs changing, or changes it cannot see (a relist, two table
    * reads in between). Periodic resyncs, kernel reads and failures are full steps, and a seeded
    * property test holds both paths to the same kernel state (reconcilerDelta.test.ts).
    */
-  private async deltaStep(table: NodeTable, started: bigint): Promise<ReconcileResult | undefined> {
+  private async deltaStep(table: NodeTable | undefined, started: bigint): Promise<ReconcileResult | undefined> {
     const view = this.view!;
     const lookup = this.options.lookup;
-    const tableIndex = tableLookup(table);
+    const tableIndex = table && tableLookup(table);
     const api = this.apiChanges;
-    if (api === "all" || !lookup || !tableIndex || !this.guardLoaded || table.podCidrs !== view.table.podCidrs) return undefined;
+    if (api === "all" || !lookup || (this.options.guard && !this.guardLoaded)) return undefined;
+    if (table ? !tableIndex || !view.table || table.podCidrs !== view.table.podCidrs : view.table) return undefined;
     let added: TableNode[] = [];
     let removed: TableNode[] = [];
-    if (table !== view.table) {
+    if (table && table !== view.table) {
       const c = tableChanges(table);
-      if (c?.previous !== view.table) return undefined;
+      if (!c || c.previous !== view.table) return undefined;
       ({ added, removed } = c);
     }
     const names = new Set([...api, ...added.map((n) => n.name), ...removed.map((n) => n.name)]);
     if (names.has(this.localNodeName)) return undefined;
-    const cluster = table.podCidrs.map(parsePrefix);
-    const usable = (c: string) => !table.podCidrs.includes(c) && cluster.some((p) => contains(p, parsePrefix(c)));
+    const cluster = (table?.podCidrs ?? []).map(parsePrefix);
+    const usable = (c: string) => !table!.podCidrs.includes(c) && cluster.some((p) => contains(p, parsePrefix(c)));
 
     // 1. Each changed node as the full step would resolve it, or undefined (nothing changed yet).
     const resolved = new Map<string, { node?: ClusterNode; claims: readonly string[] }>();
     for (const name of names) {
-      const entry = tableIndex.entry(name);
       const obj = lookup.node(name);
       const cilium = lookup.ciliumNode(name);
-      let claims: readonly string[] = [];
+      let apiNode: ClusterNode | undefined;
       if (obj !== undefined || cilium !== undefined) {
         const parsed = parseClusterNodes(obj === undefined ? [] : [obj], cilium === undefined ? [] : [cilium], this.settings.controlPlaneSelector, this.parsed);
-        const apiNode = parsed.nodes[0];
+        apiNode = parsed.nodes[0];
         if (parsed.problems.length > 0 || parsed.nodes.length !== 1 || apiNode.name !== name) return undefined;
+      }
+      if (!tableIndex) {
+        // Identity from the API: the node is what its objects say; its prefixes must overlap no one else's.
+        const claims = apiNode ? [...apiNode.addresses.map(hostPrefix), ...apiNode.podCidrs] : [];
+        if (view.claims.conflicts(name, claims)) return undefined;
+        resolved.set(name, { claims, node: apiNode });
+        continue;
+      }
+      const entry = tableIndex.entry(name);
+      let claims: readonly string[] = [];
+      if (apiNode) {
         if (apiNode.addresses.some((a) => !entry?.addresses.includes(a))) return undefined; // a claim on an address
         if (!apiNode.podCidrs.every(usable)) return undefined; // a claim outside the cluster's pod CIDRs
         claims = apiNode.podCidrs;
@@ -357,16 +400,21 @@ export class Reconciler {
       });
     }
     // An address of a changed node that another covered node (held after leaving) also has: the full step decides who gets it.
-    const heldAddresses = new Map<string, string>();
-    for (const [name, d] of this.departed) for (const a of d.node.addresses) heldAddresses.set(a, name);
-    for (const n of removed) if (tableIndex.entry(n.name) === undefined) for (const a of n.addresses) heldAddresses.set(a, n.name);
+    const heldAddresses = new AddressOwners();
+    for (const [name, d] of this.departed) heldAddresses.add(d.node.addresses, name);
+    for (const n of removed) if (tableIndex?.entry(n.name) === undefined) heldAddresses.add(n.addresses, n.name);
     const before = new Map<string, ClusterNode | undefined>();
     const routesAfter = new Map<string, Route[]>();
+    // (Before as well as after the change: which of two nodes sharing an address wins it can
+    // change when either goes, without the other changing.)
+    const sharedBy = (name: string, n: ClusterNode | undefined) =>
+      n?.addresses.some((a) => !heldAddresses.onlyOf(a, name) || (tableIndex?.ownerOf(a) ?? name) !== name) ?? false;
     for (const [name, r] of resolved) {
-      before.set(name, this.present.get(name) ?? this.departed.get(name)?.node ?? this.graceEnded.get(name));
+      const was = this.present.get(name) ?? this.departed.get(name)?.node ?? this.graceEnded.get(name);
+      before.set(name, was);
+      if (table && (sharedBy(name, was) || sharedBy(name, r.node))) return undefined;
       if (!r.node) continue;
-      if (r.node.addresses.some((a) => (heldAddresses.get(a) ?? name) !== name)) return undefined;
-      const routes = remoteNodeRoutes(this.memo, view.local, r.node, view.deviceUp, this.settings);
+      const routes = remoteNodeRoutes(this.memo, view.local, r.node, view.deviceUp, this.settings, !table);
       if (!routes) return undefined;
       routesAfter.set(name, routes);
     }
@@ -375,8 +423,9 @@ export class Reconciler {
     // from now on are the next step's.
     this.apiChanges = new Set();
     for (const [name, r] of resolved) {
-      this.identity.hold(name, view.claims.of(name), r.node ? r.claims : []);
-      view.claims.set(name, r.claims);
+      if (table) this.identity.hold(name, view.claims.of(name), r.node ? r.claims : []);
+      // Without a table, a node that left (or leaves now) keeps its prefixes in the index while it is held.
+      if (table || r.node || (!this.present.has(name) && !this.departed.has(name))) view.claims.set(name, r.claims);
       if (r.node) {
         this.present.set(name, r.node);
         this.departed.delete(name);
@@ -396,11 +445,11 @@ export class Reconciler {
       const settled = this.settings.leaveGraceSeconds > 0 && [...this.departed.values()].every((d) => d.until === undefined || d.until > now);
       const checked = this.checkPeers(now);
       if (settled) peersChecked = checked;
-      else {
-        peersError = await checked;
-        for (const [name, n] of this.graceEnded) ended.set(name, n);
-        this.graceEnded.clear();
-      }
+      else peersError = await checked;
+      // Graces the read ended by now are this step's (as the full step's held nodes leave them
+      // out); one that the read, still running alongside, ends later is the next step's.
+      for (const [name, n] of this.graceEnded) ended.set(name, n);
+      this.graceEnded.clear();
     }
 
     // 3. What each examined node had in the kernel and what it has now: routes and guard elements.
@@ -408,29 +457,34 @@ export class Reconciler {
     const elementsBefore: GuardElements = { 4: new Map(), 6: new Map() };
     const elementsAfter: GuardElements = { 4: new Map(), 6: new Map() };
     const elements = (into: GuardElements, n: ClusterNode | undefined) => {
+      if (!this.options.guard) return;
       for (const a of n?.addresses ?? []) if (!own.has(a)) into[familyOf(a)].set(a, n!.controlPlane ? "to_control_plane" : "to_node");
     };
+    const steers = (n: ClusterNode) => n.addresses.length + n.podCidrs.length > 0;
     const wantedBefore = new Set<Route>();
     const wantedAfter = new Set<Route>();
     const examined = new Set([...before.keys(), ...ended.keys()]);
     // An address another covered node also has (a node that left, and one that took its address):
     // its routes and element are that node's too; the full step decides (as it does at the start).
-    const held = new Map<string, string>();
-    for (const [name, d] of this.departed) for (const a of d.node.addresses) held.set(a, name);
+    const held = new AddressOwners();
+    for (const [name, d] of this.departed) held.add(d.node.addresses, name);
     const shared = (name: string, n: ClusterNode | undefined) =>
-      n?.addresses.some((a) => (tableIndex.ownerOf(a) ?? name) !== name || (held.get(a) ?? name) !== name) ?? false;
+      n?.addresses.some((a) => (tableIndex?.ownerOf(a) ?? name) !== name || !held.onlyOf(a, name)) ?? false;
     for (const name of examined) {
       const was = before.has(name) ? (before.get(name) ?? ended.get(name)) : ended.get(name);
       const is = this.present.get(name) ?? this.departed.get(name)?.node;
       if (was === is) continue;
-      if (shared(name, was) || shared(name, is)) {
+      if (table && (shared(name, was) || shared(name, is))) {
         this.view = undefined;
         return undefined;
       }
+      // Without a table the index holds who steers what: a node whose grace ended leaves it.
+      if (!table && !is) view.claims.set(name, []);
+      view.covered += (is && steers(is) ? 1 : 0) - (was && steers(was) ? 1 : 0);
       elements(elementsBefore, was);
       elements(elementsAfter, is);
-      const routesWas = was ? remoteNodeRoutes(this.memo, view.local, was, view.deviceUp, this.settings) : [];
-      const routesIs = is ? (routesAfter.get(name) ?? remoteNodeRoutes(this.memo, view.local, is, view.deviceUp, this.settings)) : [];
+      const routesWas = was ? remoteNodeRoutes(this.memo, view.local, was, view.deviceUp, this.settings, !table) : [];
+      const routesIs = is ? (routesAfter.get(name) ?? remoteNodeRoutes(this.memo, view.local, is, view.deviceUp, this.settings, !table)) : [];
       if (!routesWas || !routesIs) {
         // Covered by the last full step without a problem, so not expected: let the full step judge.
         this.view = undefined;
@@ -446,7 +500,7 @@ export class Reconciler {
     };
     // Against what the guard holds: an element already deleted (a grace that ended while a step
     // ran, seen again) or already there is no command.
-    const loaded = this.guardLoaded!.elements;
+    const loaded = this.guardLoaded?.elements ?? { 4: new Map(), 6: new Map() };
     const holds: GuardElements = { 4: new Map(), 6: new Map() };
     for (const family of [4, 6] as const) {
       for (const a of [...elementsBefore[family].keys(), ...elementsAfter[family].keys()]) {
@@ -454,24 +508,26 @@ export class Reconciler {
         if (v !== undefined) holds[family].set(a, v);
       }
     }
-    const update = guardElementUpdate(holds, elementsAfter);
-    const guardDone: Promise<GuardResult> = update
-      ? this.options.guard!.update(update).then(
-          () => ({ applied: true }),
-          (e: unknown) => ({ applied: false, error: (e as Error).message }),
-        )
-      : Promise.resolve({ applied: false });
+    const update = this.options.guard ? guardElementUpdate(holds, elementsAfter) : undefined;
+    const guardDone: Promise<GuardResult> | undefined = !this.options.guard
+      ? undefined
+      : update
+        ? this.options.guard.update(update).then(
+            () => ({ applied: true }),
+            (e: unknown) => ({ applied: false, error: (e as Error).message }),
+          )
+        : Promise.resolve({ applied: false });
     let errors: ApplyError[] = [];
-    let guard: GuardResult;
+    let guard: GuardResult | undefined;
     try {
       if (planSize(plan) > 0) errors = await this.port.apply(plan);
     } finally {
       guard = await guardDone;
     }
-    if (guard.error) {
+    if (guard?.error) {
       this.guardLoaded = undefined; // loaded whole by the next step
       this.view = undefined;
-    } else {
+    } else if (guard) {
       for (const family of [4, 6] as const) {
         for (const a of holds[family].keys()) if (!elementsAfter[family].has(a)) loaded[family].delete(a);
         for (const [a, v] of elementsAfter[family]) loaded[family].set(a, v);
@@ -487,10 +543,11 @@ export class Reconciler {
       for (const r of plan.add.routes) if (r.type === "unicast" || r.type === "blackhole") view.owned[r.type]++;
     }
     view.table = table;
-    if (!guard.error) this.tellGuarded(table, () => [...this.present.values(), ...[...this.departed.values()].map((d) => d.node)]);
+    if (table && guard && !guard.error) this.tellGuarded(table, () => [...this.present.values(), ...[...this.departed.values()].map((d) => d.node)]);
     peersError ??= peersChecked ? await peersChecked : undefined;
     const graceEnds = [...this.departed.values()].flatMap((d) => (d.until === undefined ? [] : [d.until]));
-    const remoteNodesCovered = this.present.size - 1 + this.departed.size;
+    // With a table every remote node counts; without, those with something to steer (as computeDesired counts).
+    const remoteNodesCovered = table ? this.present.size - 1 + this.departed.size : view.covered;
     return {
       synced: true,
       delta: true,
@@ -511,7 +568,7 @@ export class Reconciler {
       readKernel: false,
       deviceUp: view.deviceUp,
       durationSeconds: Number(process.hrtime.bigint() - started) / 1e9,
-      guard,
+      ...(guard ? { guard } : {}),
       departed: this.departed.size,
       nextGraceEnd: graceEnds.length > 0 ? Math.min(...graceEnds) : undefined,
       ...(peersError ? { peersError } : {}),

@@ -8,6 +8,7 @@
 // by the cluster-wide route. Traffic among the nodes present never leaks: this test once
 // counted 18 SYN-ACKs sent in the clear to the leaving node (half-open connections retransmitting
 // after its routes were withdrawn); the guard's WireGuard-reply rule and the grace period fixed it.
+import { readFileSync } from "node:fs";
 import { forgetNode, joinNode, retireNode } from "../src/faults";
 import { sleep, waitFor } from "../src/exec";
 import { guards } from "../src/reboot";
@@ -85,6 +86,20 @@ describe("fault: a node joins and a node leaves", () => {
     expect(coveredMs).toBeLessThan(COVERAGE_LIMIT_MS);
     expect(removedMs).toBeLessThan(COVERAGE_LIMIT_MS);
     expect(l.nodes.map((n) => n.name)).toEqual(["node-0-cp", "node-1", "node-3"]);
+    // The agents that saw both took the join and the end of the grace as delta steps (only the
+    // changed node looked at): their logs' "reconciled" lines say so, with what each applied.
+    for (const n of l.nodes.filter((x) => x !== joined)) {
+      const steps = readFileSync(l.agents.get(n.name)!.logFile, "utf8")
+        .split("\n")
+        .filter((line) => line.includes('"msg":"reconciled"'))
+        .map((line) => JSON.parse(line) as { delta?: boolean; changes: Record<string, number> });
+      const deltas = steps.filter((x) => x.delta);
+      expect({ node: n.name, joinAsDelta: deltas.some((x) => x.changes.addRoutes > 0), leaveAsDelta: deltas.some((x) => x.changes.removeRoutes > 0) }).toEqual({
+        node: n.name,
+        joinAsDelta: true,
+        leaveAsDelta: true,
+      });
+    }
     expect(await reportLeaks(l, "node-churn", mark)).toEqual([]);
   }, 60_000);
 });

@@ -86,14 +86,17 @@ interface Remote {
 }
 
 describe("delta steps reach the kernel state full steps reach", () => {
-  it("on 1,000 seeded sequences of joins, leaves, claim changes, table edits, peers going and time passing", async () => {
+  it("on 1,000 seeded sequences of joins, leaves, claim changes, table edits, peers going and time passing, with and without a table", async () => {
     let deltaSteps = 0;
+    let deltaStepsWithoutTable = 0;
     let fullSteps = 0;
     let compared = 0;
     for (let seed = 1; seed <= 1000; seed++) {
       const r = seededRandom(seed);
       const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)];
       const dual = r() < 0.3;
+      // Every third sequence without a table: identity from the API alone, no guard.
+      const tableMode = seed % 3 !== 0;
       const s = settings({ NODE_ROUTER_LEAVE_GRACE_SECONDS: "30" });
       let serial = 10;
       const freshRemote = (): Remote => {
@@ -115,6 +118,7 @@ describe("delta steps reach the kernel state full steps reach", () => {
       nodes.set("local", apiNode(local, ["10.244.255.0/24"]));
       for (const n of remotes) nodes.set(n.name, apiNode(n, [podOf(n.name)]));
       let peers: WgPeer[] = [];
+      const left: string[] = [];
       let now = 1_000_000;
       const text = () => JSON.stringify({ podCidrs, nodes: [local, ...remotes] });
 
@@ -128,8 +132,7 @@ describe("delta steps reach the kernel state full steps reach", () => {
       ].map((side) => ({
         ...side,
         r: new Reconciler(side.kernel, s, "local", () => ({ nodes: [...nodes.values()], ciliumNodes: [...cilium.values()] }), {
-          nodeTable: side.table,
-          guard: side.guard,
+          ...(tableMode ? { nodeTable: side.table, guard: side.guard } : {}),
           now: () => now,
           peers: async () => peers,
           ...(side.delta ? { lookup: { node: (name: string) => nodes.get(name), ciliumNode: (name: string) => cilium.get(name) } } : {}),
@@ -151,7 +154,9 @@ describe("delta steps reach the kernel state full steps reach", () => {
         [
           "join",
           () => {
-            const n = freshRemote();
+            // Sometimes with the address of a node that left (and may still be held).
+            const reused = left.length > 0 && r() < 0.2 ? pick(left) : undefined;
+            const n = reused ? { ...freshRemote(), addresses: [reused] } : freshRemote();
             remotes = [...remotes, n];
             publish();
             nodes.set(n.name, apiNode(n, [podOf(n.name)]));
@@ -165,9 +170,12 @@ describe("delta steps reach the kernel state full steps reach", () => {
             const n = pick(remotes);
             if (!n) return;
             remotes = remotes.filter((x) => x !== n);
+            left.push(n.addresses[0]);
             publish();
             nodes.delete(n.name);
-            cilium.delete(n.name);
+            // Its CiliumNode sometimes goes later, as an event of its own.
+            if (r() < 0.5) cilium.delete(n.name);
+            else cilium.set(n.name, ciliumNode(n.name, [podOf(n.name)]));
             api(n.name);
             if (r() < 0.5) peers = [...peers, { endpoint: n.addresses[0], allowedIps: [`${n.addresses[0]}/32`] }];
           },
@@ -248,6 +256,17 @@ describe("delta steps reach the kernel state full steps reach", () => {
         ],
         ["this node's pod CIDR changes", () => void (nodes.set("local", apiNode(local, [pick(["10.244.255.0/24", "10.244.254.0/24"])])), api("local"))],
         ["a peer goes", () => void (peers = peers.slice(1)), 2],
+        [
+          "the CiliumNode of a node that left goes",
+          () => {
+            for (const name of cilium.keys()) {
+              if (!nodes.has(name)) {
+                cilium.delete(name);
+                api(name);
+              }
+            }
+          },
+        ],
         ["time passes", () => void (now += pick([1_000, 31_000])), 2],
         ["an informer relists", () => sides[0].r.noteApiChange()],
       ];
@@ -265,6 +284,7 @@ describe("delta steps reach the kernel state full steps reach", () => {
         for (const side of sides) results.push(await side.r.step({ readKernel: side.delta && resync }));
         if (results[0]?.delta) deltaSteps++;
         else fullSteps++;
+        if (results[0]?.delta && !tableMode) deltaStepsWithoutTable++;
         const where = `seed ${seed}, step ${step} (${what}${resync ? ", resync" : ""})`;
         expect({ where, routes: sides[0].kernel.view(), guard: sides[0].guard.view() }).toEqual({
           where,
@@ -286,6 +306,7 @@ describe("delta steps reach the kernel state full steps reach", () => {
     // Both paths ran often: the deltas are the common case, the full steps judge the rest.
     expect(compared).toBe(14_000);
     expect(deltaSteps).toBeGreaterThan(4_000);
+    expect(deltaStepsWithoutTable).toBeGreaterThan(1_000);
     expect(fullSteps).toBeGreaterThan(2_000);
   });
 });

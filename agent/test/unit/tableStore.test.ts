@@ -115,6 +115,28 @@ describe("files on the host", () => {
     expect(errors).toEqual([]);
   });
 
+  it("saveGuardedLatest makes the snapshot when it writes, and saves asked for meanwhile coalesce into the newest", async () => {
+    const store = new TableStore(dir, () => undefined);
+    const made: string[] = [];
+    const snapshot = (name: string) => () => {
+      made.push(name);
+      return { table: parseNodeTable(doc(name)), departed: [], guardScript: `# guard for ${name}\n` };
+    };
+    const first = store.saveGuardedLatest(snapshot("w1"));
+    expect(made).toEqual([]); // not in the caller's step
+    void store.saveGuardedLatest(snapshot("w2"));
+    void store.saveGuardedLatest(snapshot("w3"));
+    await first;
+    await store.flush();
+    expect(made).toEqual(["w3"]);
+    expect(readFileSync(store.paths.guard, "utf8")).toBe("# guard for w3\n");
+    expect(parseNodeTable(readFileSync(store.paths.table, "utf8")).nodes.map((n) => n.name)).toContain("w3");
+    // One asked for after the write is a write of its own.
+    await store.saveGuardedLatest(snapshot("w5"));
+    expect(made).toEqual(["w3", "w5"]);
+    expect(readFileSync(store.paths.guard, "utf8")).toBe("# guard for w5\n");
+  });
+
   it("saveGuarded writes the proxy's configuration when given, and only when it changed", async () => {
     const store = new TableStore(dir, () => undefined);
     const table = parseNodeTable(doc("w1"));
