@@ -105,12 +105,15 @@ function printReconcile(rows: Row[]): void {
     "join = re-read of the table file (shown in brackets) + the step; full and adoption include loading the whole guard (guard-load: that load alone)",
   );
   console.log(
-    "build            mode        nodes  family  ip-rules  routes  full-from-empty-ms (first)  adopt-restart-ms  one-node-join-ms (table re-read)  one-node-leave-ms  guard-load-ms  rss-MB (modules loaded)",
+    "kernel-floor = the from-empty plan through the same port and the whole guard load, together, with none of the agent's work: the kernel's share of full-from-empty",
+  );
+  console.log(
+    "build            mode        nodes  family  ip-rules  routes  full-from-empty-ms (first)  kernel-floor-ms  adopt-restart-ms  one-node-join-ms (table re-read)  one-node-leave-ms  guard-load-ms  rss-MB (modules loaded)",
   );
   for (const r of rows) {
     const read = r.tableReadMs === undefined ? "" : `(${fmt(r.tableReadMs, 4, 1)})`;
     console.log(
-      `${r.label.padEnd(15)}  ${MODE_LABEL[r.mode].padEnd(10)}  ${String(r.nodes).padStart(5)}  ${r.family.padEnd(6)}  ${String(r.rules).padStart(8)}  ${String(r.routes).padStart(6)}  ${fmt(r.fullMs, 18, 1)} (${fmt(r.firstFullMs, 4)})  ${fmt(r.adoptMs, 16, 1)}  ${fmt(r.joinMs, 16, 1)} ${read.padEnd(15)}  ${fmt(r.leaveMs, 17, 1)}  ${fmt(r.guardLoadMs, 13, 1)}  ${fmt(r.rssMB)} (${fmt(r.runtimeRssMB, 3)})`,
+      `${r.label.padEnd(15)}  ${MODE_LABEL[r.mode].padEnd(10)}  ${String(r.nodes).padStart(5)}  ${r.family.padEnd(6)}  ${String(r.rules).padStart(8)}  ${String(r.routes).padStart(6)}  ${fmt(r.fullMs, 18, 1)} (${fmt(r.firstFullMs, 4)})  ${fmt(r.kernelFloorMs, 15, 1)}  ${fmt(r.adoptMs, 16, 1)}  ${fmt(r.joinMs, 16, 1)} ${read.padEnd(15)}  ${fmt(r.leaveMs, 17, 1)}  ${fmt(r.guardLoadMs, 13, 1)}  ${fmt(r.rssMB)} (${fmt(r.runtimeRssMB, 3)})`,
     );
   }
   printScale(rows);
@@ -171,7 +174,8 @@ function printProcess(rows: ProcessRow[]): void {
 function printTargets(rows: Row[], proc: ProcessRow[]): void {
   console.log('\ntargets at %d remote nodes (this build; "process" is the real agent)', TARGET_NODES);
   const check = (what: string, value: number | undefined, limit: number) =>
-    value !== undefined && console.log(`  ${what.padEnd(56)} ${fmt(value, 7, 1)} < ${String(limit).padEnd(4)} ${value < limit ? "met" : "NOT MET"}`);
+    value !== undefined &&
+    console.log(`  ${what.padEnd(56)} ${fmt(value, 7, 1)} < ${String(Math.round(limit)).padEnd(4)} ${value < limit ? "met" : "NOT MET"}`);
   for (const mode of MODES) {
     for (const family of ["ipv4", "dual"]) {
       const r = rows.find((x) => x.label === "this build" && x.nodes === TARGET_NODES && x.family === family && x.mode === mode);
@@ -181,10 +185,13 @@ function printTargets(rows: Row[], proc: ProcessRow[]): void {
       check(what("RSS after apply+resync+join (bench), MB"), r?.rssMB, rssLimit);
       check(what("RSS, real agent process, MB"), p?.joined.rssMB, rssLimit);
       check(what(`RSS, real agent process, ${PROCESS_TIMING.settleSeconds} s later, MB`), p?.settled.rssMB, rssLimit);
-      check(what("full reconcile from empty, ms"), r?.fullMs, family === "ipv4" ? 150 : 250);
+      // Issue 26's targets. The kernel floor is printed beside the full reconcile: on a machine
+      // where it alone exceeds the limit, no agent code meets it.
+      check(what("full reconcile from empty, ms"), r?.fullMs, family === "ipv4" ? 250 : 400);
+      check(what("  of which the kernel floor alone, ms"), r?.kernelFloorMs, family === "ipv4" ? 250 : 400);
       check(what("one node joining, ms"), r?.joinMs, 10);
       check(what("one node leaving, ms"), r?.leaveMs, 10);
-      check(what("adopt on restart, ms"), r?.adoptMs, 100);
+      check(what("adopt on restart, ms (no slower than full)"), r?.adoptMs, r?.fullMs ?? 0);
     }
   }
 }

@@ -35,6 +35,8 @@ export interface ReconcileRow {
   firstFullMs: number;
   fullMs: number;
   adoptMs: number;
+  /** The from-empty plan applied by the port and the whole guard loaded, together, and nothing else: the kernel's share of fullMs. */
+  kernelFloorMs?: number;
   joinMs: number;
   /** One node leaving (the API object deleted, and with a table, its entry removed): the step that starts its leave grace. */
   leaveMs: number;
@@ -137,13 +139,36 @@ export async function reconcileChild(n: number, dual: boolean, mode: Mode, repea
     await uninstall(port, guard);
     let agent = await fresh();
     const t0 = process.hrtime.bigint();
-    check(await agent.r.step({ readKernel: true }), "apply");
+    const fromEmpty = check(await agent.r.step({ readKernel: true }), "apply").plan;
     const full: number[] = [ms(t0)];
     const applied = selfMemory();
     check(await agent.r.step({ readKernel: true }), "resync");
     const resynced = selfMemory();
     await join(agent, n + 1000);
     const joinedMemory = selfMemory();
+
+    // The kernel's share of a full reconcile from empty: the same plan through the same port and
+    // the whole guard load, run together as the step runs them, with none of the agent's work
+    // (no kernel read, identity, desired state or diff). Adding 10,000-20,000 routes through ip
+    // is most of it; full-from-empty minus this is what the agent's own code costs.
+    const guardScript = () => {
+      const t = agent.table!.current()!;
+      return guardRuleset({
+        localNodeName: "local",
+        nodes: t.nodes.map((x) => ({ name: x.name, addresses: x.addresses, controlPlane: x.role === "control-plane" })),
+        podCidrs: t.podCidrs,
+        settings,
+      });
+    };
+    const floor: number[] = [];
+    for (let rep = 0; rep < repeats; rep++) {
+      await uninstall(port, guard);
+      const script = guard && agent.table ? guardScript() : undefined;
+      const t0 = process.hrtime.bigint();
+      const [errors] = await Promise.all([port.apply(fromEmpty), script ? guard!.apply(script, ["wgsink"]) : undefined]);
+      floor.push(ms(t0));
+      if (errors.length > 0) throw new Error(`kernel floor failed: ${JSON.stringify(errors.slice(0, 3))}`);
+    }
 
     for (let rep = 1; rep < repeats; rep++) {
       await uninstall(port, guard);
@@ -181,13 +206,7 @@ export async function reconcileChild(n: number, dual: boolean, mode: Mode, repea
     }
     let guardLoadMs: number | undefined;
     if (guard && agent.table) {
-      const t = agent.table.current()!;
-      const script = guardRuleset({
-        localNodeName: "local",
-        nodes: t.nodes.map((x) => ({ name: x.name, addresses: x.addresses, controlPlane: x.role === "control-plane" })),
-        podCidrs: t.podCidrs,
-        settings,
-      });
+      const script = guardScript();
       const loads: number[] = [];
       for (let rep = 0; rep < repeats; rep++) {
         const t0 = process.hrtime.bigint();
@@ -207,6 +226,7 @@ export async function reconcileChild(n: number, dual: boolean, mode: Mode, repea
       firstFullMs: full[0],
       fullMs: median(full),
       adoptMs: median(adopt),
+      kernelFloorMs: median(floor),
       joinMs: median(joins.map((j) => j.ms)),
       leaveMs: median(leaves),
       tableReadMs: guard ? median(joins.map((j) => j.readMs)) : undefined,
