@@ -115,8 +115,18 @@ const clusterSchema = z
     adminCertValidityHours: z.number().int().min(2).max(8760).default(720),
     /** Nodes to rebuild on this run with the current image and boot files (at most one control plane). */
     replaceNodes: z.array(z.string()).default([]),
-    /** After upgrading the nodes in place (README, "Upgrading"), the versions that are now running. */
-    upgradeConfirmed: z.object({ kubernetesVersion: z.string(), containerdVersion: z.string() }).strict().optional(),
+    /** How `pulumi up` rolls a kubernetesVersion or containerdVersion change through the running nodes (README, "Upgrades"). */
+    upgrade: z
+      .object({
+        /** Workers upgraded at once (control planes always one at a time); default 1. */
+        maxUnavailable: z.number().int().min(1).max(100).default(1),
+        /** Minutes a node's drain may take (PodDisruptionBudgets may hold it) before the run stops; default 15. */
+        drainTimeoutMinutes: z.number().int().min(1).max(240).default(15),
+        /** Minutes a node's upgrade and its return (Ready, Cilium and the node-router Running) may take; default 30. */
+        nodeTimeoutMinutes: z.number().int().min(5).max(240).default(30),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

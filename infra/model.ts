@@ -33,6 +33,8 @@ export interface StackModel {
   readonly preflight: { readonly skip: readonly PreflightCheck[] };
   /** How long the run waits for every node to be Ready with its agents (cluster.nodesReadyTimeoutMinutes). */
   readonly nodesReadyTimeoutMinutes: number;
+  /** How a version change rolls through the running nodes (cluster.upgrade). */
+  readonly upgrade: { readonly maxUnavailable: number; readonly drainTimeoutMinutes: number; readonly nodeTimeoutMinutes: number };
 }
 
 /** Path MTU of each cloud's underlay as the WireGuard packets see it; Cilium subtracts WireGuard's overhead from the smallest. */
@@ -78,7 +80,13 @@ export function stackModel(config: StackConfig, nodes: NodeSpec[]): StackModel {
   };
   return {
     name: cluster.name,
-    versions: { kubernetesVersion: cluster.kubernetesVersion, containerdVersion: cluster.containerdVersion, confirmed: cluster.upgradeConfirmed },
+    versions: {
+      kubernetesVersion: cluster.kubernetesVersion,
+      containerdVersion: cluster.containerdVersion,
+      nodes: nodes.map((n) => n.name),
+      replaceNodes: cluster.replaceNodes,
+    },
+    upgrade: cluster.upgrade,
     providers: { aws: aws && { region: aws.region }, gcp: gcp && { project: gcp.project, region: gcp.region } },
     cluster: {
       kubernetesVersion: cluster.kubernetesVersion,

@@ -24,6 +24,8 @@ export const RENAMED_KEYS: Readonly<Record<string, string>> = {
   "aws.amiOwner": `replaced by aws.ami, a pinned AMI id; ${PIN_HELP}`,
   "nodeRouter.metricsPort":
     'replaced by nodeRouter.metricsAddress (host:port, default 127.0.0.1:9872, loopback only); to let Prometheus scrape the node, set it to "0.0.0.0:<port>"',
+  "cluster.upgradeConfirmed":
+    'no longer used: `pulumi up` now upgrades the running nodes itself when cluster.kubernetesVersion or cluster.containerdVersion changes (README, "Upgrades"); remove it with `pulumi config rm --path` and this key',
   // The agent's settings go by the agent's own names (components/nodeRouter/settings.ts).
   "nodeRouter.table": "replaced by nodeRouter.steeringTable, the agent's name for it (same value)",
   "nodeRouter.priority": "replaced by nodeRouter.rulePriority, the agent's name for it (same value)",

@@ -14,6 +14,7 @@ import { livesInCluster } from "./kubernetesLifecycle";
 import { keepStateOfPublished } from "./movedResources";
 import { runPreflight, type PreflightOptions } from "./preflight/preflight";
 import { NodesReady } from "../components/cluster/nodesReady";
+import { ClusterUpgrade } from "../components/cluster/upgrade/upgrade";
 
 export interface ProgramOptions {
   /** Test-only settings of the preflight (the registry stand-in's scheme). */
@@ -50,13 +51,24 @@ export async function program(o: ProgramOptions = {}) {
     { ...inCluster, dependsOn: [cilium] },
   );
   // The run is green only when every node is Ready with Cilium and the node-router on it.
-  new NodesReady(
+  const nodesReady = new NodesReady(
     `${name}-nodes-ready`,
     { kubeconfig: cluster.kubeconfig, nodes: cluster.instances, timeoutMinutes: model.nodesReadyTimeoutMinutes },
     {
       dependsOn: [cluster.ready, cilium, nodeRouter],
     },
   );
+  // A version change rolls through the running nodes, on a working cluster (components/cluster/upgrade).
+  const upgrade = new ClusterUpgrade(`${name}-upgrade`, {
+    kubeconfig: cluster.kubeconfig,
+    nodes: model.cluster.nodes,
+    instances: cluster.instances,
+    kubernetesVersion: model.cluster.kubernetesVersion,
+    containerdVersion: model.cluster.containerdVersion,
+    agent: { image: model.nodeRouter.image, namespace: nodeRouter.namespace, imagePullSecrets: model.nodeRouter.imagePullSecrets },
+    upgrade: model.upgrade,
+    after: [nodesReady],
+  });
   // The agent's alerts for the Prometheus Operator (its CRDs must exist: stack config `alerts`).
   if (model.alerts) new NodeRouterAlerts(`${name}-alerts`, model.alerts, inCluster);
 
@@ -65,5 +77,7 @@ export async function program(o: ProgramOptions = {}) {
     kubeconfig: pulumi.secret(cluster.kubeconfig),
     clusterId: cluster.clusterId,
     nodes: cluster.nodeTable,
+    // The etcd snapshot taken on the first control plane before the last upgrade.
+    etcdSnapshot: upgrade.snapshotPath,
   };
 }

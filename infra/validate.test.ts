@@ -33,6 +33,13 @@ describe("validateStackConfig", () => {
     const v = validateStackConfig(base(), "proj");
     expect(v.model.cluster.nodes.map((n) => n.name)).toEqual(["demo-aws-cp-0", "demo-aws-w-0", "demo-aws-w-1"]);
     expect(v.warnings).toEqual([]);
+    expect(v.model.upgrade).toEqual({ maxUnavailable: 1, drainTimeoutMinutes: 15, nodeTimeoutMinutes: 30 });
+    expect(v.model.versions).toEqual({
+      kubernetesVersion: "1.34.2",
+      containerdVersion: "1.7.28",
+      nodes: ["demo-aws-cp-0", "demo-aws-w-0", "demo-aws-w-1"],
+      replaceNodes: [],
+    });
   });
 
   const cases: [string, (c: any) => void, RegExp][] = [
@@ -304,6 +311,27 @@ describe("validateStackConfig", () => {
         c.cluster.wireguardFrom = "0.0.0.0/0";
       },
       /proj:cluster\.wireguardFrom: "nodes" \(each node's address, the default\) or "anywhere" \(0\.0\.0\.0\/0, for large clusters; README, "Cloud firewalls"\)/,
+    ],
+    [
+      "the retired upgrade confirmation",
+      (c) => {
+        c.cluster.upgradeConfirmed = { kubernetesVersion: "1.34.2", containerdVersion: "1.7.28" };
+      },
+      /proj:cluster\.upgradeConfirmed: no longer used: `pulumi up` now upgrades the running nodes itself .*remove it with `pulumi config rm --path`/,
+    ],
+    [
+      "no worker at a time",
+      (c) => {
+        c.cluster.upgrade = { maxUnavailable: 0 };
+      },
+      /proj:cluster\.upgrade\.maxUnavailable: .*>=1/,
+    ],
+    [
+      "an unknown upgrade setting",
+      (c) => {
+        c.cluster.upgrade = { maxSurge: 1 };
+      },
+      /proj:cluster\.upgrade: unknown key\(s\) maxSurge/,
     ],
   ];
   it.each(cases)("rejects %s with a message naming the key and the fix", (_what, mutate, message) => {

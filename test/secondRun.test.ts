@@ -50,11 +50,10 @@ const dayTwo: Record<string, Change> = {
     editConfig(growPool("control-plane")(c), "cluster", (v) => {
       v.allowEvenEtcdMembers = true;
     }),
-  // Upgraded in place first, then confirmed (README, "Upgrading"): the guard lets it through.
+  // One minor up: the roll upgrades the running nodes in place (test/upgradeRoll.test.ts).
   "the Kubernetes version changes": (c) =>
     editConfig(c, "cluster", (v) => {
       v.kubernetesVersion = "1.35.0";
-      v.upgradeConfirmed = { kubernetesVersion: "1.35.0", containerdVersion: v.containerdVersion };
     }),
   "the node-router image changes": (c) =>
     editConfig(c, "nodeRouter", (v) => {

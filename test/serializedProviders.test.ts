@@ -14,6 +14,7 @@ import { runSerializedProvider, type CallResult } from "./providerHost";
 import { makeTestPki } from "./standins/tls";
 import { agentsOn, readyNode, startKubeApi, type KubeApiStandIn } from "./standins/kubeApi";
 import { renderKubeconfig } from "../components/cluster/kubeconfig";
+import { jobPod, podOn, startUpgradeApi, type Obj, type UpgradeApiStandIn } from "./standins/upgradeApi";
 
 let dynamic: Recorded[];
 const dir = mkdtempSync(join(tmpdir(), "serialized-"));
@@ -57,7 +58,16 @@ const value = (r: CallResult) => {
 };
 
 it("the program registers exactly the dynamic providers tested here, each with its serialized code", () => {
-  expect(dynamic.map((d) => d.name.replace(/^meshaws-/, "")).sort()).toEqual(["api-ready", "join-token", "nodes-ready", "versions"]);
+  expect(dynamic.map((d) => d.name.replace(/^meshaws-/, "")).sort()).toEqual([
+    "api-ready",
+    "join-token",
+    "nodes-ready",
+    "upgrade-meshaws-aws-cp-0",
+    "upgrade-meshaws-aws-workers-0",
+    "upgrade-meshaws-aws-workers-1",
+    "upgrade-snapshot",
+    "versions",
+  ]);
   for (const d of dynamic) expect(d.inputs.__provider).toMatch(/exports\.handler = /);
 });
 
@@ -91,19 +101,129 @@ it("the join token: create issues one, diff keeps a fresh one, update rotates it
   expect(del).toEqual({ absent: true }); // nothing to delete in any cloud: the engine drops it from state
 }, 60_000);
 
-it("the version guard: create records the versions, check refuses an unconfirmed change", async () => {
+it("the version guard: create records the versions, check lets the next minor through and refuses a skipped one", async () => {
   const { serialized, inputs } = named("-versions");
-  const [check, create, refused, update] = await runSerializedProvider(serialized, [
+  const [check, create, next, skipped, update] = await runSerializedProvider(serialized, [
     { method: "check", args: [{}, inputs] },
     { method: "create", args: [inputs] },
     { method: "check", args: [inputs, { ...inputs, kubernetesVersion: "1.35.0" }] },
+    { method: "check", args: [inputs, { ...inputs, kubernetesVersion: "1.36.0" }] },
     { method: "update", args: ["id", inputs, inputs] },
   ]);
   expect(value(check)).toEqual({ inputs });
   expect(value(create)).toEqual({ id: `${inputs.kubernetesVersion}+${inputs.containerdVersion}`, outs: inputs });
-  expect(value(refused).failures[0].reason).toMatch(/refusing to change .*cluster\.kubernetesVersion from 1\.34\.2 to 1\.35\.0/);
+  expect(value(next)).toEqual({ inputs: { ...inputs, kubernetesVersion: "1.35.0" } });
+  expect(value(skipped).failures[0].reason).toMatch(/cluster\.kubernetesVersion: 1\.34\.2 -> 1\.36\.0 skips a minor version/);
   expect(value(update)).toEqual({ outs: inputs });
 }, 60_000);
+
+describe("a step of the upgrade roll", () => {
+  let api: UpgradeApiStandIn;
+  let kubeconfig = "";
+  beforeAll(async () => {
+    const pki = makeTestPki();
+    api = await startUpgradeApi({}, pki);
+    kubeconfig = renderKubeconfig({
+      clusterName: "meshaws",
+      server: api.url,
+      caCertPem: pki.caPem,
+      clientCertPem: pki.clientCertPem,
+      clientKeyPem: pki.clientKeyPem,
+    });
+  }, 60_000);
+  afterAll(() => api.close());
+
+  const readyNodeObject = (name: string) => ({
+    apiVersion: "v1",
+    kind: "Node",
+    metadata: { name },
+    spec: {},
+    status: {
+      conditions: [{ type: "Ready", status: "True" }],
+      nodeInfo: { kubeletVersion: "v1.35.0", containerRuntimeVersion: "containerd://1.7.28" },
+    },
+  });
+  /** The Job controller and the kubelet: the Job's pod runs, then ends with `log`. */
+  const playJobs = (outcome: "succeeded" | "failed", log: (job: Obj) => string) => {
+    api.onJobCreated = (job) => {
+      const pod = jobPod(job);
+      api.state.pods.push(pod);
+      setTimeout(() => {
+        pod.status.phase = outcome === "succeeded" ? "Succeeded" : "Failed";
+        api.state.logs[`${pod.metadata.namespace}/${pod.metadata.name}`] = log(job);
+        job.status =
+          outcome === "succeeded" ? { succeeded: 1 } : { failed: 1, conditions: [{ type: "Failed", status: "True", reason: "BackoffLimitExceeded" }] };
+      }, 30);
+    };
+  };
+  const envOf = (job: Obj) => Object.fromEntries(job.spec.template.spec.containers[0].env.map((e: { name: string; value: string }) => [e.name, e.value]));
+
+  it("create does nothing; a version change is an update that drains, runs the node's Job, uncordons and waits for the node", async () => {
+    const { serialized, inputs } = named("-upgrade-meshaws-aws-workers-0");
+    const node = (inputs.node as { name: string }).name;
+    api.state.nodes = [readyNodeObject(node)];
+    api.state.pods = [
+      podOn(node, "shop", "web-1"),
+      podOn(node, "kube-system", "cilium-w0", { labels: { "k8s-app": "cilium" }, owner: "DaemonSet" }),
+      podOn(node, "kube-system", "node-router-w0", { labels: { "app.kubernetes.io/name": "node-router" }, owner: "DaemonSet" }),
+    ];
+    playJobs("succeeded", (job) => `wg-mesh-upgrade: done ${envOf(job).UPGRADE_STEP} kubelet=v1.35.0 containerd=1.7.28\n`);
+    const olds = { ...inputs, kubeconfig, intervalMs: 20 };
+    const news = { ...olds, kubernetesVersion: "1.35.0" };
+    const [create, same, diff, update] = await runSerializedProvider(serialized, [
+      { method: "create", args: [olds] },
+      { method: "diff", args: ["id", olds, { ...olds }] },
+      { method: "diff", args: ["id", olds, news] },
+      { method: "update", args: ["id", olds, news] },
+    ]);
+    expect(value(create)).toEqual({ id: `${node}/worker`, outs: olds });
+    expect(value(same)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+    expect(value(diff)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+    expect(value(update).outs).toMatchObject({ kubernetesVersion: "1.35.0" });
+    // Cordoned, the workload evicted (the agents stay), the Job on the node, uncordoned.
+    const seen = api.requests.map((r) => `${r.method} ${r.path.split("?")[0]}${r.method === "PATCH" ? ` ${JSON.stringify(r.body)}` : ""}`);
+    expect(seen.filter((r) => /^(PATCH|POST)/.test(r))).toEqual([
+      `PATCH /api/v1/nodes/${node} {"spec":{"unschedulable":true}}`,
+      "POST /api/v1/namespaces/shop/pods/web-1/eviction",
+      "POST /apis/batch/v1/namespaces/kube-system/jobs",
+      `PATCH /api/v1/nodes/${node} {"spec":{"unschedulable":false}}`,
+    ]);
+    const job = api.state.jobs.find((j) => j.metadata.name === `wg-mesh-upgrade-worker-${node}`)!;
+    expect(job.spec.template.spec).toMatchObject({ nodeName: node, hostPID: true });
+    expect(envOf(job)).toEqual({ UPGRADE_STEP: "worker", K8S_VERSION: "1.35.0", K8S_MINOR: "v1.35", CONTAINERD_VERSION: "1.7.28" });
+    expect(job.spec.template.spec.containers[0].command.slice(-2)[0]).toContain("kubeadm upgrade node");
+  }, 60_000);
+
+  it("a node whose upgrade fails stops the roll there, named with its console command, left cordoned", async () => {
+    const { serialized, inputs } = named("-upgrade-meshaws-aws-workers-1");
+    const node = inputs.node as { name: string; instanceId: string };
+    api.state.nodes = [readyNodeObject(node.name)];
+    api.state.pods = [];
+    playJobs("failed", () => "wg-mesh-upgrade: FAILED at installing kubeadm 1.35.0 (apt-get install exit 100): check that Kubernetes 1.35.0 exists\n");
+    const olds = { ...inputs, kubeconfig, intervalMs: 20 };
+    const [update] = await runSerializedProvider(serialized, [{ method: "update", args: ["id", olds, { ...olds, kubernetesVersion: "1.35.0" }] }]);
+    expect(update).toMatchObject({ ok: false });
+    const error = (update as { error: string }).error;
+    expect(error).toContain(
+      `${node.name} (aws instance ${node.instanceId}): the upgrade to Kubernetes 1.35.0 / containerd 1.7.28 failed; the roll stopped here`,
+    );
+    expect(error).toContain("FAILED at installing kubeadm 1.35.0");
+    expect(error).toContain(`aws ec2 get-console-output --instance-id ${node.instanceId} --region eu-west-1 --output text`);
+    expect(api.state.nodes[0].spec.unschedulable).toBe(true);
+  }, 60_000);
+
+  it("the snapshot step reports the snapshot's file on the first control plane", async () => {
+    const { serialized, inputs } = named("-upgrade-snapshot");
+    playJobs(
+      "succeeded",
+      () => "wg-mesh-upgrade: etcd snapshot\nwg-mesh-upgrade: snapshot /var/lib/wg-mesh/etcd-snapshots/wg-mesh-snapshot-20261207T060000Z.db\n",
+    );
+    const olds = { ...inputs, kubeconfig, intervalMs: 20 };
+    const [update] = await runSerializedProvider(serialized, [{ method: "update", args: ["id", olds, { ...olds, kubernetesVersion: "1.35.0" }] }]);
+    expect(value(update).outs.snapshotPath).toBe("/var/lib/wg-mesh/etcd-snapshots/wg-mesh-snapshot-20261207T060000Z.db");
+    expect(api.state.jobs.map((j) => j.metadata.name)).toContain("wg-mesh-upgrade-snapshot-meshaws-aws-cp-0");
+  }, 60_000);
+});
 
 describe("the wait for every node", () => {
   let api: KubeApiStandIn;
