@@ -100,6 +100,8 @@ export function stackModel(config: StackConfig, nodes: NodeSpec[]): StackModel {
       adminCertValidityHours: cluster.adminCertValidityHours,
       nodes,
       replaceNodes: cluster.replaceNodes,
+      drainTimeoutMinutes: cluster.upgrade.drainTimeoutMinutes,
+      nodeTimeoutMinutes: cluster.upgrade.nodeTimeoutMinutes,
       aws: aws && {
         region: aws.region,
         ami: aws.ami,

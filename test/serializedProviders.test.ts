@@ -9,11 +9,10 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ofType, type Recorded } from "./pulumiMocks";
-import { runProgram } from "./stackHarness";
+import { editConfig, runProgram, stackConfig } from "./stackHarness";
 import { runSerializedProvider, type CallResult } from "./providerHost";
-import { makeTestPki } from "./standins/tls";
+import { makeTestPki, standInKubeconfig } from "./standins/tls";
 import { agentsOn, readyNode, startKubeApi, type KubeApiStandIn } from "./standins/kubeApi";
-import { renderKubeconfig } from "../components/cluster/kubeconfig";
 import { jobPod, podOn, startUpgradeApi, type Obj, type UpgradeApiStandIn } from "./standins/upgradeApi";
 
 let dynamic: Recorded[];
@@ -123,13 +122,7 @@ describe("a step of the upgrade roll", () => {
   beforeAll(async () => {
     const pki = makeTestPki();
     api = await startUpgradeApi({}, pki);
-    kubeconfig = renderKubeconfig({
-      clusterName: "meshaws",
-      server: api.url,
-      caCertPem: pki.caPem,
-      clientCertPem: pki.clientCertPem,
-      clientKeyPem: pki.clientKeyPem,
-    });
+    kubeconfig = standInKubeconfig(pki, api.url, "meshaws");
   }, 60_000);
   afterAll(() => api.close());
 
@@ -225,19 +218,78 @@ describe("a step of the upgrade roll", () => {
   }, 60_000);
 });
 
+describe("a node rebuilt through cluster.replaceNodes", () => {
+  let api: UpgradeApiStandIn;
+  let kubeconfig = "";
+  let rebuilt: Recorded[] = [];
+  beforeAll(async () => {
+    const pki = makeTestPki();
+    api = await startUpgradeApi({}, pki);
+    kubeconfig = standInKubeconfig(pki, api.url, "meshaws");
+    const run = await runProgram(
+      "aws",
+      editConfig(stackConfig("aws"), "cluster", (c) => (c.replaceNodes = ["meshaws-aws-workers-0"])),
+    );
+    rebuilt = ofType(run.recorded, "pulumi-nodejs:dynamic:Resource").filter((r) => r.name.includes("-rebuild-"));
+  }, 120_000);
+  afterAll(() => api.close());
+  const provider = (kind: string) => {
+    const r = rebuilt.find((x) => x.name === `meshaws-rebuild-${kind}-meshaws-aws-workers-0`)!;
+    const inputs: Record<string, any> = { ...Object.fromEntries(Object.entries(r.inputs).filter(([k]) => k !== "__provider")), kubeconfig, intervalMs: 20 };
+    return { serialized: r.inputs.__provider as string, inputs };
+  };
+
+  it("the drain: cordons and evicts before the instance goes; a node the API does not know has nothing to drain; a new request replaces it", async () => {
+    const { serialized, inputs } = provider("drain");
+    const node = inputs.node as string;
+    api.state.nodes = [{ apiVersion: "v1", kind: "Node", metadata: { name: node }, spec: {}, status: {} }];
+    api.state.pods = [podOn(node, "shop", "web-1"), podOn(node, "kube-system", "cilium-w0", { labels: { "k8s-app": "cilium" }, owner: "DaemonSet" })];
+    const [created, unknown, same, renewed] = await runSerializedProvider(serialized, [
+      { method: "create", args: [inputs] },
+      { method: "create", args: [{ ...inputs, node: "never-joined" }] },
+      { method: "diff", args: ["id", inputs, { ...inputs }] },
+      { method: "diff", args: ["id", inputs, { ...inputs, request: "0123456789abcdef" }] },
+    ]);
+    expect(value(created).outs).toMatchObject({ drained: true });
+    expect(api.state.nodes[0].spec.unschedulable).toBe(true);
+    expect(api.state.pods.map((p) => p.metadata.name)).toEqual(["cilium-w0"]);
+    expect(value(unknown).outs).toMatchObject({ drained: false });
+    expect(value(same)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: true });
+    expect(value(renewed)).toEqual({ changes: true, replaces: ["request"], deleteBeforeReplace: true });
+  }, 60_000);
+
+  it("the rejoin: waits for the new instance's node with its agents, then uncordons it; a new instance is an update", async () => {
+    const { serialized, inputs } = provider("rejoin");
+    const node = (inputs.node as { name: string }).name;
+    api.state.nodes = [
+      { apiVersion: "v1", kind: "Node", metadata: { name: node }, spec: { unschedulable: true }, status: { conditions: [{ type: "Ready", status: "True" }] } },
+    ];
+    api.state.pods = [
+      podOn(node, "kube-system", "cilium-w0", { labels: { "k8s-app": "cilium" }, owner: "DaemonSet" }),
+      podOn(node, "kube-system", "node-router-w0", { labels: { "app.kubernetes.io/name": "node-router" }, owner: "DaemonSet" }),
+    ];
+    const renewed = { ...inputs, node: { ...(inputs.node as object), instanceId: "i-0rebuilt" } };
+    const [created, diff] = await runSerializedProvider(serialized, [
+      { method: "create", args: [inputs] },
+      { method: "diff", args: ["id", inputs, renewed] },
+    ]);
+    expect(value(created).id).toBe(node);
+    expect(api.state.nodes[0].spec.unschedulable).toBe(false);
+    expect(value(diff)).toEqual({ changes: true });
+    api.state.pods = [];
+    const [failed] = await runSerializedProvider(serialized, [{ method: "update", args: ["id", inputs, { ...renewed, nodeTimeoutMs: 300 }] }]);
+    expect(failed).toMatchObject({ ok: false, error: expect.stringContaining(`node ${node} (aws instance i-0rebuilt) not back within 0.3 s`) });
+    expect((failed as { error: string }).error).toContain("aws ec2 get-console-output --instance-id i-0rebuilt --region eu-west-1 --output text");
+  }, 60_000);
+});
+
 describe("the wait for every node", () => {
   let api: KubeApiStandIn;
   let kubeconfig = "";
   beforeAll(async () => {
     const pki = makeTestPki();
     api = await startKubeApi(pki, { nodes: [], pods: {} });
-    kubeconfig = renderKubeconfig({
-      clusterName: "meshaws",
-      server: api.url,
-      caCertPem: pki.caPem,
-      clientCertPem: pki.clientCertPem,
-      clientKeyPem: pki.clientKeyPem,
-    });
+    kubeconfig = standInKubeconfig(pki, api.url, "meshaws");
   }, 60_000);
   afterAll(() => api.close());
 

@@ -10,7 +10,7 @@ import type { NodeSecret } from "../core/nodeAccess";
 import type { NodeRole, NodeSpec } from "../core/nodes";
 import { gzipUserData } from "./userData";
 import { instanceLifecycle, REBUILD_MARKER, type FrozenInputs } from "../core/lifecycle";
-import { admittedAfter, JoinSecrets, PoolInstances, type NodePoolArgs } from "../core/pool";
+import { admittedAfter, JoinSecrets, PoolInstances, rebuildRequest, type NodePoolArgs } from "../core/pool";
 import { AwsNetwork } from "./network";
 import { AwsFirewall } from "./firewall";
 import { nodeProfile } from "./identity";
@@ -139,6 +139,8 @@ export class AwsNodePool extends pulumi.ComponentResource {
         { ...parent, dependsOn: network.internetPath[node.zone] },
       );
       const rebuild = args.rebuild.includes(node.name);
+      const userDataBase64 = args.userData(node, secrets.forNode(node)).apply(gzipUserData);
+      const gate = rebuild ? args.rebuildGate?.(node, rebuildRequest([args.ami, userDataBase64, privateAddressOf(args, node.name)])) : undefined;
       const instance = new aws.ec2.Instance(
         `${name}-${node.name}`,
         {
@@ -148,7 +150,7 @@ export class AwsNodePool extends pulumi.ComponentResource {
           iamInstanceProfile: identities[node.role]!.profile.name,
           metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
           rootBlockDevice: { encrypted: true, volumeType: "gp3", volumeSize: node.diskSizeGb, deleteOnTermination: true },
-          userDataBase64: args.userData(node, secrets.forNode(node)).apply(gzipUserData),
+          userDataBase64,
           tags: rebuild ? { ...nodeTags, "wg-mesh/rebuild": REBUILD_MARKER } : nodeTags,
         },
         {
@@ -156,7 +158,13 @@ export class AwsNodePool extends pulumi.ComponentResource {
           // Booted only once its address is on its interface (egress from the first second),
           // the secrets it reads exist and it may read them; every node but the founder also
           // once the cluster accepts the current token and every node's table lists it.
-          dependsOn: admittedAfter(args, node, [eip, identities[node.role]!.grant, ...secrets.ofRole(node.role).map((s) => s.version)]),
+          // A rebuilt node's new instance: also once the node was drained.
+          dependsOn: admittedAfter(args, node, [
+            eip,
+            identities[node.role]!.grant,
+            ...secrets.ofRole(node.role).map((s) => s.version),
+            ...(gate ? [gate] : []),
+          ]),
           ...instanceLifecycle(AWS_INSTANCE, rebuild),
         },
       );

@@ -28,8 +28,12 @@ export interface ClusterArgs {
   readonly adminCertValidityHours: number;
   /** Every node, in the stable order whose first control plane founds the cluster (AWS before GCP, pools in order). */
   readonly nodes: NodeSpec[];
-  /** Nodes rebuilt on this run with the current image and boot files; default none. */
+  /** Nodes rebuilt on this run with the current image and boot files, one at a time, each drained before and waited for after; default none. */
   readonly replaceNodes?: string[];
+  /** Minutes a rebuilt node's drain may take (PodDisruptionBudgets may hold it); default 15. */
+  readonly drainTimeoutMinutes?: number;
+  /** Minutes a rebuilt node may take to be Ready with Cilium and the node-router again; default 30. */
+  readonly nodeTimeoutMinutes?: number;
   /** Where the AWS nodes live; required when a node is in AWS. */
   readonly aws?: AwsPlacement;
   /** Where the GCP nodes live; required when a node is in GCP. */

@@ -15,7 +15,7 @@ import { GcpApis } from "../gcp/apis";
 import { GcpNodeAddresses } from "../gcp/addresses";
 import { GcpNodePool } from "../gcp/nodePool";
 import { computeFirewallIntents } from "../core/firewallIntents";
-import { firstControlPlane, isControlPlane, mayInit, type Cloud, type NodeRole } from "../core/nodes";
+import { firstControlPlane, isControlPlane, mayInit, type Cloud, type NodeRole, type NodeSpec } from "../core/nodes";
 import { ClusterPki } from "./pki";
 import { renderKubeconfig } from "./kubeconfig";
 import { ApiServerReady } from "./apiServerReady";
@@ -30,6 +30,7 @@ import type { NodePoolArgs } from "../core/pool";
 import { deployedAgentOrThrow, guardSettings } from "../nodeRouter/settings";
 import type { NodeInstance } from "./nodesReady";
 import { publishInCluster, type Published } from "./publish";
+import { RebuildDrain, RebuildRejoin } from "./upgrade/rebuild";
 
 /** One node of the cluster as the stack output lists it. */
 export interface NodeRow {
@@ -162,6 +163,33 @@ export class Cluster extends pulumi.ComponentResource {
         guard: guardSettings(agent),
       }));
     const initNode = nodes.find((n) => mayInit(n, nodes, replaceNodes))?.name;
+    // The admin kubeconfig: its endpoint and certificates exist before any node.
+    this.kubeconfig = pulumi.secret(
+      pulumi
+        .all([this.apiEndpoint, pki.caCertPem, pki.adminCertPem, pki.adminKeyPem])
+        .apply(([server, ca, cert, key]) => renderKubeconfig({ clusterName: name, server, caCertPem: ca, clientCertPem: cert, clientKeyPem: key })),
+    );
+    // Nodes rebuilt on this run go one at a time, control planes first: each drained before its
+    // instance goes (the instance waits for its RebuildDrain) and waited for after
+    // (RebuildRejoin), whose end the next one's drain waits for. Each drain is made by the pool
+    // (it needs the digest of the new instance); each rejoin after the pools (it needs the new
+    // instance), so a drain waits on the previous rejoin through a promise.
+    const rebuildOrder = [...controlPlanes, ...nodes.filter((n) => !isControlPlane(n))].filter((n) => replaceNodes.includes(n.name));
+    const rejoined = new Map(
+      rebuildOrder.map((n) => {
+        let done!: (r: pulumi.Resource) => void;
+        return [n.name, { promise: new Promise<pulumi.Resource>((r) => (done = r)), done }] as const;
+      }),
+    );
+    const rebuildTimes = { drainTimeoutMinutes: args.drainTimeoutMinutes ?? 15, nodeTimeoutMinutes: args.nodeTimeoutMinutes ?? 30 };
+    const rebuildGate = (node: NodeSpec, request: pulumi.Output<string>) => {
+      const previous = rebuildOrder[rebuildOrder.findIndex((n) => n.name === node.name) - 1];
+      return new RebuildDrain(
+        `${name}-rebuild-drain-${node.name}`,
+        { kubeconfig: this.kubeconfig, node: node.name, request, drainTimeoutMinutes: rebuildTimes.drainTimeoutMinutes },
+        { parent: this, dependsOn: previous ? rejoined.get(previous.name)!.promise : [] },
+      );
+    };
     const pool: Omit<NodePoolArgs, "region" | "nodes"> = {
       clusterName: name,
       addresses: addressOf,
@@ -174,6 +202,7 @@ export class Cluster extends pulumi.ComponentResource {
       founder,
       admission,
       userData: (node, secrets) => nodeUserData(bootstrap, addressOf[node.name], initNode, node, secrets),
+      rebuildGate,
     };
 
     const awsPool =
@@ -215,15 +244,24 @@ export class Cluster extends pulumi.ComponentResource {
 
     this.caCertPem = pki.caCertPem;
     const instanceIds: Record<string, pulumi.Output<string>> = { ...awsPool?.instanceIds, ...gcpPool?.instanceIds };
-    this.instances = pulumi
-      .all(nodes.map((n) => instanceIds[n.name]))
-      .apply((ids) =>
-        nodes.map((n, i): NodeInstance =>
-          n.cloud === "aws"
-            ? { name: n.name, cloud: n.cloud, instanceId: ids[i], region: args.aws!.region }
-            : { name: n.name, cloud: n.cloud, instanceId: ids[i], zone: n.zone, project: args.gcp!.project },
-        ),
+    const instanceOf = (n: NodeSpec, id: string): NodeInstance =>
+      n.cloud === "aws"
+        ? { name: n.name, cloud: n.cloud, instanceId: id, region: args.aws!.region }
+        : { name: n.name, cloud: n.cloud, instanceId: id, zone: n.zone, project: args.gcp!.project };
+    this.instances = pulumi.all(nodes.map((n) => instanceIds[n.name])).apply((ids) => nodes.map((n, i) => instanceOf(n, ids[i])));
+    for (const n of rebuildOrder) {
+      const rejoin = new RebuildRejoin(
+        `${name}-rebuild-rejoin-${n.name}`,
+        {
+          kubeconfig: this.kubeconfig,
+          // Its own instance only: the next node's instance waits (through its drain) for this.
+          node: instanceIds[n.name].apply((id) => instanceOf(n, id)),
+          nodeTimeoutMinutes: rebuildTimes.nodeTimeoutMinutes,
+        },
+        { parent: this },
       );
+      rejoined.get(n.name)!.done(rejoin);
+    }
     const founderInstance = awsPool?.founderInstance ?? gcpPool?.founderInstance;
     if (!founderInstance) throw new Error(`the founder ${founder} is in no node pool`);
     const ready = new ApiServerReady(
@@ -237,11 +275,6 @@ export class Cluster extends pulumi.ComponentResource {
     );
     readiness.set(this, ready);
     this.clusterId = ready.clusterId;
-    this.kubeconfig = pulumi.secret(
-      pulumi
-        .all([this.apiEndpoint, pki.caCertPem, pki.adminCertPem, pki.adminKeyPem])
-        .apply(([server, ca, cert, key]) => renderKubeconfig({ clusterName: name, server, caCertPem: ca, clientCertPem: cert, clientKeyPem: key })),
-    );
     if (publish) {
       const p = publishInCluster(
         name,

@@ -2,7 +2,7 @@
 // through the admin kubeconfig as Cluster renders it.
 import { consoleCommand, kubeconfigGet, nodeProblems, nodesReadyDiff, waitForNodes, type NodeInstance } from "./nodesReady";
 import { renderKubeconfig } from "./kubeconfig";
-import { makeTestPki, type TestPki } from "../../test/standins/tls";
+import { makeTestPki, standInKubeconfig, type TestPki } from "../../test/standins/tls";
 import { agentsOn, pod, readyNode, startKubeApi, type KubeApiStandIn } from "../../test/standins/kubeApi";
 
 const nodes: NodeInstance[] = [
@@ -23,13 +23,7 @@ let kubeconfig: string;
 beforeAll(async () => {
   pki = makeTestPki();
   api = await startKubeApi(pki, { nodes: [], pods: {} });
-  kubeconfig = renderKubeconfig({
-    clusterName: "demo",
-    server: api.url,
-    caCertPem: pki.caPem,
-    clientCertPem: pki.clientCertPem,
-    clientKeyPem: pki.clientKeyPem,
-  });
+  kubeconfig = standInKubeconfig(pki, api.url, "demo");
 }, 60_000);
 afterAll(() => api.close());
 

@@ -34,6 +34,23 @@ export interface NodePoolArgs {
   readonly admission?: pulumi.Input<pulumi.Resource[]>;
   /** A node's cloud-init user data, given where it reads its secrets. No credential in it (the stack tests check). */
   readonly userData: (node: NodeSpec, secrets: NodeSecrets) => pulumi.Output<string>;
+  /**
+   * For a node in `rebuild`: what its new instance waits for (the drain of the node), given a
+   * digest of what it is rebuilt with (rebuildRequest). Absent: rebuilt nodes wait for nothing more.
+   */
+  readonly rebuildGate?: (node: NodeSpec, request: pulumi.Output<string>) => pulumi.Resource;
+}
+
+/**
+ * A digest of what a rebuilt node's new instance is made of (image, boot files, address): it
+ * changes exactly when a listed node's instance is replaced again, so its drain runs again.
+ */
+export function rebuildRequest(parts: pulumi.Input<string>[]): pulumi.Output<string> {
+  return pulumi.all(parts).apply((values) => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createHash } = require("node:crypto") as typeof import("node:crypto");
+    return createHash("sha256").update(JSON.stringify(values)).digest("hex").slice(0, 16);
+  });
 }
 
 /** Where a node reads its join secrets, in its own cloud's store. */

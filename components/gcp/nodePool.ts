@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
 import type { NodeSecret } from "../core/nodeAccess";
 import { instanceLifecycle, REBUILD_MARKER, type FrozenInputs } from "../core/lifecycle";
-import { admittedAfter, JoinSecrets, PoolInstances, type NodePoolArgs } from "../core/pool";
+import { admittedAfter, JoinSecrets, PoolInstances, rebuildRequest, type NodePoolArgs } from "../core/pool";
 import { gcpFirewall } from "./firewall";
 import { roleTag } from "./firewallRules";
 import { GCP_SCOPES, nodeAccounts, secretGrants } from "./identity";
@@ -89,6 +89,8 @@ export class GcpNodePool extends pulumi.ComponentResource {
         },
         parent,
       );
+      const userData = args.userData(node, secrets.forNode(node));
+      const gate = rebuild ? args.rebuildGate?.(node, rebuildRequest([args.image, userData, privateAddress])) : undefined;
       const instance = new gcp.compute.Instance(
         `${name}-${node.name}`,
         {
@@ -103,7 +105,7 @@ export class GcpNodePool extends pulumi.ComponentResource {
           shieldedInstanceConfig: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true },
           serviceAccount: { email: accounts[node.role]!.email, scopes: [...GCP_SCOPES[node.role]] },
           metadata: {
-            "user-data": args.userData(node, secrets.forNode(node)),
+            "user-data": userData,
             "block-project-ssh-keys": "true",
           },
           allowStoppingForUpdate: true,
@@ -112,7 +114,13 @@ export class GcpNodePool extends pulumi.ComponentResource {
           parent: this,
           // After the secrets it reads and its grants exist; every node but the founder also
           // once the cluster accepts the current token and every node's table lists it.
-          dependsOn: admittedAfter(args, node, [...args.apis, ...grants[node.role]!, ...secrets.ofRole(node.role).map((s) => s.version)]),
+          // A rebuilt node's new instance: also once the node was drained.
+          dependsOn: admittedAfter(args, node, [
+            ...args.apis,
+            ...grants[node.role]!,
+            ...secrets.ofRole(node.role).map((s) => s.version),
+            ...(gate ? [gate] : []),
+          ]),
           ...instanceLifecycle(GCP_INSTANCE, rebuild),
         },
       );

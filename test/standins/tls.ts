@@ -4,6 +4,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { renderKubeconfig } from "../../components/cluster/kubeconfig";
 
 export interface TestPki {
   readonly caPem: string;
@@ -52,4 +53,9 @@ export function makeTestPki(): TestPki {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** An admin kubeconfig for a TLS stand-in at `server`: its CA and the PKI's client certificate. */
+export function standInKubeconfig(pki: TestPki, server: string, clusterName = "demo"): string {
+  return renderKubeconfig({ clusterName, server, caCertPem: pki.caPem, clientCertPem: pki.clientCertPem, clientKeyPem: pki.clientKeyPem });
 }
