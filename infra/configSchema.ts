@@ -113,7 +113,7 @@ const clusterSchema = z
     joinTokenTtlHours: z.number().int().min(1).max(168).default(4),
     /** Hours the admin kubeconfig's certificate (group kubeadm:cluster-admins) is valid; renewed by `pulumi up` in its last third. */
     adminCertValidityHours: z.number().int().min(2).max(8760).default(720),
-    /** Nodes to rebuild on this run with the current image and boot files (at most one control plane). */
+    /** Nodes to rebuild with the current image and boot files, one at a time, once per listing (README, "Rebuilding a node"). */
     replaceNodes: z.array(z.string()).default([]),
     /** How `pulumi up` rolls a kubernetesVersion or containerdVersion change through the running nodes (README, "Upgrades"). */
     upgrade: z

@@ -21,7 +21,8 @@ export interface StackModel {
   /** The cluster's name: the Cluster component's, and the prefix of every resource. */
   readonly name: string;
   /** What the version guard holds a running cluster to. */
-  readonly versions: VersionGuardArgs;
+  /** The VersionGuard's args but the run's rebuilds, which need the stack's last record (program.ts). */
+  readonly versions: Omit<VersionGuardArgs, "rebuilding">;
   /** Each configured cloud's provider settings. */
   readonly providers: { readonly aws?: { readonly region: string }; readonly gcp?: { readonly project: string; readonly region: string } };
   readonly cluster: ClusterArgs;
@@ -84,7 +85,6 @@ export function stackModel(config: StackConfig, nodes: NodeSpec[]): StackModel {
       kubernetesVersion: cluster.kubernetesVersion,
       containerdVersion: cluster.containerdVersion,
       nodes: nodes.map((n) => n.name),
-      replaceNodes: cluster.replaceNodes,
     },
     upgrade: cluster.upgrade,
     providers: { aws: aws && { region: aws.region }, gcp: gcp && { project: gcp.project, region: gcp.region } },

@@ -15,6 +15,8 @@ import { keepStateOfPublished } from "./movedResources";
 import { runPreflight, type PreflightOptions } from "./preflight/preflight";
 import { NodesReady } from "../components/cluster/nodesReady";
 import { ClusterUpgrade } from "../components/cluster/upgrade/upgrade";
+import { planClusterBuilds } from "../components/cluster/nodeBuilds";
+import { NODE_BUILDS_OUTPUT, previousNodeBuilds } from "./previousBuilds";
 
 export interface ProgramOptions {
   /** Test-only settings of the preflight (the registry stand-in's scheme). */
@@ -28,9 +30,12 @@ export async function program(o: ProgramOptions = {}) {
   await runPreflight(model, pulumi.getProject(), o.preflight);
   const { name } = model;
 
+  // What each node was built from at the end of the last run: nodes behind their cloud's image
+  // are rebuilt on this one (the image roll, components/cluster/nodeBuilds.ts).
+  const clusterArgs = { ...model.cluster, previousBuilds: await previousNodeBuilds(name) };
   // First: a version change on a running cluster is refused before any provider (and so any
-  // cloud or Kubernetes resource) is touched.
-  const versions = new VersionGuard(`${name}-versions`, model.versions);
+  // cloud or Kubernetes resource) is touched, also when this run rebuilds nodes.
+  const versions = new VersionGuard(`${name}-versions`, { ...model.versions, rebuilding: planClusterBuilds(clusterArgs).rebuild });
   const guarded = { dependsOn: [versions] };
   const clouds = [
     ...(model.providers.aws ? [new aws.Provider(`${name}-aws`, { region: model.providers.aws.region as aws.Region }, guarded)] : []),
@@ -40,7 +45,7 @@ export async function program(o: ProgramOptions = {}) {
   // The Cluster publishes the current join token and the node table in the cluster through a
   // Kubernetes provider of its own, and creates every node but the founder only after both; the
   // rest of the program uses that provider.
-  const cluster = new Cluster(name, model.cluster, { providers: clouds, transformations: [keepStateOfPublished(name)] });
+  const cluster = new Cluster(name, clusterArgs, { providers: clouds, transformations: [keepStateOfPublished(name)] });
   const k8sProvider = cluster.kubernetesProvider!;
   const inCluster = { ...livesInCluster(cluster.ready), provider: k8sProvider };
   const cilium = new Cilium(`${name}-cilium`, model.cilium, inCluster);
@@ -79,5 +84,7 @@ export async function program(o: ProgramOptions = {}) {
     nodes: cluster.nodeTable,
     // The etcd snapshot taken on the first control plane before the last upgrade.
     etcdSnapshot: upgrade.snapshotPath,
+    // What each node is built from; the next run reads it back (infra/previousBuilds.ts).
+    [NODE_BUILDS_OUTPUT]: cluster.nodeBuilds,
   };
 }

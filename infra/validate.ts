@@ -118,7 +118,7 @@ function checkCloudsAndNodes(config: StackConfig, nodes: readonly NodeSpec[], ke
   return problems;
 }
 
-/** Deliberate rebuilds: known nodes only, and one control plane at a time (etcd quorum). */
+/** Deliberate rebuilds: known nodes only. Several control planes may be listed: they go one at a time, each once etcd is whole again (components/cluster/upgrade/rebuild.ts). */
 function checkReplaceNodes(config: StackConfig, nodes: readonly NodeSpec[], key: KeyFn, warnings: string[]): string[] {
   const problems: string[] = [];
   const names = config.cluster.replaceNodes;
@@ -133,11 +133,7 @@ function checkReplaceNodes(config: StackConfig, nodes: readonly NodeSpec[], key:
   });
   const cps = nodes.filter(isControlPlane);
   const cpsToReplace = cps.filter((n) => names.includes(n.name));
-  if (cpsToReplace.length > 1) {
-    problems.push(
-      `${key(["cluster", "replaceNodes"])}: ${cpsToReplace.map((n) => n.name).join(", ")} are control planes; replace one control plane per \`pulumi up\` and wait until it is a healthy etcd member (kubectl get nodes) before the next, or etcd may lose quorum`,
-    );
-  } else if (cpsToReplace.length === 1 && cps.length === 1) {
+  if (cpsToReplace.length === 1 && cps.length === 1) {
     warnings.push(
       `${key(["cluster", "replaceNodes"])}: ${cpsToReplace[0].name} is the only control plane: replacing it creates a new, empty cluster (etcd lives on its disk); the program then re-applies Cilium and the node-router, and every other node must be replaced too to join it`,
     );

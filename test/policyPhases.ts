@@ -50,6 +50,8 @@ export async function firstPreview(stack: string, config: Record<string, string>
     projectName,
     stack,
     true,
+    // The DIY backend's organization, as `pulumi preview` gives it to the program (it reads its own stack's outputs).
+    "organization",
   );
   const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource: (req: any, cb: any) => void };
   const original = monitor.registerResource.bind(monitor);

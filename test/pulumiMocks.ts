@@ -207,6 +207,9 @@ export const DEFAULT_INVOKES: InvokeAnswers = {
   }),
 };
 
+/** The stacks the last installed mocks' program read through a StackReference, by fully qualified name. */
+export const stackReads: string[] = [];
+
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
 
@@ -235,13 +238,20 @@ export async function installMocks(
   previous: readonly Recorded[] = [],
   componentOutputs: RegisteredOutputs[] = [],
   invokes: InvokeAnswers = DEFAULT_INVOKES,
+  lastOutputs: Record<string, unknown> = {},
 ): Promise<Recorded[]> {
   const recorded: Recorded[] = [];
+  stackReads.length = 0;
   const addresses = new AddressAllocator(previous);
   const registrations = new Map<string, Pick<Recorded, "dependencies" | "propertyDependencies" | "options" | "sentInputs" | "additionalSecretOutputs">>();
   await pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs) {
+        // A StackReference (a read, not a resource of the stack): the stack's outputs after its last run.
+        if (args.type === "pulumi:pulumi:StackReference") {
+          stackReads.push(args.inputs.name as string);
+          return { id: args.inputs.name as string, state: { name: args.inputs.name, outputs: lastOutputs, secretOutputNames: [] } };
+        }
         const inputs = unwrapSecrets(args.inputs);
         const before = previous.find((p) => p.type === args.type && p.name === args.name);
         const same = before !== undefined && isDeepStrictEqual(comparable(before.inputs), comparable(inputs));
@@ -281,6 +291,8 @@ export async function installMocks(
     project,
     stack,
     preview,
+    // The DIY backend's organization, as `pulumi up` gives it to the program.
+    "organization",
   );
   // Mocks do not show dependencies, options or URNs; the RegisterResource request and
   // response do. Wrap the mock monitor to keep them.

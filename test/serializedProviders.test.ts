@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ofType, type Recorded } from "./pulumiMocks";
-import { editConfig, runProgram, stackConfig } from "./stackHarness";
+import { editConfig, runProgram, stackConfig, SITE_PINS } from "./stackHarness";
 import { runSerializedProvider, type CallResult } from "./providerHost";
 import { makeTestPki, standInKubeconfig } from "./standins/tls";
 import { agentsOn, readyNode, startKubeApi, type KubeApiStandIn } from "./standins/kubeApi";
@@ -280,6 +280,57 @@ describe("a node rebuilt through cluster.replaceNodes", () => {
     const [failed] = await runSerializedProvider(serialized, [{ method: "update", args: ["id", inputs, { ...renewed, nodeTimeoutMs: 300 }] }]);
     expect(failed).toMatchObject({ ok: false, error: expect.stringContaining(`node ${node} (aws instance i-0rebuilt) not back within 0.3 s`) });
     expect((failed as { error: string }).error).toContain("aws ec2 get-console-output --instance-id i-0rebuilt --region eu-west-1 --output text");
+  }, 60_000);
+});
+
+describe("a control plane rebuilt", () => {
+  let api: UpgradeApiStandIn;
+  let kubeconfig = "";
+  let rejoin: Recorded;
+  beforeAll(async () => {
+    const pki = makeTestPki();
+    api = await startUpgradeApi({}, pki);
+    kubeconfig = standInKubeconfig(pki, api.url, "meshmc");
+    const run = await runProgram(
+      "multicloud",
+      editConfig(stackConfig("multicloud"), "cluster", (c) => (c.replaceNodes = ["meshmc-aws-cp-1"])),
+    );
+    rejoin = ofType(run.recorded, "pulumi-nodejs:dynamic:Resource").find((r) => r.name === "meshmc-rebuild-rejoin-meshmc-aws-cp-1")!;
+  }, 120_000);
+  afterAll(() => api.close());
+
+  it("counts as back only once the etcd-health step passed on it, in kube-system with the agent's image", async () => {
+    const inputs: Record<string, any> = {
+      ...Object.fromEntries(Object.entries(rejoin.inputs).filter(([k]) => k !== "__provider")),
+      kubeconfig,
+      intervalMs: 20,
+    };
+    const node = "meshmc-aws-cp-1";
+    api.state.nodes = [
+      { apiVersion: "v1", kind: "Node", metadata: { name: node }, spec: { unschedulable: true }, status: { conditions: [{ type: "Ready", status: "True" }] } },
+    ];
+    api.state.pods = [
+      podOn(node, "kube-system", "cilium-cp1", { labels: { "k8s-app": "cilium" }, owner: "DaemonSet" }),
+      podOn(node, "kube-system", "node-router-cp1", { labels: { "app.kubernetes.io/name": "node-router" }, owner: "DaemonSet" }),
+    ];
+    let outcome: "Succeeded" | "Failed" = "Failed";
+    api.onJobCreated = (job) => {
+      const pod = jobPod(job, outcome);
+      api.state.pods.push(pod);
+      api.state.logs[`${job.metadata.namespace}/${pod.metadata.name}`] =
+        outcome === "Succeeded" ? "etcd members started and voting\n" : "FAILED at etcd members: a learner\n";
+      job.status = outcome === "Succeeded" ? { succeeded: 1 } : { failed: 1, conditions: [{ type: "Failed", status: "True", reason: "BackoffLimitExceeded" }] };
+    };
+    const [failed] = await runSerializedProvider(rejoin.inputs.__provider as string, [{ method: "create", args: [inputs] }]);
+    expect(failed).toMatchObject({ ok: false, error: expect.stringContaining(`${node}: rebuilt and Ready, but etcd is not whole again`) });
+    expect((failed as { error: string }).error).toContain("a learner");
+    outcome = "Succeeded";
+    const [created] = await runSerializedProvider(rejoin.inputs.__provider as string, [{ method: "create", args: [inputs] }]);
+    expect(value(created).id).toBe(node);
+    expect(api.state.jobs.map((j) => `${j.metadata.namespace}/${j.metadata.name} ${j.spec.template.spec.containers[0].image}`)).toEqual([
+      `kube-system/wg-mesh-upgrade-etcd-health-${node} ${SITE_PINS.agentImage}`,
+    ]);
+    expect(api.state.nodes[0].spec.unschedulable).toBe(false);
   }, 60_000);
 });
 

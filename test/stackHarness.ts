@@ -98,6 +98,8 @@ export interface HarnessOptions {
   readonly invokes?: InvokeAnswers;
   /** The program's test-only options (the registry stand-in's scheme). */
   readonly program?: ProgramOptions;
+  /** The stack's outputs after its last run, as the program reads them back (default: none, a new stack). */
+  readonly lastOutputs?: Record<string, unknown>;
 }
 
 /**
@@ -113,7 +115,7 @@ export async function runProgram(
   harness: HarnessOptions = {},
 ): Promise<StackRun> {
   const componentOutputs: RegisteredOutputs[] = [];
-  const recorded = await installMocks(projectName, stack, preview, previous, componentOutputs, harness.invokes);
+  const recorded = await installMocks(projectName, stack, preview, previous, componentOutputs, harness.invokes, harness.lastOutputs);
   pulumi.runtime.setAllConfig(config);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { program } = require("../infra/program") as typeof import("../infra/program");

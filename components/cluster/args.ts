@@ -5,6 +5,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { NodeSpec } from "../core/nodes";
 import type { WireguardFrom } from "../core/firewallIntents";
+import type { NodeBuilds } from "./nodeBuilds";
 import type { NodeRouterAgent } from "../nodeRouter/settings";
 
 export interface ClusterArgs {
@@ -28,8 +29,10 @@ export interface ClusterArgs {
   readonly adminCertValidityHours: number;
   /** Every node, in the stable order whose first control plane founds the cluster (AWS before GCP, pools in order). */
   readonly nodes: NodeSpec[];
-  /** Nodes rebuilt on this run with the current image and boot files, one at a time, each drained before and waited for after; default none. */
+  /** Nodes to rebuild with the current image and boot files, once per listing (leaving one listed rebuilds nothing more); default none. */
   readonly replaceNodes?: string[];
+  /** The `nodeBuilds` this Cluster reported after the stack's last finished run (what each node was built from): nodes behind their cloud's image are rebuilt one at a time. Absent: no image roll. */
+  readonly previousBuilds?: NodeBuilds;
   /** Minutes a rebuilt node's drain may take (PodDisruptionBudgets may hold it); default 15. */
   readonly drainTimeoutMinutes?: number;
   /** Minutes a rebuilt node may take to be Ready with Cilium and the node-router again; default 30. */

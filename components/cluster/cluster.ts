@@ -31,6 +31,7 @@ import { deployedAgentOrThrow, guardSettings } from "../nodeRouter/settings";
 import type { NodeInstance } from "./nodesReady";
 import { publishInCluster, type Published } from "./publish";
 import { RebuildDrain, RebuildRejoin } from "./upgrade/rebuild";
+import { planClusterBuilds, type NodeBuilds } from "./nodeBuilds";
 
 /** One node of the cluster as the stack output lists it. */
 export interface NodeRow {
@@ -73,6 +74,8 @@ export class Cluster extends pulumi.ComponentResource {
   public readonly instances: pulumi.Output<NodeInstance[]>;
   /** Name of the node table ConfigMap published in kube-system (publishInCluster), known once it exists: the NodeRouter's publishedNodeTable. */
   public readonly publishedNodeTable?: pulumi.Output<string>;
+  /** What each node is built from once this run's rebuilds have rejoined: give it back as `previousBuilds` on the next run. */
+  public readonly nodeBuilds: pulumi.Output<NodeBuilds>;
 
   /** Exists once the API answers; replaced exactly when the cluster is a new one. */
   get ready(): ApiServerReady {
@@ -142,7 +145,12 @@ export class Cluster extends pulumi.ComponentResource {
         [args.podCidr],
       ),
     );
-    const replaceNodes = args.replaceNodes ?? [];
+    // Which nodes this run rebuilds: listed ones once, and those built from another image than
+    // their cloud's (the image roll), from the record of the last run (nodeBuilds.ts).
+    const builds = planClusterBuilds(args);
+    const rebuilding = builds.rebuild;
+    for (const n of rebuilding) pulumi.log.info(`${n} is rebuilt on this run (${builds.reasons[n]}): drained, replaced, waited for, one node at a time`, this);
+    for (const reason of Object.values(builds.held)) pulumi.log.warn(reason, this);
     this.apiHost = args.apiEndpoint !== undefined ? pulumi.output(args.apiEndpoint) : addressOf[founder];
     this.apiEndpoint = pulumi.interpolate`https://${this.apiHost}:${API_SERVER_PORT}`;
     const controlPlanes = nodes.filter(isControlPlane);
@@ -162,7 +170,7 @@ export class Cluster extends pulumi.ComponentResource {
         nodeTable,
         guard: guardSettings(agent),
       }));
-    const initNode = nodes.find((n) => mayInit(n, nodes, replaceNodes))?.name;
+    const initNode = nodes.find((n) => mayInit(n, nodes, rebuilding))?.name;
     // The admin kubeconfig: its endpoint and certificates exist before any node.
     this.kubeconfig = pulumi.secret(
       pulumi
@@ -171,10 +179,11 @@ export class Cluster extends pulumi.ComponentResource {
     );
     // Nodes rebuilt on this run go one at a time, control planes first: each drained before its
     // instance goes (the instance waits for its RebuildDrain) and waited for after
-    // (RebuildRejoin), whose end the next one's drain waits for. Each drain is made by the pool
-    // (it needs the digest of the new instance); each rejoin after the pools (it needs the new
-    // instance), so a drain waits on the previous rejoin through a promise.
-    const rebuildOrder = [...controlPlanes, ...nodes.filter((n) => !isControlPlane(n))].filter((n) => replaceNodes.includes(n.name));
+    // (RebuildRejoin, on a control plane until etcd is whole), whose end the next one's drain
+    // waits for. Each drain is made by the pool (it needs the digest of the new instance); each
+    // rejoin after the pools (it needs the new instance), so a drain waits on the previous
+    // rejoin through a promise.
+    const rebuildOrder = rebuilding.map((r) => nodes.find((n) => n.name === r)!);
     const rejoined = new Map(
       rebuildOrder.map((n) => {
         let done!: (r: pulumi.Resource) => void;
@@ -194,7 +203,7 @@ export class Cluster extends pulumi.ComponentResource {
       clusterName: name,
       addresses: addressOf,
       intents: computeFirewallIntents(nodes, args.adminCidrs ?? [], args.wireguardFrom),
-      rebuild: replaceNodes,
+      rebuild: [...rebuilding],
       controlPlaneBundle: pki.controlPlaneBundle,
       joinTokens: joinToken.storeDocument(),
       bootGuardNodes: this.nodeTableDocument.apply((table) => packBootGuardNodes(bootGuardNodes(table, guardSettings(agent)))),
@@ -249,6 +258,7 @@ export class Cluster extends pulumi.ComponentResource {
         ? { name: n.name, cloud: n.cloud, instanceId: id, region: args.aws!.region }
         : { name: n.name, cloud: n.cloud, instanceId: id, zone: n.zone, project: args.gcp!.project };
     this.instances = pulumi.all(nodes.map((n) => instanceIds[n.name])).apply((ids) => nodes.map((n, i) => instanceOf(n, ids[i])));
+    const rejoins: RebuildRejoin[] = [];
     for (const n of rebuildOrder) {
       const rejoin = new RebuildRejoin(
         `${name}-rebuild-rejoin-${n.name}`,
@@ -257,11 +267,18 @@ export class Cluster extends pulumi.ComponentResource {
           // Its own instance only: the next node's instance waits (through its drain) for this.
           node: instanceIds[n.name].apply((id) => instanceOf(n, id)),
           nodeTimeoutMinutes: rebuildTimes.nodeTimeoutMinutes,
+          ...(isControlPlane(n)
+            ? { etcdCheck: { image: args.nodeRouter.image, kubernetesVersion: args.kubernetesVersion, containerdVersion: args.containerdVersion } }
+            : {}),
         },
         { parent: this },
       );
       rejoined.get(n.name)!.done(rejoin);
+      rejoins.push(rejoin);
     }
+    // Known only once every instance exists and every rebuilt node has rejoined: a run that stops
+    // before leaves the last record in place, and the next run plans the same rebuilds.
+    this.nodeBuilds = pulumi.all([...Object.values(instanceIds), ...rejoins.map((r) => r.id)]).apply(() => builds.record);
     const founderInstance = awsPool?.founderInstance ?? gcpPool?.founderInstance;
     if (!founderInstance) throw new Error(`the founder ${founder} is in no node pool`);
     const ready = new ApiServerReady(
@@ -298,6 +315,7 @@ export class Cluster extends pulumi.ComponentResource {
       nodeTable: this.nodeTable,
       nodeTableDocument: this.nodeTableDocument,
       publishedNodeTable: this.publishedNodeTable,
+      nodeBuilds: this.nodeBuilds,
     });
   }
 }

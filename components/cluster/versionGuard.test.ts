@@ -1,7 +1,7 @@
 import { versionChangeProblem } from "./versionGuard";
 
 const nodes = ["c-aws-cp-0", "c-aws-cp-1", "c-aws-cp-2", "c-aws-w-0"];
-const running = { kubernetesVersion: "1.34.2", containerdVersion: "1.7.28", nodes, replaceNodes: [] };
+const running = { kubernetesVersion: "1.34.2", containerdVersion: "1.7.28", nodes, rebuilding: [] };
 
 describe("a version change on a running cluster", () => {
   it("passes on a new cluster and when nothing changes", () => {
@@ -47,14 +47,14 @@ describe("a version change on a running cluster", () => {
     ["a node removed in the same run", { containerdVersion: "1.7.29", nodes: nodes.slice(0, 3) }, /the nodes change \(removed: c-aws-w-0\) in the same run/],
     [
       "a node rebuilt in the same run",
-      { kubernetesVersion: "1.35.0", replaceNodes: ["c-aws-w-0"] },
-      /proj:cluster\.replaceNodes \(c-aws-w-0\) in the same run as cluster\.kubernetesVersion/,
+      { kubernetesVersion: "1.35.0", rebuilding: ["c-aws-w-0"] },
+      /nodes rebuilt on this run \(c-aws-w-0: listed in proj:cluster\.replaceNodes, or behind a new aws\.ami \/ gcp\.image\) in the same run as cluster\.kubernetesVersion/,
     ],
   ])("is refused for %s, with the order to use", (_what, change, message) => {
     expect(versionChangeProblem(running, { ...running, ...change }, "proj")).toMatch(message);
   });
 
   it("lets nodes change in a run that keeps the versions", () => {
-    expect(versionChangeProblem(running, { ...running, nodes: [...nodes, "c-aws-w-1"], replaceNodes: ["c-aws-w-0"] })).toBeUndefined();
+    expect(versionChangeProblem(running, { ...running, nodes: [...nodes, "c-aws-w-1"], rebuilding: ["c-aws-w-0"] })).toBeUndefined();
   });
 });

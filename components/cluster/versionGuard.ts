@@ -4,7 +4,8 @@
 // they were built with (their user data is frozen); the roll upgrades each in place, and new
 // nodes boot the new versions from their user data. A node added or rebuilt in the same run
 // would boot the new versions before the control planes run them, which kubeadm's skew policy
-// forbids (a kubelet newer than its API servers), so that run is refused with the order to use.
+// forbids (a kubelet newer than its API servers), so that run is refused with the order to use;
+// so is a new image in the same run (it rebuilds nodes).
 //
 // The running versions are in the stack's state, not in its config, so this check runs
 // where Pulumi compares the two: in this resource's `check`, before anything that depends
@@ -20,8 +21,8 @@ export interface Versions {
 interface GuardInputs extends Versions {
   /** Every node of the stack, by name. Absent in the state of a build before upgrades: not compared then. */
   readonly nodes?: readonly string[];
-  /** cluster.replaceNodes. */
-  readonly replaceNodes?: readonly string[];
+  /** Nodes rebuilt on this run (cluster.replaceNodes, the image roll: ./nodeBuilds.ts). */
+  readonly rebuilding?: readonly string[];
 }
 
 export const UPGRADE_DOC = 'README.md, "Upgrades"';
@@ -45,8 +46,8 @@ export function versionChangeProblem(olds: Partial<GuardInputs>, news: GuardInpu
     return `${project}:cluster.containerdVersion: ${olds.containerdVersion} -> ${news.containerdVersion} is a downgrade; the roll installs newer pinned packages only, so set it back to ${olds.containerdVersion}`;
   const what = changed.map((k) => `cluster.${k} ${olds[k]} -> ${news[k]}`).join(" and ");
   const inOrder = `upgrade with the nodes as they are first (this run without that change), then change the nodes in the next run (${UPGRADE_DOC})`;
-  if ((news.replaceNodes ?? []).length > 0)
-    return `${project}:cluster.replaceNodes (${news.replaceNodes!.join(", ")}) in the same run as ${what}: a rebuilt node would boot the new versions before the control planes run them; ${inOrder}`;
+  if ((news.rebuilding ?? []).length > 0)
+    return `nodes rebuilt on this run (${news.rebuilding!.join(", ")}: listed in ${project}:cluster.replaceNodes, or behind a new aws.ami / gcp.image) in the same run as ${what}: a rebuilt node would boot the new versions before the control planes run them; ${inOrder}`;
   if (olds.nodes !== undefined && news.nodes !== undefined) {
     const added = news.nodes.filter((n) => !olds.nodes!.includes(n));
     const removed = olds.nodes.filter((n) => !news.nodes!.includes(n));
@@ -75,8 +76,8 @@ const provider: pulumi.dynamic.ResourceProvider = {
 export interface VersionGuardArgs extends Versions {
   /** Every node of the stack, by name (stackNodes). */
   readonly nodes: readonly string[];
-  /** cluster.replaceNodes. */
-  readonly replaceNodes: readonly string[];
+  /** Nodes rebuilt on this run (Cluster.rebuilding's plan: planNodeBuilds). */
+  readonly rebuilding: readonly string[];
 }
 
 export class VersionGuard extends pulumi.dynamic.Resource {
@@ -84,7 +85,7 @@ export class VersionGuard extends pulumi.dynamic.Resource {
     super(
       provider,
       name,
-      { kubernetesVersion: args.kubernetesVersion, containerdVersion: args.containerdVersion, nodes: args.nodes, replaceNodes: args.replaceNodes },
+      { kubernetesVersion: args.kubernetesVersion, containerdVersion: args.containerdVersion, nodes: args.nodes, rebuilding: args.rebuilding },
       opts,
     );
   }

@@ -23,15 +23,15 @@
 // Not played here: the kube-apiserver static pod restart of a control-plane upgrade (the API
 // going away: fault-api-outage, fault-agent-restart-api-down), Cilium's own restart, and evicted
 // pods (the lab's pods stay: they are the probes' ends).
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { waitFor } from "../src/exec";
 import { nodeObject, type KubeObject } from "../src/objects";
 import { CONTROL_PLANE_LABEL, type NodePlan } from "../src/plan";
 import { guards } from "../src/reboot";
 import { unixRequest } from "../src/unixHttp";
 import type { Lab } from "../src/lab";
-import { NftGuard } from "../../agent/src/guardKernel";
-import { coverage, metric, ownedState, reportLeaks, useFaultLab, type Traffic } from "./harness";
+import { kernelState, loggedChanges, steps } from "./agentObservations";
+import { coverage, reportLeaks, useFaultLab, type Traffic } from "./harness";
 
 type Ready = "True" | "False" | "Unknown";
 interface NodeStatus {
@@ -93,21 +93,6 @@ function nodeAt(n: NodePlan, s: NodeStatus): KubeObject {
   };
 }
 
-/** Reconcile steps an agent has taken (both kinds: with and without a kernel read). */
-async function steps(l: Lab, name: string): Promise<number> {
-  const text = await l.agent(name).metrics();
-  return ["true", "false"]
-    .map((k) => `node_router_reconcile_duration_seconds_count{kernel_read="${k}"}`)
-    .reduce((sum, series) => sum + (text.split("\n").some((x) => x.startsWith(series + " ")) ? metric(text, series) : 0), 0);
-}
-
-/** Everything the agents own on a node: rules and routes (ownedState) and the guard's node maps. */
-async function kernelState(n: NodePlan): Promise<string> {
-  const e = await new NftGuard(n.ns).elements();
-  const guard = e ? ([4, 6] as const).flatMap((f) => [...e[f]].map(([addr, chain]) => `guard${f}: ${addr} -> ${chain}`)).sort() : ["no guard"];
-  return [ownedState(n.ns), ...guard].join("\n");
-}
-
 /** The stand-in's Node, as it serves it: the facts of the upgrade it carries. */
 async function served(l: Lab, name: string): Promise<string> {
   const state = await unixRequest<{ objects: { kind: string; object: KubeObject }[] }>(l.api.socket, "GET", "/lab/state");
@@ -121,23 +106,6 @@ async function served(l: Lab, name: string): Promise<string> {
   const taints = (node.spec?.taints ?? []).map((t) => `${t.key}:${t.effect}`).filter((t) => !t.startsWith(CONTROL_PLANE_LABEL));
   const ready = node.status?.conditions?.find((c) => c.type === "Ready")?.status;
   return `unschedulable=${node.spec?.unschedulable === true} Ready=${ready} kubelet=${node.status?.nodeInfo?.kubeletVersion} taints=[${taints.join(",")}]`;
-}
-
-/** Kernel changes (rules, routes) an agent logged after `offset` of its log, one line each. */
-function loggedChanges(l: Lab, name: string, offset: number): string[] {
-  return readFileSync(l.agent(name).logFile, "utf8")
-    .slice(offset)
-    .split("\n")
-    .flatMap((line) => {
-      try {
-        const j = JSON.parse(line) as Record<string, unknown> & { msg: string; changes?: Record<string, number> };
-        const c = j.changes ?? (j as Record<string, number>);
-        const n = ["addRules", "addRoutes", "removeRules", "removeRoutes"].reduce((s, k) => s + (Number(c[k]) || 0), 0);
-        return n > 0 ? [`${name}: ${j.msg} ${JSON.stringify(c)}`] : [];
-      } catch {
-        return [];
-      }
-    });
 }
 
 describe("fault: in-place upgrade of a node (cordon, kubelet and containerd restart, uncordon) under traffic", () => {

@@ -12,7 +12,7 @@
 // as the provider is serialized (see ../waitForApi.ts).
 import * as pulumi from "@pulumi/pulumi";
 import { consoleCommand, type NodeInstance } from "../nodesReady";
-import { drainNode, runNodeJob, uncordon, waitNodeBack } from "./drain";
+import { drainNode, runNodeJob, uncordon, versionProblems, waitNodeBack, type ExpectedVersions, type NodeInfo } from "./drain";
 import { kubeconfigApi, type KubeApi } from "./kubeApi";
 import { UPGRADE_NODE_SCRIPT, upgradeEnvironment, type UpgradeStep } from "./upgradeNodeScript";
 
@@ -60,6 +60,12 @@ export function upgradeJobName(node: string, step: UpgradeStep): string {
   return `${full.slice(0, 54).replace(/-+$/, "")}-${hash}`;
 }
 
+/** Whether the node reports the target versions now (false when the API does not answer). */
+async function reportsVersions(api: KubeApi, node: string, want: ExpectedVersions): Promise<boolean> {
+  const r = await api.request("GET", `/api/v1/nodes/${encodeURIComponent(node)}`).catch(() => undefined);
+  return r?.status === 200 && versionProblems(r.body as NodeInfo, want).length === 0;
+}
+
 /** Runs one step against the API; resolves with what the step reports (the snapshot's path). */
 export async function runUpgradeStep(api: KubeApi, i: NodeUpgradeInputs): Promise<{ snapshotPath?: string }> {
   const { node } = i;
@@ -83,8 +89,15 @@ export async function runUpgradeStep(api: KubeApi, i: NodeUpgradeInputs): Promis
     return { snapshotPath: path };
   }
   await drainNode(api, node.name, { timeoutMs: i.drainTimeoutMs, intervalMs: i.intervalMs });
+  const versions = { kubernetesVersion: i.kubernetesVersion, containerdVersion: i.containerdVersion };
   try {
-    await runNodeJob(api, job(i.step), timing);
+    await runNodeJob(api, job(i.step), timing).catch(async (first: Error) => {
+      // The new kubelet may restart the Job's own container (its hash of the container can change
+      // across minors), failing the pod after the upgrade itself succeeded. The step is idempotent,
+      // so once the node reports the target versions it runs once more, which then only verifies.
+      if (!(await reportsVersions(api, node.name, versions))) throw first;
+      await runNodeJob(api, job(i.step), timing);
+    });
   } catch (e) {
     throw new Error(
       `${node.name} (${node.cloud} instance ${node.instanceId}): the upgrade to ${target} failed; the roll stopped here and the nodes after it are untouched. ` +
@@ -94,7 +107,7 @@ export async function runUpgradeStep(api: KubeApi, i: NodeUpgradeInputs): Promis
   }
   await uncordon(api, node.name);
   // Back means Ready with its agents AND reporting the new versions (its kubelet posts them once restarted).
-  await waitNodeBack(api, node, { ...timing, versions: { kubernetesVersion: i.kubernetesVersion, containerdVersion: i.containerdVersion } });
+  await waitNodeBack(api, node, { ...timing, versions });
   // Between control planes: the next one goes down only when etcd has every member voting.
   if (i.step === "first-control-plane" || i.step === "control-plane") await runNodeJob(api, job("etcd-health"), timing);
   return {};

@@ -8,12 +8,17 @@
 //   a node the API does not know (never joined) has nothing to drain.
 // - RebuildRejoin: depends on the new instance; a new instance id is an update that waits for
 //   the node and uncordons it (the rebuilt kubelet registers under the same name, and the Node
-//   keeps the cordon).
-// Both exist only for listed nodes, so a new cluster's nodes are created in parallel as before.
+//   keeps the cordon). A control plane is done only when etcd has every member started, voting
+//   (a rejoined member starts as a learner) and healthy, checked on the node by the upgrade's
+//   etcd-health Job: the next control plane's instance must not go before, or etcd loses quorum.
+// Both exist only for rebuilt nodes (../nodeBuilds.ts), so a new cluster's nodes are created in
+// parallel as before.
 import * as pulumi from "@pulumi/pulumi";
 import type { NodeInstance } from "../nodesReady";
-import { ApiError, drainNode, uncordon, waitNodeBack } from "./drain";
+import { ApiError, drainNode, runNodeJob, uncordon, waitNodeBack } from "./drain";
 import { kubeconfigApi, type KubeApi } from "./kubeApi";
+import { upgradeJobName } from "./nodeUpgrade";
+import { UPGRADE_NODE_SCRIPT, upgradeEnvironment } from "./upgradeNodeScript";
 
 interface DrainInputs {
   readonly kubeconfig: string;
@@ -24,11 +29,25 @@ interface DrainInputs {
   readonly intervalMs: number;
 }
 
+/** A control plane's etcd check: the upgrade script's etcd-health step, run by a Job on the node. */
+export interface EtcdCheck {
+  /** The agent's image: on the node once its agent runs (the Job pulls IfNotPresent). */
+  readonly image: string;
+  /** The cluster's versions (the script checks its whole environment). */
+  readonly kubernetesVersion: string;
+  readonly containerdVersion: string;
+}
+
+/** Where the etcd check's Job runs: always there, and the image needs no pull secret (it is on the node). */
+export const ETCD_CHECK_NAMESPACE = "kube-system";
+
 interface RejoinInputs {
   readonly kubeconfig: string;
   readonly node: NodeInstance;
   readonly nodeTimeoutMs: number;
   readonly intervalMs: number;
+  /** Control planes only. */
+  readonly etcdCheck?: EtcdCheck;
 }
 
 /** Drains the node before its instance goes; resolves at once when the API does not know it. */
@@ -44,10 +63,30 @@ export async function drainForRebuild(api: KubeApi, i: DrainInputs): Promise<{ d
   return { drained: true };
 }
 
-/** Waits until the rebuilt node is back with its agents, then uncordons it. */
+/** Waits until the rebuilt node is back with its agents, uncordons it, and on a control plane waits for etcd. */
 export async function rejoinAfterRebuild(api: KubeApi, i: RejoinInputs): Promise<void> {
-  await waitNodeBack(api, i.node, { timeoutMs: i.nodeTimeoutMs, intervalMs: i.intervalMs });
+  const timing = { timeoutMs: i.nodeTimeoutMs, intervalMs: i.intervalMs };
+  await waitNodeBack(api, i.node, timing);
   await uncordon(api, i.node.name);
+  if (!i.etcdCheck) return;
+  const { image, kubernetesVersion, containerdVersion } = i.etcdCheck;
+  await runNodeJob(
+    api,
+    {
+      name: upgradeJobName(i.node.name, "etcd-health"),
+      namespace: ETCD_CHECK_NAMESPACE,
+      node: i.node.name,
+      image,
+      script: UPGRADE_NODE_SCRIPT,
+      args: [],
+      env: upgradeEnvironment({ step: "etcd-health", kubernetesVersion, containerdVersion }),
+    },
+    timing,
+  ).catch((e: Error) => {
+    throw new Error(
+      `${i.node.name}: rebuilt and Ready, but etcd is not whole again (every member started, voting, healthy); the rebuilds stopped here so the next control plane keeps quorum. Run pulumi up again once etcd has recovered.\n${e.message}`,
+    );
+  });
 }
 
 const drainProvider: pulumi.dynamic.ResourceProvider = {
@@ -112,6 +151,8 @@ export interface RebuildRejoinArgs {
   readonly node: pulumi.Input<NodeInstance>;
   /** cluster.upgrade.nodeTimeoutMinutes. */
   readonly nodeTimeoutMinutes: number;
+  /** For a control plane: wait until etcd is whole again before the next rebuild. */
+  readonly etcdCheck?: EtcdCheck;
 }
 
 /** Waits for a rebuilt node and uncordons it; the next listed node's drain waits for this. */
@@ -120,7 +161,13 @@ export class RebuildRejoin extends pulumi.dynamic.Resource {
     super(
       rejoinProvider,
       name,
-      { kubeconfig: pulumi.secret(args.kubeconfig), node: args.node, nodeTimeoutMs: args.nodeTimeoutMinutes * 60_000, intervalMs: 5_000 },
+      {
+        kubeconfig: pulumi.secret(args.kubeconfig),
+        node: args.node,
+        nodeTimeoutMs: args.nodeTimeoutMinutes * 60_000,
+        intervalMs: 5_000,
+        ...(args.etcdCheck ? { etcdCheck: args.etcdCheck } : {}),
+      },
       opts,
     );
   }

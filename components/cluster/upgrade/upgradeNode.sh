@@ -21,12 +21,14 @@ SOURCES_DIR="${WG_MESH_APT_SOURCES_DIR:-/etc/apt/sources.list.d}"
 K8S_KEYRING="${WG_MESH_APT_KEYRING:-/etc/apt/keyrings/kubernetes-apt-keyring.gpg}"
 KUBERNETES_DIR="${WG_MESH_KUBERNETES_DIR:-/etc/kubernetes}"
 ETCD_DATA_DIR="${WG_MESH_ETCD_DATA_DIR:-/var/lib/etcd}"
+CONTAINERD_CONFIG="${WG_MESH_CONTAINERD_CONFIG:-/etc/containerd/config.toml}"
 # kubeadm's etcd static pod mounts the host's /var/lib/etcd here, and its certificates at the
 # same paths as on the host; etcdctl runs inside that container, so these are its paths.
 ETCD_CONTAINER_DATA_DIR=/var/lib/etcd
 ETCDCTL_TLS=(--endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt
   --cert=/etc/kubernetes/pki/etcd/server.crt --key=/etc/kubernetes/pki/etcd/server.key)
 HELD_PACKAGES=(containerd.io kubelet kubeadm kubectl)
+KEEP_SNAPSHOTS=5  # etcd snapshots kept on the control plane, newest first
 
 STEP_PATTERN='^(snapshot|etcd-health|first-control-plane|control-plane|worker)$'
 K8S_VERSION_PATTERN='^1\.[0-9]+\.[0-9]+$'
@@ -167,7 +169,23 @@ take_snapshot() {
   must "making ${SNAPSHOT_DIR} private" "is the path a directory?" chmod 0700 "$SNAPSHOT_DIR"
   must "moving the snapshot into ${SNAPSHOT_DIR}" "is there room on its filesystem?" mv -f "$host_file" "$target"
   must "making the snapshot private" "is the path a file?" chmod 0600 "$target"
+  prune_snapshots
   log "snapshot ${target}"
+}
+
+# Each roll adds a snapshot the size of etcd's database; the newest KEEP_SNAPSHOTS stay (their
+# names sort by time), so years of upgrades do not fill the control plane's disk. Only the
+# script's own files are touched.
+prune_snapshots() {
+  local old=() i
+  PHASE="removing old snapshots"
+  shopt -s nullglob
+  old=("${SNAPSHOT_DIR}"/wg-mesh-snapshot-*.db)
+  shopt -u nullglob
+  for ((i = 0; i < ${#old[@]} - KEEP_SNAPSHOTS; i++)); do
+    must "removing old snapshot ${old[i]}" "is the file writable?" rm -f -- "${old[i]}"
+    log "removed old snapshot ${old[i]}"
+  done
 }
 
 check_etcd_health() {
@@ -210,6 +228,23 @@ ensure_keyring() {
   must "installing the pkgs.k8s.io signing key" "is ${url} an armored OpenPGP key?" gpg --batch --yes --dearmor -o "$K8S_KEYRING" "$tmp"
   # apt verifies signatures as the unprivileged _apt user.
   must "installing the pkgs.k8s.io signing key" "is ${K8S_KEYRING} a file?" chmod 0644 "$K8S_KEYRING"
+}
+
+# The pause image the new kubeadm expects, in containerd's config as the boot put it there
+# (packages.sh), so kubelet and containerd agree on it; containerd reads it when restarted.
+# Best effort: a config without the key, or a kubeadm that lists no pause image, keeps its own.
+use_kubeadm_pause_image() {
+  local images pause
+  PHASE="pointing containerd at kubeadm's pause image"
+  images=$(kubeadm config images list --kubernetes-version "v${K8S_VERSION}" 2>/dev/null) || images=""
+  pause=$(grep -m1 '/pause:' <<<"$images") || pause=""
+  if [[ -z "$pause" || ! -f "$CONTAINERD_CONFIG" ]] || ! grep -q '^[[:space:]]*sandbox_image = ' "$CONTAINERD_CONFIG"; then
+    log "containerd: sandbox image kept (no pause image from kubeadm, or no sandbox_image in ${CONTAINERD_CONFIG})"
+    return 0
+  fi
+  must "setting containerd's sandbox_image" "is ${CONTAINERD_CONFIG} writable?" \
+    sed -i "s|^\([[:space:]]*\)sandbox_image = .*|\1sandbox_image = \"${pause}\"|" "$CONTAINERD_CONFIG"
+  log "containerd: sandbox_image ${pause}"
 }
 
 upgrade_node() {
@@ -258,6 +293,8 @@ upgrade_node() {
     apt_get install "kubelet=${K8S_VERSION}-*" "kubectl=${K8S_VERSION}-*" "containerd.io=${CONTAINERD_VERSION}-*"
   must "holding the packages" "see apt-mark's output above" apt-mark hold "${HELD_PACKAGES[@]}"
   UNHELD=false
+
+  use_kubeadm_pause_image
 
   # Running containers outlive both restarts (their shims stay), this Job's included.
   PHASE="restarting containerd and kubelet"

@@ -13,7 +13,7 @@ import { requireTool, shellcheck, withTempDir } from "../../../test/tools";
 import { DEFAULT_SNAPSHOT_DIR, UPGRADE_NODE_SCRIPT, upgradeEnvironment, type UpgradeStep } from "./upgradeNodeScript";
 
 /** The real tools the script (and the stub) use on the host besides the stubbed ones. */
-const HOST_TOOLS = ["cat", "chmod", "date", "dirname", "jq", "mkdir", "mktemp", "mv", "rm"];
+const HOST_TOOLS = ["cat", "chmod", "date", "dirname", "grep", "jq", "mkdir", "mktemp", "mv", "rm", "sed"];
 const STUBBED = ["apt-get", "apt-mark", "kubeadm", "systemctl", "kubelet", "containerd", "crictl", "curl", "gpg"];
 
 const which = (tool: string): string => {
@@ -56,6 +56,9 @@ case "$name" in
       fi
     done ;;
   kubeadm)
+    if [[ "$1 $2 $3" == "config images list" ]]; then
+      printf '%s\\n' "registry.k8s.io/kube-apiserver:\${5}" "registry.k8s.io/pause:3.10" "registry.k8s.io/etcd:3.5.21-0"; exit 0
+    fi
     if [[ "$1 $2" == "upgrade apply" && "$4" != "v$(cat "$installed/kubeadm")" ]]; then
       echo "[upgrade/version] FATAL: the specified version to upgrade to \\"$4\\" is higher than the kubeadm version" >&2; exit 1
     fi
@@ -88,6 +91,16 @@ case "$name" in
 esac
 `;
 
+/** containerd's config as the boot wrote it (packages.sh: the defaults, the systemd cgroup driver, the old kubeadm's pause image). */
+const CONTAINERD_CONFIG = [
+  "version = 2",
+  '[plugins."io.containerd.grpc.v1.cri"]',
+  '    sandbox_image = "registry.k8s.io/pause:3.9"',
+  '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]',
+  "    SystemdCgroup = true",
+  "",
+].join("\n");
+
 const OLD = { kubeadm: "1.33.6", kubelet: "1.33.6", kubectl: "1.33.6", "containerd.io": "1.7.25" };
 const ETCD_ID = "3f2a9c81b7d4e5f6";
 const TLS =
@@ -102,6 +115,7 @@ interface Host {
   etcdData: string;
   snapshots: string;
   tmp: string;
+  containerdConfig: string;
 }
 
 interface Result {
@@ -122,6 +136,7 @@ function makeHost(dir: string, o: { controlPlane?: boolean; joined?: boolean; ke
     etcdData: join(dir, "var/lib/etcd"),
     snapshots: join(dir, "var/lib/wg-mesh/etcd-snapshots"),
     tmp: join(dir, "tmp"),
+    containerdConfig: join(dir, "etc/containerd/config.toml"),
   };
   const stubs = join(dir, "stubs");
   const hostBin = join(dir, "host-bin");
@@ -134,6 +149,8 @@ function makeHost(dir: string, o: { controlPlane?: boolean; joined?: boolean; ke
   for (const [pkg, version] of Object.entries(OLD)) writeFileSync(join(dir, "stub-state/installed", pkg), version);
   writeFileSync(join(dir, "stub-state/calls"), "");
   writeFileSync(join(h.sources, "kubernetes.list"), OLD_LIST);
+  mkdirSync(join(dir, "etc/containerd"), { recursive: true });
+  writeFileSync(h.containerdConfig, CONTAINERD_CONFIG);
   if (o.keyring ?? true) {
     mkdirSync(join(dir, "etc/apt/keyrings"), { recursive: true });
     writeFileSync(h.keyring, "the keyring the boot installed");
@@ -159,6 +176,7 @@ function runScript(h: Host, env: Record<string, string>): Result {
       WG_MESH_APT_KEYRING: h.keyring,
       WG_MESH_KUBERNETES_DIR: join(h.dir, "etc/kubernetes"),
       WG_MESH_ETCD_DATA_DIR: h.etcdData,
+      WG_MESH_CONTAINERD_CONFIG: h.containerdConfig,
       ...env,
     },
     timeout: 30_000,
@@ -189,6 +207,7 @@ const nodeCalls = (upgrade: string) => [
   "apt-mark unhold kubelet kubectl containerd.io",
   `${APT} install kubelet=1.34.2-* kubectl=1.34.2-* containerd.io=1.7.27-*`,
   "apt-mark hold containerd.io kubelet kubeadm kubectl",
+  "kubeadm config images list --kubernetes-version v1.34.2",
   "systemctl daemon-reload",
   "systemctl restart containerd",
   "systemctl restart kubelet",
@@ -202,6 +221,7 @@ const nodeProgress = (s: UpgradeStep, upgrade: string) => [
   "wg-mesh-upgrade: kubeadm 1.34.2",
   `wg-mesh-upgrade: ${upgrade}`,
   "wg-mesh-upgrade: kubelet and kubectl 1.34.2, containerd.io 1.7.27",
+  "wg-mesh-upgrade: containerd: sandbox_image registry.k8s.io/pause:3.10",
   "wg-mesh-upgrade: restarting containerd and kubelet",
   `wg-mesh-upgrade: done ${s} kubelet=v1.34.2 containerd=1.7.27`,
 ];
@@ -225,6 +245,22 @@ describe("node steps", () => {
         "1.34.2",
         "1.7.27",
       ]);
+      // containerd restarts with the pause image the new kubeadm expects; nothing else in its config moves.
+      expect(readFileSync(h.containerdConfig, "utf8")).toBe(CONTAINERD_CONFIG.replace("pause:3.9", "pause:3.10"));
+    });
+  });
+
+  it("a containerd config without sandbox_image (another layout) is left as it is, and the run says so", () => {
+    withTempDir((dir) => {
+      const h = makeHost(dir);
+      const other = "version = 3\n[plugins.'io.containerd.cri.v1.images'.pinned_images]\n  sandbox = 'registry.k8s.io/pause:3.9'\n";
+      writeFileSync(h.containerdConfig, other);
+      const r = step(h, "worker");
+      expect(r.status).toBe(0);
+      expect(readFileSync(h.containerdConfig, "utf8")).toBe(other);
+      expect(r.progress).toContain(
+        `wg-mesh-upgrade: containerd: sandbox image kept (no pause image from kubeadm, or no sandbox_image in ${h.containerdConfig})`,
+      );
     });
   });
 
@@ -321,7 +357,7 @@ describe("node steps", () => {
       const r = step(h, "worker", { STUB_FAIL: "systemctl restart kubelet" });
       expect(r.status).toBe(1);
       expect(r.stderr).toBe("wg-mesh-upgrade: FAILED at restarting kubelet (systemctl restart kubelet exit 1): see journalctl -u kubelet\n");
-      expect(r.calls).toEqual(nodeCalls("kubeadm upgrade node").slice(0, 11));
+      expect(r.calls).toEqual(nodeCalls("kubeadm upgrade node").slice(0, 12));
     });
   });
 
@@ -333,7 +369,7 @@ describe("node steps", () => {
       expect(r.stderr).toBe(
         "wg-mesh-upgrade: FAILED at checking kubelet's version (kubelet --version exit 0): it says 'Kubernetes v1.33.6', not 'Kubernetes v1.34.2'; see apt's output above\n",
       );
-      expect(r.calls).toEqual(nodeCalls("kubeadm upgrade node").slice(0, 12));
+      expect(r.calls).toEqual(nodeCalls("kubeadm upgrade node").slice(0, 13));
       expect(r.stdout).not.toContain("wg-mesh-upgrade: done");
     });
   });
@@ -498,6 +534,28 @@ describe("snapshot", () => {
         `wg-mesh-upgrade: snapshot ${file}`,
       ]);
       expect(r.stdout.trimEnd().split("\n").pop()).toBe(`wg-mesh-upgrade: snapshot ${file}`);
+    });
+  });
+
+  it("keeps the newest five snapshots, removing older ones of its own only, and still prints the new path last", () => {
+    withTempDir((dir) => {
+      const h = makeHost(dir, { controlPlane: true });
+      mkdirSync(h.snapshots, { recursive: true });
+      const older = ["20250101T000000Z", "20250201T000000Z", "20250301T000000Z", "20250401T000000Z", "20250501T000000Z", "20250601T000000Z"].map(
+        (t) => `wg-mesh-snapshot-${t}.db`,
+      );
+      for (const f of [...older, "operator-backup.db"]) writeFileSync(join(h.snapshots, f), "old");
+      const r = step(h, "snapshot", { SNAPSHOT_DIR: h.snapshots, STUB_ETCD_IDS: ETCD_ID });
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      const kept = readdirSync(h.snapshots).sort();
+      const fresh = kept.find((f) => !older.includes(f) && f !== "operator-backup.db")!;
+      expect(fresh).toMatch(/^wg-mesh-snapshot-\d{8}T\d{6}Z\.db$/);
+      expect(kept).toEqual([...older.slice(2), fresh, "operator-backup.db"].sort());
+      expect(r.progress.filter((l) => l.includes("removed"))).toEqual(
+        older.slice(0, 2).map((f) => `wg-mesh-upgrade: removed old snapshot ${join(h.snapshots, f)}`),
+      );
+      expect(r.stdout.trimEnd().split("\n").pop()).toBe(`wg-mesh-upgrade: snapshot ${join(h.snapshots, fresh)}`);
     });
   });
 
