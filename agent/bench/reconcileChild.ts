@@ -21,7 +21,7 @@ import { Metrics } from "../src/metrics";
 import { NodeTableFile } from "../src/nodeTableFile";
 import { Reconciler, uninstall } from "../src/reconciler";
 import { OWNED_PRIORITY_SPAN, parseSettings } from "../src/settings";
-import { benchTable, cleanupNamespaces, ensureCgroup, ip, localNode, median, ms, netns, remoteNode, writeTable } from "./benchNet";
+import { cleanupNamespaces, ensureCgroup, ip, localNode, median, ms, netns, remoteNode, TableFileWriter } from "./benchNet";
 import { selfMemory, type MemorySample } from "./memory";
 
 export type Mode = "table" | "no-table";
@@ -86,7 +86,8 @@ export async function reconcileChild(n: number, dual: boolean, mode: Mode, repea
     const nameOf = (o: unknown) => (o as { metadata: { name: string } }).metadata.name;
     const byName = new Map(objects.map((o) => [nameOf(o), o]));
     let joined: number[] = [];
-    writeTable(tablePath, benchTable(n, "198.51.100.1", dual));
+    const tableWriter = new TableFileWriter(tablePath, n, "198.51.100.1", dual);
+    tableWriter.write();
     // As main.ts builds it. The file is re-read explicitly (no watch), so every read is timed.
     const tableFile = () =>
       new NodeTableFile({
@@ -124,7 +125,7 @@ export async function reconcileChild(n: number, dual: boolean, mode: Mode, repea
       byName.set(nameOf(obj), obj);
       noteApiChange(agent.r, nameOf(obj));
       joined = [...joined, id];
-      if (agent.table) writeTable(tablePath, benchTable(n, "198.51.100.1", dual, joined));
+      if (agent.table) tableWriter.write(joined);
       const t0 = process.hrtime.bigint();
       await agent.table?.reload();
       const readMs = ms(t0);
@@ -185,19 +186,22 @@ export async function reconcileChild(n: number, dual: boolean, mode: Mode, repea
       adopt.push(ms(t0));
       if (planSize(result.plan) !== 0) throw new Error("restart adoption changed something");
     }
+    // Joins and leaves are cheap next to a full step, and each is a few milliseconds that a
+    // collection or a busy core can double: three times as many make their medians steady.
+    const changes = 3 * repeats;
     const joins: { ms: number; readMs: number }[] = [];
-    for (let rep = 0; rep < repeats; rep++) joins.push(await join(agent, n + 1001 + rep));
+    for (let rep = 0; rep < changes; rep++) joins.push(await join(agent, n + 1001 + rep));
     // Each joined node leaves again: its objects go from the API and its entry from the table.
     // It stays steered and guarded (leave grace), so the step changes nothing in the kernel: what
     // is timed is the work a change costs the agent, not the kernel's.
     const leaves: number[] = [];
-    for (let rep = 0; rep < repeats; rep++) {
+    for (let rep = 0; rep < changes; rep++) {
       const id = n + 1001 + rep;
       objects = objects.filter((o) => nameOf(o) !== `n${id}`);
       byName.delete(`n${id}`);
       noteApiChange(agent.r, `n${id}`);
       joined = joined.filter((j) => j !== id);
-      if (agent.table) writeTable(tablePath, benchTable(n, "198.51.100.1", dual, joined));
+      if (agent.table) tableWriter.write(joined);
       const t0 = process.hrtime.bigint();
       await agent.table?.reload();
       const result = check(await agent.r.step({ readKernel: false }), "leave");

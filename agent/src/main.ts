@@ -55,7 +55,7 @@ async function runAgent(settings: Settings, log: Logger): Promise<void> {
     ? new NodeTableFile({
         path: settings.nodeTable,
         localNodeName: nodeName,
-        initial: start?.table ? { table: start.table, text: start.source === "config-map" ? start.text : undefined } : undefined,
+        initial: start?.table ? { table: start.table } : undefined,
         rereadMs: Math.min(settings.resyncSeconds * 1000, 30_000),
         onChange: (t) => {
           log.info({ nodes: t.nodes.length, podCidrs: t.podCidrs }, "node table read");

@@ -99,21 +99,31 @@ export const MAX_ADDRESSES_PER_FAMILY = GUARD_MAP_SIZE / 2;
 
 /**
  * Parses and validates a node table document; throws NodeTableError naming the entry at fault.
- * With `previous` (the last good table), an entry written exactly as that table's entry of the
- * same name is that entry, the same object: it was validated then. The table is re-read whole
- * whenever the kubelet rewrites the ConfigMap, so the cost per re-read matters at 5,000 nodes: an
+ * The document is text, or its UTF-8 bytes as read from the file (NodeTableFile hands its read
+ * buffer over, which the parse does not keep). With `previous` (the last good table), an entry
+ * written exactly as that table's entry of the same name is that entry, the same object: it was
+ * validated then. The table is re-read whole whenever the kubelet rewrites the ConfigMap, so the
+ * cost per re-read matters at 5,000 nodes: the same document again is `previous` itself, an
  * unchanged entry costs one lookup by name and a compare (incrementally, against the previous
  * table's index), only changed entries are validated, and the checks across entries (names and
  * addresses once, the guard's room) look only at what changed. Anything that might be an error is
  * judged by the whole-document path, whose message names the entry at fault in document order.
  * tableChanges(result) tells what changed from `previous` (the reconciler's delta steps).
  */
-export function parseNodeTable(text: string, previous?: NodeTable, options: ParseOptions = {}): NodeTable {
+export function parseNodeTable(document: string | Uint8Array, previous?: NodeTable, options: ParseOptions = {}): NodeTable {
+  const bytes = typeof document === "string" ? Buffer.from(document, "utf8") : Buffer.from(document.buffer, document.byteOffset, document.byteLength);
   const index = previous && indexes.get(previous);
-  if (previous && index?.layout && text !== index.layout.text) {
-    const spliced = parseWindow(text, previous, index, index.layout, options);
-    if (spliced) return spliced;
+  if (previous && index) {
+    const old = index.document.bytes.subarray(0, index.document.length);
+    // The same document again (every backstop re-read, and the start table's own file): nothing to parse.
+    if (old.equals(bytes) && (options.localNodeName === undefined || index.byName.has(options.localNodeName))) return previous;
+    if (index.document.layout) {
+      const spliced = parseWindow(bytes, previous, index, index.document.layout, options);
+      if (spliced) return spliced;
+    }
   }
+  // The whole-document path: the text at once (the only place a whole re-read is decoded).
+  const text = typeof document === "string" ? document : bytes.toString("utf8");
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -140,13 +150,15 @@ export function parseNodeTable(text: string, previous?: NodeTable, options: Pars
   if (samePods && index && Array.isArray(doc.nodes)) {
     const onto = parseSpliced(previous, index, 0, previous.nodes.length, doc.nodes, options);
     if (onto) {
-      index.layout = layoutOf(text, doc);
+      keepDocument(index.document, bytes, layoutOf(text, bytes.length, doc));
       return onto;
     }
   }
   const table = parseWhole(doc.nodes, samePods ? previous : undefined, samePods ? previous.podCidrs : podCidrs, options);
-  indexes.set(table, { ...indexOf(table.nodes), layout: layoutOf(text, doc) });
-  changes.set(table, previous ? changesFrom(previous, table) : { previous, added: table.nodes, removed: [] });
+  const kept: KeptDocument = { bytes: Buffer.alloc(0), length: 0 };
+  keepDocument(kept, bytes, layoutOf(text, bytes.length, doc));
+  indexes.set(table, { ...indexOf(table.nodes), document: kept });
+  setChanges(table, previous ? changesFrom(previous, table) : { previous, added: table.nodes, removed: [] });
   return table;
 }
 
@@ -162,6 +174,17 @@ export interface TableChanges {
 
 const changes = new WeakMap<NodeTable, TableChanges>();
 
+/**
+ * Records how `table` came from its previous table, and drops the previous table's own record:
+ * only the newest table of a lineage is asked (the reconciler, in the step that reads it), and a
+ * record holds its previous table, so keeping every record would keep every table ever parsed
+ * (each record's table is the key of the one before: ~60 KB per re-read at 5,000 nodes, forever).
+ */
+function setChanges(table: NodeTable, c: TableChanges): void {
+  if (c.previous) changes.delete(c.previous);
+  changes.set(table, c);
+}
+
 /** What changed from the table it was parsed against; undefined for a table not made by parseNodeTable. */
 export function tableChanges(table: NodeTable): TableChanges | undefined {
   return changes.get(table);
@@ -172,23 +195,48 @@ interface TableIndex {
   byName: Map<string, TableNode>;
   owners: Map<string, string>;
   count: Record<4 | 6, number>;
-  /** Where each entry's text lies in the document, when it was written compactly (as the program writes it). */
+  /** The document the table was parsed from, which the next one is compared with. */
+  document: KeptDocument;
+}
+
+/**
+ * A copy of a document's bytes, in a buffer that the lineage reuses (a re-read copies into it:
+ * allocating 300-400 KB per re-read cost ~1 ms of fresh pages each, and the collector's work).
+ */
+interface KeptDocument {
+  /** Room for the document and some growth; bytes [0, length) are the document. */
+  bytes: Buffer;
+  length: number;
+  /** Where each entry lies, when the document was written compactly (as the program writes it). */
   layout?: Layout;
 }
 
 /**
- * A compact document (`JSON.stringify` of {podCidrs, nodes}, the program's form): its text and
- * the start and end offset of every entry in the nodes list, in table order. With it, the next
- * document is compared as text: only the entries in the stretch that differs are parsed.
+ * A compact document (`JSON.stringify` of {podCidrs, nodes}, the program's form): the start and
+ * end byte offset of every entry in the nodes list, in table order. With it, the next document
+ * is compared as bytes: only the entries in the stretch that differs are decoded and parsed.
  */
 interface Layout {
-  text: string;
   starts: number[];
   ends: number[];
 }
 
-/** The layout of `text` if it is exactly the compact rendering of `doc`; undefined otherwise (then every re-read parses the whole document). */
-function layoutOf(text: string, doc: Json): Layout | undefined {
+/** Copies `bytes` into `kept` (growing its buffer when it has no room) and sets its layout. */
+function keepDocument(kept: KeptDocument, bytes: Buffer, layout: Layout | undefined): void {
+  if (kept.bytes.length < bytes.length) kept.bytes = Buffer.allocUnsafe(bytes.length + (bytes.length >> 3));
+  bytes.copy(kept.bytes);
+  kept.length = bytes.length;
+  kept.layout = layout;
+}
+
+/**
+ * The layout of `text` if it is exactly the compact rendering of `doc`; undefined otherwise (then
+ * every re-read parses the whole document). Offsets are in characters, which are the bytes' only
+ * when every character is ASCII (as in every valid table: names, roles, addresses and the
+ * format's keys are): `byteLength` tells.
+ */
+function layoutOf(text: string, byteLength: number, doc: Json): Layout | undefined {
+  if (text.length !== byteLength) return undefined;
   if (!Array.isArray(doc.nodes) || doc.nodes.length === 0 || Object.keys(doc).join() !== TOP_KEYS.join()) return undefined;
   const head = `{"podCidrs":${JSON.stringify(doc.podCidrs)},"nodes":[`;
   if (!text.startsWith(head) || !text.endsWith("]}")) return undefined;
@@ -202,24 +250,26 @@ function layoutOf(text: string, doc: Json): Layout | undefined {
     starts.push(at);
     ends.push((at += written.length));
   }
-  return at + 2 === text.length ? { text, starts, ends } : undefined;
+  return at + 2 === text.length ? { starts, ends } : undefined;
 }
 
-/** Chunks compared at a time while looking for where two documents start to differ (a native compare each). */
+/** Bytes compared at a time while looking for where two documents start to differ (a native compare each). */
 const CHUNK = 4096;
 
-function commonPrefix(a: string, b: string): number {
+/** How many leading bytes `a` and `b` share. */
+export function commonPrefix(a: Buffer, b: Buffer): number {
   const max = Math.min(a.length, b.length);
   let i = 0;
-  while (i + CHUNK <= max && a.slice(i, i + CHUNK) === b.slice(i, i + CHUNK)) i += CHUNK;
-  while (i < max && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  while (i + CHUNK <= max && a.compare(b, i, i + CHUNK, i, i + CHUNK) === 0) i += CHUNK;
+  while (i < max && a[i] === b[i]) i++;
   return i;
 }
 
-function commonSuffix(a: string, b: string, max: number): number {
+/** How many trailing bytes `a` and `b` share, counting at most `max`. */
+export function commonSuffix(a: Buffer, b: Buffer, max: number): number {
   let i = 0;
-  while (i + CHUNK <= max && a.slice(a.length - i - CHUNK, a.length - i) === b.slice(b.length - i - CHUNK, b.length - i)) i += CHUNK;
-  while (i < max && a.charCodeAt(a.length - 1 - i) === b.charCodeAt(b.length - 1 - i)) i++;
+  while (i + CHUNK <= max && a.compare(b, b.length - i - CHUNK, b.length - i, a.length - i - CHUNK, a.length - i) === 0) i += CHUNK;
+  while (i < max && a[a.length - 1 - i] === b[b.length - 1 - i]) i++;
   return i;
 }
 
@@ -236,26 +286,28 @@ function firstAbove(xs: number[], x: number): number {
 }
 
 /**
- * The text path: `text` against the previous document's text, which it shares all but one stretch
+ * The byte path: `bytes` against the previous document, which it shares all but one stretch
  * with (a node joining, leaving or changing). The entries that stretch touches, and one more on
  * each side, are replaced by the new text between the same two boundaries, which must parse as
  * whole JSON values; the text before and after is the previous document's, so the whole document
- * parses exactly as those entries, the new ones and these entries. Undefined whenever that does
- * not hold (a change outside the node list, text that is no list of values), and the document
- * is parsed whole.
+ * parses exactly as those entries, the new ones and these entries. Only that stretch is decoded
+ * (a boundary is always next to an ASCII byte, which UTF-8 never splits), so a re-read allocates
+ * nothing in proportion to the table. Undefined whenever that does not hold (a change outside
+ * the node list, text that is no list of values), and the document is parsed whole.
  */
-function parseWindow(text: string, previous: NodeTable, index: TableIndex, layout: Layout, options: ParseOptions): NodeTable | undefined {
-  const old = layout.text;
+function parseWindow(bytes: Buffer, previous: NodeTable, index: TableIndex, layout: Layout, options: ParseOptions): NodeTable | undefined {
+  const old = index.document.bytes.subarray(0, index.document.length);
   const { starts, ends } = layout;
-  const prefix = commonPrefix(old, text);
-  const suffix = commonSuffix(old, text, Math.min(old.length, text.length) - prefix);
+  const prefix = commonPrefix(old, bytes);
+  const suffix = commonSuffix(old, bytes, Math.min(old.length, bytes.length) - prefix);
   const changedEnd = old.length - suffix;
   if (prefix < starts[0] || changedEnd > ends[ends.length - 1]) return undefined;
   const from = Math.max(0, firstAbove(ends, prefix) - 1);
   const to = Math.min(starts.length, firstAbove(starts, changedEnd - 1) + 1);
   const tail = old.length - ends[to - 1];
-  const middle = text.slice(starts[from], text.length - tail);
-  if (text.length - tail < starts[from]) return undefined;
+  const end = bytes.length - tail;
+  if (end < starts[from]) return undefined;
+  const middle = bytes.toString("utf8", starts[from], end);
   let raw: unknown;
   try {
     raw = JSON.parse(`[${middle}]`);
@@ -265,38 +317,56 @@ function parseWindow(text: string, previous: NodeTable, index: TableIndex, layou
   if (!Array.isArray(raw) || raw.length === 0) return undefined;
   const table = parseSpliced(previous, index, from, to, raw, options);
   if (!table) return undefined;
-  // The new layout: the entries before the stretch where they were, its entries where the
-  // compact rendering puts them (or no layout when it is not compact), the rest shifted.
-  const midStarts: number[] = [];
-  const midEnds: number[] = [];
-  let at = starts[from];
-  for (const entry of raw) {
-    if (midStarts.length > 0 && text[at++] !== ",") return withoutLayout(table);
-    const written = JSON.stringify(entry);
-    if (!text.startsWith(written, at)) return withoutLayout(table);
-    midStarts.push(at);
-    midEnds.push((at += written.length));
-  }
-  if (at !== text.length - tail) return withoutLayout(table);
-  const shift = text.length - old.length;
-  indexes.get(table)!.layout = {
-    text,
-    starts: [...starts.slice(0, from), ...midStarts, ...starts.slice(to).map((x) => x + shift)],
-    ends: [...ends.slice(0, from), ...midEnds, ...ends.slice(to).map((x) => x + shift)],
-  };
+  // The index is the new table's now: it keeps the new document, and the new layout when the
+  // stretch is written compactly (its entries where the compact rendering puts them, the rest
+  // shifted), or none (the next re-read is parsed whole, and lays the document out again).
+  keepDocument(index.document, bytes, spliceLayout(layout, from, to, middle, raw, starts[from], end - starts[from], bytes.length - old.length));
   return table;
 }
 
-function withoutLayout(table: NodeTable): NodeTable {
-  indexes.get(table)!.layout = undefined;
-  return table;
+/**
+ * `layout` with its entries [from, to) replaced by those of the stretch `middle` (the text of
+ * `raw`, starting at byte `at` and `byteLength` bytes long), and the entries after it moved by
+ * `shift`; undefined when the stretch is not the compact rendering of `raw` or is not ASCII
+ * (offsets in characters are then not bytes). Updated in place: the layout belongs to the index,
+ * which passes to the new table.
+ */
+function spliceLayout(
+  layout: Layout,
+  from: number,
+  to: number,
+  middle: string,
+  raw: unknown[],
+  at: number,
+  byteLength: number,
+  shift: number,
+): Layout | undefined {
+  if (middle.length !== byteLength) return undefined;
+  const midStarts: number[] = [];
+  const midEnds: number[] = [];
+  let i = 0;
+  for (const entry of raw) {
+    if (midStarts.length > 0 && middle[i++] !== ",") return undefined;
+    const written = JSON.stringify(entry);
+    if (!middle.startsWith(written, i)) return undefined;
+    midStarts.push(at + i);
+    midEnds.push(at + (i += written.length));
+  }
+  if (i !== middle.length) return undefined;
+  layout.starts.splice(from, to - from, ...midStarts);
+  layout.ends.splice(from, to - from, ...midEnds);
+  for (let k = from + raw.length; k < layout.starts.length; k++) {
+    layout.starts[k] += shift;
+    layout.ends[k] += shift;
+  }
+  return layout;
 }
 
 /** Each table's index, until a parse against it takes it over (one index lives per lineage of tables). */
 const indexes = new WeakMap<NodeTable, TableIndex>();
 
-function indexOf(nodes: TableNode[]): TableIndex {
-  const index: TableIndex = { byName: new Map(), owners: new Map(), count: { 4: 0, 6: 0 } };
+function indexOf(nodes: TableNode[]): Omit<TableIndex, "document"> {
+  const index: Omit<TableIndex, "document"> = { byName: new Map(), owners: new Map(), count: { 4: 0, 6: 0 } };
   for (const n of nodes) {
     index.byName.set(n.name, n);
     for (const a of n.addresses) {
@@ -378,11 +448,12 @@ function parseSpliced(previous: NodeTable, index: TableIndex, from: number, to: 
     for (const a of n.addresses) index.owners.set(a, n.name);
   }
   index.count = count;
+  // One copy of the list (the previous table stays as it is: the reconciler's last step holds it).
   const nodes = from === 0 && to === previous.nodes.length ? middle : [...previous.nodes.slice(0, from), ...middle, ...previous.nodes.slice(to)];
   const table: NodeTable = { podCidrs: previous.podCidrs, nodes };
   indexes.delete(previous);
   indexes.set(table, index);
-  changes.set(table, { previous, added, removed });
+  setChanges(table, { previous, added, removed });
   return table;
 }
 

@@ -41,8 +41,6 @@ export interface StartTable {
   table?: NodeTable;
   source?: TableSourceName;
   path?: string;
-  /** The text the table was parsed from (the ConfigMap watcher skips an unchanged file). */
-  text?: string;
   /** Every candidate before the chosen one (or all of them), and why it was not used. */
   refused: Refusal[];
 }
@@ -57,7 +55,7 @@ export function firstValidTable(candidates: Candidate[], localNodeName: string):
     }
     try {
       const table = parseNodeTable(c.text, undefined, { localNodeName });
-      return { table, source: c.source, path: c.path, text: c.text, refused };
+      return { table, source: c.source, path: c.path, refused };
     } catch (e) {
       if (!(e instanceof NodeTableError)) throw e;
       refused.push({ source: c.source, path: c.path, message: e.message });

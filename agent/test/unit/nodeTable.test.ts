@@ -1,7 +1,17 @@
 // The node table's parser: the format other parts produce (INTERFACES.md), strict, with errors
 // that name the entry and the fix.
 import { GUARD_MAP_SIZE } from "../../src/guard";
-import { MAX_ADDRESSES_PER_FAMILY, NodeTableError, parseNodeTable, sameTable, tableChanges, type NodeTable, type TableNode } from "../../src/nodeTable";
+import {
+  commonPrefix,
+  commonSuffix,
+  MAX_ADDRESSES_PER_FAMILY,
+  NodeTableError,
+  parseNodeTable,
+  sameTable,
+  tableChanges,
+  type NodeTable,
+  type TableNode,
+} from "../../src/nodeTable";
 import { seededRandom } from "../fixtures";
 
 const valid = {
@@ -184,6 +194,7 @@ describe("parseNodeTable incrementally, against the whole-document path", () => 
   it("decides 1,000 random edit sequences exactly as a parse of each whole document does", () => {
     let tablesCompared = 0;
     let errorsCompared = 0;
+    let sameDocuments = 0;
     for (let seed = 1; seed <= 1000; seed++) {
       const r = seededRandom(seed);
       const pick = <T>(xs: T[]) => xs[Math.floor(r() * xs.length)];
@@ -217,6 +228,7 @@ describe("parseNodeTable incrementally, against the whole-document path", () => 
         },
       ];
       let previous: NodeTable | undefined;
+      let previousDoc = "";
       for (let step = 0; step < 8; step++) {
         const candidate = pick(edits)(entries);
         const doc = JSON.stringify({ podCidrs, nodes: candidate });
@@ -230,7 +242,8 @@ describe("parseNodeTable incrementally, against the whole-document path", () => 
         };
         const options = seed % 2 === 0 ? { localNodeName: entries[0]?.name } : {};
         const whole = outcome(() => parseNodeTable(doc, undefined, options));
-        const incremental = outcome(() => parseNodeTable(doc, previous, options));
+        // As text, or as the bytes NodeTableFile reads, both in one lineage.
+        const incremental = outcome(() => parseNodeTable(step % 2 === 0 ? doc : Buffer.from(doc), previous, options));
         const where = `seed ${seed}, step ${step}`;
         expect({ where, ...incremental }).toEqual({ where, ...whole });
         if (!incremental.table) {
@@ -239,7 +252,11 @@ describe("parseNodeTable incrementally, against the whole-document path", () => 
         }
         tablesCompared++;
         const next = incremental.table;
-        if (previous) {
+        if (previous && doc === previousDoc) {
+          // The same document again is the previous table itself.
+          expect({ where, same: next === previous }).toEqual({ where, same: true });
+          sameDocuments++;
+        } else if (previous) {
           const before = new Map(previous.nodes.map((n) => [n.name, n]));
           // Kept: written exactly as in the last good document (same pod CIDRs, same role, same address texts).
           const written = new Map(entries.map((e) => [e.name, JSON.stringify(e)]));
@@ -265,12 +282,14 @@ describe("parseNodeTable incrementally, against the whole-document path", () => 
           });
         }
         previous = next;
+        previousDoc = doc;
         entries = candidate;
       }
     }
     // Both kinds of outcome occur often enough to mean something.
     expect(tablesCompared).toBeGreaterThan(2000);
     expect(errorsCompared).toBeGreaterThan(1000);
+    expect(sameDocuments).toBeGreaterThan(100);
   });
 });
 
@@ -306,5 +325,91 @@ describe("parseNodeTable re-reading the program's compact document", () => {
     } finally {
       parse.mockRestore();
     }
+  });
+});
+
+describe("parseNodeTable re-reading the file's bytes", () => {
+  const entry = (i: number) => ({ name: `w${i}`, role: "worker", addresses: [`198.51.${100 + (i >> 8)}.${i & 255}`] });
+  const doc = (ids: number[]) => JSON.stringify({ podCidrs: ["10.244.0.0/16"], nodes: ids.map(entry) });
+  const ids = Array.from({ length: 1000 }, (_, i) => i + 1);
+  const bytes = (t: string) => Buffer.from(t);
+
+  it("decodes only the stretch that changed, not the document", () => {
+    let table = parseNodeTable(bytes(doc(ids)));
+    const decode = jest.spyOn(Buffer.prototype, "toString");
+    try {
+      let current = ids;
+      for (const edit of [
+        (xs: number[]) => [...xs, 5000],
+        (xs: number[]) => xs.filter((i) => i !== 300),
+        (xs: number[]) => [...xs.slice(0, 10), 6000, ...xs.slice(11)],
+      ]) {
+        current = edit(current);
+        const text = doc(current);
+        decode.mockClear();
+        table = parseNodeTable(bytes(text), table);
+        const longest = Math.max(0, ...decode.mock.results.map((r) => String(r.value).length));
+        expect(longest).toBeLessThan(text.length / 100);
+        expect(table).toEqual(parseNodeTable(text));
+      }
+    } finally {
+      decode.mockRestore();
+    }
+  });
+
+  it("the same document again is the previous table itself, as long as it lists this node", () => {
+    const first = parseNodeTable(bytes(doc(ids)), undefined, { localNodeName: "w1" });
+    expect(parseNodeTable(bytes(doc(ids)), first, { localNodeName: "w1" })).toBe(first);
+    expect(parseNodeTable(doc(ids), first)).toBe(first);
+    expect(() => parseNodeTable(bytes(doc(ids)), first, { localNodeName: "w5000" })).toThrow(/this node "w5000" is not listed/);
+  });
+
+  it("a stretch that is not ASCII is judged by the whole-document path, and the lineage goes on", () => {
+    const table = parseNodeTable(bytes(doc(ids)));
+    const bad = doc(ids).replace('"w500"', '"w\u00e9"').replace("\\u00e9", "é");
+    expect(bad).toContain("é");
+    expect(() => parseNodeTable(bytes(bad), table)).toThrow(/nodes\[499\] \("wé"\)\.name: must be a Kubernetes node name/);
+    // The previous table is still the last good one, and the next good document parses against it.
+    const next = parseNodeTable(bytes(doc([...ids, 2000])), table);
+    expect(next.nodes[999]).toBe(table.nodes[999]);
+    expect(tableChanges(next)?.added.map((n) => n.name)).toEqual(["w2000"]);
+  });
+
+  it("keeps only the newest table's record of changes (each record holds its previous table)", () => {
+    const a = parseNodeTable(bytes(doc(ids)));
+    const b = parseNodeTable(bytes(doc([...ids, 2000])), a);
+    const c = parseNodeTable(bytes(doc([...ids, 2000, 2001])), b);
+    expect(tableChanges(c)?.previous).toBe(b);
+    expect(tableChanges(c)?.added.map((n) => n.name)).toEqual(["w2001"]);
+    // b's record would hold a, and so every table ever parsed: dropped once c is made from b.
+    expect(tableChanges(b)).toBeUndefined();
+  });
+});
+
+describe("commonPrefix and commonSuffix", () => {
+  const base = Buffer.from(Array.from({ length: 10_000 }, (_, i) => String.fromCharCode(97 + ((i * 7) % 26))).join(""));
+  const changedAt = (i: number) => {
+    const b = Buffer.from(base);
+    b[i] = 48;
+    return b;
+  };
+
+  it("find the first and the last differing byte, across and at chunk boundaries", () => {
+    for (const at of [0, 1, 4095, 4096, 4097, 8191, 8192, 9999]) {
+      expect({ at, prefix: commonPrefix(base, changedAt(at)) }).toEqual({ at, prefix: at });
+      expect({ at, suffix: commonSuffix(base, changedAt(at), base.length) }).toEqual({ at, suffix: base.length - 1 - at });
+    }
+    expect(commonPrefix(base, Buffer.from(base))).toBe(base.length);
+    expect(commonSuffix(base, Buffer.from(base), base.length)).toBe(base.length);
+  });
+
+  it("stop at the shorter document, and the suffix at its bound", () => {
+    const longer = Buffer.concat([base, Buffer.from("xyz")]);
+    expect(commonPrefix(base, longer)).toBe(base.length);
+    expect(commonPrefix(longer, base)).toBe(base.length);
+    const inserted = Buffer.concat([base.subarray(0, 5000), Buffer.from("!"), base.subarray(5000)]);
+    expect(commonPrefix(base, inserted)).toBe(5000);
+    expect(commonSuffix(base, inserted, base.length - 5000)).toBe(base.length - 5000);
+    expect(commonSuffix(base, Buffer.from(base), 10)).toBe(10);
   });
 });

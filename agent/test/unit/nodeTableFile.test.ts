@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseNodeTable, type NodeTable } from "../../src/nodeTable";
-import { NodeTableFile } from "../../src/nodeTableFile";
+import { NodeTableFile, readInto } from "../../src/nodeTableFile";
 
 const table = (workers: number) => ({
   podCidrs: ["10.244.0.0/16"],
@@ -112,12 +112,57 @@ describe("NodeTableFile", () => {
     const changes: NodeTable[] = [];
     file = new NodeTableFile({
       path,
-      initial: { table: parseNodeTable(text), text },
+      initial: { table: parseNodeTable(text) },
       rereadMs: 60_000,
       onChange: (t) => changes.push(t),
       onError: () => undefined,
     });
     await file.start();
     expect(changes).toEqual([]);
+  });
+});
+
+describe("reading the file (readInto)", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "nr-read-"));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("reads the whole file, growing the buffer when it has no room and reusing it when it has", async () => {
+    const path = join(dir, "f");
+    const big = Buffer.from("x".repeat(300_000) + "end");
+    writeFileSync(path, big);
+    const first = await readInto(path, Buffer.alloc(0));
+    expect(first.bytes.equals(big)).toBe(true);
+    expect(first.buffer.length).toBeGreaterThan(big.length);
+    // A smaller file, then one of exactly the buffer's size: the same buffer, nothing left over from before.
+    writeFileSync(path, "short");
+    const second = await readInto(path, first.buffer);
+    expect([second.buffer === first.buffer, second.bytes.toString()]).toEqual([true, "short"]);
+    const exact = Buffer.alloc(first.buffer.length, "y");
+    writeFileSync(path, exact);
+    const third = await readInto(path, first.buffer);
+    expect(third.bytes.equals(exact)).toBe(true);
+    // An empty file is empty bytes; a missing one rejects.
+    writeFileSync(path, "");
+    expect((await readInto(path, third.buffer)).bytes.length).toBe(0);
+    await expect(readInto(join(dir, "missing"), third.buffer)).rejects.toThrow(/ENOENT/);
+  });
+
+  it("a table file re-read unchanged keeps the same table object and announces nothing", async () => {
+    const path = join(dir, "node-table.json");
+    writeFileSync(path, JSON.stringify(table(3)));
+    const changes: NodeTable[] = [];
+    const file = new NodeTableFile({ path, rereadMs: 60_000, onChange: (t) => changes.push(t), onError: () => undefined });
+    await file.reload();
+    const first = file.current();
+    writeFileSync(path, JSON.stringify(table(3)));
+    await file.reload();
+    expect([file.current() === first, changes.length]).toEqual([true, 1]);
+    writeFileSync(path, JSON.stringify(table(4)));
+    await file.reload();
+    expect(changes.map((t) => t.nodes.length)).toEqual([4, 5]);
+    expect(changes[1].nodes[3]).toBe(changes[0].nodes[3]);
   });
 });
